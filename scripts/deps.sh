@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install what hookd needs to build and test, only when it is missing.
+set -e
+need=""
+pkg-config --exists libmicrohttpd || need="$need libmicrohttpd-dev"
+pkg-config --exists libcurl       || need="$need libcurl4-openssl-dev"
+pkg-config --exists sqlite3       || need="$need libsqlite3-dev"
+pkg-config --exists jansson       || need="$need libjansson-dev"
+pkg-config --exists libcrypto     || need="$need libssl-dev"
+pkg-config --exists check         || need="$need check"
+command -v pkg-config >/dev/null  || need="$need pkg-config"
+if [ -n "$need" ]; then
+	if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+	echo "deps: installing$need"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null
+fi
+if [ -f tests/e2e/package-lock.json ] && [ ! -d tests/e2e/node_modules ]; then
+	echo "deps: npm ci in tests/e2e"
+	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi

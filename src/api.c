@@ -1,0 +1,441 @@
+/* api.c: libmicrohttpd glue: request lifecycle, auth, routing, idempotency, suspended writes, lists. */
+#include "api.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+
+#define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
+
+struct api {
+	struct MHD_Daemon *mhd;
+};
+
+static const struct config *cfg;
+static struct store *store;
+static unsigned char token_hash[SHA256_DIGEST_LENGTH];
+static int suspended; /* atomic: writes waiting for their commit */
+
+struct store *api_store(void) { return store; }
+const struct config *api_config(void) { return cfg; }
+
+/* ---- answers ---- */
+
+void api_reply(struct req *r, int status, char *body)
+{
+	free(r->resp);
+	r->status = status;
+	r->resp = body;
+	r->ready = true;
+}
+
+void api_reply_json(struct req *r, int status, json_t *j)
+{
+	api_reply(r, status, json_dump(j));
+	json_decref(j);
+}
+
+void api_error(struct req *r, int status, const char *code, const char *detail)
+{
+	api_reply(r, status, json_error_body(code, detail));
+}
+
+void api_not_found(struct req *r) { api_error(r, 404, "not_found", "Entity not found"); }
+
+static enum MHD_Result queue(struct req *r)
+{
+	size_t len = r->resp ? strlen(r->resp) : 0;
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, r->resp ? r->resp : (void *)"", MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	if (r->resp != NULL)
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* ---- requests ---- */
+
+const char *api_query(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void query_error(struct req *r, const char *name, const char *msg)
+{
+	json_t *d = json_pack("{s:s,s:[{s:[s,s],s:s,s:s}]}", "code", "validation_error", "detail", "loc", "query",
+			      name, "msg", msg, "type", "value_error");
+	api_reply_json(r, 422, d);
+}
+
+int api_query_bool(struct req *r, const char *name, bool def)
+{
+	const char *v = api_query(r, name);
+	if (v == NULL)
+		return def;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		return 1;
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	query_error(r, name, "value could not be parsed to a boolean");
+	return -1;
+}
+
+json_t *api_body_object(struct req *r)
+{
+	json_error_t err;
+	json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &err);
+	if (j == NULL) {
+		char detail[256];
+		snprintf(detail, sizeof detail, "invalid JSON body: %s (line %d, column %d)", err.text, err.line,
+			 err.column);
+		api_error(r, 400, "generic_error", detail);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		struct verr ve = {0};
+		verr_add(&ve, "body", "value is not a valid dict", "type_error.dict");
+		api_reply(r, 422, verr_body(&ve));
+		return NULL;
+	}
+	return j;
+}
+
+int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr)
+{
+	memset(lr, 0, sizeof *lr);
+	lr->limit = 50;
+	const char *v = api_query(r, "limit");
+	if (v != NULL) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (end == v || *end != '\0' || n < 1 || n > 250) {
+			query_error(r, "limit", "limit must be between 1 and 250");
+			return -1;
+		}
+		lr->limit = (int)n;
+	}
+	bool ascending = ascending_by_default;
+	const char *order = api_query(r, "order");
+	if (order != NULL) {
+		if (strcmp(order, "ascending") != 0 && strcmp(order, "descending") != 0) {
+			query_error(r, "order", "order must be ascending or descending");
+			return -1;
+		}
+		ascending = strcmp(order, "ascending") == 0;
+	}
+	const char *it = api_query(r, "iterator");
+	if (it != NULL && *it != '\0') {
+		lr->reversed = it[0] == '-';
+		if (lr->reversed)
+			it++;
+		if (strlen(it) > ID_MAX - 1 || !uid_valid(it)) {
+			query_error(r, "iterator", "invalid iterator");
+			return -1;
+		}
+		snprintf(lr->bound, sizeof lr->bound, "%s", it);
+	}
+	lr->pg.ascending = lr->reversed ? !ascending : ascending;
+	if (lr->bound[0] != '\0') {
+		if (lr->pg.ascending)
+			lr->pg.after = lr->bound;
+		else
+			lr->pg.before = lr->bound;
+	}
+	lr->pg.limit = lr->limit + 1; /* one more tells whether we are done */
+	return 0;
+}
+
+void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, const char *const *ids, size_t n)
+{
+	bool done = n <= (size_t)lr->limit;
+	size_t take = done ? n : (size_t)lr->limit;
+	json_t *data = json_array();
+	for (size_t i = 0; i < take; i++)
+		json_array_append_new(data, items[lr->reversed ? take - 1 - i : i]);
+	for (size_t i = take; i < n; i++)
+		json_decref(items[i]);
+	const char *first = take ? ids[lr->reversed ? take - 1 : 0] : NULL;
+	const char *last = take ? ids[lr->reversed ? 0 : take - 1] : NULL;
+	char prev[ID_MAX + 2];
+	snprintf(prev, sizeof prev, "-%s", first ? first : lr->bound);
+	json_t *j = json_pack("{s:o,s:o,s:o,s:b}", "data", data, "iterator", last ? json_string(last) : json_null(),
+			      "prevIterator", (first || lr->bound[0]) ? json_string(prev) : json_null(), "done",
+			      done);
+	api_reply_json(r, 200, j);
+}
+
+/* ---- writes ---- */
+
+static int req_run(struct store *st, void *arg)
+{
+	struct req *r = arg;
+	if (r->idem_key != NULL) {
+		int status;
+		char *body = NULL;
+		if (st->ops->idem_get(st, r->idem_key, now_ms() - IDEMPOTENCY_TTL_MS, &status, &body) == STORE_OK) {
+			r->replayed = true;
+			api_reply(r, status, body);
+			return STORE_OK;
+		}
+	}
+	int rc = r->run(st, r);
+	if (rc == STORE_OK && r->idem_key != NULL && r->status >= 200 && r->status < 300)
+		rc = st->ops->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now_ms());
+	return rc;
+}
+
+static void req_done(void *arg, int rc)
+{
+	struct req *r = arg;
+	if (rc == STORE_ERR)
+		api_error(r, 500, "internal_error", "the write could not be committed");
+	else if (rc == STORE_OK && !r->replayed && r->after != NULL)
+		r->after(r);
+	r->ready = true;
+	MHD_resume_connection(r->conn);
+	__atomic_sub_fetch(&suspended, 1, __ATOMIC_ACQ_REL);
+}
+
+void api_submit(struct req *r)
+{
+	r->ready = false;
+	r->job.run = req_run;
+	r->job.done = req_done;
+	r->job.arg = r;
+	__atomic_add_fetch(&suspended, 1, __ATOMIC_ACQ_REL);
+	MHD_suspend_connection(r->conn); /* before submitting: the commit may finish at once */
+	commit_submit(&r->job);
+}
+
+/* ---- routing ---- */
+
+struct route {
+	const char *method;
+	const char *pattern; /* segments; "*" matches one */
+	void (*handler)(struct req *r);
+};
+
+static const struct route routes[] = {
+	{"GET", "app", api_app_list},
+	{"POST", "app", api_app_create},
+	{"GET", "app/*", api_app_get},
+	{"PUT", "app/*", api_app_put},
+	{"PATCH", "app/*", api_app_patch},
+	{"DELETE", "app/*", api_app_delete},
+	{"GET", "app/*/endpoint", api_endpoint_list},
+	{"POST", "app/*/endpoint", api_endpoint_create},
+	{"GET", "app/*/endpoint/*", api_endpoint_get},
+	{"PUT", "app/*/endpoint/*", api_endpoint_put},
+	{"PATCH", "app/*/endpoint/*", api_endpoint_patch},
+	{"DELETE", "app/*/endpoint/*", api_endpoint_delete},
+	{"GET", "app/*/endpoint/*/secret", api_endpoint_secret},
+	{"GET", "app/*/endpoint/*/stats", api_endpoint_stats},
+	{"GET", "app/*/msg", api_msg_list},
+	{"POST", "app/*/msg", api_msg_create},
+	{"GET", "app/*/msg/*", api_msg_get},
+	{"GET", "app/*/msg/*/attempt/*", api_attempt_get},
+	{"GET", "app/*/msg/*/endpoint", api_msg_destinations},
+	{"GET", "app/*/attempt/endpoint/*", api_attempt_list_by_endpoint},
+	{"GET", "app/*/attempt/msg/*", api_attempt_list_by_msg},
+};
+
+/* Match segments against a pattern; 1 if they match. */
+static int route_match(const struct req *r, const char *pattern)
+{
+	int i = 0;
+	const char *p = pattern;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (i >= r->nseg)
+			return 0;
+		if (!(n == 1 && *p == '*') && (strlen(r->seg[i]) != n || strncmp(r->seg[i], p, n) != 0))
+			return 0;
+		i++;
+		p += n + (p[n] == '/');
+	}
+	return i == r->nseg;
+}
+
+static int split_path(struct req *r)
+{
+	const char *prefix = "/api/v1/";
+	if (strncmp(r->url, prefix, strlen(prefix)) != 0)
+		return -1;
+	r->segs_buf = xstrdup(r->url + strlen(prefix));
+	char *save = NULL;
+	for (char *s = strtok_r(r->segs_buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (r->nseg == API_MAX_SEGS)
+			return -1;
+		r->seg[r->nseg++] = s;
+	}
+	return 0;
+}
+
+static bool authorized(struct req *r)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	unsigned char got[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)h + 7, strlen(h + 7), got);
+	return CRYPTO_memcmp(got, token_hash, sizeof got) == 0;
+}
+
+static void set_idempotency_key(struct req *r)
+{
+	const char *k = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "idempotency-key");
+	if (k == NULL || *k == '\0' || strcmp(r->method, "POST") != 0)
+		return;
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	size_t ul = strlen(r->url), kl = strlen(k);
+	char *scope = xmalloc(ul + kl + 2);
+	memcpy(scope, r->url, ul);
+	scope[ul] = '\n';
+	memcpy(scope + ul + 1, k, kl + 1);
+	SHA256((const unsigned char *)scope, ul + kl + 1, d);
+	free(scope);
+	r->idem_key = xmalloc(2 * sizeof d + 1);
+	for (size_t i = 0; i < sizeof d; i++)
+		snprintf(r->idem_key + 2 * i, 3, "%02x", d[i]);
+}
+
+static void dispatch(struct req *r)
+{
+	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0) {
+		api_reply(r, 204, NULL);
+		return;
+	}
+	if (split_path(r) < 0) {
+		api_not_found(r);
+		return;
+	}
+	if (!authorized(r)) {
+		api_error(r, 401, "authentication_failed", "Invalid or missing bearer token");
+		return;
+	}
+	bool path_known = false;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (!route_match(r, routes[i].pattern))
+			continue;
+		path_known = true;
+		if (strcmp(routes[i].method, r->method) == 0) {
+			set_idempotency_key(r);
+			routes[i].handler(r);
+			return;
+		}
+	}
+	if (path_known)
+		api_error(r, 405, "method_not_allowed", "Method not allowed");
+	else
+		api_not_found(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **ctx)
+{
+	(void)cls;
+	(void)version;
+	struct req *r = *ctx;
+	if (r == NULL) {
+		r = xcalloc(1, sizeof *r);
+		r->conn = conn;
+		r->method = method;
+		r->url = xstrdup(url);
+		buf_init(&r->body, cfg->max_body);
+		*ctx = r;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (buf_append(&r->body, upload, *upload_size) < 0) {
+			r->discarded += *upload_size;
+			if (r->discarded > 16 * cfg->max_body)
+				return MHD_NO; /* a peer that keeps sending: drop the connection */
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (!r->ready && r->job.done == NULL) {
+		if (r->body.toobig) {
+			char detail[128];
+			snprintf(detail, sizeof detail, "request body is larger than %zu bytes", cfg->max_body);
+			api_error(r, 413, "payload_too_large", detail);
+		} else {
+			dispatch(r);
+		}
+	}
+	if (!r->ready)
+		return MHD_YES; /* suspended until its commit */
+	return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	struct req *r = *ctx;
+	if (r == NULL)
+		return;
+	if (r->cleanup)
+		r->cleanup(r);
+	free(r->url);
+	free(r->segs_buf);
+	free(r->idem_key);
+	free(r->resp);
+	buf_dispose(&r->body);
+	free(r);
+	*ctx = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char line[512];
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_debug("http: %s", line);
+}
+
+struct api *api_start(const struct config *c, struct store *st, int listen_fd, const char *token)
+{
+	cfg = c;
+	store = st;
+	SHA256((const unsigned char *)token, strlen(token), token_hash);
+	struct api *a = xcalloc(1, sizeof *a);
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+				  (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (a->mhd == NULL) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void api_stop(struct api *a)
+{
+	if (a == NULL)
+		return;
+	MHD_socket fd = MHD_quiesce_daemon(a->mhd);
+	/* Writes already accepted are committed and answered before the connections close. */
+	for (int i = 0; i < 3000 && __atomic_load_n(&suspended, __ATOMIC_ACQUIRE) > 0; i++)
+		usleep(1000);
+	MHD_stop_daemon(a->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	free(a);
+}

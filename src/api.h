@@ -1,0 +1,108 @@
+/* api.h: the HTTP management API (Svix-compatible) on libmicrohttpd.
+ *
+ * Each request gets a struct req. A handler either answers at once (reads come from the cache or a read
+ * connection) or prepares a write and calls api_submit(): the connection is suspended, the committer runs the
+ * write in its next group commit, and the answer goes out only after the commit is durable.
+ */
+#ifndef HOOKD_API_H
+#define HOOKD_API_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "commit.h"
+#include "config.h"
+#include "store.h"
+
+#define API_MAX_SEGS 8
+
+struct req {
+	struct MHD_Connection *conn;
+	const char *method;
+	char *url;
+	char *segs_buf;
+	const char *seg[API_MAX_SEGS]; /* path segments after /api/v1 */
+	int nseg;
+	struct buf body;
+	size_t discarded;               /* bytes dropped after the body passed its cap */
+	char *idem_key;                 /* hashed (path, idempotency-key), or NULL */
+	/* the answer */
+	int status;
+	char *resp;                     /* JSON, or NULL for an empty body (204) */
+	bool ready;
+	/* a write in flight */
+	struct commit_job job;
+	int (*run)(struct store *st, struct req *r); /* on the committer, inside the batch */
+	void (*after)(struct req *r);   /* after commit, if run succeeded and this was not an idempotent replay */
+	void (*cleanup)(struct req *r); /* frees op */
+	void *op;
+	bool replayed;
+};
+
+/* The server, started and stopped by server.c. */
+struct api;
+struct api *api_start(const struct config *cfg, struct store *st, int listen_fd, const char *token);
+/* Stop accepting; wait for writes in flight to be answered; stop. */
+void api_stop(struct api *a);
+
+/* The store, for handlers' reads. */
+struct store *api_store(void);
+const struct config *api_config(void);
+
+/* Answer helpers; body/json ownership passes to the request. */
+void api_reply(struct req *r, int status, char *body);
+void api_reply_json(struct req *r, int status, json_t *j);
+void api_error(struct req *r, int status, const char *code, const char *detail);
+void api_not_found(struct req *r);
+/* Suspend the connection and hand the write to the committer. */
+void api_submit(struct req *r);
+/* A query argument or NULL. */
+const char *api_query(struct req *r, const char *name);
+/* A query flag (true/false); def when absent. -1 (after a 422) when malformed. */
+int api_query_bool(struct req *r, const char *name, bool def);
+/* The body as a JSON object; on failure answers 400/422 and returns NULL. */
+json_t *api_body_object(struct req *r);
+
+/* Lists: ?limit (1..250, default 50), ?iterator (an id; "-id" pages backwards), ?order. */
+struct list_req {
+	struct page pg;
+	int limit;
+	bool reversed;
+	char bound[ID_MAX + 1];
+};
+/* Fills lr; on bad input answers 422 and returns -1. */
+int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr);
+/* items[i] (stolen) with ids[i], in scan order; up to limit+1 of them. */
+void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, const char *const *ids, size_t n);
+
+/* Handlers, by file. */
+/* api_app.c */
+void api_app_list(struct req *r);
+void api_app_create(struct req *r);
+void api_app_get(struct req *r);
+void api_app_put(struct req *r);
+void api_app_patch(struct req *r);
+void api_app_delete(struct req *r);
+/* Looks the path's app up (id or uid); answers 404 and returns -1 if absent. */
+int api_app_lookup(struct req *r, const char *id_or_uid, struct app *out);
+/* api_endpoint.c */
+void api_endpoint_list(struct req *r);
+void api_endpoint_create(struct req *r);
+void api_endpoint_get(struct req *r);
+void api_endpoint_put(struct req *r);
+void api_endpoint_patch(struct req *r);
+void api_endpoint_delete(struct req *r);
+void api_endpoint_secret(struct req *r);
+void api_endpoint_stats(struct req *r);
+/* api_msg.c */
+void api_msg_list(struct req *r);
+void api_msg_create(struct req *r);
+void api_msg_get(struct req *r);
+/* api_attempt.c */
+void api_attempt_list_by_endpoint(struct req *r);
+void api_attempt_list_by_msg(struct req *r);
+void api_attempt_get(struct req *r);
+void api_msg_destinations(struct req *r);
+
+#endif

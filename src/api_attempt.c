@@ -1,0 +1,152 @@
+/* api_attempt.c: delivery attempts, by endpoint, by message, one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cache.h"
+#include "json.h"
+
+static void attempts_reply(struct req *r, const char *app_id, const char *endpoint_id, const char *msg_id)
+{
+	struct list_req lr;
+	if (api_list_begin(r, false, &lr) < 0)
+		return;
+	struct attempt *v = NULL;
+	size_t n = 0;
+	struct store *st = api_store();
+	if (st->ops->attempt_list(st, app_id, endpoint_id, msg_id, &lr.pg, &v, &n) != STORE_OK) {
+		api_error(r, 500, "internal_error", "the database failed");
+		return;
+	}
+	json_t **items = xcalloc(n + 1, sizeof *items);
+	const char **ids = xcalloc(n + 1, sizeof *ids);
+	for (size_t i = 0; i < n; i++) {
+		items[i] = attempt_to_json(&v[i]);
+		ids[i] = v[i].id;
+	}
+	api_list_reply(r, &lr, items, ids, n);
+	for (size_t i = 0; i < n; i++)
+		attempt_dispose(&v[i]);
+	free(v);
+	free(items);
+	free(ids);
+}
+
+/* The message named in the path (id or eventId) -> its id; answers 404 and returns -1 if absent. */
+static int resolve_msg(struct req *r, const char *app_id, const char *id_or_event_id, char out[ID_MAX])
+{
+	struct message m = {0};
+	int rc = api_store()->ops->msg_get(api_store(), app_id, id_or_event_id, &m);
+	if (rc == STORE_OK)
+		memcpy(out, m.id, ID_MAX);
+	message_dispose(&m);
+	if (rc == STORE_NOTFOUND)
+		api_not_found(r);
+	else if (rc != STORE_OK)
+		api_error(r, 500, "internal_error", "the database failed");
+	return rc == STORE_OK ? 0 : -1;
+}
+
+void api_attempt_list_by_endpoint(struct req *r)
+{
+	struct app a;
+	struct endpoint e;
+	if (api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	if (cache_endpoint_get(a.id, r->seg[4], &e) != STORE_OK) {
+		api_not_found(r);
+	} else {
+		attempts_reply(r, a.id, e.id, NULL);
+		endpoint_dispose(&e);
+	}
+	app_dispose(&a);
+}
+
+void api_attempt_list_by_msg(struct req *r)
+{
+	struct app a;
+	char msg_id[ID_MAX];
+	if (api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	if (resolve_msg(r, a.id, r->seg[4], msg_id) == 0) {
+		const char *ep = api_query(r, "endpoint_id");
+		struct endpoint e = {0};
+		if (ep != NULL && cache_endpoint_get(a.id, ep, &e) != STORE_OK)
+			api_not_found(r);
+		else
+			attempts_reply(r, a.id, ep ? e.id : NULL, msg_id);
+		endpoint_dispose(&e);
+	}
+	app_dispose(&a);
+}
+
+void api_attempt_get(struct req *r)
+{
+	struct app a;
+	char msg_id[ID_MAX];
+	if (api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	if (resolve_msg(r, a.id, r->seg[3], msg_id) == 0) {
+		struct attempt at = {0};
+		int rc = api_store()->ops->attempt_get(api_store(), a.id, r->seg[5], &at);
+		if (rc == STORE_OK && strcmp(at.msg_id, msg_id) == 0)
+			api_reply_json(r, 200, attempt_to_json(&at));
+		else if (rc == STORE_OK || rc == STORE_NOTFOUND)
+			api_not_found(r);
+		else
+			api_error(r, 500, "internal_error", "the database failed");
+		attempt_dispose(&at);
+	}
+	app_dispose(&a);
+}
+
+/* Attempted destinations: each endpoint the message went to, with the delivery's state. */
+static json_t *destination_json(const struct delivery *d)
+{
+	struct endpoint e = {0};
+	json_t *j;
+	if (cache_endpoint_get(d->app_id, d->endpoint_id, &e) == STORE_OK) {
+		j = endpoint_to_json(&e);
+		endpoint_dispose(&e);
+	} else {
+		j = json_pack("{s:s}", "id", d->endpoint_id); /* deleted since */
+	}
+	json_object_set_new(j, "status", json_integer(d->status));
+	json_object_set_new(j, "statusText", json_string(delivery_status_text(d->status)));
+	json_object_set_new(j, "nextAttempt", d->status == DS_PENDING ? time_to_json(d->next_ms) : json_null());
+	return j;
+}
+
+void api_msg_destinations(struct req *r)
+{
+	struct app a;
+	char msg_id[ID_MAX];
+	struct list_req lr;
+	if (api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	if (resolve_msg(r, a.id, r->seg[3], msg_id) == 0 && api_list_begin(r, true, &lr) == 0) {
+		struct delivery *v = NULL;
+		size_t n = 0, k = 0;
+		struct store *st = api_store();
+		if (st->ops->msg_deliveries(st, a.id, msg_id, &v, &n) != STORE_OK) {
+			api_error(r, 500, "internal_error", "the database failed");
+		} else {
+			json_t **items = xcalloc(n + 1, sizeof *items);
+			const char **ids = xcalloc(n + 1, sizeof *ids);
+			for (size_t i = 0; i < n && k < (size_t)lr.pg.limit; i++) {
+				size_t j = lr.pg.ascending ? i : n - 1 - i;
+				const char *id = v[j].endpoint_id;
+				if ((lr.pg.after && strcmp(id, lr.pg.after) <= 0) ||
+				    (lr.pg.before && strcmp(id, lr.pg.before) >= 0))
+					continue;
+				items[k] = destination_json(&v[j]);
+				ids[k++] = id;
+			}
+			api_list_reply(r, &lr, items, ids, k);
+			free(items);
+			free(ids);
+		}
+		free(v);
+	}
+	app_dispose(&a);
+}

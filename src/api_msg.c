@@ -1,0 +1,225 @@
+/* api_msg.c: /app/{app}/msg — message ingest (the hot path) and reads.
+ *
+ * Ingest parses once, computes the fan-out from the cache, builds the answer, and hands one job to the
+ * committer: eventId check, message row, one delivery row per endpoint. After the commit the message goes to
+ * the dispatcher with its payload in memory, so a fresh delivery costs no read. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cache.h"
+#include "deliver.h"
+#include "filter.h"
+#include "json.h"
+
+struct msg_op {
+	struct outmsg *om;
+	const char **ep_ptrs; /* into om->ep_ids */
+	struct app *new_app;  /* MessageIn.application for an app that does not exist yet */
+	int64_t due_ms;
+};
+
+static void msg_cleanup(struct req *r)
+{
+	struct msg_op *op = r->op;
+	if (op == NULL)
+		return;
+	outmsg_unref(op->om);
+	free(op->ep_ptrs);
+	if (op->new_app) {
+		app_dispose(op->new_app);
+		free(op->new_app);
+	}
+	free(op);
+}
+
+static int msg_run(struct store *st, struct req *r)
+{
+	struct msg_op *op = r->op;
+	struct message *m = &op->om->m;
+	int rc;
+	if (op->new_app != NULL && (rc = st->ops->app_put(st, op->new_app)) != STORE_OK) {
+		if (rc == STORE_CONFLICT)
+			api_error(r, 409, "conflict", "An application with this uid already exists");
+		return rc;
+	}
+	if (m->event_id != NULL) {
+		char existing[ID_MAX];
+		rc = st->ops->msg_find_event_id(st, m->app_id, m->event_id, existing);
+		if (rc == STORE_OK) {
+			api_error(r, 409, "conflict", "A message with this eventId already exists");
+			return STORE_CONFLICT;
+		}
+		if (rc != STORE_NOTFOUND)
+			return rc;
+	}
+	return st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->rowids);
+}
+
+static void msg_after(struct req *r)
+{
+	struct msg_op *op = r->op;
+	if (op->new_app != NULL)
+		cache_app_put(op->new_app);
+	if (op->om->n > 0) {
+		deliver_submit(op->om);
+		op->om = NULL;
+	}
+}
+
+/* MessageIn -> m (event type, eventId, channels, tags, deliverAt); the payload object is returned. */
+static json_t *msg_parse(json_t *body, struct message *m, struct verr *ve)
+{
+	const char *s;
+	if (jfield_string(body, "eventType", 1, 256, ve, &s)) {
+		if (filter_event_type_valid(s))
+			m->event_type = xstrdup(s);
+		else
+			verr_add(ve, "eventType", "eventType must be 1-256 of [a-zA-Z0-9-_.]", "value_error");
+	} else if (jfield_missing(body, "eventType")) {
+		verr_add(ve, "eventType", "field required", "value_error.missing");
+	}
+	if (jfield_string(body, "eventId", 1, 256, ve, &s))
+		m->event_id = xstrdup(s);
+	jfield_strlist(body, "channels", 10, filter_channel_valid, ve, &m->channels);
+	jfield_strlist(body, "tags", 5, filter_channel_valid, ve, &m->tags);
+	if (jfield_string(body, "deliverAt", 1, 64, ve, &s) && rfc3339_parse(s, &m->deliver_at_ms) < 0)
+		verr_add(ve, "deliverAt", "invalid datetime format", "value_error.datetime");
+	int64_t n;
+	jfield_int(body, "payloadRetentionPeriod", 1, 365 * 5, ve, &n);
+	jfield_int(body, "payloadRetentionHours", 1, 24 * 365 * 5, ve, &n);
+	json_t *payload = json_object_get(body, "payload");
+	if (payload == NULL)
+		verr_add(ve, "payload", "field required", "value_error.missing");
+	else if (!json_is_object(payload))
+		verr_add(ve, "payload", "value is not a valid dict", "type_error.dict");
+	return json_is_object(payload) ? payload : NULL;
+}
+
+/* The path's app, or (with MessageIn.application) a new one to create alongside the message. */
+static int msg_app(struct req *r, json_t *body, struct app *a, struct msg_op *op)
+{
+	if (cache_app_get(r->seg[1], a) == STORE_OK)
+		return 0;
+	json_t *in = json_object_get(body, "application");
+	const char *name = json_string_value(json_object_get(in, "name"));
+	if (!json_is_object(in) || name == NULL || *name == '\0') {
+		api_not_found(r);
+		return -1;
+	}
+	memset(a, 0, sizeof *a);
+	const char *uid = json_string_value(json_object_get(in, "uid"));
+	if (uid == NULL && !id_is("app_", r->seg[1]))
+		uid = r->seg[1];
+	if (uid != NULL && !uid_valid(uid)) {
+		api_not_found(r);
+		return -1;
+	}
+	id_new("app_", a->id);
+	a->name = xstrdup(name);
+	a->uid = uid ? xstrdup(uid) : NULL;
+	a->metadata = json_object();
+	a->created_ms = a->updated_ms = now_ms();
+	op->new_app = xmalloc(sizeof *op->new_app);
+	app_copy(op->new_app, a);
+	return 0;
+}
+
+static json_t *msg_answer(const struct message *m, json_t *payload, bool with_content)
+{
+	json_t *j = message_to_json(m, false);
+	if (with_content)
+		json_object_set(j, "payload", payload);
+	return j;
+}
+
+void api_msg_create(struct req *r)
+{
+	int with_content = api_query_bool(r, "with_content", true);
+	if (with_content < 0)
+		return;
+	json_t *body = api_body_object(r);
+	if (body == NULL)
+		return;
+	struct message m = {0};
+	struct verr ve = {0};
+	json_t *payload = msg_parse(body, &m, &ve);
+	if (verr_any(&ve)) {
+		api_reply(r, 422, verr_body(&ve));
+		goto out;
+	}
+	struct msg_op *op = xcalloc(1, sizeof *op);
+	r->op = op;
+	r->cleanup = msg_cleanup;
+	struct app a;
+	if (msg_app(r, body, &a, op) < 0)
+		goto out;
+	id_new("msg_", m.id);
+	memcpy(m.app_id, a.id, ID_MAX);
+	m.created_ms = now_ms();
+	m.payload = json_dumps(payload, JSON_COMPACT);
+	m.payload_len = strlen(m.payload);
+	op->due_ms = m.deliver_at_ms > m.created_ms ? m.deliver_at_ms : m.created_ms;
+	char(*ids)[ID_MAX];
+	size_t n = cache_fanout(a.id, m.event_type, &m.channels, &ids);
+	app_dispose(&a);
+	api_reply_json(r, 202, msg_answer(&m, payload, with_content));
+	op->om = outmsg_new(&m, ids, n);
+	op->ep_ptrs = xcalloc(n + 1, sizeof *op->ep_ptrs);
+	for (size_t i = 0; i < n; i++)
+		op->ep_ptrs[i] = op->om->ep_ids[i];
+	r->run = msg_run;
+	r->after = msg_after;
+	api_submit(r);
+out:
+	message_dispose(&m);
+	json_decref(body);
+}
+
+void api_msg_get(struct req *r)
+{
+	int with_content = api_query_bool(r, "with_content", true);
+	struct app a;
+	if (with_content < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	struct message m = {0};
+	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m);
+	if (rc == STORE_OK)
+		api_reply_json(r, 200, message_to_json(&m, with_content));
+	else if (rc == STORE_NOTFOUND)
+		api_not_found(r);
+	else
+		api_error(r, 500, "internal_error", "the database failed");
+	message_dispose(&m);
+	app_dispose(&a);
+}
+
+void api_msg_list(struct req *r)
+{
+	int with_content = api_query_bool(r, "with_content", true);
+	struct app a;
+	struct list_req lr;
+	if (with_content < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	if (api_list_begin(r, false, &lr) == 0) {
+		struct message *msgs = NULL;
+		size_t n = 0;
+		if (api_store()->ops->msg_list(api_store(), a.id, &lr.pg, &msgs, &n) != STORE_OK) {
+			api_error(r, 500, "internal_error", "the database failed");
+		} else {
+			json_t **items = xcalloc(n + 1, sizeof *items);
+			const char **ids = xcalloc(n + 1, sizeof *ids);
+			for (size_t i = 0; i < n; i++) {
+				items[i] = message_to_json(&msgs[i], with_content);
+				ids[i] = msgs[i].id;
+			}
+			api_list_reply(r, &lr, items, ids, n);
+			free(items);
+			free(ids);
+		}
+		for (size_t i = 0; i < n; i++)
+			message_dispose(&msgs[i]);
+		free(msgs);
+	}
+	app_dispose(&a);
+}

@@ -1,0 +1,53 @@
+/* cache.h: every application and endpoint, in memory, kept in step with committed writes.
+ *
+ * The API reads apps and endpoints from here (no query per message); fan-out is computed here; the dispatcher
+ * takes endpoint snapshots from here. Writers call the _put/_delete functions after their commit, so the cache
+ * never shows what the store does not hold. All functions are thread-safe (a rwlock).
+ */
+#ifndef HOOKD_CACHE_H
+#define HOOKD_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hookd.h"
+#include "model.h"
+#include "store.h"
+
+/* An endpoint as the dispatcher uses it: immutable, refcounted, with its signing key decoded once. */
+struct ep_snap {
+	int refs; /* atomic */
+	struct endpoint ep;
+	uint8_t key[HOOKD_KEY_MAX];
+	size_t keylen;
+};
+
+void cache_init(void);
+void cache_dispose(void);
+/* Take ownership of everything loaded from the store at start-up. */
+void cache_load(struct app *apps, size_t napps, struct endpoint *eps, size_t neps);
+
+void cache_app_put(const struct app *a);          /* copies */
+void cache_app_delete(const char *app_id);        /* with its endpoints */
+void cache_endpoint_put(const struct endpoint *e); /* copies */
+void cache_endpoint_delete(const char *endpoint_id);
+
+/* Copies out (caller disposes). STORE_OK or STORE_NOTFOUND. */
+int cache_app_get(const char *id_or_uid, struct app *out);
+int cache_endpoint_get(const char *app_id, const char *id_or_uid, struct endpoint *out);
+/* Pages in id order (see struct page); arrays malloc'd, each element disposed by the caller. */
+void cache_app_list(const struct page *pg, struct app **out, size_t *n);
+void cache_endpoint_list(const char *app_id, const struct page *pg, struct endpoint **out, size_t *n);
+/* True if some other endpoint of app_id has this uid. */
+int cache_endpoint_uid_taken(const char *app_id, const char *uid, const char *except_id);
+
+/* The enabled endpoints of app_id that take a message of this type and these channels: ids copied into a
+ * malloc'd array (NULL when none). Returns the count. */
+size_t cache_fanout(const char *app_id, const char *event_type, const struct strlist *channels,
+		    char (**ids)[ID_MAX]);
+
+/* A reference to an endpoint's current snapshot, or NULL if it is gone. Release with ep_snap_unref. */
+struct ep_snap *cache_endpoint_ref(const char *endpoint_id);
+void ep_snap_unref(struct ep_snap *s);
+
+#endif

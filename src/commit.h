@@ -1,0 +1,33 @@
+/* commit.h: the committer thread owns the store's write path and commits in groups.
+ *
+ * Jobs that arrive while a commit is in progress wait and go together into the next transaction, so many
+ * concurrent writers share one fsync. A job's done() runs on the committer thread after its batch is durable,
+ * in submission order; it must be quick (resume a connection, update the cache, hand deliveries on).
+ */
+#ifndef HOOKD_COMMIT_H
+#define HOOKD_COMMIT_H
+
+#include "store.h"
+
+struct commit_job {
+	/* Runs inside the batch, in its own savepoint; a non-zero return rolls back this job only. */
+	int (*run)(struct store *st, void *arg);
+	/* After the batch: rc is run's result, or STORE_ERR if the batch failed to commit. */
+	void (*done)(void *arg, int rc);
+	void *arg;
+	struct commit_job *next; /* the committer's */
+	int rc;                  /* the committer's */
+};
+
+/* Start the committer thread on a store. */
+void commit_start(struct store *st);
+/* Queue a job (intrusive: no allocation; the job must live until done() runs). Thread-safe. */
+void commit_submit(struct commit_job *job);
+/* Commit everything queued so far, then stop the thread. Jobs submitted after this are refused (done()
+ * with STORE_ERR at once). */
+void commit_stop(void);
+
+/* Counters for tests and `make bench`: batches committed and jobs in them. */
+void commit_stats(uint64_t *batches, uint64_t *jobs);
+
+#endif

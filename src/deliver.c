@@ -1,0 +1,576 @@
+/* deliver.c: outbound HTTP on one thread with curl multi.
+ *
+ * Loop: move new messages from the inbox into the heap; start every due delivery while under the global cap
+ * (one that finds its endpoint at its cap is parked on the endpoint until a slot frees); wait in
+ * curl_multi_poll until a transfer finishes, the next delivery is due, or deliver_submit wakes us; turn each
+ * finished transfer into an outcome. Outcomes of one pass go to the committer as one job.
+ */
+#include "deliver.h"
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backoff.h"
+#include "cache.h"
+#include "commit.h"
+#include "hookd.h"
+#include "log.h"
+
+/* Deliveries of one endpoint waiting for a free slot, in due order. */
+struct ep_state {
+	int inflight;
+	struct sched_item *parked;
+	size_t head, n, cap;
+};
+
+struct xfer {
+	CURL *easy;
+	struct xfer *next_free;
+	struct xfer *next_all;
+	int64_t rowid;
+	struct outmsg *msg;
+	size_t idx;
+	struct ep_snap *ep;
+	struct ep_state *es;
+	int attempts; /* before this one */
+	struct curl_slist *hdrs;
+	struct buf resp;
+	int64_t start_mono;
+	int64_t retry_after_ms;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct outcome_batch {
+	struct commit_job job;
+	struct outcome *v;
+	size_t n, cap;
+};
+
+static const struct config *cfg;
+static struct store *store;
+static CURLM *multi;
+static pthread_t thread;
+static struct sched heap;
+static struct hmap ep_states;
+static struct xfer *free_xfers, *all_xfers;
+static int inflight;
+static struct outcome_batch *pending_outcomes;
+static uint64_t rng;
+
+static pthread_mutex_t inbox_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct outmsg *inbox_head, *inbox_tail;
+static int stopping; /* atomic */
+
+static double rand01(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static void scan_cb(void *arg, int64_t rowid, int64_t next_ms)
+{
+	(void)arg;
+	struct sched_item it = {.due_ms = next_ms, .rowid = rowid, .msg = NULL, .attempts = -1};
+	sched_push(&heap, &it);
+}
+
+int deliver_init(const struct config *c, struct store *st)
+{
+	cfg = c;
+	store = st;
+	sched_init(&heap);
+	hmap_init(&ep_states);
+	if (RAND_bytes((unsigned char *)&rng, sizeof rng) != 1 || rng == 0)
+		rng = (uint64_t)now_ms() | 1;
+	multi = curl_multi_init();
+	if (multi == NULL)
+		return -1;
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_inflight * 2);
+	if (st->ops->deliveries_reset_sending(st) != STORE_OK ||
+	    st->ops->deliveries_scan_pending(st, scan_cb, NULL) != STORE_OK)
+		return -1;
+	if (heap.n > 0)
+		log_info("deliver: %zu pending deliveries loaded", heap.n);
+	return 0;
+}
+
+void deliver_submit(struct outmsg *om)
+{
+	om->next = NULL;
+	pthread_mutex_lock(&inbox_mu);
+	if (inbox_tail)
+		inbox_tail->next = om;
+	else
+		inbox_head = om;
+	inbox_tail = om;
+	pthread_mutex_unlock(&inbox_mu);
+	curl_multi_wakeup(multi);
+}
+
+static void inbox_drain(void)
+{
+	pthread_mutex_lock(&inbox_mu);
+	struct outmsg *om = inbox_head;
+	inbox_head = inbox_tail = NULL;
+	pthread_mutex_unlock(&inbox_mu);
+	int64_t now = now_ms();
+	while (om != NULL) {
+		struct outmsg *next = om->next;
+		int64_t due = om->m.deliver_at_ms > now ? om->m.deliver_at_ms : now;
+		for (size_t i = 0; i < om->n; i++) {
+			om->refs++;
+			struct sched_item it = {due, om->rowids[i], om, (uint32_t)i, 0};
+			sched_push(&heap, &it);
+		}
+		outmsg_unref(om);
+		om = next;
+	}
+}
+
+/* ---- outcomes ---- */
+
+static int outcomes_run(struct store *st, void *arg)
+{
+	struct outcome_batch *b = arg;
+	return st->ops->outcomes_record(st, b->v, b->n);
+}
+
+static void outcomes_done(void *arg, int rc)
+{
+	struct outcome_batch *b = arg;
+	if (rc != STORE_OK)
+		log_warnx("deliver: %zu outcomes were not recorded; they will be retried after restart", b->n);
+	for (size_t i = 0; i < b->n; i++)
+		attempt_dispose(&b->v[i].attempt);
+	free(b->v);
+	free(b);
+}
+
+static struct outcome *outcome_add(void)
+{
+	struct outcome_batch *b = pending_outcomes;
+	if (b == NULL) {
+		b = pending_outcomes = xcalloc(1, sizeof *b);
+		b->job.run = outcomes_run;
+		b->job.done = outcomes_done;
+		b->job.arg = b;
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+	}
+	struct outcome *o = &b->v[b->n++];
+	memset(o, 0, sizeof *o);
+	return o;
+}
+
+static void outcomes_flush(void)
+{
+	if (pending_outcomes != NULL)
+		commit_submit(&pending_outcomes->job);
+	pending_outcomes = NULL;
+}
+
+/* ---- per-endpoint slots ---- */
+
+static struct ep_state *ep_state_get(const char *ep_id)
+{
+	struct ep_state *es = hmap_get(&ep_states, ep_id);
+	if (es == NULL) {
+		es = xcalloc(1, sizeof *es);
+		hmap_put(&ep_states, ep_id, es);
+	}
+	return es;
+}
+
+static void park(struct ep_state *es, const struct sched_item *it)
+{
+	if (es->head + es->n == es->cap) {
+		if (es->head > 0) {
+			memmove(es->parked, es->parked + es->head, es->n * sizeof *es->parked);
+			es->head = 0;
+		} else {
+			es->cap = es->cap ? es->cap * 2 : 16;
+			es->parked = xrealloc(es->parked, es->cap * sizeof *es->parked);
+		}
+	}
+	es->parked[es->head + es->n++] = *it;
+}
+
+/* A slot of es freed: its oldest parked delivery goes back to the heap. */
+static void unpark(struct ep_state *es)
+{
+	if (es->n == 0)
+		return;
+	sched_push(&heap, &es->parked[es->head]);
+	es->head++;
+	if (--es->n == 0)
+		es->head = 0;
+}
+
+/* ---- one transfer ---- */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nmemb;
+	size_t room = ATTEMPT_RESPONSE_MAX - x->resp.len;
+	buf_append(&x->resp, p, n < room ? n : room); /* keep the first 20,000 bytes, read the rest */
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nmemb;
+	if (n > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		char v[64];
+		size_t len = n - 12 < sizeof v - 1 ? n - 12 : sizeof v - 1;
+		memcpy(v, p + 12, len);
+		v[len] = '\0';
+		char *s = v;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		s[strcspn(s, "\r\n")] = '\0';
+		x->retry_after_ms = backoff_retry_after_ms(s, now_ms());
+	}
+	return n;
+}
+
+static struct xfer *xfer_get(void)
+{
+	struct xfer *x = free_xfers;
+	if (x != NULL) {
+		free_xfers = x->next_free;
+		curl_easy_reset(x->easy);
+	} else {
+		x = xcalloc(1, sizeof *x);
+		x->easy = curl_easy_init();
+		if (x->easy == NULL)
+			fatalx("curl_easy_init failed");
+		buf_init(&x->resp, ATTEMPT_RESPONSE_MAX);
+		x->next_all = all_xfers;
+		all_xfers = x;
+	}
+	buf_reset(&x->resp);
+	x->errbuf[0] = '\0';
+	x->retry_after_ms = -1;
+	return x;
+}
+
+static bool reserved_header(const char *name)
+{
+	static const char *const ours[] = {"content-type", "user-agent", "webhook-id", "webhook-timestamp",
+					   "webhook-signature", "content-length", "host", "expect"};
+	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+		if (strcasecmp(name, ours[i]) == 0)
+			return true;
+	return false;
+}
+
+static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
+{
+	char line[8192];
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return l;
+	if ((size_t)snprintf(line, sizeof line, "%s: %s", name, value) >= sizeof line)
+		return l;
+	struct curl_slist *n = curl_slist_append(l, line);
+	if (n == NULL)
+		fatalx("out of memory (curl_slist_append)");
+	return n;
+}
+
+static struct curl_slist *build_headers(const struct xfer *x)
+{
+	const struct message *m = &x->msg->m;
+	char ts[32], sig[HOOKD_SIG_V1_LEN];
+	int64_t now_s = now_ms() / 1000;
+	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
+	if (hookd_sign_v1(x->ep->key, x->ep->keylen, m->id, now_s, m->payload, m->payload_len, sig, sizeof sig) !=
+	    HOOKD_OK)
+		sig[0] = '\0';
+	struct curl_slist *l = add_header(NULL, "content-type", "application/json");
+	l = add_header(l, "webhook-id", m->id);
+	l = add_header(l, "webhook-timestamp", ts);
+	l = add_header(l, "webhook-signature", sig);
+	l = add_header(l, "Expect", ""); /* no 100-continue round trip */
+	const char *k;
+	json_t *v;
+	json_object_foreach(x->ep->ep.headers, k, v) {
+		if (json_is_string(v) && !reserved_header(k))
+			l = add_header(l, k, json_string_value(v));
+	}
+	return l;
+}
+
+static void xfer_begin(struct xfer *x)
+{
+	CURL *e = x->easy;
+	const struct message *m = &x->msg->m;
+	x->hdrs = build_headers(x);
+	curl_easy_setopt(e, CURLOPT_URL, x->ep->ep.url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, m->payload ? m->payload : "{}");
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(m->payload ? m->payload_len : 2));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "hookd/" HOOKD_VERSION);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->request_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	x->start_mono = mono_ms();
+	if (curl_multi_add_handle(multi, e) != CURLM_OK)
+		fatalx("curl_multi_add_handle failed");
+	x->es->inflight++;
+	inflight++;
+}
+
+static void outcome_canceled(int64_t rowid, int attempts)
+{
+	struct outcome *o = outcome_add();
+	o->rowid = rowid;
+	o->new_status = DS_CANCELED;
+	o->attempts = attempts;
+}
+
+/* Load a delivery the heap knows only by key; NULL if it is no longer pending. */
+static struct outmsg *load_delivery(struct sched_item *it)
+{
+	struct delivery d;
+	struct message m;
+	memset(&m, 0, sizeof m);
+	if (store->ops->delivery_load(store, it->rowid, &d, &m) != STORE_OK)
+		return NULL;
+	if (d.status != DS_PENDING) {
+		message_dispose(&m);
+		return NULL;
+	}
+	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
+	memcpy(ids[0], d.endpoint_id, ID_MAX);
+	struct outmsg *om = outmsg_new(&m, ids, 1);
+	om->rowids[0] = d.rowid;
+	om->trigger = d.trigger;
+	if (it->attempts < 0)
+		it->attempts = d.attempts;
+	return om;
+}
+
+/* Start a due delivery, park it, or cancel it. Consumes the item's reference. */
+static void start_item(struct sched_item *it)
+{
+	if (it->msg == NULL) {
+		it->msg = load_delivery(it);
+		it->ep_idx = 0;
+		if (it->msg == NULL)
+			return;
+	}
+	struct outmsg *om = it->msg;
+	struct ep_snap *ep = cache_endpoint_ref(om->ep_ids[it->ep_idx]);
+	if (ep == NULL || ep->ep.disabled) {
+		outcome_canceled(it->rowid, it->attempts);
+		ep_snap_unref(ep);
+		outmsg_unref(om);
+		return;
+	}
+	struct ep_state *es = ep_state_get(ep->ep.id);
+	if (es->inflight >= cfg->endpoint_inflight) {
+		park(es, it);
+		ep_snap_unref(ep);
+		return;
+	}
+	struct xfer *x = xfer_get();
+	x->rowid = it->rowid;
+	x->msg = om;
+	x->idx = it->ep_idx;
+	x->ep = ep;
+	x->es = es;
+	x->attempts = it->attempts;
+	xfer_begin(x);
+}
+
+static void fill_attempt(struct attempt *a, const struct xfer *x, long status, CURLcode code)
+{
+	id_new("atmpt_", a->id);
+	memcpy(a->msg_id, x->msg->m.id, ID_MAX);
+	memcpy(a->endpoint_id, x->ep->ep.id, ID_MAX);
+	memcpy(a->app_id, x->msg->m.app_id, ID_MAX);
+	a->url = xstrdup(x->ep->ep.url);
+	a->status_code = code == CURLE_OK ? (int)status : 0;
+	a->duration_ms = mono_ms() - x->start_mono;
+	if (code == CURLE_OK) {
+		a->response = xstrndup(x->resp.data ? x->resp.data : "", x->resp.len);
+		a->response_len = x->resp.len;
+	} else {
+		const char *err = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+		a->response = xstrdup(err);
+		a->response_len = strlen(err);
+	}
+	a->trigger = x->msg->trigger;
+	a->created_ms = now_ms();
+}
+
+static void xfer_release(struct xfer *x)
+{
+	curl_multi_remove_handle(multi, x->easy);
+	curl_slist_free_all(x->hdrs);
+	x->hdrs = NULL;
+	x->es->inflight--;
+	inflight--;
+	unpark(x->es);
+	ep_snap_unref(x->ep);
+	outmsg_unref(x->msg);
+	x->ep = NULL;
+	x->msg = NULL;
+	x->next_free = free_xfers;
+	free_xfers = x;
+}
+
+static void xfer_finish(struct xfer *x, CURLcode code)
+{
+	long status = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	bool ok = code == CURLE_OK && status >= 200 && status <= 299;
+	struct outcome *o = outcome_add();
+	o->rowid = x->rowid;
+	o->attempts = x->attempts + 1;
+	fill_attempt(&o->attempt, x, status, code);
+	o->attempt.status = ok ? DS_SUCCESS : DS_FAIL;
+	if (ok) {
+		o->new_status = DS_SUCCESS;
+	} else {
+		bool throttled = (code == CURLE_OK && status == 429) || code == CURLE_OPERATION_TIMEDOUT;
+		int64_t delay = x->msg->trigger == TRIGGER_MANUAL
+					? -1
+					: backoff_next_ms(&cfg->backoff, o->attempts, rand01(), x->retry_after_ms,
+							  throttled);
+		o->new_status = delay < 0 ? DS_FAIL : DS_PENDING;
+		if (delay >= 0) {
+			o->next_ms = now_ms() + delay;
+			/* Reload from the store when due: a long retry schedule must not pin payloads in memory. */
+			struct sched_item it = {o->next_ms, x->rowid, NULL, 0, o->attempts};
+			sched_push(&heap, &it);
+		}
+		log_debug("deliver: %s -> %s: %s (attempt %d)", x->msg->m.id, x->ep->ep.id,
+			  code == CURLE_OK ? "HTTP error" : curl_easy_strerror(code), o->attempts);
+	}
+	xfer_release(x);
+}
+
+static void reap(void)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct xfer *x;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		xfer_finish(x, msg->data.result);
+	}
+}
+
+static void start_due(void)
+{
+	int64_t now = now_ms();
+	const struct sched_item *top;
+	while (inflight < cfg->max_inflight && (top = sched_peek(&heap)) != NULL && top->due_ms <= now) {
+		struct sched_item it;
+		sched_pop(&heap, &it);
+		start_item(&it);
+	}
+}
+
+static int poll_timeout_ms(void)
+{
+	const struct sched_item *top = sched_peek(&heap);
+	if (top == NULL || inflight >= cfg->max_inflight)
+		return 1000;
+	int64_t wait = top->due_ms - now_ms();
+	return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
+}
+
+/* Transfers still running at the drain deadline stay pending in the store, to be sent after restart. */
+static void abort_inflight(void)
+{
+	for (struct xfer *x = all_xfers; x != NULL; x = x->next_all)
+		if (x->msg != NULL)
+			xfer_release(x);
+}
+
+static void *deliver_main(void *arg)
+{
+	(void)arg;
+	int64_t deadline = 0;
+	for (;;) {
+		bool stop = __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+		inbox_drain();
+		if (!stop)
+			start_due();
+		else if (deadline == 0)
+			deadline = mono_ms() + cfg->drain_timeout_ms;
+		outcomes_flush();
+		if (stop && (inflight == 0 || mono_ms() >= deadline))
+			break;
+		int running;
+		curl_multi_poll(multi, NULL, 0, stop ? 100 : poll_timeout_ms(), NULL);
+		curl_multi_perform(multi, &running);
+		reap();
+	}
+	abort_inflight();
+	outcomes_flush();
+	return NULL;
+}
+
+void deliver_start(void)
+{
+	if (pthread_create(&thread, NULL, deliver_main, NULL) != 0)
+		fatal("deliver: pthread_create");
+}
+
+void deliver_stop(void)
+{
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
+	curl_multi_wakeup(multi);
+	pthread_join(thread, NULL);
+}
+
+void deliver_dispose(void)
+{
+	inbox_drain();
+	sched_dispose(&heap);
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&ep_states, e, &i)) != NULL;) {
+		struct ep_state *es = e->val;
+		for (size_t k = 0; k < es->n; k++)
+			outmsg_unref(es->parked[es->head + k].msg);
+		free(es->parked);
+		free(es);
+	}
+	hmap_dispose(&ep_states);
+	free_xfers = NULL;
+	while (all_xfers != NULL) {
+		struct xfer *x = all_xfers;
+		all_xfers = x->next_all;
+		curl_easy_cleanup(x->easy);
+		buf_dispose(&x->resp);
+		free(x);
+	}
+	if (multi)
+		curl_multi_cleanup(multi);
+	multi = NULL;
+}

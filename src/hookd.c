@@ -1,0 +1,74 @@
+/* hookd.c: the command line: a table of subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hookd.h"
+#include "server.h"
+
+static const char usage[] =
+	"usage: hookd <command> [options]\n"
+	"\n"
+	"commands:\n"
+	"  serve      run the webhook server\n"
+	"  version    print the version\n"
+	"  help       show this help\n"
+	"\n"
+	"hookd serve [--listen ADDR:PORT] [--db sqlite:PATH] [--data DIR] [options]\n"
+	"  --listen ADDR:PORT          where the API listens (default 127.0.0.1:8071)\n"
+	"  --data DIR                  data directory (default ./data)\n"
+	"  --db sqlite:PATH            database (default sqlite:DIR/hookd.db)\n"
+	"  --token TOKEN               API bearer token (default: DIR/token, made at first start)\n"
+	"  --retry-schedule LIST       delays between attempts (default 5s,5m,30m,2h,5h,10h,10h)\n"
+	"  --retry-jitter F            +- fraction of each delay (default 0.2)\n"
+	"  --throttled-min-delay D     least wait after a 429 or a timeout (default 60s)\n"
+	"  --request-timeout D         per-request timeout (default 30s)\n"
+	"  --drain-timeout D           how long SIGTERM waits for requests in flight (default 10s)\n"
+	"  --max-body BYTES            API request body cap (default 1048576)\n"
+	"  --max-inflight N            deliveries in flight, all endpoints (default 256)\n"
+	"  --endpoint-inflight N       deliveries in flight per endpoint (default 32)\n"
+	"  --http-threads N            API threads (default 2)\n"
+	"  --log-level LEVEL           error, warn, info or debug (default info)\n"
+	"Every option can also be set in the environment: --retry-schedule is HOOKD_RETRY_SCHEDULE.\n";
+
+static int cmd_serve(int argc, char **argv) { return server_main(argc, argv); }
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("hookd %s\n", HOOKD_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs(usage, stdout);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"serve", cmd_serve},
+	{"version", cmd_version},
+	{"--version", cmd_version},
+	{"help", cmd_help},
+	{"--help", cmd_help},
+	{"-h", cmd_help},
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 2, argv + 2);
+	fprintf(stderr, "hookd: unknown command '%s' (see hookd --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,107 @@
+/* model.h: the objects hookd keeps: applications, endpoints, messages, deliveries, attempts. */
+#ifndef HOOKD_MODEL_H
+#define HOOKD_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "id.h"
+#include "util.h"
+
+struct app {
+	char id[ID_MAX];        /* app_... */
+	char *uid;              /* NULL if none */
+	char *name;
+	json_t *metadata;       /* an object of strings, never NULL once loaded */
+	int64_t throttle_rate;  /* messages/s, 0 = none */
+	int64_t created_ms, updated_ms;
+};
+
+struct endpoint {
+	char id[ID_MAX];        /* ep_... */
+	char app_id[ID_MAX];
+	char *uid;              /* NULL if none */
+	char *url;
+	char *description;      /* "" by default */
+	bool disabled;
+	struct strlist event_types; /* v == NULL: every type */
+	struct strlist channels;    /* v == NULL: every message */
+	char *secret;           /* "whsec_<base64>" */
+	json_t *metadata;       /* object, never NULL once loaded */
+	json_t *headers;        /* object of custom headers, never NULL once loaded */
+	int64_t throttle_rate;  /* 0 = none */
+	int64_t created_ms, updated_ms;
+};
+
+struct message {
+	char id[ID_MAX];        /* msg_... */
+	char app_id[ID_MAX];
+	char *event_type;
+	char *event_id;         /* NULL if none */
+	struct strlist channels;
+	struct strlist tags;
+	char *payload;          /* compact JSON text of the payload object; NULL once expunged */
+	size_t payload_len;
+	int64_t created_ms;
+	int64_t deliver_at_ms;  /* 0: at once */
+};
+
+/* Status of a delivery (one message to one endpoint) and of an attempt; numbers are Svix's. */
+enum delivery_status {
+	DS_SUCCESS = 0,
+	DS_PENDING = 1,
+	DS_FAIL = 2,
+	DS_SENDING = 3,
+	DS_CANCELED = 4,
+};
+const char *delivery_status_text(int status);
+
+enum trigger_type { TRIGGER_SCHEDULED = 0, TRIGGER_MANUAL = 1 };
+
+#define ATTEMPT_RESPONSE_MAX 20000
+
+struct attempt {
+	char id[ID_MAX];        /* atmpt_... */
+	char msg_id[ID_MAX];
+	char endpoint_id[ID_MAX];
+	char app_id[ID_MAX];
+	char *url;
+	int status_code;        /* 0 when no HTTP response (network error, timeout) */
+	int64_t duration_ms;
+	char *response;         /* body up to ATTEMPT_RESPONSE_MAX bytes, or the network error text */
+	size_t response_len;
+	int status;             /* DS_SUCCESS or DS_FAIL */
+	int trigger;            /* enum trigger_type */
+	int64_t created_ms;
+};
+
+/* A delivery as the dispatcher needs it. */
+struct delivery {
+	int64_t rowid;          /* the store's key for this delivery */
+	char msg_id[ID_MAX];
+	char endpoint_id[ID_MAX];
+	char app_id[ID_MAX];
+	int status;             /* enum delivery_status */
+	int attempts;           /* attempts made so far */
+	int trigger;            /* TRIGGER_MANUAL: one attempt, never retried */
+	int64_t next_ms;        /* when it is due (unix ms) */
+};
+
+/* The result of one attempt, recorded by the committer: an attempt row plus the delivery's new state. */
+struct outcome {
+	int64_t rowid;          /* delivery */
+	struct attempt attempt; /* attempt.id[0] == '\0': no attempt row (e.g. canceled before sending) */
+	int new_status;         /* DS_SUCCESS, DS_PENDING (retry at next_ms), DS_FAIL, DS_CANCELED */
+	int attempts;           /* attempts made, this one included */
+	int64_t next_ms;
+};
+
+void app_dispose(struct app *a);
+void app_copy(struct app *dst, const struct app *src);
+void endpoint_dispose(struct endpoint *e);
+void endpoint_copy(struct endpoint *dst, const struct endpoint *src);
+void message_dispose(struct message *m);
+void attempt_dispose(struct attempt *a);
+
+#endif

@@ -1,0 +1,274 @@
+/* server.c: process lifecycle for `hookd serve`.
+ * Signals are blocked in every thread and taken synchronously here with sigtimedwait, so no work happens in a
+ * signal handler. The main thread also runs the small periodic chores. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cache.h"
+#include "commit.h"
+#include "config.h"
+#include "deliver.h"
+#include "hookd.h"
+#include "log.h"
+#include "store.h"
+
+#define CHORE_INTERVAL_S 60
+#define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
+
+static int mkdir_p(const char *path)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* The data dir must exist and be writable: check by creating a file in it. */
+static int data_dir_ready(const char *dir)
+{
+	char probe[4200];
+	if (mkdir_p(dir) < 0) {
+		fprintf(stderr, "hookd: cannot create data directory %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(probe, sizeof probe, "%s/.write-test", dir);
+	int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "hookd: data directory %s is not writable: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
+/* HOOKD_TOKEN, else <data>/token, else a new one written there (shown once). Returns malloc'd. */
+static char *token_load(const struct config *cfg)
+{
+	if (cfg->token != NULL)
+		return xstrdup(cfg->token);
+	char path[4200], buf[256];
+	snprintf(path, sizeof path, "%s/token", cfg->data_dir);
+	FILE *f = fopen(path, "r");
+	if (f != NULL) {
+		char *line = fgets(buf, sizeof buf, f);
+		fclose(f);
+		if (line != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (strlen(line) >= 8)
+				return xstrdup(line);
+		}
+	}
+	char secret[128];
+	if (hookd_secret_new(32, secret, sizeof secret) != HOOKD_OK)
+		return NULL;
+	/* "hk_" + the base64 body made URL- and header-safe */
+	char *tok = xmalloc(strlen(secret) + 4);
+	char *o = tok + sprintf(tok, "hk_");
+	for (const char *p = secret + 6; *p; p++)
+		if (*p != '=')
+			*o++ = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	*o = '\0';
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", tok) < 0 || fsync(fd) < 0) {
+		fprintf(stderr, "hookd: cannot write %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(tok);
+		return NULL;
+	}
+	close(fd);
+	fprintf(stderr, "hookd: generated an API token (stored in %s): %s\n", path, tok);
+	return tok;
+}
+
+static int listen_on(const char *addr)
+{
+	char host[256], port_s[16];
+	int port;
+	if (config_split_listen(addr, host, sizeof host, &port) < 0) {
+		fprintf(stderr, "hookd: invalid listen address '%s' (expected HOST:PORT)\n", addr);
+		return -1;
+	}
+	snprintf(port_s, sizeof port_s, "%d", port);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+	struct addrinfo *res;
+	int gai = getaddrinfo(host, port_s, &hints, &res);
+	if (gai != 0) {
+		fprintf(stderr, "hookd: cannot listen on %s: %s\n", addr, gai_strerror(gai));
+		return -1;
+	}
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+		fprintf(stderr, "hookd: cannot listen on %s: %s\n", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int load_cache(struct store *st)
+{
+	struct app *apps = NULL;
+	struct endpoint *eps = NULL;
+	size_t napps = 0, neps = 0;
+	if (st->ops->apps_load(st, &apps, &napps) != STORE_OK ||
+	    st->ops->endpoints_load(st, &eps, &neps) != STORE_OK) {
+		free(apps);
+		free(eps);
+		return -1;
+	}
+	cache_load(apps, napps, eps, neps);
+	return 0;
+}
+
+/* ---- chores: expire idempotency records ---- */
+
+struct chore {
+	struct commit_job job;
+	int busy; /* atomic */
+};
+
+static int purge_run(struct store *st, void *arg)
+{
+	(void)arg;
+	return st->ops->idem_purge(st, now_ms() - IDEMPOTENCY_TTL_MS);
+}
+
+static void purge_done(void *arg, int rc)
+{
+	(void)rc;
+	__atomic_store_n(&((struct chore *)arg)->busy, 0, __ATOMIC_RELEASE);
+}
+
+static void chores_run(struct chore *purge)
+{
+	if (__atomic_exchange_n(&purge->busy, 1, __ATOMIC_ACQ_REL) == 0)
+		commit_submit(&purge->job);
+}
+
+static void wait_for_signal(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	struct chore purge = {.job = {.run = purge_run, .done = purge_done}};
+	purge.job.arg = &purge;
+	for (;;) {
+		struct timespec ts = {.tv_sec = CHORE_INTERVAL_S};
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("hookd: %s received, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+		if (sig < 0 && errno == EAGAIN)
+			chores_run(&purge);
+	}
+	/* the purge job may still be queued: commit_stop runs it before returning */
+}
+
+static void block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int serve(struct config *cfg)
+{
+	char err[512];
+	int status = 1, fd = -1;
+	struct store *st = NULL;
+	char *token = NULL;
+	struct api *api = NULL;
+	if (data_dir_ready(cfg->data_dir) < 0 || (token = token_load(cfg)) == NULL)
+		goto out;
+	if ((fd = listen_on(cfg->listen)) < 0)
+		goto out;
+	if ((st = store_open(cfg->db_url, err, sizeof err)) == NULL) {
+		fprintf(stderr, "hookd: %s\n", err);
+		goto out;
+	}
+	cache_init();
+	if (load_cache(st) < 0 || deliver_init(cfg, st) < 0) {
+		fprintf(stderr, "hookd: cannot load state from %s\n", cfg->db_url);
+		goto out_cache;
+	}
+	commit_start(st);
+	deliver_start();
+	if ((api = api_start(cfg, st, fd, token)) == NULL) {
+		fprintf(stderr, "hookd: cannot start the HTTP server on %s\n", cfg->listen);
+		status = 1;
+	} else {
+		log_info("hookd %s listening on http://%s (database %s)", HOOKD_VERSION, cfg->listen, cfg->db_url);
+		wait_for_signal();
+		api_stop(api);
+		fd = -1; /* closed by api_stop */
+		status = 0;
+	}
+	deliver_stop();
+	commit_stop();
+	deliver_dispose();
+	log_info("hookd: stopped");
+out_cache:
+	cache_dispose();
+out:
+	store_close(st);
+	if (fd >= 0)
+		close(fd);
+	free(token);
+	return status;
+}
+
+int server_main(int argc, char **argv)
+{
+	struct config cfg;
+	char err[512];
+	config_init(&cfg);
+	if (config_load(&cfg, argc, argv, err, sizeof err) < 0) {
+		fprintf(stderr, "hookd: %s\n", err);
+		config_dispose(&cfg);
+		return 2;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+	block_signals();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int status = serve(&cfg);
+	curl_global_cleanup();
+	config_dispose(&cfg);
+	return status;
+}

@@ -1,0 +1,108 @@
+/* store.c: pick a backend by the URL's scheme; shared model helpers. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct store_ops *const backends[] = {&store_sqlite_ops};
+
+struct store *store_open(const char *url, char *err, size_t errlen)
+{
+	const char *colon = strchr(url, ':');
+	const char *location = url;
+	const struct store_ops *ops = &store_sqlite_ops;
+	if (colon != NULL && strncmp(url, "postgres", 8) == 0) {
+		snprintf(err, errlen, "postgres is not supported yet in this build (%s)", url);
+		return NULL;
+	}
+	if (colon != NULL) {
+		ops = NULL;
+		for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
+			size_t n = strlen(backends[i]->scheme);
+			if ((size_t)(colon - url) == n && strncmp(url, backends[i]->scheme, n) == 0)
+				ops = backends[i];
+		}
+		if (ops == NULL) {
+			snprintf(err, errlen, "unknown database scheme in '%s' (expected sqlite:PATH)", url);
+			return NULL;
+		}
+		location = colon + 1;
+	}
+	if (*location == '\0') {
+		snprintf(err, errlen, "empty database path in '%s'", url);
+		return NULL;
+	}
+	return ops->open(location, err, errlen);
+}
+
+void store_close(struct store *st)
+{
+	if (st != NULL)
+		st->ops->close(st);
+}
+
+const char *delivery_status_text(int status)
+{
+	static const char *names[] = {"success", "pending", "fail", "sending", "canceled"};
+	return status >= 0 && status <= 4 ? names[status] : "unknown";
+}
+
+void app_dispose(struct app *a)
+{
+	free(a->uid);
+	free(a->name);
+	json_decref(a->metadata);
+	memset(a, 0, sizeof *a);
+}
+
+void app_copy(struct app *dst, const struct app *src)
+{
+	*dst = *src;
+	dst->uid = src->uid ? xstrdup(src->uid) : NULL;
+	dst->name = src->name ? xstrdup(src->name) : NULL;
+	dst->metadata = src->metadata ? json_deep_copy(src->metadata) : NULL;
+}
+
+void endpoint_dispose(struct endpoint *e)
+{
+	free(e->uid);
+	free(e->url);
+	free(e->description);
+	free(e->secret);
+	strlist_dispose(&e->event_types);
+	strlist_dispose(&e->channels);
+	json_decref(e->metadata);
+	json_decref(e->headers);
+	memset(e, 0, sizeof *e);
+}
+
+void endpoint_copy(struct endpoint *dst, const struct endpoint *src)
+{
+	*dst = *src;
+	dst->uid = src->uid ? xstrdup(src->uid) : NULL;
+	dst->url = src->url ? xstrdup(src->url) : NULL;
+	dst->description = src->description ? xstrdup(src->description) : NULL;
+	dst->secret = src->secret ? xstrdup(src->secret) : NULL;
+	strlist_copy(&dst->event_types, &src->event_types);
+	strlist_copy(&dst->channels, &src->channels);
+	dst->metadata = src->metadata ? json_deep_copy(src->metadata) : NULL;
+	dst->headers = src->headers ? json_deep_copy(src->headers) : NULL;
+}
+
+void message_dispose(struct message *m)
+{
+	free(m->event_type);
+	free(m->event_id);
+	strlist_dispose(&m->channels);
+	strlist_dispose(&m->tags);
+	free(m->payload);
+	memset(m, 0, sizeof *m);
+}
+
+void attempt_dispose(struct attempt *a)
+{
+	free(a->url);
+	free(a->response);
+	memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,112 @@
+/* store.h: durable state behind a table of backend functions (sqlite now, postgres next).
+ *
+ * Nothing outside store_*.c sees a backend's types. Return codes: 0 (STORE_OK) or a negative enum store_rc.
+ * Threads: the write functions are called by the committer thread only, between batch_begin and batch_commit;
+ * read functions may be called from any thread (a backend keeps a read connection per thread).
+ */
+#ifndef HOOKD_STORE_H
+#define HOOKD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_ERR = -1,      /* backend failure, logged by the backend */
+	STORE_NOTFOUND = -2,
+	STORE_CONFLICT = -3, /* a unique key (uid, eventId) is taken */
+};
+
+/* A page of a list, in id order. Ids sort by creation time. */
+struct page {
+	const char *before;  /* only ids < before; NULL: no bound */
+	const char *after;   /* only ids > after; NULL: no bound */
+	int limit;           /* at most this many rows */
+	bool ascending;      /* scan order: ascending ids, else descending */
+};
+
+struct store;
+
+struct store_ops {
+	const char *scheme; /* "sqlite" */
+	/* Open (creating and migrating as needed) the store at location (a path for sqlite).
+	 * On failure returns NULL and writes a one-line reason into err. */
+	struct store *(*open)(const char *location, char *err, size_t errlen);
+	void (*close)(struct store *);
+
+	/* ---- write path: committer thread only ---- */
+	/* One batch = one durable transaction. Each job in it runs between job_begin and job_end (a savepoint), so
+	 * a failed job rolls back alone. batch_commit returns only once the batch is durable. */
+	int (*batch_begin)(struct store *);
+	int (*batch_commit)(struct store *);
+	void (*batch_rollback)(struct store *);
+	int (*job_begin)(struct store *);
+	void (*job_end)(struct store *, bool ok);
+
+	/* Insert or replace by id. STORE_CONFLICT if the uid belongs to another row. */
+	int (*app_put)(struct store *, const struct app *);
+	/* Delete an app with its endpoints, messages, deliveries and attempts. */
+	int (*app_delete)(struct store *, const char *app_id);
+	int (*endpoint_put)(struct store *, const struct endpoint *);
+	/* Delete an endpoint; its pending deliveries become DS_CANCELED. */
+	int (*endpoint_delete)(struct store *, const char *endpoint_id);
+	/* Pending deliveries of an endpoint become DS_CANCELED (endpoint disabled). */
+	int (*endpoint_cancel_pending)(struct store *, const char *endpoint_id);
+
+	/* STORE_OK and the existing message id if (app, eventId) is taken, else STORE_NOTFOUND. */
+	int (*msg_find_event_id)(struct store *, const char *app_id, const char *event_id, char msg_id[ID_MAX]);
+	/* Insert a message and one DS_PENDING delivery per endpoint, due at due_ms. rowids (n entries, caller's)
+	 * receives each delivery's key. */
+	int (*msg_insert)(struct store *, const struct message *, const char *const *endpoint_ids, size_t n,
+			  int64_t due_ms, int64_t *rowids);
+	/* Record n outcomes: insert each attempt row, update each delivery's status, attempts and next time. */
+	int (*outcomes_record)(struct store *, const struct outcome *, size_t n);
+
+	/* Idempotency: the stored response for key if created at or after min_created_ms. body is malloc'd. */
+	int (*idem_get)(struct store *, const char *key, int64_t min_created_ms, int *status, char **body);
+	int (*idem_put)(struct store *, const char *key, int status, const char *body, int64_t created_ms);
+	/* Delete idempotency records created before ms. */
+	int (*idem_purge)(struct store *, int64_t before_ms);
+
+	/* ---- start-up (before any other thread runs) ---- */
+	/* All apps / endpoints; arrays are malloc'd, each element disposed by the caller. */
+	int (*apps_load)(struct store *, struct app **out, size_t *n);
+	int (*endpoints_load)(struct store *, struct endpoint **out, size_t *n);
+	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
+	int (*deliveries_reset_sending)(struct store *);
+	/* Call cb for every DS_PENDING delivery, in any order. */
+	int (*deliveries_scan_pending)(struct store *, void (*cb)(void *arg, int64_t rowid, int64_t next_ms),
+				       void *arg);
+
+	/* ---- reads: any thread ---- */
+	/* A delivery and its message (payload included) by delivery key. */
+	int (*delivery_load)(struct store *, int64_t rowid, struct delivery *d, struct message *m);
+	/* A message of an app by id or eventId. */
+	int (*msg_get)(struct store *, const char *app_id, const char *id_or_event_id, struct message *out);
+	int (*msg_list)(struct store *, const char *app_id, const struct page *, struct message **out, size_t *n);
+	/* Attempts of an app, filtered by endpoint and/or message (NULL: any). */
+	int (*attempt_list)(struct store *, const char *app_id, const char *endpoint_id, const char *msg_id,
+			    const struct page *, struct attempt **out, size_t *n);
+	int (*attempt_get)(struct store *, const char *app_id, const char *attempt_id, struct attempt *out);
+	/* The deliveries of a message (one per endpoint it went to); array malloc'd. */
+	int (*msg_deliveries)(struct store *, const char *app_id, const char *msg_id, struct delivery **out,
+			      size_t *n);
+	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. */
+	int (*delivery_counts)(struct store *, const char *app_id, const char *endpoint_id, int64_t counts[5]);
+};
+
+/* Every backend's store starts with this. */
+struct store {
+	const struct store_ops *ops;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* Open a store from a URL: "sqlite:PATH" (or a bare path). NULL with a reason in err on failure. */
+struct store *store_open(const char *url, char *err, size_t errlen);
+void store_close(struct store *st);
+
+#endif

@@ -1,0 +1,1128 @@
+/* store_sqlite.c: the SQLite backend of the store.
+ *
+ * One write connection, used only by the committer thread. A batch is BEGIN IMMEDIATE ... COMMIT and each job a
+ * savepoint inside it, so a failed job rolls back alone. WAL with synchronous=FULL fsyncs the WAL before COMMIT
+ * returns: that is what lets hookd answer 2xx after batch_commit. Every write statement is prepared at open and
+ * reused (reset + clear_bindings), so the hot path builds no SQL text.
+ *
+ * Reads from other threads go through a pool of read-only connections: WAL lets each read a committed snapshot
+ * beside the writer. A connection prepares its statements on first use and goes back to the pool afterwards.
+ * The start-up functions run before any other thread exists and use the write connection.
+ *
+ * Schema changes are numbered migrations tracked in PRAGMA user_version: append to `migrations`, never edit one.
+ * Times are unix ms. JSON columns hold compact jansson text; a string list that is absent is NULL, an empty one
+ * "[]". A message's payload is stored once, in messages; its deliveries point at it.
+ */
+#include "store.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The SQL below writes these statuses as literals: partial indexes are only used for literal WHERE terms. */
+_Static_assert(DS_SUCCESS == 0 && DS_PENDING == 1 && DS_SENDING == 3 && DS_CANCELED == 4, "statuses in SQL");
+
+#define BUSY_TIMEOUT_MS 5000
+#define POOL_IDLE_MAX 8 /* idle read connections kept; more are closed on release */
+
+static const char *const migrations[] = {
+	/* 1: the initial schema. deliveries.id is AUTOINCREMENT so a deleted delivery's key is never reused: the
+	 * scheduler may still hold it in memory. */
+	"CREATE TABLE apps ("
+	" id TEXT PRIMARY KEY, uid TEXT UNIQUE, name TEXT, metadata TEXT,"
+	" throttle_rate INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE endpoints ("
+	" id TEXT PRIMARY KEY, app_id TEXT NOT NULL, uid TEXT, url TEXT, description TEXT,"
+	" disabled INTEGER NOT NULL DEFAULT 0, event_types TEXT, channels TEXT, secret TEXT, metadata TEXT,"
+	" headers TEXT, throttle_rate INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL,"
+	" updated_ms INTEGER NOT NULL, UNIQUE (app_id, uid));"
+	"CREATE TABLE messages ("
+	" id TEXT PRIMARY KEY, app_id TEXT NOT NULL, event_type TEXT, event_id TEXT, channels TEXT, tags TEXT,"
+	" payload BLOB, created_ms INTEGER NOT NULL, deliver_at_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE UNIQUE INDEX messages_event_id ON messages (app_id, event_id) WHERE event_id IS NOT NULL;"
+	"CREATE INDEX messages_app ON messages (app_id, id);"
+	"CREATE TABLE deliveries ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL, app_id TEXT NOT NULL,"
+	" endpoint_id TEXT NOT NULL, status INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	" trigger_type INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+	/* covers scan_pending; the sending one is empty in steady state and makes the start-up reset free */
+	"CREATE INDEX deliveries_pending ON deliveries (next_ms) WHERE status = 1;"
+	"CREATE INDEX deliveries_sending ON deliveries (status) WHERE status = 3;"
+	/* one index serves app_delete, endpoint cancel and delivery_counts */
+	"CREATE INDEX deliveries_app ON deliveries (app_id, endpoint_id, status);"
+	/* attempted destinations: a message's deliveries */
+	"CREATE INDEX deliveries_msg ON deliveries (msg_id, endpoint_id);"
+	"CREATE TABLE attempts ("
+	" id TEXT PRIMARY KEY, msg_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, app_id TEXT NOT NULL, url TEXT,"
+	" status_code INTEGER NOT NULL DEFAULT 0, duration_ms INTEGER NOT NULL DEFAULT 0, response BLOB,"
+	" status INTEGER NOT NULL, trigger_type INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);"
+	"CREATE INDEX attempts_endpoint ON attempts (app_id, endpoint_id, id);"
+	"CREATE INDEX attempts_msg ON attempts (app_id, msg_id, id);"
+	"CREATE TABLE idempotency ("
+	" key TEXT PRIMARY KEY, status INTEGER NOT NULL, body TEXT, created_ms INTEGER NOT NULL);"
+	"CREATE INDEX idempotency_created ON idempotency (created_ms);",
+};
+#define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- statements ---- */
+
+#define APP_COLS "id, uid, name, metadata, throttle_rate, created_ms, updated_ms"
+#define EP_COLS                                                                                              \
+	"id, app_id, uid, url, description, disabled, event_types, channels, secret, metadata, headers, "    \
+	"throttle_rate, created_ms, updated_ms"
+#define MSG_COLS(p)                                                                                          \
+	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
+	p "created_ms, " p "deliver_at_ms"
+#define ATT_COLS                                                                                             \
+	"id, msg_id, endpoint_id, app_id, url, status_code, duration_ms, response, status, trigger_type, "   \
+	"created_ms"
+#define SET(c) c " = excluded." c
+
+struct stmt_def {
+	const char *name; /* for log lines */
+	const char *sql;
+};
+
+enum wstmt {
+	WS_BEGIN, WS_COMMIT, WS_ROLLBACK, WS_SAVEPOINT, WS_RELEASE, WS_ROLLBACK_TO,
+	WS_APP_PUT, WS_APP_DEL_ATTEMPTS, WS_APP_DEL_DELIVERIES, WS_APP_DEL_MESSAGES, WS_APP_DEL_ENDPOINTS, WS_APP_DEL,
+	WS_EP_PUT, WS_EP_CANCEL, WS_EP_DEL,
+	WS_MSG_FIND_EVENT, WS_MSG_INSERT, WS_DLV_INSERT, WS_DLV_UPDATE, WS_ATT_INSERT,
+	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE,
+	WS_APPS_LOAD, WS_EPS_LOAD, WS_DLV_RESET, WS_DLV_SCAN,
+	WS_COUNT
+};
+
+/* Upserts, not INSERT OR REPLACE: REPLACE would delete another row holding the uid instead of failing. */
+static const struct stmt_def wdefs[WS_COUNT] = {
+	[WS_BEGIN] = {"begin", "BEGIN IMMEDIATE"},
+	[WS_COMMIT] = {"commit", "COMMIT"},
+	[WS_ROLLBACK] = {"rollback", "ROLLBACK"},
+	[WS_SAVEPOINT] = {"savepoint", "SAVEPOINT j"},
+	[WS_RELEASE] = {"release", "RELEASE j"},
+	[WS_ROLLBACK_TO] = {"rollback to", "ROLLBACK TO j"},
+	[WS_APP_PUT] = {"app_put", "INSERT INTO apps (" APP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+				   " ON CONFLICT (id) DO UPDATE SET " SET("uid") ", " SET("name") ", "
+				   SET("metadata") ", " SET("throttle_rate") ", " SET("created_ms") ", "
+				   SET("updated_ms")},
+	[WS_APP_DEL_ATTEMPTS] = {"app_delete", "DELETE FROM attempts WHERE app_id = ?1"},
+	[WS_APP_DEL_DELIVERIES] = {"app_delete", "DELETE FROM deliveries WHERE app_id = ?1"},
+	[WS_APP_DEL_MESSAGES] = {"app_delete", "DELETE FROM messages WHERE app_id = ?1"},
+	[WS_APP_DEL_ENDPOINTS] = {"app_delete", "DELETE FROM endpoints WHERE app_id = ?1"},
+	[WS_APP_DEL] = {"app_delete", "DELETE FROM apps WHERE id = ?1"},
+	[WS_EP_PUT] = {"endpoint_put",
+		       "INSERT INTO endpoints (" EP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		       " ?13, ?14) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", " SET("url") ", "
+		       SET("description") ", " SET("disabled") ", " SET("event_types") ", " SET("channels") ", "
+		       SET("secret") ", " SET("metadata") ", " SET("headers") ", " SET("throttle_rate") ", "
+		       SET("created_ms") ", " SET("updated_ms")},
+	/* app_id from the endpoint row so the (app_id, endpoint_id, status) index applies */
+	[WS_EP_CANCEL] = {"endpoint_cancel",
+			  "UPDATE deliveries SET status = 4, updated_ms = ?2"
+			  " WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ?1) AND endpoint_id = ?1"
+			  " AND status IN (1, 3)"},
+	[WS_EP_DEL] = {"endpoint_delete", "DELETE FROM endpoints WHERE id = ?1"},
+	[WS_MSG_FIND_EVENT] = {"msg_find_event_id", "SELECT id FROM messages WHERE app_id = ?1 AND event_id = ?2"},
+	[WS_MSG_INSERT] = {"msg_insert",
+			   "INSERT INTO messages (" MSG_COLS("") ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+	[WS_DLV_INSERT] = {"delivery_insert",
+			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
+			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, 0, ?4, ?5)"},
+	/* a retry must not revive a delivery canceled while its attempt was in flight */
+	[WS_DLV_UPDATE] = {"outcomes_record",
+			   "UPDATE deliveries SET status = CASE WHEN status = 4 AND ?2 = 1 THEN 4 ELSE ?2 END,"
+			   " attempts = ?3, next_ms = ?4, updated_ms = ?5 WHERE id = ?1"},
+	[WS_ATT_INSERT] = {"attempt_insert",
+			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+	[WS_IDEM_GET] = {"idem_get", "SELECT status, body FROM idempotency WHERE key = ?1 AND created_ms >= ?2"},
+	[WS_IDEM_PUT] = {"idem_put", "INSERT OR REPLACE INTO idempotency (key, status, body, created_ms)"
+				     " VALUES (?1, ?2, ?3, ?4)"},
+	[WS_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < ?1"},
+	[WS_APPS_LOAD] = {"apps_load", "SELECT " APP_COLS " FROM apps ORDER BY id"},
+	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS " FROM endpoints ORDER BY id"},
+	[WS_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
+	[WS_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms FROM deliveries WHERE status = 1"},
+};
+
+/* Read statements. Lists come in ascending/descending pairs (descending = ascending + 1) and share parameter
+ * numbers: ?1 app, ?2 after, ?3 before, ?4 limit, ?5 endpoint, ?6 message. */
+enum rstmt {
+	RS_DLV_LOAD, RS_MSG_GET, RS_ATT_GET,
+	RS_MSG_LIST, RS_MSG_LIST_DESC,
+	RS_ATT_LIST_APP, RS_ATT_LIST_APP_DESC,
+	RS_ATT_LIST_EP, RS_ATT_LIST_EP_DESC,
+	RS_ATT_LIST_MSG, RS_ATT_LIST_MSG_DESC,
+	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS,
+	RS_COUNT
+};
+
+#define PAGED(from, filter, order) from " WHERE app_id = ?1 AND id > ?2 AND id < ?3" filter " ORDER BY id " order \
+	" LIMIT ?4"
+#define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", "", order)
+#define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", filter, order)
+#define ATT_BY_EP " AND endpoint_id = ?5"
+#define ATT_BY_MSG " AND msg_id = ?6 AND (?5 IS NULL OR endpoint_id = ?5)"
+#define COUNTS "SELECT status, count(*) FROM deliveries"
+
+static const struct stmt_def rdefs[RS_COUNT] = {
+	[RS_DLV_LOAD] = {"delivery_load",
+			 "SELECT d.id, d.msg_id, d.endpoint_id, d.app_id, d.status, d.attempts, d.trigger_type,"
+			 " d.next_ms, " MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.id = d.msg_id"
+			 " WHERE d.id = ?1"},
+	/* the id wins over an eventId that happens to equal another message's id */
+	[RS_MSG_GET] = {"msg_get",
+			"SELECT " MSG_COLS("") " FROM messages WHERE id = ?2 AND app_id = ?1 UNION ALL"
+			" SELECT " MSG_COLS("") " FROM messages WHERE app_id = ?1 AND event_id = ?2 LIMIT 1"},
+	[RS_ATT_GET] = {"attempt_get", "SELECT " ATT_COLS " FROM attempts WHERE id = ?1 AND app_id = ?2"},
+	[RS_MSG_LIST] = {"msg_list", MSG_LIST("ASC")},
+	[RS_MSG_LIST_DESC] = {"msg_list", MSG_LIST("DESC")},
+	[RS_ATT_LIST_APP] = {"attempt_list", ATT_LIST("", "ASC")},
+	[RS_ATT_LIST_APP_DESC] = {"attempt_list", ATT_LIST("", "DESC")},
+	[RS_ATT_LIST_EP] = {"attempt_list", ATT_LIST(ATT_BY_EP, "ASC")},
+	[RS_ATT_LIST_EP_DESC] = {"attempt_list", ATT_LIST(ATT_BY_EP, "DESC")},
+	[RS_ATT_LIST_MSG] = {"attempt_list", ATT_LIST(ATT_BY_MSG, "ASC")},
+	[RS_ATT_LIST_MSG_DESC] = {"attempt_list", ATT_LIST(ATT_BY_MSG, "DESC")},
+	[RS_COUNTS_EP] = {"delivery_counts", COUNTS " WHERE app_id = coalesce(?1, (SELECT app_id FROM endpoints"
+				      " WHERE id = ?2)) AND endpoint_id = ?2 GROUP BY status"},
+	[RS_COUNTS_APP] = {"delivery_counts", COUNTS " WHERE app_id = ?1 GROUP BY status"},
+	[RS_COUNTS_ALL] = {"delivery_counts", COUNTS " GROUP BY status"},
+	[RS_MSG_DLVS] = {"msg_deliveries",
+			 "SELECT id, msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_ms"
+			 " FROM deliveries WHERE msg_id = ?2 AND app_id = ?1 ORDER BY endpoint_id"},
+};
+
+/* ---- the store ---- */
+
+struct rconn {
+	sqlite3 *db;
+	sqlite3_stmt *st[RS_COUNT]; /* prepared on first use */
+	struct rconn *next;
+};
+
+struct sqlite_store {
+	struct store base; /* first, so a struct store * is a struct sqlite_store * */
+	char *path;
+	sqlite3 *db;                /* the write connection */
+	sqlite3_stmt *st[WS_COUNT];
+	pthread_mutex_t pool_lock;
+	struct rconn *pool;         /* idle read connections */
+	int pool_len;
+};
+
+static struct sqlite_store *to_sq(struct store *st) { return (struct sqlite_store *)st; }
+
+static int log_err(sqlite3 *db, const char *what)
+{
+	log_warnx("sqlite: %s: %s", what, sqlite3_errmsg(db));
+	return STORE_ERR;
+}
+
+static void stmt_done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+/* Map a step result that is neither ROW nor DONE; a taken unique key is the caller's business, not a failure. */
+static int step_error(sqlite3_stmt *q, int rc, const char *what)
+{
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return STORE_CONFLICT;
+	return log_err(sqlite3_db_handle(q), what);
+}
+
+/* Run a statement that returns no rows, then make it ready for reuse. */
+static int run(sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	int ret = rc == SQLITE_DONE ? STORE_OK : step_error(q, rc, what);
+	stmt_done(q);
+	return ret;
+}
+
+/* Step to the first row: STORE_OK on a row (the caller reads it, then calls stmt_done), else NOTFOUND or ERR. */
+static int step_row(sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOTFOUND : step_error(q, rc, what);
+}
+
+/* Bind failures (no memory, too big) are rare; the bind_* helpers return nonzero for them and callers OR them. */
+static int bind_failed(sqlite3_stmt *q, const char *what)
+{
+	int rc = log_err(sqlite3_db_handle(q), what); /* before the reset, which may replace the message */
+	stmt_done(q);
+	return rc;
+}
+
+/* ---- binding ---- */
+
+static int bind_str(sqlite3_stmt *q, int i, const char *s)
+{
+	return s != NULL ? sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(q, i);
+}
+
+static int bind_bytes(sqlite3_stmt *q, int i, const char *p, size_t len)
+{
+	return p != NULL ? sqlite3_bind_blob64(q, i, p, len, SQLITE_STATIC) : sqlite3_bind_null(q, i);
+}
+
+/* jansson documents that json_dumps' result is freed with free(), so SQLite can own it. */
+static int bind_json(sqlite3_stmt *q, int i, const json_t *j)
+{
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	return text != NULL ? sqlite3_bind_text(q, i, text, -1, free) : sqlite3_bind_null(q, i);
+}
+
+static int bind_strlist(sqlite3_stmt *q, int i, const struct strlist *l)
+{
+	if (l->v == NULL)
+		return sqlite3_bind_null(q, i); /* absent, unlike an empty list */
+	json_t *a = json_array();
+	for (size_t k = 0; k < l->n; k++)
+		json_array_append_new(a, json_string(l->v[k]));
+	int rc = bind_json(q, i, a);
+	json_decref(a);
+	return rc;
+}
+
+/* Bind only if given: a statement variant without the parameter is chosen when it is NULL. */
+static int bind_opt(sqlite3_stmt *q, int i, const char *s)
+{
+	return s != NULL ? bind_str(q, i, s) : SQLITE_OK;
+}
+
+/* Page bounds stay plain index range terms: "" sorts before every id and a BLOB after every TEXT value. */
+static int bind_page(sqlite3_stmt *q, const struct page *pg)
+{
+	int rc = sqlite3_bind_text(q, 2, pg->after != NULL ? pg->after : "", -1, SQLITE_STATIC);
+	if (pg->before != NULL)
+		rc |= sqlite3_bind_text(q, 3, pg->before, -1, SQLITE_STATIC);
+	else
+		rc |= sqlite3_bind_zeroblob(q, 3, 0);
+	rc |= sqlite3_bind_int(q, 4, pg->limit);
+	return rc;
+}
+
+/* ---- reading columns: NULLs and odd values become safe defaults, never a crash ---- */
+
+static void col_id(sqlite3_stmt *q, int c, char out[ID_MAX])
+{
+	const unsigned char *t = sqlite3_column_text(q, c);
+	size_t n = t != NULL ? (size_t)sqlite3_column_bytes(q, c) : 0;
+	if (n >= ID_MAX)
+		n = ID_MAX - 1;
+	if (n > 0)
+		memcpy(out, t, n);
+	out[n] = '\0';
+}
+
+/* NULL stays NULL (optional fields). */
+static char *col_str(sqlite3_stmt *q, int c)
+{
+	const unsigned char *t = sqlite3_column_text(q, c);
+	return t != NULL ? xstrndup((const char *)t, (size_t)sqlite3_column_bytes(q, c)) : NULL;
+}
+
+/* NULL becomes "" (fields the callers use as strings). */
+static char *col_str0(sqlite3_stmt *q, int c)
+{
+	char *s = col_str(q, c);
+	return s != NULL ? s : xstrdup("");
+}
+
+/* A BLOB copied and NUL-terminated; NULL for SQL NULL. */
+static char *col_bytes(sqlite3_stmt *q, int c, size_t *len)
+{
+	*len = 0;
+	if (sqlite3_column_type(q, c) == SQLITE_NULL)
+		return NULL;
+	const void *p = sqlite3_column_blob(q, c);
+	size_t n = p != NULL ? (size_t)sqlite3_column_bytes(q, c) : 0;
+	char *out = xmalloc(n + 1);
+	if (n > 0)
+		memcpy(out, p, n);
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
+static json_t *col_object(sqlite3_stmt *q, int c)
+{
+	const char *t = (const char *)sqlite3_column_text(q, c);
+	json_t *j = t != NULL ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+	if (json_is_object(j))
+		return j;
+	json_decref(j);
+	return json_object();
+}
+
+/* NULL is an absent list; anything else is present, with its string elements (none if unreadable). */
+static void col_strlist(sqlite3_stmt *q, int c, struct strlist *l)
+{
+	l->v = NULL;
+	l->n = 0;
+	if (sqlite3_column_type(q, c) == SQLITE_NULL)
+		return;
+	l->v = xcalloc(1, sizeof *l->v);
+	json_t *a = json_loads((const char *)sqlite3_column_text(q, c), 0, NULL);
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) {
+		if (json_is_string(e))
+			strlist_add(l, json_string_value(e));
+	}
+	json_decref(a);
+}
+
+static int64_t col_i64(sqlite3_stmt *q, int c) { return sqlite3_column_int64(q, c); }
+static int col_int(sqlite3_stmt *q, int c) { return sqlite3_column_int(q, c); }
+
+/* ---- rows ---- */
+
+static void row_app(sqlite3_stmt *q, int c, void *out)
+{
+	struct app *a = out;
+	col_id(q, c, a->id);
+	a->uid = col_str(q, c + 1);
+	a->name = col_str0(q, c + 2);
+	a->metadata = col_object(q, c + 3);
+	a->throttle_rate = col_i64(q, c + 4);
+	a->created_ms = col_i64(q, c + 5);
+	a->updated_ms = col_i64(q, c + 6);
+}
+
+static void row_endpoint(sqlite3_stmt *q, int c, void *out)
+{
+	struct endpoint *e = out;
+	col_id(q, c, e->id);
+	col_id(q, c + 1, e->app_id);
+	e->uid = col_str(q, c + 2);
+	e->url = col_str0(q, c + 3);
+	e->description = col_str0(q, c + 4);
+	e->disabled = col_int(q, c + 5) != 0;
+	col_strlist(q, c + 6, &e->event_types);
+	col_strlist(q, c + 7, &e->channels);
+	e->secret = col_str0(q, c + 8);
+	e->metadata = col_object(q, c + 9);
+	e->headers = col_object(q, c + 10);
+	e->throttle_rate = col_i64(q, c + 11);
+	e->created_ms = col_i64(q, c + 12);
+	e->updated_ms = col_i64(q, c + 13);
+}
+
+static void row_message(sqlite3_stmt *q, int c, void *out)
+{
+	struct message *m = out;
+	col_id(q, c, m->id);
+	col_id(q, c + 1, m->app_id);
+	m->event_type = col_str0(q, c + 2);
+	m->event_id = col_str(q, c + 3);
+	col_strlist(q, c + 4, &m->channels);
+	col_strlist(q, c + 5, &m->tags);
+	m->payload = col_bytes(q, c + 6, &m->payload_len);
+	m->created_ms = col_i64(q, c + 7);
+	m->deliver_at_ms = col_i64(q, c + 8);
+}
+
+static void row_attempt(sqlite3_stmt *q, int c, void *out)
+{
+	struct attempt *a = out;
+	col_id(q, c, a->id);
+	col_id(q, c + 1, a->msg_id);
+	col_id(q, c + 2, a->endpoint_id);
+	col_id(q, c + 3, a->app_id);
+	a->url = col_str0(q, c + 4);
+	a->status_code = col_int(q, c + 5);
+	a->duration_ms = col_i64(q, c + 6);
+	a->response = col_bytes(q, c + 7, &a->response_len);
+	a->status = col_int(q, c + 8);
+	a->trigger = col_int(q, c + 9);
+	a->created_ms = col_i64(q, c + 10);
+}
+
+static void row_delivery(sqlite3_stmt *q, int c, struct delivery *d)
+{
+	d->rowid = col_i64(q, c);
+	col_id(q, c + 1, d->msg_id);
+	col_id(q, c + 2, d->endpoint_id);
+	col_id(q, c + 3, d->app_id);
+	d->status = col_int(q, c + 4);
+	d->attempts = col_int(q, c + 5);
+	d->trigger = col_int(q, c + 6);
+	d->next_ms = col_i64(q, c + 7);
+}
+
+static void dispose_app(void *p) { app_dispose(p); }
+static void dispose_endpoint(void *p) { endpoint_dispose(p); }
+static void dispose_message(void *p) { message_dispose(p); }
+static void dispose_attempt(void *p) { attempt_dispose(p); }
+
+struct row_kind {
+	size_t size;
+	void (*read)(sqlite3_stmt *, int col, void *elem);
+	void (*dispose)(void *elem);
+};
+static const struct row_kind app_rows = {sizeof(struct app), row_app, dispose_app};
+static const struct row_kind endpoint_rows = {sizeof(struct endpoint), row_endpoint, dispose_endpoint};
+static const struct row_kind message_rows = {sizeof(struct message), row_message, dispose_message};
+static const struct row_kind attempt_rows = {sizeof(struct attempt), row_attempt, dispose_attempt};
+
+/* Read every row of a bound statement into a malloc'd array (NULL if none), then reset the statement.
+ * On error nothing is returned. */
+static void *collect(sqlite3_stmt *q, const char *what, const struct row_kind *k, size_t *n, int *ret)
+{
+	char *arr = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			arr = xrealloc(arr, cap * k->size);
+		}
+		memset(arr + len * k->size, 0, k->size);
+		k->read(q, 0, arr + len * k->size);
+		len++;
+	}
+	*ret = rc == SQLITE_DONE ? STORE_OK : log_err(sqlite3_db_handle(q), what);
+	stmt_done(q);
+	if (*ret != STORE_OK) {
+		for (size_t i = 0; i < len; i++)
+			k->dispose(arr + i * k->size);
+		free(arr);
+		arr = NULL;
+		len = 0;
+	}
+	*n = len;
+	return arr;
+}
+
+/* ---- connections ---- */
+
+static int conn_open(const char *path, int flags, sqlite3 **out)
+{
+	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(*out, 1);
+		sqlite3_busy_timeout(*out, BUSY_TIMEOUT_MS);
+	}
+	return rc;
+}
+
+static sqlite3_stmt *prepare(sqlite3 *db, const struct stmt_def *def)
+{
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v3(db, def->sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
+		log_err(db, def->name);
+		return NULL;
+	}
+	return q;
+}
+
+static void rconn_close(struct rconn *c)
+{
+	for (int i = 0; i < RS_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static struct rconn *rconn_open(const char *path)
+{
+	struct rconn *c = xcalloc(1, sizeof *c);
+	if (conn_open(path, SQLITE_OPEN_READONLY, &c->db) != SQLITE_OK) {
+		log_err(c->db, "open read connection");
+		rconn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Take an idle read connection, or open one: readers never wait for each other. */
+static struct rconn *rconn_get(struct sqlite_store *s)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	struct rconn *c = s->pool;
+	if (c != NULL) {
+		s->pool = c->next;
+		s->pool_len--;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	return c != NULL ? c : rconn_open(s->path);
+}
+
+static void rconn_put(struct sqlite_store *s, struct rconn *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&s->pool_lock);
+	bool keep = s->pool_len < POOL_IDLE_MAX;
+	if (keep) {
+		c->next = s->pool;
+		s->pool = c;
+		s->pool_len++;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!keep)
+		rconn_close(c);
+}
+
+/* A read in progress: a pooled connection and one of its statements. */
+struct rq {
+	struct sqlite_store *s;
+	struct rconn *c;
+	sqlite3_stmt *q;
+	const char *what;
+};
+
+static sqlite3_stmt *rq_begin(struct rq *r, struct store *st, enum rstmt which)
+{
+	r->s = to_sq(st);
+	r->c = rconn_get(r->s);
+	r->q = NULL;
+	r->what = rdefs[which].name;
+	if (r->c != NULL && r->c->st[which] == NULL)
+		r->c->st[which] = prepare(r->c->db, &rdefs[which]);
+	if (r->c != NULL)
+		r->q = r->c->st[which];
+	return r->q;
+}
+
+/* Reset the statement (ending its read transaction, so checkpoints can proceed) and return the connection. */
+static void rq_end(struct rq *r)
+{
+	if (r->q != NULL)
+		stmt_done(r->q);
+	rconn_put(r->s, r->c);
+}
+
+/* ---- open, migrate, close ---- */
+
+static void sq_close(struct store *st)
+{
+	struct sqlite_store *s = to_sq(st);
+	if (s == NULL)
+		return;
+	while (s->pool != NULL) {
+		struct rconn *c = s->pool;
+		s->pool = c->next;
+		rconn_close(c);
+	}
+	for (int i = 0; i < WS_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	/* the last connection to close checkpoints the WAL into the database */
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		log_err(s->db, "close");
+	pthread_mutex_destroy(&s->pool_lock);
+	free(s->path);
+	free(s);
+}
+
+/* Create the file ourselves when missing: it holds endpoint secrets, and SQLite gives its -wal and -shm files the
+ * database file's permissions. */
+static int create_private(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "cannot open database %s: %s", path, strerror(errno));
+	return -1;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, const char *path, char *err, size_t errlen)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+	return -1;
+}
+
+/* WAL lets readers run beside the writer; FULL makes each COMMIT durable before it returns. */
+static int configure(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	bool wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)sqlite3_column_text(q, 0), "wal") == 0;
+	if (rc != SQLITE_ROW)
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+	else if (!wal)
+		snprintf(err, errlen, "database %s: cannot use WAL mode", path);
+	sqlite3_finalize(q);
+	if (!wal)
+		return -1;
+	return exec_sql(db, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864", path, err, errlen);
+}
+
+/* Apply the migrations the database lacks, all in one transaction (read the version inside it, too). */
+static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	if (exec_sql(db, "BEGIN IMMEDIATE", path, err, errlen))
+		return -1;
+	sqlite3_stmt *q = NULL;
+	int version = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	else
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	if (version > MIGRATIONS)
+		snprintf(err, errlen, "database %s has schema version %d, newer than this hookd's %d", path, version,
+			 MIGRATIONS);
+	int ok = version >= 0 && version <= MIGRATIONS;
+	for (int v = version; ok && v < MIGRATIONS; v++) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		ok = exec_sql(db, migrations[v], path, err, errlen) == 0 && exec_sql(db, sql, path, err, errlen) == 0;
+	}
+	if (ok && exec_sql(db, "COMMIT", path, err, errlen) == 0)
+		return 0;
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int prepare_all(struct sqlite_store *s, char *err, size_t errlen)
+{
+	for (int i = 0; i < WS_COUNT; i++) {
+		s->st[i] = prepare(s->db, &wdefs[i]);
+		if (s->st[i] == NULL) {
+			snprintf(err, errlen, "database %s: cannot prepare %s: %s", s->path, wdefs[i].name,
+				 sqlite3_errmsg(s->db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct store *sq_open(const char *path, char *err, size_t errlen)
+{
+	if (strcmp(path, ":memory:") == 0) {
+		snprintf(err, errlen, "an in-memory database cannot be shared by connections; give a file path");
+		return NULL;
+	}
+	if (create_private(path, err, errlen))
+		return NULL;
+	struct sqlite_store *s = xcalloc(1, sizeof *s);
+	s->base.ops = &store_sqlite_ops;
+	s->path = xstrdup(path);
+	pthread_mutex_init(&s->pool_lock, NULL);
+	int rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+			 s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	if (rc != SQLITE_OK || configure(s->db, path, err, errlen) || migrate(s->db, path, err, errlen) ||
+	    prepare_all(s, err, errlen)) {
+		sq_close(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}
+
+/* ---- transactions (committer thread) ---- */
+
+static void sq_batch_rollback(struct store *st)
+{
+	struct sqlite_store *s = to_sq(st);
+	/* some errors (disk full, I/O) already rolled the transaction back */
+	if (!sqlite3_get_autocommit(s->db))
+		run(s->st[WS_ROLLBACK], "rollback");
+}
+
+static int sq_batch_begin(struct store *st)
+{
+	struct sqlite_store *s = to_sq(st);
+	if (!sqlite3_get_autocommit(s->db)) {
+		log_warnx("sqlite: a transaction was left open; rolling it back");
+		sq_batch_rollback(st);
+	}
+	return run(s->st[WS_BEGIN], "begin");
+}
+
+static int sq_batch_commit(struct store *st)
+{
+	int rc = run(to_sq(st)->st[WS_COMMIT], "commit");
+	if (rc != STORE_OK)
+		sq_batch_rollback(st); /* never leave the connection inside a half-failed transaction */
+	return rc;
+}
+
+static int sq_job_begin(struct store *st) { return run(to_sq(st)->st[WS_SAVEPOINT], "savepoint"); }
+
+static void sq_job_end(struct store *st, bool ok)
+{
+	struct sqlite_store *s = to_sq(st);
+	if (!ok)
+		run(s->st[WS_ROLLBACK_TO], "rollback to");
+	run(s->st[WS_RELEASE], "release");
+}
+
+/* ---- writes (committer thread) ---- */
+
+static int sq_app_put(struct store *st, const struct app *a)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_APP_PUT];
+	int rc = bind_str(q, 1, a->id) | bind_str(q, 2, a->uid) | bind_str(q, 3, a->name) |
+		 bind_json(q, 4, a->metadata) | sqlite3_bind_int64(q, 5, a->throttle_rate) |
+		 sqlite3_bind_int64(q, 6, a->created_ms) | sqlite3_bind_int64(q, 7, a->updated_ms);
+	return rc ? bind_failed(q, "app_put") : run(q, "app_put");
+}
+
+static int sq_app_delete(struct store *st, const char *app_id)
+{
+	struct sqlite_store *s = to_sq(st);
+	static const enum wstmt order[] = {WS_APP_DEL_ATTEMPTS, WS_APP_DEL_DELIVERIES, WS_APP_DEL_MESSAGES,
+					   WS_APP_DEL_ENDPOINTS, WS_APP_DEL};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		sqlite3_stmt *q = s->st[order[i]];
+		int rc = bind_str(q, 1, app_id) ? bind_failed(q, "app_delete") : run(q, "app_delete");
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return sqlite3_changes(s->db) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+static int sq_endpoint_put(struct store *st, const struct endpoint *e)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_EP_PUT];
+	int rc = bind_str(q, 1, e->id) | bind_str(q, 2, e->app_id) | bind_str(q, 3, e->uid) | bind_str(q, 4, e->url) |
+		 bind_str(q, 5, e->description) | sqlite3_bind_int(q, 6, e->disabled) |
+		 bind_strlist(q, 7, &e->event_types) | bind_strlist(q, 8, &e->channels) | bind_str(q, 9, e->secret) |
+		 bind_json(q, 10, e->metadata) | bind_json(q, 11, e->headers) |
+		 sqlite3_bind_int64(q, 12, e->throttle_rate) | sqlite3_bind_int64(q, 13, e->created_ms) |
+		 sqlite3_bind_int64(q, 14, e->updated_ms);
+	return rc ? bind_failed(q, "endpoint_put") : run(q, "endpoint_put");
+}
+
+static int sq_endpoint_cancel_pending(struct store *st, const char *endpoint_id)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_EP_CANCEL];
+	int rc = bind_str(q, 1, endpoint_id) | sqlite3_bind_int64(q, 2, now_ms());
+	return rc ? bind_failed(q, "endpoint_cancel") : run(q, "endpoint_cancel");
+}
+
+static int sq_endpoint_delete(struct store *st, const char *endpoint_id)
+{
+	struct sqlite_store *s = to_sq(st);
+	int rc = sq_endpoint_cancel_pending(st, endpoint_id); /* first: it finds the app through the endpoint row */
+	if (rc != STORE_OK)
+		return rc;
+	sqlite3_stmt *q = s->st[WS_EP_DEL];
+	rc = bind_str(q, 1, endpoint_id) ? bind_failed(q, "endpoint_delete") : run(q, "endpoint_delete");
+	if (rc != STORE_OK)
+		return rc;
+	return sqlite3_changes(s->db) > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
+static int sq_msg_find_event_id(struct store *st, const char *app_id, const char *event_id, char msg_id[ID_MAX])
+{
+	if (event_id == NULL)
+		return STORE_NOTFOUND;
+	sqlite3_stmt *q = to_sq(st)->st[WS_MSG_FIND_EVENT];
+	if (bind_str(q, 1, app_id) | bind_str(q, 2, event_id))
+		return bind_failed(q, "msg_find_event_id");
+	int rc = step_row(q, "msg_find_event_id");
+	if (rc == STORE_OK)
+		col_id(q, 0, msg_id);
+	stmt_done(q);
+	return rc;
+}
+
+static int message_insert(struct sqlite_store *s, const struct message *m)
+{
+	sqlite3_stmt *q = s->st[WS_MSG_INSERT];
+	int rc = bind_str(q, 1, m->id) | bind_str(q, 2, m->app_id) | bind_str(q, 3, m->event_type) |
+		 bind_str(q, 4, m->event_id) | bind_strlist(q, 5, &m->channels) | bind_strlist(q, 6, &m->tags) |
+		 bind_bytes(q, 7, m->payload, m->payload_len) | sqlite3_bind_int64(q, 8, m->created_ms) |
+		 sqlite3_bind_int64(q, 9, m->deliver_at_ms);
+	return rc ? bind_failed(q, "msg_insert") : run(q, "msg_insert");
+}
+
+static int delivery_insert(struct sqlite_store *s, const struct message *m, const char *endpoint_id,
+			   int64_t due_ms, int64_t *rowid)
+{
+	sqlite3_stmt *q = s->st[WS_DLV_INSERT];
+	int rc = bind_str(q, 1, m->id) | bind_str(q, 2, m->app_id) | bind_str(q, 3, endpoint_id) |
+		 sqlite3_bind_int64(q, 4, due_ms) | sqlite3_bind_int64(q, 5, m->created_ms);
+	rc = rc ? bind_failed(q, "delivery_insert") : run(q, "delivery_insert");
+	if (rc == STORE_OK && rowid != NULL)
+		*rowid = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+/* A failure part-way leaves rows behind: the caller's job_end(false) rolls the job back. */
+static int sq_msg_insert(struct store *st, const struct message *m, const char *const *endpoint_ids, size_t n,
+			 int64_t due_ms, int64_t *rowids)
+{
+	struct sqlite_store *s = to_sq(st);
+	int rc = message_insert(s, m);
+	for (size_t i = 0; rc == STORE_OK && i < n; i++)
+		rc = delivery_insert(s, m, endpoint_ids[i], due_ms, rowids != NULL ? &rowids[i] : NULL);
+	return rc;
+}
+
+static int attempt_insert(struct sqlite_store *s, const struct attempt *a)
+{
+	sqlite3_stmt *q = s->st[WS_ATT_INSERT];
+	int rc = bind_str(q, 1, a->id) | bind_str(q, 2, a->msg_id) | bind_str(q, 3, a->endpoint_id) |
+		 bind_str(q, 4, a->app_id) | bind_str(q, 5, a->url) | sqlite3_bind_int(q, 6, a->status_code) |
+		 sqlite3_bind_int64(q, 7, a->duration_ms) | bind_bytes(q, 8, a->response, a->response_len) |
+		 sqlite3_bind_int(q, 9, a->status) | sqlite3_bind_int(q, 10, a->trigger) |
+		 sqlite3_bind_int64(q, 11, a->created_ms);
+	return rc ? bind_failed(q, "attempt_insert") : run(q, "attempt_insert");
+}
+
+/* The delivery first: if it is gone (its app was deleted meanwhile), no orphan attempt row is written. */
+static int outcome_record(struct sqlite_store *s, const struct outcome *o, int64_t now)
+{
+	sqlite3_stmt *q = s->st[WS_DLV_UPDATE];
+	int rc = sqlite3_bind_int64(q, 1, o->rowid) | sqlite3_bind_int(q, 2, o->new_status) |
+		 sqlite3_bind_int(q, 3, o->attempts) | sqlite3_bind_int64(q, 4, o->next_ms) |
+		 sqlite3_bind_int64(q, 5, now);
+	rc = rc ? bind_failed(q, "outcomes_record") : run(q, "outcomes_record");
+	if (rc != STORE_OK || sqlite3_changes(s->db) == 0 || o->attempt.id[0] == '\0')
+		return rc;
+	return attempt_insert(s, &o->attempt);
+}
+
+static int sq_outcomes_record(struct store *st, const struct outcome *o, size_t n)
+{
+	int64_t now = now_ms();
+	int rc = STORE_OK;
+	for (size_t i = 0; rc == STORE_OK && i < n; i++)
+		rc = outcome_record(to_sq(st), &o[i], now);
+	return rc;
+}
+
+static int sq_idem_get(struct store *st, const char *key, int64_t min_created_ms, int *status, char **body)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_IDEM_GET];
+	if (bind_str(q, 1, key) | sqlite3_bind_int64(q, 2, min_created_ms))
+		return bind_failed(q, "idem_get");
+	int rc = step_row(q, "idem_get");
+	if (rc == STORE_OK) {
+		*status = col_int(q, 0);
+		*body = col_str0(q, 1);
+	}
+	stmt_done(q);
+	return rc;
+}
+
+static int sq_idem_put(struct store *st, const char *key, int status, const char *body, int64_t created_ms)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_IDEM_PUT];
+	int rc = bind_str(q, 1, key) | sqlite3_bind_int(q, 2, status) | bind_str(q, 3, body) |
+		 sqlite3_bind_int64(q, 4, created_ms);
+	return rc ? bind_failed(q, "idem_put") : run(q, "idem_put");
+}
+
+static int sq_idem_purge(struct store *st, int64_t before_ms)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_IDEM_PURGE];
+	return sqlite3_bind_int64(q, 1, before_ms) ? bind_failed(q, "idem_purge") : run(q, "idem_purge");
+}
+
+/* ---- start-up (write connection; no other thread runs yet) ---- */
+
+static int sq_apps_load(struct store *st, struct app **out, size_t *n)
+{
+	int rc;
+	*out = collect(to_sq(st)->st[WS_APPS_LOAD], "apps_load", &app_rows, n, &rc);
+	return rc;
+}
+
+static int sq_endpoints_load(struct store *st, struct endpoint **out, size_t *n)
+{
+	int rc;
+	*out = collect(to_sq(st)->st[WS_EPS_LOAD], "endpoints_load", &endpoint_rows, n, &rc);
+	return rc;
+}
+
+static int sq_deliveries_reset_sending(struct store *st)
+{
+	return run(to_sq(st)->st[WS_DLV_RESET], "deliveries_reset_sending");
+}
+
+static int sq_deliveries_scan_pending(struct store *st, void (*cb)(void *arg, int64_t rowid, int64_t next_ms),
+				      void *arg)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_DLV_SCAN];
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		cb(arg, col_i64(q, 0), col_i64(q, 1));
+	int ret = rc == SQLITE_DONE ? STORE_OK : log_err(sqlite3_db_handle(q), "deliveries_scan_pending");
+	stmt_done(q);
+	return ret;
+}
+
+/* ---- reads (any thread) ---- */
+
+static int sq_delivery_load(struct store *st, int64_t rowid, struct delivery *d, struct message *m)
+{
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_DLV_LOAD);
+	int rc = STORE_ERR;
+	if (q != NULL && sqlite3_bind_int64(q, 1, rowid) == SQLITE_OK)
+		rc = step_row(q, r.what);
+	if (rc == STORE_OK) {
+		row_delivery(q, 0, d);
+		if (m != NULL)
+			row_message(q, 8, m);
+	}
+	rq_end(&r);
+	return rc;
+}
+
+static int sq_msg_get(struct store *st, const char *app_id, const char *id_or_event_id, struct message *out)
+{
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_MSG_GET);
+	int rc = STORE_ERR;
+	if (q != NULL && (bind_str(q, 1, app_id) | bind_str(q, 2, id_or_event_id)) == SQLITE_OK)
+		rc = step_row(q, r.what);
+	if (rc == STORE_OK)
+		row_message(q, 0, out);
+	rq_end(&r);
+	return rc;
+}
+
+static int sq_attempt_get(struct store *st, const char *app_id, const char *attempt_id, struct attempt *out)
+{
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_ATT_GET);
+	int rc = STORE_ERR;
+	if (q != NULL && (bind_str(q, 1, attempt_id) | bind_str(q, 2, app_id)) == SQLITE_OK)
+		rc = step_row(q, r.what);
+	if (rc == STORE_OK)
+		row_attempt(q, 0, out);
+	rq_end(&r);
+	return rc;
+}
+
+/* A NULL page lists everything, newest first. */
+static const struct page *page_or_all(const struct page *pg)
+{
+	static const struct page all = {NULL, NULL, -1, false};
+	return pg != NULL ? pg : &all;
+}
+
+static int sq_msg_list(struct store *st, const char *app_id, const struct page *pg, struct message **out,
+		       size_t *n)
+{
+	pg = page_or_all(pg);
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, pg->ascending ? RS_MSG_LIST : RS_MSG_LIST_DESC);
+	int rc = STORE_ERR;
+	*out = NULL;
+	*n = 0;
+	if (q != NULL && (bind_str(q, 1, app_id) | bind_page(q, pg)) == SQLITE_OK)
+		*out = collect(q, r.what, &message_rows, n, &rc);
+	rq_end(&r);
+	return rc;
+}
+
+static int sq_attempt_list(struct store *st, const char *app_id, const char *endpoint_id, const char *msg_id,
+			   const struct page *pg, struct attempt **out, size_t *n)
+{
+	pg = page_or_all(pg);
+	enum rstmt which = msg_id != NULL ? RS_ATT_LIST_MSG : endpoint_id != NULL ? RS_ATT_LIST_EP : RS_ATT_LIST_APP;
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, which + !pg->ascending);
+	int rc = STORE_ERR;
+	*out = NULL;
+	*n = 0;
+	if (q != NULL && (bind_str(q, 1, app_id) | bind_page(q, pg) | bind_opt(q, 5, endpoint_id) |
+			  bind_opt(q, 6, msg_id)) == SQLITE_OK)
+		*out = collect(q, r.what, &attempt_rows, n, &rc);
+	rq_end(&r);
+	return rc;
+}
+
+static int sq_delivery_counts(struct store *st, const char *app_id, const char *endpoint_id, int64_t counts[5])
+{
+	memset(counts, 0, 5 * sizeof counts[0]);
+	enum rstmt which = endpoint_id != NULL ? RS_COUNTS_EP : app_id != NULL ? RS_COUNTS_APP : RS_COUNTS_ALL;
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, which);
+	int rc = STORE_ERR;
+	if (q != NULL && (bind_opt(q, 1, which != RS_COUNTS_ALL ? app_id : NULL) | bind_opt(q, 2, endpoint_id)) ==
+				 SQLITE_OK) {
+		int step;
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			int status = col_int(q, 0);
+			if (status >= 0 && status < 5)
+				counts[status] += col_i64(q, 1);
+		}
+		rc = step == SQLITE_DONE ? STORE_OK : log_err(r.c->db, r.what);
+	}
+	rq_end(&r);
+	return rc;
+}
+
+static int sq_msg_deliveries(struct store *st, const char *app_id, const char *msg_id, struct delivery **out,
+			     size_t *n)
+{
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_MSG_DLVS);
+	int rc = STORE_ERR, step = SQLITE_ERROR;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (q != NULL && (bind_str(q, 1, app_id) | bind_str(q, 2, msg_id)) == SQLITE_OK) {
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*out = xrealloc(*out, cap * sizeof **out);
+			}
+			row_delivery(q, 0, &(*out)[(*n)++]);
+		}
+		rc = step == SQLITE_DONE ? STORE_OK : log_err(r.c->db, r.what);
+	}
+	rq_end(&r);
+	return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.batch_begin = sq_batch_begin,
+	.batch_commit = sq_batch_commit,
+	.batch_rollback = sq_batch_rollback,
+	.job_begin = sq_job_begin,
+	.job_end = sq_job_end,
+	.app_put = sq_app_put,
+	.app_delete = sq_app_delete,
+	.endpoint_put = sq_endpoint_put,
+	.endpoint_delete = sq_endpoint_delete,
+	.endpoint_cancel_pending = sq_endpoint_cancel_pending,
+	.msg_find_event_id = sq_msg_find_event_id,
+	.msg_insert = sq_msg_insert,
+	.outcomes_record = sq_outcomes_record,
+	.idem_get = sq_idem_get,
+	.idem_put = sq_idem_put,
+	.idem_purge = sq_idem_purge,
+	.apps_load = sq_apps_load,
+	.endpoints_load = sq_endpoints_load,
+	.deliveries_reset_sending = sq_deliveries_reset_sending,
+	.deliveries_scan_pending = sq_deliveries_scan_pending,
+	.delivery_load = sq_delivery_load,
+	.msg_get = sq_msg_get,
+	.msg_list = sq_msg_list,
+	.attempt_list = sq_attempt_list,
+	.attempt_get = sq_attempt_get,
+	.delivery_counts = sq_delivery_counts,
+	.msg_deliveries = sq_msg_deliveries,
+};

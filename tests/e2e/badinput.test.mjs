@@ -1,0 +1,183 @@
+// Bad input gets the documented error (status and JSON shape), and never hurts the server.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { api, e2e, startHookd, startReceiver, verifyDelivery } from './lib/harness.mjs';
+
+/** Assert a Svix error body {code, detail} with detail a string. */
+function assertError(r, status, code) {
+  assert.equal(r.status, status, `want ${status}, got ${r.status}: ${r.text.slice(0, 300)}`);
+  assert.match(r.headers.get('content-type') ?? '', /application\/json/, 'error bodies are JSON');
+  assert.ok(r.json && typeof r.json === 'object', `JSON body: ${r.text.slice(0, 300)}`);
+  assert.equal(typeof r.json.code, 'string', `code in ${r.text.slice(0, 300)}`);
+  assert.equal(typeof r.json.detail, 'string', `detail in ${r.text.slice(0, 300)}`);
+  if (code) assert.equal(r.json.code, code);
+}
+
+/** Assert a 422 whose detail array has an entry whose loc names field. */
+function assert422(r, field) {
+  assert.equal(r.status, 422, `want 422 for ${field}, got ${r.status}: ${r.text.slice(0, 300)}`);
+  assert.ok(Array.isArray(r.json?.detail), `detail is an array: ${r.text.slice(0, 300)}`);
+  for (const d of r.json.detail) {
+    assert.ok(Array.isArray(d.loc), `loc is an array: ${JSON.stringify(d)}`);
+    assert.equal(typeof d.msg, 'string', `msg: ${JSON.stringify(d)}`);
+    assert.equal(typeof d.type, 'string', `type: ${JSON.stringify(d)}`);
+  }
+  assert.ok(r.json.detail.some((d) => d.loc.includes(field)), `some loc names ${field}: ${r.text.slice(0, 300)}`);
+}
+
+async function healthyAfter(h) {
+  const { req } = api(h);
+  const health = await req('GET', '/health');
+  assert.equal(health.status, 204);
+  const app = await req('POST', '/app', { name: 'still fine' });
+  assert.equal(app.status, 201, app.text);
+  assert.equal(await h.stop(), 0);
+}
+
+/** POST a big body with node:http: the server may answer before reading it all, and that is fine. */
+function postBig(h, p, body, { chunked = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const headers = { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' };
+    if (!chunked) headers['content-length'] = body.length; // else node sends transfer-encoding: chunked
+    const req = http.request(`${h.url}/api/v1${p}`, { method: 'POST', headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({ status: res.statusCode, text, json, headers: new Headers(res.headers) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (err) => { if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err); });
+    if (!chunked) return req.end(body);
+    for (let off = 0; off < body.length; off += 64 * 1024) req.write(body.subarray(off, off + 64 * 1024));
+    req.end();
+  });
+}
+
+e2e('badinput: malformed JSON is a 400 with {code, detail}', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  assertError(await req('POST', '/app', '{"name": '), 400);
+  assertError(await req('POST', '/app', 'not json at all'), 400);
+  assertError(await req('POST', '/app', '{"name": "a"} trailing'), 400);
+  const app = await req('POST', '/app', { name: 'a' });
+  assertError(await req('POST', `/app/${app.json.id}/msg`, '{"eventType": "x", "payload": {'), 400);
+  assertError(await req('POST', `/app/${app.json.id}/endpoint`, '\u0000\u0001'), 400);
+  await healthyAfter(h);
+});
+
+e2e('badinput: wrong types and missing fields are 422 naming the field', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  assert422(await req('POST', '/app', { name: 5 }), 'name');
+  assert422(await req('POST', '/app', {}), 'name');
+  const app = (await req('POST', '/app', { name: 'ok' })).json;
+  const msg = `/app/${app.id}/msg`;
+  assert422(await req('POST', msg, { eventType: 3, payload: {} }), 'eventType');
+  assert422(await req('POST', msg, { eventType: 'a.b', payload: 'str' }), 'payload');
+  assert422(await req('POST', msg, { eventType: 'a.b', payload: [1, 2] }), 'payload');
+  assert422(await req('POST', msg, { payload: {} }), 'eventType');
+  assert422(await req('POST', msg, { eventType: 'a.b' }), 'payload');
+  assert422(await req('POST', msg, { eventType: 'a.b', payload: {}, channels: 'eu' }), 'channels');
+  const ep = `/app/${app.id}/endpoint`;
+  assert422(await req('POST', ep, {}), 'url');
+  assert422(await req('POST', ep, { url: 5 }), 'url');
+  assert422(await req('POST', ep, { url: 'http://127.0.0.1:9/x', disabled: 'yes' }), 'disabled');
+  assert422(await req('POST', ep, { url: 'http://127.0.0.1:9/x', eventTypes: 'a.b' }), 'eventTypes');
+  // None of these created anything.
+  const msgs = await req('GET', msg);
+  assert.equal(msgs.json.data.length, 0);
+  const eps = await req('GET', ep);
+  assert.equal(eps.json.data.length, 0);
+  await healthyAfter(h);
+});
+
+e2e('badinput: a 2 MiB body is a 413 with a JSON body; just under the cap is fine', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'big' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  const big = Buffer.from(JSON.stringify({ eventType: 'big', payload: { data: 'x'.repeat(2 * 1024 * 1024) } }));
+  assertError(await postBig(h, `/app/${app.id}/msg`, big), 413, 'payload_too_large');
+  assertError(await postBig(h, '/app', big), 413, 'payload_too_large');
+  assertError(await postBig(h, `/app/${app.id}/msg`, big, { chunked: true }), 413, 'payload_too_large');
+  assert.equal((await req('GET', `/app/${app.id}/msg`)).json.data.length, 0, 'nothing was stored');
+
+  const payload = { data: 'y'.repeat(900 * 1024), text: 'caf\u00e9 \u{1F600}' };
+  const ok = await req('POST', `/app/${app.id}/msg`, { eventType: 'big', payload });
+  assert.equal(ok.status, 202, ok.text.slice(0, 300));
+  const got = await req('GET', `/app/${app.id}/msg/${ok.json.id}`);
+  assert.deepEqual(got.json.payload, payload);
+  // The big message is delivered whole and signed over the exact bytes.
+  const [rec] = await rcv.waitForCount(1, 15000, 'the 900 KiB delivery');
+  const { key } = (await req('GET', `/app/${app.id}/endpoint/${ep.id}/secret`)).json;
+  assert.deepEqual(verifyDelivery(key, rec), payload);
+  await healthyAfter(h);
+});
+
+e2e('badinput: a bad endpoint secret is a 422 when created, never a short key later', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'sec' })).json;
+  const ep = `/app/${app.id}/endpoint`;
+  const url = 'http://127.0.0.1:9/x';
+  for (const secret of ['whsec_short', 'not base64!!', 'whsec_not base64 at all with spaces in it!!!!', '',
+    `whsec_${Buffer.alloc(16, 1).toString('base64')}`, `whsec_${'A'.repeat(101)}`]) {
+    assert422(await req('POST', ep, { url, secret }), 'secret');
+  }
+  assert.equal((await req('GET', ep)).json.data.length, 0, 'no endpoint was created');
+
+  const good = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+  const created = await req('POST', ep, { url, secret: good });
+  assert.equal(created.status, 201, created.text);
+  const s = await req('GET', `${ep}/${created.json.id}/secret`);
+  assert.equal(s.json.key, good);
+  await healthyAfter(h);
+});
+
+e2e('badinput: unknown ids are 404 not_found', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const missing = 'app_2X0000000000000000000000000';
+  assertError(await req('GET', `/app/${missing}`), 404, 'not_found');
+  assertError(await req('GET', '/app/no-such-uid'), 404, 'not_found');
+  assertError(await req('POST', `/app/${missing}/msg`, { eventType: 'a', payload: {} }), 404, 'not_found');
+  assertError(await req('POST', `/app/${missing}/endpoint`, { url: 'http://127.0.0.1:9/' }), 404, 'not_found');
+  assertError(await req('DELETE', `/app/${missing}`), 404, 'not_found');
+  const app = (await req('POST', '/app', { name: 'x' })).json;
+  assertError(await req('GET', `/app/${app.id}/endpoint/ep_2X0000000000000000000000000`), 404, 'not_found');
+  assertError(await req('GET', `/app/${app.id}/msg/msg_2X0000000000000000000000000`), 404, 'not_found');
+  await healthyAfter(h);
+});
+
+e2e('badinput: no or wrong token is a 401 authentication_failed', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  assertError(await req('GET', '/app', undefined, { authorization: null }), 401, 'authentication_failed');
+  assertError(await req('GET', '/app', undefined, { authorization: 'Bearer wrong-token' }), 401, 'authentication_failed');
+  assertError(await req('GET', '/app', undefined, { authorization: `Bearer ${h.token}x` }), 401, 'authentication_failed');
+  assertError(await req('GET', '/app', undefined, { authorization: h.token }), 401, 'authentication_failed');
+  assertError(await req('POST', '/app', { name: 'x' }, { authorization: null }), 401, 'authentication_failed');
+  assert.equal((await req('GET', '/app')).json.data.length, 0, 'the unauthenticated POST created nothing');
+  await healthyAfter(h);
+});
+
+e2e('badinput: limit above 250 is 422; unknown routes are 404 JSON', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const r = await req('GET', '/app?limit=251');
+  assert.equal(r.status, 422, r.text);
+  assert.ok(Array.isArray(r.json?.detail), r.text);
+  assert.ok(r.json.detail.some((d) => d.loc.includes('limit')), r.text);
+  assert.equal((await req('GET', '/app?limit=250')).status, 200);
+  assert.equal((await req('GET', '/app?limit=abc')).status, 422);
+
+  assertError(await req('GET', '/nope'), 404);
+  assertError(await req('POST', '/nope/deeper', { a: 1 }), 404);
+  assertError(await req('GET', '/api/v2/app'), 404);
+  await healthyAfter(h);
+});

@@ -1,0 +1,359 @@
+// harness.mjs: what every e2e test shares. One hookd per test (fresh port and data dir), real HTTP
+// receivers, and cleanup that runs even when a test fails, so no test leaves a process or a directory behind.
+//
+//   e2e(name, async (t) => {
+//     const h = await startHookd(t, { env: { HOOKD_RETRY_SCHEDULE: '100ms' } });
+//     const rcv = await startReceiver(t, [503, 200]);
+//     ...
+//     assert.equal(await h.stop(), 0);
+//   });
+//
+// e2e() wraps node:test's test() and prints the hookd logs of a test that fails or times out.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Svix } from 'svix';
+import { Webhook } from 'standardwebhooks';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const HOOKD_BIN = path.resolve(process.env.HOOKD_BIN || path.join(here, '../../../build/hookd'));
+
+// Settings that make a test fast and deterministic; a test's env overrides them.
+export const TEST_ENV = {
+  HOOKD_RETRY_SCHEDULE: '100ms,200ms,400ms',
+  HOOKD_RETRY_JITTER: '0',
+  HOOKD_THROTTLED_MIN_DELAY: '0',
+  HOOKD_REQUEST_TIMEOUT: '5s',
+  HOOKD_DRAIN_TIMEOUT: '3s',
+  HOOKD_LOG_LEVEL: 'info',
+};
+
+const LOG_CAP = 512 * 1024; // keep the last 512 KiB of a run's output
+const live = new Set(); // every hookd process still running, killed if this process exits
+process.on('exit', () => {
+  for (const p of live) try { p.kill('SIGKILL'); } catch { /* gone */ }
+});
+
+// Hookds started by each test, for printing their logs when it fails.
+const byTest = new WeakMap();
+
+/** A test whose failure or timeout prints the output of the hookds it started. */
+export function e2e(name, fn, opts = {}) {
+  return test(name, opts, async (t) => {
+    let settled = false;
+    t.after(() => { if (!settled) dumpLogs(t, 'timed out or was cancelled'); });
+    try {
+      await fn(t);
+    } catch (err) {
+      dumpLogs(t, 'failed');
+      throw err;
+    } finally {
+      settled = true;
+    }
+  });
+}
+
+function dumpLogs(t, why) {
+  for (const h of byTest.get(t) ?? [])
+    process.stderr.write(`\n----- ${t.name} ${why}: hookd on port ${h.port} -----\n${h.allLogs()}\n----- end -----\n`);
+}
+
+/** A free TCP port on 127.0.0.1 (bind port 0, read it, close). */
+export async function freePort() {
+  const srv = net.createServer();
+  await new Promise((res, rej) => { srv.once('error', rej); srv.listen(0, '127.0.0.1', res); });
+  const { port } = srv.address();
+  await new Promise((res) => srv.close(res));
+  return port;
+}
+
+/** The environment for a hookd child: ours without HOOKD_*, then TEST_ENV, then overrides
+ *  (an override of undefined removes the variable). */
+function childEnv(overrides) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HOOKD_')) env[k] = v;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined || v === null) delete env[k];
+    else env[k] = String(v);
+  }
+  return env;
+}
+
+function exitCode(code, signal) {
+  if (code !== null) return code;
+  return 128 + (os.constants.signals[signal] ?? 0);
+}
+
+/**
+ * Start `hookd serve --listen 127.0.0.1:PORT --data DIR` and wait until GET /api/v1/health answers 204.
+ * t: the test context (cleanup and log dumps are tied to it), or null to clean up by hand.
+ * opts.env: extra environment; opts.token: the HOOKD_TOKEN (default random; null: none, hookd makes one and
+ * the harness reads it from DIR/token); opts.dataDir, opts.port: reuse these; opts.args: more flags.
+ */
+export async function startHookd(t, opts = {}) {
+  const port = opts.port ?? await freePort();
+  const ownDir = !opts.dataDir;
+  const dataDir = opts.dataDir ?? await mkdtemp(path.join(os.tmpdir(), 'hookd-e2e-'));
+  const fixedToken = opts.token === undefined ? `testtoken-${randomBytes(12).toString('hex')}` : opts.token;
+  const env = childEnv({ ...TEST_ENV, HOOKD_TOKEN: fixedToken ?? undefined, ...opts.env });
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...(opts.args ?? [])];
+
+  const h = {
+    url: `http://127.0.0.1:${port}`, port, dataDir, token: fixedToken, proc: null, runs: [],
+    logs: () => h.runs.at(-1)?.text ?? '',
+    allLogs: () => h.runs.map((r, i) => `[run ${i + 1}: ${r.cmd}]\n${r.text}`).join('\n'),
+    /** SIGTERM; resolves with the exit code (128+signal if killed by one; a stuck hookd is killed after 20 s). */
+    stop: () => signalAndWait('SIGTERM', 20000),
+    kill9: () => signalAndWait('SIGKILL', 10000),
+    /** Start again with the same data dir, port, token and environment. */
+    restart: () => launch(),
+  };
+  let exited = null; // promise of the current run's exit code
+
+  function signalAndWait(sig, graceMs) {
+    const p = h.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return exited ?? Promise.resolve(null);
+    p.kill(sig);
+    const timer = setTimeout(() => {
+      h.runs.at(-1).text += `\n[harness: no exit ${graceMs} ms after ${sig}; SIGKILL]\n`;
+      p.kill('SIGKILL');
+    }, graceMs);
+    return exited.finally(() => clearTimeout(timer));
+  }
+
+  async function launch() {
+    if (h.proc && h.proc.exitCode === null && h.proc.signalCode === null) throw new Error('hookd is still running');
+    const run = { cmd: `${HOOKD_BIN} ${args.join(' ')}`, text: '' };
+    h.runs.push(run);
+    const proc = spawn(HOOKD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    h.proc = proc;
+    live.add(proc);
+    const append = (chunk) => {
+      run.text += chunk.toString();
+      if (run.text.length > LOG_CAP) run.text = '[...]\n' + run.text.slice(-LOG_CAP);
+    };
+    proc.stdout.on('data', append);
+    proc.stderr.on('data', append);
+    exited = new Promise((resolve) => {
+      proc.once('error', (err) => { append(`[harness: spawn failed: ${err.message}]\n`); live.delete(proc); resolve(-1); });
+      proc.once('close', (code, signal) => { live.delete(proc); resolve(exitCode(code, signal)); });
+    });
+    await waitHealthy(run);
+    return h;
+  }
+
+  async function waitHealthy(run) {
+    const deadline = performance.now() + 15000;
+    let last = 'no answer';
+    while (performance.now() < deadline) {
+      if (h.proc.exitCode !== null || h.proc.signalCode !== null || h.proc.pid === undefined) {
+        const code = await exited;
+        throw new Error(`hookd exited (${code}) before it was healthy:\n${run.text}`);
+      }
+      if (h.token === null && existsSync(path.join(dataDir, 'token')))
+        h.token = readFileSync(path.join(dataDir, 'token'), 'utf8').trim() || null;
+      try {
+        const headers = h.token ? { authorization: `Bearer ${h.token}` } : {};
+        const res = await fetch(`${h.url}/api/v1/health`, { headers, signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.status === 204 && h.token) return;
+        last = h.token ? `status ${res.status}` : `status ${res.status}, no ${dataDir}/token yet`;
+      } catch (err) {
+        last = err.cause?.code ?? err.message;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await signalAndWait('SIGKILL', 5000);
+    throw new Error(`hookd not healthy after 15 s (${last}):\n${run.text}`);
+  }
+
+  if (t) {
+    if (!byTest.has(t)) byTest.set(t, []);
+    byTest.get(t).push(h);
+    t.after(async () => {
+      await h.stop();
+      if (ownDir) await rm(dataDir, { recursive: true, force: true });
+    });
+  }
+  return launch();
+}
+
+/** Run hookd once with args (not a server): resolves {code, stdout, stderr}; killed after timeoutMs. */
+export function runHookd(args, { env = {}, timeoutMs = 15000 } = {}) {
+  return new Promise((resolve) => {
+    const proc = spawn(HOOKD_BIN, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(proc);
+    let stdout = '', stderr = '', timedOut = false;
+    proc.stdout.on('data', (c) => { stdout += c; });
+    proc.stderr.on('data', (c) => { stderr += c; });
+    const timer = setTimeout(() => { timedOut = true; proc.kill('SIGKILL'); }, timeoutMs);
+    proc.once('error', (err) => { stderr += `[spawn failed: ${err.message}]`; });
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer);
+      live.delete(proc);
+      resolve({ code: exitCode(code, signal), stdout, stderr, timedOut });
+    });
+  });
+}
+
+/**
+ * api(h).req(method, path, body?, headers?) -> {status, json, text, headers}.
+ * path is relative to /api/v1 unless it starts with /api/. body: an object (sent as JSON), a string or a
+ * Buffer (sent as is). headers: extra headers; a header set to null is removed (e.g. authorization).
+ */
+export function api(h, { token } = {}) {
+  async function req(method, p, body, headers = {}) {
+    const url = h.url + (p.startsWith('/api/') ? p : `/api/v1${p}`);
+    const hdrs = { authorization: `Bearer ${token ?? h.token}` };
+    let payload;
+    if (body !== undefined) {
+      payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      hdrs['content-type'] = 'application/json';
+    }
+    for (const [k, v] of Object.entries(headers)) {
+      if (v === null) delete hdrs[k.toLowerCase()];
+      else hdrs[k.toLowerCase()] = v;
+    }
+    const res = await fetch(url, { method, headers: hdrs, body: payload, signal: AbortSignal.timeout(30000) });
+    const text = await res.text();
+    let json;
+    try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+    return { status: res.status, json, text, headers: res.headers };
+  }
+  return { req };
+}
+
+/** The official SDK pointed at this hookd. */
+export function svixClient(h) {
+  return new Svix(h.token, { serverUrl: h.url });
+}
+
+/** Verify one received request with the standardwebhooks library; returns the parsed payload or throws. */
+export function verifyDelivery(secret, rec) {
+  return new Webhook(secret).verify(rec.body, rec.headers);
+}
+
+/** Call fn until it returns without throwing (polling the API for a state the receiver cannot see). */
+export async function eventually(fn, { timeout = 15000, interval = 50, what = 'condition' } = {}) {
+  const deadline = performance.now() + timeout;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (performance.now() > deadline) {
+        err.message = `${what} not met after ${timeout} ms: ${err.message}`;
+        throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** Bounded concurrency: run worker(item) over items with at most n in flight. */
+export async function pool(items, n, worker) {
+  let next = 0;
+  const run = async () => { while (next < items.length) { const i = next++; await worker(items[i], i); } };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, run));
+}
+
+/**
+ * An HTTP receiver on 127.0.0.1 that records every request and answers per `handler`:
+ *   undefined            200 "ok"
+ *   an entry             that answer, always
+ *   array                one entry per request in order (the last one repeats); entries like below
+ *   function(rec, i)     returns (or resolves to) an entry
+ * An entry is a status number or {status=200, headers={}, body='ok', hang=false}; hang never answers.
+ * rec = {i, method, url, headers, body (Buffer), time (performance.now() ms), at (Date.now())}.
+ */
+export async function startReceiver(t, handler) {
+  const requests = [];
+  const waiters = new Set();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const rec = { i: requests.length, method: req.method, url: req.url, headers: req.headers,
+        body: Buffer.concat(chunks), time: performance.now(), at: Date.now() };
+      requests.push(rec);
+      for (const w of waiters) w.check();
+      let entry;
+      try {
+        entry = await pick(rec);
+      } catch (err) {
+        entry = { status: 500, body: `receiver handler threw: ${err.message}` };
+      }
+      if (typeof entry === 'number') entry = { status: entry };
+      entry = { status: 200, headers: {}, body: 'ok', ...entry };
+      if (entry.hang) return; // keep the socket open until the client gives up or we close
+      res.writeHead(entry.status, { 'content-type': 'text/plain', ...entry.headers });
+      res.end(entry.body);
+    });
+  });
+  function pick(rec) {
+    if (handler === undefined) return 200;
+    if (Array.isArray(handler)) return handler[Math.min(rec.i, handler.length - 1)];
+    if (typeof handler === 'function') return handler(rec, rec.i);
+    return handler; // one entry for every request
+  }
+  server.keepAliveTimeout = 30000;
+  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  const { port } = server.address();
+  let closed = false;
+
+  const rcv = {
+    port, requests,
+    url: `http://127.0.0.1:${port}/hook`,
+    /** Resolve with the requests once predicate(requests) is truthy; reject after timeoutMs. */
+    waitFor(predicate, timeoutMs = 20000, what = 'receiver condition') {
+      return new Promise((resolve, reject) => {
+        const w = {
+          check() {
+            let ok;
+            try { ok = predicate(requests); } catch (err) { done(); reject(err); return; }
+            if (ok) { done(); resolve(requests); }
+          },
+        };
+        const timer = setTimeout(() => {
+          done();
+          const seen = requests.map((r) => `  #${r.i} ${r.method} ${r.url} webhook-id=${r.headers['webhook-id']} ` +
+            `+${Math.round(r.time - (requests[0]?.time ?? 0))}ms ${r.body.toString().slice(0, 120)}`).join('\n');
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${requests.length} request(s):\n${seen}`));
+        }, timeoutMs);
+        const done = () => { clearTimeout(timer); waiters.delete(w); };
+        waiters.add(w);
+        w.check();
+      });
+    },
+    /** Resolve with the requests once at least n arrived. */
+    waitForCount(n, timeoutMs, what = `${n} request(s)`) {
+      return rcv.waitFor((r) => r.length >= n, timeoutMs, what);
+    },
+    /** Assert no request beyond the first n arrives within ms (the one place a quiet period is the point). */
+    async expectNoMore(n, ms) {
+      if (requests.length > n) throw new Error(`expected ${n} request(s), got ${requests.length}`);
+      await new Promise((r) => setTimeout(r, ms));
+      if (requests.length > n) throw new Error(`expected ${n} request(s), got ${requests.length} after ${ms} ms`);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      await new Promise((res) => server.close(res));
+    },
+  };
+  if (t) t.after(() => rcv.close());
+  return rcv;
+}
+
+/** Unique request ids (webhook-id) seen by a receiver. */
+export function webhookIds(requests) {
+  return new Set(requests.map((r) => r.headers['webhook-id']));
+}

@@ -1,0 +1,171 @@
+/* test_json.c: request validation (422 details) and the wire shape of objects. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "tests.h"
+
+static json_t *parse(const char *s)
+{
+	json_t *j = json_loads(s, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	return j;
+}
+
+START_TEST(test_verr_body_shape)
+{
+	struct verr ve = {0};
+	ck_assert(!verr_any(&ve));
+	verr_add(&ve, "url", "field required", "value_error.missing");
+	ck_assert(verr_any(&ve));
+	char *body = verr_body(&ve);
+	json_t *j = parse(body);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "code")), "validation_error");
+	json_t *d = json_array_get(json_object_get(j, "detail"), 0);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(d, "loc"), 0)), "body");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(d, "loc"), 1)), "url");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "type")), "value_error.missing");
+	json_decref(j);
+	free(body);
+}
+END_TEST
+
+START_TEST(test_error_body)
+{
+	char *body = json_error_body("not_found", "Entity not found");
+	ck_assert_str_eq(body, "{\"code\":\"not_found\",\"detail\":\"Entity not found\"}");
+	free(body);
+}
+END_TEST
+
+START_TEST(test_jfield_string)
+{
+	json_t *o = parse("{\"a\":\"x\",\"b\":5,\"c\":null,\"d\":\"\"}");
+	struct verr ve = {0};
+	const char *s = NULL;
+	ck_assert(jfield_string(o, "a", 1, 10, &ve, &s));
+	ck_assert_str_eq(s, "x");
+	ck_assert(!jfield_string(o, "missing", 1, 10, &ve, &s));
+	ck_assert(!verr_any(&ve));
+	ck_assert(!jfield_string(o, "c", 1, 10, &ve, &s)); /* null is absent */
+	ck_assert(!verr_any(&ve));
+	ck_assert(!jfield_string(o, "b", 1, 10, &ve, &s));
+	ck_assert(verr_any(&ve));
+	verr_dispose(&ve);
+	ck_assert(!jfield_string(o, "d", 1, 10, &ve, &s)); /* too short */
+	ck_assert(verr_any(&ve));
+	verr_dispose(&ve);
+	ck_assert(jfield_missing(o, "c") && jfield_missing(o, "zz") && !jfield_missing(o, "a"));
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_jfield_int_bool)
+{
+	json_t *o = parse("{\"n\":7,\"big\":99999999,\"f\":1.5,\"t\":true,\"s\":\"true\"}");
+	struct verr ve = {0};
+	int64_t n = 0;
+	bool b = false;
+	ck_assert(jfield_int(o, "n", 1, 10, &ve, &n) && n == 7);
+	ck_assert(!jfield_int(o, "big", 1, 10, &ve, &n));
+	ck_assert(!jfield_int(o, "f", 1, 10, &ve, &n));
+	ck_assert(jfield_bool(o, "t", &ve, &b) && b);
+	ck_assert_int_eq(json_array_size(ve.detail), 2);
+	ck_assert(!jfield_bool(o, "s", &ve, &b));
+	ck_assert_int_eq(json_array_size(ve.detail), 3);
+	verr_dispose(&ve);
+	json_decref(o);
+}
+END_TEST
+
+static bool no_x(const char *s) { return strchr(s, 'x') == NULL; }
+
+START_TEST(test_jfield_strlist)
+{
+	json_t *o = parse("{\"a\":[\"p\",\"q\",\"p\"],\"e\":[],\"bad\":[\"x\"],\"num\":[1],\"s\":\"p\"}");
+	struct verr ve = {0};
+	struct strlist l = {0};
+	ck_assert(jfield_strlist(o, "a", 10, no_x, &ve, &l));
+	ck_assert_int_eq(l.n, 2); /* duplicates folded */
+	ck_assert(jfield_strlist(o, "e", 10, no_x, &ve, &l));
+	ck_assert_ptr_nonnull(l.v);
+	ck_assert_int_eq(l.n, 0);
+	ck_assert(!verr_any(&ve));
+	ck_assert(!jfield_strlist(o, "bad", 10, no_x, &ve, &l));
+	ck_assert(!jfield_strlist(o, "num", 10, no_x, &ve, &l));
+	ck_assert(!jfield_strlist(o, "s", 10, no_x, &ve, &l));
+	ck_assert(!jfield_strlist(o, "a", 1, no_x, &ve, &l)); /* too many */
+	ck_assert_int_eq(json_array_size(ve.detail), 4);
+	verr_dispose(&ve);
+	strlist_dispose(&l);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_string_map)
+{
+	json_t *o = parse("{\"m\":{\"a\":\"b\"},\"bad\":{\"a\":1},\"arr\":[]}");
+	struct verr ve = {0};
+	json_t *m = NULL;
+	ck_assert(jfield_string_map(o, "m", &ve, &m));
+	ck_assert_str_eq(json_string_value(json_object_get(m, "a")), "b");
+	json_decref(m);
+	ck_assert(!jfield_string_map(o, "bad", &ve, &m));
+	ck_assert(!jfield_string_map(o, "arr", &ve, &m));
+	ck_assert_int_eq(json_array_size(ve.detail), 2);
+	verr_dispose(&ve);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_message_json)
+{
+	struct message m = {0};
+	snprintf(m.id, sizeof m.id, "msg_x");
+	m.event_type = xstrdup("user.created");
+	m.payload = xstrdup("{\"a\":1}");
+	m.payload_len = strlen(m.payload);
+	m.created_ms = 1614265330123;
+	json_t *j = message_to_json(&m, true);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "payload"), "a")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "timestamp")), "2021-02-25T15:02:10.123Z");
+	ck_assert(json_is_null(json_object_get(j, "channels")));
+	json_decref(j);
+	j = message_to_json(&m, false);
+	ck_assert_int_eq(json_object_size(json_object_get(j, "payload")), 0);
+	json_decref(j);
+	message_dispose(&m);
+}
+END_TEST
+
+START_TEST(test_attempt_json_binary_response)
+{
+	struct attempt a = {0};
+	snprintf(a.id, sizeof a.id, "atmpt_x");
+	a.response = xstrndup("\xff\xfe ok", 5);
+	a.response_len = 5;
+	a.status = DS_FAIL;
+	json_t *j = attempt_to_json(&a);
+	ck_assert_ptr_nonnull(j);
+	ck_assert(json_is_string(json_object_get(j, "response")));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "statusText")), "fail");
+	json_decref(j);
+	attempt_dispose(&a);
+}
+END_TEST
+
+Suite *json_suite(void)
+{
+	Suite *s = suite_create("json");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_verr_body_shape);
+	tcase_add_test(tc, test_error_body);
+	tcase_add_test(tc, test_jfield_string);
+	tcase_add_test(tc, test_jfield_int_bool);
+	tcase_add_test(tc, test_jfield_strlist);
+	tcase_add_test(tc, test_string_map);
+	tcase_add_test(tc, test_message_json);
+	tcase_add_test(tc, test_attempt_json_binary_response);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,1238 @@
+/* test_store.c: the SQLite store through its ops table, each test on a fresh database in its own temp dir. */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "tests.h"
+
+static struct store *st;
+static char dir[64];
+static char path[128];
+
+/* ---- fixture ---- */
+
+static struct store *open_store(void)
+{
+	char err[256] = "";
+	struct store *s = store_sqlite_ops.open(path, err, sizeof err);
+	ck_assert_msg(s != NULL, "open %s: %s", path, err);
+	return s;
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/hookd-store-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/hookd.db", dir);
+	st = open_store();
+}
+
+static void rm_dir(const char *d)
+{
+	DIR *dp = opendir(d);
+	if (dp == NULL)
+		return;
+	struct dirent *e;
+	char p[512];
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+		unlink(p);
+	}
+	closedir(dp);
+	rmdir(d);
+}
+
+static void teardown(void)
+{
+	store_close(st);
+	st = NULL;
+	rm_dir(dir);
+}
+
+/* ---- helpers ---- */
+
+#define OPS (st->ops)
+
+static void mk_id(char out[ID_MAX], const char *prefix, int n) { snprintf(out, ID_MAX, "%s%027d", prefix, n); }
+
+static void begin(void)
+{
+	ck_assert_int_eq(OPS->batch_begin(st), STORE_OK);
+	ck_assert_int_eq(OPS->job_begin(st), STORE_OK);
+}
+
+static void commit(void)
+{
+	OPS->job_end(st, true);
+	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+}
+
+static void app_init(struct app *a, int n, const char *uid)
+{
+	memset(a, 0, sizeof *a);
+	mk_id(a->id, "app_", n);
+	a->uid = uid ? xstrdup(uid) : NULL;
+	a->name = xstrdup("Acme");
+	a->metadata = json_pack("{s:s}", "tier", "gold");
+	a->throttle_rate = 7;
+	a->created_ms = 1000 + n;
+	a->updated_ms = 2000 + n;
+}
+
+static int put_app(int n, const char *uid)
+{
+	struct app a;
+	app_init(&a, n, uid);
+	begin();
+	int rc = OPS->app_put(st, &a);
+	OPS->job_end(st, rc == STORE_OK);
+	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	app_dispose(&a);
+	return rc;
+}
+
+static void endpoint_init(struct endpoint *e, int n, int app, const char *uid)
+{
+	memset(e, 0, sizeof *e);
+	mk_id(e->id, "ep_", n);
+	mk_id(e->app_id, "app_", app);
+	e->uid = uid ? xstrdup(uid) : NULL;
+	e->url = xstrdup("https://example.com/hook");
+	e->description = xstrdup("");
+	e->secret = xstrdup("whsec_c2VjcmV0");
+	e->metadata = json_object();
+	e->headers = json_object();
+	e->created_ms = 3000 + n;
+	e->updated_ms = 4000 + n;
+}
+
+static int put_endpoint(struct endpoint *e)
+{
+	begin();
+	int rc = OPS->endpoint_put(st, e);
+	OPS->job_end(st, rc == STORE_OK);
+	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	return rc;
+}
+
+static int put_plain_endpoint(int n, int app)
+{
+	struct endpoint e;
+	endpoint_init(&e, n, app, NULL);
+	int rc = put_endpoint(&e);
+	endpoint_dispose(&e);
+	return rc;
+}
+
+static void msg_init(struct message *m, int n, int app, const char *event_id)
+{
+	memset(m, 0, sizeof *m);
+	mk_id(m->id, "msg_", n);
+	mk_id(m->app_id, "app_", app);
+	m->event_type = xstrdup("user.signup");
+	m->event_id = event_id ? xstrdup(event_id) : NULL;
+	char payload[64];
+	snprintf(payload, sizeof payload, "{\"n\":%d}", n);
+	m->payload = xstrdup(payload);
+	m->payload_len = strlen(payload);
+	m->created_ms = 5000 + n;
+}
+
+/* Insert message n of app with deliveries to the given endpoint numbers; returns the store's rc. */
+static int insert_msg(int n, int app, const char *event_id, const int *eps, size_t neps, int64_t due,
+		      int64_t *rowids)
+{
+	struct message m;
+	msg_init(&m, n, app, event_id);
+	char ids[8][ID_MAX];
+	const char *ptrs[8];
+	ck_assert_uint_le(neps, 8);
+	for (size_t i = 0; i < neps; i++) {
+		mk_id(ids[i], "ep_", eps[i]);
+		ptrs[i] = ids[i];
+	}
+	begin();
+	int rc = OPS->msg_insert(st, &m, ptrs, neps, due, rowids);
+	OPS->job_end(st, rc == STORE_OK);
+	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	message_dispose(&m);
+	return rc;
+}
+
+static struct outcome mk_outcome(int64_t rowid, int att, int msg, int ep, int app, int status, int attempts,
+				 int64_t next)
+{
+	struct outcome o;
+	memset(&o, 0, sizeof o);
+	o.rowid = rowid;
+	if (att > 0) {
+		mk_id(o.attempt.id, "atmpt_", att);
+		mk_id(o.attempt.msg_id, "msg_", msg);
+		mk_id(o.attempt.endpoint_id, "ep_", ep);
+		mk_id(o.attempt.app_id, "app_", app);
+		o.attempt.url = "https://example.com/hook";
+		o.attempt.status_code = status == DS_SUCCESS ? 200 : 500;
+		o.attempt.duration_ms = 12;
+		o.attempt.response = "{\"ok\":true}";
+		o.attempt.response_len = strlen(o.attempt.response);
+		o.attempt.status = status == DS_SUCCESS ? DS_SUCCESS : DS_FAIL;
+		o.attempt.created_ms = 6000 + att;
+	}
+	o.new_status = status;
+	o.attempts = attempts;
+	o.next_ms = next;
+	return o;
+}
+
+static void record(const struct outcome *o, size_t n)
+{
+	begin();
+	ck_assert_int_eq(OPS->outcomes_record(st, o, n), STORE_OK);
+	commit();
+}
+
+static void counts_of(int app, int ep, int64_t c[5])
+{
+	char a[ID_MAX], e[ID_MAX];
+	mk_id(a, "app_", app);
+	mk_id(e, "ep_", ep);
+	ck_assert_int_eq(OPS->delivery_counts(st, app ? a : NULL, ep ? e : NULL, c), STORE_OK);
+}
+
+static int delivery_status(int64_t rowid)
+{
+	struct delivery d;
+	struct message m;
+	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, &m), STORE_OK);
+	message_dispose(&m);
+	return d.status;
+}
+
+static void free_messages(struct message *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		message_dispose(&v[i]);
+	free(v);
+}
+
+static void free_attempts(struct attempt *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		attempt_dispose(&v[i]);
+	free(v);
+}
+
+static uint32_t header_user_version(void)
+{
+	unsigned char b[4] = {0};
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 60, SEEK_SET), 0);
+	ck_assert_uint_eq(fread(b, 1, 4, f), 4);
+	fclose(f);
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void header_set_user_version(uint32_t v)
+{
+	unsigned char b[4] = {v >> 24, v >> 16 & 0xff, v >> 8 & 0xff, v & 0xff};
+	FILE *f = fopen(path, "r+b");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 60, SEEK_SET), 0);
+	ck_assert_uint_eq(fwrite(b, 1, 4, f), 4);
+	fclose(f);
+}
+
+/* ---- open and migrations ---- */
+
+START_TEST(test_open_creates_and_migrates)
+{
+	struct stat sb;
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 077, 0); /* holds secrets */
+	ck_assert_int_eq(put_app(1, NULL), STORE_OK);
+	char wal[160];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	ck_assert_int_eq(stat(wal, &sb), 0); /* WAL mode */
+	store_close(st);
+	st = NULL;
+	ck_assert_uint_ge(header_user_version(), 1);
+	uint32_t v = header_user_version();
+	st = open_store(); /* reopening an up-to-date database migrates nothing */
+	store_close(st);
+	st = NULL;
+	ck_assert_uint_eq(header_user_version(), v);
+
+	header_set_user_version(999);
+	char err[256] = "";
+	ck_assert_ptr_null(store_sqlite_ops.open(path, err, sizeof err));
+	ck_assert_msg(strstr(err, "newer") != NULL, "err: %s", err);
+	header_set_user_version(v);
+	st = open_store();
+}
+END_TEST
+
+START_TEST(test_open_errors)
+{
+	char err[256] = "";
+	ck_assert_ptr_null(store_sqlite_ops.open("/nonexistent-hookd/x/y.db", err, sizeof err));
+	ck_assert_msg(strncmp(err, "cannot open database /nonexistent-hookd/x/y.db: ", 48) == 0, "err: %s", err);
+	ck_assert_ptr_null(strchr(err, '\n'));
+
+	char junk[160];
+	snprintf(junk, sizeof junk, "%s/junk.db", dir);
+	FILE *f = fopen(junk, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not a database file at all. ", f);
+	fclose(f);
+	err[0] = '\0';
+	ck_assert_ptr_null(store_sqlite_ops.open(junk, err, sizeof err));
+	ck_assert_msg(strstr(err, "not a database") != NULL, "err: %s", err);
+
+	err[0] = '\0';
+	ck_assert_ptr_null(store_sqlite_ops.open(":memory:", err, sizeof err));
+	ck_assert_str_ne(err, "");
+}
+END_TEST
+
+START_TEST(test_reopen_keeps_data)
+{
+	ck_assert_int_eq(put_app(1, "acme"), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	int eps[] = {1};
+	int64_t rowid = 0;
+	ck_assert_int_eq(insert_msg(1, 1, "evt-1", eps, 1, 9000, &rowid), STORE_OK);
+	store_close(st);
+	st = open_store();
+
+	struct app *apps;
+	size_t n;
+	ck_assert_int_eq(OPS->apps_load(st, &apps, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(apps[0].uid, "acme");
+	app_dispose(&apps[0]);
+	free(apps);
+	struct endpoint *eps_out;
+	ck_assert_int_eq(OPS->endpoints_load(st, &eps_out, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	endpoint_dispose(&eps_out[0]);
+	free(eps_out);
+	ck_assert_int_eq(delivery_status(rowid), DS_PENDING);
+	char id[ID_MAX], app[ID_MAX];
+	mk_id(app, "app_", 1);
+	ck_assert_int_eq(OPS->msg_find_event_id(st, app, "evt-1", id), STORE_OK);
+}
+END_TEST
+
+/* ---- apps and endpoints ---- */
+
+START_TEST(test_app_roundtrip)
+{
+	ck_assert_int_eq(put_app(2, "acme"), STORE_OK);
+	ck_assert_int_eq(put_app(1, NULL), STORE_OK);
+	struct app *v;
+	size_t n;
+	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 2);
+	struct app want;
+	app_init(&want, 1, NULL);
+	ck_assert_str_eq(v[0].id, want.id); /* ordered by id */
+	ck_assert_ptr_null(v[0].uid);
+	ck_assert_str_eq(v[0].name, "Acme");
+	ck_assert(json_equal(v[0].metadata, want.metadata));
+	ck_assert_int_eq(v[0].throttle_rate, 7);
+	ck_assert_int_eq(v[0].created_ms, 1001);
+	ck_assert_int_eq(v[0].updated_ms, 2001);
+	ck_assert_str_eq(v[1].uid, "acme");
+	for (size_t i = 0; i < n; i++)
+		app_dispose(&v[i]);
+	free(v);
+
+	/* put again: replaces by id */
+	free(want.name);
+	want.name = xstrdup("Renamed");
+	json_decref(want.metadata);
+	want.metadata = json_object();
+	begin();
+	ck_assert_int_eq(OPS->app_put(st, &want), STORE_OK);
+	commit();
+	app_dispose(&want);
+	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0].name, "Renamed");
+	ck_assert_uint_eq(json_object_size(v[0].metadata), 0);
+	for (size_t i = 0; i < n; i++)
+		app_dispose(&v[i]);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_app_uid_conflict)
+{
+	ck_assert_int_eq(put_app(1, "acme"), STORE_OK);
+	ck_assert_int_eq(put_app(2, "acme"), STORE_CONFLICT);
+	ck_assert_int_eq(put_app(1, "acme"), STORE_OK); /* its own uid is no conflict */
+	ck_assert_int_eq(put_app(2, NULL), STORE_OK);
+	ck_assert_int_eq(put_app(3, NULL), STORE_OK); /* several apps without uid */
+	struct app *v;
+	size_t n;
+	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(v[0].uid, "acme"); /* the holder was not replaced away */
+	for (size_t i = 0; i < n; i++)
+		app_dispose(&v[i]);
+	free(v);
+}
+END_TEST
+
+static void check_list(const struct strlist *l, const struct strlist *want)
+{
+	ck_assert_int_eq(l->v == NULL, want->v == NULL);
+	ck_assert_uint_eq(l->n, want->n);
+	for (size_t i = 0; i < l->n; i++)
+		ck_assert_str_eq(l->v[i], want->v[i]);
+}
+
+START_TEST(test_endpoint_roundtrip)
+{
+	struct endpoint in[3];
+	endpoint_init(&in[0], 1, 1, NULL); /* lists absent */
+	endpoint_init(&in[1], 2, 1, "second"); /* lists empty */
+	in[1].event_types.v = xcalloc(1, sizeof(char *));
+	in[1].channels.v = xcalloc(1, sizeof(char *));
+	endpoint_init(&in[2], 3, 1, "third"); /* lists filled, everything set */
+	strlist_add(&in[2].event_types, "user.signup");
+	strlist_add(&in[2].event_types, "user.deleted");
+	strlist_add(&in[2].channels, "project_1");
+	free(in[2].description);
+	in[2].description = xstrdup("the \"third\" one");
+	in[2].disabled = true;
+	in[2].throttle_rate = 100;
+	json_object_set_new(in[2].metadata, "team", json_string("core"));
+	json_object_set_new(in[2].headers, "X-Api-Key", json_string("k1"));
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(put_endpoint(&in[i]), STORE_OK);
+
+	struct endpoint *v;
+	size_t n;
+	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_str_eq(v[i].id, in[i].id);
+		ck_assert_str_eq(v[i].app_id, in[i].app_id);
+		if (in[i].uid == NULL)
+			ck_assert_ptr_null(v[i].uid);
+		else
+			ck_assert_str_eq(v[i].uid, in[i].uid);
+		ck_assert_str_eq(v[i].url, in[i].url);
+		ck_assert_str_eq(v[i].description, in[i].description);
+		ck_assert_int_eq(v[i].disabled, in[i].disabled);
+		check_list(&v[i].event_types, &in[i].event_types);
+		check_list(&v[i].channels, &in[i].channels);
+		ck_assert_str_eq(v[i].secret, in[i].secret);
+		ck_assert(json_equal(v[i].metadata, in[i].metadata));
+		ck_assert(json_equal(v[i].headers, in[i].headers));
+		ck_assert_int_eq(v[i].throttle_rate, in[i].throttle_rate);
+		ck_assert_int_eq(v[i].created_ms, in[i].created_ms);
+		ck_assert_int_eq(v[i].updated_ms, in[i].updated_ms);
+	}
+	/* and a second round trip keeps absent absent and empty empty */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(put_endpoint(&v[i]), STORE_OK);
+	struct endpoint *w;
+	ck_assert_int_eq(OPS->endpoints_load(st, &w, &n), STORE_OK);
+	for (int i = 0; i < 3; i++) {
+		check_list(&w[i].event_types, &in[i].event_types);
+		check_list(&w[i].channels, &in[i].channels);
+		endpoint_dispose(&w[i]);
+		endpoint_dispose(&v[i]);
+		endpoint_dispose(&in[i]);
+	}
+	free(w);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_endpoint_uid_conflict)
+{
+	struct endpoint e;
+	endpoint_init(&e, 1, 1, "hook");
+	ck_assert_int_eq(put_endpoint(&e), STORE_OK);
+	endpoint_dispose(&e);
+	endpoint_init(&e, 2, 1, "hook");
+	ck_assert_int_eq(put_endpoint(&e), STORE_CONFLICT);
+	endpoint_dispose(&e);
+	endpoint_init(&e, 2, 2, "hook"); /* another app may use it */
+	ck_assert_int_eq(put_endpoint(&e), STORE_OK);
+	endpoint_dispose(&e);
+	ck_assert_int_eq(put_plain_endpoint(3, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(4, 1), STORE_OK);
+	struct endpoint *v;
+	size_t n;
+	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 4);
+	for (size_t i = 0; i < n; i++)
+		endpoint_dispose(&v[i]);
+	free(v);
+}
+END_TEST
+
+/* ---- messages and deliveries ---- */
+
+START_TEST(test_msg_insert)
+{
+	int eps[] = {1, 2, 3};
+	int64_t rowids[3] = {0};
+	ck_assert_int_eq(insert_msg(1, 1, "evt-1", eps, 3, 9000, rowids), STORE_OK);
+	ck_assert_int_gt(rowids[0], 0);
+	ck_assert_int_gt(rowids[1], rowids[0]);
+	ck_assert_int_gt(rowids[2], rowids[1]);
+	int64_t c[5];
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[DS_PENDING], 3);
+
+	char app[ID_MAX], want[ID_MAX], got[ID_MAX] = "";
+	mk_id(app, "app_", 1);
+	mk_id(want, "msg_", 1);
+	ck_assert_int_eq(OPS->msg_find_event_id(st, app, "evt-1", got), STORE_OK);
+	ck_assert_str_eq(got, want);
+	ck_assert_int_eq(OPS->msg_find_event_id(st, app, "evt-2", got), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->msg_find_event_id(st, app, NULL, got), STORE_NOTFOUND);
+
+	int64_t r2[3] = {0};
+	ck_assert_int_eq(insert_msg(2, 1, "evt-1", eps, 3, 9000, r2), STORE_CONFLICT); /* eventId taken */
+	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 3, 9000, r2), STORE_CONFLICT);    /* id taken */
+	ck_assert_int_eq(insert_msg(2, 2, "evt-1", eps, 1, 9000, r2), STORE_OK);       /* other app */
+	ck_assert_int_eq(insert_msg(3, 1, NULL, eps, 0, 9000, NULL), STORE_OK);        /* no endpoints */
+	ck_assert_int_eq(insert_msg(4, 1, NULL, eps, 1, 9000, NULL), STORE_OK);        /* no rowids wanted */
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[DS_PENDING], 4); /* the failed jobs left nothing */
+}
+END_TEST
+
+START_TEST(test_delivery_load)
+{
+	struct message m;
+	msg_init(&m, 1, 1, "evt-1");
+	strlist_add(&m.channels, "ch1");
+	m.tags.v = xcalloc(1, sizeof(char *)); /* empty, not absent */
+	m.deliver_at_ms = 8500;
+	char ep[ID_MAX];
+	mk_id(ep, "ep_", 1);
+	const char *eps[] = {ep};
+	int64_t rowid;
+	begin();
+	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &rowid), STORE_OK);
+	commit();
+
+	struct delivery d;
+	struct message got;
+	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, &got), STORE_OK);
+	ck_assert_int_eq(d.rowid, rowid);
+	ck_assert_str_eq(d.msg_id, m.id);
+	ck_assert_str_eq(d.endpoint_id, ep);
+	ck_assert_str_eq(d.app_id, m.app_id);
+	ck_assert_int_eq(d.status, DS_PENDING);
+	ck_assert_int_eq(d.attempts, 0);
+	ck_assert_int_eq(d.trigger, TRIGGER_SCHEDULED);
+	ck_assert_int_eq(d.next_ms, 9000);
+	ck_assert_str_eq(got.id, m.id);
+	ck_assert_str_eq(got.app_id, m.app_id);
+	ck_assert_str_eq(got.event_type, "user.signup");
+	ck_assert_str_eq(got.event_id, "evt-1");
+	ck_assert_uint_eq(got.payload_len, m.payload_len);
+	ck_assert_str_eq(got.payload, m.payload);
+	check_list(&got.channels, &m.channels);
+	check_list(&got.tags, &m.tags);
+	ck_assert_int_eq(got.created_ms, m.created_ms);
+	ck_assert_int_eq(got.deliver_at_ms, 8500);
+	message_dispose(&got);
+	ck_assert_int_eq(OPS->delivery_load(st, rowid + 100, &d, NULL), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, NULL), STORE_OK); /* the message is optional */
+	message_dispose(&m);
+
+	/* an expunged payload and absent lists load as NULL */
+	msg_init(&m, 2, 1, NULL);
+	free(m.payload);
+	m.payload = NULL;
+	m.payload_len = 0;
+	begin();
+	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &rowid), STORE_OK);
+	commit();
+	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, &got), STORE_OK);
+	ck_assert_ptr_null(got.payload);
+	ck_assert_ptr_null(got.event_id);
+	ck_assert_ptr_null(got.channels.v);
+	ck_assert_ptr_null(got.tags.v);
+	message_dispose(&got);
+	message_dispose(&m);
+}
+END_TEST
+
+START_TEST(test_outcomes_record)
+{
+	int eps[] = {1, 2, 3};
+	int64_t r[3];
+	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 3, 9000, r), STORE_OK);
+	struct outcome o[3] = {
+		mk_outcome(r[0], 1, 1, 1, 1, DS_SUCCESS, 1, 0),
+		mk_outcome(r[1], 2, 1, 2, 1, DS_PENDING, 1, 15000),
+		mk_outcome(r[2], 0, 0, 0, 0, DS_CANCELED, 0, 0), /* no attempt row */
+	};
+	record(o, 3);
+
+	struct delivery d;
+	ck_assert_int_eq(OPS->delivery_load(st, r[1], &d, NULL), STORE_OK);
+	ck_assert_int_eq(d.status, DS_PENDING);
+	ck_assert_int_eq(d.attempts, 1);
+	ck_assert_int_eq(d.next_ms, 15000);
+	ck_assert_int_eq(delivery_status(r[0]), DS_SUCCESS);
+	ck_assert_int_eq(delivery_status(r[2]), DS_CANCELED);
+
+	char app[ID_MAX], msg[ID_MAX], att[ID_MAX];
+	mk_id(app, "app_", 1);
+	mk_id(msg, "msg_", 1);
+	struct attempt *v;
+	size_t n;
+	ck_assert_int_eq(OPS->attempt_list(st, app, NULL, msg, NULL, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 2);
+	free_attempts(v, n);
+
+	struct attempt a;
+	mk_id(att, "atmpt_", 2);
+	ck_assert_int_eq(OPS->attempt_get(st, app, att, &a), STORE_OK);
+	ck_assert_str_eq(a.id, att);
+	ck_assert_str_eq(a.msg_id, msg);
+	ck_assert_str_eq(a.endpoint_id, o[1].attempt.endpoint_id);
+	ck_assert_str_eq(a.app_id, app);
+	ck_assert_str_eq(a.url, "https://example.com/hook");
+	ck_assert_int_eq(a.status_code, 500);
+	ck_assert_int_eq(a.duration_ms, 12);
+	ck_assert_uint_eq(a.response_len, strlen("{\"ok\":true}"));
+	ck_assert_str_eq(a.response, "{\"ok\":true}");
+	ck_assert_int_eq(a.status, DS_FAIL);
+	ck_assert_int_eq(a.trigger, TRIGGER_SCHEDULED);
+	ck_assert_int_eq(a.created_ms, 6002);
+	attempt_dispose(&a);
+	char other[ID_MAX];
+	mk_id(other, "app_", 2);
+	ck_assert_int_eq(OPS->attempt_get(st, other, att, &a), STORE_NOTFOUND); /* another app's attempt */
+	mk_id(att, "atmpt_", 9);
+	ck_assert_int_eq(OPS->attempt_get(st, app, att, &a), STORE_NOTFOUND);
+
+	/* an outcome for a delivery that is gone writes no attempt */
+	struct outcome gone = mk_outcome(r[2] + 1000, 3, 1, 3, 1, DS_SUCCESS, 1, 0);
+	record(&gone, 1);
+	mk_id(att, "atmpt_", 3);
+	ck_assert_int_eq(OPS->attempt_get(st, app, att, &a), STORE_NOTFOUND);
+}
+END_TEST
+
+START_TEST(test_retry_keeps_canceled)
+{
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	int eps[] = {1};
+	int64_t r;
+	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 1, 9000, &r), STORE_OK);
+	char ep[ID_MAX];
+	mk_id(ep, "ep_", 1);
+	begin();
+	ck_assert_int_eq(OPS->endpoint_cancel_pending(st, ep), STORE_OK);
+	commit();
+	struct outcome o = mk_outcome(r, 1, 1, 1, 1, DS_PENDING, 1, 20000); /* the in-flight attempt failed */
+	record(&o, 1);
+	ck_assert_int_eq(delivery_status(r), DS_CANCELED);
+}
+END_TEST
+
+/* ---- lists ---- */
+
+static void check_msg_page(const struct page *pg, const int *want, size_t nwant)
+{
+	char app[ID_MAX], id[ID_MAX];
+	mk_id(app, "app_", 1);
+	struct message *v;
+	size_t n;
+	ck_assert_int_eq(OPS->msg_list(st, app, pg, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, nwant);
+	for (size_t i = 0; i < n; i++) {
+		mk_id(id, "msg_", want[i]);
+		ck_assert_str_eq(v[i].id, id);
+		ck_assert_ptr_nonnull(v[i].payload);
+	}
+	free_messages(v, n);
+}
+
+START_TEST(test_msg_list_paging)
+{
+	for (int i = 1; i <= 7; i++)
+		ck_assert_int_eq(insert_msg(i, 1, NULL, NULL, 0, 0, NULL), STORE_OK);
+	ck_assert_int_eq(insert_msg(8, 2, NULL, NULL, 0, 0, NULL), STORE_OK); /* another app */
+	char before[ID_MAX], after[ID_MAX];
+	mk_id(before, "msg_", 4);
+	mk_id(after, "msg_", 2);
+
+	check_msg_page(&(struct page){.limit = 3}, (int[]){7, 6, 5}, 3);
+	check_msg_page(&(struct page){.before = before, .limit = 10}, (int[]){3, 2, 1}, 3);
+	check_msg_page(&(struct page){.after = after, .limit = 2, .ascending = true}, (int[]){3, 4}, 2);
+	check_msg_page(&(struct page){.after = after, .before = before, .limit = 10}, (int[]){3}, 1);
+	check_msg_page(&(struct page){.before = before, .limit = 2, .ascending = true}, (int[]){1, 2}, 2);
+	check_msg_page(&(struct page){.after = after, .limit = 2}, (int[]){7, 6}, 2);
+	check_msg_page(&(struct page){.limit = 0}, NULL, 0);
+	check_msg_page(NULL, (int[]){7, 6, 5, 4, 3, 2, 1}, 7);
+
+	char none[ID_MAX];
+	mk_id(none, "app_", 9);
+	struct message *v = (struct message *)1;
+	size_t n = 1;
+	ck_assert_int_eq(OPS->msg_list(st, none, &(struct page){.limit = 5}, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_msg_get)
+{
+	ck_assert_int_eq(insert_msg(1, 1, "evt-1", NULL, 0, 0, NULL), STORE_OK);
+	char id1[ID_MAX], id2[ID_MAX], app[ID_MAX], other[ID_MAX];
+	mk_id(id1, "msg_", 1);
+	mk_id(id2, "msg_", 2);
+	mk_id(app, "app_", 1);
+	mk_id(other, "app_", 2);
+	/* message 2's eventId is message 1's id: the id wins */
+	ck_assert_int_eq(insert_msg(2, 1, id1, NULL, 0, 0, NULL), STORE_OK);
+
+	struct message m;
+	ck_assert_int_eq(OPS->msg_get(st, app, id1, &m), STORE_OK);
+	ck_assert_str_eq(m.id, id1);
+	ck_assert_str_eq(m.event_id, "evt-1");
+	message_dispose(&m);
+	ck_assert_int_eq(OPS->msg_get(st, app, "evt-1", &m), STORE_OK);
+	ck_assert_str_eq(m.id, id1);
+	message_dispose(&m);
+	ck_assert_int_eq(OPS->msg_get(st, app, id2, &m), STORE_OK);
+	ck_assert_str_eq(m.id, id2);
+	message_dispose(&m);
+	ck_assert_int_eq(OPS->msg_get(st, other, id1, &m), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->msg_get(st, other, "evt-1", &m), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->msg_get(st, app, "evt-9", &m), STORE_NOTFOUND);
+}
+END_TEST
+
+static void check_att_page(int ep, int msg, const struct page *pg, const int *want, size_t nwant)
+{
+	char app[ID_MAX], e[ID_MAX], m[ID_MAX], id[ID_MAX];
+	mk_id(app, "app_", 1);
+	mk_id(e, "ep_", ep);
+	mk_id(m, "msg_", msg);
+	struct attempt *v;
+	size_t n;
+	ck_assert_int_eq(OPS->attempt_list(st, app, ep ? e : NULL, msg ? m : NULL, pg, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, nwant);
+	for (size_t i = 0; i < n; i++) {
+		mk_id(id, "atmpt_", want[i]);
+		ck_assert_str_eq(v[i].id, id);
+	}
+	free_attempts(v, n);
+}
+
+START_TEST(test_attempt_list_paging)
+{
+	/* messages 1 and 2 to endpoints 1 and 2 of app 1; message 3 of app 2 */
+	int eps[] = {1, 2};
+	int64_t r1[2], r2[2], r3[2];
+	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 2, 0, r1), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 1, NULL, eps, 2, 0, r2), STORE_OK);
+	ck_assert_int_eq(insert_msg(3, 2, NULL, eps, 2, 0, r3), STORE_OK);
+	/* attempts 1..8 alternate: odd = ep 1, even = ep 2; 1-4 msg 1, 5-8 msg 2; 9 is app 2's */
+	struct outcome o[9];
+	for (int i = 1; i <= 8; i++) {
+		int ep = i % 2 ? 1 : 2, msg = i <= 4 ? 1 : 2;
+		int64_t rowid = msg == 1 ? r1[ep - 1] : r2[ep - 1];
+		o[i - 1] = mk_outcome(rowid, i, msg, ep, 1, DS_PENDING, i, 0);
+	}
+	o[8] = mk_outcome(r3[0], 9, 3, 1, 2, DS_SUCCESS, 1, 0);
+	record(o, 9);
+	char b[ID_MAX], a[ID_MAX];
+	mk_id(b, "atmpt_", 5);
+	mk_id(a, "atmpt_", 2);
+
+	check_att_page(1, 0, &(struct page){.limit = 3}, (int[]){7, 5, 3}, 3);
+	check_att_page(1, 0, &(struct page){.before = b, .limit = 3}, (int[]){3, 1}, 2);
+	check_att_page(1, 0, &(struct page){.after = a, .limit = 2, .ascending = true}, (int[]){3, 5}, 2);
+	check_att_page(2, 0, &(struct page){.after = a, .before = b, .limit = 9}, (int[]){4}, 1);
+	check_att_page(0, 1, &(struct page){.limit = 9}, (int[]){4, 3, 2, 1}, 4);
+	check_att_page(0, 2, &(struct page){.after = b, .limit = 2, .ascending = true}, (int[]){6, 7}, 2);
+	check_att_page(2, 2, &(struct page){.limit = 9}, (int[]){8, 6}, 2);
+	check_att_page(0, 0, &(struct page){.limit = 4}, (int[]){8, 7, 6, 5}, 4);
+	check_att_page(0, 0, &(struct page){.before = a, .limit = 4, .ascending = true}, (int[]){1}, 1);
+	check_att_page(0, 3, &(struct page){.limit = 9}, NULL, 0); /* app 2's message, asked as app 1 */
+}
+END_TEST
+
+/* ---- start-up ---- */
+
+static void collect_pending(void *arg, int64_t rowid, int64_t next_ms)
+{
+	int64_t *seen = arg;
+	seen[0]++;
+	seen[1] += rowid;
+	seen[2] += next_ms;
+}
+
+START_TEST(test_reset_and_scan)
+{
+	int eps[] = {1, 2, 3};
+	int64_t r[3];
+	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 3, 9000, r), STORE_OK);
+	struct outcome o[2] = {
+		mk_outcome(r[0], 0, 0, 0, 0, DS_SENDING, 0, 9000),
+		mk_outcome(r[1], 1, 1, 2, 1, DS_SUCCESS, 1, 0),
+	};
+	record(o, 2);
+	int64_t seen[3] = {0};
+	ck_assert_int_eq(OPS->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
+	ck_assert_int_eq(seen[0], 1);
+	ck_assert_int_eq(seen[1], r[2]);
+	ck_assert_int_eq(seen[2], 9000);
+
+	ck_assert_int_eq(OPS->deliveries_reset_sending(st), STORE_OK);
+	ck_assert_int_eq(delivery_status(r[0]), DS_PENDING);
+	memset(seen, 0, sizeof seen);
+	ck_assert_int_eq(OPS->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
+	ck_assert_int_eq(seen[0], 2);
+	ck_assert_int_eq(seen[1], r[0] + r[2]);
+}
+END_TEST
+
+/* ---- deletes ---- */
+
+START_TEST(test_endpoint_delete_cancels)
+{
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(2, 1), STORE_OK);
+	int eps[] = {1, 2};
+	int64_t r1[2], r2[2], r3[2];
+	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 2, 0, r1), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 1, NULL, eps, 2, 0, r2), STORE_OK);
+	ck_assert_int_eq(insert_msg(3, 1, NULL, eps, 2, 0, r3), STORE_OK);
+	struct outcome o[2] = {
+		mk_outcome(r1[0], 1, 1, 1, 1, DS_SUCCESS, 1, 0),
+		mk_outcome(r2[0], 0, 0, 0, 0, DS_SENDING, 0, 0),
+	};
+	record(o, 2);
+
+	char ep1[ID_MAX], ep2[ID_MAX];
+	mk_id(ep1, "ep_", 1);
+	mk_id(ep2, "ep_", 2);
+	begin();
+	ck_assert_int_eq(OPS->endpoint_delete(st, ep1), STORE_OK);
+	commit();
+	int64_t c[5];
+	counts_of(1, 1, c);
+	ck_assert_int_eq(c[DS_SUCCESS], 1);
+	ck_assert_int_eq(c[DS_CANCELED], 2); /* the pending and the sending one */
+	ck_assert_int_eq(c[DS_PENDING] + c[DS_SENDING], 0);
+	counts_of(1, 2, c);
+	ck_assert_int_eq(c[DS_PENDING], 3);
+
+	struct endpoint *v;
+	size_t n;
+	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].id, ep2);
+	endpoint_dispose(&v[0]);
+	free(v);
+	begin();
+	ck_assert_int_eq(OPS->endpoint_delete(st, ep1), STORE_NOTFOUND);
+	OPS->job_end(st, false);
+	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+
+	/* disabling cancels without deleting */
+	begin();
+	ck_assert_int_eq(OPS->endpoint_cancel_pending(st, ep2), STORE_OK);
+	commit();
+	counts_of(1, 2, c);
+	ck_assert_int_eq(c[DS_PENDING], 0);
+	ck_assert_int_eq(c[DS_CANCELED], 3);
+	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	endpoint_dispose(&v[0]);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_app_delete_cascades)
+{
+	for (int app = 1; app <= 2; app++) {
+		ck_assert_int_eq(put_app(app, NULL), STORE_OK);
+		ck_assert_int_eq(put_plain_endpoint(app, app), STORE_OK);
+	}
+	int64_t r1, r2;
+	ck_assert_int_eq(insert_msg(1, 1, "e", (int[]){1}, 1, 0, &r1), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 2, "e", (int[]){2}, 1, 0, &r2), STORE_OK);
+	struct outcome o[2] = {
+		mk_outcome(r1, 1, 1, 1, 1, DS_PENDING, 1, 100),
+		mk_outcome(r2, 2, 2, 2, 2, DS_PENDING, 1, 100),
+	};
+	record(o, 2);
+
+	char app1[ID_MAX], app2[ID_MAX], msg1[ID_MAX];
+	mk_id(app1, "app_", 1);
+	mk_id(app2, "app_", 2);
+	mk_id(msg1, "msg_", 1);
+	begin();
+	ck_assert_int_eq(OPS->app_delete(st, app1), STORE_OK);
+	commit();
+
+	struct app *apps;
+	struct endpoint *eps;
+	size_t n;
+	ck_assert_int_eq(OPS->apps_load(st, &apps, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(apps[0].id, app2);
+	app_dispose(&apps[0]);
+	free(apps);
+	ck_assert_int_eq(OPS->endpoints_load(st, &eps, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(eps[0].app_id, app2);
+	endpoint_dispose(&eps[0]);
+	free(eps);
+	struct message m;
+	struct delivery d;
+	ck_assert_int_eq(OPS->msg_get(st, app1, msg1, &m), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->delivery_load(st, r1, &d, NULL), STORE_NOTFOUND);
+	char id[ID_MAX];
+	ck_assert_int_eq(OPS->msg_find_event_id(st, app1, "e", id), STORE_NOTFOUND);
+	check_att_page(0, 0, &(struct page){.limit = 9}, NULL, 0);
+	int64_t c[5];
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[0] + c[1] + c[2] + c[3] + c[4], 0);
+	counts_of(2, 0, c);
+	ck_assert_int_eq(c[DS_PENDING], 1);
+	ck_assert_int_eq(delivery_status(r2), DS_PENDING);
+
+	begin();
+	ck_assert_int_eq(OPS->app_delete(st, app1), STORE_NOTFOUND);
+	OPS->job_end(st, false);
+	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+}
+END_TEST
+
+START_TEST(test_rowids_not_reused)
+{
+	ck_assert_int_eq(put_app(1, NULL), STORE_OK);
+	int64_t r1, r2;
+	ck_assert_int_eq(insert_msg(1, 1, NULL, (int[]){1}, 1, 0, &r1), STORE_OK);
+	char app[ID_MAX];
+	mk_id(app, "app_", 1);
+	begin();
+	ck_assert_int_eq(OPS->app_delete(st, app), STORE_OK);
+	commit();
+	ck_assert_int_eq(insert_msg(2, 1, NULL, (int[]){1}, 1, 0, &r2), STORE_OK);
+	ck_assert_int_gt(r2, r1); /* the scheduler may still hold r1 */
+}
+END_TEST
+
+/* ---- idempotency ---- */
+
+START_TEST(test_idempotency)
+{
+	begin();
+	ck_assert_int_eq(OPS->idem_put(st, "k1", 202, "{\"id\":1}", 1000), STORE_OK);
+	ck_assert_int_eq(OPS->idem_put(st, "k2", 201, NULL, 2000), STORE_OK);
+	int status = 0;
+	char *body = NULL;
+	ck_assert_int_eq(OPS->idem_get(st, "k1", 500, &status, &body), STORE_OK); /* sees its own batch */
+	commit();
+	ck_assert_int_eq(status, 202);
+	ck_assert_str_eq(body, "{\"id\":1}");
+	free(body);
+	ck_assert_int_eq(OPS->idem_get(st, "k1", 1000, &status, &body), STORE_OK); /* at the cutoff */
+	free(body);
+	ck_assert_int_eq(OPS->idem_get(st, "k1", 1001, &status, &body), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->idem_get(st, "k3", 0, &status, &body), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->idem_get(st, "k2", 0, &status, &body), STORE_OK);
+	ck_assert_int_eq(status, 201);
+	ck_assert_str_eq(body, "");
+	free(body);
+
+	begin();
+	ck_assert_int_eq(OPS->idem_put(st, "k1", 409, "again", 3000), STORE_OK); /* replaces */
+	ck_assert_int_eq(OPS->idem_purge(st, 2500), STORE_OK);
+	commit();
+	ck_assert_int_eq(OPS->idem_get(st, "k2", 0, &status, &body), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->idem_get(st, "k1", 0, &status, &body), STORE_OK);
+	ck_assert_int_eq(status, 409);
+	ck_assert_str_eq(body, "again");
+	free(body);
+}
+END_TEST
+
+/* ---- transactions ---- */
+
+START_TEST(test_job_rollback)
+{
+	struct app a;
+	ck_assert_int_eq(OPS->batch_begin(st), STORE_OK);
+	for (int i = 1; i <= 3; i++) {
+		ck_assert_int_eq(OPS->job_begin(st), STORE_OK);
+		app_init(&a, i, i == 3 ? "taken" : NULL);
+		ck_assert_int_eq(OPS->app_put(st, &a), STORE_OK);
+		app_dispose(&a);
+		if (i == 2) {
+			app_init(&a, 9, "taken");
+			ck_assert_int_eq(OPS->app_put(st, &a), STORE_OK);
+			app_dispose(&a);
+			/* a later step of job 2 fails: all of job 2 goes, app 9 included */
+			struct message m;
+			msg_init(&m, 1, 2, NULL);
+			ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+			ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_CONFLICT);
+			message_dispose(&m);
+		}
+		OPS->job_end(st, i != 2);
+	}
+	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+
+	struct app *v;
+	size_t n;
+	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 2);
+	char id1[ID_MAX], id3[ID_MAX], app2[ID_MAX], msg1[ID_MAX];
+	mk_id(id1, "app_", 1);
+	mk_id(id3, "app_", 3);
+	ck_assert_str_eq(v[0].id, id1);
+	ck_assert_str_eq(v[1].id, id3);
+	ck_assert_str_eq(v[1].uid, "taken"); /* free again after job 2 rolled back */
+	for (size_t i = 0; i < n; i++)
+		app_dispose(&v[i]);
+	free(v);
+	mk_id(app2, "app_", 2);
+	mk_id(msg1, "msg_", 1);
+	struct message m;
+	ck_assert_int_eq(OPS->msg_get(st, app2, msg1, &m), STORE_NOTFOUND);
+}
+END_TEST
+
+START_TEST(test_batch_rollback)
+{
+	struct app a;
+	app_init(&a, 1, NULL);
+	begin();
+	ck_assert_int_eq(OPS->app_put(st, &a), STORE_OK);
+	OPS->job_end(st, true);
+	OPS->batch_rollback(st);
+	app_dispose(&a);
+	struct app *v;
+	size_t n;
+	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+	/* a batch left open is rolled back by the next begin */
+	ck_assert_int_eq(put_app(2, NULL), STORE_OK);
+	begin();
+	ck_assert_int_eq(put_app(3, NULL), STORE_OK);
+	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++)
+		app_dispose(&v[i]);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_readers_see_only_commits)
+{
+	struct message m;
+	msg_init(&m, 1, 1, NULL);
+	char app[ID_MAX];
+	mk_id(app, "app_", 1);
+	begin();
+	ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+	struct message got;
+	ck_assert_int_eq(OPS->msg_get(st, app, m.id, &got), STORE_NOTFOUND); /* a read connection */
+	commit();
+	ck_assert_int_eq(OPS->msg_get(st, app, m.id, &got), STORE_OK);
+	message_dispose(&got);
+	message_dispose(&m);
+}
+END_TEST
+
+START_TEST(test_delivery_counts)
+{
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(2, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(3, 2), STORE_OK);
+	int64_t r[2], s[1];
+	ck_assert_int_eq(insert_msg(1, 1, NULL, (int[]){1, 2}, 2, 0, r), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 2, NULL, (int[]){3}, 1, 0, s), STORE_OK);
+	struct outcome o[2] = {
+		mk_outcome(r[0], 1, 1, 1, 1, DS_FAIL, 5, 0),
+		mk_outcome(s[0], 2, 2, 3, 2, DS_SUCCESS, 1, 0),
+	};
+	record(o, 2);
+	int64_t c[5];
+	counts_of(1, 1, c);
+	ck_assert_int_eq(c[DS_FAIL], 1);
+	ck_assert_int_eq(c[DS_PENDING], 0);
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[DS_FAIL], 1);
+	ck_assert_int_eq(c[DS_PENDING], 1);
+	counts_of(0, 3, c); /* endpoint only: its app is looked up */
+	ck_assert_int_eq(c[DS_SUCCESS], 1);
+	counts_of(2, 1, c); /* endpoint of another app */
+	ck_assert_int_eq(c[0] + c[1] + c[2] + c[3] + c[4], 0);
+	counts_of(0, 0, c);
+	ck_assert_int_eq(c[DS_SUCCESS], 1);
+	ck_assert_int_eq(c[DS_PENDING], 1);
+	ck_assert_int_eq(c[DS_FAIL], 1);
+	ck_assert_int_eq(c[DS_SENDING] + c[DS_CANCELED], 0);
+}
+END_TEST
+
+START_TEST(test_msg_deliveries)
+{
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(2, 1), STORE_OK);
+	int64_t r[2];
+	ck_assert_int_eq(insert_msg(1, 1, NULL, (int[]){2, 1}, 2, 0, r), STORE_OK);
+	struct outcome o = mk_outcome(r[0], 1, 1, 2, 1, DS_FAIL, 3, 0);
+	record(&o, 1);
+	char app[ID_MAX], msg[ID_MAX], ep1[ID_MAX], ep2[ID_MAX];
+	mk_id(app, "app_", 1);
+	mk_id(msg, "msg_", 1);
+	mk_id(ep1, "ep_", 1);
+	mk_id(ep2, "ep_", 2);
+	struct delivery *d = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(st->ops->msg_deliveries(st, app, msg, &d, &n), STORE_OK);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(d[0].endpoint_id, ep1); /* ordered by endpoint */
+	ck_assert_int_eq(d[0].status, DS_PENDING);
+	ck_assert_str_eq(d[1].endpoint_id, ep2);
+	ck_assert_int_eq(d[1].status, DS_FAIL);
+	ck_assert_int_eq(d[1].attempts, 3);
+	free(d);
+	mk_id(app, "app_", 2); /* another app sees nothing */
+	ck_assert_int_eq(st->ops->msg_deliveries(st, app, msg, &d, &n), STORE_OK);
+	ck_assert_int_eq(n, 0);
+	free(d);
+}
+END_TEST
+
+/* ---- concurrency: readers beside the committer ---- */
+
+#define WRITER_BATCHES 20
+#define PER_BATCH 10
+
+struct reader_arg {
+	volatile int *done;
+	int errors;
+	int reads;
+};
+
+/* Every message has two deliveries, committed together: a reader must never see an odd count. */
+static void *reader(void *p)
+{
+	struct reader_arg *ra = p;
+	char app[ID_MAX];
+	mk_id(app, "app_", 1);
+	while (!__atomic_load_n(ra->done, __ATOMIC_ACQUIRE)) {
+		int64_t c[5];
+		struct message *v;
+		size_t n;
+		if (st->ops->delivery_counts(st, app, NULL, c) != STORE_OK || c[DS_PENDING] % 2 != 0)
+			ra->errors++;
+		if (st->ops->msg_list(st, app, &(struct page){.limit = 5}, &v, &n) != STORE_OK)
+			ra->errors++;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].payload == NULL)
+				ra->errors++;
+		free_messages(v, n);
+		struct delivery d;
+		if (st->ops->delivery_load(st, 1, &d, NULL) == STORE_ERR)
+			ra->errors++;
+		ra->reads++;
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent_reads)
+{
+	volatile int done = 0;
+	struct reader_arg args[3];
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++) {
+		args[i] = (struct reader_arg){.done = &done};
+		ck_assert_int_eq(pthread_create(&th[i], NULL, reader, &args[i]), 0);
+	}
+	char ep1[ID_MAX], ep2[ID_MAX];
+	mk_id(ep1, "ep_", 1);
+	mk_id(ep2, "ep_", 2);
+	const char *eps[] = {ep1, ep2};
+	for (int b = 0; b < WRITER_BATCHES; b++) {
+		ck_assert_int_eq(OPS->batch_begin(st), STORE_OK);
+		for (int i = 0; i < PER_BATCH; i++) {
+			struct message m;
+			msg_init(&m, b * PER_BATCH + i + 1, 1, NULL);
+			int64_t r[2];
+			ck_assert_int_eq(OPS->job_begin(st), STORE_OK);
+			ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 2, 0, r), STORE_OK);
+			OPS->job_end(st, true);
+			message_dispose(&m);
+		}
+		ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	}
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(args[i].errors, 0);
+	}
+	int64_t c[5];
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[DS_PENDING], 2 * PER_BATCH * WRITER_BATCHES);
+}
+END_TEST
+
+Suite *store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("sqlite");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_open_creates_and_migrates);
+	tcase_add_test(tc, test_open_errors);
+	tcase_add_test(tc, test_reopen_keeps_data);
+	tcase_add_test(tc, test_app_roundtrip);
+	tcase_add_test(tc, test_app_uid_conflict);
+	tcase_add_test(tc, test_endpoint_roundtrip);
+	tcase_add_test(tc, test_endpoint_uid_conflict);
+	tcase_add_test(tc, test_msg_insert);
+	tcase_add_test(tc, test_delivery_load);
+	tcase_add_test(tc, test_outcomes_record);
+	tcase_add_test(tc, test_retry_keeps_canceled);
+	tcase_add_test(tc, test_msg_list_paging);
+	tcase_add_test(tc, test_msg_get);
+	tcase_add_test(tc, test_attempt_list_paging);
+	tcase_add_test(tc, test_reset_and_scan);
+	tcase_add_test(tc, test_endpoint_delete_cancels);
+	tcase_add_test(tc, test_app_delete_cascades);
+	tcase_add_test(tc, test_rowids_not_reused);
+	tcase_add_test(tc, test_idempotency);
+	tcase_add_test(tc, test_job_rollback);
+	tcase_add_test(tc, test_batch_rollback);
+	tcase_add_test(tc, test_readers_see_only_commits);
+	tcase_add_test(tc, test_delivery_counts);
+	tcase_add_test(tc, test_msg_deliveries);
+	tcase_add_test(tc, test_concurrent_reads);
+	suite_add_tcase(s, tc);
+	return s;
+}

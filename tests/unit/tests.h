@@ -1,0 +1,14 @@
+/* tests.h: the unit suites; main.c runs them all. One file per module: tests/unit/test_<module>.c. */
+#ifndef HOOKD_TESTS_H
+#define HOOKD_TESTS_H
+#include <check.h>
+
+Suite *util_suite(void);
+Suite *sign_suite(void);
+Suite *id_suite(void);
+Suite *filter_suite(void);
+Suite *backoff_suite(void);
+Suite *store_suite(void);
+Suite *json_suite(void);
+
+#endif
