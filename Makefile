@@ -65,6 +65,7 @@ unit: $(BUILD)/unit
 
 test: deps
 	$(MAKE) WERROR=1 all $(BUILD)/unit
+	$(MAKE) WERROR=1 CC=clang BUILD=build-clang all build-clang/unit
 	$(MAKE) WERROR=1 SANITIZE=1 all build-san/unit
 	CK_FORK=no ./build/unit
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 ./build-san/unit
@@ -85,4 +86,4 @@ install: all
 	install -m 755 $(BUILD)/libhookd.so $(PREFIX)/lib/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-clang

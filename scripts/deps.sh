@@ -9,6 +9,8 @@ pkg-config --exists jansson       || need="$need libjansson-dev"
 pkg-config --exists libcrypto     || need="$need libssl-dev"
 pkg-config --exists check         || need="$need check"
 command -v pkg-config >/dev/null  || need="$need pkg-config"
+command -v clang >/dev/null       || need="$need clang"
+command -v curl >/dev/null        || need="$need curl"
 if [ -n "$need" ]; then
 	if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 	echo "deps: installing$need"

@@ -59,6 +59,8 @@ int64_t mono_ms(void)
 
 void rfc3339_format(int64_t ms, char out[RFC3339_LEN])
 {
+	if (ms < 0)
+		ms = 0;
 	time_t secs = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&secs, &tm);
@@ -120,7 +122,7 @@ int rfc3339_parse(const char *s, int64_t *ms)
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p == '-' ? -1 : 1, oh, om;
 		p++;
-		if (parse_digits(&p, 2, &oh) || expect(&p, ':') || parse_digits(&p, 2, &om))
+		if (parse_digits(&p, 2, &oh) || expect(&p, ':') || parse_digits(&p, 2, &om) || oh > 23 || om > 59)
 			return -1;
 		offset_min = sign * (oh * 60 + om);
 	} else {
@@ -130,6 +132,8 @@ int rfc3339_parse(const char *s, int64_t *ms)
 		return -1;
 	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = se};
 	time_t t = timegm(&tm);
+	if (tm.tm_mday != d || tm.tm_mon != mo - 1) /* timegm normalised an impossible date (Feb 31) */
+		return -1;
 	*ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + frac;
 	return 0;
 }
@@ -137,10 +141,13 @@ int rfc3339_parse(const char *s, int64_t *ms)
 int duration_parse(const char *s, int64_t *ms)
 {
 	char *end;
-	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	size_t digits = strspn(s, "0123456789.");
+	if (memchr(s, '.', digits) != NULL && strchr(strchr(s, '.') + 1, '.') != NULL)
 		return -1;
 	double v = strtod(s, &end);
-	if (end == s || !isfinite(v) || v < 0)
+	if (end != s + digits || !isfinite(v) || v < 0)
 		return -1;
 	double mult;
 	if (*end == '\0' || strcmp(end, "s") == 0)

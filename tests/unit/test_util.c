@@ -63,7 +63,8 @@ START_TEST(test_rfc3339_malformed)
 				    "2026-11-32T00:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T10:60:00Z",
 				    "2026-11-23X10:00:00Z", "2026-11-23T10:00:00+0100", "2026-11-23T10:00:00+01",
 				    "2026-11-23T10:00:00Zjunk", " 2026-11-23T10:00:00Z", "26-11-23T10:00:00Z",
-				    "2026/11/23T10:00:00Z", "2026-1a-23T10:00:00Z"};
+				    "2026/11/23T10:00:00Z", "2026-1a-23T10:00:00Z", "2026-02-31T00:00:00Z",
+				    "2026-11-23T10:00:00+99:99", "2026-11-23T10:00:00+01:60"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int64_t ms = 42;
 		ck_assert_msg(rfc3339_parse(bad[i], &ms) == -1, "accepted \"%s\"", bad[i]);
@@ -79,7 +80,8 @@ START_TEST(test_duration)
 		int64_t ms;
 	} good[] = {{"250ms", 250}, {"5s", 5000}, {"5m", 300000}, {"2h", 7200000}, {"1d", 86400000},
 		    {"1.5s", 1500}, {"0.1", 100}, {"30", 30000}, {"0", 0}, {"0ms", 0}};
-	static const char *bad[] = {"", " 5s", "5 s", "5x", "s", "-1s", "5sec", "inf", "nan", "1e300h", "5s5"};
+	static const char *bad[] = {"", " 5s", "5 s", "5x", "s", "-1s", "5sec", "inf", "nan", "1e300h", "5s5",
+				    "0x10", "1e3", "1.2.3s", ".5s"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		int64_t ms = -1;
 		ck_assert_msg(duration_parse(good[i].s, &ms) == 0, "rejected \"%s\"", good[i].s);
