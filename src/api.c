@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 
 #define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
 
@@ -57,7 +58,7 @@ static enum MHD_Result queue(struct req *r)
 	if (resp == NULL)
 		return MHD_NO;
 	if (r->resp != NULL)
-		MHD_add_response_header(resp, "Content-Type", "application/json");
+		MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
 	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -314,6 +315,11 @@ static void dispatch(struct req *r)
 {
 	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0) {
 		api_reply(r, 204, NULL);
+		return;
+	}
+	if (strcmp(r->url, "/metrics") == 0 && strcmp(r->method, "GET") == 0) {
+		api_reply(r, 200, metrics_render());
+		r->content_type = "text/plain; version=0.0.4";
 		return;
 	}
 	if (split_path(r) < 0) {

@@ -30,6 +30,7 @@ struct req {
 	/* the answer */
 	int status;
 	char *resp;                     /* JSON, or NULL for an empty body (204) */
+	const char *content_type;       /* NULL: application/json */
 	bool ready;
 	/* a write in flight */
 	struct commit_job job;

@@ -11,6 +11,7 @@
 #include "deliver.h"
 #include "filter.h"
 #include "json.h"
+#include "metrics.h"
 
 struct msg_op {
 	struct outmsg *om;
@@ -59,6 +60,7 @@ static int msg_run(struct store *st, struct req *r)
 static void msg_after(struct req *r)
 {
 	struct msg_op *op = r->op;
+	METRIC_ADD(messages_accepted, 1);
 	if (op->new_app != NULL)
 		cache_app_put(op->new_app);
 	if (op->om->n > 0) {

@@ -14,6 +14,7 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct commit_job *head, *tail;
+
 static bool stopping, running;
 static pthread_t thread;
 static struct store *store;
@@ -89,6 +90,7 @@ static void run_batch(struct commit_job *batch)
 static void *commit_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "committer");
 	struct commit_job *batch;
 	while ((batch = take_batch()) != NULL)
 		run_batch(batch);

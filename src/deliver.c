@@ -20,6 +20,7 @@
 #include "commit.h"
 #include "hookd.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Deliveries of one endpoint waiting for a free slot, in due order. */
 struct ep_state {
@@ -346,6 +347,7 @@ static void outcome_canceled(int64_t rowid, int attempts)
 	o->rowid = rowid;
 	o->new_status = DS_CANCELED;
 	o->attempts = attempts;
+	METRIC_ADD(deliveries_canceled, 1);
 }
 
 /* Load a delivery the heap knows only by key; NULL if it is no longer pending. */
@@ -452,6 +454,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 	o->attempt.status = ok ? DS_SUCCESS : DS_FAIL;
 	if (ok) {
 		o->new_status = DS_SUCCESS;
+		METRIC_ADD(deliveries_success, 1);
 	} else {
 		bool throttled = (code == CURLE_OK && status == 429) || code == CURLE_OPERATION_TIMEDOUT;
 		int64_t delay = x->msg->trigger == TRIGGER_MANUAL
@@ -459,6 +462,10 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 					: backoff_next_ms(&cfg->backoff, o->attempts, rand01(), x->retry_after_ms,
 							  throttled);
 		o->new_status = delay < 0 ? DS_FAIL : DS_PENDING;
+		if (delay < 0)
+			METRIC_ADD(deliveries_fail, 1);
+		else
+			METRIC_ADD(deliveries_retry, 1);
 		if (delay >= 0) {
 			o->next_ms = now_ms() + delay;
 			/* Reload from the store when due: a long retry schedule must not pin payloads in memory. */
@@ -515,6 +522,7 @@ static void abort_inflight(void)
 static void *deliver_main(void *arg)
 {
 	(void)arg;
+	pthread_setname_np(pthread_self(), "dispatcher");
 	int64_t deadline = 0;
 	for (;;) {
 		bool stop = __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
@@ -524,6 +532,8 @@ static void *deliver_main(void *arg)
 		else if (deadline == 0)
 			deadline = mono_ms() + cfg->drain_timeout_ms;
 		outcomes_flush();
+		METRIC_SET(inflight, inflight);
+		METRIC_SET(scheduled, (int64_t)heap.n);
 		if (stop && (inflight == 0 || mono_ms() >= deadline))
 			break;
 		int running;

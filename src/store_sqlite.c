@@ -213,6 +213,11 @@ struct sqlite_store {
 	pthread_mutex_t pool_lock;
 	struct rconn *pool;         /* idle read connections */
 	int pool_len;
+	/* the checkpointer: copies the WAL back into the database off the commit path */
+	pthread_t ckpt_thread;
+	bool ckpt_running, ckpt_stop, ckpt_wanted;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_cond;
 };
 
 static struct sqlite_store *to_sq(struct store *st) { return (struct sqlite_store *)st; }
@@ -604,6 +609,86 @@ static void rq_end(struct rq *r)
 	rconn_put(r->s, r->c);
 }
 
+/* ---- the checkpointer ----
+ * SQLite's automatic checkpoint runs inside COMMIT on the writer, which would stall every commit behind it.
+ * Instead the writer's WAL hook wakes this thread, which checkpoints PASSIVE on its own connection while the
+ * writer keeps committing. If the WAL still grows past WAL_HARD_PAGES (the checkpointer cannot catch up),
+ * the writer checkpoints itself once between two transactions. */
+static int exec_sql(sqlite3 *db, const char *sql, const char *path, char *err, size_t errlen);
+
+#define WAL_CKPT_PAGES 4096    /* ~16 MB */
+#define WAL_HARD_PAGES 65536   /* ~256 MB */
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sqlite_store *s = arg;
+	if (pages >= WAL_HARD_PAGES) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (pages >= WAL_CKPT_PAGES) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_wanted = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct sqlite_store *s = arg;
+	sqlite3 *db = NULL;
+	pthread_setname_np(pthread_self(), "checkpointer");
+	if (conn_open(s->path, SQLITE_OPEN_READWRITE, &db) != SQLITE_OK) {
+		log_warnx("sqlite: the checkpointer cannot open %s; the WAL is checkpointed by the writer", s->path);
+		sqlite3_close(db);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->ckpt_lock);
+	for (;;) {
+		while (!s->ckpt_wanted && !s->ckpt_stop)
+			pthread_cond_wait(&s->ckpt_cond, &s->ckpt_lock);
+		if (s->ckpt_stop)
+			break;
+		s->ckpt_wanted = false;
+		pthread_mutex_unlock(&s->ckpt_lock);
+		int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_err(db, "checkpoint");
+		pthread_mutex_lock(&s->ckpt_lock);
+	}
+	pthread_mutex_unlock(&s->ckpt_lock);
+	sqlite3_close(db);
+	return NULL;
+}
+
+static int ckpt_start(struct sqlite_store *s, char *err, size_t errlen)
+{
+	pthread_mutex_init(&s->ckpt_lock, NULL);
+	pthread_cond_init(&s->ckpt_cond, NULL);
+	if (pthread_create(&s->ckpt_thread, NULL, ckpt_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the checkpointer thread");
+		return -1;
+	}
+	s->ckpt_running = true;
+	sqlite3_wal_hook(s->db, wal_hook, s);
+	return exec_sql(s->db, "PRAGMA wal_autocheckpoint = 0", s->path, err, errlen);
+}
+
+static void ckpt_stop(struct sqlite_store *s)
+{
+	if (!s->ckpt_running)
+		return;
+	pthread_mutex_lock(&s->ckpt_lock);
+	s->ckpt_stop = true;
+	pthread_cond_signal(&s->ckpt_cond);
+	pthread_mutex_unlock(&s->ckpt_lock);
+	pthread_join(s->ckpt_thread, NULL);
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	pthread_mutex_destroy(&s->ckpt_lock);
+	pthread_cond_destroy(&s->ckpt_cond);
+	s->ckpt_running = false;
+}
+
 /* ---- open, migrate, close ---- */
 
 static void sq_close(struct store *st)
@@ -611,6 +696,7 @@ static void sq_close(struct store *st)
 	struct sqlite_store *s = to_sq(st);
 	if (s == NULL)
 		return;
+	ckpt_stop(s);
 	while (s->pool != NULL) {
 		struct rconn *c = s->pool;
 		s->pool = c->next;
@@ -724,7 +810,7 @@ static struct store *sq_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 			 s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 	if (rc != SQLITE_OK || configure(s->db, path, err, errlen) || migrate(s->db, path, err, errlen) ||
-	    prepare_all(s, err, errlen)) {
+	    prepare_all(s, err, errlen) || ckpt_start(s, err, errlen)) {
 		sq_close(&s->base);
 		return NULL;
 	}
