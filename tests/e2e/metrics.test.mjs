@@ -1,0 +1,43 @@
+// metrics.test.mjs: GET /metrics speaks the Prometheus text format and its counters follow what happened.
+import assert from 'node:assert/strict';
+import { api, e2e, eventually, startHookd, startReceiver } from './lib/harness.mjs';
+
+/** Parse the text exposition format: every sample line is `name{labels} value`. */
+function parseMetrics(text) {
+  const samples = new Map();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+]+)$/.exec(line);
+    assert.ok(m, `a valid sample line: '${line}'`);
+    samples.set(m[1] + (m[2] || ''), Number(m[3]));
+  }
+  return samples;
+}
+
+e2e('metrics: counters of messages, deliveries and commits', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t, [500, 200]);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'm' })).json;
+  await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url });
+  for (let i = 0; i < 3; i++)
+    assert.equal((await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } })).status, 202);
+
+  const res = await fetch(`${h.url}/metrics`); // no token needed
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/plain/);
+  const first = parseMetrics(await res.text());
+  assert.equal(first.get('hookd_messages_accepted_total'), 3);
+  assert.ok(first.get('hookd_commit_batches_total') >= 1);
+  assert.ok(first.get('hookd_commit_jobs_total') >= first.get('hookd_commit_batches_total'));
+
+  const after = await eventually(async () => {
+    const m = parseMetrics(await (await fetch(`${h.url}/metrics`)).text());
+    assert.equal(m.get('hookd_deliveries_total{outcome="success"}'), 3);
+    return m;
+  }, { what: 'three successful deliveries counted' });
+  assert.equal(after.get('hookd_deliveries_total{outcome="retry"}'), 1, 'the first 500 was retried');
+  assert.equal(after.get('hookd_deliveries_total{outcome="fail"}'), 0);
+  assert.equal(after.get('hookd_deliveries_inflight'), 0);
+  assert.equal(await h.stop(), 0);
+});
