@@ -127,12 +127,24 @@ static int msg_app(struct req *r, json_t *body, struct app *a, struct msg_op *op
 	return 0;
 }
 
-static json_t *msg_answer(const struct message *m, json_t *payload, bool with_content)
+/* The 202 body. The payload text was already serialized for the store; splice it in rather than dumping the
+ * parsed object a second time. */
+static char *msg_answer(const struct message *m, bool with_content)
 {
 	json_t *j = message_to_json(m, false);
-	if (with_content)
-		json_object_set(j, "payload", payload);
-	return j;
+	json_object_del(j, "payload");
+	char *rest = json_dump(j); /* "{...}", never empty: it has the id */
+	json_decref(j);
+	const char *payload = with_content ? m->payload : "{}";
+	size_t plen = strlen(payload), rlen = strlen(rest);
+	char *out = xmalloc(plen + rlen + 16);
+	size_t n = (size_t)sprintf(out, "{\"payload\":");
+	memcpy(out + n, payload, plen);
+	n += plen;
+	out[n++] = ',';
+	memcpy(out + n, rest + 1, rlen); /* rest's own '}' and NUL close it */
+	free(rest);
+	return out;
 }
 
 void api_msg_create(struct req *r)
@@ -165,7 +177,7 @@ void api_msg_create(struct req *r)
 	char(*ids)[ID_MAX];
 	size_t n = cache_fanout(a.id, m.event_type, &m.channels, &ids);
 	app_dispose(&a);
-	api_reply_json(r, 202, msg_answer(&m, payload, with_content));
+	api_reply(r, 202, msg_answer(&m, with_content));
 	op->om = outmsg_new(&m, ids, n);
 	op->ep_ptrs = xcalloc(n + 1, sizeof *op->ep_ptrs);
 	for (size_t i = 0; i < n; i++)
