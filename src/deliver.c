@@ -46,6 +46,8 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+#define HOLD_PAYLOAD_MS 5000
+
 struct outcome_batch {
 	struct commit_job job;
 	struct outcome *v;
@@ -125,9 +127,13 @@ static void inbox_drain(void)
 	while (om != NULL) {
 		struct outmsg *next = om->next;
 		int64_t due = om->m.deliver_at_ms > now ? om->m.deliver_at_ms : now;
+		/* Keep the payload in memory only for what is due soon; the rest is reloaded when due, like a retry,
+		 * so a backlog scheduled for later costs 32 bytes a delivery, not its payload. */
+		bool keep = due - now <= HOLD_PAYLOAD_MS;
 		for (size_t i = 0; i < om->n; i++) {
-			om->refs++;
-			struct sched_item it = {due, om->rowids[i], om, (uint32_t)i, 0};
+			if (keep)
+				om->refs++;
+			struct sched_item it = {due, om->rowids[i], keep ? om : NULL, (uint32_t)i, keep ? 0 : -1};
 			sched_push(&heap, &it);
 		}
 		outmsg_unref(om);
