@@ -88,10 +88,10 @@ void api_attempt_get(struct req *r)
 		return;
 	if (resolve_msg(r, a.id, r->seg[3], msg_id) == 0) {
 		struct attempt at = {0};
-		int rc = api_store()->ops->attempt_get(api_store(), a.id, r->seg[5], &at);
-		if (rc == STORE_OK && strcmp(at.msg_id, msg_id) == 0)
+		int rc = api_store()->ops->attempt_get(api_store(), a.id, msg_id, r->seg[5], &at);
+		if (rc == STORE_OK)
 			api_reply_json(r, 200, attempt_to_json(&at));
-		else if (rc == STORE_OK || rc == STORE_NOTFOUND)
+		else if (rc == STORE_NOTFOUND)
 			api_not_found(r);
 		else
 			api_error(r, 500, "internal_error", "the database failed");

@@ -2,7 +2,7 @@
  *
  * Nothing outside store_*.c sees a backend's types. Return codes: 0 (STORE_OK) or a negative enum store_rc.
  * Threads: the write functions are called by the committer thread only, between batch_begin and batch_commit;
- * read functions may be called from any thread (a backend keeps a read connection per thread).
+ * read functions may be called from any thread (a backend keeps a pool of read connections).
  */
 #ifndef HOOKD_STORE_H
 #define HOOKD_STORE_H
@@ -90,7 +90,9 @@ struct store_ops {
 	/* Attempts of an app, filtered by endpoint and/or message (NULL: any). */
 	int (*attempt_list)(struct store *, const char *app_id, const char *endpoint_id, const char *msg_id,
 			    const struct page *, struct attempt **out, size_t *n);
-	int (*attempt_get)(struct store *, const char *app_id, const char *attempt_id, struct attempt *out);
+	/* One attempt of a message of an app. */
+	int (*attempt_get)(struct store *, const char *app_id, const char *msg_id, const char *attempt_id,
+			   struct attempt *out);
 	/* The deliveries of a message (one per endpoint it went to); array malloc'd. */
 	int (*msg_deliveries)(struct store *, const char *app_id, const char *msg_id, struct delivery **out,
 			      size_t *n);

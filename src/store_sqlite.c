@@ -43,10 +43,11 @@ static const char *const migrations[] = {
 	" headers TEXT, throttle_rate INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL,"
 	" updated_ms INTEGER NOT NULL, UNIQUE (app_id, uid));"
 	"CREATE TABLE messages ("
-	" id TEXT PRIMARY KEY, app_id TEXT NOT NULL, event_type TEXT, event_id TEXT, channels TEXT, tags TEXT,"
+	" id TEXT NOT NULL, app_id TEXT NOT NULL, event_type TEXT, event_id TEXT, channels TEXT, tags TEXT,"
 	" payload BLOB, created_ms INTEGER NOT NULL, deliver_at_ms INTEGER NOT NULL DEFAULT 0);"
 	"CREATE UNIQUE INDEX messages_event_id ON messages (app_id, event_id) WHERE event_id IS NOT NULL;"
-	"CREATE INDEX messages_app ON messages (app_id, id);"
+	/* every lookup of a message names its app: this index is the key, and no other is kept on the id */
+	"CREATE UNIQUE INDEX messages_app ON messages (app_id, id);"
 	"CREATE TABLE deliveries ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, msg_id TEXT NOT NULL, app_id TEXT NOT NULL,"
 	" endpoint_id TEXT NOT NULL, status INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
@@ -59,11 +60,13 @@ static const char *const migrations[] = {
 	/* attempted destinations: a message's deliveries */
 	"CREATE INDEX deliveries_msg ON deliveries (msg_id, endpoint_id);"
 	"CREATE TABLE attempts ("
-	" id TEXT PRIMARY KEY, msg_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, app_id TEXT NOT NULL, url TEXT,"
+	" id TEXT NOT NULL, msg_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, app_id TEXT NOT NULL, url TEXT,"
 	" status_code INTEGER NOT NULL DEFAULT 0, duration_ms INTEGER NOT NULL DEFAULT 0, response BLOB,"
 	" status INTEGER NOT NULL, trigger_type INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);"
 	"CREATE INDEX attempts_endpoint ON attempts (app_id, endpoint_id, id);"
-	"CREATE INDEX attempts_msg ON attempts (app_id, msg_id, id);"
+	/* attempts are found through their app and endpoint or message; an index on the id alone would cost a
+	 * third b-tree insert per attempt for nothing */
+	"CREATE UNIQUE INDEX attempts_msg ON attempts (app_id, msg_id, id);"
 	"CREATE TABLE idempotency ("
 	" key TEXT PRIMARY KEY, status INTEGER NOT NULL, body TEXT, created_ms INTEGER NOT NULL);"
 	"CREATE INDEX idempotency_created ON idempotency (created_ms);",
@@ -173,13 +176,14 @@ enum rstmt {
 static const struct stmt_def rdefs[RS_COUNT] = {
 	[RS_DLV_LOAD] = {"delivery_load",
 			 "SELECT d.id, d.msg_id, d.endpoint_id, d.app_id, d.status, d.attempts, d.trigger_type,"
-			 " d.next_ms, " MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.id = d.msg_id"
+			 " d.next_ms, " MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.msg_id"
 			 " WHERE d.id = ?1"},
 	/* the id wins over an eventId that happens to equal another message's id */
 	[RS_MSG_GET] = {"msg_get",
 			"SELECT " MSG_COLS("") " FROM messages WHERE id = ?2 AND app_id = ?1 UNION ALL"
 			" SELECT " MSG_COLS("") " FROM messages WHERE app_id = ?1 AND event_id = ?2 LIMIT 1"},
-	[RS_ATT_GET] = {"attempt_get", "SELECT " ATT_COLS " FROM attempts WHERE id = ?1 AND app_id = ?2"},
+	[RS_ATT_GET] = {"attempt_get",
+			"SELECT " ATT_COLS " FROM attempts WHERE app_id = ?2 AND msg_id = ?3 AND id = ?1"},
 	[RS_MSG_LIST] = {"msg_list", MSG_LIST("ASC")},
 	[RS_MSG_LIST_DESC] = {"msg_list", MSG_LIST("DESC")},
 	[RS_ATT_LIST_APP] = {"attempt_list", ATT_LIST("", "ASC")},
@@ -1084,12 +1088,13 @@ static int sq_msg_get(struct store *st, const char *app_id, const char *id_or_ev
 	return rc;
 }
 
-static int sq_attempt_get(struct store *st, const char *app_id, const char *attempt_id, struct attempt *out)
+static int sq_attempt_get(struct store *st, const char *app_id, const char *msg_id, const char *attempt_id,
+			  struct attempt *out)
 {
 	struct rq r;
 	sqlite3_stmt *q = rq_begin(&r, st, RS_ATT_GET);
 	int rc = STORE_ERR;
-	if (q != NULL && (bind_str(q, 1, attempt_id) | bind_str(q, 2, app_id)) == SQLITE_OK)
+	if (q != NULL && (bind_str(q, 1, attempt_id) | bind_str(q, 2, app_id) | bind_str(q, 3, msg_id)) == SQLITE_OK)
 		rc = step_row(q, r.what);
 	if (rc == STORE_OK)
 		row_attempt(q, 0, out);

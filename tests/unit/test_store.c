@@ -608,7 +608,7 @@ START_TEST(test_outcomes_record)
 
 	struct attempt a;
 	mk_id(att, "atmpt_", 2);
-	ck_assert_int_eq(OPS->attempt_get(st, app, att, &a), STORE_OK);
+	ck_assert_int_eq(OPS->attempt_get(st, app, msg, att, &a), STORE_OK);
 	ck_assert_str_eq(a.id, att);
 	ck_assert_str_eq(a.msg_id, msg);
 	ck_assert_str_eq(a.endpoint_id, o[1].attempt.endpoint_id);
@@ -624,15 +624,17 @@ START_TEST(test_outcomes_record)
 	attempt_dispose(&a);
 	char other[ID_MAX];
 	mk_id(other, "app_", 2);
-	ck_assert_int_eq(OPS->attempt_get(st, other, att, &a), STORE_NOTFOUND); /* another app's attempt */
+	ck_assert_int_eq(OPS->attempt_get(st, other, msg, att, &a), STORE_NOTFOUND); /* another app's attempt */
+	mk_id(other, "msg_", 2);
+	ck_assert_int_eq(OPS->attempt_get(st, app, other, att, &a), STORE_NOTFOUND); /* another message's */
 	mk_id(att, "atmpt_", 9);
-	ck_assert_int_eq(OPS->attempt_get(st, app, att, &a), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
 
 	/* an outcome for a delivery that is gone writes no attempt */
 	struct outcome gone = mk_outcome(r[2] + 1000, 3, 1, 3, 1, DS_SUCCESS, 1, 0);
 	record(&gone, 1);
 	mk_id(att, "atmpt_", 3);
-	ck_assert_int_eq(OPS->attempt_get(st, app, att, &a), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
 }
 END_TEST
 
