@@ -96,10 +96,16 @@ void api_endpoint_patch(struct req *r);
 void api_endpoint_delete(struct req *r);
 void api_endpoint_secret(struct req *r);
 void api_endpoint_stats(struct req *r);
+void api_endpoint_headers_get(struct req *r);
+void api_endpoint_headers_put(struct req *r);
+void api_endpoint_headers_patch(struct req *r);
 /* api_msg.c */
 void api_msg_list(struct req *r);
 void api_msg_create(struct req *r);
 void api_msg_get(struct req *r);
+void api_msg_resend(struct req *r);
+void api_msg_expunge(struct req *r);
+void api_endpoint_send_example(struct req *r);
 /* api_attempt.c */
 void api_attempt_list_by_endpoint(struct req *r);
 void api_attempt_list_by_msg(struct req *r);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
 #include "cache.h"
@@ -178,7 +179,10 @@ static void endpoint_submit(struct req *r, struct endpoint *e, int status)
 		}
 		op->secret = xstrdup(secret);
 	}
-	api_reply_json(r, status, endpoint_to_json(op));
+	if (status == 204)
+		api_reply(r, 204, NULL);
+	else
+		api_reply_json(r, status, endpoint_to_json(op));
 	r->run = endpoint_put_run;
 	r->after = endpoint_put_after;
 	api_submit(r);
@@ -343,3 +347,79 @@ void api_endpoint_stats(struct req *r)
 	endpoint_dispose(&e);
 	app_dispose(&a);
 }
+
+/* ---- custom headers: GET shows sensitive ones by name only; PUT replaces; PATCH merges (null deletes) ---- */
+
+static bool header_sensitive(const char *name)
+{
+	static const char *const names[] = {"authorization", "proxy-authorization", "cookie", "x-api-key",
+					    "api-key", "x-auth-token", "x-access-token"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+void api_endpoint_headers_get(struct req *r)
+{
+	struct app a;
+	struct endpoint e;
+	if (lookup(r, &a, &e) < 0)
+		return;
+	json_t *shown = json_object(), *sensitive = json_array();
+	const char *k;
+	json_t *v;
+	json_object_foreach(e.headers, k, v) {
+		if (header_sensitive(k))
+			json_array_append_new(sensitive, json_string(k));
+		else
+			json_object_set(shown, k, v);
+	}
+	api_reply_json(r, 200, json_pack("{s:o,s:o}", "headers", shown, "sensitive", sensitive));
+	endpoint_dispose(&e);
+	app_dispose(&a);
+}
+
+static void headers_write(struct req *r, bool patch)
+{
+	struct app a;
+	struct endpoint e;
+	json_t *body = api_body_object(r);
+	if (body == NULL)
+		return;
+	struct verr ve = {0};
+	json_t *in = json_object_get(body, "headers");
+	if (!json_is_object(in)) {
+		verr_add(&ve, "headers", in ? "value is not a valid dict" : "field required", "value_error");
+	} else {
+		const char *k;
+		json_t *v;
+		json_object_foreach(in, k, v) {
+			if (!header_name_valid(k) || (!json_is_string(v) && !(patch && json_is_null(v))) ||
+			    (json_is_string(v) && strpbrk(json_string_value(v), "\r\n") != NULL))
+				verr_add(&ve, "headers", "invalid header name or value", "value_error");
+		}
+	}
+	if (verr_any(&ve)) {
+		api_reply(r, 422, verr_body(&ve));
+	} else if (lookup(r, &a, &e) == 0) {
+		if (!patch)
+			json_object_clear(e.headers);
+		const char *k;
+		json_t *v;
+		json_object_foreach(in, k, v) {
+			if (json_is_null(v))
+				json_object_del(e.headers, k);
+			else
+				json_object_set(e.headers, k, v);
+		}
+		e.updated_ms = now_ms();
+		endpoint_submit(r, &e, 204);
+		endpoint_dispose(&e);
+		app_dispose(&a);
+	}
+	json_decref(body);
+}
+
+void api_endpoint_headers_put(struct req *r) { headers_write(r, false); }
+void api_endpoint_headers_patch(struct req *r) { headers_write(r, true); }

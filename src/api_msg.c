@@ -147,6 +147,27 @@ static char *msg_answer(const struct message *m, bool with_content)
 	return out;
 }
 
+/* Commit m (moved in) with one delivery per endpoint in ids (moved in, n of them) and answer 202 after. */
+static void msg_submit(struct req *r, struct message *m, char (*ids)[ID_MAX], size_t n, bool with_content)
+{
+	struct msg_op *op = r->op;
+	op->due_ms = m->deliver_at_ms > m->created_ms ? m->deliver_at_ms : m->created_ms;
+	api_reply(r, 202, msg_answer(m, with_content));
+	op->om = outmsg_new(m, ids, n);
+	op->ep_ptrs = xcalloc(n + 1, sizeof *op->ep_ptrs);
+	for (size_t i = 0; i < n; i++)
+		op->ep_ptrs[i] = op->om->ep_ids[i];
+	r->run = msg_run;
+	r->after = msg_after;
+	api_submit(r);
+}
+
+static void msg_op_init(struct req *r)
+{
+	r->op = xcalloc(1, sizeof(struct msg_op));
+	r->cleanup = msg_cleanup;
+}
+
 void api_msg_create(struct req *r)
 {
 	int with_content = api_query_bool(r, "with_content", true);
@@ -162,32 +183,153 @@ void api_msg_create(struct req *r)
 		api_reply(r, 422, verr_body(&ve));
 		goto out;
 	}
-	struct msg_op *op = xcalloc(1, sizeof *op);
-	r->op = op;
-	r->cleanup = msg_cleanup;
+	msg_op_init(r);
 	struct app a;
-	if (msg_app(r, body, &a, op) < 0)
+	if (msg_app(r, body, &a, r->op) < 0)
 		goto out;
 	id_new("msg_", m.id);
 	memcpy(m.app_id, a.id, ID_MAX);
 	m.created_ms = now_ms();
 	m.payload = json_dumps(payload, JSON_COMPACT);
 	m.payload_len = strlen(m.payload);
-	op->due_ms = m.deliver_at_ms > m.created_ms ? m.deliver_at_ms : m.created_ms;
 	char(*ids)[ID_MAX];
 	size_t n = cache_fanout(a.id, m.event_type, &m.channels, &ids);
 	app_dispose(&a);
-	api_reply(r, 202, msg_answer(&m, with_content));
-	op->om = outmsg_new(&m, ids, n);
-	op->ep_ptrs = xcalloc(n + 1, sizeof *op->ep_ptrs);
-	for (size_t i = 0; i < n; i++)
-		op->ep_ptrs[i] = op->om->ep_ids[i];
-	r->run = msg_run;
-	r->after = msg_after;
-	api_submit(r);
+	msg_submit(r, &m, ids, n, with_content);
 out:
 	message_dispose(&m);
 	json_decref(body);
+}
+
+/* POST .../endpoint/{ep}/send-example: an example message of a type, to this endpoint only. */
+void api_endpoint_send_example(struct req *r)
+{
+	json_t *body = api_body_object(r);
+	if (body == NULL)
+		return;
+	struct verr ve = {0};
+	const char *type = "webhook.test";
+	if (jfield_string(body, "eventType", 1, 256, &ve, &type) && !filter_event_type_valid(type))
+		verr_add(&ve, "eventType", "eventType must be 1-256 of [a-zA-Z0-9-_.]", "value_error");
+	struct app a;
+	struct endpoint e;
+	if (verr_any(&ve)) {
+		api_reply(r, 422, verr_body(&ve));
+	} else if (api_app_lookup(r, r->seg[1], &a) == 0) {
+		if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK) {
+			api_not_found(r);
+		} else {
+			struct message m = {0};
+			id_new("msg_", m.id);
+			memcpy(m.app_id, a.id, ID_MAX);
+			m.event_type = xstrdup(type);
+			m.created_ms = now_ms();
+			json_t *p = json_pack("{s:s,s:{s:s,s:b}}", "type", type, "data", "message",
+					      "This is an example event sent by hookd", "example", 1);
+			m.payload = json_dumps(p, JSON_COMPACT);
+			m.payload_len = strlen(m.payload);
+			json_decref(p);
+			char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
+			memcpy(ids[0], e.id, ID_MAX);
+			msg_op_init(r);
+			msg_submit(r, &m, ids, 1, true);
+			message_dispose(&m);
+			endpoint_dispose(&e);
+		}
+		app_dispose(&a);
+	}
+	json_decref(body);
+}
+
+/* ---- resend: one manual attempt of a message to one endpoint, filters bypassed, never retried ---- */
+
+static int resend_run(struct store *st, struct req *r)
+{
+	struct outmsg *om = ((struct msg_op *)r->op)->om;
+	return st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[0], TRIGGER_MANUAL, now_ms(),
+				     &om->rowids[0]);
+}
+
+static void resend_after(struct req *r)
+{
+	struct msg_op *op = r->op;
+	deliver_submit(op->om);
+	op->om = NULL;
+}
+
+void api_msg_resend(struct req *r)
+{
+	struct app a;
+	struct endpoint e;
+	struct message m = {0};
+	if (api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m);
+	if (rc != STORE_OK) {
+		if (rc == STORE_NOTFOUND)
+			api_not_found(r);
+		else
+			api_error(r, 500, "internal_error", "the database failed");
+	} else if (cache_endpoint_get(a.id, r->seg[5], &e) != STORE_OK) {
+		api_not_found(r);
+	} else {
+		char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
+		memcpy(ids[0], e.id, ID_MAX);
+		m.deliver_at_ms = 0; /* now, whatever the original deliverAt */
+		msg_op_init(r);
+		struct msg_op *op = r->op;
+		op->om = outmsg_new(&m, ids, 1);
+		op->om->trigger = TRIGGER_MANUAL;
+		api_reply(r, 202, xstrdup("{}"));
+		r->run = resend_run;
+		r->after = resend_after;
+		api_submit(r);
+		endpoint_dispose(&e);
+	}
+	message_dispose(&m);
+	app_dispose(&a);
+}
+
+/* DELETE .../msg/{msg}/content: forget the payload, keep the record. */
+struct expunge_op {
+	char app_id[ID_MAX];
+	char msg_id[ID_MAX];
+};
+
+static int expunge_run(struct store *st, struct req *r)
+{
+	struct expunge_op *op = r->op;
+	int rc = st->ops->msg_expunge(st, op->app_id, op->msg_id);
+	if (rc == STORE_NOTFOUND)
+		api_not_found(r);
+	return rc;
+}
+
+static void expunge_cleanup(struct req *r) { free(r->op); }
+
+void api_msg_expunge(struct req *r)
+{
+	struct app a;
+	struct message m = {0};
+	if (api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m); /* the path may name the eventId */
+	if (rc == STORE_OK) {
+		struct expunge_op *op = xmalloc(sizeof *op);
+		memcpy(op->app_id, a.id, ID_MAX);
+		memcpy(op->msg_id, m.id, ID_MAX);
+		r->op = op;
+		r->cleanup = expunge_cleanup;
+		api_reply(r, 204, NULL);
+		r->run = expunge_run;
+		api_submit(r);
+	} else if (rc == STORE_NOTFOUND) {
+		api_not_found(r);
+	} else {
+		api_error(r, 500, "internal_error", "the database failed");
+	}
+	message_dispose(&m);
+	app_dispose(&a);
 }
 
 void api_msg_get(struct req *r)

@@ -62,6 +62,11 @@ struct store_ops {
 	 * receives each delivery's key. */
 	int (*msg_insert)(struct store *, const struct message *, const char *const *endpoint_ids, size_t n,
 			  int64_t due_ms, int64_t *rowids);
+	/* One more delivery of an existing message (a manual resend, a recovery): DS_PENDING, due at due_ms. */
+	int (*delivery_add)(struct store *, const char *app_id, const char *msg_id, const char *endpoint_id,
+			    int trigger, int64_t due_ms, int64_t *rowid);
+	/* Drop a message's payload (the row, its deliveries and attempts stay). STORE_NOTFOUND if absent. */
+	int (*msg_expunge)(struct store *, const char *app_id, const char *msg_id);
 	/* Record n outcomes: insert each attempt row, update each delivery's status, attempts and next time. */
 	int (*outcomes_record)(struct store *, const struct outcome *, size_t n);
 

@@ -97,7 +97,7 @@ enum wstmt {
 	WS_APP_PUT, WS_APP_DEL_ATTEMPTS, WS_APP_DEL_DELIVERIES, WS_APP_DEL_MESSAGES, WS_APP_DEL_ENDPOINTS, WS_APP_DEL,
 	WS_EP_PUT, WS_EP_CANCEL, WS_EP_DEL,
 	WS_MSG_FIND_EVENT, WS_MSG_INSERT, WS_DLV_INSERT, WS_DLV_UPDATE, WS_ATT_INSERT,
-	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE,
+	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE, WS_MSG_EXPUNGE,
 	WS_APPS_LOAD, WS_EPS_LOAD, WS_DLV_RESET, WS_DLV_SCAN,
 	WS_COUNT
 };
@@ -136,7 +136,8 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 			   "INSERT INTO messages (" MSG_COLS("") ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
 	[WS_DLV_INSERT] = {"delivery_insert",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
-			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, 0, ?4, ?5)"},
+			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, ?6, ?4, ?5)"},
+	[WS_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = ?1 AND id = ?2"},
 	/* a retry must not revive a delivery canceled while its attempt was in flight */
 	[WS_DLV_UPDATE] = {"outcomes_record",
 			   "UPDATE deliveries SET status = CASE WHEN status = 4 AND ?2 = 1 THEN 4 ELSE ?2 END,"
@@ -940,15 +941,32 @@ static int message_insert(struct sqlite_store *s, const struct message *m)
 	return rc ? bind_failed(q, "msg_insert") : run(q, "msg_insert");
 }
 
-static int delivery_insert(struct sqlite_store *s, const struct message *m, const char *endpoint_id,
-			   int64_t due_ms, int64_t *rowid)
+static int delivery_insert(struct sqlite_store *s, const char *app_id, const char *msg_id, const char *endpoint_id,
+			   int trigger, int64_t due_ms, int64_t now_ms, int64_t *rowid)
 {
 	sqlite3_stmt *q = s->st[WS_DLV_INSERT];
-	int rc = bind_str(q, 1, m->id) | bind_str(q, 2, m->app_id) | bind_str(q, 3, endpoint_id) |
-		 sqlite3_bind_int64(q, 4, due_ms) | sqlite3_bind_int64(q, 5, m->created_ms);
+	int rc = bind_str(q, 1, msg_id) | bind_str(q, 2, app_id) | bind_str(q, 3, endpoint_id) |
+		 sqlite3_bind_int64(q, 4, due_ms) | sqlite3_bind_int64(q, 5, now_ms) | sqlite3_bind_int(q, 6, trigger);
 	rc = rc ? bind_failed(q, "delivery_insert") : run(q, "delivery_insert");
 	if (rc == STORE_OK && rowid != NULL)
 		*rowid = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static int sq_delivery_add(struct store *st, const char *app_id, const char *msg_id, const char *endpoint_id,
+			   int trigger, int64_t due_ms, int64_t *rowid)
+{
+	return delivery_insert(to_sq(st), app_id, msg_id, endpoint_id, trigger, due_ms, now_ms(), rowid);
+}
+
+static int sq_msg_expunge(struct store *st, const char *app_id, const char *msg_id)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_MSG_EXPUNGE];
+	int rc = bind_str(q, 1, app_id) | bind_str(q, 2, msg_id);
+	rc = rc ? bind_failed(q, "msg_expunge") : run(q, "msg_expunge");
+	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
+		rc = STORE_NOTFOUND;
 	return rc;
 }
 
@@ -959,7 +977,8 @@ static int sq_msg_insert(struct store *st, const struct message *m, const char *
 	struct sqlite_store *s = to_sq(st);
 	int rc = message_insert(s, m);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++)
-		rc = delivery_insert(s, m, endpoint_ids[i], due_ms, rowids != NULL ? &rowids[i] : NULL);
+		rc = delivery_insert(s, m->app_id, m->id, endpoint_ids[i], TRIGGER_SCHEDULED, due_ms, m->created_ms,
+				     rowids != NULL ? &rowids[i] : NULL);
 	return rc;
 }
 
@@ -1216,4 +1235,6 @@ const struct store_ops store_sqlite_ops = {
 	.attempt_get = sq_attempt_get,
 	.delivery_counts = sq_delivery_counts,
 	.msg_deliveries = sq_msg_deliveries,
+	.delivery_add = sq_delivery_add,
+	.msg_expunge = sq_msg_expunge,
 };
