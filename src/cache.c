@@ -202,6 +202,15 @@ int cache_endpoint_get(const char *app_id, const char *id_or_uid, struct endpoin
 	return s ? STORE_OK : STORE_NOTFOUND;
 }
 
+int64_t cache_app_throttle(const char *app_id)
+{
+	pthread_rwlock_rdlock(&lock);
+	struct app_entry *ae = hmap_get(&apps_by_id, app_id);
+	int64_t rate = ae ? ae->app.throttle_rate : 0;
+	pthread_rwlock_unlock(&lock);
+	return rate;
+}
+
 int cache_endpoint_uid_taken(const char *app_id, const char *uid, const char *except_id)
 {
 	int taken = 0;

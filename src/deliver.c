@@ -22,11 +22,15 @@
 #include "log.h"
 #include "metrics.h"
 
-/* Deliveries of one endpoint waiting for a free slot, in due order. */
+/* Deliveries of one endpoint waiting for a free slot or for a token of its rate limit, in due order. */
 struct ep_state {
 	int inflight;
 	struct sched_item *parked;
 	size_t head, n, cap;
+	/* throttleRate: a token bucket holding up to one second of sends */
+	double tokens;
+	int64_t refill_mono;
+	int64_t wake_mono; /* when a throttled endpoint has a token again; 0 if not throttled */
 };
 
 struct xfer {
@@ -62,6 +66,8 @@ static struct sched heap;
 static struct hmap ep_states;
 static struct xfer *free_xfers, *all_xfers;
 static int inflight;
+static struct ep_state **throttled; /* endpoints with deliveries parked for want of a token */
+static size_t nthrottled, capthrottled;
 static struct outcome_batch *pending_outcomes;
 static uint64_t rng;
 
@@ -220,6 +226,69 @@ static void unpark(struct ep_state *es)
 	es->head++;
 	if (--es->n == 0)
 		es->head = 0;
+}
+
+/* ---- rate limits ---- */
+
+/* Take a token of es's bucket at rate per second; false (and es->wake_mono set) if none is left. */
+static bool bucket_take(struct ep_state *es, int64_t rate)
+{
+	int64_t now = mono_ms();
+	if (es->refill_mono == 0) {
+		es->tokens = (double)rate;
+	} else {
+		es->tokens += (double)(now - es->refill_mono) * (double)rate / 1000.0;
+		if (es->tokens > (double)rate)
+			es->tokens = (double)rate;
+	}
+	es->refill_mono = now;
+	if (es->tokens >= 1.0) {
+		es->tokens -= 1.0;
+		return true;
+	}
+	es->wake_mono = now + (int64_t)((1.0 - es->tokens) * 1000.0 / (double)rate) + 1;
+	return false;
+}
+
+static void throttle(struct ep_state *es, const struct sched_item *it)
+{
+	park(es, it);
+	for (size_t i = 0; i < nthrottled; i++)
+		if (throttled[i] == es)
+			return;
+	if (nthrottled == capthrottled) {
+		capthrottled = capthrottled ? capthrottled * 2 : 16;
+		throttled = xrealloc(throttled, capthrottled * sizeof *throttled);
+	}
+	throttled[nthrottled++] = es;
+}
+
+/* Endpoints whose bucket has refilled send their oldest parked delivery again (it takes its token then). */
+static void throttled_wake(void)
+{
+	int64_t now = mono_ms();
+	for (size_t i = 0; i < nthrottled;) {
+		struct ep_state *es = throttled[i];
+		if (es->wake_mono > now && es->n > 0) {
+			i++;
+			continue;
+		}
+		es->wake_mono = 0;
+		unpark(es);
+		throttled[i] = throttled[--nthrottled];
+	}
+}
+
+/* ms until the next throttled endpoint has a token, or -1 */
+static int64_t throttled_next(void)
+{
+	int64_t next = -1, now = mono_ms();
+	for (size_t i = 0; i < nthrottled; i++) {
+		int64_t w = throttled[i]->wake_mono - now;
+		if (next < 0 || w < next)
+			next = w < 0 ? 0 : w;
+	}
+	return next;
 }
 
 /* ---- one transfer ---- */
@@ -401,6 +470,12 @@ static void start_item(struct sched_item *it)
 		ep_snap_unref(ep);
 		return;
 	}
+	int64_t rate = ep->ep.throttle_rate > 0 ? ep->ep.throttle_rate : cache_app_throttle(ep->ep.app_id);
+	if (rate > 0 && !bucket_take(es, rate)) {
+		throttle(es, it);
+		ep_snap_unref(ep);
+		return;
+	}
 	struct xfer *x = xfer_get();
 	x->rowid = it->rowid;
 	x->msg = om;
@@ -462,11 +537,11 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 		o->new_status = DS_SUCCESS;
 		METRIC_ADD(deliveries_success, 1);
 	} else {
-		bool throttled = (code == CURLE_OK && status == 429) || code == CURLE_OPERATION_TIMEDOUT;
+		bool slow_down = (code == CURLE_OK && status == 429) || code == CURLE_OPERATION_TIMEDOUT;
 		int64_t delay = x->msg->trigger == TRIGGER_MANUAL
 					? -1
 					: backoff_next_ms(&cfg->backoff, o->attempts, rand01(), x->retry_after_ms,
-							  throttled);
+							  slow_down);
 		o->new_status = delay < 0 ? DS_FAIL : DS_PENDING;
 		if (delay < 0)
 			METRIC_ADD(deliveries_fail, 1);
@@ -511,9 +586,12 @@ static void start_due(void)
 static int poll_timeout_ms(void)
 {
 	const struct sched_item *top = sched_peek(&heap);
-	if (top == NULL || inflight >= cfg->max_inflight)
-		return 1000;
-	int64_t wait = top->due_ms - now_ms();
+	int64_t wait = 1000;
+	if (top != NULL && inflight < cfg->max_inflight)
+		wait = top->due_ms - now_ms();
+	int64_t t = throttled_next();
+	if (t >= 0 && t < wait)
+		wait = t;
 	return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
@@ -533,6 +611,7 @@ static void *deliver_main(void *arg)
 	for (;;) {
 		bool stop = __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
 		inbox_drain();
+		throttled_wake();
 		if (!stop)
 			start_due();
 		else if (deadline == 0)
@@ -578,6 +657,9 @@ void deliver_dispose(void)
 		free(es);
 	}
 	hmap_dispose(&ep_states);
+	free(throttled);
+	throttled = NULL;
+	nthrottled = capthrottled = 0;
 	free_xfers = NULL;
 	while (all_xfers != NULL) {
 		struct xfer *x = all_xfers;
