@@ -157,6 +157,71 @@ int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr
 	return 0;
 }
 
+static enum MHD_Result collect_types(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	json_t *arr = cls;
+	if (strcmp(key, "event_types") != 0 || value == NULL)
+		return MHD_YES;
+	char *copy = xstrdup(value), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
+		json_array_append_new(arr, json_string(t));
+	free(copy);
+	return MHD_YES;
+}
+
+static int query_time(struct req *r, const char *name, int64_t *ms)
+{
+	const char *v = api_query(r, name);
+	*ms = 0;
+	if (v == NULL)
+		return 0;
+	if (rfc3339_parse(v, ms) < 0 || *ms <= 0) {
+		query_error(r, name, "invalid datetime (RFC 3339 expected)");
+		return -1;
+	}
+	return 0;
+}
+
+static int query_int(struct req *r, const char *name, int min, int max, int *out)
+{
+	const char *v = api_query(r, name);
+	*out = -1;
+	if (v == NULL)
+		return 0;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || n < min || n > max) {
+		query_error(r, name, "integer out of range");
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+int api_list_filter(struct req *r, struct list_filter *f, char **types_json)
+{
+	memset(f, 0, sizeof *f);
+	*types_json = NULL;
+	if (query_time(r, "before", &f->before_ms) < 0 || query_time(r, "after", &f->after_ms) < 0 ||
+	    query_int(r, "status", 0, 4, &f->status) < 0 ||
+	    query_int(r, "status_code_class", 0, 500, &f->status_code_class) < 0)
+		return -1;
+	if (f->status_code_class > 0 && f->status_code_class % 100 != 0) {
+		query_error(r, "status_code_class", "one of 0, 100, 200, 300, 400, 500");
+		return -1;
+	}
+	f->channel = api_query(r, "channel");
+	f->tag = api_query(r, "tag");
+	json_t *types = json_array();
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_types, types);
+	if (json_array_size(types) > 0)
+		*types_json = json_dump(types);
+	json_decref(types);
+	f->event_types_json = *types_json;
+	return 0;
+}
+
 void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, const char *const *ids, size_t n)
 {
 	bool done = n <= (size_t)lr->limit;

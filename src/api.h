@@ -74,6 +74,10 @@ struct list_req {
 };
 /* Fills lr; on bad input answers 422 and returns -1. */
 int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr);
+/* List filters from the query: before, after (RFC 3339), event_types (repeated or comma-separated), channel,
+ * tag, status, status_code_class. Fills f (strings point into the request; *types_json is malloc'd, free it);
+ * on bad input answers 422 and returns -1. */
+int api_list_filter(struct req *r, struct list_filter *f, char **types_json);
 /* items[i] (stolen) with ids[i], in scan order; up to limit+1 of them. */
 void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, const char *const *ids, size_t n);
 

@@ -9,18 +9,29 @@
 static void attempts_reply(struct req *r, const char *app_id, const char *endpoint_id, const char *msg_id)
 {
 	struct list_req lr;
-	if (api_list_begin(r, false, &lr) < 0)
+	struct list_filter filter;
+	char *types = NULL;
+	int with_content = api_query_bool(r, "with_content", true);
+	if (with_content < 0 || api_list_begin(r, false, &lr) < 0 || api_list_filter(r, &filter, &types) < 0)
 		return;
+	lr.pg.filter = &filter;
 	struct attempt *v = NULL;
 	size_t n = 0;
 	struct store *st = api_store();
-	if (st->ops->attempt_list(st, app_id, endpoint_id, msg_id, &lr.pg, &v, &n) != STORE_OK) {
+	int rc = st->ops->attempt_list(st, app_id, endpoint_id, msg_id, &lr.pg, &v, &n);
+	free(types);
+	if (rc != STORE_OK) {
 		api_error(r, 500, "internal_error", "the database failed");
 		return;
 	}
 	json_t **items = xcalloc(n + 1, sizeof *items);
 	const char **ids = xcalloc(n + 1, sizeof *ids);
 	for (size_t i = 0; i < n; i++) {
+		if (!with_content) {
+			free(v[i].response);
+			v[i].response = NULL;
+			v[i].response_len = 0;
+		}
 		items[i] = attempt_to_json(&v[i]);
 		ids[i] = v[i].id;
 	}

@@ -357,7 +357,10 @@ void api_msg_list(struct req *r)
 	struct list_req lr;
 	if (with_content < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	if (api_list_begin(r, false, &lr) == 0) {
+	struct list_filter filter;
+	char *types = NULL;
+	if (api_list_begin(r, false, &lr) == 0 && api_list_filter(r, &filter, &types) == 0) {
+		lr.pg.filter = &filter;
 		struct message *msgs = NULL;
 		size_t n = 0;
 		if (api_store()->ops->msg_list(api_store(), a.id, &lr.pg, &msgs, &n) != STORE_OK) {
@@ -377,5 +380,6 @@ void api_msg_list(struct req *r)
 			message_dispose(&msgs[i]);
 		free(msgs);
 	}
+	free(types);
 	app_dispose(&a);
 }

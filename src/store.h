@@ -20,8 +20,19 @@ enum store_rc {
 	STORE_CONFLICT = -3, /* a unique key (uid, eventId) is taken */
 };
 
+/* Optional filters of a list; a NULL pointer or a negative number means "any". */
+struct list_filter {
+	int64_t before_ms, after_ms;  /* created strictly before / after (0: any) */
+	const char *event_types_json; /* a JSON array of event type names */
+	const char *channel;          /* messages (and attempts of messages) with this channel */
+	const char *tag;              /* messages with this tag */
+	int status;                   /* attempts: enum delivery_status */
+	int status_code_class;        /* attempts: 0 (no response), 100, 200, 300, 400 or 500 */
+};
+
 /* A page of a list, in id order. Ids sort by creation time. */
 struct page {
+	const struct list_filter *filter; /* NULL: none */
 	const char *before;  /* only ids < before; NULL: no bound */
 	const char *after;   /* only ids > after; NULL: no bound */
 	int limit;           /* at most this many rows */

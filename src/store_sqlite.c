@@ -166,10 +166,22 @@ enum rstmt {
 	RS_COUNT
 };
 
-#define PAGED(from, filter, order) from " WHERE app_id = ?1 AND id > ?2 AND id < ?3" filter " ORDER BY id " order \
-	" LIMIT ?4"
-#define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", "", order)
-#define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", filter, order)
+#define PAGED(from, filter, order) from " WHERE app_id = ?1 AND id > ?2 AND id < ?3" filter TIME_FILTER \
+	" ORDER BY id " order " LIMIT ?4"
+/* Filters are parameters that are NULL when unused, so each list keeps one prepared statement. */
+#define TIME_FILTER " AND (?7 IS NULL OR created_ms < ?7) AND (?8 IS NULL OR created_ms > ?8)"
+#define MSG_FILTER                                                                                           \
+	" AND (?9 IS NULL OR event_type IN (SELECT value FROM json_each(?9)))"                               \
+	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM json_each(channels) WHERE value = ?10))"                 \
+	" AND (?11 IS NULL OR EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?11))"
+#define ATT_FILTER                                                                                           \
+	" AND (?12 IS NULL OR status = ?12)"                                                                 \
+	" AND (?13 IS NULL OR (status_code / 100) * 100 = ?13)"                                              \
+	" AND (?9 IS NULL AND ?10 IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.app_id = attempts.app_id" \
+	" AND m.id = attempts.msg_id AND (?9 IS NULL OR m.event_type IN (SELECT value FROM json_each(?9)))"   \
+	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?10))))"
+#define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", MSG_FILTER, order)
+#define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", filter ATT_FILTER, order)
 #define ATT_BY_EP " AND endpoint_id = ?5"
 #define ATT_BY_MSG " AND msg_id = ?6 AND (?5 IS NULL OR endpoint_id = ?5)"
 #define COUNTS "SELECT status, count(*) FROM deliveries"
@@ -319,6 +331,22 @@ static int bind_page(sqlite3_stmt *q, const struct page *pg)
 	else
 		rc |= sqlite3_bind_zeroblob(q, 3, 0);
 	rc |= sqlite3_bind_int(q, 4, pg->limit);
+	const struct list_filter *f = pg->filter;
+	if (f == NULL)
+		return rc;
+	if (f->before_ms > 0)
+		rc |= sqlite3_bind_int64(q, 7, f->before_ms);
+	if (f->after_ms > 0)
+		rc |= sqlite3_bind_int64(q, 8, f->after_ms);
+	rc |= bind_opt(q, 9, f->event_types_json) | bind_opt(q, 10, f->channel);
+	if (sqlite3_bind_parameter_count(q) >= 13) { /* attempts */
+		if (f->status >= 0)
+			rc |= sqlite3_bind_int(q, 12, f->status);
+		if (f->status_code_class >= 0)
+			rc |= sqlite3_bind_int(q, 13, f->status_code_class);
+	} else {
+		rc |= bind_opt(q, 11, f->tag);
+	}
 	return rc;
 }
 
@@ -1124,7 +1152,7 @@ static int sq_attempt_get(struct store *st, const char *app_id, const char *msg_
 /* A NULL page lists everything, newest first. */
 static const struct page *page_or_all(const struct page *pg)
 {
-	static const struct page all = {NULL, NULL, -1, false};
+	static const struct page all = {.limit = -1, .ascending = false};
 	return pg != NULL ? pg : &all;
 }
 
