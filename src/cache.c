@@ -171,6 +171,20 @@ void cache_endpoint_delete(const char *endpoint_id)
 	ep_snap_unref(s);
 }
 
+void cache_endpoint_set_disabled(const char *endpoint_id, bool disabled, int64_t updated_ms)
+{
+	struct ep_snap *old = cache_endpoint_ref(endpoint_id);
+	if (old == NULL)
+		return;
+	struct endpoint e;
+	endpoint_copy(&e, &old->ep);
+	ep_snap_unref(old);
+	e.disabled = disabled;
+	e.updated_ms = updated_ms;
+	cache_endpoint_put(&e);
+	endpoint_dispose(&e);
+}
+
 int cache_app_get(const char *id_or_uid, struct app *out)
 {
 	pthread_rwlock_rdlock(&lock);

@@ -32,6 +32,9 @@ void cache_app_delete(const char *app_id);        /* with its endpoints */
 void cache_endpoint_put(const struct endpoint *e); /* copies */
 void cache_endpoint_delete(const char *endpoint_id);
 
+/* Replace an endpoint's snapshot with one whose disabled flag and updated time are set. */
+void cache_endpoint_set_disabled(const char *endpoint_id, bool disabled, int64_t updated_ms);
+
 /* Copies out (caller disposes). STORE_OK or STORE_NOTFOUND. */
 int cache_app_get(const char *id_or_uid, struct app *out);
 int cache_endpoint_get(const char *app_id, const char *id_or_uid, struct endpoint *out);

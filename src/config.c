@@ -21,6 +21,9 @@ void config_init(struct config *c)
 	c->max_inflight = 256;
 	c->endpoint_inflight = 32;
 	c->http_threads = 2;
+	c->disable_after_ms = 5LL * 86400 * 1000;
+	c->breaker_failures = 10;
+	c->breaker_cooldown_ms = 30000;
 	c->log_level = LOG_INFO;
 }
 
@@ -107,6 +110,18 @@ static int config_set(struct config *c, const char *name, const char *v, char *e
 		if (parse_int(v, 1, 64, &n) < 0)
 			goto bad;
 		c->http_threads = (int)n;
+	} else if (strcmp(name, "disable-after") == 0) {
+		if (duration_parse(v, &ms) < 0 || ms < 1)
+			goto bad;
+		c->disable_after_ms = ms;
+	} else if (strcmp(name, "breaker-failures") == 0) {
+		if (parse_int(v, 1, 1000000, &n) < 0)
+			goto bad;
+		c->breaker_failures = (int)n;
+	} else if (strcmp(name, "breaker-cooldown") == 0) {
+		if (duration_parse(v, &ms) < 0 || ms < 1)
+			goto bad;
+		c->breaker_cooldown_ms = ms;
 	} else if (strcmp(name, "log-level") == 0) {
 		int lvl = log_level_parse(v);
 		if (lvl < 0)
@@ -124,7 +139,8 @@ bad:
 
 static const char *const settings[] = {"listen", "data", "db", "token", "retry-schedule", "retry-jitter",
 				       "throttled-min-delay", "request-timeout", "drain-timeout", "max-body",
-				       "max-inflight", "endpoint-inflight", "http-threads", "log-level"};
+				       "max-inflight", "endpoint-inflight", "http-threads", "disable-after",
+				       "breaker-failures", "breaker-cooldown", "log-level"};
 
 /* HOOKD_RETRY_SCHEDULE for "retry-schedule". */
 static void env_name(const char *setting, char *out, size_t outlen)

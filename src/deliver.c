@@ -30,7 +30,15 @@ struct ep_state {
 	/* throttleRate: a token bucket holding up to one second of sends */
 	double tokens;
 	int64_t refill_mono;
-	int64_t wake_mono; /* when a throttled endpoint has a token again; 0 if not throttled */
+	int64_t wake_mono; /* when a throttled or paused endpoint may send again; 0 if neither */
+	/* health: consecutive failures pause the endpoint (circuit breaker); failing for long disables it */
+	int failures;            /* consecutive */
+	int64_t failing_since;   /* unix ms of the first failure since the last success; 0 when healthy */
+	int64_t paused_until;    /* monotonic ms; 0: not paused */
+	int64_t cooldown;        /* the current pause, doubled by each failed probe */
+	bool probing;            /* one delivery is testing a paused endpoint */
+	bool disabling;          /* a disable is on its way to the store */
+	int64_t seen_updated;    /* the endpoint's updated time: an edit (say, re-enabling it) resets health */
 };
 
 struct xfer {
@@ -250,9 +258,9 @@ static bool bucket_take(struct ep_state *es, int64_t rate)
 	return false;
 }
 
-static void throttle(struct ep_state *es, const struct sched_item *it)
+/* Put es on the list of endpoints woken at es->wake_mono. */
+static void enlist(struct ep_state *es)
 {
-	park(es, it);
 	for (size_t i = 0; i < nthrottled; i++)
 		if (throttled[i] == es)
 			return;
@@ -261,6 +269,12 @@ static void throttle(struct ep_state *es, const struct sched_item *it)
 		throttled = xrealloc(throttled, capthrottled * sizeof *throttled);
 	}
 	throttled[nthrottled++] = es;
+}
+
+static void throttle(struct ep_state *es, const struct sched_item *it)
+{
+	park(es, it);
+	enlist(es);
 }
 
 /* Endpoints whose bucket has refilled send their oldest parked delivery again (it takes its token then). */
@@ -289,6 +303,117 @@ static int64_t throttled_next(void)
 			next = w < 0 ? 0 : w;
 	}
 	return next;
+}
+
+/* ---- endpoint health: circuit breaker and auto-disable ---- */
+
+#define COOLDOWN_MAX_MS (10 * 60 * 1000)
+#define PROBING_WAIT_MS (3600 * 1000) /* parked behind a probe: woken by its outcome, not by time */
+
+static void unpark_all(struct ep_state *es)
+{
+	while (es->n > 0)
+		unpark(es);
+}
+
+/* True if a paused endpoint holds this delivery back (parked); a paused endpoint whose pause is over lets one
+ * delivery through as a probe. */
+static bool breaker_holds(struct ep_state *es, const struct sched_item *it)
+{
+	if (es->paused_until == 0)
+		return false;
+	int64_t now = mono_ms();
+	if (now >= es->paused_until && !es->probing) {
+		es->probing = true;
+		return false;
+	}
+	es->wake_mono = es->probing ? now + PROBING_WAIT_MS : es->paused_until;
+	throttle(es, it);
+	return true;
+}
+
+struct disable_job {
+	struct commit_job job;
+	char endpoint_id[ID_MAX];
+	int64_t at;
+};
+
+static int disable_run(struct store *st, void *arg)
+{
+	struct disable_job *d = arg;
+	int rc = st->ops->endpoint_set_disabled(st, d->endpoint_id, true, d->at);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+static void disable_done(void *arg, int rc)
+{
+	struct disable_job *d = arg;
+	if (rc == STORE_OK)
+		cache_endpoint_set_disabled(d->endpoint_id, true, d->at);
+	free(d);
+}
+
+static void endpoint_disable(struct ep_state *es, const struct endpoint *e, const char *why)
+{
+	if (es->disabling)
+		return;
+	es->disabling = true;
+	log_warnx("deliver: endpoint %s (%s) disabled: %s", e->id, e->url, why);
+	struct disable_job *d = xcalloc(1, sizeof *d);
+	memcpy(d->endpoint_id, e->id, ID_MAX);
+	d->at = now_ms();
+	d->job = (struct commit_job){.run = disable_run, .done = disable_done, .arg = d};
+	commit_submit(&d->job);
+}
+
+/* A new snapshot of the endpoint (edited, re-enabled) starts with a clean bill of health. */
+static void health_check_snapshot(struct ep_state *es, const struct endpoint *e)
+{
+	if (es->seen_updated == e->updated_ms)
+		return;
+	es->seen_updated = e->updated_ms;
+	es->failures = 0;
+	es->failing_since = 0;
+	es->paused_until = 0;
+	es->cooldown = 0;
+	es->probing = false;
+	es->disabling = false;
+}
+
+static void health_record(struct ep_state *es, const struct endpoint *e, bool ok, long status)
+{
+	if (ok) {
+		bool was_paused = es->paused_until != 0;
+		es->failures = 0;
+		es->failing_since = 0;
+		es->paused_until = 0;
+		es->cooldown = 0;
+		es->probing = false;
+		if (was_paused) {
+			log_info("deliver: endpoint %s answers again; resuming", e->id);
+			unpark_all(es);
+		}
+		return;
+	}
+	int64_t now = now_ms();
+	es->failures++;
+	if (es->failing_since == 0)
+		es->failing_since = now;
+	if (status == 410)
+		endpoint_disable(es, e, "it answered 410 Gone");
+	else if (now - es->failing_since >= cfg->disable_after_ms)
+		endpoint_disable(es, e, "it has failed continuously for the disable-after period");
+	if (es->probing || (es->paused_until == 0 && es->failures >= cfg->breaker_failures)) {
+		int64_t c = es->cooldown ? es->cooldown * 2 : cfg->breaker_cooldown_ms;
+		es->cooldown = c > COOLDOWN_MAX_MS ? COOLDOWN_MAX_MS : c;
+		es->paused_until = mono_ms() + es->cooldown;
+		es->probing = false;
+		es->wake_mono = es->paused_until;
+		if (es->n > 0)
+			enlist(es);
+		log_info("deliver: endpoint %s paused for %lld ms after %d failures in a row", e->id,
+			 (long long)es->cooldown, es->failures);
+	}
 }
 
 /* ---- one transfer ---- */
@@ -465,6 +590,11 @@ static void start_item(struct sched_item *it)
 		return;
 	}
 	struct ep_state *es = ep_state_get(ep->ep.id);
+	health_check_snapshot(es, &ep->ep);
+	if (breaker_holds(es, it)) {
+		ep_snap_unref(ep);
+		return;
+	}
 	if (es->inflight >= cfg->endpoint_inflight) {
 		park(es, it);
 		ep_snap_unref(ep);
@@ -533,6 +663,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 	o->attempts = x->attempts + 1;
 	fill_attempt(&o->attempt, x, status, code);
 	o->attempt.status = ok ? DS_SUCCESS : DS_FAIL;
+	health_record(x->es, &x->ep->ep, ok, code == CURLE_OK ? status : 0);
 	if (ok) {
 		o->new_status = DS_SUCCESS;
 		METRIC_ADD(deliveries_success, 1);

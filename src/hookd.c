@@ -27,6 +27,9 @@ static const char usage[] =
 	"  --max-inflight N            deliveries in flight, all endpoints (default 256)\n"
 	"  --endpoint-inflight N       deliveries in flight per endpoint (default 32)\n"
 	"  --http-threads N            API threads (default 2)\n"
+	"  --disable-after D           disable an endpoint failing for this long (default 5d)\n"
+	"  --breaker-failures N        consecutive failures that pause an endpoint (default 10)\n"
+	"  --breaker-cooldown D        pause before probing it again; doubles up to 10m (default 30s)\n"
 	"  --log-level LEVEL           error, warn, info or debug (default info)\n"
 	"Every option can also be set in the environment: --retry-schedule is HOOKD_RETRY_SCHEDULE.\n";
 

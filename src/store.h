@@ -64,6 +64,8 @@ struct store_ops {
 	int (*endpoint_put)(struct store *, const struct endpoint *);
 	/* Delete an endpoint; its pending deliveries become DS_CANCELED. */
 	int (*endpoint_delete)(struct store *, const char *endpoint_id);
+	/* Set an endpoint's disabled flag (the dispatcher disabling a failing endpoint). */
+	int (*endpoint_set_disabled)(struct store *, const char *endpoint_id, bool disabled, int64_t updated_ms);
 	/* Pending deliveries of an endpoint become DS_CANCELED (endpoint disabled). */
 	int (*endpoint_cancel_pending)(struct store *, const char *endpoint_id);
 

@@ -97,7 +97,7 @@ enum wstmt {
 	WS_APP_PUT, WS_APP_DEL_ATTEMPTS, WS_APP_DEL_DELIVERIES, WS_APP_DEL_MESSAGES, WS_APP_DEL_ENDPOINTS, WS_APP_DEL,
 	WS_EP_PUT, WS_EP_CANCEL, WS_EP_DEL,
 	WS_MSG_FIND_EVENT, WS_MSG_INSERT, WS_DLV_INSERT, WS_DLV_UPDATE, WS_ATT_INSERT,
-	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE, WS_MSG_EXPUNGE,
+	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE, WS_MSG_EXPUNGE, WS_EP_DISABLE,
 	WS_APPS_LOAD, WS_EPS_LOAD, WS_DLV_RESET, WS_DLV_SCAN,
 	WS_COUNT
 };
@@ -137,6 +137,7 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_DLV_INSERT] = {"delivery_insert",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
 			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, ?6, ?4, ?5)"},
+	[WS_EP_DISABLE] = {"endpoint_set_disabled", "UPDATE endpoints SET disabled = ?2, updated_ms = ?3 WHERE id = ?1"},
 	[WS_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = ?1 AND id = ?2"},
 	/* a retry must not revive a delivery canceled while its attempt was in flight */
 	[WS_DLV_UPDATE] = {"outcomes_record",
@@ -987,6 +988,17 @@ static int sq_delivery_add(struct store *st, const char *app_id, const char *msg
 	return delivery_insert(to_sq(st), app_id, msg_id, endpoint_id, trigger, due_ms, now_ms(), rowid);
 }
 
+static int sq_endpoint_set_disabled(struct store *st, const char *endpoint_id, bool disabled, int64_t updated_ms)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_EP_DISABLE];
+	int rc = bind_str(q, 1, endpoint_id) | sqlite3_bind_int(q, 2, disabled) | sqlite3_bind_int64(q, 3, updated_ms);
+	rc = rc ? bind_failed(q, "endpoint_set_disabled") : run(q, "endpoint_set_disabled");
+	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
 static int sq_msg_expunge(struct store *st, const char *app_id, const char *msg_id)
 {
 	struct sqlite_store *s = to_sq(st);
@@ -1265,4 +1277,5 @@ const struct store_ops store_sqlite_ops = {
 	.msg_deliveries = sq_msg_deliveries,
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
+	.endpoint_set_disabled = sq_endpoint_set_disabled,
 };

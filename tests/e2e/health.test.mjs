@@ -1,0 +1,69 @@
+// health.test.mjs: endpoints that fail: 410 disables, a run of failures pauses (circuit breaker) then one probe
+// resumes, and an endpoint failing for the disable-after period is disabled until re-enabled.
+import assert from 'node:assert/strict';
+import { api, e2e, eventually, startHookd, startReceiver } from './lib/harness.mjs';
+
+e2e('health: 410 Gone disables the endpoint; later messages are not sent to it', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t, [410]);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'h410' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: {} });
+  await eventually(async () => {
+    assert.equal((await req('GET', `/app/${app.id}/endpoint/${ep.id}`)).json.disabled, true);
+  }, { what: 'the endpoint disabled' });
+  await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: {} });
+  await new Promise((r) => setTimeout(r, 800)); // the retry schedule is 100-400 ms: anything sent would be here
+  assert.equal(rcv.requests.length, 1, 'nothing more is sent to a disabled endpoint');
+  assert.equal(await h.stop(), 0);
+});
+
+e2e('health: consecutive failures pause the endpoint; one probe after the cooldown resumes it', async (t) => {
+  const h = await startHookd(t, { env: { HOOKD_BREAKER_FAILURES: '3', HOOKD_BREAKER_COOLDOWN: '1s',
+    HOOKD_ENDPOINT_INFLIGHT: '1', HOOKD_RETRY_SCHEDULE: '30s' } });
+  let healthy = false;
+  const rcv = await startReceiver(t, () => (healthy ? 200 : 500));
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'hbrk' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  for (let i = 0; i < 10; i++)
+    await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } });
+  await rcv.waitForCount(3, 5000, 'three failures');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(rcv.requests.length, 3, 'paused after three failures in a row');
+  healthy = true;
+  await rcv.waitForCount(10, 10000, 'the probe, then the rest');
+  const gap = rcv.requests[3].at - rcv.requests[2].at;
+  assert.ok(gap >= 900, `the probe came ${gap} ms after the third failure; the cooldown is 1 s`);
+  const rest = rcv.requests[9].at - rcv.requests[3].at;
+  assert.ok(rest < 2000, `the rest followed the probe within ${rest} ms`);
+  assert.equal((await req('GET', `/app/${app.id}/endpoint/${ep.id}`)).json.disabled, false);
+  assert.equal(await h.stop(), 0);
+});
+
+e2e('health: an endpoint failing for the disable-after period is disabled; PATCH re-enables it', async (t) => {
+  const h = await startHookd(t, { env: { HOOKD_DISABLE_AFTER: '1s', HOOKD_BREAKER_FAILURES: '1000',
+    HOOKD_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms' } });
+  let healthy = false;
+  const rcv = await startReceiver(t, () => (healthy ? 200 : 503));
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'hdis' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: {} });
+  await eventually(async () => {
+    assert.equal((await req('GET', `/app/${app.id}/endpoint/${ep.id}`)).json.disabled, true);
+  }, { what: 'disabled after failing for 1 s', timeout: 10000 });
+  const first = rcv.requests[0].at;
+  const last = rcv.requests[rcv.requests.length - 1].at;
+  assert.ok(last - first >= 900, `disabled after ${last - first} ms of failures`);
+  healthy = true;
+  const patched = await req('PATCH', `/app/${app.id}/endpoint/${ep.id}`, { disabled: false });
+  assert.equal(patched.json.disabled, false);
+  const n = rcv.requests.length;
+  const m = (await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { again: true } })).json;
+  await rcv.waitFor((r) => r.some((x) => x.headers['webhook-id'] === m.id), 5000, 'delivery after re-enabling');
+  assert.ok(rcv.requests.length > n);
+  assert.equal((await req('GET', `/app/${app.id}/endpoint/${ep.id}`)).json.disabled, false, 'stays enabled');
+  assert.equal(await h.stop(), 0);
+});
