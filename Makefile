@@ -30,7 +30,7 @@ LIB_SRCS    := src/sign.c src/base64.c
 CORE_SRCS   := src/log.c src/util.c src/id.c src/config.c src/filter.c src/backoff.c \
                src/store.c src/store_sqlite.c src/cache.c src/commit.c src/scheduler.c \
                src/deliver.c src/json.c src/api.c src/api_app.c src/api_endpoint.c \
-               src/api_msg.c src/api_attempt.c src/server.c src/metrics.c
+               src/api_msg.c src/api_attempt.c src/server.c src/metrics.c src/opevents.c
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 CORE_OBJS   := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)

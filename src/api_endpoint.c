@@ -10,6 +10,7 @@
 #include "filter.h"
 #include "hookd.h"
 #include "json.h"
+#include "opevents.h"
 
 #define URL_MAX 4096
 
@@ -158,7 +159,25 @@ static int endpoint_put_run(struct store *st, struct req *r)
 	return rc;
 }
 
-static void endpoint_put_after(struct req *r) { cache_endpoint_put(r->op); }
+/* After an endpoint write: the cache, then the operational events. */
+static void endpoint_put_after(struct req *r)
+{
+	struct endpoint *e = r->op;
+	struct endpoint before = {0};
+	bool existed = cache_endpoint_get(e->app_id, e->id, &before) == STORE_OK;
+	cache_endpoint_put(e);
+	if (opevents_is_internal(e->app_id))
+		return;
+	opevents_emit(existed ? "endpoint.updated" : "endpoint.created",
+		      opevents_endpoint_data(e->app_id, e->id, e->uid));
+	if (existed && e->disabled && !before.disabled) {
+		json_t *d = opevents_endpoint_data(e->app_id, e->id, e->uid);
+		json_object_set_new(d, "trigger", json_string("manual"));
+		opevents_emit("endpoint.disabled", d);
+	}
+	if (existed)
+		endpoint_dispose(&before);
+}
 
 static void endpoint_submit(struct req *r, struct endpoint *e, int status)
 {
@@ -300,7 +319,13 @@ static int endpoint_delete_run(struct store *st, struct req *r)
 	return st->ops->endpoint_delete(st, ((struct endpoint *)r->op)->id);
 }
 
-static void endpoint_delete_after(struct req *r) { cache_endpoint_delete(((struct endpoint *)r->op)->id); }
+static void endpoint_delete_after(struct req *r)
+{
+	struct endpoint *e = r->op;
+	cache_endpoint_delete(e->id);
+	if (!opevents_is_internal(e->app_id))
+		opevents_emit("endpoint.deleted", opevents_endpoint_data(e->app_id, e->id, e->uid));
+}
 
 void api_endpoint_delete(struct req *r)
 {

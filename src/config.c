@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hookd.h"
 #include "log.h"
 #include "util.h"
 
@@ -33,6 +34,8 @@ void config_dispose(struct config *c)
 	free(c->data_dir);
 	free(c->db_url);
 	free(c->token);
+	free(c->operational_url);
+	free(c->operational_secret);
 	memset(c, 0, sizeof *c);
 }
 
@@ -122,6 +125,16 @@ static int config_set(struct config *c, const char *name, const char *v, char *e
 		if (duration_parse(v, &ms) < 0 || ms < 1)
 			goto bad;
 		c->breaker_cooldown_ms = ms;
+	} else if (strcmp(name, "operational-url") == 0) {
+		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			goto bad;
+		set_str(&c->operational_url, v);
+	} else if (strcmp(name, "operational-secret") == 0) {
+		uint8_t key[HOOKD_KEY_MAX];
+		size_t keylen;
+		if (hookd_secret_decode(v, key, &keylen) != HOOKD_OK)
+			goto bad;
+		set_str(&c->operational_secret, v);
 	} else if (strcmp(name, "log-level") == 0) {
 		int lvl = log_level_parse(v);
 		if (lvl < 0)
@@ -140,7 +153,8 @@ bad:
 static const char *const settings[] = {"listen", "data", "db", "token", "retry-schedule", "retry-jitter",
 				       "throttled-min-delay", "request-timeout", "drain-timeout", "max-body",
 				       "max-inflight", "endpoint-inflight", "http-threads", "disable-after",
-				       "breaker-failures", "breaker-cooldown", "log-level"};
+				       "breaker-failures", "breaker-cooldown", "operational-url", "operational-secret",
+				       "log-level"};
 
 /* HOOKD_RETRY_SCHEDULE for "retry-schedule". */
 static void env_name(const char *setting, char *out, size_t outlen)

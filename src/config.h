@@ -23,6 +23,8 @@ struct config {
 	int breaker_failures;      /* HOOKD_BREAKER_FAILURES: consecutive failures that pause an endpoint */
 	int64_t breaker_cooldown_ms; /* HOOKD_BREAKER_COOLDOWN: first pause before a probe; doubles, max 10 min */
 	int log_level;             /* HOOKD_LOG_LEVEL */
+	char *operational_url;     /* HOOKD_OPERATIONAL_URL: where operational webhooks go; NULL: off */
+	char *operational_secret;  /* HOOKD_OPERATIONAL_SECRET: their signing secret (whsec_...) */
 };
 
 void config_init(struct config *c);

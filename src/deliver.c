@@ -19,8 +19,10 @@
 #include "cache.h"
 #include "commit.h"
 #include "hookd.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "opevents.h"
 
 /* Deliveries of one endpoint waiting for a free slot or for a token of its rate limit, in due order. */
 struct ep_state {
@@ -335,7 +337,7 @@ static bool breaker_holds(struct ep_state *es, const struct sched_item *it)
 struct disable_job {
 	struct commit_job job;
 	char endpoint_id[ID_MAX];
-	int64_t at;
+	int64_t at, fail_since;
 };
 
 static int disable_run(struct store *st, void *arg)
@@ -348,8 +350,17 @@ static int disable_run(struct store *st, void *arg)
 static void disable_done(void *arg, int rc)
 {
 	struct disable_job *d = arg;
-	if (rc == STORE_OK)
+	struct ep_snap *s = rc == STORE_OK ? cache_endpoint_ref(d->endpoint_id) : NULL;
+	if (s != NULL) {
 		cache_endpoint_set_disabled(d->endpoint_id, true, d->at);
+		if (!opevents_is_internal(s->ep.app_id)) {
+			json_t *data = opevents_endpoint_data(s->ep.app_id, s->ep.id, s->ep.uid);
+			json_object_set_new(data, "trigger", json_string("automatic"));
+			json_object_set_new(data, "failSince", time_to_json(d->fail_since));
+			opevents_emit("endpoint.disabled", data);
+		}
+		ep_snap_unref(s);
+	}
 	free(d);
 }
 
@@ -362,6 +373,7 @@ static void endpoint_disable(struct ep_state *es, const struct endpoint *e, cons
 	struct disable_job *d = xcalloc(1, sizeof *d);
 	memcpy(d->endpoint_id, e->id, ID_MAX);
 	d->at = now_ms();
+	d->fail_since = es->failing_since;
 	d->job = (struct commit_job){.run = disable_run, .done = disable_done, .arg = d};
 	commit_submit(&d->job);
 }
@@ -653,6 +665,24 @@ static void xfer_release(struct xfer *x)
 	free_xfers = x;
 }
 
+/* message.attempt.exhausted / .failing / .recovered for a user's delivery */
+#define FAILING_AFTER 3 /* failed attempts before message.attempt.failing */
+
+static void attempt_event(const char *type, const struct xfer *x, const struct attempt *a)
+{
+	const struct message *m = &x->msg->m;
+	if (opevents_is_internal(m->app_id))
+		return;
+	json_t *data = opevents_endpoint_data(m->app_id, x->ep->ep.id, x->ep->ep.uid);
+	json_object_set_new(data, "msgId", json_string(m->id));
+	json_object_set_new(data, "msgEventId", m->event_id ? json_string(m->event_id) : json_null());
+	json_object_set_new(data, "lastAttempt",
+			    json_pack("{s:s,s:o,s:i,s:I}", "id", a->id, "timestamp", time_to_json(a->created_ms),
+				      "responseStatusCode", a->status_code, "responseDurationMs",
+				      (json_int_t)a->duration_ms));
+	opevents_emit(type, data);
+}
+
 static void xfer_finish(struct xfer *x, CURLcode code)
 {
 	long status = 0;
@@ -667,6 +697,8 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 	if (ok) {
 		o->new_status = DS_SUCCESS;
 		METRIC_ADD(deliveries_success, 1);
+		if (o->attempts > FAILING_AFTER)
+			attempt_event("message.attempt.recovered", x, &o->attempt);
 	} else {
 		bool slow_down = (code == CURLE_OK && status == 429) || code == CURLE_OPERATION_TIMEDOUT;
 		int64_t delay = x->msg->trigger == TRIGGER_MANUAL
@@ -678,6 +710,10 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 			METRIC_ADD(deliveries_fail, 1);
 		else
 			METRIC_ADD(deliveries_retry, 1);
+		if (delay < 0 && x->msg->trigger == TRIGGER_SCHEDULED)
+			attempt_event("message.attempt.exhausted", x, &o->attempt);
+		else if (delay >= 0 && o->attempts == FAILING_AFTER)
+			attempt_event("message.attempt.failing", x, &o->attempt);
 		if (delay >= 0) {
 			o->next_ms = now_ms() + delay;
 			/* Reload from the store when due: a long retry schedule must not pin payloads in memory. */

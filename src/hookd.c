@@ -30,6 +30,8 @@ static const char usage[] =
 	"  --disable-after D           disable an endpoint failing for this long (default 5d)\n"
 	"  --breaker-failures N        consecutive failures that pause an endpoint (default 10)\n"
 	"  --breaker-cooldown D        pause before probing it again; doubles up to 10m (default 30s)\n"
+	"  --operational-url URL       send operational webhooks (endpoint.disabled, ...) to URL\n"
+	"  --operational-secret S      their signing secret (whsec_...; default: made and logged)\n"
 	"  --log-level LEVEL           error, warn, info or debug (default info)\n"
 	"Every option can also be set in the environment: --retry-schedule is HOOKD_RETRY_SCHEDULE.\n";
 

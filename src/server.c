@@ -23,6 +23,7 @@
 #include "deliver.h"
 #include "hookd.h"
 #include "log.h"
+#include "opevents.h"
 #include "store.h"
 
 #define CHORE_INTERVAL_S 60
@@ -228,6 +229,10 @@ static int serve(struct config *cfg)
 		fprintf(stderr, "hookd: cannot load state from %s\n", cfg->db_url);
 		goto out_cache;
 	}
+	if (opevents_init(cfg, st, err, sizeof err) < 0) {
+		fprintf(stderr, "hookd: %s\n", err);
+		goto out_deliver;
+	}
 	commit_start(st);
 	deliver_start();
 	if ((api = api_start(cfg, st, fd, token)) == NULL) {
@@ -242,6 +247,7 @@ static int serve(struct config *cfg)
 	}
 	deliver_stop();
 	commit_stop();
+out_deliver:
 	deliver_dispose();
 	log_info("hookd: stopped");
 out_cache:

@@ -1,0 +1,149 @@
+/* opevents.c: operational webhooks through the ordinary message path. */
+#include "opevents.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "commit.h"
+#include "deliver.h"
+#include "json.h"
+#include "log.h"
+#include "scheduler.h"
+
+static char app_id[ID_MAX]; /* "" when operational webhooks are off */
+
+struct op_job {
+	struct commit_job job;
+	struct outmsg *om;
+	const char **ptrs;
+};
+
+static int op_run(struct store *st, void *arg)
+{
+	struct op_job *j = arg;
+	return st->ops->msg_insert(st, &j->om->m, j->ptrs, j->om->n, j->om->m.created_ms, j->om->rowids);
+}
+
+static void op_done(void *arg, int rc)
+{
+	struct op_job *j = arg;
+	if (rc == STORE_OK && j->om->n > 0)
+		deliver_submit(j->om);
+	else
+		outmsg_unref(j->om);
+	if (rc != STORE_OK)
+		log_warnx("opevents: an operational event could not be stored");
+	free(j->ptrs);
+	free(j);
+}
+
+bool opevents_is_internal(const char *id) { return app_id[0] != '\0' && strcmp(id, app_id) == 0; }
+
+void opevents_emit(const char *type, json_t *data)
+{
+	if (app_id[0] == '\0') {
+		json_decref(data);
+		return;
+	}
+	struct message m = {0};
+	id_new("msg_", m.id);
+	memcpy(m.app_id, app_id, ID_MAX);
+	m.event_type = xstrdup(type);
+	m.created_ms = now_ms();
+	json_t *payload = json_pack("{s:s,s:o,s:o}", "type", type, "timestamp", time_to_json(m.created_ms),
+				    "data", data);
+	m.payload = json_dumps(payload, JSON_COMPACT);
+	m.payload_len = strlen(m.payload);
+	json_decref(payload);
+	char(*ids)[ID_MAX];
+	size_t n = cache_fanout(app_id, type, &m.channels, &ids);
+	struct op_job *j = xcalloc(1, sizeof *j);
+	j->om = outmsg_new(&m, ids, n);
+	j->ptrs = xcalloc(n + 1, sizeof *j->ptrs);
+	for (size_t i = 0; i < n; i++)
+		j->ptrs[i] = j->om->ep_ids[i];
+	j->job = (struct commit_job){.run = op_run, .done = op_done, .arg = j};
+	commit_submit(&j->job);
+}
+
+json_t *opevents_endpoint_data(const char *app, const char *endpoint_id, const char *endpoint_uid)
+{
+	struct app a = {0};
+	bool found = cache_app_get(app, &a) == STORE_OK;
+	json_t *d = json_pack("{s:s,s:o,s:s,s:o}", "appId", app, "appUid",
+			      found && a.uid ? json_string(a.uid) : json_null(), "endpointId", endpoint_id,
+			      "endpointUid", endpoint_uid ? json_string(endpoint_uid) : json_null());
+	if (found)
+		app_dispose(&a);
+	return d;
+}
+
+/* The internal app and its endpoint, written in one transaction at start-up. */
+static int write_setup(struct store *st, const struct app *a, const struct endpoint *e)
+{
+	const struct store_ops *ops = st->ops;
+	if (ops->batch_begin(st) != STORE_OK)
+		return -1;
+	if (ops->app_put(st, a) != STORE_OK || ops->endpoint_put(st, e) != STORE_OK) {
+		ops->batch_rollback(st);
+		return -1;
+	}
+	return ops->batch_commit(st) == STORE_OK ? 0 : -1;
+}
+
+int opevents_init(const struct config *cfg, struct store *st, char *err, size_t errlen)
+{
+	if (cfg->operational_url == NULL)
+		return 0;
+	struct app a = {0};
+	struct endpoint e = {0};
+	int64_t now = now_ms();
+	if (cache_app_get(OPEVENTS_APP_UID, &a) != STORE_OK) {
+		id_new("app_", a.id);
+		a.uid = xstrdup(OPEVENTS_APP_UID);
+		a.name = xstrdup("hookd operational webhooks");
+		a.metadata = json_object();
+		a.created_ms = a.updated_ms = now;
+	}
+	struct endpoint *eps = NULL;
+	size_t n = 0;
+	cache_endpoint_list(a.id, &(struct page){.limit = 1, .ascending = true}, &eps, &n);
+	if (n == 1) {
+		e = eps[0];
+	} else {
+		id_new("ep_", e.id);
+		memcpy(e.app_id, a.id, ID_MAX);
+		e.description = xstrdup("operational webhooks");
+		e.metadata = json_object();
+		e.headers = json_object();
+		e.created_ms = now;
+	}
+	free(eps);
+	free(e.url);
+	e.url = xstrdup(cfg->operational_url);
+	if (cfg->operational_secret != NULL) {
+		free(e.secret);
+		e.secret = xstrdup(cfg->operational_secret);
+	} else if (e.secret == NULL) {
+		char secret[128];
+		hookd_secret_new(24, secret, sizeof secret);
+		e.secret = xstrdup(secret);
+		log_info("opevents: operational webhooks are signed with %s (set --operational-secret to choose)",
+			 secret);
+	}
+	e.disabled = false;
+	e.updated_ms = now;
+	int rc = write_setup(st, &a, &e);
+	if (rc == 0) {
+		cache_app_put(&a);
+		cache_endpoint_put(&e);
+		memcpy(app_id, a.id, ID_MAX);
+	} else {
+		snprintf(err, errlen, "cannot set up operational webhooks to %s", cfg->operational_url);
+	}
+	app_dispose(&a);
+	endpoint_dispose(&e);
+	return rc;
+}
