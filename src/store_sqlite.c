@@ -234,6 +234,7 @@ struct sqlite_store {
 	/* the checkpointer: copies the WAL back into the database off the commit path */
 	pthread_t ckpt_thread;
 	bool ckpt_running, ckpt_stop, ckpt_wanted;
+	int ckpt_caught_up; /* atomic: the last background pass copied every frame it saw */
 	pthread_mutex_t ckpt_lock;
 	pthread_cond_t ckpt_cond;
 };
@@ -650,13 +651,18 @@ static void rq_end(struct rq *r)
  * the writer checkpoints itself once between two transactions. */
 static int exec_sql(sqlite3 *db, const char *sql, const char *path, char *err, size_t errlen);
 
-#define WAL_CKPT_PAGES 4096    /* ~16 MB */
+#define WAL_CKPT_PAGES 16384   /* ~64 MB: more page writes coalesce between checkpoints */
 #define WAL_HARD_PAGES 65536   /* ~256 MB */
 
+/* A background pass can never leave the WAL fully copied while the writer keeps appending, and SQLite only
+ * restarts the WAL from its beginning when it is. So once the checkpointer has caught up with what it saw,
+ * the writer copies the few frames committed since, between two transactions, and the next one restarts the
+ * WAL: the file stays near WAL_CKPT_PAGES instead of growing. */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct sqlite_store *s = arg;
-	if (pages >= WAL_HARD_PAGES) {
+	if (pages >= WAL_HARD_PAGES || (pages >= WAL_CKPT_PAGES &&
+					__atomic_exchange_n(&s->ckpt_caught_up, 0, __ATOMIC_ACQ_REL))) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	} else if (pages >= WAL_CKPT_PAGES) {
 		pthread_mutex_lock(&s->ckpt_lock);
@@ -685,9 +691,12 @@ static void *ckpt_main(void *arg)
 			break;
 		s->ckpt_wanted = false;
 		pthread_mutex_unlock(&s->ckpt_lock);
-		int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		int nlog = 0, nckpt = 0;
+		int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			log_err(db, "checkpoint");
+		if (rc == SQLITE_OK && nckpt >= nlog)
+			__atomic_store_n(&s->ckpt_caught_up, 1, __ATOMIC_RELEASE);
 		pthread_mutex_lock(&s->ckpt_lock);
 	}
 	pthread_mutex_unlock(&s->ckpt_lock);
@@ -704,8 +713,11 @@ static int ckpt_start(struct sqlite_store *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->ckpt_running = true;
+	/* the pragma is itself a WAL hook: set it first, or it would replace ours */
+	if (exec_sql(s->db, "PRAGMA wal_autocheckpoint = 0", s->path, err, errlen) < 0)
+		return -1;
 	sqlite3_wal_hook(s->db, wal_hook, s);
-	return exec_sql(s->db, "PRAGMA wal_autocheckpoint = 0", s->path, err, errlen);
+	return 0;
 }
 
 static void ckpt_stop(struct sqlite_store *s)
