@@ -190,8 +190,14 @@ void api_msg_create(struct req *r)
 	id_new("msg_", m.id);
 	memcpy(m.app_id, a.id, ID_MAX);
 	m.created_ms = now_ms();
-	m.payload = json_dumps(payload, JSON_COMPACT);
-	m.payload_len = strlen(m.payload);
+	size_t at, len;
+	if (json_raw_member(r->body.data, r->body.len, "payload", &at, &len) == 0) {
+		m.payload = xstrndup(r->body.data + at, len); /* exactly as sent, not serialized again */
+		m.payload_len = len;
+	} else {
+		m.payload = json_dumps(payload, JSON_COMPACT);
+		m.payload_len = strlen(m.payload);
+	}
 	char(*ids)[ID_MAX];
 	size_t n = cache_fanout(a.id, m.event_type, &m.channels, &ids);
 	app_dispose(&a);

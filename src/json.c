@@ -39,6 +39,74 @@ char *json_dump(const json_t *j)
 	return s;
 }
 
+static size_t skip_ws(const char *t, size_t n, size_t i)
+{
+	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Past the end of the string starting at t[i] == '"'. */
+static size_t skip_string(const char *t, size_t n, size_t i)
+{
+	for (i++; i < n && t[i] != '"'; i++)
+		if (t[i] == '\\')
+			i++;
+	return i + 1;
+}
+
+/* Past the end of the value starting at t[i] (> n if it does not end). */
+static size_t skip_value(const char *t, size_t n, size_t i)
+{
+	if (i >= n)
+		return n + 1;
+	if (t[i] == '"')
+		return skip_string(t, n, i);
+	if (t[i] == '{' || t[i] == '[') {
+		int depth = 0;
+		for (; i < n; i++) {
+			if (t[i] == '"')
+				i = skip_string(t, n, i) - 1;
+			else if (t[i] == '{' || t[i] == '[')
+				depth++;
+			else if ((t[i] == '}' || t[i] == ']') && --depth == 0)
+				return i + 1;
+		}
+		return n + 1;
+	}
+	while (i < n && strchr(",}] \t\r\n", t[i]) == NULL) /* a number, true, false or null */
+		i++;
+	return i;
+}
+
+int json_raw_member(const char *t, size_t n, const char *key, size_t *start, size_t *len)
+{
+	size_t klen = strlen(key), i = skip_ws(t, n, 0);
+	int found = -1;
+	if (i >= n || t[i] != '{')
+		return -1;
+	for (i = skip_ws(t, n, i + 1); i < n && t[i] == '"';) {
+		size_t kend = skip_string(t, n, i);
+		bool match = kend - i - 2 == klen && memcmp(t + i + 1, key, klen) == 0;
+		i = skip_ws(t, n, kend);
+		if (i >= n || t[i] != ':')
+			return -1;
+		i = skip_ws(t, n, i + 1);
+		size_t vend = skip_value(t, n, i);
+		if (vend > n || vend <= i)
+			return -1;
+		if (match) {
+			*start = i;
+			*len = vend - i;
+			found = 0;
+		}
+		i = skip_ws(t, n, vend);
+		if (i < n && t[i] == ',')
+			i = skip_ws(t, n, i + 1);
+	}
+	return i < n && t[i] == '}' ? found : -1;
+}
+
 char *json_error_body(const char *code, const char *detail)
 {
 	json_t *j = json_pack("{s:s,s:s}", "code", code, "detail", detail);

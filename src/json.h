@@ -17,6 +17,12 @@ bool verr_any(const struct verr *v);
 char *verr_body(struct verr *v);
 void verr_dispose(struct verr *v);
 
+/* In a JSON object's text that a parser has already accepted, find the raw bytes of the value of top-level
+ * key (the last one, as the parser keeps the last of duplicates). Keys written with escapes are not matched.
+ * Returns 0 with [*start, *start + *len) or -1. Lets hookd keep a payload exactly as sent instead of
+ * serializing the parsed object again. */
+int json_raw_member(const char *text, size_t n, const char *key, size_t *start, size_t *len);
+
 /* {"code":code,"detail":detail} as a malloc'd string. */
 char *json_error_body(const char *code, const char *detail);
 /* Dump compactly; the caller frees. */

@@ -154,6 +154,41 @@ START_TEST(test_attempt_json_binary_response)
 }
 END_TEST
 
+static char *raw(const char *text, const char *key)
+{
+	size_t at, len;
+	if (json_raw_member(text, strlen(text), key, &at, &len) < 0)
+		return NULL;
+	return xstrndup(text + at, len);
+}
+
+#define RAW_EQ(text, key, want)                                                                              \
+	do {                                                                                                 \
+		char *got_ = raw(text, key);                                                                 \
+		ck_assert_msg(got_ != NULL && strcmp(got_, want) == 0, "%s in %s: got %s", key, text,       \
+			      got_ ? got_ : "(none)");                                                       \
+		free(got_);                                                                                  \
+	} while (0)
+
+START_TEST(test_raw_member)
+{
+	RAW_EQ("{\"payload\":{\"a\":1}}", "payload", "{\"a\":1}");
+	RAW_EQ(" { \"eventType\" : \"x\" ,\n \"payload\" :\t{ \"a\" : [1, {\"b\":\"}]\\\"\"}] } , \"z\":1}", "payload",
+	       "{ \"a\" : [1, {\"b\":\"}]\\\"\"}] }");
+	RAW_EQ("{\"a\":{\"payload\":1},\"payload\":{}}", "payload", "{}");          /* nested keys do not count */
+	RAW_EQ("{\"payload\":{\"x\":1},\"payload\":{\"y\":2}}", "payload", "{\"y\":2}"); /* the last one wins */
+	RAW_EQ("{\"n\":-1.5e3,\"t\":true,\"payload\":{}}", "n", "-1.5e3");
+	RAW_EQ("{\"n\":null}", "n", "null");
+	RAW_EQ("{\"s\":\"a\\\"b\"}", "s", "\"a\\\"b\"");
+	RAW_EQ("{\"payload\":{\"emoji\":\"\xf0\x9f\x8e\x89\"}}", "payload", "{\"emoji\":\"\xf0\x9f\x8e\x89\"}");
+	ck_assert_ptr_null(raw("{\"x\":\"payload\"}", "payload")); /* a value is not a key */
+	ck_assert_ptr_null(raw("{\"pay\\u006coad\":{}}", "payload")); /* escaped keys fall back */
+	ck_assert_ptr_null(raw("[1,2]", "payload"));
+	ck_assert_ptr_null(raw("{\"payload\":{\"a\":1}", "payload")); /* truncated */
+	ck_assert_ptr_null(raw("", "payload"));
+}
+END_TEST
+
 Suite *json_suite(void)
 {
 	Suite *s = suite_create("json");
@@ -166,6 +201,7 @@ Suite *json_suite(void)
 	tcase_add_test(tc, test_string_map);
 	tcase_add_test(tc, test_message_json);
 	tcase_add_test(tc, test_attempt_json_binary_response);
+	tcase_add_test(tc, test_raw_member);
 	suite_add_tcase(s, tc);
 	return s;
 }
