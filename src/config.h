@@ -20,7 +20,8 @@ struct config {
 	int endpoint_inflight;     /* HOOKD_ENDPOINT_INFLIGHT: transfers in flight per endpoint */
 	int http_threads;          /* HOOKD_HTTP_THREADS: the API's thread pool */
 	int64_t disable_after_ms;  /* HOOKD_DISABLE_AFTER: an endpoint failing this long is disabled (5 days) */
-	int breaker_failures;      /* HOOKD_BREAKER_FAILURES: consecutive failures that pause an endpoint */
+	int breaker_failures;      /* HOOKD_BREAKER_FAILURES: failures in a row (for at least the cooldown,
+				    * with no success) that pause an endpoint */
 	int64_t breaker_cooldown_ms; /* HOOKD_BREAKER_COOLDOWN: first pause before a probe; doubles, max 10 min */
 	int log_level;             /* HOOKD_LOG_LEVEL */
 	char *operational_url;     /* HOOKD_OPERATIONAL_URL: where operational webhooks go; NULL: off */

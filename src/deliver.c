@@ -61,6 +61,7 @@ struct xfer {
 };
 
 #define HOLD_PAYLOAD_MS 5000
+#define HOLD_PAYLOAD_BYTES (32 << 20) /* beyond this, fresh deliveries too are reloaded when due */
 
 struct outcome_batch {
 	struct commit_job job;
@@ -145,7 +146,11 @@ static void inbox_drain(void)
 		int64_t due = om->m.deliver_at_ms > now ? om->m.deliver_at_ms : now;
 		/* Keep the payload in memory only for what is due soon; the rest is reloaded when due, like a retry,
 		 * so a backlog scheduled for later costs 32 bytes a delivery, not its payload. */
-		bool keep = due - now <= HOLD_PAYLOAD_MS;
+		bool keep = due - now <= HOLD_PAYLOAD_MS && outmsg_held_bytes < HOLD_PAYLOAD_BYTES;
+		if (keep && !om->held) {
+			om->held = true;
+			outmsg_held_bytes += (int64_t)om->m.payload_len;
+		}
 		for (size_t i = 0; i < om->n; i++) {
 			if (keep)
 				om->refs++;
@@ -213,8 +218,11 @@ static struct ep_state *ep_state_get(const char *ep_id)
 	return es;
 }
 
+static int64_t nparked; /* deliveries waiting on an endpoint, counted in the scheduled gauge */
+
 static void park(struct ep_state *es, const struct sched_item *it)
 {
+	nparked++;
 	if (es->head + es->n == es->cap) {
 		if (es->head > 0) {
 			memmove(es->parked, es->parked + es->head, es->n * sizeof *es->parked);
@@ -232,6 +240,7 @@ static void unpark(struct ep_state *es)
 {
 	if (es->n == 0)
 		return;
+	nparked--;
 	sched_push(&heap, &es->parked[es->head]);
 	es->head++;
 	if (--es->n == 0)
@@ -415,7 +424,11 @@ static void health_record(struct ep_state *es, const struct endpoint *e, bool ok
 		endpoint_disable(es, e, "it answered 410 Gone");
 	else if (now - es->failing_since >= cfg->disable_after_ms)
 		endpoint_disable(es, e, "it has failed continuously for the disable-after period");
-	if (es->probing || (es->paused_until == 0 && es->failures >= cfg->breaker_failures)) {
+	/* Trip on a run of failures that has also lasted a while with no success in between: an endpoint that
+	 * fails a message's first tries but takes its retries keeps succeeding, and must not be paused. */
+	bool tripped = es->paused_until == 0 && es->failures >= cfg->breaker_failures &&
+		       now - es->failing_since >= cfg->breaker_cooldown_ms;
+	if (es->probing || tripped) {
 		int64_t c = es->cooldown ? es->cooldown * 2 : cfg->breaker_cooldown_ms;
 		es->cooldown = c > COOLDOWN_MAX_MS ? COOLDOWN_MAX_MS : c;
 		es->paused_until = mono_ms() + es->cooldown;
@@ -785,7 +798,7 @@ static void *deliver_main(void *arg)
 			deadline = mono_ms() + cfg->drain_timeout_ms;
 		outcomes_flush();
 		METRIC_SET(inflight, inflight);
-		METRIC_SET(scheduled, (int64_t)heap.n);
+		METRIC_SET(scheduled, (int64_t)heap.n + nparked);
 		if (stop && (inflight == 0 || mono_ms() >= deadline))
 			break;
 		int running;

@@ -16,10 +16,14 @@ struct outmsg *outmsg_new(struct message *m, char (*ep_ids)[ID_MAX], size_t n)
 	return om;
 }
 
+int64_t outmsg_held_bytes;
+
 void outmsg_unref(struct outmsg *om)
 {
 	if (om == NULL || --om->refs > 0)
 		return;
+	if (om->held)
+		outmsg_held_bytes -= (int64_t)om->m.payload_len;
 	message_dispose(&om->m);
 	free(om->ep_ids);
 	free(om->rowids);

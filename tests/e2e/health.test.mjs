@@ -19,7 +19,7 @@ e2e('health: 410 Gone disables the endpoint; later messages are not sent to it',
   assert.equal(await h.stop(), 0);
 });
 
-e2e('health: consecutive failures pause the endpoint; one probe after the cooldown resumes it', async (t) => {
+e2e('health: failures in a row for the cooldown pause the endpoint; a probe after it resumes', async (t) => {
   const h = await startHookd(t, { env: { HOOKD_BREAKER_FAILURES: '3', HOOKD_BREAKER_COOLDOWN: '1s',
     HOOKD_ENDPOINT_INFLIGHT: '1', HOOKD_RETRY_SCHEDULE: '30s' } });
   let healthy = false;
@@ -27,18 +27,38 @@ e2e('health: consecutive failures pause the endpoint; one probe after the cooldo
   const { req } = api(h);
   const app = (await req('POST', '/app', { name: 'hbrk' })).json;
   const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
-  for (let i = 0; i < 10; i++)
+  // a message every 150 ms, all failing: the breaker trips once the failures have lasted 1 s
+  for (let i = 0; i < 10; i++) {
     await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } });
-  await rcv.waitForCount(3, 5000, 'three failures');
-  await new Promise((r) => setTimeout(r, 500));
-  assert.equal(rcv.requests.length, 3, 'paused after three failures in a row');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const held = rcv.requests.length;
+  assert.ok(held >= 7 && held < 10, `${held} of 10 sent before the pause`);
   healthy = true;
   await rcv.waitForCount(10, 10000, 'the probe, then the rest');
-  const gap = rcv.requests[3].at - rcv.requests[2].at;
-  assert.ok(gap >= 900, `the probe came ${gap} ms after the third failure; the cooldown is 1 s`);
-  const rest = rcv.requests[9].at - rcv.requests[3].at;
-  assert.ok(rest < 2000, `the rest followed the probe within ${rest} ms`);
+  const gap = rcv.requests[held].at - rcv.requests[held - 1].at;
+  assert.ok(gap >= 900, `the probe came ${gap} ms after the last failure; the cooldown is 1 s`);
+  assert.ok(rcv.requests[9].at - rcv.requests[held].at < 1000, 'the rest follow the probe at once');
   assert.equal((await req('GET', `/app/${app.id}/endpoint/${ep.id}`)).json.disabled, false);
+  assert.equal(await h.stop(), 0);
+});
+
+e2e('health: an endpoint that fails first tries but takes retries is never paused', async (t) => {
+  const h = await startHookd(t, { env: { HOOKD_BREAKER_FAILURES: '3', HOOKD_BREAKER_COOLDOWN: '1s',
+    HOOKD_RETRY_SCHEDULE: '50ms,50ms' } });
+  const seen = new Map();
+  const rcv = await startReceiver(t, (rec) => {
+    const id = rec.headers['webhook-id'];
+    seen.set(id, (seen.get(id) || 0) + 1);
+    return seen.get(id) <= 2 ? 503 : 200;
+  });
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'hflaky' })).json;
+  await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url });
+  for (let i = 0; i < 50; i++)
+    await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } });
+  await rcv.waitForCount(150, 10000, 'every message on its third try');
+  assert.equal(seen.size, 50);
   assert.equal(await h.stop(), 0);
 });
 
