@@ -101,8 +101,9 @@ static json_t *msg_parse(json_t *body, struct message *m, struct verr *ve)
 /* The path's app, or (with MessageIn.application) a new one to create alongside the message. */
 static int msg_app(struct req *r, json_t *body, struct app *a, struct msg_op *op)
 {
-	if (cache_app_get(r->seg[1], a) == STORE_OK)
-		return 0;
+	memset(a, 0, sizeof *a);
+	if (cache_app_resolve(r->seg[1], a->id) == STORE_OK)
+		return 0; /* only the id is needed: no copy of the app */
 	json_t *in = json_object_get(body, "application");
 	const char *name = json_string_value(json_object_get(in, "name"));
 	if (!json_is_object(in) || name == NULL || *name == '\0') {

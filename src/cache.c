@@ -216,6 +216,16 @@ int cache_endpoint_get(const char *app_id, const char *id_or_uid, struct endpoin
 	return s ? STORE_OK : STORE_NOTFOUND;
 }
 
+int cache_app_resolve(const char *id_or_uid, char id[ID_MAX])
+{
+	pthread_rwlock_rdlock(&lock);
+	struct app_entry *ae = find_app(id_or_uid);
+	if (ae != NULL)
+		memcpy(id, ae->app.id, ID_MAX);
+	pthread_rwlock_unlock(&lock);
+	return ae ? STORE_OK : STORE_NOTFOUND;
+}
+
 int64_t cache_app_throttle(const char *app_id)
 {
 	pthread_rwlock_rdlock(&lock);

@@ -41,6 +41,8 @@ int cache_endpoint_get(const char *app_id, const char *id_or_uid, struct endpoin
 /* Pages in id order (see struct page); arrays malloc'd, each element disposed by the caller. */
 void cache_app_list(const struct page *pg, struct app **out, size_t *n);
 void cache_endpoint_list(const char *app_id, const struct page *pg, struct endpoint **out, size_t *n);
+/* Resolve an app's id or uid to its id without copying the app. STORE_OK or STORE_NOTFOUND. */
+int cache_app_resolve(const char *id_or_uid, char id[ID_MAX]);
 /* An app's throttleRate (0: none, or no such app). */
 int64_t cache_app_throttle(const char *app_id);
 /* True if some other endpoint of app_id has this uid. */
