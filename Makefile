@@ -1,8 +1,10 @@
 # hookd: plain Makefile with pkg-config.
-#   make            build build/hookd, build/libhookd.a, build/libhookd.so
+#   make            build build/hookd, build/libhookd.a, build/libhookd.so, build/examples/receiver
 #   make SANITIZE=1 build into build-san/ with ASan+UBSan
 #   make test       deps, strict build, unit tests (plain and sanitized), e2e tests
 #   make run        deps, build, start hookd on 127.0.0.1:8071 with ./data
+#   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers, FUZZ_TIME=20 seconds each
+#   make install PREFIX=/usr/local   hookd, libhookd.{a,so}, hookd.h and lib/pkgconfig/hookd.pc
 CC       ?= cc
 PKGS     := libmicrohttpd libcurl sqlite3 jansson libcrypto
 OPT      ?= -O2 -g
@@ -25,19 +27,21 @@ ALL_CFLAGS  = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 
 # libhookd: signing and verifying, depends on OpenSSL only.
-LIB_SRCS    := src/sign.c src/base64.c
+LIB_SRCS    := src/sign.c src/verify.c src/scheme.c src/mac.c src/base64.c
 # the daemon's own modules (hookd.c holds main)
 CORE_SRCS   := src/log.c src/util.c src/id.c src/config.c src/filter.c src/backoff.c \
                src/store.c src/store_sqlite.c src/cache.c src/commit.c src/scheduler.c \
                src/deliver.c src/json.c src/api.c src/api_app.c src/api_endpoint.c \
-               src/api_msg.c src/api_attempt.c src/server.c src/metrics.c src/opevents.c
+               src/api_msg.c src/api_attempt.c src/server.c src/metrics.c src/opevents.c src/signer.c
+# the signature subcommands (hookd sign, verify, secret)
+CORE_SRCS   += src/cli.c
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 CORE_OBJS   := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all deps test unit e2e run clean install bench
-all: $(BUILD)/hookd $(BUILD)/libhookd.a $(BUILD)/libhookd.so
+.PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build
+all: $(BUILD)/hookd $(BUILD)/libhookd.a $(BUILD)/libhookd.so $(BUILD)/examples/receiver
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h include/*.h) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
@@ -55,6 +59,43 @@ $(BUILD)/hookd: $(BUILD)/hookd.o $(CORE_OBJS) $(BUILD)/libhookd.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS) -lm
 $(BUILD)/unit: $(UNIT_OBJS) $(CORE_OBJS) $(BUILD)/libhookd.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs check) -lm
+# A receiver that verifies Standard Webhooks with libhookd (docs/signatures.md); it links only the library.
+$(BUILD)/examples/receiver: examples/receiver.c include/hookd.h $(BUILD)/libhookd.a
+	@mkdir -p $(BUILD)/examples
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(ALL_LDFLAGS) $(shell pkg-config --libs libmicrohttpd libcrypto)
+
+# Fuzzing: one verify harness per scheme (fuzz/fuzz_verify.c with -DFUZZ_SCHEME), the codecs, the config.
+# Seeds in fuzz/corpus/<name>/; what the fuzzer finds goes to build/fuzz/corpus/<name>/, crashes to build/fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 20
+FUZZ_DIR     := build/fuzz
+FUZZ_SCHEMES := standard ed25519 stripe split github shopify slack hmac
+FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc $(WARN) -Werror -fno-sanitize-recover=undefined
+FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_DIR)/%.o)
+FUZZ_LIBS     = $(shell pkg-config --libs libcrypto)
+
+$(FUZZ_DIR)/%.o: src/%.c $(wildcard src/*.h include/*.h)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+$(FUZZ_DIR)/fuzz_verify_%: fuzz/fuzz_verify.c include/hookd.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -DFUZZ_SCHEME='"$*"' -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c include/hookd.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$n; \
+		printf 'fuzz %-16s %3s s: ' $$n $(FUZZ_TIME); \
+		$(FUZZ_DIR)/fuzz_$$n -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crash-$$n- \
+			$(FUZZ_DIR)/corpus/$$n fuzz/corpus/$$n >$(FUZZ_DIR)/$$n.log 2>&1 \
+			|| { echo FAILED; tail -40 $(FUZZ_DIR)/$$n.log; exit 1; }; \
+		sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/\1 runs/p' $(FUZZ_DIR)/$$n.log; \
+	done
 
 # deps: install what is missing (Debian packages, then the e2e npm packages).
 deps:
@@ -69,7 +110,9 @@ test: deps
 	$(MAKE) WERROR=1 SANITIZE=1 all build-san/unit
 	CK_FORK=no ./build/unit
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 ./build-san/unit
+	$(MAKE) fuzz FUZZ_TIME=2
 	HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/e2e.sh
+	$(MAKE) WERROR=1 CC=clang BUILD=build-clang bench-bins && $(MAKE) WERROR=1 bench-smoke
 
 e2e: all
 	HOOKD_BIN=$(CURDIR)/$(BUILD)/hookd sh scripts/e2e.sh
@@ -77,13 +120,39 @@ e2e: all
 run: deps all
 	@sh scripts/run.sh $(BUILD)/hookd
 
+VERSION := $(shell sed -n 's/^\#define HOOKD_VERSION "\(.*\)"/\1/p' include/hookd.h)
+
 install: all
 	@test -n "$(PREFIX)" || { echo "make install: set PREFIX=/path"; exit 2; }
-	install -d $(PREFIX)/bin $(PREFIX)/lib $(PREFIX)/include
+	install -d $(PREFIX)/bin $(PREFIX)/lib/pkgconfig $(PREFIX)/include
 	install -m 755 $(BUILD)/hookd $(PREFIX)/bin/
-	install -m 644 $(BUILD)/libhookd.a include/hookd.h $(PREFIX)/lib/
-	install -m 644 include/hookd.h $(PREFIX)/include/
+	install -m 644 $(BUILD)/libhookd.a $(PREFIX)/lib/
 	install -m 755 $(BUILD)/libhookd.so $(PREFIX)/lib/
+	install -m 644 include/hookd.h $(PREFIX)/include/
+	printf '%s\n' 'prefix=$(abspath $(PREFIX))' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: hookd' 'Description: libhookd, sign and verify webhooks (Standard Webhooks, Stripe, GitHub, ...)' \
+		'Version: $(VERSION)' 'Requires.private: libcrypto' 'Libs: -L$${libdir} -lhookd' \
+		'Cflags: -I$${includedir}' >$(PREFIX)/lib/pkgconfig/hookd.pc
+
+# bench: the benchmark suite (bench/README.md). Figures are printed and written to bench/results/, never asserted.
+#   make bench                     full run (a few minutes)
+#   make bench BENCH_SCALE=0.1     every count scaled; BENCH_ARGS="--only ingest,latency" for a subset
+#   make bench-smoke               tiny counts, a few seconds; fails only if something is broken (part of make test)
+BENCH_SCALE ?= 1
+BENCH_ARGS  ?=
+BENCH_BINS  := $(BUILD)/bench/loadgen $(BUILD)/bench/receiver
+.PHONY: bench-bins bench-smoke
+bench-bins: $(BENCH_BINS)
+$(BUILD)/bench/loadgen: bench/loadgen.c | $(BUILD)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs libcurl)
+$(BUILD)/bench/receiver: bench/receiver.c include/hookd.h $(BUILD)/libhookd.a | $(BUILD)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(ALL_LDFLAGS) $(shell pkg-config --libs libmicrohttpd libcrypto)
+bench: all $(BENCH_BINS)
+	node bench/run.mjs --bin $(BUILD) --scale $(BENCH_SCALE) $(BENCH_ARGS)
+bench-smoke: all $(BENCH_BINS)
+	node bench/run.mjs --bin $(BUILD) --smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-san build-clang

@@ -306,6 +306,7 @@ static const struct route routes[] = {
 	{"PATCH", "app/*/endpoint/*", api_endpoint_patch},
 	{"DELETE", "app/*/endpoint/*", api_endpoint_delete},
 	{"GET", "app/*/endpoint/*/secret", api_endpoint_secret},
+	{"POST", "app/*/endpoint/*/secret/rotate", api_endpoint_secret_rotate},
 	{"GET", "app/*/endpoint/*/stats", api_endpoint_stats},
 	{"GET", "app/*/endpoint/*/headers", api_endpoint_headers_get},
 	{"PUT", "app/*/endpoint/*/headers", api_endpoint_headers_put},

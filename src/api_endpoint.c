@@ -10,6 +10,7 @@
 #include "filter.h"
 #include "hookd.h"
 #include "json.h"
+#include "signer.h"
 #include "opevents.h"
 
 #define URL_MAX 4096
@@ -45,6 +46,16 @@ static bool header_name_valid(const char *s)
 	size_t n = strlen(s);
 	return n > 0 && n <= 256 &&
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_!#$%&'*+.^`|~") == n;
+}
+
+/* Standard Webhooks secrets must match Svix's pattern; the other schemes' secrets are checked by libhookd. */
+static bool scheme_uses_whsec(json_t *body, const struct endpoint *e)
+{
+	const char *s = json_string_value(json_object_get(body, "signatureScheme"));
+	if (s == NULL)
+		s = e->scheme ? e->scheme : SIGNER_DEFAULT_SCHEME;
+	return strcasecmp(s, "standard") == 0 || strcasecmp(s, "svix") == 0 || strcasecmp(s, "v1") == 0 ||
+	       strcasecmp(s, "standardwebhooks") == 0;
 }
 
 static void headers_check(json_t *headers, struct verr *ve)
@@ -83,6 +94,39 @@ static void string_field(json_t *body, const char *field, size_t max, struct ver
 	}
 }
 
+/* hookd's additions: signatureScheme (libhookd's scheme names) and signatureOptions (header names and the
+ * like). Checked for what they are here; with the secret in endpoint_submit, by building the signer. */
+static void scheme_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve)
+{
+	const char *s;
+	if (jfield_string(body, "signatureScheme", 1, 32, ve, &s)) {
+		struct hookd_config *cfg = NULL;
+		if (hookd_config_new(s, NULL, &cfg) != HOOKD_OK) {
+			verr_add(ve, "signatureScheme", "unknown signature scheme", "value_error");
+		} else {
+			free(e->scheme);
+			e->scheme = xstrdup(hookd_config_scheme(cfg));
+		}
+		hookd_config_free(cfg);
+	} else if (jfield_is_null(body, "signatureScheme") || (!patch && jfield_missing(body, "signatureScheme"))) {
+		free(e->scheme);
+		e->scheme = NULL;
+	}
+	json_t *opts = json_object_get(body, "signatureOptions");
+	struct hookd_options o;
+	if (opts != NULL && !json_is_null(opts)) {
+		if (signer_options(opts, &o) < 0) {
+			verr_add(ve, "signatureOptions", "unknown option or a value that is not a string", "value_error");
+		} else {
+			json_decref(e->scheme_options);
+			e->scheme_options = json_deep_copy(opts);
+		}
+	} else if (opts != NULL || !patch) {
+		json_decref(e->scheme_options);
+		e->scheme_options = NULL;
+	}
+}
+
 /* Apply an EndpointIn / EndpointUpdate / EndpointPatch body onto e. */
 static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve)
 {
@@ -114,8 +158,8 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 		e->disabled = false;
 	parse_list(body, "eventTypes", "filterTypes", filter_pattern_valid, patch, ve, &e->event_types);
 	parse_list(body, "channels", "channels", filter_channel_valid, patch, ve, &e->channels);
-	if (jfield_string(body, "secret", 0, 200, ve, &s)) {
-		if (!secret_valid(s)) {
+	if (jfield_string(body, "secret", 0, HOOKD_SECRET_LEN_MAX, ve, &s)) {
+		if (!scheme_uses_whsec(body, e) ? s[0] == '\0' : !secret_valid(s)) {
 			verr_add(ve, "secret", "secret must be whsec_ + base64 of 24 to 64 bytes", "value_error");
 		} else {
 			free(e->secret);
@@ -137,6 +181,7 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 		e->throttle_rate = n;
 	else if (jfield_is_null(body, rate_field) || (!patch && jfield_missing(body, rate_field)))
 		e->throttle_rate = 0;
+	scheme_parse(body, e, patch, ve);
 	if (e->metadata == NULL)
 		e->metadata = json_object();
 	if (e->headers == NULL)
@@ -179,7 +224,39 @@ static void endpoint_put_after(struct req *r)
 		endpoint_dispose(&before);
 }
 
-static void endpoint_submit(struct req *r, struct endpoint *e, int status)
+/* Make a secret for the scheme when there is none, or when the scheme changed and the old one does not fit
+ * it; then check that the endpoint can sign. Answers 422/500 and returns -1 if not. */
+static int signer_check(struct req *r, struct endpoint *e, bool secret_given)
+{
+	struct hookd_config *cfg = NULL;
+	int64_t until;
+	int rc = e->secret != NULL ? signer_build(e, now_ms(), &cfg, &until) : HOOKD_ERR_INVALID;
+	hookd_config_free(cfg);
+	if (rc != HOOKD_OK && !secret_given) {
+		/* none yet, or one kept from another scheme: make one for this scheme */
+		char secret[HOOKD_KEYTEXT_MAX];
+		if (hookd_secret_generate(e->scheme ? e->scheme : SIGNER_DEFAULT_SCHEME, secret, sizeof secret, NULL,
+					  0) != HOOKD_OK) {
+			api_error(r, 500, "internal_error", "could not make a secret");
+			return -1;
+		}
+		free(e->secret);
+		e->secret = xstrdup(secret); /* old secrets of another scheme are skipped by signer_build */
+		rc = signer_build(e, now_ms(), &cfg, &until);
+		hookd_config_free(cfg);
+	}
+	if (rc == HOOKD_OK)
+		return 0;
+	struct verr ve = {0};
+	verr_add(&ve, secret_given ? "secret" : "signatureOptions",
+		 secret_given ? "the secret (or signatureOptions) does not fit the signature scheme"
+			      : "these options do not fit the signature scheme",
+		 "value_error");
+	api_reply(r, 422, verr_body(&ve));
+	return -1;
+}
+
+static void endpoint_submit(struct req *r, struct endpoint *e, int status, bool secret_given)
 {
 	struct endpoint *op = xmalloc(sizeof *op);
 	*op = *e;
@@ -190,14 +267,8 @@ static void endpoint_submit(struct req *r, struct endpoint *e, int status)
 		api_error(r, 409, "conflict", "An endpoint with this uid already exists");
 		return;
 	}
-	if (op->secret == NULL) {
-		char secret[128];
-		if (hookd_secret_new(24, secret, sizeof secret) != HOOKD_OK) {
-			api_error(r, 500, "internal_error", "could not make a secret");
-			return;
-		}
-		op->secret = xstrdup(secret);
-	}
+	if (signer_check(r, op, secret_given) < 0)
+		return;
 	if (status == 204)
 		api_reply(r, 204, NULL);
 	else
@@ -255,6 +326,7 @@ static void endpoint_write(struct req *r, struct app *a, struct endpoint *e, boo
 		return;
 	struct verr ve = {0};
 	endpoint_parse(body, e, patch, &ve);
+	bool secret_given = json_is_string(json_object_get(body, "secret"));
 	json_decref(body);
 	if (verr_any(&ve)) {
 		api_reply(r, 422, verr_body(&ve));
@@ -268,7 +340,7 @@ static void endpoint_write(struct req *r, struct app *a, struct endpoint *e, boo
 		id_new("ep_", e->id);
 		e->created_ms = e->updated_ms;
 	}
-	endpoint_submit(r, e, exists ? 200 : 201);
+	endpoint_submit(r, e, exists ? 200 : 201, secret_given);
 }
 
 void api_endpoint_create(struct req *r)
@@ -342,15 +414,85 @@ void api_endpoint_delete(struct req *r)
 	api_submit(r);
 }
 
+/* An Ed25519 "whsk_" secret key (seed + public key) -> its "whpk_" public key, or NULL. */
+static json_t *public_key_of(const char *secret)
+{
+	uint8_t raw[96];
+	char b64[64], out[80];
+	if (strncmp(secret, "whsk_", 5) != 0 ||
+	    hookd_base64_decode(secret + 5, strlen(secret + 5), raw, sizeof raw) != 64 ||
+	    hookd_base64_encode(raw + 32, 32, b64, sizeof b64) < 0)
+		return NULL;
+	snprintf(out, sizeof out, "whpk_%s", b64);
+	return json_string(out);
+}
+
+/* {"key"} as Svix has it; ed25519 endpoints also show "publicKey", which receivers verify with. */
 void api_endpoint_secret(struct req *r)
 {
 	struct app a;
 	struct endpoint e;
 	if (lookup(r, &a, &e) < 0)
 		return;
-	api_reply_json(r, 200, json_pack("{s:s}", "key", e.secret));
+	json_t *j = json_pack("{s:s}", "key", e.secret);
+	json_t *pub = public_key_of(e.secret);
+	if (pub != NULL)
+		json_object_set_new(j, "publicKey", pub);
+	api_reply_json(r, 200, j);
 	endpoint_dispose(&e);
 	app_dispose(&a);
+}
+
+#define GRACE_DEFAULT_S (24 * 3600)
+#define GRACE_MAX_S (7 * 24 * 3600)
+
+/* Keep the unexpired old secrets, add the one being replaced; at most HOOKD_SECRETS_MAX - 1 of them. */
+static json_t *old_secrets_after_rotation(const struct endpoint *e, int64_t now, int64_t grace_ms)
+{
+	json_t *kept = json_array();
+	size_t i;
+	json_t *old;
+	json_array_foreach(e->old_secrets, i, old) {
+		if (json_integer_value(json_object_get(old, "expiresAt")) > now)
+			json_array_append(kept, old);
+	}
+	if (grace_ms > 0)
+		json_array_append_new(kept, json_pack("{s:s,s:I}", "key", e->secret, "expiresAt",
+						      (json_int_t)(now + grace_ms)));
+	while (json_array_size(kept) > HOOKD_SECRETS_MAX - 1)
+		json_array_remove(kept, 0);
+	return kept;
+}
+
+/* POST .../secret/rotate {"key"?, "gracePeriod"? (seconds, default 1 day, at most 7)}: the new secret signs from
+ * now on; until the grace period ends each delivery also carries a signature made with the old one. */
+void api_endpoint_secret_rotate(struct req *r)
+{
+	struct app a;
+	struct endpoint e;
+	json_t *body = r->body.len > 0 ? api_body_object(r) : json_object();
+	if (body == NULL)
+		return;
+	struct verr ve = {0};
+	const char *key = NULL;
+	int64_t grace = GRACE_DEFAULT_S;
+	jfield_string(body, "key", 1, HOOKD_SECRET_LEN_MAX, &ve, &key);
+	jfield_int(body, "gracePeriod", 0, GRACE_MAX_S, &ve, &grace);
+	if (verr_any(&ve)) {
+		api_reply(r, 422, verr_body(&ve));
+	} else if (lookup(r, &a, &e) == 0) {
+		int64_t now = now_ms();
+		json_t *olds = old_secrets_after_rotation(&e, now, grace * 1000);
+		json_decref(e.old_secrets);
+		e.old_secrets = olds;
+		free(e.secret);
+		e.secret = key ? xstrdup(key) : NULL; /* NULL: endpoint_submit makes one for the scheme */
+		e.updated_ms = now;
+		endpoint_submit(r, &e, 204, key != NULL);
+		endpoint_dispose(&e);
+		app_dispose(&a);
+	}
+	json_decref(body);
 }
 
 /* Svix EndpointStats: deliveries by state. A delivery in flight counts as pending (hookd does not write the
@@ -439,7 +581,7 @@ static void headers_write(struct req *r, bool patch)
 				json_object_set(e.headers, k, v);
 		}
 		e.updated_ms = now_ms();
-		endpoint_submit(r, &e, 204);
+		endpoint_submit(r, &e, 204, false);
 		endpoint_dispose(&e);
 		app_dispose(&a);
 	}

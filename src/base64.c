@@ -1,6 +1,7 @@
-/* base64.c: strict RFC 4648 base64 (standard alphabet, padded) for libhookd.
+/* base64.c: strict RFC 4648 base64 (standard alphabet, padded) and hex, the two encodings of libhookd.
  * No allocation and no daemon dependencies. Decoding is strict so that one byte string has exactly one text
- * form: signatures and secrets either decode cleanly or are rejected, never "repaired". */
+ * form: signatures and secrets either decode cleanly or are rejected, never "repaired" (hex alone accepts
+ * either case, as the providers that send it disagree). */
 #include "hookd.h"
 
 #include <limits.h>
@@ -80,4 +81,41 @@ long hookd_base64_decode(const char *in, size_t n, uint8_t *out, size_t outlen)
 	if (bad < 0 || (pad == 2 && (v & 0xffff) != 0) || (pad == 1 && (v & 0xff) != 0))
 		return -1;
 	return (long)len;
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+long hookd_hex_encode(const void *in, size_t n, char *out, size_t outlen)
+{
+	const uint8_t *p = in;
+	if ((in == NULL && n > 0) || out == NULL || n >= (size_t)LONG_MAX / 2 || outlen < 2 * n + 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex_digits[p[i] >> 4];
+		out[2 * i + 1] = hex_digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return (long)(2 * n);
+}
+
+/* The value of a hex digit, or -1; branch-free like b64_value. */
+static int hex_value(unsigned char uc)
+{
+	int c = uc;
+	return -1 + in_range(c, '0', '9') * (c - '0' + 1) + in_range(c, 'a', 'f') * (c - 'a' + 11) +
+	       in_range(c, 'A', 'F') * (c - 'A' + 11);
+}
+
+long hookd_hex_decode(const char *in, size_t n, uint8_t *out, size_t outlen)
+{
+	if ((in == NULL && n > 0) || n % 2 != 0 || n / 2 > outlen || n / 2 >= (size_t)LONG_MAX ||
+	    (out == NULL && n > 0))
+		return -1;
+	int bad = 0;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hex_value((unsigned char)in[i]), lo = hex_value((unsigned char)in[i + 1]);
+		bad |= hi | lo;
+		out[i / 2] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo); /* garbage if bad, discarded */
+	}
+	return bad < 0 ? -1 : (long)(n / 2);
 }

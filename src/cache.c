@@ -9,8 +9,6 @@
 #include "filter.h"
 #include "log.h"
 
-#include <openssl/crypto.h>
-
 struct app_entry {
 	struct app app;
 	struct ep_snap **eps; /* in creation (id) order */
@@ -29,13 +27,11 @@ void cache_init(void)
 
 static struct ep_snap *snap_new(const struct endpoint *e)
 {
+	static uint64_t gens;
 	struct ep_snap *s = xcalloc(1, sizeof *s);
 	s->refs = 1;
+	s->gen = __atomic_add_fetch(&gens, 1, __ATOMIC_RELAXED);
 	endpoint_copy(&s->ep, e);
-	if (hookd_secret_decode(e->secret, s->key, &s->keylen) != HOOKD_OK) {
-		log_warnx("endpoint %s has an invalid secret; it cannot sign", e->id);
-		s->keylen = 0;
-	}
 	return s;
 }
 
@@ -43,7 +39,6 @@ void ep_snap_unref(struct ep_snap *s)
 {
 	if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		endpoint_dispose(&s->ep);
-		OPENSSL_cleanse(s->key, sizeof s->key);
 		free(s);
 	}
 }

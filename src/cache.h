@@ -14,12 +14,12 @@
 #include "model.h"
 #include "store.h"
 
-/* An endpoint as the dispatcher uses it: immutable, refcounted, with its signing key decoded once. */
+/* An endpoint as the dispatcher uses it: immutable and refcounted. gen grows with every snapshot, so a user of
+ * snapshots can tell that an endpoint changed. */
 struct ep_snap {
 	int refs; /* atomic */
+	uint64_t gen;
 	struct endpoint ep;
-	uint8_t key[HOOKD_KEY_MAX];
-	size_t keylen;
 };
 
 void cache_init(void);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "opevents.h"
+#include "signer.h"
 
 /* Deliveries of one endpoint waiting for a free slot or for a token of its rate limit, in due order. */
 struct ep_state {
@@ -40,7 +41,11 @@ struct ep_state {
 	int64_t cooldown;        /* the current pause, doubled by each failed probe */
 	bool probing;            /* one delivery is testing a paused endpoint */
 	bool disabling;          /* a disable is on its way to the store */
-	int64_t seen_updated;    /* the endpoint's updated time: an edit (say, re-enabling it) resets health */
+	uint64_t seen_gen;       /* the endpoint's snapshot: an edit (say, re-enabling it) resets health */
+	/* signing: the endpoint's libhookd config, rebuilt when the endpoint changes or an old secret expires */
+	struct hookd_config *signer;
+	uint64_t signer_gen;
+	int64_t signer_until;
 };
 
 struct xfer {
@@ -388,11 +393,11 @@ static void endpoint_disable(struct ep_state *es, const struct endpoint *e, cons
 }
 
 /* A new snapshot of the endpoint (edited, re-enabled) starts with a clean bill of health. */
-static void health_check_snapshot(struct ep_state *es, const struct endpoint *e)
+static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 {
-	if (es->seen_updated == e->updated_ms)
+	if (es->seen_gen == s->gen)
 		return;
-	es->seen_updated = e->updated_ms;
+	es->seen_gen = s->gen;
 	es->failures = 0;
 	es->failing_since = 0;
 	es->paused_until = 0;
@@ -491,14 +496,33 @@ static struct xfer *xfer_get(void)
 	return x;
 }
 
-static bool reserved_header(const char *name)
+/* Custom headers never replace hookd's own, nor the scheme's signature headers (signed[0..n)). */
+static bool reserved_header(const char *name, const struct hookd_header *signed_hdrs, int n)
 {
 	static const char *const ours[] = {"content-type", "user-agent", "webhook-id", "webhook-timestamp",
 					   "webhook-signature", "content-length", "host", "expect"};
 	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
 		if (strcasecmp(name, ours[i]) == 0)
 			return true;
+	for (int i = 0; i < n; i++)
+		if (strcasecmp(name, signed_hdrs[i].name) == 0)
+			return true;
 	return false;
+}
+
+/* The endpoint's signing config, rebuilt only when the endpoint changed or an old secret's grace ended. */
+static const struct hookd_config *ep_signer(struct ep_state *es, const struct ep_snap *s)
+{
+	int64_t now = now_ms();
+	if (es->signer != NULL && es->signer_gen == s->gen && now < es->signer_until)
+		return es->signer;
+	hookd_config_free(es->signer);
+	es->signer = NULL;
+	es->signer_gen = s->gen;
+	if (signer_build(&s->ep, now, &es->signer, &es->signer_until) != HOOKD_OK)
+		log_warnx("deliver: endpoint %s cannot sign (scheme %s); sending unsigned", s->ep.id,
+			  s->ep.scheme ? s->ep.scheme : SIGNER_DEFAULT_SCHEME);
+	return es->signer;
 }
 
 static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
@@ -514,24 +538,33 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *name, con
 	return n;
 }
 
+/* Signed at send time: the signature covers this attempt's timestamp. */
 static struct curl_slist *build_headers(const struct xfer *x)
 {
 	const struct message *m = &x->msg->m;
-	char ts[32], sig[HOOKD_SIG_V1_LEN];
-	int64_t now_s = now_ms() / 1000;
-	snprintf(ts, sizeof ts, "%lld", (long long)now_s);
-	if (hookd_sign_v1(x->ep->key, x->ep->keylen, m->id, now_s, m->payload, m->payload_len, sig, sizeof sig) !=
-	    HOOKD_OK)
-		sig[0] = '\0';
+	const struct hookd_config *signer = ep_signer(x->es, x->ep);
+	struct hookd_header hs[HOOKD_SIGN_HEADERS_MAX];
+	char sbuf[HOOKD_SIGN_BUF_MAX];
+	int n = signer == NULL ? 0
+			       : hookd_sign(signer, m->id, now_ms() / 1000, m->payload, m->payload ? m->payload_len : 0,
+					    hs, HOOKD_SIGN_HEADERS_MAX, sbuf, sizeof sbuf);
+	if (n < 0) {
+		log_warnx("deliver: signing %s for %s failed: %s", m->id, x->ep->ep.id, hookd_strerror(n));
+		n = 0;
+	}
 	struct curl_slist *l = add_header(NULL, "content-type", "application/json");
-	l = add_header(l, "webhook-id", m->id);
-	l = add_header(l, "webhook-timestamp", ts);
-	l = add_header(l, "webhook-signature", sig);
+	bool has_id = false;
+	for (int i = 0; i < n; i++) {
+		l = add_header(l, hs[i].name, hs[i].value);
+		has_id |= strcasecmp(hs[i].name, "webhook-id") == 0;
+	}
+	if (!has_id) /* every scheme's receivers get the message id to deduplicate on */
+		l = add_header(l, "webhook-id", m->id);
 	l = add_header(l, "Expect", ""); /* no 100-continue round trip */
 	const char *k;
 	json_t *v;
 	json_object_foreach(x->ep->ep.headers, k, v) {
-		if (json_is_string(v) && !reserved_header(k))
+		if (json_is_string(v) && !reserved_header(k, hs, n))
 			l = add_header(l, k, json_string_value(v));
 	}
 	return l;
@@ -615,7 +648,7 @@ static void start_item(struct sched_item *it)
 		return;
 	}
 	struct ep_state *es = ep_state_get(ep->ep.id);
-	health_check_snapshot(es, &ep->ep);
+	health_check_snapshot(es, ep);
 	if (breaker_holds(es, it)) {
 		ep_snap_unref(ep);
 		return;
@@ -834,6 +867,7 @@ void deliver_dispose(void)
 		for (size_t k = 0; k < es->n; k++)
 			outmsg_unref(es->parked[es->head + k].msg);
 		free(es->parked);
+		hookd_config_free(es->signer);
 		free(es);
 	}
 	hmap_dispose(&ep_states);

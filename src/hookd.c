@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "hookd.h"
 #include "server.h"
 
@@ -10,6 +11,9 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  serve      run the webhook server\n"
+	"  sign       sign a body read from stdin; print the headers to send\n"
+	"  verify     verify a received body (stdin) and its headers; exit 0 and print ok, or 1\n"
+	"  secret     make a new signing secret\n"
 	"  version    print the version\n"
 	"  help       show this help\n"
 	"\n"
@@ -34,7 +38,20 @@ static const char usage[] =
 	"  --operational-url URL       send operational webhooks (endpoint.disabled, ...) to URL\n"
 	"  --operational-secret S      their signing secret (whsec_...; default: made and logged)\n"
 	"  --log-level LEVEL           error, warn, info or debug (default info)\n"
-	"Every option can also be set in the environment: --retry-schedule is HOOKD_RETRY_SCHEDULE.\n";
+	"Every option can also be set in the environment: --retry-schedule is HOOKD_RETRY_SCHEDULE.\n"
+	"\n"
+	"hookd sign --scheme S --secret K [--secret K2...] [--id ID] [--timestamp T] [options] < body\n"
+	"hookd verify --scheme S --secret K [--secret K2...] --header 'Name: value'... [options] < body\n"
+	"hookd secret new [--scheme S]\n"
+	"  --scheme S                  standard (default), svix, ed25519, stripe, split, github, shopify,\n"
+	"                              slack or hmac (see docs/signatures.md)\n"
+	"  --secret K, --secret-file F a secret, or the first line of a file; repeat for rotation\n"
+	"  --header-name N             the signature header (e.g. X-FC-Signature for a Stripe-like scheme)\n"
+	"  --timestamp-header N, --id-header N, --prefix P, --hash sha256|sha512|sha1, --encoding hex|base64\n"
+	"  --tolerance S               verify: seconds allowed into the past and the future ('none': no limit)\n"
+	"  --max-age S, --max-future S verify: the same, one side at a time\n"
+	"  --now T                     verify: the current unix time, for checking old deliveries\n"
+	"Bodies are read as raw bytes, up to 16 MiB. verify exits 0 (ok), 1 (rejected, why on stderr) or 2.\n";
 
 static int cmd_serve(int argc, char **argv) { return server_main(argc, argv); }
 
@@ -59,6 +76,9 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{"serve", cmd_serve},
+	{"sign", cli_sign},
+	{"verify", cli_verify},
+	{"secret", cli_secret},
 	{"version", cmd_version},
 	{"--version", cmd_version},
 	{"help", cmd_help},

@@ -263,13 +263,17 @@ json_t *app_to_json(const struct app *a)
 
 json_t *endpoint_to_json(const struct endpoint *e)
 {
-	return json_pack("{s:s,s:o,s:s,s:s,s:b,s:o,s:o,s:o,s:O,s:o,s:o,s:i,s:o,s:o}", "id", e->id, "uid",
+	json_t *j = json_pack("{s:s,s:o,s:s,s:s,s:b,s:o,s:o,s:o,s:O,s:o,s:o,s:i,s:o,s:o}", "id", e->id, "uid",
 			 opt_string(e->uid), "url", e->url, "description", e->description ? e->description : "",
 			 "disabled", e->disabled, "eventTypes", strlist_to_json(&e->event_types), "filterTypes",
 			 strlist_to_json(&e->event_types), "channels", strlist_to_json(&e->channels), "metadata",
 			 e->metadata, "throttleRate", opt_rate(e->throttle_rate), "rateLimit",
 			 opt_rate(e->throttle_rate), "version", 1, "createdAt", time_to_json(e->created_ms),
 			 "updatedAt", time_to_json(e->updated_ms));
+	/* hookd's additions; Svix clients ignore them */
+	json_object_set_new(j, "signatureScheme", json_string(e->scheme ? e->scheme : "standard"));
+	json_object_set_new(j, "signatureOptions", e->scheme_options ? json_deep_copy(e->scheme_options) : json_null());
+	return j;
 }
 
 json_t *message_to_json(const struct message *m, bool with_content)

@@ -32,6 +32,9 @@ struct endpoint {
 	json_t *headers;        /* object of custom headers, never NULL once loaded */
 	int64_t throttle_rate;  /* 0 = none */
 	int64_t created_ms, updated_ms;
+	char *scheme;           /* signature scheme (libhookd's names); NULL: "standard" */
+	json_t *scheme_options; /* {header, timestampHeader, idHeader, prefix, hash, encoding}, or NULL */
+	json_t *old_secrets;    /* rotation: [{"key": ..., "expiresAt": unix ms}], or NULL */
 };
 
 struct message {

@@ -1,25 +1,21 @@
-/* sign.c: Standard Webhooks v1 (HMAC-SHA256 over "id.timestamp.body") for libhookd.
- * Stands alone on OpenSSL libcrypto: no daemon allocation or logging helpers. The body is fed to the MAC in
- * place, never copied, and digests are compared in constant time. */
-#include "hookd.h"
+/* sign.c: signing for libhookd: hookd_sign for every scheme of a struct hookd_config, and the original
+ * Standard Webhooks v1 functions (HMAC-SHA256 over "id.timestamp.body") that the daemon calls, with the error
+ * texts and Standard Webhooks secrets. Stands alone on OpenSSL libcrypto: no daemon allocation or logging
+ * helpers. The body is fed to the MAC in place, never copied (Ed25519 aside, which needs it whole). */
+#include "scheme.h"
 
-#include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #define SECRET_PREFIX "whsec_"
 #define SECRET_PREFIX_LEN 6
 #define SIG_V1_PREFIX "v1,"
 #define SIG_V1_PREFIX_LEN 3
-#define MAC_LEN 32     /* SHA-256 */
-#define MAC_B64_LEN 44 /* base64 of 32 bytes */
+#define MAC_LEN 32 /* SHA-256 */
 
 const char *hookd_strerror(int err)
 {
@@ -42,6 +38,8 @@ const char *hookd_strerror(int err)
 		return "signature mismatch";
 	case HOOKD_ERR_CRYPTO:
 		return "crypto library failure";
+	case HOOKD_ERR_NOMEM:
+		return "out of memory";
 	default:
 		return "unknown error";
 	}
@@ -78,41 +76,17 @@ int hookd_secret_new(size_t nbytes, char *out, size_t outlen)
 	return HOOKD_OK;
 }
 
-static int mac_feed(EVP_MAC_CTX *ctx, const void *p, size_t n)
-{
-	/* An empty body may come as NULL; skip it rather than hand OpenSSL a NULL pointer. */
-	return n == 0 || EVP_MAC_update(ctx, p, n);
-}
-
-/* HMAC-SHA256(key, msg_id "." ts "." body), fed piece by piece so the body is never copied. */
-static int mac_v1(const uint8_t *key, size_t keylen, const char *msg_id, int64_t ts, const void *body,
-		  size_t bodylen, uint8_t mac[MAC_LEN])
-{
-	char tsbuf[24], digest[] = "SHA256";
-	int tslen = snprintf(tsbuf, sizeof tsbuf, "%" PRId64, ts);
-	OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-			       OSSL_PARAM_construct_end()};
-	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
-	size_t outl = 0;
-	int ok = ctx != NULL && EVP_MAC_init(ctx, key, keylen, params) &&
-		 mac_feed(ctx, msg_id, strlen(msg_id)) && mac_feed(ctx, ".", 1) &&
-		 mac_feed(ctx, tsbuf, (size_t)tslen) && mac_feed(ctx, ".", 1) && mac_feed(ctx, body, bodylen) &&
-		 EVP_MAC_final(ctx, mac, &outl, MAC_LEN) && outl == MAC_LEN;
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(hmac);
-	return ok ? HOOKD_OK : HOOKD_ERR_CRYPTO;
-}
-
 int hookd_sign_v1(const uint8_t *key, size_t keylen, const char *msg_id, int64_t timestamp, const void *body,
 		  size_t bodylen, char *out, size_t outlen)
 {
 	uint8_t mac[MAC_LEN];
+	struct msg m;
 	if (key == NULL || keylen == 0 || msg_id == NULL || (body == NULL && bodylen > 0) || out == NULL)
 		return HOOKD_ERR_INVALID;
 	if (outlen < HOOKD_SIG_V1_LEN)
 		return HOOKD_ERR_NOSPACE;
-	int rc = mac_v1(key, keylen, msg_id, timestamp, body, bodylen, mac);
+	hookd__msg_build(MSG_ID_TS, msg_id, timestamp, body, bodylen, &m);
+	int rc = hookd__hmac("SHA256", key, keylen, &m, mac, sizeof mac);
 	if (rc != HOOKD_OK)
 		return rc;
 	memcpy(out, SIG_V1_PREFIX, SIG_V1_PREFIX_LEN);
@@ -121,75 +95,160 @@ int hookd_sign_v1(const uint8_t *key, size_t keylen, const char *msg_id, int64_t
 	return HOOKD_OK;
 }
 
-/* Unix seconds: digits only (no sign, no spaces), so "12abc" cannot pass as 12. */
-static int parse_timestamp(const char *s, int64_t *ts)
+struct v1_headers {
+	const char *id, *ts, *sig;
+};
+
+static const char *v1_lookup(void *ctx, const char *name)
 {
-	int64_t v = 0;
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	*ts = v;
-	return 0;
+	const struct v1_headers *h = ctx;
+	if (strcmp(name, "webhook-id") == 0)
+		return h->id;
+	if (strcmp(name, "webhook-timestamp") == 0)
+		return h->ts;
+	return strcmp(name, "webhook-signature") == 0 ? h->sig : NULL;
 }
 
-static int check_window(int64_t ts, int64_t now, int64_t tolerance_s)
-{
-	int64_t age;
-	if (__builtin_sub_overflow(now, ts, &age))
-		return now > ts ? HOOKD_ERR_STALE : HOOKD_ERR_FUTURE;
-	if (age > tolerance_s)
-		return HOOKD_ERR_STALE;
-	if (age < -tolerance_s)
-		return HOOKD_ERR_FUTURE;
-	return HOOKD_OK;
-}
-
-/* True if one list entry is "v1," + base64 of exactly the expected digest. A candidate of any other length is
- * a mismatch; it is decoded into a fixed buffer, so a long or short one cannot overrun anything. */
-static bool entry_matches(const char *e, size_t len, const uint8_t mac[MAC_LEN])
-{
-	uint8_t got[MAC_LEN + 2]; /* 44 characters without padding decode to 33 bytes */
-	if (len < SIG_V1_PREFIX_LEN || memcmp(e, SIG_V1_PREFIX, SIG_V1_PREFIX_LEN) != 0 ||
-	    len - SIG_V1_PREFIX_LEN != MAC_B64_LEN)
-		return false;
-	long n = hookd_base64_decode(e + SIG_V1_PREFIX_LEN, MAC_B64_LEN, got, sizeof got);
-	return n == MAC_LEN && CRYPTO_memcmp(got, mac, MAC_LEN) == 0;
-}
-
-static bool list_matches(const char *list, const uint8_t mac[MAC_LEN])
-{
-	for (const char *p = list; *p != '\0';) {
-		size_t len = strcspn(p, " ");
-		if (entry_matches(p, len, mac))
-			return true;
-		p += len;
-		p += strspn(p, " ");
-	}
-	return false;
-}
-
+/* The general verifier with a "standard" config on the stack holding this one key. */
 int hookd_verify_v1(const uint8_t *key, size_t keylen, const char *msg_id, const char *timestamp_header,
 		    const char *signature_header, const void *body, size_t bodylen, int64_t now, int64_t tolerance_s)
 {
-	int64_t ts;
-	uint8_t mac[MAC_LEN];
-	if (key == NULL || keylen == 0 || (body == NULL && bodylen > 0) || tolerance_s < 0)
+	struct hookd_config cfg;
+	struct v1_headers h = {msg_id, timestamp_header, signature_header};
+	if (key == NULL || keylen == 0 || keylen > HOOKD_SECRET_LEN_MAX || tolerance_s < 0 ||
+	    hookd__config_init(&cfg, "standard") != HOOKD_OK)
 		return HOOKD_ERR_INVALID;
-	/* An empty header is as good as none (the reference libraries treat "" as missing too). */
-	if (msg_id == NULL || *msg_id == '\0' || timestamp_header == NULL || *timestamp_header == '\0' ||
-	    signature_header == NULL || *signature_header == '\0')
-		return HOOKD_ERR_MISSING;
-	if (parse_timestamp(timestamp_header, &ts) < 0)
-		return HOOKD_ERR_MALFORMED;
-	int rc = check_window(ts, now, tolerance_s);
-	if (rc == HOOKD_OK)
-		rc = mac_v1(key, keylen, msg_id, ts, body, bodylen, mac);
-	if (rc == HOOKD_OK && !list_matches(signature_header, mac))
-		rc = HOOKD_ERR_MISMATCH;
-	OPENSSL_cleanse(mac, sizeof mac);
+	memcpy(cfg.keys[0].bytes, key, keylen);
+	cfg.keys[0].len = keylen;
+	cfg.nkeys = 1;
+	cfg.past = cfg.future = tolerance_s;
+	int rc = hookd_verify_lookup(&cfg, v1_lookup, &h, body, bodylen, now);
+	OPENSSL_cleanse(&cfg, sizeof cfg);
 	return rc;
+}
+
+/* hookd_sign's output: strings appended to the caller's buffer; once one does not fit, all is lost. */
+struct writer {
+	char *buf;
+	size_t cap, len;
+	bool full;
+};
+
+static void put(struct writer *w, const void *p, size_t n)
+{
+	if (w->full || n > w->cap - w->len) {
+		w->full = true;
+		return;
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static void put_str(struct writer *w, const char *s) { put(w, s, strlen(s)); }
+
+/* Message ids go into a header and into the signed bytes: printable ASCII, no spaces, bounded. */
+static bool msg_id_valid(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+	if (n == 0 || n > HOOKD_MSG_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (id[i] < 0x21 || id[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* One signature (prefix + encoded digest) by one key. joined: the message in one piece, for Ed25519. */
+static int put_signature(const struct hookd_config *cfg, const struct key *k, const struct msg *m,
+			 const uint8_t *joined, size_t jlen, struct writer *w)
+{
+	uint8_t sig[HOOKD_DIGEST_MAX];
+	char text[2 * HOOKD_DIGEST_MAX + 1];
+	int rc = cfg->s->key == KEY_ED25519 ? hookd__ed25519_sign(k->bytes, joined, jlen, sig)
+					    : hookd__hmac(cfg->hash, k->bytes, k->len, m, sig, sizeof sig);
+	if (rc == HOOKD_OK) {
+		if (cfg->base64)
+			hookd_base64_encode(sig, cfg->maclen, text, sizeof text);
+		else
+			hookd_hex_encode(sig, cfg->maclen, text, sizeof text);
+		put_str(w, cfg->prefix);
+		put_str(w, text);
+	}
+	OPENSSL_cleanse(sig, sizeof sig);
+	return rc;
+}
+
+/* The signature header's value: every key that can sign for list layouts, the first one otherwise. */
+static int put_signatures(const struct hookd_config *cfg, const struct msg *m, const uint8_t *joined, size_t jlen,
+			  struct writer *w)
+{
+	size_t done = 0;
+	int rc = HOOKD_OK;
+	if (cfg->s->layout == LAYOUT_STRIPE) {
+		put_str(w, "t=");
+		put_str(w, m->ts);
+	}
+	for (size_t k = 0; k < cfg->nkeys && rc == HOOKD_OK; k++) {
+		if (!cfg->keys[k].can_sign)
+			continue;
+		if (cfg->s->layout == LAYOUT_STRIPE || done > 0)
+			put(w, cfg->s->seps, 1);
+		rc = put_signature(cfg, &cfg->keys[k], m, joined, jlen, w);
+		if (++done == 1 && cfg->s->layout == LAYOUT_SINGLE)
+			break;
+	}
+	if (rc == HOOKD_OK && done == 0)
+		rc = HOOKD_ERR_INVALID; /* only Ed25519 public keys */
+	return rc;
+}
+
+/* Append "name\0value\0" and remember where both start. */
+static void put_header(struct writer *w, const char *name, const char *value, size_t offs[2])
+{
+	offs[0] = w->len;
+	put(w, name, strlen(name) + 1);
+	offs[1] = w->len;
+	put(w, value, strlen(value) + 1);
+}
+
+static int sign_into(const struct hookd_config *cfg, const char *msg_id, const struct msg *m,
+		     const uint8_t *joined, size_t jlen, struct writer *w, size_t offs[][2], size_t *n)
+{
+	if (cfg->id_header[0] != '\0')
+		put_header(w, cfg->id_header, msg_id, offs[(*n)++]);
+	if (cfg->ts_header[0] != '\0')
+		put_header(w, cfg->ts_header, m->ts, offs[(*n)++]);
+	offs[*n][0] = w->len;
+	put(w, cfg->header, strlen(cfg->header) + 1);
+	offs[*n][1] = w->len;
+	int rc = put_signatures(cfg, m, joined, jlen, w);
+	put(w, "", 1);
+	(*n)++;
+	return rc;
+}
+
+int hookd_sign(const struct hookd_config *cfg, const char *msg_id, int64_t timestamp, const void *body,
+	       size_t bodylen, struct hookd_header *out, size_t nout, char *buf, size_t buflen)
+{
+	if (cfg == NULL || out == NULL || buf == NULL || (body == NULL && bodylen > 0) || timestamp < 0 ||
+	    cfg->nkeys == 0 || (cfg->id_header[0] != '\0' && !msg_id_valid(msg_id)))
+		return HOOKD_ERR_INVALID;
+	size_t need = 1 + (cfg->id_header[0] != '\0') + (cfg->ts_header[0] != '\0'), n = 0, offs[3][2], jlen = 0;
+	if (nout < need)
+		return HOOKD_ERR_NOSPACE;
+	struct msg m;
+	struct writer w = {buf, buflen, 0, false};
+	uint8_t *joined = NULL;
+	hookd__msg_build(cfg->s->msg, msg_id, timestamp, body, bodylen, &m);
+	if (cfg->s->key == KEY_ED25519 && (joined = hookd__msg_join(&m, &jlen)) == NULL)
+		return HOOKD_ERR_NOMEM;
+	int rc = sign_into(cfg, msg_id, &m, joined, jlen, &w, offs, &n);
+	free(joined);
+	if (rc == HOOKD_OK && w.full)
+		rc = HOOKD_ERR_NOSPACE;
+	for (size_t i = 0; rc == HOOKD_OK && i < n; i++) {
+		out[i].name = buf + offs[i][0];
+		out[i].value = buf + offs[i][1];
+	}
+	return rc == HOOKD_OK ? (int)n : rc;
 }

@@ -74,6 +74,9 @@ void endpoint_dispose(struct endpoint *e)
 	strlist_dispose(&e->channels);
 	json_decref(e->metadata);
 	json_decref(e->headers);
+	free(e->scheme);
+	json_decref(e->scheme_options);
+	json_decref(e->old_secrets);
 	memset(e, 0, sizeof *e);
 }
 
@@ -88,6 +91,9 @@ void endpoint_copy(struct endpoint *dst, const struct endpoint *src)
 	strlist_copy(&dst->channels, &src->channels);
 	dst->metadata = src->metadata ? json_deep_copy(src->metadata) : NULL;
 	dst->headers = src->headers ? json_deep_copy(src->headers) : NULL;
+	dst->scheme = src->scheme ? xstrdup(src->scheme) : NULL;
+	dst->scheme_options = src->scheme_options ? json_deep_copy(src->scheme_options) : NULL;
+	dst->old_secrets = src->old_secrets ? json_deep_copy(src->old_secrets) : NULL;
 }
 
 void message_dispose(struct message *m)

@@ -70,6 +70,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE idempotency ("
 	" key TEXT PRIMARY KEY, status INTEGER NOT NULL, body TEXT, created_ms INTEGER NOT NULL);"
 	"CREATE INDEX idempotency_created ON idempotency (created_ms);",
+	/* 2: per-endpoint signature scheme and options, and the old secrets of a rotation with their expiry */
+	"ALTER TABLE endpoints ADD COLUMN scheme TEXT;"
+	"ALTER TABLE endpoints ADD COLUMN scheme_options TEXT;"
+	"ALTER TABLE endpoints ADD COLUMN old_secrets TEXT;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -78,7 +82,7 @@ static const char *const migrations[] = {
 #define APP_COLS "id, uid, name, metadata, throttle_rate, created_ms, updated_ms"
 #define EP_COLS                                                                                              \
 	"id, app_id, uid, url, description, disabled, event_types, channels, secret, metadata, headers, "    \
-	"throttle_rate, created_ms, updated_ms"
+	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets"
 #define MSG_COLS(p)                                                                                          \
 	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
 	p "created_ms, " p "deliver_at_ms"
@@ -121,10 +125,11 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_APP_DEL] = {"app_delete", "DELETE FROM apps WHERE id = ?1"},
 	[WS_EP_PUT] = {"endpoint_put",
 		       "INSERT INTO endpoints (" EP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		       " ?13, ?14) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", " SET("url") ", "
-		       SET("description") ", " SET("disabled") ", " SET("event_types") ", " SET("channels") ", "
-		       SET("secret") ", " SET("metadata") ", " SET("headers") ", " SET("throttle_rate") ", "
-		       SET("created_ms") ", " SET("updated_ms")},
+		       " ?13, ?14, ?15, ?16, ?17) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
+		       SET("url") ", " SET("description") ", " SET("disabled") ", " SET("event_types") ", "
+		       SET("channels") ", " SET("secret") ", " SET("metadata") ", " SET("headers") ", "
+		       SET("throttle_rate") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("scheme") ", "
+		       SET("scheme_options") ", " SET("old_secrets")},
 	/* app_id from the endpoint row so the (app_id, endpoint_id, status) index applies */
 	[WS_EP_CANCEL] = {"endpoint_cancel",
 			  "UPDATE deliveries SET status = 4, updated_ms = ?2"
@@ -405,6 +410,16 @@ static json_t *col_object(sqlite3_stmt *q, int c)
 	return json_object();
 }
 
+static json_t *col_array(sqlite3_stmt *q, int c)
+{
+	const char *t = (const char *)sqlite3_column_text(q, c);
+	json_t *j = t != NULL ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+	if (json_is_array(j))
+		return j;
+	json_decref(j);
+	return json_array();
+}
+
 /* NULL is an absent list; anything else is present, with its string elements (none if unreadable). */
 static void col_strlist(sqlite3_stmt *q, int c, struct strlist *l)
 {
@@ -457,6 +472,9 @@ static void row_endpoint(sqlite3_stmt *q, int c, void *out)
 	e->throttle_rate = col_i64(q, c + 11);
 	e->created_ms = col_i64(q, c + 12);
 	e->updated_ms = col_i64(q, c + 13);
+	e->scheme = col_str(q, c + 14);
+	e->scheme_options = sqlite3_column_type(q, c + 15) == SQLITE_NULL ? NULL : col_object(q, c + 15);
+	e->old_secrets = sqlite3_column_type(q, c + 16) == SQLITE_NULL ? NULL : col_array(q, c + 16);
 }
 
 static void row_message(sqlite3_stmt *q, int c, void *out)
@@ -934,7 +952,9 @@ static int sq_endpoint_put(struct store *st, const struct endpoint *e)
 		 bind_strlist(q, 7, &e->event_types) | bind_strlist(q, 8, &e->channels) | bind_str(q, 9, e->secret) |
 		 bind_json(q, 10, e->metadata) | bind_json(q, 11, e->headers) |
 		 sqlite3_bind_int64(q, 12, e->throttle_rate) | sqlite3_bind_int64(q, 13, e->created_ms) |
-		 sqlite3_bind_int64(q, 14, e->updated_ms);
+		 sqlite3_bind_int64(q, 14, e->updated_ms) | bind_str(q, 15, e->scheme) |
+		 (e->scheme_options ? bind_json(q, 16, e->scheme_options) : sqlite3_bind_null(q, 16)) |
+		 (e->old_secrets ? bind_json(q, 17, e->old_secrets) : sqlite3_bind_null(q, 17));
 	return rc ? bind_failed(q, "endpoint_put") : run(q, "endpoint_put");
 }
 

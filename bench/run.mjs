@@ -1,0 +1,859 @@
+#!/usr/bin/env node
+// bench/run.mjs: hookd's benchmark suite (see bench/README.md). Node 20, no dependencies; builds nothing (the
+// Makefile builds build/hookd, build/bench/loadgen and build/bench/receiver first).
+//
+//   node bench/run.mjs [--bin build] [--scale 1] [--smoke] [--only limits,ingest,...] [--out bench/results]
+//                      [--no-write] [--json]
+//
+// Every scenario gets a fresh hookd (own port, own data dir) and a fresh receiver; every process is killed and
+// every temp dir removed on the way out, error or not. Figures are printed next to their targets and never
+// asserted: the exit status is 1 only if something is broken (a process crashed or hung, messages were lost or
+// duplicated, signatures did not verify, or, in --smoke, any request failed).
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+
+// ---- options ---------------------------------------------------------------------------------------------------
+
+const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog'];
+
+function parseArgs(argv) {
+  const o = { bin: path.join(root, 'build'), scale: Number(process.env.BENCH_SCALE ?? 1), smoke: false,
+    only: SCENARIOS, out: path.join(here, 'results'), write: true, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--bin') o.bin = path.resolve(val());
+    else if (a === '--scale') o.scale = Number(val());
+    else if (a === '--smoke') o.smoke = true;
+    else if (a === '--only') o.only = val().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--out') o.out = path.resolve(val());
+    else if (a === '--no-write') o.write = false;
+    else if (a === '--json') o.json = true;
+    else if (a === '--help' || a === '-h') usage();
+    else usage(`unknown argument ${a}`);
+  }
+  if (!(o.scale > 0)) usage('--scale must be > 0');
+  for (const s of o.only) if (!SCENARIOS.includes(s)) usage(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
+  if (o.smoke) {
+    o.scale = Math.min(o.scale, 0.01);
+    o.write = false; // a smoke run's figures mean nothing; keep bench/results/ for real runs
+  }
+  return o;
+}
+
+function usage(msg) {
+  if (msg) process.stderr.write(`run.mjs: ${msg}\n`);
+  process.stderr.write('usage: node bench/run.mjs [--bin DIR] [--scale X] [--smoke] [--only a,b] [--out DIR] ' +
+    '[--no-write] [--json]\n');
+  process.exit(2);
+}
+
+const opt = parseArgs(process.argv.slice(2));
+const HOOKD = path.join(opt.bin, 'hookd');
+const LOADGEN = path.join(opt.bin, 'bench', 'loadgen');
+const RECEIVER = path.join(opt.bin, 'bench', 'receiver');
+for (const b of [HOOKD, LOADGEN, RECEIVER])
+  if (!existsSync(b)) { process.stderr.write(`run.mjs: ${b} is missing (make bench builds it)\n`); process.exit(2); }
+
+/** n scaled, at least min. */
+const sc = (n, min) => Math.max(min, Math.round(n * opt.scale));
+
+// The counts of the full run (scale 1) and the floors that keep a smoke run meaningful.
+const P = {
+  limits: { count: sc(200000, 2000), concurrency: 64 },
+  ingest: { count: sc(50000, 300), concurrency: 64, size: 1024 },
+  fanout: { count: sc(10000, 100), endpoints: 10, concurrency: 64, size: 1024 },
+  latency: { count: sc(5000, 50), rate: 1000, concurrency: 32, size: 1024 },
+  faults: { count: sc(2000, 40), failFirst: 2, schedule: '50ms,50ms,50ms', concurrency: 16, size: 1024 },
+  backlog: { messages: sc(100000, 300), endpoints: 10, burst: sc(5000, 100), repeats: 3, probe: sc(2000, 50),
+    probeRate: 1000, concurrency: 64, size: 1024 },
+};
+// Time limits (seconds): a loadgen run, a wait for deliveries without progress, a whole scenario.
+const T = opt.smoke
+  ? { loadgen: 60, stall: 15, scenario: 90, total: 600 }
+  : { loadgen: 600, stall: 30, scenario: 1200, total: 3600 };
+
+const TARGETS = {
+  ingestRate: 25000, fanoutRate: 20000, latencyP99Ms: 10, fanoutRssMiB: 64, txPerMsg: 0.05, backlogRatio: 1.5,
+};
+
+// ---- processes and temp dirs: all of them go away on exit --------------------------------------------------------
+
+const live = new Set();
+const tempDirs = new Set();
+function cleanupSync() {
+  for (const p of live) try { p.kill('SIGKILL'); } catch { /* gone */ }
+  live.clear();
+  for (const d of tempDirs) try { rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ }
+  tempDirs.clear();
+}
+process.on('exit', cleanupSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => { process.stderr.write(`\nrun.mjs: ${sig}, cleaning up\n`); cleanupSync(); process.exit(130); });
+
+// Temp dirs are named hookd-bench-<our pid>-...: those of a run that was SIGKILLed (no cleanup) are removed by the
+// next run once their pid is gone.
+function removeStaleDirs() {
+  for (const name of readdirSync(os.tmpdir())) {
+    const m = /^hookd-bench-(\d+)-/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try { process.kill(Number(m[1]), 0); continue; } catch (err) { if (err.code === 'EPERM') continue; }
+    try { rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true }); } catch { /* not ours to remove */ }
+  }
+}
+
+function tempDir(prefix) {
+  const d = mkdtempSync(path.join(os.tmpdir(), `hookd-bench-${process.pid}-${prefix}`));
+  tempDirs.add(d);
+  return d;
+}
+function removeDir(d) {
+  rmSync(d, { recursive: true, force: true });
+  tempDirs.delete(d);
+}
+
+const HAVE_SETPRIV = (() => { try { execFileSync('setpriv', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; } })();
+
+/** Start a child that dies with us (PR_SET_PDEATHSIG through setpriv when available; our C tools set it
+ *  themselves). Output is kept (the last 256 KiB of each stream). */
+function startProc(name, cmd, args, { env = process.env, deathsig = false } = {}) {
+  const [file, argv] = deathsig && HAVE_SETPRIV ? ['setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
+  const p = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const rec = { name, proc: p, pid: p.pid, stdout: '', stderr: '', code: undefined };
+  const cap = (s) => (s.length > 262144 ? s.slice(-262144) : s);
+  p.stdout.on('data', (c) => { rec.stdout = cap(rec.stdout + c); });
+  p.stderr.on('data', (c) => { rec.stderr = cap(rec.stderr + c); });
+  live.add(p);
+  rec.exited = new Promise((resolve) => {
+    p.once('error', (err) => { rec.stderr += `[spawn failed: ${err.message}]`; live.delete(p); rec.code = -1; resolve(-1); });
+    p.once('close', (code, signal) => {
+      live.delete(p);
+      rec.code = code ?? 128 + (os.constants.signals[signal] ?? 0);
+      resolve(rec.code);
+    });
+  });
+  rec.alive = () => rec.code === undefined;
+  rec.stop = async (graceMs = 20000) => {
+    if (!rec.alive()) return rec.code;
+    ourCpu += procStats(p.pid).cpuS || 0;
+    p.kill('SIGTERM');
+    const t = setTimeout(() => { rec.stderr += `\n[run.mjs: no exit ${graceMs} ms after SIGTERM; SIGKILL]\n`; p.kill('SIGKILL'); }, graceMs);
+    try { return await rec.exited; } finally { clearTimeout(t); }
+  };
+  return rec;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// CPU seconds used by our children (added as each one stops, or from loadgen's own report): with the machine's
+// busy time from /proc/stat, this tells how much CPU other processes took during a scenario (the machine is
+// shared: a busy neighbour makes every figure worse, and the results say so).
+let ourCpu = 0;
+function machineBusyS() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    return (f[0] + f[1] + f[2] + f[5] + f[6]) / CLK_TCK;
+  } catch { return NaN; }
+}
+function nodeCpuS() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((res, rej) => { srv.once('error', rej); srv.listen(0, '127.0.0.1', res); });
+  const { port } = srv.address();
+  await new Promise((res) => srv.close(res));
+  return port;
+}
+
+async function http(method, url, { body, token, timeoutMs = 10000 } = {}) {
+  const headers = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  return { status: res.status, text };
+}
+
+// ---- the receiver ----------------------------------------------------------------------------------------------
+
+async function startReceiver({ capacity, failFirst = 0, verify = null }) {
+  const args = ['--listen', '127.0.0.1:0', '--capacity', String(capacity)];
+  if (failFirst) args.push('--fail-first', String(failFirst));
+  if (verify) args.push('--verify', verify);
+  const r = startProc('receiver', RECEIVER, args);
+  const deadline = Date.now() + 5000;
+  while (!/\{"port":\d+\}/.test(r.stdout)) {
+    if (!r.alive()) throw new Error(`receiver exited (${r.code}): ${r.stderr}`);
+    if (Date.now() > deadline) throw new Error(`receiver did not start: ${r.stderr}`);
+    await sleep(10);
+  }
+  const port = Number(/\{"port":(\d+)\}/.exec(r.stdout)[1]);
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    ...r, port, base,
+    async counters() { return JSON.parse((await http('GET', `${base}/counters`)).text); },
+    async stats() { return JSON.parse((await http('GET', `${base}/stats`, { timeoutMs: 30000 })).text); },
+    async receipts() {
+      const m = new Map();
+      for (const line of (await http('GET', `${base}/receipts`, { timeoutMs: 30000 })).text.split('\n')) {
+        const [s, ns] = line.split(' ');
+        if (ns) m.set(Number(s), BigInt(ns));
+      }
+      return m;
+    },
+    async reset() { await http('POST', `${base}/reset`); },
+  };
+}
+
+/** Poll the receiver until its distinct ids answered 2xx reach `expected` (or `received` reaches it, with
+ *  field). Gives up after T.stall seconds without progress. */
+async function waitReceived(rcv, expected, { field = 'distinct_ok', hookd = null } = {}) {
+  let last = -1, lastChange = Date.now(), c;
+  for (;;) {
+    c = await rcv.counters();
+    if (c[field] >= expected) return { complete: true, counters: c };
+    if (c[field] !== last) { last = c[field]; lastChange = Date.now(); }
+    if (Date.now() - lastChange > T.stall * 1000) return { complete: false, counters: c };
+    if (hookd && !hookd.alive()) throw new Error(`hookd exited (${hookd.code}) while delivering:\n${tail(hookd.stderr)}`);
+    await sleep(expected - c[field] > 1000 ? 100 : 20);
+  }
+}
+
+// ---- hookd -------------------------------------------------------------------------------------------------------
+
+let hookdsOfScenario = []; // for their logs when a scenario breaks
+let metricsMissing = false; // hookd answered GET /metrics with something else than 200
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+async function startHookd(extraEnv = {}) {
+  const port = await freePort();
+  const dataDir = tempDir('data-');
+  const token = `bench-${randomBytes(12).toString('hex')}`;
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HOOKD_')) env[k] = v;
+  Object.assign(env, { HOOKD_TOKEN: token, HOOKD_LOG_LEVEL: 'info' }, extraEnv);
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir];
+  const h = startProc('hookd', HOOKD, args, { env, deathsig: true });
+  hookdsOfScenario.push(h);
+  Object.assign(h, { port, dataDir, token, url: `http://127.0.0.1:${port}` });
+  const deadline = Date.now() + 15000;
+  let last = 'no answer';
+  for (;;) {
+    if (!h.alive()) throw new Error(`hookd exited (${h.code}) before it was healthy:\n${tail(h.stderr)}`);
+    try {
+      const r = await http('GET', `${h.url}/api/v1/health`, { token, timeoutMs: 1000 });
+      if (r.status === 204 || r.status === 200) break;
+      last = `status ${r.status}`;
+    } catch (err) { last = err.cause?.code ?? err.message; }
+    if (Date.now() > deadline) throw new Error(`hookd not healthy after 15 s (${last}):\n${tail(h.stderr)}`);
+    await sleep(20);
+  }
+  h.api = async (method, p, body) => {
+    const r = await http(method, `${h.url}/api/v1${p}`, { body, token });
+    if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${r.text.slice(0, 300)}`);
+    return r.text ? JSON.parse(r.text) : null;
+  };
+  h.metrics = async () => {
+    try {
+      const r = await http('GET', `${h.url}/metrics`, { timeoutMs: 5000 });
+      if (r.status !== 200) {
+        metricsMissing = true;
+        return null;
+      }
+      const m = {};
+      for (const line of r.text.split('\n')) {
+        const x = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?)\s+([-+0-9.eE]+|NaN)$/.exec(line.trim());
+        if (x) m[x[1]] = Number(x[2]);
+      }
+      return m;
+    } catch { return null; }
+  };
+  h.proc_ = () => procStats(h.pid);
+  h.dbBytes = () => dbBytes(dataDir);
+  return h;
+}
+
+/** An app with n endpoints at receiver paths /<app>/<i>, all signed with SECRET. */
+async function makeApp(h, uid, n, rcv) {
+  await h.api('POST', '/app', { name: uid, uid });
+  for (let i = 0; i < n; i++)
+    await h.api('POST', `/app/${uid}/endpoint`, { url: `${rcv.base}/${uid}/${i}`, secret: SECRET });
+  return `${h.url}/api/v1/app/${uid}/msg`;
+}
+
+function procStats(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    const cpu = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime (14), stime (15)
+    return { hwmMiB: kb('VmHWM') / 1024, rssMiB: kb('VmRSS') / 1024, cpuS: cpu };
+  } catch { return { hwmMiB: NaN, rssMiB: NaN, cpuS: NaN }; }
+}
+
+function dbBytes(dir) {
+  let total = 0;
+  const files = {};
+  for (const f of ['hookd.db', 'hookd.db-wal']) {
+    try { files[f] = statSync(path.join(dir, f)).size; total += files[f]; } catch { files[f] = 0; }
+  }
+  return { total, ...files };
+}
+
+/** Stop hookd (SIGTERM, drain); broken if it does not exit 0. Returns the database size after the stop. */
+async function stopHookd(h, sc_) {
+  const code = await h.stop();
+  if (code !== 0) sc_.fail(`hookd exited ${code} after SIGTERM:\n${tail(h.stderr)}`);
+  return dbBytes(h.dataDir);
+}
+
+function metricDelta(a, b, key) {
+  if (!a || !b || a[key] === undefined || b[key] === undefined) return null;
+  return b[key] - a[key];
+}
+const M = {
+  batches: 'hookd_commit_batches_total',
+  jobs: 'hookd_commit_jobs_total',
+  accepted: 'hookd_messages_accepted_total',
+  success: 'hookd_deliveries_total{outcome="success"}',
+  retry: 'hookd_deliveries_total{outcome="retry"}',
+  fail: 'hookd_deliveries_total{outcome="fail"}',
+  scheduled: 'hookd_deliveries_scheduled',
+};
+
+// ---- the load generator ------------------------------------------------------------------------------------------
+
+async function loadgen(args, what) {
+  const a = ['--timeout', String(T.loadgen), ...args.map(String)];
+  const p = startProc(`loadgen ${what}`, LOADGEN, a);
+  const guard = setTimeout(() => p.proc.kill('SIGKILL'), (T.loadgen + 30) * 1000);
+  const code = await p.exited;
+  clearTimeout(guard);
+  let res;
+  try { res = JSON.parse(p.stdout.trim().split('\n').at(-1)); } catch { res = null; }
+  if (res) ourCpu += res.cpu_s;
+  if (!res) throw new Error(`loadgen (${what}) exited ${code} without results: ${p.stderr}`);
+  if (res.timed_out || code !== 0)
+    throw new Error(`loadgen (${what}) did not finish (exit ${code}, ${res.completed}/${res.count} answered ` +
+      `in ${T.loadgen} s): the server stalled?`);
+  return res;
+}
+
+function sendArgs(url, token, { count, concurrency, size = 1024, rate = 0, seqStart = 0, deliverAt, acks, engine }) {
+  const a = ['--url', url, '--count', count, '--concurrency', concurrency, '--size', size, '--seq-start', seqStart];
+  if (token) a.push('--token', token);
+  if (rate) a.push('--rate', rate);
+  if (deliverAt) a.push('--deliver-at', deliverAt);
+  if (acks) a.push('--acks', acks);
+  if (engine) a.push('--engine', engine);
+  return a;
+}
+
+// ---- scenario bookkeeping ----------------------------------------------------------------------------------------
+
+const results = { date: new Date().toISOString(), scale: opt.scale, smoke: opt.smoke, machine: machine(),
+  hookd: hookdVersion(), params: P, limits: {}, scenarios: {}, table: [], failures: [], notes: [] };
+
+function scenario(name) {
+  const s = { name, raw: {}, failures: [], notes: [] };
+  s.fail = (msg) => { s.failures.push(msg); };
+  s.note = (msg) => { s.notes.push(msg); };
+  /** Loadgen answers that were not 2xx: broken in a smoke run (tiny load), a note otherwise. */
+  s.checkAnswers = (what, r) => {
+    const errs = Object.entries(r.errors ?? {});
+    if (errs.length === 0) return;
+    const msg = `${what}: ${r.count - r.ok} of ${r.count} requests not accepted (${errs.map(([k, v]) => `${k}: ${v}`).join(', ')})`;
+    if (opt.smoke) s.fail(msg); else s.note(msg);
+  };
+  /** Receiver counters that mean hookd is broken. */
+  s.checkReceiver = (what, st, expected) => {
+    if (expected !== undefined && st.distinct_ok < expected)
+      s.fail(`${what}: lost deliveries: ${st.distinct_ok} of ${expected} received`);
+    if (st.duplicates > 0) s.fail(`${what}: ${st.duplicates} duplicate deliveries (same webhook-id after a 2xx)`);
+    if (st.verify && st.verify_failed > 0) s.fail(`${what}: ${st.verify_failed} signatures did not verify`);
+    if (st.parse_failed > 0) s.fail(`${what}: ${st.parse_failed} bodies without sent_ns/seq (payload mangled?)`);
+    if (st.no_id > 0) s.fail(`${what}: ${st.no_id} deliveries without a webhook-id`);
+    if (st.table_full > 0) s.note(`${what}: receiver id table full (${st.table_full} untracked); raise --capacity`);
+  };
+  return s;
+}
+
+function row(scenarioName, figure, value, { unit = '', target = null, met = null, fraction = null, digits = 0 } = {}) {
+  results.table.push({ scenario: scenarioName, figure, value, unit, target, met, fraction, digits });
+}
+
+const tail = (s, n = 4000) => (s.length > n ? `[...]${s.slice(-n)}` : s);
+const ms = (ns) => Number(ns) / 1e6;
+const mib = (bytes) => (bytes / 1048576).toFixed(1);
+const pctOf = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.round(p * (sorted.length - 1)))] : NaN);
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+// ---- scenarios ---------------------------------------------------------------------------------------------------
+
+async function runLimits(s) {
+  const p = P.limits;
+  const rcv = await startReceiver({ capacity: 1024 });
+  try {
+    const url = `${rcv.base}/limits/0`;
+    const before = procStats(rcv.pid);
+    const ep = await loadgen(sendArgs(url, null, { count: p.count, concurrency: p.concurrency }), 'limits epoll');
+    const mid = procStats(rcv.pid);
+    await rcv.reset();
+    const cu = await loadgen(sendArgs(url, null, { count: p.count, concurrency: p.concurrency, engine: 'curl' }), 'limits curl');
+    const after = procStats(rcv.pid);
+    s.checkAnswers('loadgen -> receiver', ep);
+    s.checkAnswers('libcurl -> receiver', cu);
+    results.limits = { receiverRate: ep.rate, curlRate: cu.rate };
+    s.raw = { epoll: ep, curl: cu, receiverCpuS: { epoll: mid.cpuS - before.cpuS, curl: after.cpuS - mid.cpuS } };
+    row('limits', 'receiver ceiling (loadgen -> receiver, 64 conns)', ep.rate, { unit: 'req/s' });
+    row('limits', '  loadgen / receiver CPU s', `${ep.cpu_s.toFixed(2)} / ${(mid.cpuS - before.cpuS).toFixed(2)} in ${ep.elapsed_s.toFixed(2)} s`);
+    row('limits', 'libcurl multi -> receiver (64 handles)', cu.rate, { unit: 'req/s' });
+    row('limits', '  loadgen(curl) / receiver CPU s', `${cu.cpu_s.toFixed(2)} / ${(after.cpuS - mid.cpuS).toFixed(2)} in ${cu.elapsed_s.toFixed(2)} s`);
+  } finally {
+    await rcv.stop(5000);
+  }
+}
+
+async function runIngest(s) {
+  const p = P.ingest;
+  const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
+  const h = await startHookd();
+  try {
+    const url = await makeApp(h, 'ingest', 1, rcv);
+    const m0 = await h.metrics();
+    const c0 = procStats(h.pid).cpuS;
+    const r = await loadgen(sendArgs(url, h.token, p), 'ingest');
+    const m1 = await h.metrics();
+    const c1 = procStats(h.pid).cpuS;
+    s.checkAnswers('ingest', r);
+    const w = await waitReceived(rcv, r.ok, { hookd: h });
+    const st = await rcv.stats();
+    s.checkReceiver('ingest', st, r.ok);
+    const m2 = await h.metrics();
+    const ps = procStats(h.pid);
+    const dbLive = h.dbBytes();
+    const dbAfter = await stopHookd(h, s);
+    const batches = metricDelta(m0, m1, M.batches), acc = metricDelta(m0, m1, M.accepted);
+    const tx = batches !== null && acc ? batches / acc : null;
+    const txAll = m2 && m0 && metricDelta(m0, m2, M.accepted) ? metricDelta(m0, m2, M.batches) / metricDelta(m0, m2, M.accepted) : null;
+    const drainS = st.last_ns && r.first_send_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
+    s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, afterIngest: m1, afterDrain: m2 },
+      hookd: { ...ps, cpuIngestS: c1 - c0 }, db: { live: dbLive, afterStop: dbAfter }, txPerMsg: tx, txPerMsgWithDrain: txAll };
+    const lim = results.limits.receiverRate;
+    row('ingest', `accepted (${r.count} x ${p.size} B, ${p.concurrency} senders)`, r.rate,
+      { unit: 'msg/s', target: `>= ${TARGETS.ingestRate}`, met: r.rate >= TARGETS.ingestRate, fraction: lim ? r.rate / lim : null });
+    row('ingest', 'ingest latency p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(1)}`, { unit: 'ms' });
+    row('ingest', 'transactions per message (during ingest)', tx, { digits: 4, target: `<= ${TARGETS.txPerMsg}`,
+      met: tx === null ? null : tx <= TARGETS.txPerMsg });
+    row('ingest', 'transactions per message (ingest + delivery)', txAll, { digits: 4 });
+    const msgs = metricDelta(m0, m2, M.accepted) || r.ok;
+    row('ingest', 'database bytes per message (after stop)', dbAfter.total / msgs, { unit: 'B' });
+    row('ingest', 'database files before stop: hookd.db / -wal', `${mib(dbLive['hookd.db'])} / ${mib(dbLive['hookd.db-wal'])}`, { unit: 'MiB' });
+    row('ingest', 'all delivered: first send -> last receipt', drainS, { unit: 's', digits: 2 });
+    row('ingest', 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1 });
+    row('ingest', 'hookd CPU s during ingest', c1 - c0, { unit: 's', digits: 2 });
+  } finally {
+    await h.stop();
+    await rcv.stop(5000);
+    removeDir(h.dataDir);
+  }
+  // The same load to an app without endpoints: the API and commit path alone, nothing delivered.
+  const h2 = await startHookd();
+  try {
+    const url = await makeApp(h2, 'ingest0', 0, null);
+    const m0 = await h2.metrics();
+    const r = await loadgen(sendArgs(url, h2.token, p), 'ingest, no endpoint');
+    const m1 = await h2.metrics();
+    s.checkAnswers('ingest, no endpoint', r);
+    await stopHookd(h2, s);
+    const acc = metricDelta(m0, m1, M.accepted);
+    const tx = acc ? metricDelta(m0, m1, M.batches) / acc : null;
+    s.raw.noEndpoint = { loadgen: r, metrics: { before: m0, after: m1 }, txPerMsg: tx };
+    const lim = results.limits.receiverRate;
+    row('ingest', 'accepted, app without endpoints (commit path only)', r.rate,
+      { unit: 'msg/s', target: `(>= ${TARGETS.ingestRate})`, met: r.rate >= TARGETS.ingestRate, fraction: lim ? r.rate / lim : null });
+    row('ingest', '  ingest latency p50 / p99; transactions per message', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} ms; ${tx === null ? 'n/a' : tx.toFixed(4)}`);
+  } finally {
+    await h2.stop();
+    removeDir(h2.dataDir);
+  }
+}
+
+async function runFanout(s) {
+  const p = P.fanout;
+  const expectedMax = p.count * p.endpoints;
+  const rcv = await startReceiver({ capacity: expectedMax * 2, verify: SECRET });
+  const h = await startHookd();
+  try {
+    const url = await makeApp(h, 'fanout', p.endpoints, rcv);
+    const m0 = await h.metrics();
+    const c0 = procStats(h.pid).cpuS;
+    const r = await loadgen(sendArgs(url, h.token, p), 'fan-out');
+    s.checkAnswers('fan-out', r);
+    const expected = r.ok * p.endpoints;
+    const w = await waitReceived(rcv, expected, { hookd: h });
+    const st = await rcv.stats();
+    const ps = procStats(h.pid);
+    s.checkReceiver('fan-out', st, expected);
+    const m1 = await h.metrics();
+    const dbAfter = await stopHookd(h, s);
+    const span = st.last_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
+    const rate = st.distinct_ok / span;
+    const succ = metricDelta(m0, m1, M.success) ?? st.distinct_ok;
+    const cpu1k = ((ps.cpuS - c0) / succ) * 1000;
+    const tx = metricDelta(m0, m1, M.batches) !== null ? metricDelta(m0, m1, M.batches) / r.ok : null;
+    s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, after: m1 }, hookd: ps,
+      db: { afterStop: dbAfter }, spanS: span };
+    row('fan-out', `deliveries/s (${r.count} msgs x ${p.endpoints} endpoints, first send -> last receipt)`, rate,
+      { unit: 'del/s', target: `>= ${TARGETS.fanoutRate}`, met: rate >= TARGETS.fanoutRate,
+        fraction: results.limits.curlRate ? rate / results.limits.curlRate : null });
+    row('fan-out', 'ingest rate while fanning out', r.rate, { unit: 'msg/s' });
+    row('fan-out', 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(1)} / ${ms(st.lat_ns.p99).toFixed(1)} / ${ms(st.lat_ns.max).toFixed(1)}`, { unit: 'ms' });
+    row('fan-out', 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1, target: `<= ${TARGETS.fanoutRssMiB}`, met: ps.hwmMiB <= TARGETS.fanoutRssMiB });
+    row('fan-out', 'hookd CPU s per 1,000 deliveries', cpu1k, { unit: 's', digits: 3 });
+    row('fan-out', 'transactions per message', tx, { digits: 4 });
+    row('fan-out', 'database bytes per message (after stop)', dbAfter.total / r.ok, { unit: 'B' });
+  } finally {
+    await h.stop();
+    await rcv.stop(5000);
+    removeDir(h.dataDir);
+  }
+}
+
+async function runLatency(s) {
+  const p = P.latency;
+  const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
+  const h = await startHookd();
+  const dir = tempDir('acks-');
+  try {
+    const url = await makeApp(h, 'latency', 1, rcv);
+    const acks = path.join(dir, 'acks.txt');
+    const r = await loadgen(sendArgs(url, h.token, { ...p, acks }), 'latency');
+    s.checkAnswers('latency', r);
+    const w = await waitReceived(rcv, r.ok, { hookd: h });
+    const st = await rcv.stats();
+    s.checkReceiver('latency', st, r.ok);
+    const receipts = await rcv.receipts();
+    const ps = procStats(h.pid);
+    await stopHookd(h, s);
+    // accepted -> received: join the generator's answer times with the receiver's receipt times by seq
+    const d = [];
+    for (const line of readFileSync(acks, 'utf8').split('\n')) {
+      const [seq, , done, status] = line.split(' ');
+      if (!status || status < 200 || status >= 300) continue;
+      const got = receipts.get(Number(seq));
+      if (got !== undefined) d.push(ms(got - BigInt(done)));
+    }
+    d.sort((a, b) => a - b);
+    const ar = { count: d.length, p50: pctOf(d, 0.5), p99: pctOf(d, 0.99), max: d.at(-1) ?? NaN, min: d[0] ?? NaN };
+    s.raw = { loadgen: r, receiver: st, complete: w.complete, acceptedToReceivedMs: ar, hookd: ps };
+    row('latency', `accepted -> received p50 / p99 / max (${r.count} at ${p.rate}/s)`,
+      `${fx(ar.p50)} / ${fx(ar.p99)} / ${fx(ar.max)}`,
+      { unit: 'ms', target: `p99 <= ${TARGETS.latencyP99Ms}`, met: ar.p99 <= TARGETS.latencyP99Ms });
+    row('latency', 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(2)} / ${ms(st.lat_ns.p99).toFixed(2)} / ${ms(st.lat_ns.max).toFixed(2)}`, { unit: 'ms' });
+    row('latency', 'ingest (sent -> 202) p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(2)}`, { unit: 'ms' });
+    if (r.send_lag_ms.max > 5) s.note(`latency: the generator sent up to ${r.send_lag_ms.max.toFixed(1)} ms late (p99 ${r.send_lag_ms.p99.toFixed(2)} ms)`);
+  } finally {
+    await h.stop();
+    await rcv.stop(5000);
+    removeDir(h.dataDir);
+    removeDir(dir);
+  }
+}
+
+async function runFaults(s) {
+  const p = P.faults;
+  const rcv = await startReceiver({ capacity: p.count * 4, failFirst: p.failFirst, verify: SECRET });
+  // The circuit breaker (--breaker-failures, default 10 failures in a row) would pause this endpoint at once: two
+  // of every three attempts fail on purpose. This scenario measures retries, so the breaker is set out of reach.
+  const h = await startHookd({ HOOKD_RETRY_SCHEDULE: p.schedule, HOOKD_RETRY_JITTER: '0', HOOKD_BREAKER_FAILURES: '1000000' });
+  try {
+    const url = await makeApp(h, 'faults', 1, rcv);
+    const m0 = await h.metrics();
+    const r = await loadgen(sendArgs(url, h.token, p), 'faults');
+    s.checkAnswers('faults', r);
+    const w = await waitReceived(rcv, r.ok, { hookd: h });
+    await sleep(opt.smoke ? 300 : 1000); // anything more after the last success would be a duplicate
+    const st = await rcv.stats();
+    s.checkReceiver('faults', st, r.ok);
+    const m1 = await h.metrics();
+    await stopHookd(h, s);
+    const drain = st.last_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
+    const expectFailed = r.ok * p.failFirst;
+    if (st.failed_on_purpose < expectFailed) s.fail(`faults: only ${st.failed_on_purpose} of ${expectFailed} planned failures were attempted`);
+    const retries = metricDelta(m0, m1, M.retry), fails = metricDelta(m0, m1, M.fail);
+    if (fails) s.fail(`faults: ${fails} deliveries failed for good (dead letter) with a 3-retry schedule`);
+    s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, after: m1 }, drainS: drain };
+    row('faults', `delivered (${r.ok} msgs, first ${p.failFirst} attempts of each answered 503)`, `${st.distinct_ok} / ${r.ok}`,
+      { target: 'all', met: st.distinct_ok >= r.ok });
+    row('faults', 'duplicates beyond the failed attempts', st.duplicates, { target: '0', met: st.duplicates === 0 });
+    row('faults', 'attempts (received) / expected', `${st.received} / ${r.ok * (p.failFirst + 1)}`);
+    row('faults', 'retries counted by hookd', retries === null ? null : retries);
+    row('faults', `time to drain (first send -> last success, schedule ${p.schedule})`, drain, { unit: 's', digits: 2 });
+  } finally {
+    await h.stop();
+    await rcv.stop(5000);
+    removeDir(h.dataDir);
+  }
+}
+
+/** hookd's read and written bytes so far (/proc/<pid>/io: rchar + wchar, every read and write call). */
+function ioBytes(pid) {
+  try {
+    const t = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^rchar:\s+(\d+)/m.exec(t)[1]) + Number(/^wchar:\s+(\d+)/m.exec(t)[1]);
+  } catch { return NaN; }
+}
+
+/** Wait until hookd is idle after a load: no CPU (<= 20 ms) and no file I/O (< 1 MiB) for 500 ms, at most 120 s
+ *  (background work such as a checkpoint copying the WAL into the database must not land in the next figures).
+ *  Returns the seconds waited and a timeline of what hookd did meanwhile. */
+async function settle(h) {
+  const t0 = Date.now();
+  const timeline = [];
+  let prev = { cpu: procStats(h.pid).cpuS, io: ioBytes(h.pid) };
+  while (Date.now() - t0 < 120000) {
+    await sleep(500);
+    const now = { cpu: procStats(h.pid).cpuS, io: ioBytes(h.pid) };
+    const db = h.dbBytes();
+    timeline.push({ t: (Date.now() - t0) / 1000, cpuS: Number((now.cpu - prev.cpu).toFixed(2)),
+      ioMiB: Number(((now.io - prev.io) / 1048576).toFixed(1)), dbMiB: Number(mib(db['hookd.db'])), walMiB: Number(mib(db['hookd.db-wal'])) });
+    const quiet = now.cpu - prev.cpu <= 0.02 && !(now.io - prev.io >= 1048576);
+    prev = now;
+    if (quiet) break;
+  }
+  return { seconds: (Date.now() - t0) / 1000, timeline };
+}
+
+async function runBacklog(s) {
+  const p = P.backlog;
+  const scheduledTotal = p.messages * p.endpoints;
+  const perRound = p.burst * p.repeats + p.probe;
+  const rcv = await startReceiver({ capacity: perRound * 4, verify: SECRET });
+  const late = await startReceiver({ capacity: 1024 }); // the backlog's endpoints: must get nothing
+  const h = await startHookd();
+  try {
+    const burstUrl = await makeApp(h, 'burst', 1, rcv);
+    const backlogUrl = await makeApp(h, 'backlog', p.endpoints, late);
+    let seq = 0;
+    const send = async (what, args) => {
+      await rcv.reset();
+      const r = await loadgen(sendArgs(burstUrl, h.token, { size: p.size, seqStart: seq, ...args }), what);
+      seq += args.count;
+      s.checkAnswers(what, r);
+      const w = await waitReceived(rcv, r.ok, { hookd: h });
+      const st = await rcv.stats();
+      s.checkReceiver(what, st, r.ok);
+      return { loadgen: r, receiver: st, complete: w.complete };
+    };
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    // One round: `repeats` closed-loop bursts (medians of their p99s and rates: one burst is too noisy on 2 cores),
+    // then a paced probe whose latency is the per-message cost without the burst's own queueing.
+    const round = async (label) => {
+      const bursts = [];
+      for (let i = 0; i < p.repeats; i++)
+        bursts.push(await send(`burst ${i + 1}, ${label}`, { count: p.burst, concurrency: p.concurrency }));
+      const probe = await send(`paced probe, ${label}`, { count: p.probe, rate: p.probeRate, concurrency: 32 });
+      return {
+        bursts, probe,
+        e2eP99: median(bursts.map((b) => ms(b.receiver.lat_ns.p99))),
+        ingestP99: median(bursts.map((b) => b.loadgen.latency_ms.p99)),
+        rate: median(bursts.map((b) => b.loadgen.rate)),
+        probeP99: ms(probe.receiver.lat_ns.p99),
+        probeIngestP99: probe.loadgen.latency_ms.p99,
+      };
+    };
+    await send('backlog warm-up', { count: p.burst, concurrency: p.concurrency }); // a fresh hookd's cold caches
+    const m0 = await h.metrics();
+    const base = await round('no backlog');
+    const ps0 = procStats(h.pid);
+
+    const deliverAt = new Date(Date.now() + 3600 * 1000).toISOString();
+    const load = await loadgen(sendArgs(backlogUrl, h.token, { count: p.messages, concurrency: p.concurrency, size: p.size,
+      deliverAt, seqStart: 0 }), 'backlog load');
+    s.checkAnswers('backlog load', load);
+    const m1 = await h.metrics();
+    const settled = await settle(h);
+    const settleS = settled.seconds;
+    const withB = await round('with backlog');
+    const m2 = await h.metrics();
+    const ps1 = procStats(h.pid);
+    const lc = await late.counters();
+    if (lc.received > 0) s.fail(`backlog: ${lc.received} deliveries scheduled an hour ahead arrived now`);
+    const dbLive = h.dbBytes();
+    const dbAfter = await stopHookd(h, s);
+    const scheduled = m2?.[M.scheduled] ?? null;
+    const ratio = withB.e2eP99 / base.e2eP99;
+    const x = (a, b) => `x${fx(b / a)}`;
+    s.raw = { base, withBacklog: withB, load, metrics: { before: m0, afterLoad: m1, end: m2 }, settle: settled,
+      hookd: { before: ps0, after: ps1 }, db: { live: dbLive, afterStop: dbAfter }, lateReceiver: lc, scheduledGauge: scheduled };
+    row('backlog', `backlog loaded (${load.ok} msgs x ${p.endpoints} endpoints, deliverAt +1 h)`, load.ok * p.endpoints,
+      { unit: 'deliveries' });
+    row('backlog', '  load rate', `${Math.round(load.rate)} msg/s = ${Math.round(load.rate * p.endpoints)} deliveries scheduled/s`);
+    if (scheduled !== null) row('backlog', '  hookd_deliveries_scheduled after load', scheduled);
+    row('backlog', '  hookd busy after the load (CPU or file I/O) for', settleS, { unit: 's', digits: 1 });
+    row('backlog', `burst of ${p.burst} (${p.concurrency} senders; median of ${p.repeats}) sent -> received p99: none / with`,
+      `${fx(base.e2eP99)} / ${fx(withB.e2eP99)}`, { unit: 'ms' });
+    row('backlog', '  ratio with / without backlog', ratio, { digits: 2, target: `<= ${TARGETS.backlogRatio}`, met: ratio <= TARGETS.backlogRatio });
+    row('backlog', '  burst ingest p99: none / with backlog', `${fx(base.ingestP99)} / ${fx(withB.ingestP99)} ms (${x(base.ingestP99, withB.ingestP99)})`);
+    row('backlog', '  burst rate: none / with backlog', `${Math.round(base.rate)} / ${Math.round(withB.rate)} msg/s (${x(base.rate, withB.rate)})`);
+    row('backlog', `paced probe (${p.probe} at ${p.probeRate}/s) sent -> received p99: none / with`,
+      `${fx(base.probeP99)} / ${fx(withB.probeP99)} ms (${x(base.probeP99, withB.probeP99)})`);
+    row('backlog', '  probe ingest p99: none / with backlog', `${fx(base.probeIngestP99)} / ${fx(withB.probeIngestP99)} ms (${x(base.probeIngestP99, withB.probeIngestP99)})`);
+    row('backlog', 'hookd peak RSS: before / after backlog', `${fx(ps0.hwmMiB, 1)} / ${fx(ps1.hwmMiB, 1)}`, { unit: 'MiB' });
+    row('backlog', 'database files before stop: hookd.db / -wal', `${mib(dbLive['hookd.db'])} / ${mib(dbLive['hookd.db-wal'])}`, { unit: 'MiB' });
+    row('backlog', 'database bytes per scheduled delivery (after stop)', dbAfter.total / Math.max(1, scheduledTotal), { unit: 'B' });
+  } finally {
+    await h.stop();
+    await rcv.stop(5000);
+    await late.stop(5000);
+    removeDir(h.dataDir);
+  }
+}
+
+const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout, latency: runLatency, faults: runFaults, backlog: runBacklog };
+
+// ---- output ----------------------------------------------------------------------------------------------------
+
+function machine() {
+  let cpu = '';
+  try { cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? ''; } catch { /* n/a */ }
+  return { cpus: os.cpus().length, cpu, memMiB: Math.round(os.totalmem() / 1048576), kernel: os.release(), node: process.version };
+}
+
+function hookdVersion() {
+  const git = (...a) => { try { return execFileSync('git', ['-C', root, ...a], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return null; } };
+  return { commit: git('rev-parse', 'HEAD'), dirty: (git('status', '--porcelain', '--', 'src', 'include') ?? '') !== '', bin: HOOKD };
+}
+
+/** n with d decimals, never "-0.00". */
+const fx = (n, d = 2) => (Number.isFinite(n) ? (Math.abs(n) < 0.5 * 10 ** -d ? 0 : n).toFixed(d) : 'n/a');
+
+function fmt(v, digits, unit) {
+  if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return 'n/a';
+  if (typeof v === 'number') {
+    const s = v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    return unit ? `${s} ${unit}` : s;
+  }
+  return unit ? `${v} ${unit}` : String(v);
+}
+
+function printTable() {
+  const rows = results.table.map((r) => [
+    r.scenario, r.figure, fmt(r.value, r.digits, r.unit),
+    r.target === null ? '' : `${r.target}${r.met === null ? '' : r.met ? '  ok' : '  MISSED'}`,
+    r.fraction === null || r.fraction === undefined ? '' : `${(r.fraction * 100).toFixed(0)}% of ${r.scenario === 'fan-out' ? 'libcurl' : 'ceiling'}`,
+  ]);
+  const head = ['scenario', 'figure', 'value', 'target', 'vs machine limit'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 2 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const out = [line(head), w.map((n) => '-'.repeat(n)).join('  ')];
+  let prev = null;
+  for (const r of rows) {
+    if (prev !== null && r[0] !== prev) out.push('');
+    out.push(line([r[0] === prev ? '' : r[0], ...r.slice(1)]));
+    prev = r[0];
+  }
+  process.stdout.write(`\nhookd bench${opt.smoke ? ' (smoke: tiny counts, figures meaningless)' : ''}, scale ${opt.scale}, ` +
+    `${results.machine.cpus} CPUs (${results.machine.cpu}), hookd ${results.hookd.commit?.slice(0, 10) ?? '?'}` +
+    `${results.hookd.dirty ? '+dirty' : ''}\n\n${out.join('\n')}\n`);
+  if (results.notes.length) process.stdout.write(`\nnotes:\n${results.notes.map((n) => `  - ${n}`).join('\n')}\n`);
+  if (results.failures.length) process.stdout.write(`\nBROKEN:\n${results.failures.map((n) => `  - ${n}`).join('\n')}\n`);
+}
+
+// ---- main ------------------------------------------------------------------------------------------------------
+
+/** Before a full-scale scenario: wait (up to 60 s) for a second in which other processes use less than 0.15 of
+ *  a core, so that a neighbour's burst does not land in our figures. Returns the seconds waited. */
+async function quietMachine() {
+  const t0 = Date.now();
+  for (;;) {
+    const b0 = machineBusyS(), n0 = nodeCpuS();
+    await sleep(1000);
+    const foreign = machineBusyS() - b0 - (nodeCpuS() - n0);
+    if (!(foreign > 0.15) || Date.now() - t0 > 60000) return { waitedS: (Date.now() - t0) / 1000, foreignCores: foreign };
+  }
+}
+
+async function main() {
+  removeStaleDirs();
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`run.mjs: the whole run took more than ${T.total} s; giving up\n`);
+    cleanupSync();
+    process.exit(1);
+  }, T.total * 1000);
+  watchdog.unref();
+  const order = SCENARIOS.filter((n) => opt.only.includes(n));
+  for (const name of order) {
+    const s = scenario(name);
+    const quiet = opt.smoke ? null : await quietMachine();
+    if (quiet && quiet.waitedS > 1.5) log(`${name}: waited ${quiet.waitedS.toFixed(0)} s for other processes to calm down`);
+    const t0 = Date.now();
+    const busy0 = machineBusyS(), ours0 = ourCpu, node0 = nodeCpuS();
+    hookdsOfScenario = [];
+    log(`${name} ...`);
+    let timer;
+    try {
+      await Promise.race([
+        RUNNERS[name](s),
+        new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`${name}: no end after ${T.scenario} s`)), T.scenario * 1000); }),
+      ]);
+    } catch (err) {
+      s.fail(`${name}: ${err.message}`);
+      for (const p of live) try { p.kill('SIGKILL'); } catch { /* gone */ } // whatever the scenario left running
+    } finally {
+      clearTimeout(timer);
+    }
+    s.seconds = (Date.now() - t0) / 1000;
+    const foreign = Math.max(0, machineBusyS() - busy0 - (ourCpu - ours0) - (nodeCpuS() - node0));
+    s.foreignCpuS = Number(foreign.toFixed(2));
+    if (!opt.smoke && foreign > 0.5 && foreign / s.seconds > 0.15)
+      s.note(`${name}: other processes on this machine used ${foreign.toFixed(1)} CPU-s during its ${s.seconds.toFixed(1)} s ` +
+        `(${(foreign / s.seconds).toFixed(2)} of ${os.cpus().length} cores): its figures are perturbed`);
+    log(`${name} done in ${s.seconds.toFixed(1)} s${s.failures.length ? ` (${s.failures.length} problem(s))` : ''}`);
+    results.scenarios[name] = { seconds: s.seconds, foreignCpuS: s.foreignCpuS, quietBefore: quiet, failures: s.failures, notes: s.notes, raw: s.raw };
+    if (s.failures.length) {
+      results.scenarios[name].hookdLogs = hookdsOfScenario.map((h) => tail(h.stderr + h.stdout, 20000));
+      for (const h of hookdsOfScenario) process.stderr.write(`----- ${name}: hookd log (port ${h.port}) -----\n${tail(h.stderr + h.stdout)}\n`);
+    }
+    results.failures.push(...s.failures);
+    results.notes.push(...s.notes);
+  }
+  if (metricsMissing) results.notes.push('hookd GET /metrics not available: the figures that need it are n/a');
+  printTable();
+  if (opt.write && results.failures.length) {
+    process.stdout.write('\nnot writing bench/results/: something is broken (see above)\n');
+  } else if (opt.write) {
+    mkdirSync(opt.out, { recursive: true });
+    const file = path.join(opt.out, `${results.date.slice(0, 10)}.json`);
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`\nwrote ${path.relative(process.cwd(), file) || file}\n`);
+  }
+  if (opt.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+  cleanupSync();
+  process.exitCode = results.failures.length ? 1 : 0;
+}
+
+main().catch((err) => {
+  process.stderr.write(`run.mjs: ${err.stack ?? err}\n`);
+  cleanupSync();
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+/* cli.h: the signature subcommands of the hookd command line, on top of libhookd.
+ *   hookd sign   --scheme S --secret K [...] < body      prints "Name: value" lines
+ *   hookd verify --scheme S --secret K --header 'N: v' ... < body   prints "ok", or why on stderr
+ *   hookd secret new [--scheme S]                        prints a fresh secret (ed25519: and its public key)
+ * Each takes the arguments after its name and returns the exit status: 0 ok, 1 verification failed, 2 usage or
+ * input error. */
+#ifndef HOOKD_CLI_H
+#define HOOKD_CLI_H
+
+#define CLI_BODY_MAX (16u << 20) /* bodies read from stdin: 16 MiB */
+
+int cli_sign(int argc, char **argv);
+int cli_verify(int argc, char **argv);
+int cli_secret(int argc, char **argv);
+
+#endif
