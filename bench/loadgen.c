@@ -39,6 +39,8 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
+
+#include "bench.h"
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -80,32 +82,6 @@ static long io_errors;
 static long reconnects;
 static char *pad_src;
 static volatile sig_atomic_t interrupted;
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t real_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("loadgen: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -786,6 +762,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	bench_prog = "loadgen";
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (i + 1 >= argc)

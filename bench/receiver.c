@@ -36,6 +36,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "bench.h"
 #include "hookd.h"
 
 #define BODY_MAX (4u << 20)
@@ -69,25 +70,6 @@ static struct {
 } st = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static struct MHD_Response *resp_ok, *resp_fail, *resp_empty;
-
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("receiver: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 static void *xmalloc(size_t n)
 {
@@ -285,7 +267,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, cha
 /* One delivery, fully received: record it and pick the answer. */
 static struct MHD_Response *deliver(struct MHD_Connection *c, const char *url, struct req *q, unsigned *status)
 {
-	int64_t now = realtime_ns();
+	int64_t now = real_ns();
 	int64_t sent = scan_int(q->body ? q->body : "", q->len, "\"sent_ns\"");
 	int64_t seq = scan_int(q->body ? q->body : "", q->len, "\"seq\"");
 	const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "webhook-id");
@@ -442,6 +424,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	bench_prog = "receiver";
 	const char *listen_addr = "127.0.0.1:0";
 	unsigned long capacity = 1u << 20, threads = 1, fail_first = 0;
 	const char *secret = NULL;
