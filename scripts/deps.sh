@@ -17,7 +17,8 @@ if [ -n "$need" ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null
 fi
-if [ -f tests/e2e/package-lock.json ] && [ ! -d tests/e2e/node_modules ]; then
+# npm ci again whenever the committed lock file differs from the one installed last
+if [ -f tests/e2e/package-lock.json ] && ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.hookd-lock; then
 	echo "deps: npm ci in tests/e2e"
-	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hookd-lock)
 fi

@@ -13,8 +13,8 @@ if [ ! -x "$HOOKD_BIN" ]; then
 	exit 1
 fi
 cd "$root/tests/e2e"
-if [ ! -d node_modules ]; then
-	npm ci --no-audit --no-fund --loglevel=error
+if ! cmp -s package-lock.json node_modules/.hookd-lock; then
+	npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hookd-lock
 fi
 if [ $# -eq 0 ]; then
 	set -- *.test.mjs

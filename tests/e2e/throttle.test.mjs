@@ -21,8 +21,10 @@ e2e('throttle: an endpoint with throttleRate 5 gets 20 messages over ~3 s; its n
   // a bucket of 5 tokens, refilled at 5/s: 5 at once, then 15 more at 200 ms each = ~3 s
   assert.ok(span >= 2500, `20 sends took ${span} ms at 5/s`);
   assert.ok(span <= 6000, `20 sends took ${span} ms at 5/s`);
-  for (let i = 5; i + 1 < times.length; i++) // after the burst of 5, one send per token: every ~200 ms
-    assert.ok(times[i + 1] - times[i] >= 150, `send ${i + 1} came ${times[i + 1] - times[i]} ms after send ${i}`);
+  // after the burst of 5, one send per token: any 5 sends in a row take about a second (a token bucket may let
+  // two come close together when a wake-up was late, so single gaps are not checked)
+  for (let i = 5; i + 5 < times.length; i++)
+    assert.ok(times[i + 5] - times[i] >= 750, `sends ${i}..${i + 5} took ${times[i + 5] - times[i]} ms at 5/s`);
   assert.ok(fastDone < 2000, `the unthrottled endpoint finished in ${fastDone} ms`);
   assert.equal(await h.stop(), 0);
 });
