@@ -59,6 +59,10 @@ static enum MHD_Result queue(struct req *r)
 		return MHD_NO;
 	if (r->resp != NULL)
 		MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
+	int64_t took = mono_us() - r->start_us;
+	histogram_observe(&hist_api, took);
+	if (r->ingest && r->status == 202)
+		histogram_observe(&hist_ingest, took);
 	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -408,6 +412,7 @@ static void dispatch(struct req *r)
 			continue;
 		path_known = true;
 		if (strcmp(routes[i].method, r->method) == 0) {
+			r->ingest = routes[i].handler == api_msg_create;
 			set_idempotency_key(r);
 			routes[i].handler(r);
 			return;
@@ -430,6 +435,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->method = method;
 		r->url = xstrdup(url);
+		r->start_us = mono_us();
 		buf_init(&r->body, cfg->max_body);
 		*ctx = r;
 		return MHD_YES;

@@ -39,6 +39,8 @@ struct req {
 	void (*cleanup)(struct req *r); /* frees op */
 	void *op;
 	bool replayed;
+	int64_t start_us;              /* monotonic, when the request arrived */
+	bool ingest;                   /* POST .../msg: timed as ingest */
 };
 
 /* The server, started and stopped by server.c. */

@@ -740,9 +740,11 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 	fill_attempt(&o->attempt, x, status, code);
 	o->attempt.status = ok ? DS_SUCCESS : DS_FAIL;
 	health_record(x->es, &x->ep->ep, ok, code == CURLE_OK ? status : 0);
+	histogram_observe(&hist_attempt, o->attempt.duration_ms * 1000);
 	if (ok) {
 		o->new_status = DS_SUCCESS;
 		METRIC_ADD(deliveries_success, 1);
+		metrics_endpoint_outcome(x->ep->ep.id, 0);
 		if (o->attempts > FAILING_AFTER)
 			attempt_event("message.attempt.recovered", x, &o->attempt);
 	} else {
@@ -756,6 +758,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 			METRIC_ADD(deliveries_fail, 1);
 		else
 			METRIC_ADD(deliveries_retry, 1);
+		metrics_endpoint_outcome(x->ep->ep.id, delay < 0 ? 2 : 1);
 		if (delay < 0 && x->msg->trigger == TRIGGER_SCHEDULED)
 			attempt_event("message.attempt.exhausted", x, &o->attempt);
 		else if (delay >= 0 && o->attempts == FAILING_AFTER)

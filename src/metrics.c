@@ -1,13 +1,51 @@
 /* metrics.c: GET /metrics in the Prometheus text format. */
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "commit.h"
 #include "util.h"
 
 struct metrics metrics;
+struct histogram hist_ingest, hist_api, hist_attempt;
+
+static const double bounds_s[HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+					      0.25,  0.5,    1,     2.5,  5,     10};
+
+void histogram_observe(struct histogram *h, int64_t us)
+{
+	int i = 0;
+	while (i < HIST_BUCKETS && (double)us > bounds_s[i] * 1e6)
+		i++;
+	__atomic_add_fetch(&h->bucket[i], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&h->count, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&h->sum_us, (uint64_t)(us > 0 ? us : 0), __ATOMIC_RELAXED);
+}
+
+struct ep_counts {
+	char id[48];
+	uint64_t n[3];
+};
+static pthread_mutex_t ep_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ep_counts ep_counts[METRICS_ENDPOINTS_MAX + 1]; /* the last is "_other" */
+static int n_ep;
+
+void metrics_endpoint_outcome(const char *endpoint_id, int outcome)
+{
+	pthread_mutex_lock(&ep_lock);
+	int i = 0;
+	while (i < n_ep && strcmp(ep_counts[i].id, endpoint_id) != 0)
+		i++;
+	if (i == n_ep && n_ep < METRICS_ENDPOINTS_MAX)
+		snprintf(ep_counts[n_ep++].id, sizeof ep_counts[0].id, "%s", endpoint_id);
+	if (i == n_ep) /* full: counted as other */
+		i = METRICS_ENDPOINTS_MAX;
+	ep_counts[i].n[outcome]++;
+	pthread_mutex_unlock(&ep_lock);
+}
 
 static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct buf *b, const char *fmt, ...)
@@ -22,6 +60,37 @@ static void put(struct buf *b, const char *fmt, ...)
 }
 
 static uint64_t load(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+
+static void put_histogram(struct buf *b, const char *name, const char *help, const struct histogram *h)
+{
+	put(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	uint64_t cum = 0;
+	for (int i = 0; i < HIST_BUCKETS; i++) {
+		cum += load(&h->bucket[i]);
+		put(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds_s[i], (unsigned long long)cum);
+	}
+	cum += load(&h->bucket[HIST_BUCKETS]);
+	put(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+	put(b, "%s_sum %.6f\n%s_count %llu\n", name, (double)load(&h->sum_us) / 1e6, name, (unsigned long long)cum);
+}
+
+static void put_endpoints(struct buf *b)
+{
+	static const char *const outcomes[] = {"success", "retry", "fail"};
+	put(b, "# HELP hookd_endpoint_deliveries_total Delivery attempts by endpoint and outcome (the first %d "
+	       "endpoints; the rest under endpoint=\"_other\").\n# TYPE hookd_endpoint_deliveries_total counter\n",
+	    METRICS_ENDPOINTS_MAX);
+	pthread_mutex_lock(&ep_lock);
+	for (int i = 0; i <= METRICS_ENDPOINTS_MAX; i++) {
+		if (i >= n_ep && i < METRICS_ENDPOINTS_MAX)
+			continue;
+		const char *id = i == METRICS_ENDPOINTS_MAX ? "_other" : ep_counts[i].id;
+		for (int o = 0; o < 3; o++)
+			put(b, "hookd_endpoint_deliveries_total{endpoint=\"%s\",outcome=\"%s\"} %llu\n", id,
+			    outcomes[o], (unsigned long long)ep_counts[i].n[o]);
+	}
+	pthread_mutex_unlock(&ep_lock);
+}
 
 char *metrics_render(void)
 {
@@ -52,6 +121,12 @@ char *metrics_render(void)
 	put(&b, "# HELP hookd_deliveries_scheduled Deliveries waiting in the scheduler.\n"
 		"# TYPE hookd_deliveries_scheduled gauge\nhookd_deliveries_scheduled %lld\n",
 	    (long long)__atomic_load_n(&metrics.scheduled, __ATOMIC_RELAXED));
+	put_histogram(&b, "hookd_ingest_duration_seconds",
+		      "Message ingest: request received to committed and answered.", &hist_ingest);
+	put_histogram(&b, "hookd_api_request_duration_seconds", "API requests, all of them.", &hist_api);
+	put_histogram(&b, "hookd_attempt_duration_seconds", "Delivery attempts: the request to the endpoint.",
+		      &hist_attempt);
+	put_endpoints(&b);
 	char *s = b.data ? b.data : xstrdup("");
 	return s;
 }

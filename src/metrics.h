@@ -16,6 +16,24 @@ struct metrics {
 };
 extern struct metrics metrics;
 
+/* A latency histogram with fixed buckets from 1 ms to 10 s (Prometheus' cumulative buckets are made when
+ * rendering). Observing is a few relaxed atomic adds. */
+#define HIST_BUCKETS 13
+struct histogram {
+	uint64_t bucket[HIST_BUCKETS + 1]; /* the last: above the highest bound */
+	uint64_t count;
+	uint64_t sum_us;
+};
+extern struct histogram hist_ingest;  /* POST .../msg: request received -> committed and answered */
+extern struct histogram hist_api;     /* every API request */
+extern struct histogram hist_attempt; /* each delivery attempt's request */
+void histogram_observe(struct histogram *h, int64_t us);
+
+/* Per-endpoint outcome counters for the first METRICS_ENDPOINTS_MAX endpoints seen; the rest are summed
+ * under endpoint="_other", so the series stay bounded. outcome: 0 success, 1 retry, 2 fail. */
+#define METRICS_ENDPOINTS_MAX 200
+void metrics_endpoint_outcome(const char *endpoint_id, int outcome);
+
 #define METRIC_ADD(field, n) __atomic_add_fetch(&metrics.field, (n), __ATOMIC_RELAXED)
 #define METRIC_SET(field, v) __atomic_store_n(&metrics.field, (v), __ATOMIC_RELAXED)
 

@@ -16,6 +16,7 @@ char *xstrndup(const char *s, size_t n);
 /* Clocks in milliseconds: wall time (unix epoch) and monotonic. */
 int64_t now_ms(void);
 int64_t mono_ms(void);
+int64_t mono_us(void);
 
 /* Format unix milliseconds as RFC 3339 UTC with milliseconds: "2026-11-23T10:00:00.123Z" (25 bytes + NUL). */
 #define RFC3339_LEN 64

@@ -41,3 +41,42 @@ e2e('metrics: counters of messages, deliveries and commits', async (t) => {
   assert.equal(after.get('hookd_deliveries_inflight'), 0);
   assert.equal(await h.stop(), 0);
 });
+
+e2e('metrics: the exposition parses with a Prometheus text-format parser; histograms and endpoint series', async (t) => {
+  const { default: parsePrometheusTextFormat } = await import('parse-prometheus-text-format');
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t, [503, 200]);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'prom' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  for (let i = 0; i < 4; i++)
+    await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } });
+  await rcv.waitForCount(5, 5000, 'four deliveries and one retry');
+  const families = await eventually(async () => {
+    const fams = parsePrometheusTextFormat(await (await fetch(`${h.url}/metrics`)).text());
+    const ing = fams.find((f) => f.name === 'hookd_ingest_duration_seconds');
+    assert.equal(ing.type, 'HISTOGRAM');
+    assert.equal(Number(ing.metrics[0].count), 4);
+    const att = fams.find((f) => f.name === 'hookd_attempt_duration_seconds');
+    assert.equal(Number(att.metrics[0].count), 5);
+    return fams;
+  }, { what: 'ingest and attempt histograms counted' });
+  const ing = families.find((f) => f.name === 'hookd_ingest_duration_seconds').metrics[0];
+  const buckets = ing.buckets;
+  assert.equal(Number(buckets['+Inf']), 4);
+  const les = Object.keys(buckets).filter((k) => k !== '+Inf').map(Number).sort((a, b) => a - b);
+  for (let i = 1; i < les.length; i++) // cumulative
+    assert.ok(Number(buckets[String(les[i])]) >= Number(buckets[String(les[i - 1])]));
+  assert.ok(Number(ing.sum) > 0 && Number(ing.sum) < 4 * 10);
+  const per = families.find((f) => f.name === 'hookd_endpoint_deliveries_total');
+  assert.equal(per.type, 'COUNTER');
+  const mine = per.metrics.filter((m) => m.labels.endpoint === ep.id);
+  const val = (o) => Number(mine.find((m) => m.labels.outcome === o).value);
+  assert.equal(val('success'), 4);
+  assert.equal(val('retry'), 1);
+  assert.equal(val('fail'), 0);
+  for (const name of ['hookd_messages_accepted_total', 'hookd_deliveries_total', 'hookd_deliveries_inflight',
+    'hookd_deliveries_scheduled', 'hookd_commit_batches_total', 'hookd_api_request_duration_seconds'])
+    assert.ok(families.some((f) => f.name === name), `${name} is exposed`);
+  assert.equal(await h.stop(), 0);
+});
