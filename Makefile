@@ -32,9 +32,10 @@ LIB_SRCS    := src/sign.c src/verify.c src/scheme.c src/mac.c src/base64.c
 CORE_SRCS   := src/log.c src/util.c src/id.c src/config.c src/filter.c src/backoff.c \
                src/store.c src/store_sqlite.c src/cache.c src/commit.c src/scheduler.c \
                src/deliver.c src/json.c src/api.c src/api_app.c src/api_endpoint.c \
-               src/api_msg.c src/api_attempt.c src/server.c src/metrics.c src/opevents.c src/signer.c
-# the signature subcommands (hookd sign, verify, secret)
-CORE_SRCS   += src/cli.c
+               src/api_msg.c src/api_attempt.c src/api_event_type.c src/api_task.c src/evtypes.c \
+               src/server.c src/metrics.c src/opevents.c src/signer.c
+# the signature subcommands (hookd sign, verify, secret) and the API client ones (endpoints, messages, ...)
+CORE_SRCS   += src/cli.c src/cli_client.c
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 CORE_OBJS   := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)

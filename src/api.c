@@ -144,7 +144,7 @@ int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr
 		lr->reversed = it[0] == '-';
 		if (lr->reversed)
 			it++;
-		if (strlen(it) > ID_MAX - 1 || !uid_valid(it)) {
+		if (strlen(it) >= sizeof lr->bound || !uid_valid(it)) {
 			query_error(r, "iterator", "invalid iterator");
 			return -1;
 		}
@@ -237,7 +237,7 @@ void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, co
 		json_decref(items[i]);
 	const char *first = take ? ids[lr->reversed ? take - 1 : 0] : NULL;
 	const char *last = take ? ids[lr->reversed ? 0 : take - 1] : NULL;
-	char prev[ID_MAX + 2];
+	char prev[LIST_BOUND_MAX + 1];
 	snprintf(prev, sizeof prev, "-%s", first ? first : lr->bound);
 	json_t *j = json_pack("{s:o,s:o,s:o,s:b}", "data", data, "iterator", last ? json_string(last) : json_null(),
 			      "prevIterator", (first || lr->bound[0]) ? json_string(prev) : json_null(), "done",
@@ -316,6 +316,8 @@ static const struct route routes[] = {
 	{"PUT", "app/*/endpoint/*/headers", api_endpoint_headers_put},
 	{"PATCH", "app/*/endpoint/*/headers", api_endpoint_headers_patch},
 	{"POST", "app/*/endpoint/*/send-example", api_endpoint_send_example},
+	{"POST", "app/*/endpoint/*/recover", api_endpoint_recover},
+	{"POST", "app/*/endpoint/*/replay-missing", api_endpoint_replay_missing},
 	{"GET", "app/*/msg", api_msg_list},
 	{"POST", "app/*/msg", api_msg_create},
 	{"GET", "app/*/msg/*", api_msg_get},
@@ -325,6 +327,14 @@ static const struct route routes[] = {
 	{"DELETE", "app/*/msg/*/content", api_msg_expunge},
 	{"GET", "app/*/attempt/endpoint/*", api_attempt_list_by_endpoint},
 	{"GET", "app/*/attempt/msg/*", api_attempt_list_by_msg},
+	{"GET", "background-task", api_task_list},
+	{"GET", "background-task/*", api_task_get},
+	{"GET", "event-type", api_event_type_list},
+	{"POST", "event-type", api_event_type_create},
+	{"GET", "event-type/*", api_event_type_get},
+	{"PUT", "event-type/*", api_event_type_put},
+	{"PATCH", "event-type/*", api_event_type_patch},
+	{"DELETE", "event-type/*", api_event_type_delete},
 };
 
 /* Match segments against a pattern; 1 if they match. */

@@ -68,11 +68,12 @@ int api_query_bool(struct req *r, const char *name, bool def);
 json_t *api_body_object(struct req *r);
 
 /* Lists: ?limit (1..250, default 50), ?iterator (an id; "-id" pages backwards), ?order. */
+#define LIST_BOUND_MAX 258 /* an id, or an event type name (the registry pages by name) */
 struct list_req {
 	struct page pg;
 	int limit;
 	bool reversed;
-	char bound[ID_MAX + 1];
+	char bound[LIST_BOUND_MAX];
 };
 /* Fills lr; on bad input answers 422 and returns -1. */
 int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr);
@@ -113,6 +114,20 @@ void api_msg_get(struct req *r);
 void api_msg_resend(struct req *r);
 void api_msg_expunge(struct req *r);
 void api_endpoint_send_example(struct req *r);
+/* api_event_type.c */
+void api_event_type_list(struct req *r);
+void api_event_type_create(struct req *r);
+void api_event_type_get(struct req *r);
+void api_event_type_put(struct req *r);
+void api_event_type_patch(struct req *r);
+void api_event_type_delete(struct req *r);
+/* api_task.c */
+void api_endpoint_recover(struct req *r);
+void api_endpoint_replay_missing(struct req *r);
+void api_task_get(struct req *r);
+void api_task_list(struct req *r);
+/* Running tasks stop queueing batches (shutdown: they stay "running" in the store, failed at next start). */
+void tasks_stop(void);
 /* api_attempt.c */
 void api_attempt_list_by_endpoint(struct req *r);
 void api_attempt_list_by_msg(struct req *r);

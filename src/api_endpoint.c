@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "cache.h"
+#include "evtypes.h"
 #include "filter.h"
 #include "hookd.h"
 #include "json.h"
@@ -317,6 +318,21 @@ void api_endpoint_list(struct req *r)
 	app_dispose(&a);
 }
 
+/* As Svix: once the registry has event types, an endpoint may name only those (wildcards always pass). Only a
+ * body that sets the filter is checked, so archiving a type does not block other edits of its endpoints. */
+static void event_types_check(json_t *body, const struct endpoint *e, struct verr *ve)
+{
+	const char *field = json_object_get(body, "eventTypes") ? "eventTypes" : "filterTypes";
+	if (jfield_missing(body, field) || e->event_types.v == NULL || verr_any(ve))
+		return;
+	const char *unknown = evtypes_unknown(&e->event_types);
+	if (unknown != NULL) {
+		char msg[320];
+		snprintf(msg, sizeof msg, "event type %s does not exist", unknown);
+		verr_add(ve, field, msg, "value_error");
+	}
+}
+
 /* path_uid: the uid a PUT to a missing endpoint creates it with, or NULL. */
 static void endpoint_write(struct req *r, struct app *a, struct endpoint *e, bool exists, bool patch,
 			   const char *path_uid)
@@ -326,6 +342,7 @@ static void endpoint_write(struct req *r, struct app *a, struct endpoint *e, boo
 		return;
 	struct verr ve = {0};
 	endpoint_parse(body, e, patch, &ve);
+	event_types_check(body, e, &ve);
 	bool secret_given = json_is_string(json_object_get(body, "secret"));
 	json_decref(body);
 	if (verr_any(&ve)) {

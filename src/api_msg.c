@@ -9,6 +9,7 @@
 #include "api.h"
 #include "cache.h"
 #include "deliver.h"
+#include "evtypes.h"
 #include "filter.h"
 #include "json.h"
 #include "metrics.h"
@@ -88,8 +89,11 @@ static json_t *msg_parse(json_t *body, struct message *m, struct verr *ve)
 	if (jfield_string(body, "deliverAt", 1, 64, ve, &s) && rfc3339_parse(s, &m->deliver_at_ms) < 0)
 		verr_add(ve, "deliverAt", "invalid datetime format", "value_error.datetime");
 	int64_t n;
-	jfield_int(body, "payloadRetentionPeriod", 1, 365 * 5, ve, &n);
-	jfield_int(body, "payloadRetentionHours", 1, 24 * 365 * 5, ve, &n);
+	/* the payload's own retention (days, or Svix's newer hours, which win) instead of --retention */
+	if (jfield_int(body, "payloadRetentionPeriod", 1, 365 * 5, ve, &n))
+		m->retention_ms = n * 86400 * 1000;
+	if (jfield_int(body, "payloadRetentionHours", 1, 24 * 365 * 5, ve, &n))
+		m->retention_ms = n * 3600 * 1000;
 	json_t *payload = json_object_get(body, "payload");
 	if (payload == NULL)
 		verr_add(ve, "payload", "field required", "value_error.missing");
@@ -208,6 +212,19 @@ out:
 	json_decref(body);
 }
 
+/* The registry's example for the type (its first schema's examples[0]), else a generic one. */
+static char *example_payload(const char *type)
+{
+	char *ex = evtypes_example(type);
+	if (ex != NULL)
+		return ex;
+	json_t *p = json_pack("{s:s,s:{s:s,s:b}}", "type", type, "data", "message",
+			      "This is an example event sent by hookd", "example", 1);
+	char *out = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	return out;
+}
+
 /* POST .../endpoint/{ep}/send-example: an example message of a type, to this endpoint only. */
 void api_endpoint_send_example(struct req *r)
 {
@@ -231,11 +248,8 @@ void api_endpoint_send_example(struct req *r)
 			memcpy(m.app_id, a.id, ID_MAX);
 			m.event_type = xstrdup(type);
 			m.created_ms = now_ms();
-			json_t *p = json_pack("{s:s,s:{s:s,s:b}}", "type", type, "data", "message",
-					      "This is an example event sent by hookd", "example", 1);
-			m.payload = json_dumps(p, JSON_COMPACT);
+			m.payload = example_payload(type);
 			m.payload_len = strlen(m.payload);
-			json_decref(p);
 			char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
 			memcpy(ids[0], e.id, ID_MAX);
 			msg_op_init(r);

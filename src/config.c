@@ -25,6 +25,8 @@ void config_init(struct config *c)
 	c->disable_after_ms = 5LL * 86400 * 1000;
 	c->breaker_failures = 10;
 	c->breaker_cooldown_ms = 30000;
+	c->retention_ms = 90LL * 86400 * 1000;
+	c->chore_interval_ms = 60000;
 	c->log_level = LOG_INFO;
 }
 
@@ -125,6 +127,14 @@ static int config_set(struct config *c, const char *name, const char *v, char *e
 		if (duration_parse(v, &ms) < 0 || ms < 1)
 			goto bad;
 		c->breaker_cooldown_ms = ms;
+	} else if (strcmp(name, "retention") == 0) {
+		if (duration_parse(v, &ms) < 0 || ms < 1)
+			goto bad;
+		c->retention_ms = ms;
+	} else if (strcmp(name, "chore-interval") == 0) {
+		if (duration_parse(v, &ms) < 0 || ms < 10 || ms > 3600 * 1000)
+			goto bad;
+		c->chore_interval_ms = ms;
 	} else if (strcmp(name, "operational-url") == 0) {
 		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
 			goto bad;
@@ -154,7 +164,7 @@ static const char *const settings[] = {"listen", "data", "db", "token", "retry-s
 				       "throttled-min-delay", "request-timeout", "drain-timeout", "max-body",
 				       "max-inflight", "endpoint-inflight", "http-threads", "disable-after",
 				       "breaker-failures", "breaker-cooldown", "operational-url", "operational-secret",
-				       "log-level"};
+				       "retention", "chore-interval", "log-level"};
 
 /* HOOKD_RETRY_SCHEDULE for "retry-schedule". */
 static void env_name(const char *setting, char *out, size_t outlen)

@@ -23,6 +23,8 @@ struct config {
 	int breaker_failures;      /* HOOKD_BREAKER_FAILURES: failures in a row (for at least the cooldown,
 				    * with no success) that pause an endpoint */
 	int64_t breaker_cooldown_ms; /* HOOKD_BREAKER_COOLDOWN: first pause before a probe; doubles, max 10 min */
+	int64_t retention_ms;      /* HOOKD_RETENTION: payloads and response bodies older than this are purged (90 d) */
+	int64_t chore_interval_ms; /* HOOKD_CHORE_INTERVAL: how often the main thread runs its chores (60 s) */
 	int log_level;             /* HOOKD_LOG_LEVEL */
 	char *operational_url;     /* HOOKD_OPERATIONAL_URL: where operational webhooks go; NULL: off */
 	char *operational_secret;  /* HOOKD_OPERATIONAL_SECRET: their signing secret (whsec_...) */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_client.h"
 #include "hookd.h"
 #include "server.h"
 
@@ -14,6 +15,11 @@ static const char usage[] =
 	"  sign       sign a body read from stdin; print the headers to send\n"
 	"  verify     verify a received body (stdin) and its headers; exit 0 and print ok, or 1\n"
 	"  secret     make a new signing secret\n"
+	"  endpoints  list, show, create, disable, enable or delete a running server's endpoints\n"
+	"  messages   list, show or send messages\n"
+	"  attempts   list delivery attempts\n"
+	"  resend     send a message to an endpoint again\n"
+	"  recover    resend an endpoint's failed messages since a time\n"
 	"  version    print the version\n"
 	"  help       show this help\n"
 	"\n"
@@ -37,6 +43,8 @@ static const char usage[] =
 	"  --breaker-cooldown D        pause before probing it again; doubles up to 10m (default 30s)\n"
 	"  --operational-url URL       send operational webhooks (endpoint.disabled, ...) to URL\n"
 	"  --operational-secret S      their signing secret (whsec_...; default: made and logged)\n"
+	"  --retention D               purge payloads and response bodies older than this (default 90d)\n"
+	"  --chore-interval D          how often background chores run (default 60s)\n"
 	"  --log-level LEVEL           error, warn, info or debug (default info)\n"
 	"Every option can also be set in the environment: --retry-schedule is HOOKD_RETRY_SCHEDULE.\n"
 	"\n"
@@ -51,7 +59,24 @@ static const char usage[] =
 	"  --tolerance S               verify: seconds allowed into the past and the future ('none': no limit)\n"
 	"  --max-age S, --max-future S verify: the same, one side at a time\n"
 	"  --now T                     verify: the current unix time, for checking old deliveries\n"
-	"Bodies are read as raw bytes, up to 16 MiB. verify exits 0 (ok), 1 (rejected, why on stderr) or 2.\n";
+	"Bodies are read as raw bytes, up to 16 MiB. verify exits 0 (ok), 1 (rejected, why on stderr) or 2.\n"
+	"\n"
+	"hookd endpoints list|get|create|disable|enable|delete --app APP [EP] [options]\n"
+	"hookd messages list|get|send --app APP [MSG] [options]\n"
+	"hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status N]\n"
+	"hookd resend --app APP --msg MSG --endpoint EP\n"
+	"hookd recover --app APP --endpoint EP --since RFC3339 [--wait]\n"
+	"  --server URL                the server (default $HOOKD_SERVER, else http://127.0.0.1:8071)\n"
+	"  --token TOKEN               API token (default $HOOKD_TOKEN, else the first line of ./data/token)\n"
+	"  --json                      print the API's answer (one JSON document) instead of a table\n"
+	"  --limit N                   list: at most N items, across pages (default 50)\n"
+	"  endpoints create: --url URL [--event-type T]... [--channel C]... [--uid UID] [--description D]\n"
+	"  messages list: [--event-type T]...; messages send: --event-type T [--data JSON | < payload]\n"
+	"                              [--event-id ID] [--channel C]...\n"
+	"  attempts list: --status 0-4 (success, pending, fail, sending, canceled)\n"
+	"  recover: --wait follows the background task, progress on stderr, until it finishes\n"
+	"These exit 0, 1 (the API answered an error: its code and detail on stderr), 2 (usage) or 3 (server\n"
+	"unreachable). See docs/cli.md.\n";
 
 static int cmd_serve(int argc, char **argv) { return server_main(argc, argv); }
 
@@ -79,6 +104,11 @@ static const struct {
 	{"sign", cli_sign},
 	{"verify", cli_verify},
 	{"secret", cli_secret},
+	{"endpoints", cli_endpoints},
+	{"messages", cli_messages},
+	{"attempts", cli_attempts},
+	{"resend", cli_resend},
+	{"recover", cli_recover},
 	{"version", cmd_version},
 	{"--version", cmd_version},
 	{"help", cmd_help},

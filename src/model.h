@@ -48,6 +48,7 @@ struct message {
 	size_t payload_len;
 	int64_t created_ms;
 	int64_t deliver_at_ms;  /* 0: at once */
+	int64_t retention_ms;   /* payloadRetentionPeriod; 0: the server's --retention (written, not read back) */
 };
 
 /* Status of a delivery (one message to one endpoint) and of an attempt; numbers are Svix's. */
@@ -100,11 +101,40 @@ struct outcome {
 	int64_t next_ms;
 };
 
+/* An entry of the event type registry (Svix EventTypeOut). */
+struct event_type {
+	char *name;             /* 1-256 of [a-zA-Z0-9-_.] */
+	char *description;      /* "" by default */
+	bool archived;          /* "deleted" without expunge: kept, but not offered to endpoints */
+	bool deprecated;
+	json_t *schemas;        /* {"1": JSON schema, ...} or NULL */
+	char *feature_flag;     /* NULL if none */
+	char *group_name;       /* NULL if none */
+	int64_t created_ms, updated_ms;
+};
+
+/* A background task (Svix BackgroundTaskOut): work done in batches after the call that started it answered. */
+enum task_status { TASK_RUNNING = 0, TASK_FINISHED = 1, TASK_FAILED = 2 };
+const char *task_status_text(int status);
+
+struct task {
+	char id[ID_MAX];        /* qtask_... */
+	char kind[32];          /* "endpoint.recover", "endpoint.replay" */
+	int status;             /* enum task_status */
+	char app_id[ID_MAX];
+	char endpoint_id[ID_MAX];
+	int64_t since_ms, until_ms; /* messages created in [since, until) */
+	int64_t processed;      /* deliveries queued so far */
+	int64_t created_ms, updated_ms;
+};
+
 void app_dispose(struct app *a);
 void app_copy(struct app *dst, const struct app *src);
 void endpoint_dispose(struct endpoint *e);
 void endpoint_copy(struct endpoint *dst, const struct endpoint *src);
 void message_dispose(struct message *m);
 void attempt_dispose(struct attempt *a);
+void event_type_dispose(struct event_type *t);
+void event_type_copy(struct event_type *dst, const struct event_type *src);
 
 #endif

@@ -21,12 +21,12 @@
 #include "commit.h"
 #include "config.h"
 #include "deliver.h"
+#include "evtypes.h"
 #include "hookd.h"
 #include "log.h"
 #include "opevents.h"
 #include "store.h"
 
-#define CHORE_INTERVAL_S 60
 #define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
 
 static int mkdir_p(const char *path)
@@ -150,15 +150,26 @@ static int load_cache(struct store *st)
 		return -1;
 	}
 	cache_load(apps, napps, eps, neps);
-	return 0;
+	struct event_type *types = NULL;
+	size_t ntypes = 0;
+	if (st->ops->event_types_load(st, &types, &ntypes) != STORE_OK)
+		return -1;
+	evtypes_load(types, ntypes);
+	/* a task cut short by the last stop is not resumed */
+	return st->ops->tasks_fail_running(st, now_ms()) == STORE_OK ? 0 : -1;
 }
 
-/* ---- chores: expire idempotency records ---- */
+/* ---- chores: expire idempotency records; purge payloads and response bodies past their retention ---- */
+
+#define RETENTION_BATCH 1000 /* rows of each kind per committer job: a short job never holds up live writes */
 
 struct chore {
 	struct commit_job job;
 	int busy; /* atomic */
+	const struct config *cfg;
 };
+
+static int chores_stopping; /* atomic: a purge that found more does not queue itself again */
 
 static int purge_run(struct store *st, void *arg)
 {
@@ -166,37 +177,67 @@ static int purge_run(struct store *st, void *arg)
 	return st->ops->idem_purge(st, now_ms() - IDEMPOTENCY_TTL_MS);
 }
 
-static void purge_done(void *arg, int rc)
+static void chore_done(void *arg, int rc)
 {
 	(void)rc;
 	__atomic_store_n(&((struct chore *)arg)->busy, 0, __ATOMIC_RELEASE);
 }
 
-static void chores_run(struct chore *purge)
+struct retention_chore {
+	struct chore c;
+	bool more; /* the last job filled a batch: run again at once, behind the writes queued meanwhile */
+};
+
+static int retention_run(struct store *st, void *arg)
 {
-	if (__atomic_exchange_n(&purge->busy, 1, __ATOMIC_ACQ_REL) == 0)
-		commit_submit(&purge->job);
+	struct retention_chore *r = arg;
+	return st->ops->retention_purge(st, now_ms(), r->c.cfg->retention_ms, RETENTION_BATCH, &r->more);
 }
 
-static void wait_for_signal(void)
+static void retention_done(void *arg, int rc)
+{
+	struct retention_chore *r = arg;
+	if (rc == STORE_OK && r->more && !__atomic_load_n(&chores_stopping, __ATOMIC_ACQUIRE))
+		commit_submit(&r->c.job); /* from the committer thread: it takes the queue lock only to add */
+	else
+		chore_done(&r->c, rc);
+}
+
+static void chore_submit(struct chore *c)
+{
+	if (__atomic_exchange_n(&c->busy, 1, __ATOMIC_ACQ_REL) == 0)
+		commit_submit(&c->job);
+}
+
+static void wait_for_signal(const struct config *cfg)
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	struct chore purge = {.job = {.run = purge_run, .done = purge_done}};
+	/* static: a last job may still be queued when we return, to be run by commit_stop */
+	static struct chore purge;
+	static struct retention_chore retention;
+	purge = (struct chore){.job = {.run = purge_run, .done = chore_done}, .cfg = cfg};
 	purge.job.arg = &purge;
+	retention.c = (struct chore){.job = {.run = retention_run, .done = retention_done}, .cfg = cfg};
+	retention.c.job.arg = &retention;
 	for (;;) {
-		struct timespec ts = {.tv_sec = CHORE_INTERVAL_S};
+		struct timespec ts = {.tv_sec = cfg->chore_interval_ms / 1000,
+				      .tv_nsec = (long)(cfg->chore_interval_ms % 1000) * 1000000};
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("hookd: %s received, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
-		if (sig < 0 && errno == EAGAIN)
-			chores_run(&purge);
+		if (sig < 0 && errno == EAGAIN) {
+			chore_submit(&purge);
+			chore_submit(&retention.c);
+		}
 	}
-	/* the purge job may still be queued: commit_stop runs it before returning */
+	__atomic_store_n(&chores_stopping, 1, __ATOMIC_RELEASE);
+	tasks_stop();
+	/* the chore jobs may still be queued: commit_stop runs them before returning */
 }
 
 static void block_signals(void)
@@ -240,7 +281,7 @@ static int serve(struct config *cfg)
 		status = 1;
 	} else {
 		log_info("hookd %s listening on http://%s (database %s)", HOOKD_VERSION, cfg->listen, cfg->db_url);
-		wait_for_signal();
+		wait_for_signal(cfg);
 		api_stop(api);
 		fd = -1; /* closed by api_stop */
 		status = 0;
@@ -251,6 +292,7 @@ out_deliver:
 	deliver_dispose();
 	log_info("hookd: stopped");
 out_cache:
+	evtypes_dispose();
 	cache_dispose();
 out:
 	store_close(st);

@@ -48,6 +48,12 @@ const char *delivery_status_text(int status)
 	return status >= 0 && status <= 4 ? names[status] : "unknown";
 }
 
+const char *task_status_text(int status)
+{
+	static const char *names[] = {"running", "finished", "failed"};
+	return status >= 0 && status <= 2 ? names[status] : "failed";
+}
+
 void app_dispose(struct app *a)
 {
 	free(a->uid);
@@ -111,4 +117,24 @@ void attempt_dispose(struct attempt *a)
 	free(a->url);
 	free(a->response);
 	memset(a, 0, sizeof *a);
+}
+
+void event_type_dispose(struct event_type *t)
+{
+	free(t->name);
+	free(t->description);
+	json_decref(t->schemas);
+	free(t->feature_flag);
+	free(t->group_name);
+	memset(t, 0, sizeof *t);
+}
+
+void event_type_copy(struct event_type *dst, const struct event_type *src)
+{
+	*dst = *src;
+	dst->name = src->name ? xstrdup(src->name) : NULL;
+	dst->description = src->description ? xstrdup(src->description) : NULL;
+	dst->schemas = src->schemas ? json_deep_copy(src->schemas) : NULL;
+	dst->feature_flag = src->feature_flag ? xstrdup(src->feature_flag) : NULL;
+	dst->group_name = src->group_name ? xstrdup(src->group_name) : NULL;
 }

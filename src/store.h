@@ -89,10 +89,38 @@ struct store_ops {
 	/* Delete idempotency records created before ms. */
 	int (*idem_purge)(struct store *, int64_t before_ms);
 
+	/* Retention: drop (set NULL) the payloads of messages older than retention_ms, or past their own
+	 * payloadRetentionPeriod, and the response bodies of attempts older than retention_ms; at most limit rows of
+	 * each kind. *more is set when a kind had limit rows to purge, so another call may find more. */
+	int (*retention_purge)(struct store *, int64_t now_ms, int64_t retention_ms, int limit, bool *more);
+
+	/* Background tasks: insert or replace by id. */
+	int (*task_put)(struct store *, const struct task *);
+	/* Recover: up to limit DS_FAIL scheduled (not manual) deliveries of the task's endpoint with key > *after
+	 * whose message was created in the task's window become DS_PENDING again (no attempts made, due at now).
+	 * Each one's key goes into rowids[i] and its message (payload included) into msgs[i]; arrays malloc'd, *n of
+	 * them; *after moves on. A batch stops early once its payloads reach max_bytes; *more tells that it stopped
+	 * at a limit, so another call may find more. */
+	int (*recover_batch)(struct store *, const struct task *, int64_t *after, int limit, size_t max_bytes,
+			     int64_t now, struct message **msgs, int64_t **rowids, size_t *n, bool *more);
+	/* Replay: up to limit messages of the task's app with after_id < id < before_id, created in its window, that
+	 * have no delivery to its endpoint (payload included), in id order; array malloc'd; max_bytes and *more as
+	 * above. The caller adds the deliveries. */
+	int (*replay_scan)(struct store *, const struct task *, const char *after_id, const char *before_id,
+			   int limit, size_t max_bytes, struct message **out, size_t *n, bool *more);
+
+	/* The event type registry: insert or replace by name; delete for good (STORE_NOTFOUND if absent). */
+	int (*event_type_put)(struct store *, const struct event_type *);
+	int (*event_type_delete)(struct store *, const char *name);
+
 	/* ---- start-up (before any other thread runs) ---- */
 	/* All apps / endpoints; arrays are malloc'd, each element disposed by the caller. */
 	int (*apps_load)(struct store *, struct app **out, size_t *n);
 	int (*endpoints_load)(struct store *, struct endpoint **out, size_t *n);
+	/* Every event type; array malloc'd, each element disposed by the caller. */
+	int (*event_types_load)(struct store *, struct event_type **out, size_t *n);
+	/* Tasks still running when the process stopped are marked failed (they are not resumed). */
+	int (*tasks_fail_running)(struct store *, int64_t now_ms);
 	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
 	int (*deliveries_reset_sending)(struct store *);
 	/* Call cb for every DS_PENDING delivery, in any order. */
@@ -114,6 +142,10 @@ struct store_ops {
 	/* The deliveries of a message (one per endpoint it went to); array malloc'd. */
 	int (*msg_deliveries)(struct store *, const char *app_id, const char *msg_id, struct delivery **out,
 			      size_t *n);
+	/* A background task by id; a page of them (filters: status >= 0, kind != NULL). */
+	int (*task_get)(struct store *, const char *id, struct task *out);
+	int (*task_list)(struct store *, const struct page *, int status, const char *kind, struct task **out,
+			 size_t *n);
 	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. */
 	int (*delivery_counts)(struct store *, const char *app_id, const char *endpoint_id, int64_t counts[5]);
 };

@@ -26,7 +26,9 @@
 #include <unistd.h>
 
 /* The SQL below writes these statuses as literals: partial indexes are only used for literal WHERE terms. */
-_Static_assert(DS_SUCCESS == 0 && DS_PENDING == 1 && DS_SENDING == 3 && DS_CANCELED == 4, "statuses in SQL");
+_Static_assert(DS_SUCCESS == 0 && DS_PENDING == 1 && DS_FAIL == 2 && DS_SENDING == 3 && DS_CANCELED == 4,
+	       "statuses in SQL");
+_Static_assert(TASK_RUNNING == 0 && TASK_FAILED == 2 && TRIGGER_SCHEDULED == 0, "task statuses in SQL");
 
 #define BUSY_TIMEOUT_MS 5000
 #define POOL_IDLE_MAX 8 /* idle read connections kept; more are closed on release */
@@ -74,6 +76,23 @@ static const char *const migrations[] = {
 	"ALTER TABLE endpoints ADD COLUMN scheme TEXT;"
 	"ALTER TABLE endpoints ADD COLUMN scheme_options TEXT;"
 	"ALTER TABLE endpoints ADD COLUMN old_secrets TEXT;",
+	/* 3: the event type registry (few rows, all loaded at start-up) */
+	"CREATE TABLE event_types ("
+	" name TEXT PRIMARY KEY, description TEXT, archived INTEGER NOT NULL DEFAULT 0,"
+	" deprecated INTEGER NOT NULL DEFAULT 0, schemas TEXT, feature_flag TEXT, group_name TEXT,"
+	" created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);",
+	/* 4: retention. A message with its own payloadRetentionPeriod has expires_ms; the others expire by the
+	 * server's setting. The partial indexes hold only what is still to be purged, so a purge pass reads
+	 * nothing it purged before. */
+	"ALTER TABLE messages ADD COLUMN expires_ms INTEGER;"
+	"CREATE INDEX messages_retention ON messages (created_ms) WHERE payload IS NOT NULL AND expires_ms IS NULL;"
+	"CREATE INDEX messages_expires ON messages (expires_ms) WHERE payload IS NOT NULL AND expires_ms IS NOT NULL;"
+	"CREATE INDEX attempts_retention ON attempts (created_ms) WHERE response IS NOT NULL;",
+	/* 5: background tasks (recover, replay-missing), kept so their status outlives a restart */
+	"CREATE TABLE tasks ("
+	" id TEXT PRIMARY KEY, kind TEXT NOT NULL, status INTEGER NOT NULL, app_id TEXT NOT NULL,"
+	" endpoint_id TEXT NOT NULL, since_ms INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
+	" processed INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -89,6 +108,8 @@ static const char *const migrations[] = {
 #define ATT_COLS                                                                                             \
 	"id, msg_id, endpoint_id, app_id, url, status_code, duration_ms, response, status, trigger_type, "   \
 	"created_ms"
+#define EVT_COLS "name, description, archived, deprecated, schemas, feature_flag, group_name, created_ms, updated_ms"
+#define TASK_COLS "id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms"
 #define SET(c) c " = excluded." c
 
 struct stmt_def {
@@ -103,6 +124,9 @@ enum wstmt {
 	WS_MSG_FIND_EVENT, WS_MSG_INSERT, WS_DLV_INSERT, WS_DLV_UPDATE, WS_ATT_INSERT,
 	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE, WS_MSG_EXPUNGE, WS_EP_DISABLE,
 	WS_APPS_LOAD, WS_EPS_LOAD, WS_DLV_RESET, WS_DLV_SCAN,
+	WS_EVT_PUT, WS_EVT_DEL, WS_EVTS_LOAD,
+	WS_PURGE_MSG, WS_PURGE_MSG_OWN, WS_PURGE_ATT,
+	WS_TASK_PUT, WS_TASKS_FAIL, WS_RECOVER_SCAN, WS_RECOVER_SET, WS_REPLAY_SCAN,
 	WS_COUNT
 };
 
@@ -137,8 +161,8 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 			  " AND status IN (1, 3)"},
 	[WS_EP_DEL] = {"endpoint_delete", "DELETE FROM endpoints WHERE id = ?1"},
 	[WS_MSG_FIND_EVENT] = {"msg_find_event_id", "SELECT id FROM messages WHERE app_id = ?1 AND event_id = ?2"},
-	[WS_MSG_INSERT] = {"msg_insert",
-			   "INSERT INTO messages (" MSG_COLS("") ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+	[WS_MSG_INSERT] = {"msg_insert", "INSERT INTO messages (" MSG_COLS("") ", expires_ms)"
+					 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
 	[WS_DLV_INSERT] = {"delivery_insert",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
 			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, ?6, ?4, ?5)"},
@@ -158,6 +182,37 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS " FROM endpoints ORDER BY id"},
 	[WS_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
 	[WS_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms FROM deliveries WHERE status = 1"},
+	[WS_EVT_PUT] = {"event_type_put", "INSERT OR REPLACE INTO event_types (" EVT_COLS ")"
+					  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+	[WS_EVT_DEL] = {"event_type_delete", "DELETE FROM event_types WHERE name = ?1"},
+	[WS_EVTS_LOAD] = {"event_types_load", "SELECT " EVT_COLS " FROM event_types ORDER BY name"},
+	/* each WHERE repeats its partial index's terms literally, so the planner picks that index */
+	[WS_PURGE_MSG] = {"retention_purge",
+			  "UPDATE messages SET payload = NULL WHERE rowid IN (SELECT rowid FROM messages"
+			  " WHERE payload IS NOT NULL AND expires_ms IS NULL AND created_ms < ?1 LIMIT ?2)"},
+	[WS_PURGE_MSG_OWN] = {"retention_purge",
+			      "UPDATE messages SET payload = NULL WHERE rowid IN (SELECT rowid FROM messages"
+			      " WHERE payload IS NOT NULL AND expires_ms IS NOT NULL AND expires_ms < ?1 LIMIT ?2)"},
+	[WS_TASK_PUT] = {"task_put", "INSERT OR REPLACE INTO tasks (" TASK_COLS ")"
+				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+	[WS_TASKS_FAIL] = {"tasks_fail_running", "UPDATE tasks SET status = 2, updated_ms = ?1 WHERE status = 0"},
+	/* the (app_id, endpoint_id, status) index, in key order from the cursor; a failed manual resend stays failed */
+	[WS_RECOVER_SCAN] = {"recover_batch",
+			     "SELECT d.id, " MSG_COLS("m.") " FROM deliveries d JOIN messages m"
+			     " ON m.app_id = d.app_id AND m.id = d.msg_id"
+			     " WHERE d.app_id = ?1 AND d.endpoint_id = ?2 AND d.status = 2 AND d.id > ?3"
+			     " AND d.trigger_type = 0 AND m.created_ms >= ?4 AND m.created_ms < ?5"
+			     " ORDER BY d.id LIMIT ?6"},
+	[WS_RECOVER_SET] = {"recover_batch", "UPDATE deliveries SET status = 1, attempts = 0, next_ms = ?2,"
+					     " updated_ms = ?2 WHERE id = ?1 AND status = 2"},
+	/* ids sort by time, so the window's id bounds keep the scan to the window */
+	[WS_REPLAY_SCAN] = {"replay_scan",
+			    "SELECT " MSG_COLS("m.") " FROM messages m WHERE m.app_id = ?1 AND m.id > ?2 AND m.id < ?3"
+			    " AND m.created_ms >= ?4 AND m.created_ms < ?5 AND NOT EXISTS (SELECT 1 FROM deliveries d"
+			    " WHERE d.msg_id = m.id AND d.endpoint_id = ?6) ORDER BY m.id LIMIT ?7"},
+	[WS_PURGE_ATT] = {"retention_purge",
+			  "UPDATE attempts SET response = NULL WHERE rowid IN (SELECT rowid FROM attempts"
+			  " WHERE response IS NOT NULL AND created_ms < ?1 LIMIT ?2)"},
 };
 
 /* Read statements. Lists come in ascending/descending pairs (descending = ascending + 1) and share parameter
@@ -169,6 +224,7 @@ enum rstmt {
 	RS_ATT_LIST_EP, RS_ATT_LIST_EP_DESC,
 	RS_ATT_LIST_MSG, RS_ATT_LIST_MSG_DESC,
 	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS,
+	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC,
 	RS_COUNT
 };
 
@@ -191,6 +247,9 @@ enum rstmt {
 #define ATT_BY_EP " AND endpoint_id = ?5"
 #define ATT_BY_MSG " AND msg_id = ?6 AND (?5 IS NULL OR endpoint_id = ?5)"
 #define COUNTS "SELECT status, count(*) FROM deliveries"
+/* ?1 is unused: the page parameters keep their numbers */
+#define TASK_LIST(order) "SELECT " TASK_COLS " FROM tasks WHERE id > ?2 AND id < ?3 AND (?5 IS NULL OR status = ?5)" \
+	" AND (?6 IS NULL OR kind = ?6) ORDER BY id " order " LIMIT ?4"
 
 static const struct stmt_def rdefs[RS_COUNT] = {
 	[RS_DLV_LOAD] = {"delivery_load",
@@ -215,6 +274,9 @@ static const struct stmt_def rdefs[RS_COUNT] = {
 				      " WHERE id = ?2)) AND endpoint_id = ?2 GROUP BY status"},
 	[RS_COUNTS_APP] = {"delivery_counts", COUNTS " WHERE app_id = ?1 GROUP BY status"},
 	[RS_COUNTS_ALL] = {"delivery_counts", COUNTS " GROUP BY status"},
+	[RS_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = ?1"},
+	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
+	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	[RS_MSG_DLVS] = {"msg_deliveries",
 			 "SELECT id, msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_ms"
 			 " FROM deliveries WHERE msg_id = ?2 AND app_id = ?1 ORDER BY endpoint_id"},
@@ -507,6 +569,36 @@ static void row_attempt(sqlite3_stmt *q, int c, void *out)
 	a->created_ms = col_i64(q, c + 10);
 }
 
+static void row_event_type(sqlite3_stmt *q, int c, void *out)
+{
+	struct event_type *t = out;
+	t->name = col_str0(q, c);
+	t->description = col_str0(q, c + 1);
+	t->archived = col_int(q, c + 2) != 0;
+	t->deprecated = col_int(q, c + 3) != 0;
+	t->schemas = sqlite3_column_type(q, c + 4) == SQLITE_NULL ? NULL : col_object(q, c + 4);
+	t->feature_flag = col_str(q, c + 5);
+	t->group_name = col_str(q, c + 6);
+	t->created_ms = col_i64(q, c + 7);
+	t->updated_ms = col_i64(q, c + 8);
+}
+
+static void row_task(sqlite3_stmt *q, int c, void *out)
+{
+	struct task *t = out;
+	col_id(q, c, t->id);
+	const unsigned char *k = sqlite3_column_text(q, c + 1);
+	snprintf(t->kind, sizeof t->kind, "%s", k != NULL ? (const char *)k : "");
+	t->status = col_int(q, c + 2);
+	col_id(q, c + 3, t->app_id);
+	col_id(q, c + 4, t->endpoint_id);
+	t->since_ms = col_i64(q, c + 5);
+	t->until_ms = col_i64(q, c + 6);
+	t->processed = col_i64(q, c + 7);
+	t->created_ms = col_i64(q, c + 8);
+	t->updated_ms = col_i64(q, c + 9);
+}
+
 static void row_delivery(sqlite3_stmt *q, int c, struct delivery *d)
 {
 	d->rowid = col_i64(q, c);
@@ -523,6 +615,8 @@ static void dispose_app(void *p) { app_dispose(p); }
 static void dispose_endpoint(void *p) { endpoint_dispose(p); }
 static void dispose_message(void *p) { message_dispose(p); }
 static void dispose_attempt(void *p) { attempt_dispose(p); }
+static void dispose_event_type(void *p) { event_type_dispose(p); }
+static void dispose_nothing(void *p) { (void)p; }
 
 struct row_kind {
 	size_t size;
@@ -533,6 +627,8 @@ static const struct row_kind app_rows = {sizeof(struct app), row_app, dispose_ap
 static const struct row_kind endpoint_rows = {sizeof(struct endpoint), row_endpoint, dispose_endpoint};
 static const struct row_kind message_rows = {sizeof(struct message), row_message, dispose_message};
 static const struct row_kind attempt_rows = {sizeof(struct attempt), row_attempt, dispose_attempt};
+static const struct row_kind task_rows = {sizeof(struct task), row_task, dispose_nothing};
+static const struct row_kind event_type_rows = {sizeof(struct event_type), row_event_type, dispose_event_type};
 
 /* Read every row of a bound statement into a malloc'd array (NULL if none), then reset the statement.
  * On error nothing is returned. */
@@ -998,7 +1094,9 @@ static int message_insert(struct sqlite_store *s, const struct message *m)
 	int rc = bind_str(q, 1, m->id) | bind_str(q, 2, m->app_id) | bind_str(q, 3, m->event_type) |
 		 bind_str(q, 4, m->event_id) | bind_strlist(q, 5, &m->channels) | bind_strlist(q, 6, &m->tags) |
 		 bind_bytes(q, 7, m->payload, m->payload_len) | sqlite3_bind_int64(q, 8, m->created_ms) |
-		 sqlite3_bind_int64(q, 9, m->deliver_at_ms);
+		 sqlite3_bind_int64(q, 9, m->deliver_at_ms) |
+		 (m->retention_ms > 0 ? sqlite3_bind_int64(q, 10, m->created_ms + m->retention_ms)
+				      : sqlite3_bind_null(q, 10));
 	return rc ? bind_failed(q, "msg_insert") : run(q, "msg_insert");
 }
 
@@ -1115,7 +1213,179 @@ static int sq_idem_purge(struct store *st, int64_t before_ms)
 	return sqlite3_bind_int64(q, 1, before_ms) ? bind_failed(q, "idem_purge") : run(q, "idem_purge");
 }
 
+/* One purge statement: ?1 the time bound, ?2 the limit; *more if it hit the limit. */
+static int purge_one(struct sqlite_store *s, enum wstmt which, int64_t bound, int limit, bool *more)
+{
+	sqlite3_stmt *q = s->st[which];
+	int rc = sqlite3_bind_int64(q, 1, bound) | sqlite3_bind_int(q, 2, limit);
+	rc = rc ? bind_failed(q, "retention_purge") : run(q, "retention_purge");
+	if (rc == STORE_OK && sqlite3_changes(s->db) >= limit)
+		*more = true;
+	return rc;
+}
+
+static int sq_retention_purge(struct store *st, int64_t now, int64_t retention_ms, int limit, bool *more)
+{
+	struct sqlite_store *s = to_sq(st);
+	*more = false;
+	int rc = purge_one(s, WS_PURGE_MSG, now - retention_ms, limit, more);
+	if (rc == STORE_OK)
+		rc = purge_one(s, WS_PURGE_MSG_OWN, now, limit, more);
+	if (rc == STORE_OK)
+		rc = purge_one(s, WS_PURGE_ATT, now - retention_ms, limit, more);
+	return rc;
+}
+
+static int sq_task_put(struct store *st, const struct task *t)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_TASK_PUT];
+	int rc = bind_str(q, 1, t->id) | bind_str(q, 2, t->kind) | sqlite3_bind_int(q, 3, t->status) |
+		 bind_str(q, 4, t->app_id) | bind_str(q, 5, t->endpoint_id) | sqlite3_bind_int64(q, 6, t->since_ms) |
+		 sqlite3_bind_int64(q, 7, t->until_ms) | sqlite3_bind_int64(q, 8, t->processed) |
+		 sqlite3_bind_int64(q, 9, t->created_ms) | sqlite3_bind_int64(q, 10, t->updated_ms);
+	return rc ? bind_failed(q, "task_put") : run(q, "task_put");
+}
+
+/* A delivery key and its message, as the task scans return them. */
+struct keyed_msg {
+	int64_t rowid;
+	struct message m;
+};
+
+static void keyed_msgs_free(struct keyed_msg *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		message_dispose(&v[i].m);
+	free(v);
+}
+
+/* Rows of messages (after a delivery key in column 0 when keyed) until limit rows, or until the payloads read
+ * reach max_bytes: a batch of large payloads must not pin hundreds of MB. *more: it stopped for either, so rows
+ * may remain. Resets the statement; on error returns nothing. */
+static struct keyed_msg *collect_msgs(sqlite3_stmt *q, const char *what, bool keyed, int limit, size_t max_bytes,
+				      size_t *n, bool *more, int *rc)
+{
+	struct keyed_msg *v = xcalloc((size_t)limit + 1, sizeof *v);
+	size_t bytes = 0;
+	int step = SQLITE_DONE;
+	*n = 0;
+	while (*n < (size_t)limit && bytes < max_bytes && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		struct keyed_msg *k = &v[(*n)++];
+		k->rowid = keyed ? col_i64(q, 0) : 0;
+		row_message(q, keyed ? 1 : 0, &k->m);
+		bytes += k->m.payload_len;
+	}
+	*more = *n == (size_t)limit || bytes >= max_bytes;
+	*rc = step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK : log_err(sqlite3_db_handle(q), what);
+	stmt_done(q);
+	if (*rc != STORE_OK) {
+		keyed_msgs_free(v, *n);
+		v = NULL;
+		*n = 0;
+	}
+	return v;
+}
+
+/* Scan first, then update: the scan's rows are read in full before any of them changes. */
+static int recover_set(struct sqlite_store *s, struct keyed_msg *v, size_t n, int64_t now)
+{
+	sqlite3_stmt *q = s->st[WS_RECOVER_SET];
+	int rc = STORE_OK;
+	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+		rc = sqlite3_bind_int64(q, 1, v[i].rowid) | sqlite3_bind_int64(q, 2, now);
+		rc = rc ? bind_failed(q, "recover_batch") : run(q, "recover_batch");
+	}
+	return rc;
+}
+
+static int sq_recover_batch(struct store *st, const struct task *t, int64_t *after, int limit, size_t max_bytes,
+			    int64_t now, struct message **msgs, int64_t **rowids, size_t *n, bool *more)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_RECOVER_SCAN];
+	int rc = bind_str(q, 1, t->app_id) | bind_str(q, 2, t->endpoint_id) | sqlite3_bind_int64(q, 3, *after) |
+		 sqlite3_bind_int64(q, 4, t->since_ms) | sqlite3_bind_int64(q, 5, t->until_ms) |
+		 sqlite3_bind_int(q, 6, limit);
+	*msgs = NULL;
+	*rowids = NULL;
+	*n = 0;
+	if (rc)
+		return bind_failed(q, "recover_batch");
+	struct keyed_msg *v = collect_msgs(q, "recover_batch", true, limit, max_bytes, n, more, &rc);
+	if (rc == STORE_OK)
+		rc = recover_set(s, v, *n, now);
+	if (rc != STORE_OK || *n == 0) {
+		keyed_msgs_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*msgs = xcalloc(*n, sizeof **msgs);
+	*rowids = xcalloc(*n, sizeof **rowids);
+	for (size_t i = 0; i < *n; i++) {
+		(*rowids)[i] = v[i].rowid;
+		(*msgs)[i] = v[i].m;
+	}
+	*after = v[*n - 1].rowid;
+	free(v);
+	return rc;
+}
+
+static int sq_replay_scan(struct store *st, const struct task *t, const char *after_id, const char *before_id,
+			  int limit, size_t max_bytes, struct message **out, size_t *n, bool *more)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_REPLAY_SCAN];
+	int rc = bind_str(q, 1, t->app_id) | bind_str(q, 2, after_id) | bind_str(q, 3, before_id) |
+		 sqlite3_bind_int64(q, 4, t->since_ms) | sqlite3_bind_int64(q, 5, t->until_ms) |
+		 bind_str(q, 6, t->endpoint_id) | sqlite3_bind_int(q, 7, limit);
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return bind_failed(q, "replay_scan");
+	struct keyed_msg *v = collect_msgs(q, "replay_scan", false, limit, max_bytes, n, more, &rc);
+	if (*n > 0) {
+		*out = xcalloc(*n, sizeof **out);
+		for (size_t i = 0; i < *n; i++)
+			(*out)[i] = v[i].m;
+	}
+	free(v);
+	return rc;
+}
+
+static int sq_event_type_put(struct store *st, const struct event_type *t)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_EVT_PUT];
+	int rc = bind_str(q, 1, t->name) | bind_str(q, 2, t->description) | sqlite3_bind_int(q, 3, t->archived) |
+		 sqlite3_bind_int(q, 4, t->deprecated) |
+		 (t->schemas ? bind_json(q, 5, t->schemas) : sqlite3_bind_null(q, 5)) |
+		 bind_str(q, 6, t->feature_flag) | bind_str(q, 7, t->group_name) |
+		 sqlite3_bind_int64(q, 8, t->created_ms) | sqlite3_bind_int64(q, 9, t->updated_ms);
+	return rc ? bind_failed(q, "event_type_put") : run(q, "event_type_put");
+}
+
+static int sq_event_type_delete(struct store *st, const char *name)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_EVT_DEL];
+	int rc = bind_str(q, 1, name) ? bind_failed(q, "event_type_delete") : run(q, "event_type_delete");
+	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
 /* ---- start-up (write connection; no other thread runs yet) ---- */
+
+static int sq_tasks_fail_running(struct store *st, int64_t now)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_TASKS_FAIL];
+	return sqlite3_bind_int64(q, 1, now) ? bind_failed(q, "tasks_fail_running") : run(q, "tasks_fail_running");
+}
+
+static int sq_event_types_load(struct store *st, struct event_type **out, size_t *n)
+{
+	int rc;
+	*out = collect(to_sq(st)->st[WS_EVTS_LOAD], "event_types_load", &event_type_rows, n, &rc);
+	return rc;
+}
 
 static int sq_apps_load(struct store *st, struct app **out, size_t *n)
 {
@@ -1253,6 +1523,35 @@ static int sq_delivery_counts(struct store *st, const char *app_id, const char *
 	return rc;
 }
 
+static int sq_task_get(struct store *st, const char *id, struct task *out)
+{
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_TASK_GET);
+	int rc = STORE_ERR;
+	if (q != NULL && bind_str(q, 1, id) == SQLITE_OK)
+		rc = step_row(q, r.what);
+	if (rc == STORE_OK)
+		row_task(q, 0, out);
+	rq_end(&r);
+	return rc;
+}
+
+static int sq_task_list(struct store *st, const struct page *pg, int status, const char *kind, struct task **out,
+			size_t *n)
+{
+	pg = page_or_all(pg);
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, pg->ascending ? RS_TASK_LIST : RS_TASK_LIST_DESC);
+	int rc = STORE_ERR;
+	*out = NULL;
+	*n = 0;
+	if (q != NULL && (bind_page(q, pg) | (status >= 0 ? sqlite3_bind_int(q, 5, status) : SQLITE_OK) |
+			  bind_opt(q, 6, kind)) == SQLITE_OK)
+		*out = collect(q, r.what, &task_rows, n, &rc);
+	rq_end(&r);
+	return rc;
+}
+
 static int sq_msg_deliveries(struct store *st, const char *app_id, const char *msg_id, struct delivery **out,
 			     size_t *n)
 {
@@ -1310,4 +1609,14 @@ const struct store_ops store_sqlite_ops = {
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
 	.endpoint_set_disabled = sq_endpoint_set_disabled,
+	.retention_purge = sq_retention_purge,
+	.task_put = sq_task_put,
+	.recover_batch = sq_recover_batch,
+	.replay_scan = sq_replay_scan,
+	.tasks_fail_running = sq_tasks_fail_running,
+	.task_get = sq_task_get,
+	.task_list = sq_task_list,
+	.event_type_put = sq_event_type_put,
+	.event_type_delete = sq_event_type_delete,
+	.event_types_load = sq_event_types_load,
 };

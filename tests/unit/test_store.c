@@ -166,6 +166,13 @@ static int insert_msg(int n, int app, const char *event_id, const int *eps, size
 	return rc;
 }
 
+static const char *app_id_of(int n)
+{
+	static char id[ID_MAX];
+	mk_id(id, "app_", n);
+	return id;
+}
+
 static struct outcome mk_outcome(int64_t rowid, int att, int msg, int ep, int app, int status, int attempts,
 				 int64_t next)
 {
@@ -1204,6 +1211,168 @@ START_TEST(test_concurrent_reads)
 }
 END_TEST
 
+START_TEST(test_retention_purge)
+{
+	put_app(1, NULL);
+	int ep = 1;
+	for (int n = 1; n <= 5; n++)
+		insert_msg(n, 1, NULL, &ep, 1, 0, NULL); /* created at 5001..5005 */
+	struct message m;
+	msg_init(&m, 6, 1, NULL); /* created at 5006, with its own retention of 10 s */
+	m.retention_ms = 10000;
+	begin();
+	ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+	commit();
+	message_dispose(&m);
+	bool more = false;
+	/* the server's retention of 1000 ms at 6004: messages 1..3 are old; at most 2 rows a call */
+	begin();
+	ck_assert_int_eq(OPS->retention_purge(st, 6004, 1000, 2, &more), STORE_OK);
+	commit();
+	ck_assert(more);
+	begin();
+	ck_assert_int_eq(OPS->retention_purge(st, 6004, 1000, 2, &more), STORE_OK);
+	commit();
+	ck_assert(!more);
+	char id[ID_MAX];
+	for (int n = 1; n <= 6; n++) {
+		mk_id(id, "msg_", n);
+		ck_assert_int_eq(OPS->msg_get(st, app_id_of(1), id, &m), STORE_OK);
+		ck_assert_msg((m.payload == NULL) == (n <= 3), "message %d", n);
+		message_dispose(&m);
+	}
+	begin(); /* message 6 expires at 15006 by its own period, whatever the server's */
+	ck_assert_int_eq(OPS->retention_purge(st, 15007, 1000000, 10, &more), STORE_OK);
+	commit();
+	mk_id(id, "msg_", 6);
+	ck_assert_int_eq(OPS->msg_get(st, app_id_of(1), id, &m), STORE_OK);
+	ck_assert_ptr_null(m.payload);
+	message_dispose(&m);
+}
+END_TEST
+
+START_TEST(test_tasks)
+{
+	struct task t = {.status = TASK_RUNNING, .since_ms = 1, .until_ms = 2, .processed = 7, .created_ms = 10,
+			 .updated_ms = 11};
+	mk_id(t.id, "qtask_", 1);
+	snprintf(t.kind, sizeof t.kind, "endpoint.recover");
+	mk_id(t.app_id, "app_", 1);
+	mk_id(t.endpoint_id, "ep_", 1);
+	begin();
+	ck_assert_int_eq(OPS->task_put(st, &t), STORE_OK);
+	mk_id(t.id, "qtask_", 2);
+	t.status = TASK_FINISHED;
+	ck_assert_int_eq(OPS->task_put(st, &t), STORE_OK);
+	commit();
+	ck_assert_int_eq(OPS->tasks_fail_running(st, 99), STORE_OK);
+	struct task got;
+	mk_id(t.id, "qtask_", 1);
+	ck_assert_int_eq(OPS->task_get(st, t.id, &got), STORE_OK);
+	ck_assert_int_eq(got.status, TASK_FAILED);
+	ck_assert_int_eq(got.updated_ms, 99);
+	ck_assert_int_eq(got.processed, 7);
+	ck_assert_str_eq(got.kind, "endpoint.recover");
+	struct task *v;
+	size_t n;
+	ck_assert_int_eq(OPS->task_list(st, &(struct page){.limit = 10}, TASK_FINISHED, NULL, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].app_id, t.app_id);
+	free(v);
+	ck_assert_int_eq(OPS->task_get(st, "qtask_nope", &got), STORE_NOTFOUND);
+}
+END_TEST
+
+START_TEST(test_event_types)
+{
+	struct event_type t = {.name = "a.b", .description = "d", .deprecated = true, .created_ms = 1, .updated_ms = 2};
+	t.schemas = json_pack("{s:{s:[{s:i}]}}", "1", "examples", "x", 1);
+	begin();
+	ck_assert_int_eq(OPS->event_type_put(st, &t), STORE_OK);
+	t.name = "c.d";
+	ck_assert_int_eq(OPS->event_type_put(st, &t), STORE_OK);
+	ck_assert_int_eq(OPS->event_type_delete(st, "c.d"), STORE_OK);
+	ck_assert_int_eq(OPS->event_type_delete(st, "c.d"), STORE_NOTFOUND);
+	commit();
+	json_decref(t.schemas);
+	struct event_type *v;
+	size_t n;
+	ck_assert_int_eq(OPS->event_types_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].name, "a.b");
+	ck_assert(v[0].deprecated && !v[0].archived);
+	ck_assert_ptr_null(v[0].feature_flag);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(
+				 json_object_get(v[0].schemas, "1"), "examples"), 0), "x")), 1);
+	event_type_dispose(&v[0]);
+	free(v);
+}
+END_TEST
+
+START_TEST(test_recover_and_replay_scans)
+{
+	put_app(1, NULL);
+	int ep = 1;
+	int64_t rowids[4];
+	for (int n = 1; n <= 4; n++)
+		insert_msg(n, 1, NULL, &ep, 1, 0, &rowids[n - 1]); /* created at 5001..5004 */
+	insert_msg(5, 1, NULL, NULL, 0, 0, NULL);                  /* no delivery at all */
+	struct outcome o[3];
+	for (int i = 0; i < 3; i++)
+		o[i] = mk_outcome(rowids[i], 0, 0, 0, 0, DS_FAIL, 8, 0);
+	record(o, 3);
+	struct task t = {.since_ms = 5002, .until_ms = 6000};
+	mk_id(t.app_id, "app_", 1);
+	mk_id(t.endpoint_id, "ep_", 1);
+	struct message *msgs;
+	int64_t *keys, after = 0;
+	size_t n;
+	bool more;
+	/* failed and in the window: messages 2 and 3; one payload reaches max_bytes, so one a call */
+	begin();
+	ck_assert_int_eq(OPS->recover_batch(st, &t, &after, 10, 1, 7000, &msgs, &keys, &n, &more), STORE_OK);
+	commit();
+	ck_assert_uint_eq(n, 1);
+	ck_assert(more);
+	ck_assert_int_eq(keys[0], rowids[1]);
+	ck_assert_str_eq(msgs[0].payload, "{\"n\":2}");
+	message_dispose(&msgs[0]);
+	free(msgs);
+	free(keys);
+	begin();
+	ck_assert_int_eq(OPS->recover_batch(st, &t, &after, 10, 1000, 7000, &msgs, &keys, &n, &more), STORE_OK);
+	commit();
+	ck_assert_uint_eq(n, 1);
+	ck_assert(!more);
+	ck_assert_int_eq(keys[0], rowids[2]);
+	message_dispose(&msgs[0]);
+	free(msgs);
+	free(keys);
+	struct delivery d;
+	ck_assert_int_eq(OPS->delivery_load(st, rowids[1], &d, NULL), STORE_OK);
+	ck_assert_int_eq(d.status, DS_PENDING);
+	ck_assert_int_eq(d.attempts, 0);
+	ck_assert_int_eq(d.next_ms, 7000);
+	ck_assert_int_eq(OPS->delivery_load(st, rowids[0], &d, NULL), STORE_OK);
+	ck_assert_int_eq(d.status, DS_FAIL); /* before the window */
+
+	/* replay: in the window, messages without a delivery to the endpoint: only 5 */
+	char lo[ID_MAX], hi[ID_MAX];
+	mk_id(lo, "msg_", 0);
+	mk_id(hi, "msg_", 99);
+	begin();
+	ck_assert_int_eq(OPS->replay_scan(st, &t, lo, hi, 10, 1 << 20, &msgs, &n, &more), STORE_OK);
+	commit();
+	ck_assert_uint_eq(n, 1);
+	ck_assert(!more);
+	char id5[ID_MAX];
+	mk_id(id5, "msg_", 5);
+	ck_assert_str_eq(msgs[0].id, id5);
+	message_dispose(&msgs[0]);
+	free(msgs);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1235,6 +1404,10 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_delivery_counts);
 	tcase_add_test(tc, test_msg_deliveries);
 	tcase_add_test(tc, test_concurrent_reads);
+	tcase_add_test(tc, test_retention_purge);
+	tcase_add_test(tc, test_tasks);
+	tcase_add_test(tc, test_recover_and_replay_scans);
+	tcase_add_test(tc, test_event_types);
 	suite_add_tcase(s, tc);
 	return s;
 }

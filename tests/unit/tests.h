@@ -10,5 +10,6 @@ Suite *filter_suite(void);
 Suite *backoff_suite(void);
 Suite *store_suite(void);
 Suite *json_suite(void);
+Suite *evtypes_suite(void);
 
 #endif
