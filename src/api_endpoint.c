@@ -183,6 +183,14 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 	else if (jfield_is_null(body, rate_field) || (!patch && jfield_missing(body, rate_field)))
 		e->throttle_rate = 0;
 	scheme_parse(body, e, patch, ve);
+	if (jfield_string(body, "ordering", 1, 16, ve, &s)) {
+		if (strcmp(s, "fifo") == 0 || strcmp(s, "parallel") == 0)
+			e->fifo = strcmp(s, "fifo") == 0;
+		else
+			verr_add(ve, "ordering", "ordering must be fifo or parallel", "value_error");
+	} else if (jfield_is_null(body, "ordering") || (!patch && jfield_missing(body, "ordering"))) {
+		e->fifo = false;
+	}
 	if (e->metadata == NULL)
 		e->metadata = json_object();
 	if (e->headers == NULL)

@@ -46,6 +46,10 @@ struct ep_state {
 	struct hookd_config *signer;
 	uint64_t signer_gen;
 	int64_t signer_until;
+	/* ordering "fifo": only the head delivery is ever started; the rest wait in acceptance (key) order */
+	int64_t fifo_head;       /* 0: none */
+	bool fifo_init;          /* the head after a restart came from the store */
+	struct sched fifo_wait;  /* keyed by delivery key: due_ms holds the key, rowid the due time */
 };
 
 struct xfer {
@@ -319,6 +323,62 @@ static int64_t throttled_next(void)
 			next = w < 0 ? 0 : w;
 	}
 	return next;
+}
+
+/* ---- ordered delivery ---- */
+
+/* True if this delivery must wait for the endpoint's head (it is queued, keeping its reference). The first
+ * time, the head is the endpoint's oldest pending delivery in the store: after a restart the order holds. */
+static bool fifo_waits(struct ep_state *es, const struct endpoint *e, const struct sched_item *it)
+{
+	if (!es->fifo_init) {
+		int64_t oldest;
+		es->fifo_init = true;
+		if (store->ops->delivery_oldest_pending(store, e->id, &oldest) == STORE_OK && oldest < it->rowid)
+			es->fifo_head = oldest;
+	}
+	if (es->fifo_head == 0)
+		es->fifo_head = it->rowid;
+	if (es->fifo_head == it->rowid)
+		return false;
+	struct sched_item w = *it;
+	w.due_ms = it->rowid; /* the heap orders by due_ms first: order by key */
+	w.rowid = it->due_ms;
+	sched_push(&es->fifo_wait, &w);
+	nparked++;
+	return true;
+}
+
+/* The head is done for good (delivered, failed, canceled): the next in order becomes the head. */
+static void fifo_next(struct ep_state *es)
+{
+	es->fifo_head = 0;
+	if (es->fifo_wait.n == 0)
+		return;
+	struct sched_item next;
+	sched_pop(&es->fifo_wait, &next);
+	nparked--;
+	int64_t key = next.due_ms, now = now_ms();
+	next.due_ms = next.rowid > now ? next.rowid : now;
+	next.rowid = key;
+	es->fifo_head = key;
+	sched_push(&heap, &next);
+}
+
+/* The endpoint left fifo ordering: everything waiting goes out as usual. */
+static void fifo_release_all(struct ep_state *es)
+{
+	while (es->fifo_wait.n > 0)
+		fifo_next(es);
+	es->fifo_head = 0;
+	es->fifo_init = false;
+}
+
+static void fifo_done(const struct ep_snap *ep, int64_t rowid, int new_status)
+{
+	struct ep_state *es = hmap_get(&ep_states, ep->ep.id);
+	if (es != NULL && es->fifo_head == rowid && new_status != DS_PENDING)
+		fifo_next(es);
 }
 
 /* ---- endpoint health: circuit breaker and auto-disable ---- */
@@ -643,12 +703,20 @@ static void start_item(struct sched_item *it)
 	struct ep_snap *ep = cache_endpoint_ref(om->ep_ids[it->ep_idx]);
 	if (ep == NULL || ep->ep.disabled) {
 		outcome_canceled(it->rowid, it->attempts);
+		if (ep != NULL)
+			fifo_done(ep, it->rowid, DS_CANCELED);
 		ep_snap_unref(ep);
 		outmsg_unref(om);
 		return;
 	}
 	struct ep_state *es = ep_state_get(ep->ep.id);
 	health_check_snapshot(es, ep);
+	if (!ep->ep.fifo && (es->fifo_head != 0 || es->fifo_wait.n > 0))
+		fifo_release_all(es);
+	if (ep->ep.fifo && om->trigger != TRIGGER_MANUAL && fifo_waits(es, &ep->ep, it)) {
+		ep_snap_unref(ep);
+		return;
+	}
 	if (breaker_holds(es, it)) {
 		ep_snap_unref(ep);
 		return;
@@ -772,6 +840,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 		log_debug("deliver: %s -> %s: %s (attempt %d)", x->msg->m.id, x->ep->ep.id,
 			  code == CURLE_OK ? "HTTP error" : curl_easy_strerror(code), o->attempts);
 	}
+	fifo_done(x->ep, x->rowid, o->new_status);
 	xfer_release(x);
 }
 
@@ -870,6 +939,7 @@ void deliver_dispose(void)
 		for (size_t k = 0; k < es->n; k++)
 			outmsg_unref(es->parked[es->head + k].msg);
 		free(es->parked);
+		sched_dispose(&es->fifo_wait);
 		hookd_config_free(es->signer);
 		free(es);
 	}

@@ -273,6 +273,7 @@ json_t *endpoint_to_json(const struct endpoint *e)
 	/* hookd's additions; Svix clients ignore them */
 	json_object_set_new(j, "signatureScheme", json_string(e->scheme ? e->scheme : "standard"));
 	json_object_set_new(j, "signatureOptions", e->scheme_options ? json_deep_copy(e->scheme_options) : json_null());
+	json_object_set_new(j, "ordering", json_string(e->fifo ? "fifo" : "parallel"));
 	return j;
 }
 

@@ -35,6 +35,7 @@ struct endpoint {
 	char *scheme;           /* signature scheme (libhookd's names); NULL: "standard" */
 	json_t *scheme_options; /* {header, timestampHeader, idHeader, prefix, hash, encoding}, or NULL */
 	json_t *old_secrets;    /* rotation: [{"key": ..., "expiresAt": unix ms}], or NULL */
+	bool fifo;              /* ordering "fifo": one message at a time, in acceptance order */
 };
 
 struct message {

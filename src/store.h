@@ -139,6 +139,8 @@ struct store_ops {
 	/* One attempt of a message of an app. */
 	int (*attempt_get)(struct store *, const char *app_id, const char *msg_id, const char *attempt_id,
 			   struct attempt *out);
+	/* The oldest (smallest key) pending delivery of an endpoint; STORE_NOTFOUND if none. */
+	int (*delivery_oldest_pending)(struct store *, const char *endpoint_id, int64_t *rowid);
 	/* The deliveries of a message (one per endpoint it went to); array malloc'd. */
 	int (*msg_deliveries)(struct store *, const char *app_id, const char *msg_id, struct delivery **out,
 			      size_t *n);

@@ -93,6 +93,8 @@ static const char *const migrations[] = {
 	" id TEXT PRIMARY KEY, kind TEXT NOT NULL, status INTEGER NOT NULL, app_id TEXT NOT NULL,"
 	" endpoint_id TEXT NOT NULL, since_ms INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
 	" processed INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);",
+	/* 6: ordered delivery per endpoint */
+	"ALTER TABLE endpoints ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -101,7 +103,7 @@ static const char *const migrations[] = {
 #define APP_COLS "id, uid, name, metadata, throttle_rate, created_ms, updated_ms"
 #define EP_COLS                                                                                              \
 	"id, app_id, uid, url, description, disabled, event_types, channels, secret, metadata, headers, "    \
-	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets"
+	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo"
 #define MSG_COLS(p)                                                                                          \
 	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
 	p "created_ms, " p "deliver_at_ms"
@@ -149,11 +151,11 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_APP_DEL] = {"app_delete", "DELETE FROM apps WHERE id = ?1"},
 	[WS_EP_PUT] = {"endpoint_put",
 		       "INSERT INTO endpoints (" EP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		       " ?13, ?14, ?15, ?16, ?17) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
+		       " ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
 		       SET("url") ", " SET("description") ", " SET("disabled") ", " SET("event_types") ", "
 		       SET("channels") ", " SET("secret") ", " SET("metadata") ", " SET("headers") ", "
 		       SET("throttle_rate") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("scheme") ", "
-		       SET("scheme_options") ", " SET("old_secrets")},
+		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo")},
 	/* app_id from the endpoint row so the (app_id, endpoint_id, status) index applies */
 	[WS_EP_CANCEL] = {"endpoint_cancel",
 			  "UPDATE deliveries SET status = 4, updated_ms = ?2"
@@ -223,7 +225,7 @@ enum rstmt {
 	RS_ATT_LIST_APP, RS_ATT_LIST_APP_DESC,
 	RS_ATT_LIST_EP, RS_ATT_LIST_EP_DESC,
 	RS_ATT_LIST_MSG, RS_ATT_LIST_MSG_DESC,
-	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS,
+	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING,
 	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC,
 	RS_COUNT
 };
@@ -277,6 +279,10 @@ static const struct stmt_def rdefs[RS_COUNT] = {
 	[RS_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = ?1"},
 	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
+	/* the (app_id, endpoint_id, status) index ends in the rowid, so min(id) is its first entry */
+	[RS_OLDEST_PENDING] = {"delivery_oldest_pending",
+			       "SELECT min(id) FROM deliveries WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ?1)"
+			       " AND endpoint_id = ?1 AND status = 1"},
 	[RS_MSG_DLVS] = {"msg_deliveries",
 			 "SELECT id, msg_id, endpoint_id, app_id, status, attempts, trigger_type, next_ms"
 			 " FROM deliveries WHERE msg_id = ?2 AND app_id = ?1 ORDER BY endpoint_id"},
@@ -537,6 +543,7 @@ static void row_endpoint(sqlite3_stmt *q, int c, void *out)
 	e->scheme = col_str(q, c + 14);
 	e->scheme_options = sqlite3_column_type(q, c + 15) == SQLITE_NULL ? NULL : col_object(q, c + 15);
 	e->old_secrets = sqlite3_column_type(q, c + 16) == SQLITE_NULL ? NULL : col_array(q, c + 16);
+	e->fifo = col_int(q, c + 17) != 0;
 }
 
 static void row_message(sqlite3_stmt *q, int c, void *out)
@@ -1050,7 +1057,8 @@ static int sq_endpoint_put(struct store *st, const struct endpoint *e)
 		 sqlite3_bind_int64(q, 12, e->throttle_rate) | sqlite3_bind_int64(q, 13, e->created_ms) |
 		 sqlite3_bind_int64(q, 14, e->updated_ms) | bind_str(q, 15, e->scheme) |
 		 (e->scheme_options ? bind_json(q, 16, e->scheme_options) : sqlite3_bind_null(q, 16)) |
-		 (e->old_secrets ? bind_json(q, 17, e->old_secrets) : sqlite3_bind_null(q, 17));
+		 (e->old_secrets ? bind_json(q, 17, e->old_secrets) : sqlite3_bind_null(q, 17)) |
+		 sqlite3_bind_int(q, 18, e->fifo);
 	return rc ? bind_failed(q, "endpoint_put") : run(q, "endpoint_put");
 }
 
@@ -1575,6 +1583,21 @@ static int sq_msg_deliveries(struct store *st, const char *app_id, const char *m
 	return rc;
 }
 
+static int sq_delivery_oldest_pending(struct store *st, const char *endpoint_id, int64_t *rowid)
+{
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_OLDEST_PENDING);
+	int rc = STORE_ERR;
+	if (q != NULL && bind_str(q, 1, endpoint_id) == SQLITE_OK)
+		rc = step_row(q, r.what);
+	if (rc == STORE_OK && sqlite3_column_type(q, 0) == SQLITE_NULL)
+		rc = STORE_NOTFOUND;
+	else if (rc == STORE_OK)
+		*rowid = sqlite3_column_int64(q, 0);
+	rq_end(&r);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.scheme = "sqlite",
 	.open = sq_open,
@@ -1606,6 +1629,7 @@ const struct store_ops store_sqlite_ops = {
 	.attempt_get = sq_attempt_get,
 	.delivery_counts = sq_delivery_counts,
 	.msg_deliveries = sq_msg_deliveries,
+	.delivery_oldest_pending = sq_delivery_oldest_pending,
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
 	.endpoint_set_disabled = sq_endpoint_set_disabled,
