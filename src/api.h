@@ -104,6 +104,7 @@ void api_endpoint_delete(struct req *r);
 void api_endpoint_secret(struct req *r);
 void api_endpoint_secret_rotate(struct req *r);
 void api_endpoint_stats(struct req *r);
+void api_endpoint_figures(struct req *r);
 void api_endpoint_headers_get(struct req *r);
 void api_endpoint_headers_put(struct req *r);
 void api_endpoint_headers_patch(struct req *r);

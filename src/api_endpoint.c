@@ -615,3 +615,80 @@ static void headers_write(struct req *r, bool patch)
 
 void api_endpoint_headers_put(struct req *r) { headers_write(r, false); }
 void api_endpoint_headers_patch(struct req *r) { headers_write(r, true); }
+
+/* ---- per-endpoint figures over the last hour, day and week ---- */
+
+struct figure_rows {
+	struct attempt_fig *v;
+	size_t n, cap;
+};
+
+static void figure_row(void *arg, const struct attempt_fig *f)
+{
+	struct figure_rows *rows = arg;
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap ? rows->cap * 2 : 1024;
+		rows->v = xrealloc(rows->v, rows->cap * sizeof *rows->v);
+	}
+	rows->v[rows->n++] = *f;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* One window's figures from the rows created at or after since. */
+static json_t *window_figures(const struct figure_rows *rows, int64_t since)
+{
+	int64_t *d = xcalloc(rows->n + 1, sizeof *d), sum = 0;
+	size_t n = 0, ok = 0;
+	json_t *codes = json_object();
+	for (size_t i = 0; i < rows->n; i++) {
+		const struct attempt_fig *f = &rows->v[i];
+		if (f->created_ms < since)
+			continue;
+		d[n++] = f->duration_ms;
+		sum += f->duration_ms;
+		ok += f->status == DS_SUCCESS;
+		char code[16];
+		snprintf(code, sizeof code, "%d", f->status_code);
+		json_int_t c = json_integer_value(json_object_get(codes, code));
+		json_object_set_new(codes, code, json_integer(c + 1));
+	}
+	qsort(d, n, sizeof *d, cmp_i64);
+	json_t *j = json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "attempts", (json_int_t)n, "success",
+			      (json_int_t)ok, "failed", (json_int_t)(n - ok), "successRate",
+			      n ? json_real((double)ok / (double)n) : json_null(), "avgMs",
+			      n ? json_real((double)sum / (double)n) : json_null(), "p95Ms",
+			      n ? json_integer(d[(n * 95 - 1) / 100]) : json_null(), "p99Ms",
+			      n ? json_integer(d[(n * 99 - 1) / 100]) : json_null(), "statusCodes", codes);
+	free(d);
+	return j;
+}
+
+/* GET .../endpoint/{ep}/figures: hookd's addition to Svix's stats. */
+void api_endpoint_figures(struct req *r)
+{
+	struct app a;
+	struct endpoint e;
+	if (lookup(r, &a, &e) < 0)
+		return;
+	int64_t now = now_ms(), week = now - 7LL * 86400 * 1000;
+	struct figure_rows rows = {0};
+	int64_t c[5] = {0};
+	struct store *st = api_store();
+	if (st->ops->attempt_figures(st, a.id, e.id, week, figure_row, &rows) != STORE_OK ||
+	    st->ops->delivery_counts(st, a.id, e.id, c) != STORE_OK) {
+		api_error(r, 500, "internal_error", "the database failed");
+	} else {
+		api_reply_json(r, 200, json_pack("{s:o,s:o,s:o,s:I,s:I}", "hour", window_figures(&rows, now - 3600000),
+						 "day", window_figures(&rows, now - 86400000), "week",
+						 window_figures(&rows, week), "deadLetter", (json_int_t)c[DS_FAIL],
+						 "pending", (json_int_t)c[DS_PENDING]));
+	}
+	free(rows.v);
+	endpoint_dispose(&e);
+	app_dispose(&a);
+}

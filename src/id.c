@@ -119,6 +119,20 @@ void id_new(const char *prefix, char out[ID_MAX])
 	id_write(prefix, ms, counter, out);
 }
 
+void id_floor(const char *prefix, int64_t ms, char out[ID_MAX])
+{
+	uint8_t raw[ID_RAW_LEN] = {0};
+	size_t plen = strlen(prefix);
+	if (plen + ID_BODY_LEN + 1 > ID_MAX)
+		fatalx("id prefix too long: %s", prefix);
+	ms = clamp_ms(ms);
+	for (int i = 0; i < 6; i++)
+		raw[i] = (uint8_t)(ms >> (40 - 8 * i));
+	memcpy(out, prefix, plen);
+	encode62(raw, out + plen);
+	out[plen + ID_BODY_LEN] = '\0';
+}
+
 void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX])
 {
 	/* Deliberately outside the monotonic state: a made-up time must not drag later id_new() calls forward. */

@@ -17,6 +17,9 @@ void id_new(const char *prefix, char out[ID_MAX]);
 /* Same, with a given time in ms (clamped to 0..2^48-1) and counter 0 (for tests and for iterators that start
  * at a time). Not part of id_new's sequence: two ids made at the same ms here are in random order. */
 void id_new_at(const char *prefix, int64_t ms, char out[ID_MAX]);
+/* The smallest id with this prefix made at ms (counter and random part zero): a lower bound for "ids made at or
+ * after ms", to scan an index on ids by time. */
+void id_floor(const char *prefix, int64_t ms, char out[ID_MAX]);
 /* The creation time (unix ms) encoded in an id with the given prefix, or -1 if it is not such an id. */
 int64_t id_time_ms(const char *prefix, const char *id);
 /* True if s looks like an id with this prefix (prefix + 27 base62 whose value fits in 20 bytes). */

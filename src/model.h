@@ -81,6 +81,12 @@ struct attempt {
 	int64_t created_ms;
 };
 
+/* What the per-endpoint figures need of an attempt. */
+struct attempt_fig {
+	int64_t created_ms, duration_ms;
+	int status_code, status;
+};
+
 /* A delivery as the dispatcher needs it. */
 struct delivery {
 	int64_t rowid;          /* the store's key for this delivery */

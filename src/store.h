@@ -139,6 +139,9 @@ struct store_ops {
 	/* One attempt of a message of an app. */
 	int (*attempt_get)(struct store *, const char *app_id, const char *msg_id, const char *attempt_id,
 			   struct attempt *out);
+	/* Every attempt of an endpoint made at or after since_ms, to cb (any order). */
+	int (*attempt_figures)(struct store *, const char *app_id, const char *endpoint_id, int64_t since_ms,
+			       void (*cb)(void *arg, const struct attempt_fig *f), void *arg);
 	/* The oldest (smallest key) pending delivery of an endpoint; STORE_NOTFOUND if none. */
 	int (*delivery_oldest_pending)(struct store *, const char *endpoint_id, int64_t *rowid);
 	/* The deliveries of a message (one per endpoint it went to); array malloc'd. */

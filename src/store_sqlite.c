@@ -225,7 +225,7 @@ enum rstmt {
 	RS_ATT_LIST_APP, RS_ATT_LIST_APP_DESC,
 	RS_ATT_LIST_EP, RS_ATT_LIST_EP_DESC,
 	RS_ATT_LIST_MSG, RS_ATT_LIST_MSG_DESC,
-	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING,
+	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING, RS_ATT_FIGURES,
 	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC,
 	RS_COUNT
 };
@@ -280,6 +280,9 @@ static const struct stmt_def rdefs[RS_COUNT] = {
 	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	/* the (app_id, endpoint_id, status) index ends in the rowid, so min(id) is its first entry */
+	/* ids sort by time: the window is a range of the (app_id, endpoint_id, id) index */
+	[RS_ATT_FIGURES] = {"attempt_figures", "SELECT created_ms, duration_ms, status_code, status FROM attempts"
+					       " WHERE app_id = ?1 AND endpoint_id = ?2 AND id >= ?3"},
 	[RS_OLDEST_PENDING] = {"delivery_oldest_pending",
 			       "SELECT min(id) FROM deliveries WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ?1)"
 			       " AND endpoint_id = ?1 AND status = 1"},
@@ -1583,6 +1586,25 @@ static int sq_msg_deliveries(struct store *st, const char *app_id, const char *m
 	return rc;
 }
 
+static int sq_attempt_figures(struct store *st, const char *app_id, const char *endpoint_id, int64_t since_ms,
+			      void (*cb)(void *arg, const struct attempt_fig *f), void *arg)
+{
+	char floor[ID_MAX];
+	id_floor("atmpt_", since_ms, floor);
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_ATT_FIGURES);
+	int rc = STORE_ERR, step = SQLITE_ERROR;
+	if (q != NULL && (bind_str(q, 1, app_id) | bind_str(q, 2, endpoint_id) | bind_str(q, 3, floor)) == SQLITE_OK) {
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			struct attempt_fig f = {col_i64(q, 0), col_i64(q, 1), col_int(q, 2), col_int(q, 3)};
+			cb(arg, &f);
+		}
+		rc = step == SQLITE_DONE ? STORE_OK : log_err(r.c->db, r.what);
+	}
+	rq_end(&r);
+	return rc;
+}
+
 static int sq_delivery_oldest_pending(struct store *st, const char *endpoint_id, int64_t *rowid)
 {
 	struct rq r;
@@ -1630,6 +1652,7 @@ const struct store_ops store_sqlite_ops = {
 	.delivery_counts = sq_delivery_counts,
 	.msg_deliveries = sq_msg_deliveries,
 	.delivery_oldest_pending = sq_delivery_oldest_pending,
+	.attempt_figures = sq_attempt_figures,
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
 	.endpoint_set_disabled = sq_endpoint_set_disabled,

@@ -172,6 +172,24 @@ START_TEST(test_uid_valid)
 }
 END_TEST
 
+START_TEST(test_id_floor)
+{
+	char floor[ID_MAX], before[ID_MAX], at[ID_MAX], later[ID_MAX];
+	int64_t ms = 1795400000123;
+	id_floor("atmpt_", ms, floor);
+	ck_assert(id_is("atmpt_", floor));
+	ck_assert_int_eq(id_time_ms("atmpt_", floor), ms);
+	for (int i = 0; i < 100; i++) {
+		id_new_at("atmpt_", ms - 1, before);
+		id_new_at("atmpt_", ms, at);
+		id_new_at("atmpt_", ms + 1, later);
+		ck_assert_int_lt(strcmp(before, floor), 0); /* made earlier: below the floor */
+		ck_assert_int_ge(strcmp(at, floor), 0);     /* made at ms: at or above */
+		ck_assert_int_gt(strcmp(later, floor), 0);
+	}
+}
+END_TEST
+
 Suite *id_suite(void)
 {
 	Suite *s = suite_create("id");
@@ -184,6 +202,7 @@ Suite *id_suite(void)
 	tcase_add_test(tc, test_time_round_trip);
 	tcase_add_test(tc, test_sortable);
 	tcase_add_test(tc, test_uid_valid);
+	tcase_add_test(tc, test_id_floor);
 	suite_add_tcase(s, tc);
 	return s;
 }
