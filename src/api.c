@@ -313,6 +313,7 @@ static const struct route routes[] = {
 	{"POST", "app/*/endpoint/*/secret/rotate", api_endpoint_secret_rotate},
 	{"GET", "app/*/endpoint/*/stats", api_endpoint_stats},
 	{"GET", "app/*/endpoint/*/figures", api_endpoint_figures},
+	{"GET", "app/*/endpoint/*/msg", api_endpoint_msgs},
 	{"GET", "app/*/endpoint/*/headers", api_endpoint_headers_get},
 	{"PUT", "app/*/endpoint/*/headers", api_endpoint_headers_put},
 	{"PATCH", "app/*/endpoint/*/headers", api_endpoint_headers_patch},

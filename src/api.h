@@ -134,5 +134,6 @@ void api_attempt_list_by_endpoint(struct req *r);
 void api_attempt_list_by_msg(struct req *r);
 void api_attempt_get(struct req *r);
 void api_msg_destinations(struct req *r);
+void api_endpoint_msgs(struct req *r);
 
 #endif

@@ -161,3 +161,47 @@ void api_msg_destinations(struct req *r)
 	}
 	app_dispose(&a);
 }
+
+/* Attempted messages: what an endpoint was sent, newest first, each with its delivery's state there. */
+void api_endpoint_msgs(struct req *r)
+{
+	struct app a;
+	struct endpoint e;
+	struct list_req lr;
+	int with_content = api_query_bool(r, "with_content", true);
+	if (with_content < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
+		return;
+	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK) {
+		api_not_found(r);
+	} else {
+		if (api_list_begin(r, false, &lr) == 0) {
+			struct endpoint_msg *v = NULL;
+			size_t n = 0;
+			struct store *st = api_store();
+			if (st->ops->endpoint_msgs(st, a.id, e.id, &lr.pg, &v, &n) != STORE_OK) {
+				api_error(r, 500, "internal_error", "the database failed");
+			} else {
+				json_t **items = xcalloc(n + 1, sizeof *items);
+				const char **ids = xcalloc(n + 1, sizeof *ids);
+				for (size_t i = 0; i < n; i++) {
+					items[i] = message_to_json(&v[i].m, with_content);
+					json_object_set_new(items[i], "status", json_integer(v[i].d.status));
+					json_object_set_new(items[i], "statusText",
+							    json_string(delivery_status_text(v[i].d.status)));
+					json_object_set_new(items[i], "nextAttempt",
+							    v[i].d.status == DS_PENDING ? time_to_json(v[i].d.next_ms)
+											: json_null());
+					ids[i] = v[i].m.id;
+				}
+				api_list_reply(r, &lr, items, ids, n);
+				free(items);
+				free(ids);
+			}
+			for (size_t i = 0; i < n; i++)
+				message_dispose(&v[i].m);
+			free(v);
+		}
+		endpoint_dispose(&e);
+	}
+	app_dispose(&a);
+}

@@ -118,6 +118,12 @@ char *metrics_render(void)
 	put(&b, "# HELP hookd_deliveries_inflight Requests to endpoints in flight.\n"
 		"# TYPE hookd_deliveries_inflight gauge\nhookd_deliveries_inflight %lld\n",
 	    (long long)__atomic_load_n(&metrics.inflight, __ATOMIC_RELAXED));
+	put(&b, "# HELP hookd_deliveries_dead_letter Deliveries in the fail state (refreshed every chore interval).\n"
+		"# TYPE hookd_deliveries_dead_letter gauge\nhookd_deliveries_dead_letter %lld\n",
+	    (long long)__atomic_load_n(&metrics.dead_letter, __ATOMIC_RELAXED));
+	put(&b, "# HELP hookd_deliveries_pending_stored Deliveries pending in the store (refreshed every chore "
+		"interval).\n# TYPE hookd_deliveries_pending_stored gauge\nhookd_deliveries_pending_stored %lld\n",
+	    (long long)__atomic_load_n(&metrics.pending_stored, __ATOMIC_RELAXED));
 	put(&b, "# HELP hookd_deliveries_scheduled Deliveries waiting in the scheduler.\n"
 		"# TYPE hookd_deliveries_scheduled gauge\nhookd_deliveries_scheduled %lld\n",
 	    (long long)__atomic_load_n(&metrics.scheduled, __ATOMIC_RELAXED));

@@ -13,6 +13,8 @@ struct metrics {
 	uint64_t deliveries_canceled;
 	int64_t inflight;             /* gauges, written by the dispatcher */
 	int64_t scheduled;
+	int64_t dead_letter;          /* gauges from the store, refreshed at each chore tick */
+	int64_t pending_stored;
 };
 extern struct metrics metrics;
 

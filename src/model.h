@@ -99,6 +99,12 @@ struct delivery {
 	int64_t next_ms;        /* when it is due (unix ms) */
 };
 
+/* A message as one endpoint has it: the message and its (scheduled) delivery there. */
+struct endpoint_msg {
+	struct delivery d;
+	struct message m;
+};
+
 /* The result of one attempt, recorded by the committer: an attempt row plus the delivery's new state. */
 struct outcome {
 	int64_t rowid;          /* delivery */

@@ -139,6 +139,10 @@ struct store_ops {
 	/* One attempt of a message of an app. */
 	int (*attempt_get)(struct store *, const char *app_id, const char *msg_id, const char *attempt_id,
 			   struct attempt *out);
+	/* Attempted messages: the messages an endpoint was sent (its scheduled delivery of each), paged by
+	 * message id; array malloc'd, each m disposed by the caller. */
+	int (*endpoint_msgs)(struct store *, const char *app_id, const char *endpoint_id, const struct page *,
+			     struct endpoint_msg **out, size_t *n);
 	/* Every attempt of an endpoint made at or after since_ms, to cb (any order). */
 	int (*attempt_figures)(struct store *, const char *app_id, const char *endpoint_id, int64_t since_ms,
 			       void (*cb)(void *arg, const struct attempt_fig *f), void *arg);

@@ -225,7 +225,8 @@ enum rstmt {
 	RS_ATT_LIST_APP, RS_ATT_LIST_APP_DESC,
 	RS_ATT_LIST_EP, RS_ATT_LIST_EP_DESC,
 	RS_ATT_LIST_MSG, RS_ATT_LIST_MSG_DESC,
-	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING, RS_ATT_FIGURES,
+	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING, RS_ATT_FIGURES, RS_EP_MSGS,
+	RS_EP_MSGS_DESC,
 	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC,
 	RS_COUNT
 };
@@ -244,6 +245,11 @@ enum rstmt {
 	" AND (?9 IS NULL AND ?10 IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.app_id = attempts.app_id" \
 	" AND m.id = attempts.msg_id AND (?9 IS NULL OR m.event_type IN (SELECT value FROM json_each(?9)))"   \
 	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?10))))"
+#define EP_MSGS(order)                                                                                       \
+	"SELECT d.id, d.msg_id, d.endpoint_id, d.app_id, d.status, d.attempts, d.trigger_type, d.next_ms, "  \
+	MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.msg_id"        \
+	" WHERE d.app_id = ?1 AND d.endpoint_id = ?5 AND d.trigger_type = 0 AND d.msg_id > ?2 AND d.msg_id < ?3" \
+	" ORDER BY d.msg_id " order " LIMIT ?4"
 #define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", MSG_FILTER, order)
 #define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", filter ATT_FILTER, order)
 #define ATT_BY_EP " AND endpoint_id = ?5"
@@ -281,6 +287,9 @@ static const struct stmt_def rdefs[RS_COUNT] = {
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	/* the (app_id, endpoint_id, status) index ends in the rowid, so min(id) is its first entry */
 	/* ids sort by time: the window is a range of the (app_id, endpoint_id, id) index */
+	/* the endpoint's deliveries (the app_id, endpoint_id index), sorted by message id */
+	[RS_EP_MSGS] = {"endpoint_msgs", EP_MSGS("ASC")},
+	[RS_EP_MSGS_DESC] = {"endpoint_msgs", EP_MSGS("DESC")},
 	[RS_ATT_FIGURES] = {"attempt_figures", "SELECT created_ms, duration_ms, status_code, status FROM attempts"
 					       " WHERE app_id = ?1 AND endpoint_id = ?2 AND id >= ?3"},
 	[RS_OLDEST_PENDING] = {"delivery_oldest_pending",
@@ -1586,6 +1595,33 @@ static int sq_msg_deliveries(struct store *st, const char *app_id, const char *m
 	return rc;
 }
 
+static int sq_endpoint_msgs(struct store *st, const char *app_id, const char *endpoint_id, const struct page *pg,
+			    struct endpoint_msg **out, size_t *n)
+{
+	pg = page_or_all(pg);
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, pg->ascending ? RS_EP_MSGS : RS_EP_MSGS_DESC);
+	int rc = STORE_ERR, step = SQLITE_ERROR;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (q != NULL && (bind_str(q, 1, app_id) | bind_page(q, pg) | bind_str(q, 5, endpoint_id)) == SQLITE_OK) {
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*out = xrealloc(*out, cap * sizeof **out);
+			}
+			struct endpoint_msg *em = &(*out)[(*n)++];
+			memset(em, 0, sizeof *em);
+			row_delivery(q, 0, &em->d);
+			row_message(q, 8, &em->m);
+		}
+		rc = step == SQLITE_DONE ? STORE_OK : log_err(r.c->db, r.what);
+	}
+	rq_end(&r);
+	return rc;
+}
+
 static int sq_attempt_figures(struct store *st, const char *app_id, const char *endpoint_id, int64_t since_ms,
 			      void (*cb)(void *arg, const struct attempt_fig *f), void *arg)
 {
@@ -1653,6 +1689,7 @@ const struct store_ops store_sqlite_ops = {
 	.msg_deliveries = sq_msg_deliveries,
 	.delivery_oldest_pending = sq_delivery_oldest_pending,
 	.attempt_figures = sq_attempt_figures,
+	.endpoint_msgs = sq_endpoint_msgs,
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
 	.endpoint_set_disabled = sq_endpoint_set_disabled,

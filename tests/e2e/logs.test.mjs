@@ -60,3 +60,33 @@ e2e('logs: attempt list filters by status, status code class, event type and con
   assert.equal(byMsg.length, 2);
   assert.equal(await h.stop(), 0);
 });
+
+e2e('logs: attempted messages of an endpoint, with their state there, paged', async (t) => {
+  const h = await startHookd(t, { env: { HOOKD_RETRY_SCHEDULE: '50ms' } });
+  const rcv = await startReceiver(t, (rec) => (JSON.parse(rec.body).bad ? 500 : 200));
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'logs3' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url, eventTypes: ['a.b'] })).json;
+  const ids = [];
+  for (let i = 0; i < 4; i++)
+    ids.push((await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i, bad: i === 1 } })).json.id);
+  await req('POST', `/app/${app.id}/msg`, { eventType: 'other', payload: {} }); // not sent to this endpoint
+  const list = await eventually(async () => {
+    const r = await req('GET', `/app/${app.id}/endpoint/${ep.id}/msg`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.data.filter((m) => m.statusText === 'fail').length, 1);
+    assert.equal(r.json.data.filter((m) => m.statusText === 'success').length, 3);
+    return r.json;
+  }, { what: 'three delivered and one failed' });
+  assert.deepEqual(list.data.map((m) => m.id), [...ids].reverse(), 'newest first, only what the endpoint got');
+  assert.equal(list.data.find((m) => m.id === ids[1]).status, 2);
+  assert.deepEqual(list.data.find((m) => m.id === ids[2]).payload, { i: 2, bad: false });
+  const p1 = (await req('GET', `/app/${app.id}/endpoint/${ep.id}/msg?limit=3&with_content=false`)).json;
+  assert.equal(p1.data.length, 3);
+  assert.equal(p1.done, false);
+  assert.deepEqual(p1.data[0].payload, {});
+  const p2 = (await req('GET', `/app/${app.id}/endpoint/${ep.id}/msg?limit=3&iterator=${p1.iterator}`)).json;
+  assert.deepEqual(p2.data.map((m) => m.id), [ids[0]]);
+  assert.equal(p2.done, true);
+  assert.equal(await h.stop(), 0);
+});

@@ -75,8 +75,24 @@ e2e('metrics: the exposition parses with a Prometheus text-format parser; histog
   assert.equal(val('success'), 4);
   assert.equal(val('retry'), 1);
   assert.equal(val('fail'), 0);
-  for (const name of ['hookd_messages_accepted_total', 'hookd_deliveries_total', 'hookd_deliveries_inflight',
+  for (const name of ['hookd_deliveries_dead_letter', 'hookd_deliveries_pending_stored', 'hookd_messages_accepted_total', 'hookd_deliveries_total', 'hookd_deliveries_inflight',
     'hookd_deliveries_scheduled', 'hookd_commit_batches_total', 'hookd_api_request_duration_seconds'])
     assert.ok(families.some((f) => f.name === name), `${name} is exposed`);
+  assert.equal(await h.stop(), 0);
+});
+
+e2e('metrics: the dead-letter gauge counts deliveries that failed for good', async (t) => {
+  const h = await startHookd(t, { env: { HOOKD_RETRY_SCHEDULE: '20ms', HOOKD_CHORE_INTERVAL: '100ms' } });
+  const rcv = await startReceiver(t, () => 500);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'dl' })).json;
+  await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url });
+  for (let i = 0; i < 3; i++)
+    await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } });
+  await eventually(async () => {
+    const m = parseMetrics(await (await fetch(`${h.url}/metrics`)).text());
+    assert.equal(m.get('hookd_deliveries_dead_letter'), 3);
+    assert.equal(m.get('hookd_deliveries_pending_stored'), 0);
+  }, { what: 'three dead letters in the gauge' });
   assert.equal(await h.stop(), 0);
 });
