@@ -452,14 +452,50 @@ static void endpoint_disable(struct ep_state *es, const struct endpoint *e, cons
 	commit_submit(&d->job);
 }
 
-/* A new snapshot of the endpoint (edited, re-enabled) starts with a clean bill of health. */
+struct failing_job {
+	struct commit_job job;
+	char endpoint_id[ID_MAX];
+	int64_t since;
+};
+
+static int failing_run(struct store *st, void *arg)
+{
+	struct failing_job *f = arg;
+	return st->ops->endpoint_set_failing(st, f->endpoint_id, f->since);
+}
+
+static void failing_done(void *arg, int rc)
+{
+	(void)rc;
+	free(arg);
+}
+
+/* Keep failing_since in the store, so that "failing for 5 days" survives restarts. Only transitions write. */
+static void failing_set(struct ep_state *es, const char *endpoint_id, int64_t since)
+{
+	if (es->failing_since == since)
+		return;
+	es->failing_since = since;
+	struct failing_job *f = xcalloc(1, sizeof *f);
+	memcpy(f->endpoint_id, endpoint_id, ID_MAX);
+	f->since = since;
+	f->job = (struct commit_job){.run = failing_run, .done = failing_done, .arg = f};
+	commit_submit(&f->job);
+}
+
+/* The first snapshot seen takes the stored failing_since; a later one (the endpoint edited or re-enabled)
+ * starts with a clean bill of health. */
 static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 {
 	if (es->seen_gen == s->gen)
 		return;
+	bool first = es->seen_gen == 0;
 	es->seen_gen = s->gen;
 	es->failures = 0;
-	es->failing_since = 0;
+	if (first)
+		es->failing_since = s->ep.failing_since;
+	else
+		failing_set(es, s->ep.id, 0);
 	es->paused_until = 0;
 	es->cooldown = 0;
 	es->probing = false;
@@ -471,7 +507,7 @@ static void health_record(struct ep_state *es, const struct endpoint *e, bool ok
 	if (ok) {
 		bool was_paused = es->paused_until != 0;
 		es->failures = 0;
-		es->failing_since = 0;
+		failing_set(es, e->id, 0);
 		es->paused_until = 0;
 		es->cooldown = 0;
 		es->probing = false;
@@ -484,7 +520,7 @@ static void health_record(struct ep_state *es, const struct endpoint *e, bool ok
 	int64_t now = now_ms();
 	es->failures++;
 	if (es->failing_since == 0)
-		es->failing_since = now;
+		failing_set(es, e->id, now);
 	if (status == 410)
 		endpoint_disable(es, e, "it answered 410 Gone");
 	else if (now - es->failing_since >= cfg->disable_after_ms)

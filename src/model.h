@@ -36,6 +36,7 @@ struct endpoint {
 	json_t *scheme_options; /* {header, timestampHeader, idHeader, prefix, hash, encoding}, or NULL */
 	json_t *old_secrets;    /* rotation: [{"key": ..., "expiresAt": unix ms}], or NULL */
 	bool fifo;              /* ordering "fifo": one message at a time, in acceptance order */
+	int64_t failing_since;  /* unix ms it began failing, as loaded at start-up (0: not failing) */
 };
 
 struct message {

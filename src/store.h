@@ -66,6 +66,8 @@ struct store_ops {
 	int (*endpoint_delete)(struct store *, const char *endpoint_id);
 	/* Set an endpoint's disabled flag (the dispatcher disabling a failing endpoint). */
 	int (*endpoint_set_disabled)(struct store *, const char *endpoint_id, bool disabled, int64_t updated_ms);
+	/* Record since when an endpoint has been failing (0: healthy again), for auto-disable across restarts. */
+	int (*endpoint_set_failing)(struct store *, const char *endpoint_id, int64_t since_ms);
 	/* Pending deliveries of an endpoint become DS_CANCELED (endpoint disabled). */
 	int (*endpoint_cancel_pending)(struct store *, const char *endpoint_id);
 

@@ -95,6 +95,9 @@ static const char *const migrations[] = {
 	" processed INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);",
 	/* 6: ordered delivery per endpoint */
 	"ALTER TABLE endpoints ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0;",
+	/* 7: when an endpoint started failing (0: it is not), so auto-disable counts across restarts. Written only
+	 * by the dispatcher (endpoint_set_failing), never by endpoint_put. */
+	"ALTER TABLE endpoints ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -124,7 +127,7 @@ enum wstmt {
 	WS_APP_PUT, WS_APP_DEL_ATTEMPTS, WS_APP_DEL_DELIVERIES, WS_APP_DEL_MESSAGES, WS_APP_DEL_ENDPOINTS, WS_APP_DEL,
 	WS_EP_PUT, WS_EP_CANCEL, WS_EP_DEL,
 	WS_MSG_FIND_EVENT, WS_MSG_INSERT, WS_DLV_INSERT, WS_DLV_UPDATE, WS_ATT_INSERT,
-	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE, WS_MSG_EXPUNGE, WS_EP_DISABLE,
+	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE, WS_MSG_EXPUNGE, WS_EP_DISABLE, WS_EP_FAILING,
 	WS_APPS_LOAD, WS_EPS_LOAD, WS_DLV_RESET, WS_DLV_SCAN,
 	WS_EVT_PUT, WS_EVT_DEL, WS_EVTS_LOAD,
 	WS_PURGE_MSG, WS_PURGE_MSG_OWN, WS_PURGE_ATT,
@@ -168,6 +171,7 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_DLV_INSERT] = {"delivery_insert",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
 			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, ?6, ?4, ?5)"},
+	[WS_EP_FAILING] = {"endpoint_set_failing", "UPDATE endpoints SET failing_since = ?2 WHERE id = ?1"},
 	[WS_EP_DISABLE] = {"endpoint_set_disabled", "UPDATE endpoints SET disabled = ?2, updated_ms = ?3 WHERE id = ?1"},
 	[WS_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = ?1 AND id = ?2"},
 	/* a retry must not revive a delivery canceled while its attempt was in flight */
@@ -181,7 +185,7 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 				     " VALUES (?1, ?2, ?3, ?4)"},
 	[WS_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < ?1"},
 	[WS_APPS_LOAD] = {"apps_load", "SELECT " APP_COLS " FROM apps ORDER BY id"},
-	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS " FROM endpoints ORDER BY id"},
+	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS ", failing_since FROM endpoints ORDER BY id"},
 	[WS_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
 	[WS_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms FROM deliveries WHERE status = 1"},
 	[WS_EVT_PUT] = {"event_type_put", "INSERT OR REPLACE INTO event_types (" EVT_COLS ")"
@@ -556,6 +560,8 @@ static void row_endpoint(sqlite3_stmt *q, int c, void *out)
 	e->scheme_options = sqlite3_column_type(q, c + 15) == SQLITE_NULL ? NULL : col_object(q, c + 15);
 	e->old_secrets = sqlite3_column_type(q, c + 16) == SQLITE_NULL ? NULL : col_array(q, c + 16);
 	e->fifo = col_int(q, c + 17) != 0;
+	if (sqlite3_column_count(q) > c + 18) /* only the start-up load reads it */
+		e->failing_since = col_i64(q, c + 18);
 }
 
 static void row_message(sqlite3_stmt *q, int c, void *out)
@@ -1149,6 +1155,13 @@ static int sq_endpoint_set_disabled(struct store *st, const char *endpoint_id, b
 	return rc;
 }
 
+static int sq_endpoint_set_failing(struct store *st, const char *endpoint_id, int64_t since_ms)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_EP_FAILING];
+	int rc = bind_str(q, 1, endpoint_id) | sqlite3_bind_int64(q, 2, since_ms);
+	return rc ? bind_failed(q, "endpoint_set_failing") : run(q, "endpoint_set_failing");
+}
+
 static int sq_msg_expunge(struct store *st, const char *app_id, const char *msg_id)
 {
 	struct sqlite_store *s = to_sq(st);
@@ -1693,6 +1706,7 @@ const struct store_ops store_sqlite_ops = {
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
 	.endpoint_set_disabled = sq_endpoint_set_disabled,
+	.endpoint_set_failing = sq_endpoint_set_failing,
 	.retention_purge = sq_retention_purge,
 	.task_put = sq_task_put,
 	.recover_batch = sq_recover_batch,

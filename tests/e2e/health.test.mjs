@@ -87,3 +87,26 @@ e2e('health: an endpoint failing for the disable-after period is disabled; PATCH
   assert.equal((await req('GET', `/app/${app.id}/endpoint/${ep.id}`)).json.disabled, false, 'stays enabled');
   assert.equal(await h.stop(), 0);
 });
+
+e2e('health: the failing period counts across a restart', async (t) => {
+  const env = { HOOKD_DISABLE_AFTER: '3s', HOOKD_BREAKER_FAILURES: '1000',
+    HOOKD_RETRY_SCHEDULE: Array(30).fill('150ms').join(',') };
+  const h = await startHookd(t, { env });
+  const rcv = await startReceiver(t, () => 503);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'hrestart' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: {} });
+  await rcv.waitForCount(1, 5000, 'the first failure');
+  const t0 = rcv.requests[0].at;
+  await rcv.waitFor((r) => r[r.length - 1].at - t0 >= 1500, 10000, 'failing for 1.5 s');
+  assert.equal(await h.stop(), 0);
+  await h.restart();
+  await eventually(async () => {
+    assert.equal((await req('GET', `/app/${app.id}/endpoint/${ep.id}`)).json.disabled, true);
+  }, { what: 'disabled after the restart', timeout: 10000, interval: 20 });
+  const took = Date.now() - t0;
+  // 3 s from the first failure, not 3 s from the restart (which came after 1.5 s and more)
+  assert.ok(took < 4300, `disabled ${took} ms after the first failure`);
+  assert.equal(await h.stop(), 0);
+});
