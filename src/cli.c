@@ -35,11 +35,10 @@ struct cli {
 	size_t nheaders;
 };
 
-/* A usage error: one line on stderr, exit status 2. */
-__attribute__((format(printf, 2, 3))) static int usage_error(const struct cli *c, const char *fmt, ...)
+int cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "hookd %s: ", c->cmd);
+	fprintf(stderr, "hookd %s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -75,7 +74,7 @@ static bool parse_limit(const char *s, int64_t *v)
 static int add_secret(struct cli *c, const char *s)
 {
 	if (c->nsecrets == HOOKD_SECRETS_MAX)
-		return usage_error(c, "at most %d secrets", HOOKD_SECRETS_MAX);
+		return cli_usage(c->cmd, "at most %d secrets", HOOKD_SECRETS_MAX);
 	c->secrets[c->nsecrets++] = xstrdup(s);
 	return 0;
 }
@@ -86,12 +85,12 @@ static int add_secret_file(struct cli *c, const char *path)
 	char line[SECRET_FILE_MAX + 2];
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
-		return usage_error(c, "--secret-file %s: %s", path, strerror(errno));
+		return cli_usage(c->cmd, "--secret-file %s: %s", path, strerror(errno));
 	bool got = fgets(line, sizeof line, f) != NULL;
 	fclose(f);
 	size_t n = got ? strcspn(line, "\r\n") : 0;
 	if (n == 0 || n > SECRET_FILE_MAX)
-		return usage_error(c, "--secret-file %s: no secret on the first line", path);
+		return cli_usage(c->cmd, "--secret-file %s: no secret on the first line", path);
 	line[n] = '\0';
 	int rc = add_secret(c, line);
 	explicit_bzero(line, sizeof line);
@@ -112,13 +111,13 @@ static int add_header(struct cli *c, const char *line)
 {
 	const char *colon = strchr(line, ':');
 	if (colon == NULL)
-		return usage_error(c, "--header '%s': expected 'Name: value'", line);
+		return cli_usage(c->cmd, "--header '%s': expected 'Name: value'", line);
 	if (c->nheaders == CLI_HEADERS_MAX)
-		return usage_error(c, "at most %d headers", CLI_HEADERS_MAX);
+		return cli_usage(c->cmd, "at most %d headers", CLI_HEADERS_MAX);
 	size_t nlen = (size_t)(colon - line), vlen = strlen(colon + 1);
 	const char *name = trim(line, &nlen), *value = trim(colon + 1, &vlen);
 	if (nlen == 0)
-		return usage_error(c, "--header '%s': no name", line);
+		return cli_usage(c->cmd, "--header '%s': no name", line);
 	c->headers[c->nheaders].name = xstrndup(name, nlen);
 	c->headers[c->nheaders].value = xstrndup(value, vlen);
 	c->nheaders++;
@@ -128,7 +127,7 @@ static int add_header(struct cli *c, const char *line)
 static int set_seconds(struct cli *c, const char *flag, const char *v, int64_t *dst, bool *has)
 {
 	if (!parse_seconds(v, dst))
-		return usage_error(c, "%s '%s': expected unix seconds", flag, v);
+		return cli_usage(c->cmd, "%s '%s': expected unix seconds", flag, v);
 	*has = true;
 	return 0;
 }
@@ -136,7 +135,7 @@ static int set_seconds(struct cli *c, const char *flag, const char *v, int64_t *
 static int set_limit(struct cli *c, const char *flag, const char *v, int64_t *dst, bool *has)
 {
 	if (!parse_limit(v, dst))
-		return usage_error(c, "%s '%s': expected seconds or 'none'", flag, v);
+		return cli_usage(c->cmd, "%s '%s': expected seconds or 'none'", flag, v);
 	*has = true;
 	return 0;
 }
@@ -217,9 +216,9 @@ static int parse_args(struct cli *c, unsigned cmd, int argc, char **argv)
 		const char *arg = argv[i], *eq = strchr(arg, '=');
 		size_t n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
 		if (strncmp(arg, "--", 2) != 0 || !flag_known(arg, n, cmd))
-			return usage_error(c, "unknown option '%.*s'", (int)n, arg);
+			return cli_usage(c->cmd, "unknown option '%.*s'", (int)n, arg);
 		if (eq == NULL && i + 1 == argc)
-			return usage_error(c, "%s needs a value", arg);
+			return cli_usage(c->cmd, "%s needs a value", arg);
 		char flag[32];
 		snprintf(flag, sizeof flag, "%.*s", (int)n, arg);
 		int rc = set_flag(c, flag, eq != NULL ? eq + 1 : argv[++i]);
@@ -246,7 +245,7 @@ static int add_secrets(struct cli *c, struct hookd_config *cfg)
 	for (size_t i = 0; i < c->nsecrets; i++) {
 		int rc = hookd_config_add_secret(cfg, c->secrets[i]);
 		if (rc != HOOKD_OK)
-			return usage_error(c, "secret %zu is not a valid %s secret (%s)", i + 1, hookd_config_scheme(cfg),
+			return cli_usage(c->cmd, "secret %zu is not a valid %s secret (%s)", i + 1, hookd_config_scheme(cfg),
 					   hookd_strerror(rc));
 	}
 	return 0;
@@ -260,7 +259,7 @@ static int set_window(struct cli *c, struct hookd_config *cfg)
 		return 0;
 	if (hookd_config_window(cfg, &past, &future) != HOOKD_OK ||
 	    hookd_config_set_window(cfg, c->has_past ? c->past : past, c->has_future ? c->future : future) != HOOKD_OK)
-		return usage_error(c, "scheme %s has no timestamp to check", hookd_config_scheme(cfg));
+		return cli_usage(c->cmd, "scheme %s has no timestamp to check", hookd_config_scheme(cfg));
 	return 0;
 }
 
@@ -268,14 +267,14 @@ static int set_window(struct cli *c, struct hookd_config *cfg)
 static int make_config(struct cli *c, struct hookd_config **cfg)
 {
 	if (c->nsecrets == 0)
-		return usage_error(c, "--secret is required");
+		return cli_usage(c->cmd, "--secret is required");
 	int rc = hookd_config_new(c->scheme, NULL, cfg);
 	hookd_config_free(*cfg);
 	*cfg = NULL;
 	if (rc != HOOKD_OK)
-		return usage_error(c, "unknown scheme '%s'", c->scheme);
+		return cli_usage(c->cmd, "unknown scheme '%s'", c->scheme);
 	if (hookd_config_new(c->scheme, &c->opts, cfg) != HOOKD_OK)
-		return usage_error(c, "a naming option is malformed, repeats a header name, or does not apply to scheme %s",
+		return cli_usage(c->cmd, "a naming option is malformed, repeats a header name, or does not apply to scheme %s",
 				   c->scheme);
 	rc = add_secrets(c, *cfg);
 	return rc != 0 ? rc : set_window(c, *cfg);
@@ -313,7 +312,7 @@ static int sign_run(struct cli *c, const struct hookd_config *cfg, const struct 
 	int n = hookd_sign(cfg, c->id, c->has_timestamp ? c->timestamp : (int64_t)time(NULL), b->data, b->len, out,
 			   HOOKD_SIGN_HEADERS_MAX, text, sizeof text);
 	if (n == HOOKD_ERR_INVALID)
-		return usage_error(c, "cannot sign (--id must be 1-%d printable characters without spaces, and "
+		return cli_usage(c->cmd, "cannot sign (--id must be 1-%d printable characters without spaces, and "
 				      "ed25519 needs a whsk_ secret key)",
 				   HOOKD_MSG_ID_MAX);
 	if (n < 0) {
@@ -366,13 +365,13 @@ int cli_secret(int argc, char **argv)
 	struct cli c = {.cmd = "secret", .scheme = "standard"};
 	char secret[HOOKD_KEYTEXT_MAX], pub[HOOKD_KEYTEXT_MAX] = "";
 	if (argc < 1 || strcmp(argv[0], "new") != 0)
-		return usage_error(&c, "expected 'hookd secret new [--scheme S]'");
+		return cli_usage(c.cmd, "expected 'hookd secret new [--scheme S]'");
 	int rc = parse_args(&c, CMD_SECRET, argc - 1, argv + 1);
 	if (rc != 0)
 		return rc;
 	rc = hookd_secret_generate(c.scheme, secret, sizeof secret, pub, sizeof pub);
 	if (rc != HOOKD_OK)
-		return rc == HOOKD_ERR_INVALID ? usage_error(&c, "unknown scheme '%s'", c.scheme)
+		return rc == HOOKD_ERR_INVALID ? cli_usage(c.cmd, "unknown scheme '%s'", c.scheme)
 					       : (fprintf(stderr, "hookd secret: %s\n", hookd_strerror(rc)), 1);
 	printf("%s\n", secret);
 	if (pub[0] != '\0')

@@ -9,6 +9,9 @@
 
 #define CLI_BODY_MAX (16u << 20) /* bodies read from stdin: 16 MiB */
 
+/* A usage error of a subcommand: "hookd CMD: message (see hookd --help)" on stderr; returns exit status 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int cli_sign(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_secret(int argc, char **argv);

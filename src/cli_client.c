@@ -71,18 +71,6 @@ struct reply {
 	struct buf body;
 };
 
-/* A usage error: one line on stderr, exit status 2. */
-__attribute__((format(printf, 2, 3))) static int usage_error(const struct client *c, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "hookd %s: ", c->cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see hookd --help)\n", stderr);
-	return 2;
-}
-
 /* Text from the server, on one line and without control characters (a peer must not drive the terminal). */
 static void put_clean(FILE *f, const char *s, size_t n)
 {
@@ -187,10 +175,10 @@ static int set_flag(struct client *c, const char *flag, const char *v)
 		c->since = v;
 	else if (strcmp(flag, "--limit") == 0) {
 		if (!parse_long(v, 1, LIMIT_MAX, &c->limit))
-			return usage_error(c, "--limit '%s': expected a number from 1 to %d", v, LIMIT_MAX);
+			return cli_usage(c->cmd, "--limit '%s': expected a number from 1 to %d", v, LIMIT_MAX);
 	} else if (strcmp(flag, "--status") == 0) {
 		if (!parse_long(v, 0, 4, &c->status))
-			return usage_error(c, "--status '%s': expected 0 (success), 1 (pending), 2 (fail), 3 (sending) "
+			return cli_usage(c->cmd, "--status '%s': expected 0 (success), 1 (pending), 2 (fail), 3 (sending) "
 					      "or 4 (canceled)",
 					   v);
 		c->has_status = true;
@@ -206,18 +194,18 @@ static int parse_args(struct client *c, bool takes_arg, int argc, char **argv)
 		const char *arg = argv[i], *eq = strchr(arg, '=');
 		if (strncmp(arg, "--", 2) != 0) {
 			if (!takes_arg || c->arg != NULL)
-				return usage_error(c, "unexpected argument '%s'", arg);
+				return cli_usage(c->cmd, "unexpected argument '%s'", arg);
 			c->arg = arg;
 			continue;
 		}
 		size_t n = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
 		int f = flag_find(arg, n, c->op);
 		if (f < 0)
-			return usage_error(c, "unknown option '%.*s'", (int)n, arg);
+			return cli_usage(c->cmd, "unknown option '%.*s'", (int)n, arg);
 		if (!flags[f].value && eq != NULL)
-			return usage_error(c, "%s takes no value", flags[f].name);
+			return cli_usage(c->cmd, "%s takes no value", flags[f].name);
 		if (flags[f].value && eq == NULL && i + 1 == argc)
-			return usage_error(c, "%s needs a value", arg);
+			return cli_usage(c->cmd, "%s needs a value", arg);
 		const char *v = !flags[f].value ? "" : eq != NULL ? eq + 1 : argv[++i];
 		int rc = set_flag(c, flags[f].name, v);
 		if (rc != 0)
@@ -230,25 +218,25 @@ static int parse_args(struct client *c, bool takes_arg, int argc, char **argv)
 static int check_args(struct client *c, const char *arg_name)
 {
 	if (c->app == NULL || c->app[0] == '\0')
-		return usage_error(c, "--app is required");
+		return cli_usage(c->cmd, "--app is required");
 	if (arg_name != NULL && (c->arg == NULL || c->arg[0] == '\0'))
-		return usage_error(c, "expected the %s", arg_name);
+		return cli_usage(c->cmd, "expected the %s", arg_name);
 	if (c->op == EP_CREATE && c->url == NULL)
-		return usage_error(c, "--url is required");
+		return cli_usage(c->cmd, "--url is required");
 	if (c->op == MSG_SEND && c->event_types.n != 1)
-		return usage_error(c, "expected one --event-type");
+		return cli_usage(c->cmd, "expected one --event-type");
 	if (c->op == ATT_LIST && c->endpoint == NULL && c->msg == NULL)
-		return usage_error(c, "--endpoint or --msg is required");
+		return cli_usage(c->cmd, "--endpoint or --msg is required");
 	if ((c->op == RESEND || c->op == RECOVER) && c->endpoint == NULL)
-		return usage_error(c, "--endpoint is required");
+		return cli_usage(c->cmd, "--endpoint is required");
 	if (c->op == RESEND && c->msg == NULL)
-		return usage_error(c, "--msg is required");
+		return cli_usage(c->cmd, "--msg is required");
 	if (c->op == RECOVER) {
 		int64_t ms;
 		if (c->since == NULL)
-			return usage_error(c, "--since is required");
+			return cli_usage(c->cmd, "--since is required");
 		if (rfc3339_parse(c->since, &ms) != 0)
-			return usage_error(c, "--since '%s': expected an RFC 3339 time like 2026-11-23T10:00:00Z", c->since);
+			return cli_usage(c->cmd, "--since '%s': expected an RFC 3339 time like 2026-11-23T10:00:00Z", c->since);
 	}
 	return 0;
 }
@@ -279,7 +267,7 @@ static int client_open(struct client *c)
 	if (server == NULL || server[0] == '\0')
 		server = CLIENT_DEFAULT_SERVER;
 	if (strncasecmp(server, "http://", 7) != 0 && strncasecmp(server, "https://", 8) != 0)
-		return usage_error(c, "--server '%s': expected an http:// or https:// URL", server);
+		return cli_usage(c->cmd, "--server '%s': expected an http:// or https:// URL", server);
 	size_t n = strlen(server);
 	while (n > 0 && server[n - 1] == '/')
 		n--;
@@ -293,7 +281,7 @@ static int client_open(struct client *c)
 	else
 		c->token = token_from_file();
 	if (c->token != NULL && strpbrk(c->token, "\r\n") != NULL)
-		return usage_error(c, "the token contains a line break");
+		return cli_usage(c->cmd, "the token contains a line break");
 
 	c->curl = curl_easy_init();
 	if (c->curl == NULL) {
@@ -423,7 +411,7 @@ static int client_request(struct client *c, const char *method, const char *path
 		return 1;
 	}
 	if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
-		return usage_error(c, "--server '%s': %s", c->base, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+		return cli_usage(c->cmd, "--server '%s': %s", c->base, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 	long oserr = 0;
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
 	fprintf(stderr, "hookd: cannot reach %s: %s\n", c->base,
@@ -787,7 +775,7 @@ static int ep_create(struct client *c)
 	    set_string(body, "description", c->description) != 0 ||
 	    set_strlist(body, "eventTypes", &c->event_types) != 0 || set_strlist(body, "channels", &c->channels) != 0) {
 		json_decref(body);
-		return usage_error(c, "arguments must be UTF-8");
+		return cli_usage(c->cmd, "arguments must be UTF-8");
 	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
@@ -844,9 +832,9 @@ static int read_payload(struct client *c, struct buf *p)
 	buf_init(p, CLI_BODY_MAX);
 	if (c->data != NULL) {
 		if (buf_append(p, c->data, strlen(c->data)) < 0)
-			return usage_error(c, "--data is larger than %u bytes", CLI_BODY_MAX);
+			return cli_usage(c->cmd, "--data is larger than %u bytes", CLI_BODY_MAX);
 	} else if (isatty(STDIN_FILENO)) {
-		return usage_error(c, "give the payload with --data JSON or on stdin");
+		return cli_usage(c->cmd, "give the payload with --data JSON or on stdin");
 	} else {
 		char chunk[65536];
 		ssize_t n;
@@ -858,16 +846,16 @@ static int read_payload(struct client *c, struct buf *p)
 				return 2;
 			}
 			if (buf_append(p, chunk, (size_t)n) < 0)
-				return usage_error(c, "the payload on stdin is larger than %u bytes", CLI_BODY_MAX);
+				return cli_usage(c->cmd, "the payload on stdin is larger than %u bytes", CLI_BODY_MAX);
 		}
 	}
 	const char *from = c->data != NULL ? "--data" : "the payload on stdin";
 	json_error_t err;
 	json_t *j = p->len > 0 ? json_loadb(p->data, p->len, 0, &err) : NULL;
 	if (p->len == 0)
-		return usage_error(c, "%s is empty", from);
+		return cli_usage(c->cmd, "%s is empty", from);
 	if (j == NULL)
-		return usage_error(c, "%s is not JSON (line %d: %s)", from, err.line, err.text);
+		return cli_usage(c->cmd, "%s is not JSON (line %d: %s)", from, err.line, err.text);
 	json_decref(j);
 	return 0;
 }
@@ -885,7 +873,7 @@ static int msg_send(struct client *c)
 	    set_strlist(head, "channels", &c->channels) != 0) {
 		json_decref(head);
 		buf_dispose(&payload);
-		return usage_error(c, "arguments must be UTF-8");
+		return cli_usage(c->cmd, "arguments must be UTF-8");
 	}
 	/* {"eventType":...,"payload":<the bytes as given>}: the server keeps a payload exactly as sent */
 	char *text = json_dumps(head, JSON_COMPACT);
@@ -1002,7 +990,7 @@ static int do_recover(struct client *c)
 	json_t *task = NULL, *body = json_object();
 	if (set_string(body, "since", c->since) != 0) {
 		json_decref(body);
-		return usage_error(c, "arguments must be UTF-8");
+		return cli_usage(c->cmd, "arguments must be UTF-8");
 	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
@@ -1079,8 +1067,8 @@ static int client_main(const char *group, int argc, char **argv)
 				snprintf(verbs + strlen(verbs), sizeof verbs - strlen(verbs), "%s%s", verbs[0] ? "|" : "",
 					 ops[i].verb);
 		if (argc == 0)
-			return usage_error(&c, "expected 'hookd %s %s ...'", group, verbs);
-		return usage_error(&c, "unknown command '%s' (expected %s)", argv[0], verbs);
+			return cli_usage(c.cmd, "expected 'hookd %s %s ...'", group, verbs);
+		return cli_usage(c.cmd, "unknown command '%s' (expected %s)", argv[0], verbs);
 	}
 	if (has_verbs) {
 		snprintf(c.cmd, sizeof c.cmd, "%s %s", group, o->verb);
