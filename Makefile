@@ -33,7 +33,8 @@ CORE_SRCS   := src/log.c src/util.c src/id.c src/config.c src/filter.c src/backo
                src/store.c src/store_sqlite.c src/cache.c src/commit.c src/scheduler.c \
                src/deliver.c src/json.c src/api.c src/api_app.c src/api_endpoint.c \
                src/api_msg.c src/api_attempt.c src/api_event_type.c src/api_task.c src/evtypes.c \
-               src/server.c src/metrics.c src/opevents.c src/signer.c
+               src/server.c src/metrics.c src/opevents.c src/signer.c \
+               src/source.c src/api_source.c
 # the signature subcommands (hookd sign, verify, secret) and the API client ones (endpoints, messages, ...)
 CORE_SRCS   += src/cli.c src/cli_client.c
 LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "source.h"
 
 #define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
 
@@ -329,6 +330,12 @@ static const struct route routes[] = {
 	{"DELETE", "app/*/msg/*/content", api_msg_expunge},
 	{"GET", "app/*/attempt/endpoint/*", api_attempt_list_by_endpoint},
 	{"GET", "app/*/attempt/msg/*", api_attempt_list_by_msg},
+	{"GET", "source", api_source_list},
+	{"POST", "source", api_source_create},
+	{"GET", "source/*", api_source_get},
+	{"PATCH", "source/*", api_source_patch},
+	{"DELETE", "source/*", api_source_delete},
+	{"GET", "source/*/request", api_source_requests},
 	{"GET", "background-task", api_task_list},
 	{"GET", "background-task/*", api_task_get},
 	{"GET", "event-type", api_event_type_list},
@@ -410,6 +417,10 @@ static void dispatch(struct req *r)
 		r->content_type = "text/plain; version=0.0.4";
 		return;
 	}
+	if (strncmp(r->url, "/in/", 4) == 0) {
+		api_inbound(r);
+		return;
+	}
 	if (split_path(r) < 0) {
 		api_not_found(r);
 		return;
@@ -436,6 +447,15 @@ static void dispatch(struct req *r)
 		api_not_found(r);
 }
 
+/* The body cap: an inbound source's maxBody, else --max-body. */
+static size_t body_cap(const char *url)
+{
+	struct source *s = api_inbound_source(url);
+	size_t cap = s ? s->max_body : cfg->max_body;
+	source_unref(s);
+	return cap;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
@@ -448,7 +468,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->method = method;
 		r->url = xstrdup(url);
 		r->start_us = mono_us();
-		buf_init(&r->body, cfg->max_body);
+		buf_init(&r->body, body_cap(url));
 		*ctx = r;
 		return MHD_YES;
 	}
@@ -464,7 +484,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r->ready && r->job.done == NULL) {
 		if (r->body.toobig) {
 			char detail[128];
-			snprintf(detail, sizeof detail, "request body is larger than %zu bytes", cfg->max_body);
+			snprintf(detail, sizeof detail, "request body is larger than %zu bytes", r->body.max);
 			api_error(r, 413, "payload_too_large", detail);
 		} else {
 			dispatch(r);

@@ -129,6 +129,17 @@ void api_task_get(struct req *r);
 void api_task_list(struct req *r);
 /* Running tasks stop queueing batches (shutdown: they stay "running" in the store, failed at next start). */
 void tasks_stop(void);
+/* api_source.c */
+void api_source_list(struct req *r);
+void api_source_create(struct req *r);
+void api_source_get(struct req *r);
+void api_source_patch(struct req *r);
+void api_source_delete(struct req *r);
+void api_source_requests(struct req *r);
+/* POST /in/{source}: no bearer token. */
+void api_inbound(struct req *r);
+/* The source named by an /in/ URL (a reference), or NULL. */
+struct source *api_inbound_source(const char *url);
 /* api_attempt.c */
 void api_attempt_list_by_endpoint(struct req *r);
 void api_attempt_list_by_msg(struct req *r);

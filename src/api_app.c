@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "json.h"
 #include "opevents.h"
+#include "source.h"
 
 int api_app_lookup(struct req *r, const char *id_or_uid, struct app *out)
 {
@@ -106,13 +107,15 @@ void api_app_list(struct req *r)
 	struct app *apps;
 	size_t n;
 	cache_app_list(&lr.pg, &apps, &n);
-	/* the internal app of operational webhooks is not the user's */
-	for (size_t i = 0; i < n; i++) {
-		if (apps[i].uid != NULL && strcmp(apps[i].uid, OPEVENTS_APP_UID) == 0) {
+	/* the internal apps (operational webhooks, inbound sources' destinations) are not the user's */
+	for (size_t i = 0; i < n;) {
+		if (apps[i].uid != NULL && (strcmp(apps[i].uid, OPEVENTS_APP_UID) == 0 ||
+					    strncmp(apps[i].uid, SOURCE_APP_UID_PREFIX, strlen(SOURCE_APP_UID_PREFIX)) == 0)) {
 			app_dispose(&apps[i]);
 			memmove(&apps[i], &apps[i + 1], (n - i - 1) * sizeof *apps);
 			n--;
-			break;
+		} else {
+			i++;
 		}
 	}
 	json_t **items = xcalloc(n + 1, sizeof *items);

@@ -635,6 +635,30 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *name, con
 }
 
 /* Signed at send time: the signature covers this attempt's timestamp. */
+/* True if the object of extra headers (keys in lower case) has one called name. */
+static bool extra_has(json_t *extra, const char *name)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(extra, k, v) {
+		if (strcasecmp(k, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A forwarded (inbound) message's own headers: they win over hookd's signature headers of the same name. */
+static struct curl_slist *add_extra(struct curl_slist *l, json_t *extra)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(extra, k, v) {
+		if (json_is_string(v))
+			l = add_header(l, k, json_string_value(v));
+	}
+	return l;
+}
+
 static struct curl_slist *build_headers(const struct xfer *x)
 {
 	const struct message *m = &x->msg->m;
@@ -648,21 +672,26 @@ static struct curl_slist *build_headers(const struct xfer *x)
 		log_warnx("deliver: signing %s for %s failed: %s", m->id, x->ep->ep.id, hookd_strerror(n));
 		n = 0;
 	}
-	struct curl_slist *l = add_header(NULL, "content-type", "application/json");
-	bool has_id = false;
+	json_t *extra = m->extra_headers ? json_loads(m->extra_headers, 0, NULL) : NULL;
+	struct curl_slist *l = add_header(NULL, "content-type", m->content_type ? m->content_type : "application/json");
+	bool has_id = extra_has(extra, "webhook-id");
 	for (int i = 0; i < n; i++) {
+		if (extra_has(extra, hs[i].name))
+			continue;
 		l = add_header(l, hs[i].name, hs[i].value);
 		has_id |= strcasecmp(hs[i].name, "webhook-id") == 0;
 	}
 	if (!has_id) /* every scheme's receivers get the message id to deduplicate on */
 		l = add_header(l, "webhook-id", m->id);
 	l = add_header(l, "Expect", ""); /* no 100-continue round trip */
+	l = add_extra(l, extra);
 	const char *k;
 	json_t *v;
 	json_object_foreach(x->ep->ep.headers, k, v) {
-		if (json_is_string(v) && !reserved_header(k, hs, n))
+		if (json_is_string(v) && !reserved_header(k, hs, n) && !extra_has(extra, k))
 			l = add_header(l, k, json_string_value(v));
 	}
+	json_decref(extra);
 	return l;
 }
 

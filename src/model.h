@@ -51,7 +51,26 @@ struct message {
 	int64_t created_ms;
 	int64_t deliver_at_ms;  /* 0: at once */
 	int64_t retention_ms;   /* payloadRetentionPeriod; 0: the server's --retention (written, not read back) */
+	char *content_type;     /* NULL: application/json (inbound forwarding keeps the provider's) */
+	char *extra_headers;    /* JSON object of headers to send (inbound forwarding), or NULL */
 };
+
+/* A request received at /in/{source}: what hookd recorded of it. */
+struct inreq {
+	char id[ID_MAX];        /* inr_... */
+	char source_id[ID_MAX];
+	char *dedup_key;
+	char *method;
+	char *headers;          /* JSON object text */
+	char *body;             /* raw bytes, NULL when not kept (failed verification) */
+	size_t body_len;
+	int64_t received_ms;
+	int verify_rc;          /* HOOKD_OK or a hookd_err */
+	bool duplicate;
+	char msg_id[ID_MAX];    /* the forwarded message, "" if none */
+	int64_t fwd[3];         /* deliveries of that message: success, pending, failed or canceled (lists only) */
+};
+void inreq_dispose(struct inreq *r);
 
 /* Status of a delivery (one message to one endpoint) and of an attempt; numbers are Svix's. */
 enum delivery_status {

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "opevents.h"
+#include "source.h"
 #include "store.h"
 
 #define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
@@ -156,6 +157,8 @@ static int load_cache(struct store *st)
 	if (st->ops->event_types_load(st, &types, &ntypes) != STORE_OK)
 		return -1;
 	evtypes_load(types, ntypes);
+	if (sources_load(st) < 0)
+		return -1;
 	/* a task cut short by the last stop is not resumed */
 	return st->ops->tasks_fail_running(st, now_ms()) == STORE_OK ? 0 : -1;
 }
@@ -307,6 +310,7 @@ out_deliver:
 	log_info("hookd: stopped");
 out_cache:
 	evtypes_dispose();
+	sources_dispose();
 	cache_dispose();
 out:
 	store_close(st);

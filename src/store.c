@@ -109,7 +109,18 @@ void message_dispose(struct message *m)
 	strlist_dispose(&m->channels);
 	strlist_dispose(&m->tags);
 	free(m->payload);
+	free(m->content_type);
+	free(m->extra_headers);
 	memset(m, 0, sizeof *m);
+}
+
+void inreq_dispose(struct inreq *r)
+{
+	free(r->dedup_key);
+	free(r->method);
+	free(r->headers);
+	free(r->body);
+	memset(r, 0, sizeof *r);
 }
 
 void attempt_dispose(struct attempt *a)

@@ -115,12 +115,24 @@ struct store_ops {
 	int (*event_type_put)(struct store *, const struct event_type *);
 	int (*event_type_delete)(struct store *, const char *name);
 
+	/* Inbound sources: insert or replace by id (STORE_CONFLICT if the uid is another's); delete with the
+	 * requests received for it (STORE_NOTFOUND if absent). config is the source's JSON text. */
+	int (*source_put)(struct store *, const char *id, const char *uid, const char *config);
+	int (*source_delete)(struct store *, const char *id);
+	/* A received request. */
+	int (*inreq_insert)(struct store *, const struct inreq *);
+	/* STORE_OK if a verified, non-duplicate request of the source with this dedup key arrived at or after
+	 * since_ms, else STORE_NOTFOUND. */
+	int (*inreq_seen)(struct store *, const char *source_id, const char *dedup_key, int64_t since_ms);
+
 	/* ---- start-up (before any other thread runs) ---- */
 	/* All apps / endpoints; arrays are malloc'd, each element disposed by the caller. */
 	int (*apps_load)(struct store *, struct app **out, size_t *n);
 	int (*endpoints_load)(struct store *, struct endpoint **out, size_t *n);
 	/* Every event type; array malloc'd, each element disposed by the caller. */
 	int (*event_types_load)(struct store *, struct event_type **out, size_t *n);
+	/* Every source's config text; array malloc'd, each string freed by the caller. */
+	int (*sources_load)(struct store *, char ***out, size_t *n);
 	/* Tasks still running when the process stopped are marked failed (they are not resumed). */
 	int (*tasks_fail_running)(struct store *, int64_t now_ms);
 	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
@@ -159,6 +171,8 @@ struct store_ops {
 			 size_t *n);
 	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. */
 	int (*delivery_counts)(struct store *, const char *app_id, const char *endpoint_id, int64_t counts[5]);
+	/* Requests received for a source, paged by id, with their forward counts (fwd); array malloc'd. */
+	int (*inreq_list)(struct store *, const char *source_id, const struct page *, struct inreq **out, size_t *n);
 };
 
 /* Every backend's store starts with this. */

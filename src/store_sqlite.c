@@ -98,6 +98,17 @@ static const char *const migrations[] = {
 	/* 7: when an endpoint started failing (0: it is not), so auto-disable counts across restarts. Written only
 	 * by the dispatcher (endpoint_set_failing), never by endpoint_put. */
 	"ALTER TABLE endpoints ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;",
+	/* 8: inbound. A forwarded message keeps the provider's content type and headers; sources hold their JSON
+	 * config (all loaded at start-up); every request received is a row, found by dedup key within a window. */
+	"ALTER TABLE messages ADD COLUMN content_type TEXT;"
+	"ALTER TABLE messages ADD COLUMN extra_headers TEXT;"
+	"CREATE TABLE sources (id TEXT PRIMARY KEY, uid TEXT UNIQUE, config TEXT NOT NULL);"
+	"CREATE TABLE inbound_requests ("
+	" id TEXT PRIMARY KEY, source_id TEXT NOT NULL, dedup_key TEXT, method TEXT, headers TEXT, body BLOB,"
+	" received_ms INTEGER NOT NULL, verify_rc INTEGER NOT NULL, duplicate INTEGER NOT NULL, msg_id TEXT);"
+	"CREATE INDEX inbound_source ON inbound_requests (source_id, id);"
+	"CREATE INDEX inbound_dedup ON inbound_requests (source_id, dedup_key, received_ms)"
+	" WHERE duplicate = 0 AND verify_rc = 0;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -109,13 +120,18 @@ static const char *const migrations[] = {
 	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo"
 #define MSG_COLS(p)                                                                                          \
 	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
-	p "created_ms, " p "deliver_at_ms"
+	p "created_ms, " p "deliver_at_ms, " p "content_type, " p "extra_headers"
 #define ATT_COLS                                                                                             \
 	"id, msg_id, endpoint_id, app_id, url, status_code, duration_ms, response, status, trigger_type, "   \
 	"created_ms"
 #define EVT_COLS "name, description, archived, deprecated, schemas, feature_flag, group_name, created_ms, updated_ms"
 #define TASK_COLS "id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms"
 #define SET(c) c " = excluded." c
+#define INR_COLS "id, source_id, dedup_key, method, headers, body, received_ms, verify_rc, duplicate, msg_id"
+#define INR_FWD(st) "(SELECT count(*) FROM deliveries d WHERE d.msg_id = r.msg_id AND d.status IN " st ")"
+#define INR_LIST(order)                                                                                      \
+	"SELECT " INR_COLS ", " INR_FWD("(0)") ", " INR_FWD("(1, 3)") ", " INR_FWD("(2, 4)")                     \
+	" FROM inbound_requests r WHERE source_id = ?1 AND id > ?2 AND id < ?3 ORDER BY id " order " LIMIT ?4"
 
 struct stmt_def {
 	const char *name; /* for log lines */
@@ -132,6 +148,7 @@ enum wstmt {
 	WS_EVT_PUT, WS_EVT_DEL, WS_EVTS_LOAD,
 	WS_PURGE_MSG, WS_PURGE_MSG_OWN, WS_PURGE_ATT,
 	WS_TASK_PUT, WS_TASKS_FAIL, WS_RECOVER_SCAN, WS_RECOVER_SET, WS_REPLAY_SCAN,
+	WS_SRC_PUT, WS_SRC_DEL, WS_SRC_DEL_REQS, WS_SRCS_LOAD, WS_INR_INSERT, WS_INR_SEEN,
 	WS_COUNT
 };
 
@@ -167,7 +184,7 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_EP_DEL] = {"endpoint_delete", "DELETE FROM endpoints WHERE id = ?1"},
 	[WS_MSG_FIND_EVENT] = {"msg_find_event_id", "SELECT id FROM messages WHERE app_id = ?1 AND event_id = ?2"},
 	[WS_MSG_INSERT] = {"msg_insert", "INSERT INTO messages (" MSG_COLS("") ", expires_ms)"
-					 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+					  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
 	[WS_DLV_INSERT] = {"delivery_insert",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
 			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, ?6, ?4, ?5)"},
@@ -200,7 +217,7 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 			      "UPDATE messages SET payload = NULL WHERE rowid IN (SELECT rowid FROM messages"
 			      " WHERE payload IS NOT NULL AND expires_ms IS NOT NULL AND expires_ms < ?1 LIMIT ?2)"},
 	[WS_TASK_PUT] = {"task_put", "INSERT OR REPLACE INTO tasks (" TASK_COLS ")"
-				     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
 	[WS_TASKS_FAIL] = {"tasks_fail_running", "UPDATE tasks SET status = 2, updated_ms = ?1 WHERE status = 0"},
 	/* the (app_id, endpoint_id, status) index, in key order from the cursor; a failed manual resend stays failed */
 	[WS_RECOVER_SCAN] = {"recover_batch",
@@ -216,6 +233,15 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 			    "SELECT " MSG_COLS("m.") " FROM messages m WHERE m.app_id = ?1 AND m.id > ?2 AND m.id < ?3"
 			    " AND m.created_ms >= ?4 AND m.created_ms < ?5 AND NOT EXISTS (SELECT 1 FROM deliveries d"
 			    " WHERE d.msg_id = m.id AND d.endpoint_id = ?6) ORDER BY m.id LIMIT ?7"},
+	[WS_SRC_PUT] = {"source_put", "INSERT INTO sources (id, uid, config) VALUES (?1, ?2, ?3)"
+				      " ON CONFLICT (id) DO UPDATE SET " SET("uid") ", " SET("config")},
+	[WS_SRC_DEL] = {"source_delete", "DELETE FROM sources WHERE id = ?1"},
+	[WS_SRC_DEL_REQS] = {"source_delete", "DELETE FROM inbound_requests WHERE source_id = ?1"},
+	[WS_SRCS_LOAD] = {"sources_load", "SELECT config FROM sources ORDER BY id"},
+	[WS_INR_INSERT] = {"inreq_insert", "INSERT INTO inbound_requests (" INR_COLS ")"
+					   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+	[WS_INR_SEEN] = {"inreq_seen", "SELECT 1 FROM inbound_requests WHERE source_id = ?1 AND dedup_key = ?2"
+				       " AND received_ms >= ?3 AND duplicate = 0 AND verify_rc = 0 LIMIT 1"},
 	[WS_PURGE_ATT] = {"retention_purge",
 			  "UPDATE attempts SET response = NULL WHERE rowid IN (SELECT rowid FROM attempts"
 			  " WHERE response IS NOT NULL AND created_ms < ?1 LIMIT ?2)"},
@@ -232,6 +258,7 @@ enum rstmt {
 	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING, RS_ATT_FIGURES, RS_EP_MSGS,
 	RS_EP_MSGS_DESC,
 	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC,
+	RS_INR_LIST, RS_INR_LIST_DESC,
 	RS_COUNT
 };
 
@@ -286,6 +313,8 @@ static const struct stmt_def rdefs[RS_COUNT] = {
 				      " WHERE id = ?2)) AND endpoint_id = ?2 GROUP BY status"},
 	[RS_COUNTS_APP] = {"delivery_counts", COUNTS " WHERE app_id = ?1 GROUP BY status"},
 	[RS_COUNTS_ALL] = {"delivery_counts", COUNTS " GROUP BY status"},
+	[RS_INR_LIST] = {"inreq_list", INR_LIST("ASC")},
+	[RS_INR_LIST_DESC] = {"inreq_list", INR_LIST("DESC")},
 	[RS_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = ?1"},
 	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
@@ -576,6 +605,8 @@ static void row_message(sqlite3_stmt *q, int c, void *out)
 	m->payload = col_bytes(q, c + 6, &m->payload_len);
 	m->created_ms = col_i64(q, c + 7);
 	m->deliver_at_ms = col_i64(q, c + 8);
+	m->content_type = col_str(q, c + 9);
+	m->extra_headers = col_str(q, c + 10);
 }
 
 static void row_attempt(sqlite3_stmt *q, int c, void *out)
@@ -1120,9 +1151,10 @@ static int message_insert(struct sqlite_store *s, const struct message *m)
 	int rc = bind_str(q, 1, m->id) | bind_str(q, 2, m->app_id) | bind_str(q, 3, m->event_type) |
 		 bind_str(q, 4, m->event_id) | bind_strlist(q, 5, &m->channels) | bind_strlist(q, 6, &m->tags) |
 		 bind_bytes(q, 7, m->payload, m->payload_len) | sqlite3_bind_int64(q, 8, m->created_ms) |
-		 sqlite3_bind_int64(q, 9, m->deliver_at_ms) |
-		 (m->retention_ms > 0 ? sqlite3_bind_int64(q, 10, m->created_ms + m->retention_ms)
-				      : sqlite3_bind_null(q, 10));
+		 sqlite3_bind_int64(q, 9, m->deliver_at_ms) | bind_str(q, 10, m->content_type) |
+		 bind_str(q, 11, m->extra_headers) |
+		 (m->retention_ms > 0 ? sqlite3_bind_int64(q, 12, m->created_ms + m->retention_ms)
+				      : sqlite3_bind_null(q, 12));
 	return rc ? bind_failed(q, "msg_insert") : run(q, "msg_insert");
 }
 
@@ -1669,7 +1701,108 @@ static int sq_delivery_oldest_pending(struct store *st, const char *endpoint_id,
 	return rc;
 }
 
+/* ---- inbound ---- */
+
+static int sq_source_put(struct store *st, const char *id, const char *uid, const char *config)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_SRC_PUT];
+	int rc = bind_str(q, 1, id) | bind_str(q, 2, uid) | bind_str(q, 3, config);
+	return rc ? bind_failed(q, "source_put") : run(q, "source_put");
+}
+
+static int sq_source_delete(struct store *st, const char *id)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_SRC_DEL];
+	int rc = bind_str(q, 1, id) ? bind_failed(q, "source_delete") : run(q, "source_delete");
+	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
+		return STORE_NOTFOUND;
+	q = s->st[WS_SRC_DEL_REQS];
+	return rc != STORE_OK ? rc : bind_str(q, 1, id) ? bind_failed(q, "source_delete") : run(q, "source_delete");
+}
+
+static int sq_sources_load(struct store *st, char ***out, size_t *n)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_SRCS_LOAD];
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		(*out)[(*n)++] = col_str0(q, 0);
+	}
+	rc = rc == SQLITE_DONE ? STORE_OK : log_err(sqlite3_db_handle(q), "sources_load");
+	stmt_done(q);
+	return rc;
+}
+
+static int sq_inreq_insert(struct store *st, const struct inreq *r)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_INR_INSERT];
+	int rc = bind_str(q, 1, r->id) | bind_str(q, 2, r->source_id) | bind_str(q, 3, r->dedup_key) |
+		 bind_str(q, 4, r->method) | bind_str(q, 5, r->headers) | bind_bytes(q, 6, r->body, r->body_len) |
+		 sqlite3_bind_int64(q, 7, r->received_ms) | sqlite3_bind_int(q, 8, r->verify_rc) |
+		 sqlite3_bind_int(q, 9, r->duplicate) | bind_str(q, 10, r->msg_id[0] ? r->msg_id : NULL);
+	return rc ? bind_failed(q, "inreq_insert") : run(q, "inreq_insert");
+}
+
+static int sq_inreq_seen(struct store *st, const char *source_id, const char *dedup_key, int64_t since_ms)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_INR_SEEN];
+	if (bind_str(q, 1, source_id) | bind_str(q, 2, dedup_key) | sqlite3_bind_int64(q, 3, since_ms))
+		return bind_failed(q, "inreq_seen");
+	int rc = step_row(q, "inreq_seen");
+	stmt_done(q);
+	return rc;
+}
+
+static void row_inreq(sqlite3_stmt *q, int c, void *out)
+{
+	struct inreq *r = out;
+	col_id(q, c, r->id);
+	col_id(q, c + 1, r->source_id);
+	r->dedup_key = col_str(q, c + 2);
+	r->method = col_str(q, c + 3);
+	r->headers = col_str(q, c + 4);
+	r->body = col_bytes(q, c + 5, &r->body_len);
+	r->received_ms = col_i64(q, c + 6);
+	r->verify_rc = col_int(q, c + 7);
+	r->duplicate = col_int(q, c + 8) != 0;
+	if (sqlite3_column_type(q, c + 9) != SQLITE_NULL)
+		col_id(q, c + 9, r->msg_id);
+	for (int i = 0; i < 3; i++)
+		r->fwd[i] = col_i64(q, c + 10 + i);
+}
+
+static void dispose_inreq(void *p) { inreq_dispose(p); }
+static const struct row_kind inreq_rows = {sizeof(struct inreq), row_inreq, dispose_inreq};
+
+static int sq_inreq_list(struct store *st, const char *source_id, const struct page *pg, struct inreq **out,
+			 size_t *n)
+{
+	pg = page_or_all(pg);
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, pg->ascending ? RS_INR_LIST : RS_INR_LIST_DESC);
+	int rc = STORE_ERR;
+	*out = NULL;
+	*n = 0;
+	if (q != NULL && (bind_str(q, 1, source_id) | bind_page(q, pg)) == SQLITE_OK)
+		*out = collect(q, r.what, &inreq_rows, n, &rc);
+	rq_end(&r);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
+	.source_put = sq_source_put,
+	.source_delete = sq_source_delete,
+	.sources_load = sq_sources_load,
+	.inreq_insert = sq_inreq_insert,
+	.inreq_seen = sq_inreq_seen,
+	.inreq_list = sq_inreq_list,
 	.scheme = "sqlite",
 	.open = sq_open,
 	.close = sq_close,

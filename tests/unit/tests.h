@@ -11,5 +11,6 @@ Suite *backoff_suite(void);
 Suite *store_suite(void);
 Suite *json_suite(void);
 Suite *evtypes_suite(void);
+Suite *source_suite(void);
 
 #endif

@@ -1,0 +1,512 @@
+/* api_source.c: /source (inbound sources: create, list, get, patch, delete, received requests) and the ingest
+ * route /in/{source}, which providers call without the API token.
+ *
+ * A source's destinations are the endpoints of its internal app (uid "hookd.source.<id>"); a verified,
+ * non-duplicate request becomes a message of that app carrying the original bytes, content type and provider
+ * headers, so the dispatcher forwards, signs, retries and records it like any message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cache.h"
+#include "deliver.h"
+#include "log.h"
+#include "source.h"
+
+/* ---- writes of a source: the source row, its internal app and endpoints, in one job ---- */
+
+struct src_op {
+	struct source *src;        /* the new snapshot (NULL: delete) */
+	char id[ID_MAX];
+	char app_id[ID_MAX];
+	struct app *new_app;       /* created with the source */
+	struct endpoint *eps;      /* endpoints to put */
+	size_t neps;
+	char (*dead)[ID_MAX];      /* endpoints to delete */
+	size_t ndead;
+	char *config_text;
+};
+
+static void src_cleanup(struct req *r)
+{
+	struct src_op *op = r->op;
+	if (op == NULL)
+		return;
+	source_unref(op->src);
+	if (op->new_app) {
+		app_dispose(op->new_app);
+		free(op->new_app);
+	}
+	for (size_t i = 0; i < op->neps; i++)
+		endpoint_dispose(&op->eps[i]);
+	free(op->eps);
+	free(op->dead);
+	free(op->config_text);
+	free(op);
+}
+
+static int src_run(struct store *st, struct req *r)
+{
+	struct src_op *op = r->op;
+	const struct store_ops *o = st->ops;
+	int rc = STORE_OK;
+	if (op->src == NULL) {
+		rc = o->source_delete(st, op->id);
+		if (rc == STORE_OK)
+			rc = o->app_delete(st, op->app_id);
+		if (rc == STORE_NOTFOUND)
+			api_not_found(r);
+		return rc;
+	}
+	if (op->new_app != NULL)
+		rc = o->app_put(st, op->new_app);
+	for (size_t i = 0; rc == STORE_OK && i < op->ndead; i++)
+		rc = o->endpoint_delete(st, op->dead[i]);
+	for (size_t i = 0; rc == STORE_OK && i < op->neps; i++)
+		rc = o->endpoint_put(st, &op->eps[i]);
+	if (rc == STORE_OK)
+		rc = o->source_put(st, op->id, op->src->uid, op->config_text);
+	if (rc == STORE_CONFLICT)
+		api_error(r, 409, "conflict", "A source with this uid already exists");
+	return rc;
+}
+
+static void src_after(struct req *r)
+{
+	struct src_op *op = r->op;
+	if (op->src == NULL) {
+		sources_del(op->id);
+		cache_app_delete(op->app_id);
+		return;
+	}
+	if (op->new_app != NULL)
+		cache_app_put(op->new_app);
+	for (size_t i = 0; i < op->ndead; i++)
+		cache_endpoint_delete(op->dead[i]);
+	for (size_t i = 0; i < op->neps; i++)
+		cache_endpoint_put(&op->eps[i]);
+	sources_put(op->src);
+}
+
+static struct src_op *src_op_new(struct req *r)
+{
+	struct src_op *op = xcalloc(1, sizeof *op);
+	r->op = op;
+	r->cleanup = src_cleanup;
+	r->run = src_run;
+	r->after = src_after;
+	return op;
+}
+
+/* One endpoint of the internal app per destination; each endpointId is written back into the config. */
+static void make_endpoints(struct src_op *op, json_t *dests, int64_t now)
+{
+	op->neps = json_array_size(dests);
+	op->eps = xcalloc(op->neps + 1, sizeof *op->eps);
+	for (size_t i = 0; i < op->neps; i++) {
+		json_t *d = json_array_get(dests, i);
+		struct endpoint *e = &op->eps[i];
+		char secret[HOOKD_SECRET_MAX];
+		hookd_secret_new(24, secret, sizeof secret);
+		id_new("ep_", e->id);
+		memcpy(e->app_id, op->app_id, ID_MAX);
+		e->url = xstrdup(json_string_value(json_object_get(d, "url")));
+		e->description = xstrdup("inbound source destination");
+		e->secret = xstrdup(secret);
+		e->metadata = json_object();
+		e->headers = json_deep_copy(json_object_get(d, "headers"));
+		e->created_ms = e->updated_ms = now;
+		json_object_set_new(d, "endpointId", json_string(e->id));
+	}
+}
+
+static void reply_source(struct req *r, int status, const struct src_op *op)
+{
+	api_reply_json(r, status, json_deep_copy(op->src->config));
+}
+
+/* Finish a create or patch: the snapshot from config (stolen), answer, submit. */
+static void src_submit(struct req *r, struct src_op *op, json_t *config, int status)
+{
+	snprintf(op->id, sizeof op->id, "%s", json_string_value(json_object_get(config, "id")));
+	op->config_text = json_dump(config);
+	op->src = source_new(config);
+	if (op->src == NULL) {
+		api_error(r, 500, "internal_error", "the source could not be built");
+		return;
+	}
+	reply_source(r, status, op);
+	api_submit(r);
+}
+
+void api_source_create(struct req *r)
+{
+	json_t *body = api_body_object(r);
+	if (body == NULL)
+		return;
+	struct verr ve = {0};
+	json_t *cfg = source_validate(body, &ve);
+	json_decref(body);
+	if (cfg == NULL) {
+		api_reply(r, 422, verr_body(&ve));
+		return;
+	}
+	struct src_op *op = src_op_new(r);
+	char id[ID_MAX], uid[ID_MAX + 32];
+	int64_t now = now_ms();
+	id_new("src_", id);
+	id_new("app_", op->app_id);
+	snprintf(uid, sizeof uid, SOURCE_APP_UID_PREFIX "%s", id);
+	op->new_app = xcalloc(1, sizeof *op->new_app);
+	memcpy(op->new_app->id, op->app_id, ID_MAX);
+	op->new_app->uid = xstrdup(uid);
+	op->new_app->name = xstrdup("hookd inbound source");
+	op->new_app->metadata = json_object();
+	op->new_app->created_ms = op->new_app->updated_ms = now;
+	make_endpoints(op, json_object_get(cfg, "destinations"), now);
+	json_object_set_new(cfg, "id", json_string(id));
+	json_object_set_new(cfg, "appId", json_string(op->app_id));
+	json_object_set_new(cfg, "createdAt", time_to_json(now));
+	json_object_set_new(cfg, "updatedAt", time_to_json(now));
+	src_submit(r, op, cfg, 201);
+}
+
+static struct source *src_lookup(struct req *r)
+{
+	struct source *s = sources_lookup(r->seg[1]);
+	if (s == NULL)
+		api_not_found(r);
+	return s;
+}
+
+void api_source_get(struct req *r)
+{
+	struct source *s = src_lookup(r);
+	if (s == NULL)
+		return;
+	api_reply_json(r, 200, json_deep_copy(s->config));
+	source_unref(s);
+}
+
+void api_source_list(struct req *r)
+{
+	struct list_req lr;
+	if (api_list_begin(r, true, &lr) < 0)
+		return;
+	struct source **v;
+	size_t n = sources_list(&lr.pg, &v);
+	json_t **items = xcalloc(n + 1, sizeof *items);
+	const char **ids = xcalloc(n + 1, sizeof *ids);
+	for (size_t i = 0; i < n; i++) {
+		items[i] = json_deep_copy(v[i]->config);
+		ids[i] = v[i]->id;
+	}
+	api_list_reply(r, &lr, items, ids, n);
+	for (size_t i = 0; i < n; i++)
+		source_unref(v[i]);
+	free(v);
+	free(items);
+	free(ids);
+}
+
+void api_source_delete(struct req *r)
+{
+	struct source *s = src_lookup(r);
+	if (s == NULL)
+		return;
+	struct src_op *op = src_op_new(r);
+	memcpy(op->id, s->id, ID_MAX);
+	memcpy(op->app_id, s->app_id, ID_MAX);
+	source_unref(s);
+	api_reply(r, 204, NULL);
+	api_submit(r);
+}
+
+/* The endpoints of the old destinations, to delete when the destinations change. */
+static void old_endpoints(struct src_op *op)
+{
+	struct endpoint *eps = NULL;
+	size_t n = 0;
+	cache_endpoint_list(op->app_id, &(struct page){.limit = SOURCE_DEST_MAX * 4, .ascending = true}, &eps, &n);
+	op->dead = xcalloc(n + 1, sizeof *op->dead);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(op->dead[op->ndead++], eps[i].id, ID_MAX);
+		endpoint_dispose(&eps[i]);
+	}
+	free(eps);
+}
+
+void api_source_patch(struct req *r)
+{
+	struct source *s = src_lookup(r);
+	json_t *body = s ? api_body_object(r) : NULL;
+	if (body == NULL) {
+		source_unref(s);
+		return;
+	}
+	json_t *merged = json_deep_copy(s->config);
+	json_object_update(merged, body);
+	struct verr ve = {0};
+	json_t *cfg = source_validate(merged, &ve);
+	json_decref(merged);
+	if (cfg == NULL) {
+		api_reply(r, 422, verr_body(&ve));
+	} else {
+		struct src_op *op = src_op_new(r);
+		memcpy(op->app_id, s->app_id, ID_MAX);
+		if (json_object_get(body, "destinations") != NULL) {
+			old_endpoints(op);
+			make_endpoints(op, json_object_get(cfg, "destinations"), now_ms());
+		} else {
+			json_object_set(cfg, "destinations", json_object_get(s->config, "destinations"));
+		}
+		const char *const keep[] = {"id", "appId", "createdAt"};
+		for (size_t i = 0; i < 3; i++)
+			json_object_set(cfg, keep[i], json_object_get(s->config, keep[i]));
+		json_object_set_new(cfg, "updatedAt", time_to_json(now_ms()));
+		src_submit(r, op, cfg, 200);
+	}
+	json_decref(body);
+	source_unref(s);
+}
+
+/* ---- received requests ---- */
+
+static const char *forward_status(const struct inreq *q)
+{
+	if (q->msg_id[0] == '\0' || q->fwd[0] + q->fwd[1] + q->fwd[2] == 0)
+		return "none";
+	if (q->fwd[1] > 0)
+		return "pending";
+	return q->fwd[2] > 0 ? "failed" : "success";
+}
+
+static json_t *inreq_to_json(const struct inreq *q)
+{
+	json_t *h = q->headers ? json_loads(q->headers, 0, NULL) : NULL;
+	return json_pack("{s:s,s:s,s:o,s:s?,s:o,s:s?,s:b,s:s,s:b,s:o,s:s,s:I}", "id", q->id, "sourceId", q->source_id,
+			 "receivedAt", time_to_json(q->received_ms), "method", q->method, "headers",
+			 h ? h : json_object(), "dedupKey", q->dedup_key, "verified", q->verify_rc == HOOKD_OK,
+			 "verification", q->verify_rc == HOOKD_OK ? "ok" : hookd_strerror(q->verify_rc),
+			 "duplicate", q->duplicate, "msgId", q->msg_id[0] ? json_string(q->msg_id) : json_null(),
+			 "forwardStatus", forward_status(q), "bodySize", (json_int_t)q->body_len);
+}
+
+void api_source_requests(struct req *r)
+{
+	struct list_req lr;
+	struct source *s = src_lookup(r);
+	if (s == NULL)
+		return;
+	if (api_list_begin(r, false, &lr) == 0) {
+		struct inreq *v = NULL;
+		size_t n = 0;
+		if (api_store()->ops->inreq_list(api_store(), s->id, &lr.pg, &v, &n) != STORE_OK) {
+			api_error(r, 500, "internal_error", "the database failed");
+		} else {
+			json_t **items = xcalloc(n + 1, sizeof *items);
+			const char **ids = xcalloc(n + 1, sizeof *ids);
+			for (size_t i = 0; i < n; i++) {
+				items[i] = inreq_to_json(&v[i]);
+				ids[i] = v[i].id;
+			}
+			api_list_reply(r, &lr, items, ids, n);
+			free(items);
+			free(ids);
+		}
+		for (size_t i = 0; i < n; i++)
+			inreq_dispose(&v[i]);
+		free(v);
+	}
+	source_unref(s);
+}
+
+/* ---- ingest: POST /in/{source} ---- */
+
+struct in_op {
+	struct source *src;
+	struct inreq rq;
+	struct outmsg *om;        /* the message to forward */
+	const char **ep_ptrs;
+};
+
+static void in_cleanup(struct req *r)
+{
+	struct in_op *op = r->op;
+	source_unref(op->src);
+	inreq_dispose(&op->rq);
+	outmsg_unref(op->om);
+	free(op->ep_ptrs);
+	free(op);
+}
+
+static int in_forward(struct store *st, struct in_op *op)
+{
+	int rc = st->ops->inreq_seen(st, op->src->id, op->rq.dedup_key, op->rq.received_ms - op->src->dedup_window_ms);
+	if (rc == STORE_OK) {
+		op->rq.duplicate = true;
+		return STORE_OK;
+	}
+	if (rc != STORE_NOTFOUND)
+		return rc;
+	struct message *m = &op->om->m;
+	rc = st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->rowids);
+	if (rc == STORE_OK)
+		memcpy(op->rq.msg_id, m->id, ID_MAX);
+	return rc;
+}
+
+static int in_run(struct store *st, struct req *r)
+{
+	struct in_op *op = r->op;
+	int rc = op->rq.verify_rc == HOOKD_OK ? in_forward(st, op) : STORE_OK;
+	if (rc == STORE_OK)
+		rc = st->ops->inreq_insert(st, &op->rq);
+	if (rc != STORE_OK)
+		return rc;
+	if (op->rq.verify_rc != HOOKD_OK)
+		api_reply_json(r, 401, json_pack("{s:s,s:s}", "code", "invalid_signature", "detail",
+						  hookd_strerror(op->rq.verify_rc)));
+	else
+		api_reply_json(r, 200, json_pack("{s:s,s:b}", "id", op->rq.id, "duplicate", op->rq.duplicate));
+	return STORE_OK;
+}
+
+static void in_after(struct req *r)
+{
+	struct in_op *op = r->op;
+	if (op->rq.msg_id[0] != '\0' && op->om->n > 0) {
+		deliver_submit(op->om);
+		op->om = NULL;
+	}
+}
+
+static const char *hdr_lookup(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	char name[HOOKD_HEADER_NAME_MAX + 1];
+	size_t n = strlen(key);
+	if (value == NULL || n == 0 || n > HOOKD_HEADER_NAME_MAX || !source_header_recorded(key))
+		return MHD_YES;
+	for (size_t i = 0; i <= n; i++)
+		name[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
+	json_object_set_new(cls, name, json_string(value));
+	return MHD_YES;
+}
+
+/* What the destinations get besides the body: the provider's headers, its user agent renamed, and ours. */
+static char *forward_headers(json_t *recorded, const struct in_op *op)
+{
+	json_t *out = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(recorded, k, v) {
+		if (source_header_forwarded(k))
+			json_object_set(out, k, v);
+	}
+	json_t *ua = json_object_get(recorded, "user-agent");
+	if (ua != NULL)
+		json_object_set(out, "x-forwarded-user-agent", ua);
+	json_object_set_new(out, "x-hookd-source", json_string(op->src->id));
+	json_object_set_new(out, "x-hookd-event-id", json_string(op->rq.dedup_key));
+	char *text = json_dump(out);
+	json_decref(out);
+	return text;
+}
+
+static void in_message(struct req *r, struct in_op *op, json_t *recorded)
+{
+	struct message m = {0};
+	id_new("msg_", m.id);
+	memcpy(m.app_id, op->src->app_id, ID_MAX);
+	m.event_type = xstrdup(SOURCE_EVENT_TYPE);
+	m.created_ms = op->rq.received_ms;
+	m.payload = xmalloc(r->body.len + 1);
+	if (r->body.len > 0)
+		memcpy(m.payload, r->body.data, r->body.len);
+	m.payload[r->body.len] = '\0';
+	m.payload_len = r->body.len;
+	const char *ct = hdr_lookup(r->conn, "Content-Type");
+	m.content_type = xstrdup(ct ? ct : "application/octet-stream");
+	m.extra_headers = forward_headers(recorded, op);
+	char(*ids)[ID_MAX];
+	size_t n = cache_fanout(m.app_id, m.event_type, &m.channels, &ids);
+	op->om = outmsg_new(&m, ids, n);
+	op->ep_ptrs = xcalloc(n + 1, sizeof *op->ep_ptrs);
+	for (size_t i = 0; i < n; i++)
+		op->ep_ptrs[i] = op->om->ep_ids[i];
+}
+
+static void in_record(struct req *r, struct in_op *op)
+{
+	struct source *s = op->src;
+	struct inreq *q = &op->rq;
+	id_new("inr_", q->id);
+	memcpy(q->source_id, s->id, ID_MAX);
+	q->method = xstrdup(r->method);
+	q->received_ms = now_ms();
+	q->verify_rc = s->verifier == NULL ? HOOKD_OK
+			 : hookd_verify_lookup(s->verifier, hdr_lookup, r->conn, r->body.data ? r->body.data : "",
+					       r->body.len, q->received_ms / 1000);
+	json_t *recorded = json_object();
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_header, recorded);
+	q->headers = json_dump(recorded);
+	if (q->verify_rc == HOOKD_OK) {
+		const char *hv = s->dedup_kind == DEDUP_HEADER ? hdr_lookup(r->conn, s->dedup_arg) : NULL;
+		q->dedup_key = source_dedup_key(s->dedup_kind, s->dedup_arg, hv, r->body.data, r->body.len);
+		q->body = xmalloc(r->body.len + 1);
+		if (r->body.len > 0)
+			memcpy(q->body, r->body.data, r->body.len);
+		q->body_len = r->body.len;
+		in_message(r, op, recorded);
+	}
+	json_decref(recorded);
+}
+
+/* The source named by /in/{key}, or NULL. */
+struct source *api_inbound_source(const char *url)
+{
+	char key[300];
+	if (strncmp(url, "/in/", 4) != 0)
+		return NULL;
+	snprintf(key, sizeof key, "%s", url + 4);
+	size_t n = strlen(key);
+	if (n > 0 && key[n - 1] == '/')
+		key[--n] = '\0';
+	if (n == 0 || strchr(key, '/') != NULL)
+		return NULL;
+	return sources_lookup(key);
+}
+
+void api_inbound(struct req *r)
+{
+	struct source *s = api_inbound_source(r->url);
+	if (s == NULL) {
+		api_not_found(r);
+		return;
+	}
+	if (strcmp(r->method, "POST") != 0) {
+		source_unref(s);
+		api_error(r, 405, "method_not_allowed", "Method not allowed");
+		return;
+	}
+	if (!source_content_type_ok(&s->content_types, hdr_lookup(r->conn, "Content-Type"))) {
+		source_unref(s);
+		api_error(r, 415, "unsupported_media_type", "this source does not take this content type");
+		return;
+	}
+	struct in_op *op = xcalloc(1, sizeof *op);
+	op->src = s;
+	r->op = op;
+	r->cleanup = in_cleanup;
+	in_record(r, op);
+	r->run = in_run;
+	r->after = in_after;
+	api_submit(r);
+}
