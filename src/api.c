@@ -486,6 +486,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			char detail[128];
 			snprintf(detail, sizeof detail, "request body is larger than %zu bytes", r->body.max);
 			api_error(r, 413, "payload_too_large", detail);
+			if (strncmp(r->url, "/in/", 4) == 0)
+				metrics_inbound(IN_TOO_LARGE);
 		} else {
 			dispatch(r);
 		}

@@ -12,6 +12,7 @@
 #include "cache.h"
 #include "deliver.h"
 #include "log.h"
+#include "metrics.h"
 #include "source.h"
 
 /* ---- writes of a source: the source row, its internal app and endpoints, in one job ---- */
@@ -357,6 +358,24 @@ static int in_forward(struct store *st, struct in_op *op)
 	return rc;
 }
 
+static enum inbound_outcome in_outcome(int verify_rc, bool duplicate)
+{
+	switch (verify_rc) {
+	case HOOKD_OK:
+		return duplicate ? IN_DUPLICATE : IN_ACCEPTED;
+	case HOOKD_ERR_MISSING:
+		return IN_MISSING_SIGNATURE;
+	case HOOKD_ERR_MALFORMED:
+		return IN_MALFORMED_SIGNATURE;
+	case HOOKD_ERR_STALE:
+		return IN_STALE;
+	case HOOKD_ERR_FUTURE:
+		return IN_FUTURE;
+	default:
+		return IN_INVALID_SIGNATURE;
+	}
+}
+
 static int in_run(struct store *st, struct req *r)
 {
 	struct in_op *op = r->op;
@@ -365,6 +384,7 @@ static int in_run(struct store *st, struct req *r)
 		rc = st->ops->inreq_insert(st, &op->rq);
 	if (rc != STORE_OK)
 		return rc;
+	metrics_inbound(in_outcome(op->rq.verify_rc, op->rq.duplicate));
 	if (op->rq.verify_rc != HOOKD_OK)
 		api_reply_json(r, 401, json_pack("{s:s,s:s}", "code", "invalid_signature", "detail",
 						  hookd_strerror(op->rq.verify_rc)));
@@ -488,6 +508,7 @@ void api_inbound(struct req *r)
 {
 	struct source *s = api_inbound_source(r->url);
 	if (s == NULL) {
+		metrics_inbound(IN_UNKNOWN_SOURCE);
 		api_not_found(r);
 		return;
 	}
@@ -498,6 +519,7 @@ void api_inbound(struct req *r)
 	}
 	if (!source_content_type_ok(&s->content_types, hdr_lookup(r->conn, "Content-Type"))) {
 		source_unref(s);
+		metrics_inbound(IN_UNSUPPORTED_TYPE);
 		api_error(r, 415, "unsupported_media_type", "this source does not take this content type");
 		return;
 	}

@@ -92,6 +92,22 @@ static void put_endpoints(struct buf *b)
 	pthread_mutex_unlock(&ep_lock);
 }
 
+static uint64_t inbound[IN_OUTCOMES];
+
+void metrics_inbound(enum inbound_outcome o) { __atomic_add_fetch(&inbound[o], 1, __ATOMIC_RELAXED); }
+
+static void put_inbound(struct buf *b)
+{
+	static const char *const names[IN_OUTCOMES] = {
+		"accepted", "duplicate", "missing_signature", "malformed_signature", "stale",
+		"future", "invalid_signature", "too_large", "unsupported_type", "unknown_source"};
+	put(b, "# HELP hookd_inbound_requests_total Requests to /in/{source} by outcome (rejections by reason).\n"
+	       "# TYPE hookd_inbound_requests_total counter\n");
+	for (int i = 0; i < IN_OUTCOMES; i++)
+		put(b, "hookd_inbound_requests_total{outcome=\"%s\"} %llu\n", names[i],
+		    (unsigned long long)__atomic_load_n(&inbound[i], __ATOMIC_RELAXED));
+}
+
 char *metrics_render(void)
 {
 	struct buf b;
@@ -133,6 +149,7 @@ char *metrics_render(void)
 	put_histogram(&b, "hookd_attempt_duration_seconds", "Delivery attempts: the request to the endpoint.",
 		      &hist_attempt);
 	put_endpoints(&b);
+	put_inbound(&b);
 	char *s = b.data ? b.data : xstrdup("");
 	return s;
 }

@@ -31,6 +31,13 @@ extern struct histogram hist_api;     /* every API request */
 extern struct histogram hist_attempt; /* each delivery attempt's request */
 void histogram_observe(struct histogram *h, int64_t us);
 
+/* Inbound requests by outcome (hookd_inbound_requests_total{outcome}). */
+enum inbound_outcome {
+	IN_ACCEPTED, IN_DUPLICATE, IN_MISSING_SIGNATURE, IN_MALFORMED_SIGNATURE, IN_STALE, IN_FUTURE,
+	IN_INVALID_SIGNATURE, IN_TOO_LARGE, IN_UNSUPPORTED_TYPE, IN_UNKNOWN_SOURCE, IN_OUTCOMES
+};
+void metrics_inbound(enum inbound_outcome o);
+
 /* Per-endpoint outcome counters for the first METRICS_ENDPOINTS_MAX endpoints seen; the rest are summed
  * under endpoint="_other", so the series stay bounded. outcome: 0 success, 1 retry, 2 fail. */
 #define METRICS_ENDPOINTS_MAX 200

@@ -129,6 +129,16 @@ e2e('inbound: bad and stale signatures are 401 and not forwarded; 413 and 415', 
   const rec = rcv.requests[0];
   assert.equal(rec.headers['webhook-id'], 'msg_fresh', "the provider's headers win over hookd's");
   new Webhook(secret).verify(rec.body, rec.headers);
+
+  // every rejection is counted by its reason in /metrics
+  assert.equal((await post(h, { id: 'src_nope' }, body)).status, 404);
+  const text = await (await fetch(`${h.url}/metrics`)).text();
+  const count = (o) => Number(new RegExp(`^hookd_inbound_requests_total\\{outcome="${o}"\\} (\\d+)$`, 'm').exec(text)[1]);
+  assert.deepEqual(
+    ['accepted', 'invalid_signature', 'missing_signature', 'stale', 'too_large', 'unsupported_type', 'unknown_source']
+      .map((o) => [o, count(o)]),
+    [['accepted', 1], ['invalid_signature', 1], ['missing_signature', 1], ['stale', 1], ['too_large', 1],
+      ['unsupported_type', 1], ['unknown_source', 1]]);
 });
 
 e2e('inbound: github with X-GitHub-Delivery, form bodies keep their content type', async (t) => {
