@@ -118,16 +118,22 @@ e2e('tasks: replay-missing sends what the endpoint never got, once, in batches',
   assert.equal(await h.stop(), 0);
 });
 
-e2e('tasks: a task cut short by a crash is failed at the next start', async (t) => {
-  const h = await startHookd(t);
-  const { req } = api(h);
-  const app = (await req('POST', '/app', { name: 'crash' })).json;
+/** 3,000 messages, then a replay-missing to a new endpoint: six batches, long enough to interrupt. */
+async function longReplay(req, app) {
   const since = new Date(Date.now() - 1000).toISOString();
   await pool(Array.from({ length: 3000 }, (_, i) => i), 16, (i) =>
     req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i, pad: 'x'.repeat(2000) } }));
   const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: 'http://127.0.0.1:9/hook' })).json;
   const res = await req('POST', `/app/${app.id}/endpoint/${ep.id}/replay-missing`, { since });
   assert.equal(res.status, 202);
+  return { ep, res };
+}
+
+e2e('tasks: a task cut short by a crash is failed at the next start', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'crash' })).json;
+  const { ep, res } = await longReplay(req, app);
   await h.kill9(); // six batches of 500 take far longer than this
   await h.restart();
   const task = (await req('GET', `/background-task/${res.json.id}`)).json;
@@ -140,12 +146,7 @@ e2e('tasks: a task whose endpoint is deleted fails', async (t) => {
   const h = await startHookd(t);
   const { req } = api(h);
   const app = (await req('POST', '/app', { name: 'gone' })).json;
-  const since = new Date(Date.now() - 1000).toISOString();
-  await pool(Array.from({ length: 3000 }, (_, i) => i), 16, (i) =>
-    req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i, pad: 'x'.repeat(2000) } }));
-  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: 'http://127.0.0.1:9/hook' })).json;
-  const res = await req('POST', `/app/${app.id}/endpoint/${ep.id}/replay-missing`, { since });
-  assert.equal(res.status, 202);
+  const { ep, res } = await longReplay(req, app);
   assert.equal((await req('DELETE', `/app/${app.id}/endpoint/${ep.id}`)).status, 204);
   const task = await eventually(async () => {
     const r = (await req('GET', `/background-task/${res.json.id}`)).json;
