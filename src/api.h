@@ -136,6 +136,11 @@ void api_source_get(struct req *r);
 void api_source_patch(struct req *r);
 void api_source_delete(struct req *r);
 void api_source_requests(struct req *r);
+void api_source_request_get(struct req *r);
+void api_source_request_replay(struct req *r);
+void api_source_secret(struct req *r);
+/* api_task.c */
+void api_source_replay(struct req *r);
 /* POST /in/{source}: no bearer token. */
 void api_inbound(struct req *r);
 /* The source named by an /in/ URL (a reference), or NULL. */

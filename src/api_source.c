@@ -4,6 +4,7 @@
  * A source's destinations are the endpoints of its internal app (uid "hookd.source.<id>"); a verified,
  * non-duplicate request becomes a message of that app carrying the original bytes, content type and provider
  * headers, so the dispatcher forwards, signs, retries and records it like any message. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,9 +123,18 @@ static void make_endpoints(struct src_op *op, json_t *dests, int64_t now)
 	}
 }
 
+/* SourceOut: the config without the provider's secrets (GET .../secret shows them, like an endpoint's). */
+static json_t *source_out(const struct source *s)
+{
+	json_t *j = json_deep_copy(s->config);
+	json_object_set_new(j, "secretCount", json_integer((json_int_t)json_array_size(json_object_get(j, "secrets"))));
+	json_object_del(j, "secrets");
+	return j;
+}
+
 static void reply_source(struct req *r, int status, const struct src_op *op)
 {
-	api_reply_json(r, status, json_deep_copy(op->src->config));
+	api_reply_json(r, status, source_out(op->src));
 }
 
 /* Finish a create or patch: the snapshot from config (stolen), answer, submit. */
@@ -186,7 +196,16 @@ void api_source_get(struct req *r)
 	struct source *s = src_lookup(r);
 	if (s == NULL)
 		return;
-	api_reply_json(r, 200, json_deep_copy(s->config));
+	api_reply_json(r, 200, source_out(s));
+	source_unref(s);
+}
+
+void api_source_secret(struct req *r)
+{
+	struct source *s = src_lookup(r);
+	if (s == NULL)
+		return;
+	api_reply_json(r, 200, json_pack("{s:O}", "secrets", json_object_get(s->config, "secrets")));
 	source_unref(s);
 }
 
@@ -200,7 +219,7 @@ void api_source_list(struct req *r)
 	json_t **items = xcalloc(n + 1, sizeof *items);
 	const char **ids = xcalloc(n + 1, sizeof *ids);
 	for (size_t i = 0; i < n; i++) {
-		items[i] = json_deep_copy(v[i]->config);
+		items[i] = source_out(v[i]);
 		ids[i] = v[i]->id;
 	}
 	api_list_reply(r, &lr, items, ids, n);
@@ -294,6 +313,37 @@ static json_t *inreq_to_json(const struct inreq *q)
 			 "forwardStatus", forward_status(q), "bodySize", (json_int_t)q->body_len);
 }
 
+/* GET .../request/{id}: one request with its body (text when it is UTF-8, else base64). */
+void api_source_request_get(struct req *r)
+{
+	struct source *s = src_lookup(r);
+	if (s == NULL)
+		return;
+	struct inreq q = {0};
+	int rc = api_store()->ops->inreq_get(api_store(), s->id, r->seg[3], &q);
+	if (rc == STORE_OK) {
+		json_t *j = inreq_to_json(&q);
+		json_t *text = q.body ? json_stringn(q.body, q.body_len) : NULL;
+		if (text != NULL) {
+			json_object_set_new(j, "body", text);
+		} else if (q.body != NULL) {
+			char *b64 = xmalloc(4 * (q.body_len / 3 + 1) + 1);
+			hookd_base64_encode(q.body, q.body_len, b64, 4 * (q.body_len / 3 + 1) + 1);
+			json_object_set_new(j, "bodyBase64", json_string(b64));
+			free(b64);
+		} else {
+			json_object_set_new(j, "body", json_null());
+		}
+		api_reply_json(r, 200, j);
+	} else if (rc == STORE_NOTFOUND) {
+		api_not_found(r);
+	} else {
+		api_error(r, 500, "internal_error", "the database failed");
+	}
+	inreq_dispose(&q);
+	source_unref(s);
+}
+
 void api_source_requests(struct req *r)
 {
 	struct list_req lr;
@@ -376,20 +426,31 @@ static enum inbound_outcome in_outcome(int verify_rc, bool duplicate)
 	}
 }
 
+static void reply_rejected(struct req *r, int verify_rc)
+{
+	api_reply_json(r, 401, json_pack("{s:s,s:s}", "code", "invalid_signature", "detail", hookd_strerror(verify_rc)));
+}
+
 static int in_run(struct store *st, struct req *r)
 {
 	struct in_op *op = r->op;
-	int rc = op->rq.verify_rc == HOOKD_OK ? in_forward(st, op) : STORE_OK;
-	if (rc == STORE_OK)
-		rc = st->ops->inreq_insert(st, &op->rq);
+	struct inreq *q = &op->rq;
+	int rc = q->verify_rc == HOOKD_OK ? in_forward(st, op) : STORE_OK;
 	if (rc != STORE_OK)
 		return rc;
-	metrics_inbound(in_outcome(op->rq.verify_rc, op->rq.duplicate));
-	if (op->rq.verify_rc != HOOKD_OK)
-		api_reply_json(r, 401, json_pack("{s:s,s:s}", "code", "invalid_signature", "detail",
-						  hookd_strerror(op->rq.verify_rc)));
+	if (q->duplicate) { /* a forwarded request's body is its message's payload; a duplicate keeps its own */
+		q->body = op->om->m.payload;
+		q->body_len = op->om->m.payload_len;
+	}
+	rc = st->ops->inreq_insert(st, q);
+	q->body = NULL; /* borrowed */
+	if (rc != STORE_OK)
+		return rc;
+	metrics_inbound(in_outcome(q->verify_rc, q->duplicate));
+	if (q->verify_rc != HOOKD_OK)
+		reply_rejected(r, q->verify_rc);
 	else
-		api_reply_json(r, 200, json_pack("{s:s,s:b}", "id", op->rq.id, "duplicate", op->rq.duplicate));
+		api_reply_json(r, 200, json_pack("{s:s,s:b}", "id", q->id, "duplicate", q->duplicate));
 	return STORE_OK;
 }
 
@@ -480,13 +541,105 @@ static void in_record(struct req *r, struct in_op *op)
 	if (q->verify_rc == HOOKD_OK) {
 		const char *hv = s->dedup_kind == DEDUP_HEADER ? hdr_lookup(r->conn, s->dedup_arg) : NULL;
 		q->dedup_key = source_dedup_key(s->dedup_kind, s->dedup_arg, hv, r->body.data, r->body.len);
-		q->body = xmalloc(r->body.len + 1);
-		if (r->body.len > 0)
-			memcpy(q->body, r->body.data, r->body.len);
-		q->body_len = r->body.len;
 		in_message(r, op, recorded);
 	}
 	json_decref(recorded);
+}
+
+/* ---- replay: POST /source/{id}/request/{req}/replay sends a forwarded request again to every destination ---- */
+
+static int replay_run(struct store *st, struct req *r)
+{
+	struct outmsg *om = ((struct in_op *)r->op)->om;
+	int rc = STORE_OK;
+	for (size_t i = 0; rc == STORE_OK && i < om->n; i++)
+		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], TRIGGER_SCHEDULED, now_ms(),
+					   &om->rowids[i]);
+	return rc;
+}
+
+static void replay_after(struct req *r)
+{
+	struct in_op *op = r->op;
+	if (op->om->n > 0) {
+		deliver_submit(op->om);
+		op->om = NULL;
+	}
+}
+
+/* The message a request was forwarded as, or NULL after answering why there is none. */
+static bool replay_message(struct req *r, const struct source *s, const struct inreq *q, struct message *m)
+{
+	if (q->msg_id[0] == '\0') {
+		api_error(r, 409, "not_forwarded",
+			  q->verify_rc != HOOKD_OK ? "a rejected request is never forwarded"
+						   : "a duplicate was not forwarded: replay the original request");
+		return false;
+	}
+	int rc = api_store()->ops->msg_get(api_store(), s->app_id, q->msg_id, m);
+	if (rc == STORE_OK && m->payload != NULL)
+		return true;
+	if (rc == STORE_OK || rc == STORE_NOTFOUND)
+		api_error(r, 410, "gone", "the request's body is past its retention");
+	else
+		api_error(r, 500, "internal_error", "the database failed");
+	return false;
+}
+
+void api_source_request_replay(struct req *r)
+{
+	struct source *s = src_lookup(r);
+	if (s == NULL)
+		return;
+	struct inreq q = {0};
+	struct message m = {0};
+	int rc = api_store()->ops->inreq_get(api_store(), s->id, r->seg[3], &q);
+	if (rc != STORE_OK) {
+		if (rc == STORE_NOTFOUND)
+			api_not_found(r);
+		else
+			api_error(r, 500, "internal_error", "the database failed");
+	} else if (replay_message(r, s, &q, &m)) {
+		struct in_op *op = xcalloc(1, sizeof *op);
+		op->src = source_ref(s);
+		r->op = op;
+		r->cleanup = in_cleanup;
+		char(*ids)[ID_MAX];
+		size_t n = cache_fanout(m.app_id, m.event_type, &m.channels, &ids);
+		m.deliver_at_ms = 0;
+		op->om = outmsg_new(&m, ids, n);
+		api_reply_json(r, 202, json_pack("{s:s,s:s,s:I}", "id", q.id, "msgId", q.msg_id, "destinations",
+						  (json_int_t)n));
+		r->run = replay_run;
+		r->after = replay_after;
+		api_submit(r);
+	}
+	message_dispose(&m);
+	inreq_dispose(&q);
+	source_unref(s);
+}
+
+/* Rejected requests are recorded for inspection, but a flood of junk must not turn into as many writes: a
+ * token bucket shared by all sources records up to REJECT_RATE a second (bursts of REJECT_BURST); the rest are
+ * only counted in /metrics. */
+#define REJECT_RATE 10
+#define REJECT_BURST 100
+
+static bool rejected_budget(int64_t now)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static double tokens = REJECT_BURST;
+	static int64_t last;
+	pthread_mutex_lock(&mu);
+	tokens += (double)(now - last) * REJECT_RATE / 1000.0;
+	if (tokens > REJECT_BURST)
+		tokens = REJECT_BURST;
+	last = now;
+	bool ok = tokens >= 1.0;
+	if (ok)
+		tokens -= 1.0;
+	pthread_mutex_unlock(&mu);
+	return ok;
 }
 
 /* The source named by /in/{key}, or NULL. */
@@ -528,6 +681,11 @@ void api_inbound(struct req *r)
 	r->op = op;
 	r->cleanup = in_cleanup;
 	in_record(r, op);
+	if (op->rq.verify_rc != HOOKD_OK && !rejected_budget(now_ms())) {
+		metrics_inbound(in_outcome(op->rq.verify_rc, false));
+		reply_rejected(r, op->rq.verify_rc);
+		return;
+	}
 	r->run = in_run;
 	r->after = in_after;
 	api_submit(r);

@@ -15,6 +15,7 @@
 #include "filter.h"
 #include "json.h"
 #include "log.h"
+#include "source.h"
 
 #define TASK_BATCH 500
 #define TASK_BATCH_BYTES (8 << 20) /* payloads a batch holds until the dispatcher takes them */
@@ -22,6 +23,7 @@
 
 static const char KIND_RECOVER[] = "endpoint.recover";
 static const char KIND_REPLAY[] = "endpoint.replay";
+static const char KIND_SOURCE_REPLAY[] = "source.replay"; /* app_id: the source's app; no endpoint */
 
 struct task_run {
 	struct commit_job job;
@@ -116,6 +118,48 @@ static int replay_step(struct store *st, struct task_run *tr, int64_t now, bool 
 	return rc;
 }
 
+/* Every forwarded request of an inbound source in the window (its message, while the payload is kept) goes
+ * again to each of the source's current destinations. (The scan's "no delivery to endpoint ''" always holds.) */
+static int source_replay_step(struct store *st, struct task_run *tr, int64_t now, bool *last)
+{
+	struct message *msgs;
+	size_t n;
+	bool more = false;
+	int rc = st->ops->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
+				      &n, &more);
+	tr->out = xcalloc(n + 1, sizeof *tr->out);
+	for (size_t i = 0; i < n; i++) {
+		struct message *m = &msgs[i];
+		memcpy(tr->after_id, m->id, ID_MAX);
+		char(*ids)[ID_MAX];
+		size_t k = rc == STORE_OK && m->payload != NULL ? cache_fanout(m->app_id, m->event_type, &m->channels, &ids)
+								: 0;
+		if (k > 0) {
+			m->deliver_at_ms = 0;
+			struct outmsg *om = outmsg_new(m, ids, k);
+			for (size_t j = 0; rc == STORE_OK && j < k; j++)
+				rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED,
+							   now, &om->rowids[j]);
+			tr->out[tr->nout++] = om;
+			tr->t.processed += (int64_t)k;
+		}
+		message_dispose(m);
+	}
+	*last = !more;
+	free(msgs);
+	return rc;
+}
+
+/* The task's target is gone: its endpoint (or, replaying a source, the source's app). */
+static bool target_gone(const struct task *t)
+{
+	if (strcmp(t->kind, KIND_SOURCE_REPLAY) == 0)
+		return cache_app_resolve(t->app_id, (char[ID_MAX]){0}) != STORE_OK;
+	struct ep_snap *ep = cache_endpoint_ref(t->endpoint_id);
+	ep_snap_unref(ep);
+	return ep == NULL;
+}
+
 static int task_job_run(struct store *st, void *arg)
 {
 	struct task_run *tr = arg;
@@ -123,15 +167,14 @@ static int task_job_run(struct store *st, void *arg)
 	bool last = false;
 	int rc = STORE_OK;
 	tr->nout = 0;
-	struct ep_snap *ep = cache_endpoint_ref(tr->t.endpoint_id);
-	if (ep == NULL && !tr->failing) {
-		log_warnx("task %s: endpoint %s was deleted; the task fails", tr->t.id, tr->t.endpoint_id);
+	if (!tr->failing && target_gone(&tr->t)) {
+		log_warnx("task %s: its target was deleted; the task fails", tr->t.id);
 		tr->failing = true;
 	}
-	ep_snap_unref(ep);
 	if (!tr->failing)
-		rc = strcmp(tr->t.kind, KIND_RECOVER) == 0 ? recover_step(st, tr, now, &last)
-							   : replay_step(st, tr, now, &last);
+		rc = strcmp(tr->t.kind, KIND_RECOVER) == 0	    ? recover_step(st, tr, now, &last)
+		     : strcmp(tr->t.kind, KIND_SOURCE_REPLAY) == 0 ? source_replay_step(st, tr, now, &last)
+								   : replay_step(st, tr, now, &last);
 	if (rc != STORE_OK)
 		return rc;
 	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;
@@ -213,6 +256,33 @@ static int window_parse(struct req *r, int64_t *since, int64_t *until)
 	return -1;
 }
 
+/* A task of kind on app_id (and endpoint e, moved in, if given) for the window, answered 202 and submitted. */
+static void task_launch(struct req *r, const char *kind, const char *app_id, struct endpoint *e, int64_t since,
+			int64_t until)
+{
+	struct task_run *tr = xcalloc(1, sizeof *tr);
+	struct task *t = &tr->t;
+	id_new("qtask_", t->id);
+	snprintf(t->kind, sizeof t->kind, "%s", kind);
+	memcpy(t->app_id, app_id, ID_MAX);
+	t->since_ms = since;
+	t->until_ms = until;
+	t->created_ms = t->updated_ms = now_ms();
+	id_new_at("msg_", since - ID_SLACK_MS, tr->after_id);
+	id_new_at("msg_", until + ID_SLACK_MS, tr->before_id);
+	if (e != NULL) {
+		memcpy(t->endpoint_id, e->id, ID_MAX);
+		tr->ep = *e;
+		memset(e, 0, sizeof *e);
+	}
+	r->op = tr;
+	r->cleanup = task_cleanup;
+	api_reply_json(r, 202, task_json(t, false));
+	r->run = task_create_run;
+	r->after = task_create_after;
+	api_submit(r);
+}
+
 static void task_start(struct req *r, const char *kind)
 {
 	int64_t since = 0, until = 0;
@@ -220,30 +290,23 @@ static void task_start(struct req *r, const char *kind)
 	struct endpoint e;
 	if (window_parse(r, &since, &until) < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK) {
-		app_dispose(&a);
+	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK)
 		api_not_found(r);
-		return;
-	}
-	struct task_run *tr = xcalloc(1, sizeof *tr);
-	struct task *t = &tr->t;
-	id_new("qtask_", t->id);
-	snprintf(t->kind, sizeof t->kind, "%s", kind);
-	memcpy(t->app_id, a.id, ID_MAX);
-	memcpy(t->endpoint_id, e.id, ID_MAX);
-	t->since_ms = since;
-	t->until_ms = until;
-	t->created_ms = t->updated_ms = now_ms();
-	id_new_at("msg_", since - ID_SLACK_MS, tr->after_id);
-	id_new_at("msg_", until + ID_SLACK_MS, tr->before_id);
-	tr->ep = e;
+	else
+		task_launch(r, kind, a.id, &e, since, until);
 	app_dispose(&a);
-	r->op = tr;
-	r->cleanup = task_cleanup;
-	api_reply_json(r, 202, task_json(t, false));
-	r->run = task_create_run;
-	r->after = task_create_after;
-	api_submit(r);
+}
+
+/* POST /source/{id}/replay {"since", "until"?}: every forwarded request received in the window again. */
+void api_source_replay(struct req *r)
+{
+	int64_t since = 0, until = 0;
+	struct source *s = sources_lookup(r->seg[1]);
+	if (s == NULL)
+		api_not_found(r);
+	else if (window_parse(r, &since, &until) == 0)
+		task_launch(r, KIND_SOURCE_REPLAY, s->app_id, NULL, since, until);
+	source_unref(s);
 }
 
 /* Every fail delivery of the endpoint whose message is in the window goes back to pending, due now. */

@@ -635,25 +635,35 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *name, con
 }
 
 /* Signed at send time: the signature covers this attempt's timestamp. */
-/* True if the object of extra headers (keys in lower case) has one called name. */
-static bool extra_has(json_t *extra, const char *name)
+/* The header called name in an object of headers (any case), or NULL. */
+static json_t *header_get(json_t *headers, const char *name)
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach(extra, k, v) {
+	json_object_foreach(headers, k, v) {
 		if (strcasecmp(k, name) == 0)
-			return true;
+			return v;
 	}
-	return false;
+	return NULL;
 }
 
-/* A forwarded (inbound) message's own headers: they win over hookd's signature headers of the same name. */
-static struct curl_slist *add_extra(struct curl_slist *l, json_t *extra)
+static bool extra_has(json_t *extra, const char *name) { return header_get(extra, name) != NULL; }
+
+/* A forwarded message sends this header itself: the provider's copy, or a destination's rewrite of it. */
+static bool forwarded_has(json_t *extra, json_t *ep_headers, const char *name)
+{
+	json_t *v = header_get(ep_headers, name);
+	return extra_has(extra, name) && (v == NULL || json_is_string(v));
+}
+
+/* A forwarded (inbound) message's own headers: they win over hookd's signature headers of the same name, but
+ * an inbound destination's headers rewrite them (a string replaces one, null drops it). */
+static struct curl_slist *add_extra(struct curl_slist *l, json_t *extra, json_t *ep_headers)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach(extra, k, v) {
-		if (json_is_string(v))
+		if (json_is_string(v) && !extra_has(ep_headers, k))
 			l = add_header(l, k, json_string_value(v));
 	}
 	return l;
@@ -674,9 +684,10 @@ static struct curl_slist *build_headers(const struct xfer *x)
 	}
 	json_t *extra = m->extra_headers ? json_loads(m->extra_headers, 0, NULL) : NULL;
 	struct curl_slist *l = add_header(NULL, "content-type", m->content_type ? m->content_type : "application/json");
-	bool has_id = extra_has(extra, "webhook-id");
+	json_t *eph = x->ep->ep.headers;
+	bool has_id = forwarded_has(extra, eph, "webhook-id");
 	for (int i = 0; i < n; i++) {
-		if (extra_has(extra, hs[i].name))
+		if (forwarded_has(extra, eph, hs[i].name))
 			continue;
 		l = add_header(l, hs[i].name, hs[i].value);
 		has_id |= strcasecmp(hs[i].name, "webhook-id") == 0;
@@ -684,11 +695,11 @@ static struct curl_slist *build_headers(const struct xfer *x)
 	if (!has_id) /* every scheme's receivers get the message id to deduplicate on */
 		l = add_header(l, "webhook-id", m->id);
 	l = add_header(l, "Expect", ""); /* no 100-continue round trip */
-	l = add_extra(l, extra);
+	l = add_extra(l, extra, eph);
 	const char *k;
 	json_t *v;
-	json_object_foreach(x->ep->ep.headers, k, v) {
-		if (json_is_string(v) && !reserved_header(k, hs, n) && !extra_has(extra, k))
+	json_object_foreach(eph, k, v) {
+		if (json_is_string(v) && (extra_has(extra, k) || !reserved_header(k, hs, n)))
 			l = add_header(l, k, json_string_value(v));
 	}
 	json_decref(extra);

@@ -195,7 +195,16 @@ struct retention_chore {
 static int retention_run(struct store *st, void *arg)
 {
 	struct retention_chore *r = arg;
-	return st->ops->retention_purge(st, now_ms(), r->c.cfg->retention_ms, RETENTION_BATCH, &r->more);
+	int64_t now = now_ms(), keep = r->c.cfg->retention_ms;
+	bool more_inbound = false;
+	int rc = st->ops->retention_purge(st, now, keep, RETENTION_BATCH, &r->more);
+	/* a received request also answers dedup lookups: it stays for the longest dedup window too */
+	if (sources_max_window_ms() > keep)
+		keep = sources_max_window_ms();
+	if (rc == STORE_OK)
+		rc = st->ops->inreq_purge(st, now - keep, RETENTION_BATCH, &more_inbound);
+	r->more |= more_inbound;
+	return rc;
 }
 
 static void retention_done(void *arg, int rc)

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "signer.h"
 
 /* ---- validation ---- */
 
@@ -22,11 +23,23 @@ static void validate_scheme(json_t *in, json_t *out, struct verr *ve)
 	}
 	struct hookd_config *hc = NULL;
 	bool none = strcmp(scheme, "none") == 0;
-	if (!none && hookd_config_new(scheme, NULL, &hc) != HOOKD_OK) {
-		verr_add(ve, "scheme", "unknown signature scheme", "value_error");
+	json_t *opts = json_object_get(in, "schemeOptions");
+	struct hookd_options o;
+	if (signer_options(opts, &o) < 0 || (none && json_object_size(opts) > 0)) {
+		verr_add(ve, "schemeOptions", "an object of header, timestampHeader, idHeader, prefix, hash, encoding",
+			 "value_error");
+		return;
+	}
+	if (!none && hookd_config_new(scheme, &o, &hc) != HOOKD_OK) {
+		if (hookd_config_new(scheme, NULL, &hc) == HOOKD_OK)
+			verr_add(ve, "schemeOptions", "these options do not fit the signature scheme", "value_error");
+		else
+			verr_add(ve, "scheme", "unknown signature scheme", "value_error");
+		hookd_config_free(hc);
 		return;
 	}
 	json_object_set_new(out, "scheme", json_string(none ? "none" : hookd_config_scheme(hc)));
+	json_object_set_new(out, "schemeOptions", json_object_size(opts) > 0 ? json_deep_copy(opts) : json_null());
 	json_t *secrets = json_object_get(in, "secrets");
 	json_t *norm = json_array();
 	if (secrets != NULL && !json_is_null(secrets) && !json_is_array(secrets))
@@ -56,8 +69,11 @@ static void validate_scheme(json_t *in, json_t *out, struct verr *ve)
 }
 
 /* The scheme's own event id, else a hash of the body. */
-static json_t *default_dedup(const char *scheme)
+static json_t *default_dedup(const char *scheme, json_t *opts)
 {
+	const char *id_header = json_string_value(json_object_get(opts, "idHeader"));
+	if (id_header != NULL)
+		return json_pack("{s:s}", "header", id_header);
 	static const char *const by_header[][2] = {
 		{"standard", "webhook-id"}, {"ed25519", "webhook-id"}, {"svix", "svix-id"},
 		{"github", "X-GitHub-Delivery"}, {"shopify", "X-Shopify-Webhook-Id"},
@@ -74,7 +90,8 @@ static void validate_dedup(json_t *in, json_t *out, struct verr *ve)
 {
 	json_t *d = json_object_get(in, "dedup");
 	if (d == NULL || json_is_null(d)) {
-		json_object_set_new(out, "dedup", default_dedup(json_string_value(json_object_get(out, "scheme"))));
+		json_object_set_new(out, "dedup", default_dedup(json_string_value(json_object_get(out, "scheme")),
+								    json_object_get(out, "schemeOptions")));
 		return;
 	}
 	const char *h = json_string_value(json_object_get(d, "header"));
@@ -96,6 +113,31 @@ static bool url_valid(const char *u)
 	return (strncmp(u, "http://", 7) == 0 && u[7] != '\0') || (strncmp(u, "https://", 8) == 0 && u[8] != '\0');
 }
 
+static bool token_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* A destination's header rewrites: name -> value (set or replace) or null (do not forward it). */
+static bool dest_headers_valid(json_t *h)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(h) || json_object_size(h) > 32)
+		return false;
+	json_object_foreach(h, k, v) {
+		size_t n = strlen(k);
+		for (size_t i = 0; i < n; i++)
+			if (!token_char(k[i]))
+				return false;
+		if (n == 0 || n > HOOKD_HEADER_NAME_MAX || !(json_is_null(v) || json_is_string(v)) ||
+		    (json_is_string(v) && (json_string_length(v) > 4096 || strpbrk(json_string_value(v), "\r\n"))))
+			return false;
+	}
+	return true;
+}
+
 static void validate_destinations(json_t *in, json_t *out, struct verr *ve)
 {
 	json_t *d = json_object_get(in, "destinations");
@@ -109,14 +151,17 @@ static void validate_destinations(json_t *in, json_t *out, struct verr *ve)
 	json_t *v;
 	json_array_foreach(d, i, v) {
 		const char *url = json_string_value(json_object_get(v, "url"));
-		json_t *headers = NULL;
-		if (!json_is_object(v) || url == NULL || strlen(url) > 2048 || !url_valid(url) ||
-		    (json_object_get(v, "headers") != NULL && !jfield_string_map(v, "headers", ve, &headers))) {
+		json_t *headers = json_object_get(v, "headers");
+		if (!json_is_object(v) || url == NULL || strlen(url) > 2048 || !url_valid(url)) {
 			verr_add(ve, "destinations", "each destination needs an http(s) url", "value_error");
 			break;
 		}
+		if (headers != NULL && !json_is_null(headers) && !dest_headers_valid(headers)) {
+			verr_add(ve, "destinations", "headers: up to 32 of name -> string or null", "value_error");
+			break;
+		}
 		json_array_append_new(norm, json_pack("{s:s,s:o}", "url", url, "headers",
-						      headers ? headers : json_object()));
+						      json_is_object(headers) ? json_deep_copy(headers) : json_object()));
 	}
 	json_object_set_new(out, "destinations", norm);
 }
@@ -172,9 +217,11 @@ static int make_verifier(struct source *s)
 	const char *scheme = json_string_value(json_object_get(s->config, "scheme"));
 	if (scheme == NULL)
 		return -1;
+	struct hookd_options o;
 	if (strcmp(scheme, "none") == 0)
 		return 0;
-	if (hookd_config_new(scheme, NULL, &s->verifier) != HOOKD_OK)
+	if (signer_options(json_object_get(s->config, "schemeOptions"), &o) < 0 ||
+	    hookd_config_new(scheme, &o, &s->verifier) != HOOKD_OK)
 		return -1;
 	size_t i;
 	json_t *v;
@@ -283,6 +330,17 @@ void sources_del(const char *id)
 		nreg--;
 	}
 	pthread_mutex_unlock(&reg_mu);
+}
+
+int64_t sources_max_window_ms(void)
+{
+	int64_t w = 0;
+	pthread_mutex_lock(&reg_mu);
+	for (size_t i = 0; i < nreg; i++)
+		if (reg[i]->dedup_window_ms > w)
+			w = reg[i]->dedup_window_ms;
+	pthread_mutex_unlock(&reg_mu);
+	return w;
 }
 
 struct source *sources_lookup(const char *id_or_uid)

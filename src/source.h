@@ -56,6 +56,8 @@ void sources_del(const char *id);
 struct source *sources_lookup(const char *id_or_uid);
 /* A page of sources by id (references; release each). */
 size_t sources_list(const struct page *pg, struct source ***out);
+/* The longest dedup window of any source (0 if none). */
+int64_t sources_max_window_ms(void);
 /* Load every source at start-up; -1 on a store failure. */
 int sources_load(struct store *st);
 void sources_dispose(void);

@@ -124,6 +124,8 @@ struct store_ops {
 	/* STORE_OK if a verified, non-duplicate request of the source with this dedup key arrived at or after
 	 * since_ms, else STORE_NOTFOUND. */
 	int (*inreq_seen)(struct store *, const char *source_id, const char *dedup_key, int64_t since_ms);
+	/* Delete up to limit requests received before before_ms; *more if there may be others. */
+	int (*inreq_purge)(struct store *, int64_t before_ms, int limit, bool *more);
 
 	/* ---- start-up (before any other thread runs) ---- */
 	/* All apps / endpoints; arrays are malloc'd, each element disposed by the caller. */
@@ -173,6 +175,8 @@ struct store_ops {
 	int (*delivery_counts)(struct store *, const char *app_id, const char *endpoint_id, int64_t counts[5]);
 	/* Requests received for a source, paged by id, with their forward counts (fwd); array malloc'd. */
 	int (*inreq_list)(struct store *, const char *source_id, const struct page *, struct inreq **out, size_t *n);
+	/* One request of a source with its body (a forwarded one's is its message's payload, NULL once purged). */
+	int (*inreq_get)(struct store *, const char *source_id, const char *id, struct inreq *out);
 };
 
 /* Every backend's store starts with this. */

@@ -128,10 +128,15 @@ static const char *const migrations[] = {
 #define TASK_COLS "id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms"
 #define SET(c) c " = excluded." c
 #define INR_COLS "id, source_id, dedup_key, method, headers, body, received_ms, verify_rc, duplicate, msg_id"
+/* A forwarded request's body is its message's payload (stored once); lists read only its size. */
 #define INR_FWD(st) "(SELECT count(*) FROM deliveries d WHERE d.msg_id = r.msg_id AND d.status IN " st ")"
+#define INR_SELECT(body)                                                                                     \
+	"SELECT r.id, r.source_id, r.dedup_key, r.method, r.headers, " body ","                                 \
+	" coalesce(length(r.body), length(m.payload), 0), r.received_ms, r.verify_rc, r.duplicate, r.msg_id, "  \
+	INR_FWD("(0)") ", " INR_FWD("(1, 3)") ", " INR_FWD("(2, 4)")                                           \
+	" FROM inbound_requests r LEFT JOIN messages m ON m.id = r.msg_id"
 #define INR_LIST(order)                                                                                      \
-	"SELECT " INR_COLS ", " INR_FWD("(0)") ", " INR_FWD("(1, 3)") ", " INR_FWD("(2, 4)")                     \
-	" FROM inbound_requests r WHERE source_id = ?1 AND id > ?2 AND id < ?3 ORDER BY id " order " LIMIT ?4"
+	INR_SELECT("NULL") " WHERE r.source_id = ?1 AND r.id > ?2 AND r.id < ?3 ORDER BY r.id " order " LIMIT ?4"
 
 struct stmt_def {
 	const char *name; /* for log lines */
@@ -148,7 +153,7 @@ enum wstmt {
 	WS_EVT_PUT, WS_EVT_DEL, WS_EVTS_LOAD,
 	WS_PURGE_MSG, WS_PURGE_MSG_OWN, WS_PURGE_ATT,
 	WS_TASK_PUT, WS_TASKS_FAIL, WS_RECOVER_SCAN, WS_RECOVER_SET, WS_REPLAY_SCAN,
-	WS_SRC_PUT, WS_SRC_DEL, WS_SRC_DEL_REQS, WS_SRCS_LOAD, WS_INR_INSERT, WS_INR_SEEN,
+	WS_SRC_PUT, WS_SRC_DEL, WS_SRC_DEL_REQS, WS_SRCS_LOAD, WS_INR_INSERT, WS_INR_SEEN, WS_INR_PURGE,
 	WS_COUNT
 };
 
@@ -242,6 +247,9 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 					   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
 	[WS_INR_SEEN] = {"inreq_seen", "SELECT 1 FROM inbound_requests WHERE source_id = ?1 AND dedup_key = ?2"
 				       " AND received_ms >= ?3 AND duplicate = 0 AND verify_rc = 0 LIMIT 1"},
+	/* ids sort by time: the primary key finds the old rows */
+	[WS_INR_PURGE] = {"inreq_purge", "DELETE FROM inbound_requests WHERE rowid IN (SELECT rowid FROM"
+					 " inbound_requests WHERE id < ?1 LIMIT ?2)"},
 	[WS_PURGE_ATT] = {"retention_purge",
 			  "UPDATE attempts SET response = NULL WHERE rowid IN (SELECT rowid FROM attempts"
 			  " WHERE response IS NOT NULL AND created_ms < ?1 LIMIT ?2)"},
@@ -258,7 +266,7 @@ enum rstmt {
 	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING, RS_ATT_FIGURES, RS_EP_MSGS,
 	RS_EP_MSGS_DESC,
 	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC,
-	RS_INR_LIST, RS_INR_LIST_DESC,
+	RS_INR_LIST, RS_INR_LIST_DESC, RS_INR_GET,
 	RS_COUNT
 };
 
@@ -315,6 +323,7 @@ static const struct stmt_def rdefs[RS_COUNT] = {
 	[RS_COUNTS_ALL] = {"delivery_counts", COUNTS " GROUP BY status"},
 	[RS_INR_LIST] = {"inreq_list", INR_LIST("ASC")},
 	[RS_INR_LIST_DESC] = {"inreq_list", INR_LIST("DESC")},
+	[RS_INR_GET] = {"inreq_get", INR_SELECT("coalesce(r.body, m.payload)") " WHERE r.source_id = ?1 AND r.id = ?2"},
 	[RS_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = ?1"},
 	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
@@ -1768,14 +1777,16 @@ static void row_inreq(sqlite3_stmt *q, int c, void *out)
 	r->dedup_key = col_str(q, c + 2);
 	r->method = col_str(q, c + 3);
 	r->headers = col_str(q, c + 4);
-	r->body = col_bytes(q, c + 5, &r->body_len);
-	r->received_ms = col_i64(q, c + 6);
-	r->verify_rc = col_int(q, c + 7);
-	r->duplicate = col_int(q, c + 8) != 0;
-	if (sqlite3_column_type(q, c + 9) != SQLITE_NULL)
-		col_id(q, c + 9, r->msg_id);
+	size_t len;
+	r->body = col_bytes(q, c + 5, &len); /* NULL in lists */
+	r->body_len = (size_t)col_i64(q, c + 6);
+	r->received_ms = col_i64(q, c + 7);
+	r->verify_rc = col_int(q, c + 8);
+	r->duplicate = col_int(q, c + 9) != 0;
+	if (sqlite3_column_type(q, c + 10) != SQLITE_NULL)
+		col_id(q, c + 10, r->msg_id);
 	for (int i = 0; i < 3; i++)
-		r->fwd[i] = col_i64(q, c + 10 + i);
+		r->fwd[i] = col_i64(q, c + 11 + i);
 }
 
 static void dispose_inreq(void *p) { inreq_dispose(p); }
@@ -1796,7 +1807,34 @@ static int sq_inreq_list(struct store *st, const char *source_id, const struct p
 	return rc;
 }
 
+static int sq_inreq_get(struct store *st, const char *source_id, const char *id, struct inreq *out)
+{
+	struct rq r;
+	sqlite3_stmt *q = rq_begin(&r, st, RS_INR_GET);
+	int rc = STORE_ERR;
+	if (q != NULL && (bind_str(q, 1, source_id) | bind_str(q, 2, id)) == SQLITE_OK)
+		rc = step_row(q, r.what);
+	if (rc == STORE_OK)
+		row_inreq(q, 0, out);
+	rq_end(&r);
+	return rc;
+}
+
+static int sq_inreq_purge(struct store *st, int64_t before_ms, int limit, bool *more)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_INR_PURGE];
+	char bound[ID_MAX];
+	id_new_at("inr_", before_ms, bound);
+	int rc = bind_str(q, 1, bound) | sqlite3_bind_int(q, 2, limit);
+	rc = rc ? bind_failed(q, "inreq_purge") : run(q, "inreq_purge");
+	*more = rc == STORE_OK && sqlite3_changes(s->db) >= limit;
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
+	.inreq_get = sq_inreq_get,
+	.inreq_purge = sq_inreq_purge,
 	.source_put = sq_source_put,
 	.source_delete = sq_source_delete,
 	.sources_load = sq_sources_load,
