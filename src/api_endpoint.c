@@ -1,5 +1,6 @@
 /* api_endpoint.c: /app/{app}/endpoint — endpoints. Reads from the cache; writes through the committer. */
 #include <curl/curl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "opevents.h"
 
 #define URL_MAX 4096
+#define RETRY_DELAY_MAX_S (30 * 86400) /* one retrySchedule entry: 30 days (and no int64 overflow) */
 
 static bool url_valid(const char *url)
 {
@@ -128,6 +130,73 @@ static void scheme_parse(json_t *body, struct endpoint *e, bool patch, struct ve
 	}
 }
 
+/* One retrySchedule array, seconds -> ms into e; -1 with a 422 detail if any entry is bad. */
+static int retry_entries(json_t *a, struct endpoint *e, struct verr *ve)
+{
+	static const char field[] = "retrySchedule";
+	if (json_array_size(a) > BACKOFF_MAX_STEPS) {
+		char msg[64];
+		snprintf(msg, sizeof msg, "ensure this value has at most %d items", BACKOFF_MAX_STEPS);
+		verr_add(ve, field, msg, "value_error.list.max_items");
+		return -1;
+	}
+	int64_t ms[BACKOFF_MAX_STEPS];
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		double sec = json_number_value(v);
+		if (!json_is_number(v) || !isfinite(sec)) {
+			verr_add(ve, field, "value is not a valid number", "type_error.float");
+			return -1;
+		}
+		if (sec < 0 || sec > RETRY_DELAY_MAX_S) {
+			verr_add(ve, field, sec < 0 ? "ensure every delay is greater than or equal to 0"
+						    : "ensure every delay is at most 2592000 seconds (30 days)",
+				 sec < 0 ? "value_error.number.not_ge" : "value_error.number.not_le");
+			return -1;
+		}
+		ms[i] = llround(sec * 1000);
+	}
+	e->retry_steps = (int)json_array_size(a);
+	memcpy(e->retry_ms, ms, (size_t)e->retry_steps * sizeof ms[0]);
+	return 0;
+}
+
+/* hookd's addition: retrySchedule, the endpoint's own delays in seconds ([] no retries; null the server's). */
+static void retry_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve)
+{
+	json_t *a = json_object_get(body, "retrySchedule");
+	if (a == NULL ? !patch : json_is_null(a)) {
+		e->has_retry = false;
+		e->retry_steps = 0;
+	} else if (a != NULL && !json_is_array(a)) {
+		verr_add(ve, "retrySchedule", "value is not a valid list", "type_error.list");
+	} else if (a != NULL && retry_entries(a, e, ve) == 0) {
+		e->has_retry = true;
+	}
+}
+
+/* retrySchedule as given (seconds), or null for the server's. */
+static json_t *retry_to_json(const struct endpoint *e)
+{
+	if (!e->has_retry)
+		return json_null();
+	json_t *a = json_array();
+	for (int i = 0; i < e->retry_steps; i++) {
+		int64_t ms = e->retry_ms[i];
+		json_array_append_new(a, ms % 1000 == 0 ? json_integer(ms / 1000) : json_real((double)ms / 1000));
+	}
+	return a;
+}
+
+/* EndpointOut with hookd's fields that json.c's endpoint_to_json does not write. */
+static json_t *endpoint_out(const struct endpoint *e)
+{
+	json_t *j = endpoint_to_json(e);
+	json_object_set_new(j, "retrySchedule", retry_to_json(e));
+	return j;
+}
+
 /* Apply an EndpointIn / EndpointUpdate / EndpointPatch body onto e. */
 static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve)
 {
@@ -191,6 +260,7 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 	} else if (jfield_is_null(body, "ordering") || (!patch && jfield_missing(body, "ordering"))) {
 		e->fifo = false;
 	}
+	retry_parse(body, e, patch, ve);
 	if (e->metadata == NULL)
 		e->metadata = json_object();
 	if (e->headers == NULL)
@@ -281,7 +351,7 @@ static void endpoint_submit(struct req *r, struct endpoint *e, int status, bool 
 	if (status == 204)
 		api_reply(r, 204, NULL);
 	else
-		api_reply_json(r, status, endpoint_to_json(op));
+		api_reply_json(r, status, endpoint_out(op));
 	r->run = endpoint_put_run;
 	r->after = endpoint_put_after;
 	api_submit(r);
@@ -313,7 +383,7 @@ void api_endpoint_list(struct req *r)
 		json_t **items = xcalloc(n + 1, sizeof *items);
 		const char **ids = xcalloc(n + 1, sizeof *ids);
 		for (size_t i = 0; i < n; i++) {
-			items[i] = endpoint_to_json(&eps[i]);
+			items[i] = endpoint_out(&eps[i]);
 			ids[i] = eps[i].id;
 		}
 		api_list_reply(r, &lr, items, ids, n);
@@ -385,7 +455,7 @@ void api_endpoint_get(struct req *r)
 	struct endpoint e;
 	if (lookup(r, &a, &e) < 0)
 		return;
-	api_reply_json(r, 200, endpoint_to_json(&e));
+	api_reply_json(r, 200, endpoint_out(&e));
 	endpoint_dispose(&e);
 	app_dispose(&a);
 }

@@ -74,6 +74,16 @@ int backoff_parse_schedule(struct backoff *b, const char *spec)
 	return 0;
 }
 
+void backoff_with_schedule(struct backoff *out, const struct backoff *b, const int64_t *delay_ms, int steps)
+{
+	int n = steps < 0 ? 0 : steps > BACKOFF_MAX_STEPS ? BACKOFF_MAX_STEPS : steps;
+	*out = *b;
+	memset(out->delay_ms, 0, sizeof out->delay_ms);
+	if (n > 0)
+		memcpy(out->delay_ms, delay_ms, (size_t)n * sizeof delay_ms[0]);
+	out->steps = n;
+}
+
 static int64_t parse_delta_seconds(const char *p, size_t n)
 {
 	int64_t s = 0;

@@ -22,6 +22,10 @@ void backoff_default(struct backoff *b);
  * An empty string means no retries. */
 int backoff_parse_schedule(struct backoff *b, const char *spec);
 
+/* out = b with its schedule replaced by delay_ms[0, steps) (0 <= steps <= BACKOFF_MAX_STEPS; more are cut):
+ * an endpoint's own retrySchedule keeps the server's jitter, throttled minimum and Retry-After cap. */
+void backoff_with_schedule(struct backoff *out, const struct backoff *b, const int64_t *delay_ms, int steps);
+
 /* Parse a Retry-After header value: delta seconds (digits only; absurd values saturate) or an HTTP date
  * (IMF-fixdate only, "Sun, 06 Nov 1994 08:49:37 GMT"); returns ms to wait (>= 0, 0 for a date in the past)
  * relative to now_unix_ms, or -1 if absent/malformed. */

@@ -873,6 +873,25 @@ static void attempt_event(const char *type, const struct xfer *x, const struct a
 	opevents_emit(type, data);
 }
 
+/* The wait before the next try after `attempts` failed ones, or -1 when none remains. The endpoint's own
+ * retrySchedule, else the server's; jitter, the throttled minimum and the Retry-After cap are the server's.
+ * The schedule is read from the endpoint's snapshot now, not the one the attempt started with, so a PATCH
+ * made while a slow attempt was in flight already counts for its retry. */
+static int64_t retry_delay(const struct xfer *x, int attempts, bool slow_down)
+{
+	struct ep_snap *cur = cache_endpoint_ref(x->ep->ep.id);
+	const struct endpoint *e = cur != NULL ? &cur->ep : &x->ep->ep; /* deleted meanwhile: as it was */
+	struct backoff own;
+	const struct backoff *b = &cfg->backoff;
+	if (e->has_retry) {
+		backoff_with_schedule(&own, &cfg->backoff, e->retry_ms, e->retry_steps);
+		b = &own;
+	}
+	int64_t delay = backoff_next_ms(b, attempts, rand01(), x->retry_after_ms, slow_down);
+	ep_snap_unref(cur);
+	return delay;
+}
+
 static void xfer_finish(struct xfer *x, CURLcode code)
 {
 	long status = 0;
@@ -893,10 +912,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 			attempt_event("message.attempt.recovered", x, &o->attempt);
 	} else {
 		bool slow_down = (code == CURLE_OK && status == 429) || code == CURLE_OPERATION_TIMEDOUT;
-		int64_t delay = x->msg->trigger == TRIGGER_MANUAL
-					? -1
-					: backoff_next_ms(&cfg->backoff, o->attempts, rand01(), x->retry_after_ms,
-							  slow_down);
+		int64_t delay = x->msg->trigger == TRIGGER_MANUAL ? -1 : retry_delay(x, o->attempts, slow_down);
 		o->new_status = delay < 0 ? DS_FAIL : DS_PENDING;
 		if (delay < 0)
 			METRIC_ADD(deliveries_fail, 1);

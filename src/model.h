@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backoff.h"
 #include "id.h"
 #include "util.h"
 
@@ -37,6 +38,10 @@ struct endpoint {
 	json_t *old_secrets;    /* rotation: [{"key": ..., "expiresAt": unix ms}], or NULL */
 	bool fifo;              /* ordering "fifo": one message at a time, in acceptance order */
 	int64_t failing_since;  /* unix ms it began failing, as loaded at start-up (0: not failing) */
+	/* retrySchedule (hookd's addition), held inline so that copying the struct copies it */
+	bool has_retry;         /* false: the server's --retry-schedule */
+	int retry_steps;        /* retries after the first attempt; 0: none */
+	int64_t retry_ms[BACKOFF_MAX_STEPS]; /* delay before retry i+1 */
 };
 
 struct message {

@@ -109,6 +109,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX inbound_source ON inbound_requests (source_id, id);"
 	"CREATE INDEX inbound_dedup ON inbound_requests (source_id, dedup_key, received_ms)"
 	" WHERE duplicate = 0 AND verify_rc = 0;",
+	/* 9: an endpoint's own retry schedule, a JSON array of delays in ms ("[]": no retries); NULL: the server's */
+	"ALTER TABLE endpoints ADD COLUMN retry_schedule TEXT;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -117,7 +119,7 @@ static const char *const migrations[] = {
 #define APP_COLS "id, uid, name, metadata, throttle_rate, created_ms, updated_ms"
 #define EP_COLS                                                                                              \
 	"id, app_id, uid, url, description, disabled, event_types, channels, secret, metadata, headers, "    \
-	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo"
+	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo, retry_schedule"
 #define MSG_COLS(p)                                                                                          \
 	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
 	p "created_ms, " p "deliver_at_ms, " p "content_type, " p "extra_headers"
@@ -176,11 +178,11 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_APP_DEL] = {"app_delete", "DELETE FROM apps WHERE id = ?1"},
 	[WS_EP_PUT] = {"endpoint_put",
 		       "INSERT INTO endpoints (" EP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		       " ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
+		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
 		       SET("url") ", " SET("description") ", " SET("disabled") ", " SET("event_types") ", "
 		       SET("channels") ", " SET("secret") ", " SET("metadata") ", " SET("headers") ", "
 		       SET("throttle_rate") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("scheme") ", "
-		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo")},
+		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo") ", " SET("retry_schedule")},
 	/* app_id from the endpoint row so the (app_id, endpoint_id, status) index applies */
 	[WS_EP_CANCEL] = {"endpoint_cancel",
 			  "UPDATE deliveries SET status = 4, updated_ms = ?2"
@@ -433,6 +435,18 @@ static int bind_json(sqlite3_stmt *q, int i, const json_t *j)
 	return text != NULL ? sqlite3_bind_text(q, i, text, -1, free) : sqlite3_bind_null(q, i);
 }
 
+static int bind_retry(sqlite3_stmt *q, int i, const struct endpoint *e)
+{
+	if (!e->has_retry)
+		return sqlite3_bind_null(q, i); /* the server's schedule, unlike "[]" (no retries) */
+	json_t *a = json_array();
+	for (int k = 0; k < e->retry_steps && k < BACKOFF_MAX_STEPS; k++)
+		json_array_append_new(a, json_integer(e->retry_ms[k]));
+	int rc = bind_json(q, i, a);
+	json_decref(a);
+	return rc;
+}
+
 static int bind_strlist(sqlite3_stmt *q, int i, const struct strlist *l)
 {
 	if (l->v == NULL)
@@ -542,6 +556,23 @@ static json_t *col_array(sqlite3_stmt *q, int c)
 	return json_array();
 }
 
+/* An endpoint's retry schedule: NULL is the server's; entries that are not whole ms >= 0 are skipped. */
+static void col_retry(sqlite3_stmt *q, int c, struct endpoint *e)
+{
+	e->has_retry = sqlite3_column_type(q, c) != SQLITE_NULL;
+	e->retry_steps = 0;
+	if (!e->has_retry)
+		return;
+	json_t *a = col_array(q, c);
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		if (json_is_integer(v) && json_integer_value(v) >= 0 && e->retry_steps < BACKOFF_MAX_STEPS)
+			e->retry_ms[e->retry_steps++] = json_integer_value(v);
+	}
+	json_decref(a);
+}
+
 /* NULL is an absent list; anything else is present, with its string elements (none if unreadable). */
 static void col_strlist(sqlite3_stmt *q, int c, struct strlist *l)
 {
@@ -598,8 +629,9 @@ static void row_endpoint(sqlite3_stmt *q, int c, void *out)
 	e->scheme_options = sqlite3_column_type(q, c + 15) == SQLITE_NULL ? NULL : col_object(q, c + 15);
 	e->old_secrets = sqlite3_column_type(q, c + 16) == SQLITE_NULL ? NULL : col_array(q, c + 16);
 	e->fifo = col_int(q, c + 17) != 0;
-	if (sqlite3_column_count(q) > c + 18) /* only the start-up load reads it */
-		e->failing_since = col_i64(q, c + 18);
+	col_retry(q, c + 18, e);
+	if (sqlite3_column_count(q) > c + 19) /* only the start-up load reads it */
+		e->failing_since = col_i64(q, c + 19);
 }
 
 static void row_message(sqlite3_stmt *q, int c, void *out)
@@ -1116,7 +1148,7 @@ static int sq_endpoint_put(struct store *st, const struct endpoint *e)
 		 sqlite3_bind_int64(q, 14, e->updated_ms) | bind_str(q, 15, e->scheme) |
 		 (e->scheme_options ? bind_json(q, 16, e->scheme_options) : sqlite3_bind_null(q, 16)) |
 		 (e->old_secrets ? bind_json(q, 17, e->old_secrets) : sqlite3_bind_null(q, 17)) |
-		 sqlite3_bind_int(q, 18, e->fifo);
+		 sqlite3_bind_int(q, 18, e->fifo) | bind_retry(q, 19, e);
 	return rc ? bind_failed(q, "endpoint_put") : run(q, "endpoint_put");
 }
 

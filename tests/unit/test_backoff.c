@@ -179,6 +179,31 @@ START_TEST(test_last_step)
 }
 END_TEST
 
+START_TEST(test_with_schedule)
+{
+	struct backoff b, own;
+	backoff_default(&b);
+	b.jitter = 0;
+	b.throttled_min_ms = 2 * SEC;
+	const int64_t delays[] = {50, 100};
+	backoff_with_schedule(&own, &b, delays, 2);
+	ck_assert_int_eq(own.steps, 2);
+	ck_assert_int_eq(backoff_next_ms(&own, 1, 0.5, -1, false), 50);
+	ck_assert_int_eq(backoff_next_ms(&own, 2, 0.5, -1, false), 100);
+	ck_assert_int_eq(backoff_next_ms(&own, 3, 0.5, -1, false), -1); /* exhausted by the endpoint's schedule */
+	ck_assert_int_eq(backoff_next_ms(&own, 1, 0.5, -1, true), 2 * SEC); /* the server's throttled minimum */
+	ck_assert_int_eq(backoff_next_ms(&own, 1, 0.5, 72 * HOUR, false), 24 * HOUR); /* and Retry-After cap */
+	ck_assert_int_eq(b.steps, 7); /* the server's is untouched */
+	backoff_with_schedule(&own, &b, delays, 0); /* [] : no retries */
+	ck_assert_int_eq(backoff_next_ms(&own, 1, 0.5, -1, false), -1);
+	backoff_with_schedule(&own, &b, delays, -3);
+	ck_assert_int_eq(own.steps, 0);
+	b.jitter = 0.2;
+	backoff_with_schedule(&own, &b, delays, 1);
+	ck_assert_int_eq(backoff_next_ms(&own, 1, 0.0, -1, false), 40); /* the server's jitter */
+}
+END_TEST
+
 Suite *backoff_suite(void)
 {
 	Suite *s = suite_create("backoff");
@@ -193,6 +218,7 @@ Suite *backoff_suite(void)
 	tcase_add_test(tc, test_retry_after_delay);
 	tcase_add_test(tc, test_throttled);
 	tcase_add_test(tc, test_last_step);
+	tcase_add_test(tc, test_with_schedule);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -408,6 +408,14 @@ static void check_list(const struct strlist *l, const struct strlist *want)
 		ck_assert_str_eq(l->v[i], want->v[i]);
 }
 
+static void check_retry(const struct endpoint *e, const struct endpoint *want)
+{
+	ck_assert_int_eq(e->has_retry, want->has_retry);
+	ck_assert_int_eq(e->retry_steps, want->retry_steps);
+	for (int i = 0; i < want->retry_steps; i++)
+		ck_assert_int_eq(e->retry_ms[i], want->retry_ms[i]);
+}
+
 START_TEST(test_endpoint_roundtrip)
 {
 	struct endpoint in[3];
@@ -425,6 +433,10 @@ START_TEST(test_endpoint_roundtrip)
 	in[2].throttle_rate = 100;
 	json_object_set_new(in[2].metadata, "team", json_string("core"));
 	json_object_set_new(in[2].headers, "X-Api-Key", json_string("k1"));
+	in[1].has_retry = true; /* retrySchedule [] (no retries), unlike in[0]'s null (the server's) */
+	in[2].has_retry = true;
+	in[2].retry_steps = 3;
+	memcpy(in[2].retry_ms, (int64_t[]){50, 300000, 0}, 3 * sizeof(int64_t));
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(put_endpoint(&in[i]), STORE_OK);
 
@@ -450,6 +462,7 @@ START_TEST(test_endpoint_roundtrip)
 		ck_assert_int_eq(v[i].throttle_rate, in[i].throttle_rate);
 		ck_assert_int_eq(v[i].created_ms, in[i].created_ms);
 		ck_assert_int_eq(v[i].updated_ms, in[i].updated_ms);
+		check_retry(&v[i], &in[i]);
 	}
 	/* and a second round trip keeps absent absent and empty empty */
 	for (int i = 0; i < 3; i++)
@@ -459,6 +472,7 @@ START_TEST(test_endpoint_roundtrip)
 	for (int i = 0; i < 3; i++) {
 		check_list(&w[i].event_types, &in[i].event_types);
 		check_list(&w[i].channels, &in[i].channels);
+		check_retry(&w[i], &in[i]);
 		endpoint_dispose(&w[i]);
 		endpoint_dispose(&v[i]);
 		endpoint_dispose(&in[i]);
