@@ -1,7 +1,8 @@
 /* fuzz_config.c: libFuzzer harness for configuration: scheme names, options and secrets as a peer (or a
  * careless operator) might give them. Input: '\n'-separated fields: scheme, header, timestamp header, id header,
  * prefix, hash, encoding, then secrets; an empty option field means "default". Checks: every call returns a
- * documented code; a config that took a signing secret signs what it then verifies. */
+ * documented code; a config that took a signing secret signs what it then verifies (through hookd_sign_url and
+ * hookd_verify_url, a form body to a fixed URL, so that twilio is covered too). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +31,20 @@ static int split(const uint8_t *data, size_t size, char *fields[FIELDS])
 
 static const char *opt(char *fields[], int n, int i) { return i < n && fields[i][0] != '\0' ? fields[i] : NULL; }
 
+/* Sign and verify through the URL entry points, which every scheme takes (twilio needs them). */
 static void use(struct hookd_config *cfg)
 {
-	struct hookd_header h[HOOKD_SIGN_HEADERS_MAX];
+	static const char url[] = "https://example.com/hook?x=1", form[] = "application/x-www-form-urlencoded";
+	struct hookd_header h[HOOKD_SIGN_HEADERS_MAX + 1];
 	char buf[HOOKD_SIGN_BUF_MAX];
-	int n = hookd_sign(cfg, "msg_fuzz", 1700000000, "body", 4, h, HOOKD_SIGN_HEADERS_MAX, buf, sizeof buf);
+	int n = hookd_sign_url(cfg, url, form, "msg_fuzz", 1700000000, "body", 4, h, HOOKD_SIGN_HEADERS_MAX, buf,
+			       sizeof buf);
 	if (n == HOOKD_ERR_INVALID) /* no secret, or only Ed25519 public keys */
 		return;
-	if (n <= 0 || hookd_verify(cfg, h, (size_t)n, "body", 4, 1700000000) != HOOKD_OK)
+	if (n <= 0)
+		abort();
+	h[n] = (struct hookd_header){"Content-Type", form};
+	if (hookd_verify_url(cfg, url, h, (size_t)n + 1, "body", 4, 1700000000) != HOOKD_OK)
 		abort();
 }
 

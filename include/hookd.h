@@ -85,6 +85,13 @@ int hookd_verify_v1(const uint8_t *key, size_t keylen, const char *msg_id, const
  *               the past, the future unchecked.
  *   "hmac"      generic: X-Signature: <prefix><digest> over the body; hash sha256 (or sha512, sha1), hex (or
  *               base64), prefix empty. No timestamp.
+ *   "twilio"    X-Twilio-Signature: base64(HMAC-SHA1(auth token, data)), where data is the full URL Twilio was
+ *               configured with, then for a form body (Content-Type application/x-www-form-urlencoded) every
+ *               parameter decoded, sorted by name then value (bytewise), as name + value with no delimiters (a
+ *               repeated name contributes each distinct value once). A body of any other type is signed through
+ *               the URL: Twilio adds bodySHA256=<hex SHA-256 of the body> to its query. The URL is signed, so
+ *               this scheme needs hookd_sign_url and hookd_verify_url (hookd_sign, hookd_verify: INVALID). No
+ *               timestamp.
  * The secrets of every scheme but standard, svix and ed25519 are strings whose bytes are the HMAC key as they are
  * (a Stripe "whsec_..." secret is NOT base64-decoded); they must be 1..HOOKD_SECRET_LEN_MAX bytes.
  *
@@ -114,6 +121,8 @@ struct hookd_options {
 #define HOOKD_MSG_ID_MAX 256      /* bytes of a message id when signing */
 #define HOOKD_CANDIDATES_MAX 32   /* signatures in one header; more is HOOKD_ERR_MALFORMED */
 #define HOOKD_WINDOW_NONE (-1)    /* no limit in that direction of the timestamp window */
+#define HOOKD_URL_MAX 8192        /* bytes of a signed URL (twilio); longer is HOOKD_ERR_MALFORMED */
+#define HOOKD_FORM_PARAMS_MAX 1000 /* parameters of a signed form body (twilio); more is HOOKD_ERR_MALFORMED */
 
 /* The canonical scheme names, for usage texts: the i-th one, or NULL past the last. */
 const char *hookd_scheme_name(size_t i);
@@ -155,7 +164,7 @@ struct hookd_header {
  * ed25519 (1..HOOKD_MSG_ID_MAX printable ASCII characters, no spaces) and ignored by the others; timestamp is
  * unix seconds (>= 0), ignored by schemes without one. body may be NULL if bodylen is 0.
  * HOOKD_ERR_INVALID: bad arguments, no secret, or (ed25519) only public keys. HOOKD_ERR_NOSPACE: out or buf too
- * small. */
+ * small. twilio: HOOKD_ERR_INVALID (it signs the URL: hookd_sign_url). */
 int hookd_sign(const struct hookd_config *cfg, const char *msg_id, int64_t timestamp, const void *body,
 	       size_t bodylen, struct hookd_header *out, size_t nout, char *buf, size_t buflen);
 
@@ -165,7 +174,8 @@ int hookd_sign(const struct hookd_config *cfg, const char *msg_id, int64_t times
  * absent or empty), HOOKD_ERR_MALFORMED (a timestamp that is not all digits, a Stripe header without exactly
  * one t=, a signature without the expected prefix where only one is sent, more than HOOKD_CANDIDATES_MAX
  * signatures), HOOKD_ERR_STALE / HOOKD_ERR_FUTURE (outside the window), HOOKD_ERR_MISMATCH (no signature matches
- * any secret), HOOKD_ERR_CRYPTO, HOOKD_ERR_NOMEM (ed25519 copies the signed bytes once). */
+ * any secret), HOOKD_ERR_CRYPTO, HOOKD_ERR_NOMEM (ed25519 copies the signed bytes once). twilio:
+ * HOOKD_ERR_INVALID (it signs the URL: hookd_verify_url). */
 int hookd_verify(const struct hookd_config *cfg, const struct hookd_header *headers, size_t nheaders,
 		 const void *body, size_t bodylen, int64_t now);
 
@@ -176,8 +186,42 @@ typedef const char *hookd_lookup_fn(void *ctx, const char *name);
 int hookd_verify_lookup(const struct hookd_config *cfg, hookd_lookup_fn *lookup, void *ctx, const void *body,
 			size_t bodylen, int64_t now);
 
+/* ---- Schemes that sign the request URL (twilio) ------------------------------------------------------------
+ *
+ * hookd_verify and hookd_verify_lookup with the URL the request was sent to, exactly as the provider was
+ * configured with it (scheme, host, port, path and query string as sent, NUL-terminated): use the configured
+ * URL rather than one rebuilt from the request, which a proxy may have changed and a peer may choose. Schemes
+ * that do not sign the URL ignore url (it may be NULL); twilio with url NULL or "" is HOOKD_ERR_INVALID.
+ * Whether the body is a form is read from the Content-Type header (media type
+ * application/x-www-form-urlencoded, its parameters and case ignored).
+ *
+ * twilio verifies, in this order: HOOKD_ERR_INVALID (as hookd_verify, or no url), HOOKD_ERR_MISSING (no
+ * X-Twilio-Signature), HOOKD_ERR_MALFORMED (more than HOOKD_CANDIDATES_MAX signatures, a url over
+ * HOOKD_URL_MAX bytes, a form body with a '%' not followed by two hex digits or more than
+ * HOOKD_FORM_PARAMS_MAX parameters), HOOKD_ERR_MISSING (a non-empty body that is not a form while the url's
+ * query has no bodySHA256: nothing would sign the body), HOOKD_ERR_MISMATCH (the body's SHA-256 is not the
+ * url's bodySHA256, or no signature matches). A URL with a bodySHA256 parameter signs the URL alone, whatever
+ * the Content-Type; an empty body that is not a form (a GET) signs the URL alone. For http and https URLs the
+ * signature is also accepted over the URL with the default port (:443, :80) added when it has none, or
+ * removed when it has it, as twilio-node and twilio-python do. A form body is decoded into memory the size
+ * of twice the body plus HOOKD_FORM_PARAMS_MAX small entries at most (HOOKD_ERR_NOMEM). */
+int hookd_verify_url(const struct hookd_config *cfg, const char *url, const struct hookd_header *headers,
+		     size_t nheaders, const void *body, size_t bodylen, int64_t now);
+int hookd_verify_lookup_url(const struct hookd_config *cfg, const char *url, hookd_lookup_fn *lookup, void *ctx,
+			    const void *body, size_t bodylen, int64_t now);
+
+/* hookd_sign with the request's URL and Content-Type (NULL: not a form), for the schemes that sign them; the
+ * others ignore both (either may be NULL). twilio writes one header, X-Twilio-Signature, signed with the first
+ * secret over the url as given. A body that is not a form must be empty or hashed in the url's query
+ * (bodySHA256=<hex SHA-256 of the body>, which the caller adds, as Twilio does). HOOKD_ERR_INVALID: as
+ * hookd_sign, or no url, or a url, body or Content-Type that hookd_verify_url would refuse. */
+int hookd_sign_url(const struct hookd_config *cfg, const char *url, const char *content_type, const char *msg_id,
+		   int64_t timestamp, const void *body, size_t bodylen, struct hookd_header *out, size_t nout, char *buf,
+		   size_t buflen);
+
 /* A fresh random secret for a scheme: standard and svix "whsec_" + base64 of 24 bytes; ed25519 a "whsk_" secret
- * key, and its "whpk_" public key in pub (pub may be NULL to skip it); the string schemes 64 hex characters.
+ * key, and its "whpk_" public key in pub (pub may be NULL to skip it); the string schemes (twilio too) 64 hex
+ * characters.
  * HOOKD_KEYTEXT_MAX bytes always suffice for either buffer. */
 #define HOOKD_KEYTEXT_MAX 96
 int hookd_secret_generate(const char *scheme, char *secret, size_t secretlen, char *pub, size_t publen);

@@ -29,6 +29,7 @@ struct cli {
 	char *secrets[HOOKD_SECRETS_MAX]; /* owned copies, wiped at the end */
 	size_t nsecrets;
 	const char *id;
+	const char *url, *content_type; /* schemes that sign the request URL (twilio) */
 	int64_t timestamp, now, past, future;
 	bool has_timestamp, has_now, has_past, has_future;
 	struct hookd_header headers[CLI_HEADERS_MAX]; /* owned strings */
@@ -152,6 +153,10 @@ static int set_flag(struct cli *c, const char *flag, const char *v)
 		return add_header(c, v);
 	else if (strcmp(flag, "--id") == 0)
 		c->id = v;
+	else if (strcmp(flag, "--url") == 0)
+		c->url = v;
+	else if (strcmp(flag, "--content-type") == 0)
+		c->content_type = v;
 	else if (strcmp(flag, "--timestamp") == 0)
 		return set_seconds(c, flag, v, &c->timestamp, &c->has_timestamp);
 	else if (strcmp(flag, "--now") == 0)
@@ -194,6 +199,8 @@ static const struct {
 	{"--encoding", CMD_SIGN | CMD_VERIFY},
 	{"--id", CMD_SIGN},
 	{"--timestamp", CMD_SIGN},
+	{"--url", CMD_SIGN | CMD_VERIFY},
+	{"--content-type", CMD_SIGN},
 	{"--header", CMD_VERIFY},
 	{"--tolerance", CMD_VERIFY},
 	{"--max-age", CMD_VERIFY},
@@ -301,6 +308,9 @@ static int read_body(struct cli *c, struct buf *b)
 	return 0;
 }
 
+/* The schemes whose signature covers the request URL: --url is required. */
+static bool signs_url(const struct hookd_config *cfg) { return strcmp(hookd_config_scheme(cfg), "twilio") == 0; }
+
 static int sign_run(struct cli *c, const struct hookd_config *cfg, const struct buf *b)
 {
 	struct hookd_header out[HOOKD_SIGN_HEADERS_MAX];
@@ -309,8 +319,13 @@ static int sign_run(struct cli *c, const struct hookd_config *cfg, const struct 
 		id_new("msg_", id);
 		c->id = id;
 	}
-	int n = hookd_sign(cfg, c->id, c->has_timestamp ? c->timestamp : (int64_t)time(NULL), b->data, b->len, out,
-			   HOOKD_SIGN_HEADERS_MAX, text, sizeof text);
+	int n = hookd_sign_url(cfg, c->url, c->content_type, c->id, c->has_timestamp ? c->timestamp : (int64_t)time(NULL),
+			       b->data, b->len, out, HOOKD_SIGN_HEADERS_MAX, text, sizeof text);
+	if (n == HOOKD_ERR_INVALID && signs_url(cfg))
+		return cli_usage(c->cmd, "cannot sign (scheme %s needs --url, at most %d bytes; a body that is not "
+				      "--content-type application/x-www-form-urlencoded needs bodySHA256=<its hex "
+				      "SHA-256> in the URL's query; a form needs well-formed %%XX escapes)",
+				   hookd_config_scheme(cfg), HOOKD_URL_MAX);
 	if (n == HOOKD_ERR_INVALID)
 		return cli_usage(c->cmd, "cannot sign (--id must be 1-%d printable characters without spaces, and "
 				      "ed25519 needs a whsk_ secret key)",
@@ -327,7 +342,9 @@ static int sign_run(struct cli *c, const struct hookd_config *cfg, const struct 
 static int verify_run(struct cli *c, const struct hookd_config *cfg, const struct buf *b)
 {
 	int64_t now = c->has_now ? c->now : (int64_t)time(NULL);
-	int rc = hookd_verify(cfg, c->headers, c->nheaders, b->data, b->len, now);
+	if (signs_url(cfg) && (c->url == NULL || c->url[0] == '\0'))
+		return cli_usage(c->cmd, "scheme %s signs the request URL: --url is required", hookd_config_scheme(cfg));
+	int rc = hookd_verify_url(cfg, c->url, c->headers, c->nheaders, b->data, b->len, now);
 	if (rc != HOOKD_OK) {
 		fprintf(stderr, "hookd verify: %s\n", hookd_strerror(rc));
 		return rc == HOOKD_ERR_INVALID ? 2 : 1;

@@ -1,6 +1,6 @@
 /* mac.c: the cryptography and the clock checks under every libhookd scheme: HMAC fed piece by piece,
- * Ed25519 over the joined message, strict unix timestamps and the two-sided timestamp window.
- * OpenSSL libcrypto and libc only. */
+ * Ed25519 over the joined message, SHA-256 of a body (Twilio), strict unix timestamps and the two-sided
+ * timestamp window. OpenSSL libcrypto and libc only. */
 #include "scheme.h"
 
 #include <stdlib.h>
@@ -47,6 +47,14 @@ int hookd__hmac(const char *hash, const uint8_t *key, size_t keylen, const struc
 	ok = ok && EVP_MAC_final(ctx, out, &got, outlen) && got == want;
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(hmac);
+	return ok ? HOOKD_OK : HOOKD_ERR_CRYPTO;
+}
+
+/* Twilio's bodySHA256: the hash of a body that its signature covers only through the URL. */
+int hookd__sha256(const void *p, size_t n, uint8_t out[HOOKD_SHA256_LEN])
+{
+	unsigned len = 0;
+	int ok = EVP_Digest(n > 0 ? p : "", n, out, &len, EVP_sha256(), NULL) == 1 && len == HOOKD_SHA256_LEN;
 	return ok ? HOOKD_OK : HOOKD_ERR_CRYPTO;
 }
 

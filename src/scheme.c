@@ -47,6 +47,10 @@ static const struct scheme schemes[] = {
 	{.name = "hmac", .key = KEY_STRING, .msg = MSG_BODY, .layout = LAYOUT_SINGLE, .hash = "SHA256",
 	 .header = "X-Signature", .prefix = "", .seps = ", ", .past = HOOKD_WINDOW_NONE,
 	 .future = HOOKD_WINDOW_NONE, .options = OPT_HEADER | OPT_PREFIX | OPT_HASH | OPT_ENCODING},
+	/* Twilio signs the URL it was configured with, not the raw body: hookd_sign_url, hookd_verify_url. */
+	{.name = "twilio", .key = KEY_STRING, .msg = MSG_URL, .layout = LAYOUT_SINGLE, .hash = "SHA1", .base64 = true,
+	 .header = "X-Twilio-Signature", .prefix = "", .seps = ", ", .past = HOOKD_WINDOW_NONE,
+	 .future = HOOKD_WINDOW_NONE, .options = OPT_HEADER},
 };
 
 #define NSCHEMES (sizeof schemes / sizeof schemes[0])
@@ -59,6 +63,15 @@ bool hookd__strcaseeq(const char *a, const char *b)
 	for (; *a != '\0' && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b); a++, b++)
 		;
 	return ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b);
+}
+
+/* The same over n bytes, for strings that are not NUL-terminated where they end (a media type). */
+bool hookd__strncaseeq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+			return false;
+	return true;
 }
 
 const char *hookd_scheme_name(size_t i) { return i < NSCHEMES ? schemes[i].name : NULL; }
@@ -302,7 +315,10 @@ int hookd_config_add_secret(struct hookd_config *cfg, const char *secret)
 	return HOOKD_OK;
 }
 
-bool hookd__has_timestamp(const struct hookd_config *cfg) { return cfg->s->msg != MSG_BODY; }
+bool hookd__has_timestamp(const struct hookd_config *cfg)
+{
+	return cfg->s->msg != MSG_BODY && cfg->s->msg != MSG_URL;
+}
 
 int hookd_config_set_window(struct hookd_config *cfg, int64_t past_s, int64_t future_s)
 {
@@ -354,6 +370,7 @@ void hookd__msg_build(enum msg_kind kind, const char *id, int64_t ts, const void
 		msg_add(m, ":", 1);
 		break;
 	case MSG_BODY:
+	case MSG_URL: /* never built here: see hookd__url_msg_build */
 		break;
 	}
 	msg_add(m, body, bodylen);

@@ -15,6 +15,7 @@
 #define HOOKD_DIGEST_MAX 64   /* SHA-512 and Ed25519 signatures */
 #define HOOKD_ED25519_KEY 32  /* seed and public key */
 #define HOOKD_TS_TEXT 24      /* an int64 in decimal, with its NUL */
+#define HOOKD_SHA256_LEN 32   /* Twilio's bodySHA256 */
 
 /* Where a secret's key bytes come from. */
 enum key_kind {
@@ -29,6 +30,7 @@ enum msg_kind {
 	MSG_TS,    /* ts "." body */
 	MSG_ID_TS, /* id "." ts "." body */
 	MSG_SLACK, /* "v0:" ts ":" body */
+	MSG_URL,   /* Twilio: the URL, then the sorted form parameters (struct url_msg), never the raw body */
 };
 
 /* How the signature header carries the signatures. */
@@ -95,18 +97,43 @@ struct msg {
 	char ts[HOOKD_TS_TEXT];
 };
 
+/* Twilio: what one request signs, read from its URL and body. The URL as given is one variant; the same URL
+ * with its default port added or dropped is the other, when there is one (url[0..cut_from) + insert +
+ * url[cut_to..)). tail is the sorted, decoded "name value" pairs of a form body, in mem. */
+struct url_msg {
+	const char *url;
+	size_t urllen;
+	bool has_alt;
+	size_t cut_from, cut_to;
+	const char *insert;
+	const uint8_t *tail;
+	size_t taillen;
+	void *mem;
+};
+
 /* scheme.c */
 HOOKD_HIDDEN int hookd__config_init(struct hookd_config *cfg, const char *scheme);
 HOOKD_HIDDEN void hookd__msg_build(enum msg_kind kind, const char *id, int64_t ts, const void *body,
 				   size_t bodylen, struct msg *m);
 HOOKD_HIDDEN bool hookd__has_timestamp(const struct hookd_config *cfg);
 HOOKD_HIDDEN bool hookd__strcaseeq(const char *a, const char *b);
+HOOKD_HIDDEN bool hookd__strncaseeq(const char *a, const char *b, size_t n);
 HOOKD_HIDDEN size_t hookd__encoded_len(const struct hookd_config *cfg, size_t maclen);
+
+/* verify.c: Twilio's URL and form body. init returns HOOKD_OK or HOOKD_ERR_MALFORMED, HOOKD_ERR_MISSING,
+ * HOOKD_ERR_MISMATCH (the body's hash), HOOKD_ERR_NOMEM, HOOKD_ERR_CRYPTO; build gives variant 0 or 1 and
+ * false when there is no such variant. */
+HOOKD_HIDDEN bool hookd__is_form(const char *content_type);
+HOOKD_HIDDEN int hookd__url_msg_init(struct url_msg *u, const char *url, bool form, const void *body,
+				     size_t bodylen);
+HOOKD_HIDDEN bool hookd__url_msg_build(const struct url_msg *u, int variant, struct msg *m);
+HOOKD_HIDDEN void hookd__url_msg_free(struct url_msg *u);
 
 /* mac.c */
 HOOKD_HIDDEN size_t hookd__hash_len(const char *hash);
 HOOKD_HIDDEN int hookd__hmac(const char *hash, const uint8_t *key, size_t keylen, const struct msg *m,
 			     uint8_t *out, size_t outlen);
+HOOKD_HIDDEN int hookd__sha256(const void *p, size_t n, uint8_t out[HOOKD_SHA256_LEN]);
 HOOKD_HIDDEN uint8_t *hookd__msg_join(const struct msg *m, size_t *len);
 HOOKD_HIDDEN int hookd__ed25519_public(const uint8_t seed[HOOKD_ED25519_KEY], uint8_t pub[HOOKD_ED25519_KEY]);
 HOOKD_HIDDEN int hookd__ed25519_sign(const uint8_t seed[HOOKD_ED25519_KEY], const uint8_t *msg, size_t len,

@@ -1,7 +1,8 @@
-/* sign.c: signing for libhookd: hookd_sign for every scheme of a struct hookd_config, and the original
- * Standard Webhooks v1 functions (HMAC-SHA256 over "id.timestamp.body") that the daemon calls, with the error
- * texts and Standard Webhooks secrets. Stands alone on OpenSSL libcrypto: no daemon allocation or logging
- * helpers. The body is fed to the MAC in place, never copied (Ed25519 aside, which needs it whole). */
+/* sign.c: signing for libhookd: hookd_sign for every scheme of a struct hookd_config (hookd_sign_url for
+ * Twilio, which signs the URL), and the original Standard Webhooks v1 functions (HMAC-SHA256 over
+ * "id.timestamp.body") that the daemon calls, with the error texts and Standard Webhooks secrets. Stands alone
+ * on OpenSSL libcrypto: no daemon allocation or logging helpers. The body is fed to the MAC in place, never
+ * copied (Ed25519 aside, which needs it whole). */
 #include "scheme.h"
 
 #include <stdbool.h>
@@ -227,22 +228,16 @@ static int sign_into(const struct hookd_config *cfg, const char *msg_id, const s
 	return rc;
 }
 
-int hookd_sign(const struct hookd_config *cfg, const char *msg_id, int64_t timestamp, const void *body,
-	       size_t bodylen, struct hookd_header *out, size_t nout, char *buf, size_t buflen)
+/* Sign one message m (its pieces already in place) into out and buf. */
+static int sign_msg(const struct hookd_config *cfg, const char *msg_id, const struct msg *m, struct hookd_header *out,
+		    char *buf, size_t buflen)
 {
-	if (cfg == NULL || out == NULL || buf == NULL || (body == NULL && bodylen > 0) || timestamp < 0 ||
-	    cfg->nkeys == 0 || (cfg->id_header[0] != '\0' && !msg_id_valid(msg_id)))
-		return HOOKD_ERR_INVALID;
-	size_t need = 1 + (cfg->id_header[0] != '\0') + (cfg->ts_header[0] != '\0'), n = 0, offs[3][2], jlen = 0;
-	if (nout < need)
-		return HOOKD_ERR_NOSPACE;
-	struct msg m;
+	size_t n = 0, offs[3][2], jlen = 0;
 	struct writer w = {buf, buflen, 0, false};
 	uint8_t *joined = NULL;
-	hookd__msg_build(cfg->s->msg, msg_id, timestamp, body, bodylen, &m);
-	if (cfg->s->key == KEY_ED25519 && (joined = hookd__msg_join(&m, &jlen)) == NULL)
+	if (cfg->s->key == KEY_ED25519 && (joined = hookd__msg_join(m, &jlen)) == NULL)
 		return HOOKD_ERR_NOMEM;
-	int rc = sign_into(cfg, msg_id, &m, joined, jlen, &w, offs, &n);
+	int rc = sign_into(cfg, msg_id, m, joined, jlen, &w, offs, &n);
 	free(joined);
 	if (rc == HOOKD_OK && w.full)
 		rc = HOOKD_ERR_NOSPACE;
@@ -251,4 +246,46 @@ int hookd_sign(const struct hookd_config *cfg, const char *msg_id, int64_t times
 		out[i].value = buf + offs[i][1];
 	}
 	return rc == HOOKD_OK ? (int)n : rc;
+}
+
+/* Twilio: the URL and the form parameters, read as the verifier reads them, so that what is signed verifies.
+ * What the verifier would refuse is the caller's mistake here. */
+static int sign_url_msg(const struct hookd_config *cfg, const char *url, const char *content_type,
+			const void *body, size_t bodylen, struct hookd_header *out, char *buf, size_t buflen)
+{
+	struct url_msg u;
+	struct msg m;
+	int rc = hookd__url_msg_init(&u, url, hookd__is_form(content_type), body, bodylen);
+	if (rc != HOOKD_OK)
+		return rc == HOOKD_ERR_NOMEM || rc == HOOKD_ERR_CRYPTO ? rc : HOOKD_ERR_INVALID;
+	hookd__url_msg_build(&u, 0, &m);
+	rc = sign_msg(cfg, NULL, &m, out, buf, buflen);
+	hookd__url_msg_free(&u);
+	return rc;
+}
+
+int hookd_sign_url(const struct hookd_config *cfg, const char *url, const char *content_type, const char *msg_id,
+		   int64_t timestamp, const void *body, size_t bodylen, struct hookd_header *out, size_t nout, char *buf,
+		   size_t buflen)
+{
+	if (cfg == NULL || out == NULL || buf == NULL || (body == NULL && bodylen > 0) || timestamp < 0 ||
+	    cfg->nkeys == 0 || (cfg->id_header[0] != '\0' && !msg_id_valid(msg_id)) ||
+	    (cfg->s->msg == MSG_URL && (url == NULL || *url == '\0')))
+		return HOOKD_ERR_INVALID;
+	size_t need = 1 + (cfg->id_header[0] != '\0') + (cfg->ts_header[0] != '\0');
+	if (nout < need)
+		return HOOKD_ERR_NOSPACE;
+	if (cfg->s->msg == MSG_URL)
+		return sign_url_msg(cfg, url, content_type, body, bodylen, out, buf, buflen);
+	struct msg m;
+	hookd__msg_build(cfg->s->msg, msg_id, timestamp, body, bodylen, &m);
+	return sign_msg(cfg, msg_id, &m, out, buf, buflen);
+}
+
+int hookd_sign(const struct hookd_config *cfg, const char *msg_id, int64_t timestamp, const void *body,
+	       size_t bodylen, struct hookd_header *out, size_t nout, char *buf, size_t buflen)
+{
+	if (cfg != NULL && cfg->s->msg == MSG_URL)
+		return HOOKD_ERR_INVALID; /* the URL is signed: hookd_sign_url */
+	return hookd_sign_url(cfg, NULL, NULL, msg_id, timestamp, body, bodylen, out, nout, buf, buflen);
 }

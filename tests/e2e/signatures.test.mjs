@@ -5,7 +5,7 @@
 //
 // Libraries: standardwebhooks and svix (Standard Webhooks v1), stripe (Stripe and Stripe-like headers),
 // @octokit/webhooks-methods (GitHub), @shopify/shopify-api (Shopify), @hookflo/tern (split headers), node
-// crypto (Ed25519 v1a, Slack, generic HMAC, GitHub's legacy sha1). @slack/bolt is left out: it pulls in an
+// crypto (Ed25519 v1a, Slack, generic HMAC, GitHub's legacy sha1, Twilio). @slack/bolt is left out: it pulls in an
 // HTTP framework and an HTTP client to check one HMAC that node crypto checks in three lines.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -343,13 +343,82 @@ e2e('signatures: standard v1 over raw bytes: a NUL, invalid UTF-8, CRLF', async 
   await assertHookdAccepts(['--secret', secret], h, body, body.subarray(0, body.length - 1));
 });
 
+// ---- Twilio: the URL is signed -------------------------------------------------------------------------------
+
+/** Twilio's algorithm (as twilio-python's RequestValidator.compute_signature): the URL, then the form's names
+ * sorted, each with its distinct values sorted, no delimiters; HMAC-SHA1 with the auth token, base64. */
+function twilioSignature(token, url, form = '') {
+  const values = new Map();
+  for (const [k, v] of new URLSearchParams(form)) values.set(k, (values.get(k) ?? new Set()).add(v));
+  let data = url;
+  for (const k of [...values.keys()].sort()) for (const v of [...values.get(k)].sort()) data += k + v;
+  return hmac('sha1', token, Buffer.from(data, 'utf8'), 'base64');
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+e2e('signatures: twilio, the documented example: node crypto signs, hookd verifies and signs alike', async () => {
+  const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
+  const body = new URLSearchParams({ CallSid: 'CA1234567890ABCDE', Caller: '+12349013030', Digits: '1234',
+    From: '+12349013030', To: '+18005551212' }).toString();
+  const sig = twilioSignature('12345', url, body);
+  assert.equal(sig, '0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
+  const args = ['--scheme', 'twilio', '--secret', '12345', '--url', url];
+  const headers = { 'X-Twilio-Signature': sig, 'Content-Type': `${FORM}; charset=utf-8` };
+  await assertHookdAccepts(args, headers, body, body.replace('Digits=1234', 'Digits=1235'));
+  const h = await hookdSign([...args, '--content-type', FORM], body);
+  assert.deepEqual(h, { 'x-twilio-signature': sig });
+  // The same URL with the default port; another query; the body under another type.
+  const port = await hookdVerify(['--scheme', 'twilio', '--secret', '12345', '--url',
+    'https://mycompany.com:443/myapp.php?foo=1&bar=2'], headers, body);
+  assert.equal(port.code, 0, port.stderr);
+  const query = await hookdVerify(['--scheme', 'twilio', '--secret', '12345', '--url', url + '&x=1'], headers, body);
+  assert.equal(query.code, 1);
+  assert.match(query.stderr, /signature mismatch/);
+  const json = await hookdVerify(args, { ...headers, 'Content-Type': 'application/json' }, body);
+  assert.equal(json.code, 1);
+  assert.match(json.stderr, /missing/);
+});
+
+e2e('signatures: twilio, repeated names and UTF-8 values, both ways', async () => {
+  const [token] = await newSecret('twilio');
+  const url = 'https://hooks.example.com/twilio/sms?tenant=acme';
+  const body = 'Body=J%C3%BCrgen+%F0%9F%8E%89&MediaUrl=b&MediaUrl=a&MediaUrl=b&From=%2B15551234567';
+  const sig = twilioSignature(token, url, body);
+  const args = ['--scheme', 'twilio', '--secret', token, '--url', url];
+  await assertHookdAccepts(args, { 'X-Twilio-Signature': sig, 'Content-Type': FORM }, body,
+    body.replace('MediaUrl=a', 'MediaUrl=c'));
+  const h = await hookdSign([...args, '--content-type', FORM], body);
+  assert.equal(h['x-twilio-signature'], sig);
+});
+
+e2e('signatures: twilio, a JSON body is bound by the bodySHA256 in the URL', async () => {
+  const [token] = await newSecret('twilio');
+  const url = 'https://hooks.example.com/twilio/events?bodySHA256=' +
+    crypto.createHash('sha256').update(BODY).digest('hex');
+  const sig = twilioSignature(token, url);
+  const args = ['--scheme', 'twilio', '--secret', token, '--url', url];
+  await assertHookdAccepts(args, { 'X-Twilio-Signature': sig, 'Content-Type': 'application/json' }, BODY);
+  const h = await hookdSign(args, BODY);
+  assert.equal(h['x-twilio-signature'], sig);
+  const forged = await hookdVerify(['--scheme', 'twilio', '--secret', 'other', '--url', url],
+    { 'X-Twilio-Signature': sig }, BODY);
+  assert.equal(forged.code, 1);
+  const none = await hookdVerify(args, { 'Content-Type': 'application/json' }, BODY);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /missing header/);
+});
+
 // ---- the CLI's contract ------------------------------------------------------------------------------------
 
 e2e('signatures: cli usage errors exit 2 with one line', async () => {
   const cases = [
     [['verify', '--header', 'webhook-id: x'], /--secret is required/],
     [['sign', '--secret', 'whsec_!!!!'], /secret 1 is not a valid standard secret/],
-    [['sign', '--scheme', 'twilio', '--secret', 'x'], /unknown scheme 'twilio'/],
+    [['sign', '--scheme', 'plivo', '--secret', 'x'], /unknown scheme 'plivo'/],
+    [['verify', '--scheme', 'twilio', '--secret', 'x', '--header', 'X-Twilio-Signature: x'], /--url is required/],
+    [['sign', '--scheme', 'twilio', '--secret', 'x', '--url', 'https://e.com/h'], /bodySHA256/],
+    [['verify', '--scheme', 'twilio', '--secret', 'x', '--url', 'https://e.com/', '--content-type', 'a/b'], /unknown option '--content-type'/],
     [['sign', '--scheme', 'github', '--prefix', 'sha1=', '--secret', 'x'], /does not apply to scheme github/],
     [['sign', '--scheme', 'split', '--header-name', 'X-T', '--timestamp-header', 'x-t', '--secret', 'x'], /repeats a header name/],
     [['sign', '--secret', 'x', '--bogus', '1'], /unknown option '--bogus'/],

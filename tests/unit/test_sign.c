@@ -415,6 +415,8 @@ struct sign_case {
 	char want[CASE_WANTS][700];
 	size_t nwant;
 	int expect, expect_config;
+	char url[1024], content_type[128];
+	bool has_url, has_content_type;
 };
 
 static const char *const option_keys[6] = {"header", "timestamp_header", "id_header", "prefix", "hash", "encoding"};
@@ -518,6 +520,12 @@ static void case_line(struct sign_case *c, const char *key, const char *v)
 		c->has_id = strcmp(id, "-") != 0;
 		size_t n = unescape(id, (uint8_t *)c->id, sizeof c->id - 1);
 		c->id[n] = '\0';
+	} else if (strcmp(key, "url") == 0) {
+		snprintf(c->url, sizeof c->url, "%s", v);
+		c->has_url = true;
+	} else if (strcmp(key, "content-type") == 0) {
+		snprintf(c->content_type, sizeof c->content_type, "%s", v);
+		c->has_content_type = true;
 	} else if (strcmp(key, "want") == 0) {
 		ck_assert_uint_lt(c->nwant, CASE_WANTS);
 		snprintf(c->want[c->nwant++], sizeof c->want[0], "%s", v);
@@ -544,11 +552,13 @@ static int case_config(const struct sign_case *c, struct hookd_config **cfg)
 /* Sign; compare with the wanted headers; the output must verify at now = ts. Returns a failure count. */
 static int case_sign(const struct sign_case *c, const struct hookd_config *cfg)
 {
-	struct hookd_header out[HOOKD_SIGN_HEADERS_MAX];
+	struct hookd_header out[HOOKD_SIGN_HEADERS_MAX + 1];
 	char buf[HOOKD_SIGN_BUF_MAX], line[800];
 	int want = c->has_expect ? c->expect : HOOKD_OK, fails = 0;
-	int n = hookd_sign(cfg, c->has_id ? c->id : NULL, c->ts, c->body, c->bodylen, out, HOOKD_SIGN_HEADERS_MAX, buf,
-			   sizeof buf);
+	const char *id = c->has_id ? c->id : NULL, *ct = c->has_content_type ? c->content_type : NULL;
+	int n = c->has_url ? hookd_sign_url(cfg, c->url, ct, id, c->ts, c->body, c->bodylen, out, HOOKD_SIGN_HEADERS_MAX,
+					    buf, sizeof buf)
+			   : hookd_sign(cfg, id, c->ts, c->body, c->bodylen, out, HOOKD_SIGN_HEADERS_MAX, buf, sizeof buf);
 	if (want != HOOKD_OK || n < 0) {
 		if (n != want)
 			fprintf(stderr, "  [%s] line %d: hookd_sign gave %d, want %d\n", c->name, c->line, n, want);
@@ -565,7 +575,11 @@ static int case_sign(const struct sign_case *c, const struct hookd_config *cfg)
 			fails++;
 		}
 	}
-	int rc = hookd_verify(cfg, out, (size_t)n, c->body, c->bodylen, c->ts);
+	if (c->has_content_type) { /* the verifier reads the type from the headers */
+		out[n].name = "Content-Type";
+		out[n++].value = c->content_type;
+	}
+	int rc = hookd_verify_url(cfg, c->has_url ? c->url : NULL, out, (size_t)n, c->body, c->bodylen, c->ts);
 	if (rc != HOOKD_OK && !(rc == HOOKD_ERR_INVALID && strncmp(c->secrets[0], "whpk_", 5) == 0)) {
 		fprintf(stderr, "  [%s] line %d: its own signature gave %d\n", c->name, c->line, rc);
 		fails++;
@@ -575,13 +589,19 @@ static int case_sign(const struct sign_case *c, const struct hookd_config *cfg)
 
 static int case_verify(const struct sign_case *c, const struct hookd_config *cfg)
 {
-	struct hookd_header h[CASE_HEADERS];
-	for (size_t i = 0; i < c->nheaders; i++) {
+	struct hookd_header h[CASE_HEADERS + 1];
+	size_t n = c->nheaders;
+	for (size_t i = 0; i < n; i++) {
 		h[i].name = c->hname[i];
 		h[i].value = c->hval[i];
 	}
+	if (c->has_content_type) {
+		h[n].name = "Content-Type";
+		h[n++].value = c->content_type;
+	}
 	ck_assert_msg(c->has_expect, "[%s] line %d: no expect", c->name, c->line);
-	int rc = hookd_verify(cfg, h, c->nheaders, c->body, c->bodylen, c->now);
+	int rc = c->has_url ? hookd_verify_url(cfg, c->url, h, n, c->body, c->bodylen, c->now)
+			    : hookd_verify(cfg, h, n, c->body, c->bodylen, c->now);
 	if (rc != c->expect)
 		fprintf(stderr, "  [%s] line %d: hookd_verify gave %d (%s), want %d (%s)\n", c->name, c->line, rc,
 			hookd_strerror(rc), c->expect, hookd_strerror(c->expect));
@@ -663,24 +683,40 @@ static struct hookd_config *config_with(const char *scheme, const char *const *s
 	return cfg;
 }
 
+/* A signed delivery and the URL it went to: every scheme goes through hookd_sign_url and hookd_verify_url, and
+ * for twilio the URL carries the body's hash (bodySHA256), as Twilio's JSON requests do. */
 struct signed_msg {
 	struct hookd_header h[HOOKD_SIGN_HEADERS_MAX];
 	size_t n;
 	char buf[HOOKD_SIGN_BUF_MAX];
+	char url[128];
 };
 
 #define T0 1700000000
 
+/* "https://example.com/hook?bodySHA256=<hex SHA-256 of body>" */
+static void url_for(const void *body, size_t len, char *url, size_t urllen)
+{
+	uint8_t md[32];
+	char hex[65];
+	unsigned mdlen = 0;
+	ck_assert_int_eq(EVP_Digest(len > 0 ? body : "", len, md, &mdlen, EVP_sha256(), NULL), 1);
+	ck_assert_int_eq(hookd_hex_encode(md, mdlen, hex, sizeof hex), 64);
+	snprintf(url, urllen, "https://example.com/hook?bodySHA256=%s", hex);
+}
+
 static void sign_msg(const struct hookd_config *cfg, const void *body, size_t len, struct signed_msg *m)
 {
-	int n = hookd_sign(cfg, "msg_2bcdefGHIJ", T0, body, len, m->h, HOOKD_SIGN_HEADERS_MAX, m->buf, sizeof m->buf);
-	ck_assert_msg(n > 0, "%s: hookd_sign gave %d", hookd_config_scheme(cfg), n);
+	url_for(body, len, m->url, sizeof m->url);
+	int n = hookd_sign_url(cfg, m->url, "application/json", "msg_2bcdefGHIJ", T0, body, len, m->h,
+			       HOOKD_SIGN_HEADERS_MAX, m->buf, sizeof m->buf);
+	ck_assert_msg(n > 0, "%s: hookd_sign_url gave %d", hookd_config_scheme(cfg), n);
 	m->n = (size_t)n;
 }
 
 static int verify_msg(const struct hookd_config *cfg, const struct signed_msg *m, const void *body, size_t len)
 {
-	return hookd_verify(cfg, m->h, m->n, body, len, T0);
+	return hookd_verify_url(cfg, m->url, m->h, m->n, body, len, T0);
 }
 
 /* Two fresh secrets of the scheme; for ed25519 also the public keys. */
@@ -721,7 +757,8 @@ static void round_trip_scheme(const char *scheme, const void *body, size_t len)
 	if (s.apub[0] != '\0') {
 		struct hookd_config *p = config_with(scheme, (const char *[]){s.apub, NULL});
 		ck_assert_int_eq(verify_msg(p, &m, body, len), HOOKD_OK);
-		ck_assert_int_eq(hookd_sign(p, "msg_x", T0, body, len, m.h, 3, m.buf, sizeof m.buf), HOOKD_ERR_INVALID);
+		ck_assert_int_eq(hookd_sign_url(p, m.url, NULL, "msg_x", T0, body, len, m.h, 3, m.buf, sizeof m.buf),
+				 HOOKD_ERR_INVALID);
 		hookd_config_free(p);
 	}
 	hookd_config_free(a);
@@ -737,7 +774,7 @@ START_TEST(test_every_scheme_round_trip)
 		round_trip_scheme(scheme, emoji, strlen(emoji));
 		round_trip_scheme(scheme, NULL, 0);
 	}
-	ck_assert_uint_eq(i, 9);
+	ck_assert_uint_eq(i, 10);
 }
 END_TEST
 
@@ -790,14 +827,14 @@ START_TEST(test_every_scheme_missing_headers)
 			for (size_t k = 0; k < m.n; k++)
 				if (k != drop)
 					rest[n++] = m.h[k];
-			ck_assert_msg(hookd_verify(a, rest, n, "x", 1, T0) == HOOKD_ERR_MISSING, "%s without %s", scheme,
-				      m.h[drop].name);
+			ck_assert_msg(hookd_verify_url(a, m.url, rest, n, "x", 1, T0) == HOOKD_ERR_MISSING, "%s without %s",
+				      scheme, m.h[drop].name);
 			rest[n] = m.h[drop];
 			rest[n].value = "";
-			ck_assert_msg(hookd_verify(a, rest, n + 1, "x", 1, T0) == HOOKD_ERR_MISSING, "%s with empty %s",
-				      scheme, m.h[drop].name);
+			ck_assert_msg(hookd_verify_url(a, m.url, rest, n + 1, "x", 1, T0) == HOOKD_ERR_MISSING,
+				      "%s with empty %s", scheme, m.h[drop].name);
 		}
-		ck_assert_int_eq(hookd_verify(a, NULL, 0, "x", 1, T0), HOOKD_ERR_MISSING);
+		ck_assert_int_eq(hookd_verify_url(a, m.url, NULL, 0, "x", 1, T0), HOOKD_ERR_MISSING);
 		hookd_config_free(a);
 	}
 }
@@ -887,8 +924,8 @@ START_TEST(test_windows)
 		ck_assert_int_eq(future, 7);
 		hookd_config_free(cfg);
 	}
-	static const char *untimed[] = {"github", "shopify", "hmac"};
-	for (size_t i = 0; i < 3; i++) {
+	static const char *untimed[] = {"github", "shopify", "hmac", "twilio"};
+	for (size_t i = 0; i < 4; i++) {
 		ck_assert_int_eq(hookd_config_new(untimed[i], NULL, &cfg), HOOKD_OK);
 		ck_assert_int_eq(hookd_config_set_window(cfg, 1, 1), HOOKD_ERR_INVALID);
 		ck_assert_int_eq(hookd_config_window(cfg, &past, &future), HOOKD_ERR_INVALID);
@@ -912,7 +949,7 @@ START_TEST(test_config_errors)
 	char long_name[HOOKD_HEADER_NAME_MAX + 2], secret[HOOKD_SECRET_LEN_MAX + 2];
 	ck_assert_int_eq(hookd_config_new(NULL, NULL, &cfg), HOOKD_ERR_INVALID);
 	ck_assert_int_eq(hookd_config_new("standard", NULL, NULL), HOOKD_ERR_INVALID);
-	ck_assert_int_eq(hookd_config_new("twilio", NULL, &cfg), HOOKD_ERR_INVALID);
+	ck_assert_int_eq(hookd_config_new("plivo", NULL, &cfg), HOOKD_ERR_INVALID);
 	ck_assert_ptr_null(cfg);
 	memset(long_name, 'X', sizeof long_name);
 	long_name[HOOKD_HEADER_NAME_MAX + 1] = '\0';
@@ -1079,6 +1116,232 @@ START_TEST(test_hex)
 }
 END_TEST
 
+/* ---- Twilio: the URL and the form body ------------------------------------------------------------------- */
+
+#define TW_URL "https://mycompany.com/myapp.php?foo=1&bar=2"
+#define TW_FORM "CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212"
+#define TW_SIG "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+#define FORM_TYPE "application/x-www-form-urlencoded"
+
+/* Sign body as a form sent to url; verify it as a form sent to url2. */
+static int twilio_cross(const struct hookd_config *cfg, const char *url, const void *body, size_t len,
+			const char *url2, const void *body2, size_t len2)
+{
+	struct hookd_header h[2];
+	char buf[HOOKD_SIGN_BUF_MAX];
+	int n = hookd_sign_url(cfg, url, FORM_TYPE, NULL, 0, body, len, h, 1, buf, sizeof buf);
+	ck_assert_msg(n == 1, "signing %s gave %d", url, n);
+	h[1] = (struct hookd_header){"content-type", FORM_TYPE "; charset=utf-8"};
+	return hookd_verify_url(cfg, url2, h, 2, body2, len2, 0);
+}
+
+static int twilio_form(const struct hookd_config *cfg, const char *url, const char *body, const char *body2)
+{
+	return twilio_cross(cfg, url, body, strlen(body), url, body2, strlen(body2));
+}
+
+START_TEST(test_twilio_entry_points)
+{
+	struct hookd_config *cfg = config_with("twilio", (const char *[]){"12345", NULL});
+	struct hookd_header h[2] = {{"X-Twilio-Signature", TW_SIG}, {"Content-Type", FORM_TYPE}};
+	char buf[HOOKD_SIGN_BUF_MAX];
+	size_t n = strlen(TW_FORM);
+	ck_assert_int_eq(hookd_verify_url(cfg, TW_URL, h, 2, TW_FORM, n, 0), HOOKD_OK);
+	/* The URL is signed: the entry points without one cannot check or make a signature. */
+	ck_assert_int_eq(hookd_verify(cfg, h, 2, TW_FORM, n, 0), HOOKD_ERR_INVALID);
+	ck_assert_int_eq(hookd_verify_url(cfg, NULL, h, 2, TW_FORM, n, 0), HOOKD_ERR_INVALID);
+	ck_assert_int_eq(hookd_verify_url(cfg, "", h, 2, TW_FORM, n, 0), HOOKD_ERR_INVALID);
+	ck_assert_int_eq(hookd_verify_url(cfg, TW_URL, h, 2, NULL, n, 0), HOOKD_ERR_INVALID);
+	ck_assert_int_eq(hookd_sign(cfg, NULL, 0, TW_FORM, n, h, 1, buf, sizeof buf), HOOKD_ERR_INVALID);
+	ck_assert_int_eq(hookd_sign_url(cfg, NULL, FORM_TYPE, NULL, 0, TW_FORM, n, h, 1, buf, sizeof buf),
+			 HOOKD_ERR_INVALID);
+	ck_assert_int_eq(hookd_sign_url(cfg, TW_URL, FORM_TYPE, NULL, 0, TW_FORM, n, h, 0, buf, sizeof buf),
+			 HOOKD_ERR_NOSPACE);
+	ck_assert_int_eq(hookd_sign_url(cfg, TW_URL, FORM_TYPE, NULL, 0, TW_FORM, n, h, 1, buf, 20), HOOKD_ERR_NOSPACE);
+	ck_assert_int_eq(hookd_sign_url(cfg, TW_URL, FORM_TYPE, NULL, 0, TW_FORM, n, h, 1, buf, sizeof buf), 1);
+	ck_assert_str_eq(h[0].name, "X-Twilio-Signature");
+	ck_assert_str_eq(h[0].value, TW_SIG);
+	/* The lookup variant finds the Content-Type through the callback. */
+	struct pair_lookup l = {{"X-Twilio-Signature", "Content-Type", NULL}, {TW_SIG, FORM_TYPE, NULL}, 0};
+	ck_assert_int_eq(hookd_verify_lookup_url(cfg, TW_URL, pair_lookup_fn, &l, TW_FORM, n, 0), HOOKD_OK);
+	ck_assert_int_eq(hookd_verify_lookup(cfg, pair_lookup_fn, &l, TW_FORM, n, 0), HOOKD_ERR_INVALID);
+	l.values[1] = "application/x-www-form-urlencodedx";
+	ck_assert_int_eq(hookd_verify_lookup_url(cfg, TW_URL, pair_lookup_fn, &l, TW_FORM, n, 0), HOOKD_ERR_MISSING);
+	l.values[1] = "";
+	ck_assert_int_eq(hookd_verify_lookup_url(cfg, TW_URL, pair_lookup_fn, &l, TW_FORM, n, 0), HOOKD_ERR_MISSING);
+	hookd_config_free(cfg);
+	/* Other schemes ignore the URL and the content type. */
+	load_vector_key();
+	cfg = config_with("standard", (const char *[]){VEC_SECRET, NULL});
+	struct hookd_header v[3] = {{"webhook-id", VEC_ID}, {"webhook-timestamp", VEC_TS_STR}, {"webhook-signature", VEC_SIG}};
+	ck_assert_int_eq(hookd_verify_url(cfg, NULL, v, 3, VEC_BODY, strlen(VEC_BODY), VEC_TS), HOOKD_OK);
+	ck_assert_int_eq(hookd_verify_url(cfg, "https://x/", v, 3, VEC_BODY, strlen(VEC_BODY), VEC_TS), HOOKD_OK);
+	struct hookd_header o[3];
+	ck_assert_int_eq(hookd_sign_url(cfg, NULL, FORM_TYPE, VEC_ID, VEC_TS, VEC_BODY, strlen(VEC_BODY), o, 3, buf,
+					sizeof buf),
+			 3);
+	ck_assert_str_eq(o[2].value, VEC_SIG);
+	hookd_config_free(cfg);
+}
+END_TEST
+
+/* Every byte of the documented form flipped: a rejection each time (a flip may also break an escape). */
+START_TEST(test_twilio_form_flips)
+{
+	struct hookd_config *cfg = config_with("twilio", (const char *[]){"12345", NULL});
+	char body[sizeof TW_FORM];
+	for (size_t i = 0; i < strlen(TW_FORM); i++) {
+		memcpy(body, TW_FORM, sizeof body);
+		body[i] ^= 0x01;
+		int rc = twilio_form(cfg, TW_URL, TW_FORM, body);
+		ck_assert_msg(rc == HOOKD_ERR_MISMATCH || rc == HOOKD_ERR_MALFORMED, "byte %zu: %d", i, rc);
+	}
+	for (size_t i = 0; i < strlen(TW_URL); i++) {
+		char url[sizeof TW_URL];
+		memcpy(url, TW_URL, sizeof url);
+		url[i] ^= 0x01;
+		ck_assert_msg(twilio_form(cfg, url, TW_FORM, TW_FORM) == HOOKD_OK, "%s", url);
+		ck_assert_msg(twilio_cross(cfg, TW_URL, TW_FORM, strlen(TW_FORM), url, TW_FORM, strlen(TW_FORM)) ==
+				  HOOKD_ERR_MISMATCH,
+			      "URL byte %zu", i);
+	}
+	hookd_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_twilio_form_rules)
+{
+	struct hookd_config *cfg = config_with("twilio", (const char *[]){"12345", NULL});
+	static const char *const same[][2] = {
+	    {"a=1", "a=1&a=1"},             /* a repeated value counts once */
+	    {"a=1&a=2", "a=2&a=1&a=2"},      /* values sorted */
+	    {"a=x y", "a=x+y"},              /* '+' is a space */
+	    {"a=x+y", "a=x%20y"},
+	    {"a=%2b", "a=%2B"},              /* escapes in either case */
+	    {"a", "a="},                     /* a name alone has an empty value */
+	    {"a=1&b=2", "&&b=2&&a=1&&"},     /* empty fields are nothing */
+	    {"a=%00&b=%00%01", "b=%00%01&a=%00"}, /* NUL bytes decoded */
+	    {"ab=c", "a=bc"},                /* no delimiters: Twilio's own ambiguity */
+	};
+	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+		ck_assert_msg(twilio_form(cfg, "https://e.com/h", same[i][0], same[i][1]) == HOOKD_OK, "%s vs %s",
+			      same[i][0], same[i][1]);
+	static const char *const differ[][2] = {
+	    {"a=1&a=2", "a=1"}, {"a=x+y", "a=x%2By"}, {"a=1", "A=1"}, {"a=1&b=2", "a=1&b=2&c="},
+	};
+	for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++)
+		ck_assert_msg(twilio_form(cfg, "https://e.com/h", differ[i][0], differ[i][1]) == HOOKD_ERR_MISMATCH,
+			      "%s vs %s", differ[i][0], differ[i][1]);
+	static const char *const bad[] = {"a=%", "a=%1", "a=%1g", "%zz=1", "a=1&b=%%31", "a=%C3%A"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(twilio_form(cfg, "https://e.com/h", "a=1", bad[i]) == HOOKD_ERR_MALFORMED, "%s", bad[i]);
+	hookd_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_twilio_ports)
+{
+	static const struct {
+		const char *signed_url, *checked_url;
+		int rc;
+	} cases[] = {
+	    {"https://example.com/h", "https://example.com:443/h", HOOKD_OK},
+	    {"https://example.com:443/h", "https://example.com/h", HOOKD_OK},
+	    {"http://example.com/h", "http://example.com:80/h", HOOKD_OK},
+	    {"HTTPS://Example.com/h", "HTTPS://Example.com:443/h", HOOKD_OK},
+	    {"https://example.com", "https://example.com:443", HOOKD_OK},
+	    {"https://example.com?x=1", "https://example.com:443?x=1", HOOKD_OK},
+	    {"https://example.com#f", "https://example.com:443#f", HOOKD_OK},
+	    {"https://u:p@example.com:443/h", "https://u:p@example.com/h", HOOKD_OK},
+	    {"https://[::1]/h", "https://[::1]:443/h", HOOKD_OK},
+	    {"https://[::1]:443/h", "https://[::1]/h", HOOKD_OK},
+	    {"https://example.com/h", "https://example.com:80/h", HOOKD_ERR_MISMATCH},
+	    {"http://example.com/h", "http://example.com:443/h", HOOKD_ERR_MISMATCH},
+	    {"https://example.com:8443/h", "https://example.com/h", HOOKD_ERR_MISMATCH},
+	    {"https://example.com/h", "https://example.com:8443/h", HOOKD_ERR_MISMATCH},
+	    {"https://example.com:443/h", "https://example.com:80/h", HOOKD_ERR_MISMATCH},
+	    {"wss://example.com/h", "wss://example.com:443/h", HOOKD_ERR_MISMATCH},
+	    {"https://example.com/h", "https://example.com/h:443", HOOKD_ERR_MISMATCH},
+	    {"https://example.com/h", "https://example.com.:443/h", HOOKD_ERR_MISMATCH},
+	    {"https://example.com/h", "https://EXAMPLE.com/h", HOOKD_ERR_MISMATCH}, /* signed as given */
+	};
+	struct hookd_config *cfg = config_with("twilio", (const char *[]){"12345", NULL});
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int rc = twilio_cross(cfg, cases[i].signed_url, "A=1", 3, cases[i].checked_url, "A=1", 3);
+		ck_assert_msg(rc == cases[i].rc, "signed %s, checked %s: %d", cases[i].signed_url, cases[i].checked_url,
+			      rc);
+	}
+	hookd_config_free(cfg);
+}
+END_TEST
+
+/* The caps: HOOKD_URL_MAX bytes of URL, HOOKD_FORM_PARAMS_MAX parameters; each variant in a block of its exact
+ * size. */
+START_TEST(test_twilio_caps)
+{
+	struct hookd_config *cfg = config_with("twilio", (const char *[]){"12345", NULL});
+	char *url = malloc(HOOKD_URL_MAX + 2), *form = malloc(4 * HOOKD_FORM_PARAMS_MAX + 8);
+	struct hookd_header h[2];
+	char buf[HOOKD_SIGN_BUF_MAX];
+	ck_assert_ptr_nonnull(url);
+	ck_assert_ptr_nonnull(form);
+	memset(url, 'a', HOOKD_URL_MAX + 1);
+	memcpy(url, "https://e.com/", 14);
+	url[HOOKD_URL_MAX] = '\0';
+	ck_assert_int_eq(twilio_form(cfg, url, "a=1", "a=1"), HOOKD_OK);
+	url[HOOKD_URL_MAX] = 'a';
+	url[HOOKD_URL_MAX + 1] = '\0';
+	ck_assert_int_eq(hookd_sign_url(cfg, url, FORM_TYPE, NULL, 0, "a=1", 3, h, 1, buf, sizeof buf), HOOKD_ERR_INVALID);
+	h[0] = (struct hookd_header){"X-Twilio-Signature", TW_SIG};
+	h[1] = (struct hookd_header){"Content-Type", FORM_TYPE};
+	ck_assert_int_eq(hookd_verify_url(cfg, url, h, 2, "a=1", 3, 0), HOOKD_ERR_MALFORMED);
+	size_t n = 0;
+	for (int i = 0; i < HOOKD_FORM_PARAMS_MAX; i++)
+		n += (size_t)sprintf(form + n, "&a=%c", 'a' + i % 26);
+	ck_assert_int_eq(twilio_form(cfg, "https://e.com/h", form, form), HOOKD_OK);
+	strcpy(form + n, "&&");
+	ck_assert_int_eq(twilio_form(cfg, "https://e.com/h", form, form), HOOKD_OK);
+	strcpy(form + n, "&b");
+	ck_assert_int_eq(twilio_form(cfg, "https://e.com/h", "a=1", form), HOOKD_ERR_MALFORMED);
+	ck_assert_int_eq(hookd_sign_url(cfg, "https://e.com/h", FORM_TYPE, NULL, 0, form, strlen(form), h, 1, buf,
+					sizeof buf),
+			 HOOKD_ERR_INVALID);
+	free(url);
+	free(form);
+	hookd_config_free(cfg);
+}
+END_TEST
+
+/* A JSON body: the URL carries its hash; any other body, or none, under that URL fails. */
+START_TEST(test_twilio_body_hash)
+{
+	static const char body[] = "{\"a\":1}";
+	struct hookd_config *cfg = config_with("twilio", (const char *[]){"12345", NULL});
+	struct signed_msg m;
+	sign_msg(cfg, body, strlen(body), &m);
+	ck_assert_int_eq(verify_msg(cfg, &m, body, strlen(body)), HOOKD_OK);
+	ck_assert_int_eq(verify_msg(cfg, &m, "", 0), HOOKD_ERR_MISMATCH);
+	ck_assert_int_eq(verify_msg(cfg, &m, "{\"a\":2}", 7), HOOKD_ERR_MISMATCH);
+	/* The hash's parameter may come first, or bare; only the first one counts. */
+	char url[256];
+	struct hookd_header h[HOOKD_SIGN_HEADERS_MAX];
+	char buf[HOOKD_SIGN_BUF_MAX];
+	snprintf(url, sizeof url, "https://e.com/h?%s&x=1", strchr(m.url, '?') + 1);
+	ck_assert_int_eq(hookd_sign_url(cfg, url, NULL, NULL, 0, body, strlen(body), h, 1, buf, sizeof buf), 1);
+	ck_assert_int_eq(hookd_verify_url(cfg, url, h, 1, body, strlen(body), 0), HOOKD_OK);
+	snprintf(url, sizeof url, "https://e.com/h?bodySHA256&%s", strchr(m.url, '?') + 1);
+	ck_assert_int_eq(hookd_sign_url(cfg, url, NULL, NULL, 0, body, strlen(body), h, 1, buf, sizeof buf),
+			 HOOKD_ERR_INVALID);
+	snprintf(url, sizeof url, "https://e.com/h?xbodySHA256=1&%s#bodySHA256=2", strchr(m.url, '?') + 1);
+	ck_assert_int_eq(hookd_sign_url(cfg, url, NULL, NULL, 0, body, strlen(body), h, 1, buf, sizeof buf), 1);
+	/* A hash after the fragment is not in the query. */
+	snprintf(url, sizeof url, "https://e.com/h#?%s", strchr(m.url, '?') + 1);
+	ck_assert_int_eq(hookd_sign_url(cfg, url, NULL, NULL, 0, body, strlen(body), h, 1, buf, sizeof buf),
+			 HOOKD_ERR_INVALID);
+	hookd_config_free(cfg);
+}
+END_TEST
+
 Suite *sign_suite(void)
 {
 	Suite *s = suite_create("sign");
@@ -1119,5 +1382,13 @@ Suite *sign_suite(void)
 	tcase_add_test(sch, test_verify_lookup);
 	tcase_add_test(sch, test_secret_generate);
 	suite_add_tcase(s, sch);
+	TCase *tw = tcase_create("twilio");
+	tcase_add_test(tw, test_twilio_entry_points);
+	tcase_add_test(tw, test_twilio_form_flips);
+	tcase_add_test(tw, test_twilio_form_rules);
+	tcase_add_test(tw, test_twilio_ports);
+	tcase_add_test(tw, test_twilio_caps);
+	tcase_add_test(tw, test_twilio_body_hash);
+	suite_add_tcase(s, tw);
 	return s;
 }
