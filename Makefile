@@ -71,7 +71,7 @@ $(BUILD)/examples/receiver: examples/receiver.c include/hookd.h $(BUILD)/libhook
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 20
 FUZZ_DIR     := build/fuzz
-FUZZ_SCHEMES := standard ed25519 stripe split github shopify slack hmac
+FUZZ_SCHEMES := standard ed25519 stripe split github shopify slack hmac twilio
 FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc $(WARN) -Werror -fno-sanitize-recover=undefined

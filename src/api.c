@@ -460,14 +460,30 @@ static size_t body_cap(const char *url)
 	return cap;
 }
 
+#define QUERY_MAX 8192
+
+/* Called once per request, before its headers, with the URI as sent: the request object starts here so that
+ * /in/ keeps its raw query string, which schemes signing the URL (Twilio) cover byte for byte. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	struct req *r = xcalloc(1, sizeof *r);
+	const char *q = strchr(uri, '?');
+	if (q != NULL && strncmp(uri, "/in/", 4) == 0 && strlen(q + 1) <= QUERY_MAX)
+		r->query = xstrdup(q + 1);
+	return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
 	(void)cls;
 	(void)version;
 	struct req *r = *ctx;
-	if (r == NULL) {
-		r = xcalloc(1, sizeof *r);
+	if (r == NULL)
+		*ctx = r = xcalloc(1, sizeof *r);
+	if (r->conn == NULL) {
 		r->conn = conn;
 		r->method = method;
 		r->url = xstrdup(url);
@@ -512,6 +528,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 	if (r->cleanup)
 		r->cleanup(r);
 	free(r->url);
+	free(r->query);
 	free(r->segs_buf);
 	free(r->idem_key);
 	free(r->resp);
@@ -538,7 +555,7 @@ struct api *api_start(const struct config *c, struct store *st, int listen_fd, c
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
 				  (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (a->mhd == NULL) {

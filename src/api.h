@@ -13,6 +13,7 @@
 
 #include "commit.h"
 #include "config.h"
+#include "json.h"
 #include "store.h"
 
 #define API_MAX_SEGS 8
@@ -21,6 +22,7 @@ struct req {
 	struct MHD_Connection *conn;
 	const char *method;
 	char *url;
+	char *query;                    /* /in/ only: the raw query string, or NULL */
 	char *segs_buf;
 	const char *seg[API_MAX_SEGS]; /* path segments after /api/v1 */
 	int nseg;
@@ -104,6 +106,8 @@ void api_endpoint_delete(struct req *r);
 void api_endpoint_secret(struct req *r);
 void api_endpoint_secret_rotate(struct req *r);
 void api_endpoint_stats(struct req *r);
+/* body's retrySchedule onto e (absent: the server's, unless patch keeps e's); problems into ve. */
+void api_endpoint_retry_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve);
 void api_endpoint_figures(struct req *r);
 void api_endpoint_headers_get(struct req *r);
 void api_endpoint_headers_put(struct req *r);

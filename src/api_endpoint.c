@@ -106,6 +106,10 @@ static void scheme_parse(json_t *body, struct endpoint *e, bool patch, struct ve
 		struct hookd_config *cfg = NULL;
 		if (hookd_config_new(s, NULL, &cfg) != HOOKD_OK) {
 			verr_add(ve, "signatureScheme", "unknown signature scheme", "value_error");
+		} else if (strcmp(hookd_config_scheme(cfg), "twilio") == 0) {
+			/* it signs the URL, and a JSON body's hash inside it: a scheme to receive, not to send */
+			verr_add(ve, "signatureScheme", "twilio is verified on inbound sources, not used to send",
+				 "value_error");
 		} else {
 			free(e->scheme);
 			e->scheme = xstrdup(hookd_config_scheme(cfg));
@@ -163,7 +167,7 @@ static int retry_entries(json_t *a, struct endpoint *e, struct verr *ve)
 }
 
 /* hookd's addition: retrySchedule, the endpoint's own delays in seconds ([] no retries; null the server's). */
-static void retry_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve)
+void api_endpoint_retry_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve)
 {
 	json_t *a = json_object_get(body, "retrySchedule");
 	if (a == NULL ? !patch : json_is_null(a)) {
@@ -260,7 +264,7 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 	} else if (jfield_is_null(body, "ordering") || (!patch && jfield_missing(body, "ordering"))) {
 		e->fifo = false;
 	}
-	retry_parse(body, e, patch, ve);
+	api_endpoint_retry_parse(body, e, patch, ve);
 	if (e->metadata == NULL)
 		e->metadata = json_object();
 	if (e->headers == NULL)

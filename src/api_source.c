@@ -118,6 +118,9 @@ static void make_endpoints(struct src_op *op, json_t *dests, int64_t now)
 		e->secret = xstrdup(secret);
 		e->metadata = json_object();
 		e->headers = json_deep_copy(json_object_get(d, "headers"));
+		struct verr ve = {0};
+		api_endpoint_retry_parse(d, e, false, &ve); /* validated already */
+		verr_dispose(&ve);
 		e->created_ms = e->updated_ms = now;
 		json_object_set_new(d, "endpointId", json_string(e->id));
 	}
@@ -151,13 +154,37 @@ static void src_submit(struct req *r, struct src_op *op, json_t *config, int sta
 	api_submit(r);
 }
 
+/* source_validate, plus what depends on the server: a scheme that signs the URL needs to know it. */
+static json_t *validate(json_t *in, struct verr *ve)
+{
+	json_t *cfg = source_validate(in, ve);
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(cfg, "destinations"), i, d) {
+		struct endpoint scratch = {0};
+		api_endpoint_retry_parse(d, &scratch, false, ve);
+	}
+	if (cfg != NULL && verr_any(ve)) {
+		json_decref(cfg);
+		return NULL;
+	}
+	if (cfg != NULL && strcmp(json_string_value(json_object_get(cfg, "scheme")), "twilio") == 0 &&
+	    json_is_null(json_object_get(cfg, "publicUrl")) && api_config()->public_url == NULL) {
+		verr_add(ve, "publicUrl", "twilio signs the URL it posts to: set publicUrl (or start with --public-url)",
+			 "value_error.missing");
+		json_decref(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
 void api_source_create(struct req *r)
 {
 	json_t *body = api_body_object(r);
 	if (body == NULL)
 		return;
 	struct verr ve = {0};
-	json_t *cfg = source_validate(body, &ve);
+	json_t *cfg = validate(body, &ve);
 	json_decref(body);
 	if (cfg == NULL) {
 		api_reply(r, 422, verr_body(&ve));
@@ -268,7 +295,7 @@ void api_source_patch(struct req *r)
 	json_t *merged = json_deep_copy(s->config);
 	json_object_update(merged, body);
 	struct verr ve = {0};
-	json_t *cfg = source_validate(merged, &ve);
+	json_t *cfg = validate(merged, &ve);
 	json_decref(merged);
 	if (cfg == NULL) {
 		api_reply(r, 422, verr_body(&ve));
@@ -524,6 +551,34 @@ static void in_message(struct req *r, struct in_op *op, json_t *recorded)
 		op->ep_ptrs[i] = op->om->ep_ids[i];
 }
 
+/* The URL a URL-signing provider (Twilio) signed: the source's publicUrl, else --public-url and the path, then
+ * the query string exactly as received. NULL if neither is known (such a scheme then fails to verify). */
+static char *signed_url(const struct req *r, const struct source *s)
+{
+	const char *pub = api_config()->public_url;
+	if (s->public_url == NULL && pub == NULL)
+		return NULL;
+	const char *q = r->query ? r->query : "";
+	size_t n = strlen(s->public_url ? s->public_url : pub) + strlen(r->url) + strlen(q) + 2;
+	char *u = xmalloc(n);
+	if (s->public_url != NULL)
+		snprintf(u, n, "%s%s%s", s->public_url, *q ? "?" : "", q);
+	else
+		snprintf(u, n, "%s%s%s%s", pub, r->url, *q ? "?" : "", q);
+	return u;
+}
+
+static int in_verify(struct req *r, const struct source *s, int64_t now_s)
+{
+	if (s->verifier == NULL)
+		return HOOKD_OK;
+	char *url = signed_url(r, s);
+	int rc = hookd_verify_lookup_url(s->verifier, url, hdr_lookup, r->conn, r->body.data ? r->body.data : "",
+					 r->body.len, now_s);
+	free(url);
+	return rc;
+}
+
 static void in_record(struct req *r, struct in_op *op)
 {
 	struct source *s = op->src;
@@ -532,9 +587,7 @@ static void in_record(struct req *r, struct in_op *op)
 	memcpy(q->source_id, s->id, ID_MAX);
 	q->method = xstrdup(r->method);
 	q->received_ms = now_ms();
-	q->verify_rc = s->verifier == NULL ? HOOKD_OK
-			 : hookd_verify_lookup(s->verifier, hdr_lookup, r->conn, r->body.data ? r->body.data : "",
-					       r->body.len, q->received_ms / 1000);
+	q->verify_rc = in_verify(r, s, q->received_ms / 1000);
 	json_t *recorded = json_object();
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_header, recorded);
 	q->headers = json_dump(recorded);

@@ -37,6 +37,7 @@ void config_dispose(struct config *c)
 	free(c->db_url);
 	free(c->token);
 	free(c->operational_url);
+	free(c->public_url);
 	free(c->operational_secret);
 	memset(c, 0, sizeof *c);
 }
@@ -135,6 +136,13 @@ static int config_set(struct config *c, const char *name, const char *v, char *e
 		if (duration_parse(v, &ms) < 0 || ms < 10 || ms > 3600 * 1000)
 			goto bad;
 		c->chore_interval_ms = ms;
+	} else if (strcmp(name, "public-url") == 0) {
+		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			goto bad;
+		set_str(&c->public_url, v);
+		size_t len = strlen(c->public_url);
+		while (len > 0 && c->public_url[len - 1] == '/') /* "https://h/" + "/in/x" */
+			c->public_url[--len] = '\0';
 	} else if (strcmp(name, "operational-url") == 0) {
 		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
 			goto bad;
@@ -163,7 +171,7 @@ bad:
 static const char *const settings[] = {"listen", "data", "db", "token", "retry-schedule", "retry-jitter",
 				       "throttled-min-delay", "request-timeout", "drain-timeout", "max-body",
 				       "max-inflight", "endpoint-inflight", "http-threads", "disable-after",
-				       "breaker-failures", "breaker-cooldown", "operational-url", "operational-secret",
+				       "breaker-failures", "breaker-cooldown", "operational-url", "operational-secret", "public-url",
 				       "retention", "chore-interval", "log-level"};
 
 /* HOOKD_RETRY_SCHEDULE for "retry-schedule". */

@@ -28,6 +28,8 @@ struct config {
 	int log_level;             /* HOOKD_LOG_LEVEL */
 	char *operational_url;     /* HOOKD_OPERATIONAL_URL: where operational webhooks go; NULL: off */
 	char *operational_secret;  /* HOOKD_OPERATIONAL_SECRET: their signing secret (whsec_...) */
+	char *public_url;          /* HOOKD_PUBLIC_URL: how providers reach hookd ("https://hooks.example.com"), for
+				    * the schemes that sign the URL (twilio); NULL: unknown */
 };
 
 void config_init(struct config *c);

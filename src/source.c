@@ -77,6 +77,7 @@ static json_t *default_dedup(const char *scheme, json_t *opts)
 	static const char *const by_header[][2] = {
 		{"standard", "webhook-id"}, {"ed25519", "webhook-id"}, {"svix", "svix-id"},
 		{"github", "X-GitHub-Delivery"}, {"shopify", "X-Shopify-Webhook-Id"},
+		{"twilio", "I-Twilio-Idempotency-Token"},
 	};
 	for (size_t i = 0; scheme != NULL && i < sizeof by_header / sizeof by_header[0]; i++)
 		if (strcmp(scheme, by_header[i][0]) == 0)
@@ -160,8 +161,10 @@ static void validate_destinations(json_t *in, json_t *out, struct verr *ve)
 			verr_add(ve, "destinations", "headers: up to 32 of name -> string or null", "value_error");
 			break;
 		}
-		json_array_append_new(norm, json_pack("{s:s,s:o}", "url", url, "headers",
-						      json_is_object(headers) ? json_deep_copy(headers) : json_object()));
+		json_t *retry = json_object_get(v, "retrySchedule"); /* checked by the endpoint's rules (api_source.c) */
+		json_array_append_new(norm, json_pack("{s:s,s:o,s:O}", "url", url, "headers",
+						      json_is_object(headers) ? json_deep_copy(headers) : json_object(),
+						      "retrySchedule", retry ? retry : json_null()));
 	}
 	json_object_set_new(out, "destinations", norm);
 }
@@ -200,6 +203,15 @@ json_t *source_validate(json_t *in, struct verr *ve)
 		json_object_set_new(out, "uid", json_null());
 	}
 	validate_scheme(in, out, ve);
+	if (jfield_string(in, "publicUrl", 1, 2048, ve, &s)) {
+		if (url_valid(s) && strchr(s, '?') == NULL && strchr(s, '#') == NULL)
+			json_object_set_new(out, "publicUrl", json_string(s));
+		else
+			verr_add(ve, "publicUrl", "an http(s) URL without query: the request's own is appended",
+				 "value_error");
+	} else {
+		json_object_set_new(out, "publicUrl", json_null());
+	}
 	validate_dedup(in, out, ve);
 	validate_limits(in, out, ve);
 	validate_destinations(in, out, ve);
@@ -265,6 +277,8 @@ struct source *source_new(json_t *config)
 	snprintf(s->id, sizeof s->id, "%s", id);
 	snprintf(s->app_id, sizeof s->app_id, "%s", app);
 	s->uid = uid ? xstrdup(uid) : NULL;
+	const char *pub = json_string_value(json_object_get(config, "publicUrl"));
+	s->public_url = pub ? xstrdup(pub) : NULL;
 	set_dedup(s);
 	return s;
 }
@@ -282,6 +296,7 @@ void source_unref(struct source *s)
 	json_decref(s->config);
 	hookd_config_free(s->verifier);
 	free(s->uid);
+	free(s->public_url);
 	free(s->dedup_arg);
 	strlist_dispose(&s->content_types);
 	free(s);

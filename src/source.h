@@ -34,6 +34,7 @@ struct source {
 	char app_id[ID_MAX];
 	json_t *config; /* the normalized SourceIn plus id, appId, createdAt, updatedAt */
 	struct hookd_config *verifier; /* NULL: scheme "none" */
+	char *public_url;      /* the URL the provider posts to, for schemes that sign it; NULL: --public-url's */
 	enum dedup_kind dedup_kind;
 	char *dedup_arg; /* header name or JSON pointer */
 	int64_t dedup_window_ms;

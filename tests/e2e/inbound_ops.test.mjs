@@ -1,7 +1,9 @@
 // inbound_ops.test.mjs: the inbound gateway's operations: Shopify signed by its own test helper, replay of one
 // request and of a time window, secrets kept out of SourceOut, scheme options, per-destination header
-// rewriting, rejected requests recorded (and capped), and retention of received requests.
+// rewriting, rejected requests recorded (and capped), retention of received requests, and Twilio (which signs
+// the URL) with node crypto.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { getHmac } from '@shopify/shopify-api/test-helpers';
 import Stripe from 'stripe';
 import { api, e2e, eventually, startHookd, startReceiver } from './lib/harness.mjs';
@@ -209,4 +211,96 @@ e2e('inbound ops: received requests are purged after the retention (and the dedu
   await new Promise((r) => setTimeout(r, 1500)); // past the retention: what the purge would have taken
   assert.equal((await req('GET', `/source/${day.id}/request`)).json.data.length, 1);
   assert.equal((await sendStripe(h, day, 'evt_kept')).duplicate, true);
+});
+
+/** Twilio's algorithm (twilio-node getExpectedTwilioSignature): the URL, then each POST parameter sorted by
+ * name as name + value, HMAC-SHA1 with the auth token, base64. */
+function twilioSign(token, url, params = {}) {
+  const data = Object.keys(params).sort().reduce((acc, k) => acc + k + params[k], url);
+  return crypto.createHmac('sha1', token).update(Buffer.from(data, 'utf8')).digest('base64');
+}
+
+e2e('inbound ops: twilio, form and JSON bodies signed over the public URL, are verified and forwarded', async (t) => {
+  const h = await startHookd(t, { env: { HOOKD_PUBLIC_URL: 'https://hooks.example.com/' } });
+  const rcv = await startReceiver(t);
+  const { req } = api(h);
+  const token = 'twilio-auth-token-12345';
+  const pub = 'https://hooks.example.com/twilio/sms';
+  const src = await source(h, rcv, { uid: 'twilio', scheme: 'twilio', secrets: [token], publicUrl: pub });
+  assert.deepEqual(src.dedup, { header: 'I-Twilio-Idempotency-Token' });
+  const params = { From: '+15551234567', To: '+15557654321', Body: 'Hello wörld & more', MessageSid: 'SM1' };
+  const form = new URLSearchParams(params).toString();
+  const formHdrs = { 'content-type': 'application/x-www-form-urlencoded',
+    'x-twilio-signature': twilioSign(token, pub, params), 'i-twilio-idempotency-token': 'idem-1' };
+  let r = await post(h, src, form, formHdrs);
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await post(h, src, form, formHdrs)).json.duplicate, true);
+  r = await post(h, src, form.replace('SM1', 'SM2'), { ...formHdrs, 'i-twilio-idempotency-token': 'idem-2' });
+  assert.equal(r.status, 401, 'a changed parameter');
+  r = await post(h, src, form, { ...formHdrs, 'x-twilio-signature': twilioSign(token, pub + 'x', params) });
+  assert.equal(r.status, 401, 'signed for another URL');
+
+  // JSON: Twilio puts the body's SHA-256 in the query and signs the URL alone
+  const json = JSON.stringify({ event: 'call.completed', sid: 'CA1' });
+  const hash = crypto.createHash('sha256').update(json).digest('hex');
+  const jsonUrl = `${h.url}/in/twilio?bodySHA256=${hash}`;
+  const jsonHdrs = { 'content-type': 'application/json', 'x-twilio-signature': twilioSign(token, `${pub}?bodySHA256=${hash}`),
+    'i-twilio-idempotency-token': 'idem-3' };
+  let res = await fetch(jsonUrl, { method: 'POST', body: json, headers: jsonHdrs });
+  assert.equal(res.status, 200, await res.text());
+  res = await fetch(jsonUrl, { method: 'POST', body: json.replace('CA1', 'CA2'),
+    headers: { ...jsonHdrs, 'i-twilio-idempotency-token': 'idem-4' } });
+  assert.equal(res.status, 401, 'a body that does not match bodySHA256');
+  await rcv.waitForCount(2, 5000);
+  await rcv.expectNoMore(2, 300);
+  assert.equal(rcv.requests[0].body.toString(), form);
+  assert.equal(rcv.requests[0].headers['content-type'], 'application/x-www-form-urlencoded');
+  assert.equal(rcv.requests[0].headers['x-twilio-signature'], formHdrs['x-twilio-signature']);
+  assert.equal(rcv.requests[1].body.toString(), json);
+
+  // without its own publicUrl, a source's URL is --public-url + /in/<key> as the provider called it
+  const plain = await source(h, rcv, { uid: 'tw2', scheme: 'twilio', secrets: [token] });
+  const url2 = 'https://hooks.example.com/in/tw2';
+  r = await post(h, plain, form, { ...formHdrs, 'x-twilio-signature': twilioSign(token, url2, params) });
+  assert.equal(r.status, 200, r.text);
+  await rcv.waitForCount(3, 5000);
+});
+
+e2e('inbound ops: a twilio source needs a public URL', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t);
+  const r = await api(h).req('POST', '/source', { name: 't', scheme: 'twilio', secrets: ['tok'],
+    destinations: [{ url: rcv.url }] });
+  assert.equal(r.status, 422);
+  assert.equal(r.json.detail[0].loc.at(-1), 'publicUrl');
+  assert.equal((await api(h).req('POST', '/source', { name: 't', scheme: 'github', secrets: ['tok'],
+    publicUrl: 'https://x/in?q=1', destinations: [{ url: rcv.url }] })).status, 422);
+  // a scheme to receive, not to send
+  const app = (await api(h).req('POST', '/app', { name: 'a' })).json;
+  const ep = await api(h).req('POST', `/app/${app.id}/endpoint`, { url: rcv.url, signatureScheme: 'twilio' });
+  assert.equal(ep.status, 422);
+  assert.match(JSON.stringify(ep.json.detail), /twilio/);
+});
+
+e2e('inbound ops: each destination keeps its own retry schedule', async (t) => {
+  const h = await startHookd(t);
+  const once = await startReceiver(t, 503);
+  const twice = await startReceiver(t, 503);
+  const { req } = api(h);
+  let r = await req('POST', '/source', { name: 'rs', scheme: 'stripe', secrets: [STRIPE_SECRET],
+    destinations: [{ url: once.url, retrySchedule: [] }, { url: twice.url, retrySchedule: [0.05] }] });
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual(r.json.destinations.map((d) => d.retrySchedule), [[], [0.05]]);
+  const src = r.json;
+  const fwd = await sendStripe(h, src, 'evt_rs');
+  await once.waitForCount(1, 5000);
+  await twice.waitForCount(2, 5000);
+  await eventually(async () => {
+    const q = (await req('GET', `/source/${src.id}/request/${fwd.id}`)).json;
+    assert.equal(q.forwardStatus, 'failed');
+  }, { what: 'both destinations given up' });
+  await once.expectNoMore(1, 200);
+  assert.equal(twice.requests.length, 2);
+  r = await req('PATCH', `/source/${src.id}`, { destinations: [{ url: once.url, retrySchedule: [-1] }] });
+  assert.equal(r.status, 422);
 });
