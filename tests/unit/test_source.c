@@ -48,6 +48,49 @@ START_TEST(test_validate_rejects)
 }
 END_TEST
 
+START_TEST(test_validate_options_and_rewrites)
+{
+	json_t *s = valid("{\"name\":\"s\",\"scheme\":\"stripe\",\"secrets\":[\"x\"],"
+			  "\"schemeOptions\":{\"header\":\"X-FC-Signature\"},\"publicUrl\":\"https://h/in/x\","
+			  "\"destinations\":[{\"url\":\"http://a\",\"headers\":{\"x-a\":\"1\",\"stripe-signature\":null}}]}");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(s, "schemeOptions"), "header")),
+			 "X-FC-Signature");
+	ck_assert_str_eq(json_string_value(json_object_get(s, "publicUrl")), "https://h/in/x");
+	json_t *h = json_object_get(json_array_get(json_object_get(s, "destinations"), 0), "headers");
+	ck_assert(json_is_null(json_object_get(h, "stripe-signature")));
+	json_decref(s);
+	/* an id header option is the default dedup header; twilio dedups on its idempotency token */
+	s = valid("{\"name\":\"s\",\"scheme\":\"standard\",\"secrets\":[\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"],"
+		  "\"schemeOptions\":{\"idHeader\":\"x-id\"},\"destinations\":[{\"url\":\"http://a\"}]}");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(s, "dedup"), "header")), "x-id");
+	json_decref(s);
+	s = valid("{\"name\":\"s\",\"scheme\":\"twilio\",\"secrets\":[\"t\"],\"destinations\":[{\"url\":\"http://a\"}]}");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(s, "dedup"), "header")),
+			 "I-Twilio-Idempotency-Token");
+	json_decref(s);
+	const char *const bad[] = {
+		"\"scheme\":\"github\",\"secrets\":[\"x\"],\"schemeOptions\":{\"hash\":\"sha1\"}",
+		"\"scheme\":\"stripe\",\"secrets\":[\"x\"],\"schemeOptions\":{\"nope\":\"x\"}",
+		"\"scheme\":\"none\",\"schemeOptions\":{\"header\":\"x\"}",
+		"\"scheme\":\"none\",\"publicUrl\":\"https://h/in?x=1\"",
+		"\"scheme\":\"none\",\"publicUrl\":\"h/in\"",
+	};
+	char text[512];
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "{\"name\":\"s\",%s,\"destinations\":[{\"url\":\"http://a\"}]}", bad[i]);
+		ck_assert_msg(valid(text) == NULL, "accepted %s", bad[i]);
+	}
+	const char *const bad_headers[] = {"{\"bad name\":\"x\"}", "{\"x\":1}", "{\"x\":\"a\\r\\nb\"}", "[]"};
+	for (size_t i = 0; i < sizeof bad_headers / sizeof bad_headers[0]; i++) {
+		snprintf(text, sizeof text,
+			 "{\"name\":\"s\",\"scheme\":\"none\",\"destinations\":[{\"url\":\"http://a\",\"headers\":%s}]}",
+			 bad_headers[i]);
+		ck_assert_msg(valid(text) == NULL, "accepted headers %s", bad_headers[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_dedup_key)
 {
 	const char *body = "{\"id\":\"evt_1\",\"data\":{\"n\":42,\"a/b\":\"x\"}}";
@@ -100,6 +143,7 @@ Suite *source_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_validate_defaults);
 	tcase_add_test(tc, test_validate_rejects);
+	tcase_add_test(tc, test_validate_options_and_rewrites);
 	tcase_add_test(tc, test_dedup_key);
 	tcase_add_test(tc, test_content_type_and_headers);
 	suite_add_tcase(s, tc);
