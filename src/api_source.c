@@ -453,9 +453,13 @@ static enum inbound_outcome in_outcome(int verify_rc, bool duplicate)
 	}
 }
 
+/* A signature header that does not parse is a malformed request (400); a missing, stale or wrong one is 401. */
 static void reply_rejected(struct req *r, int verify_rc)
 {
-	api_reply_json(r, 401, json_pack("{s:s,s:s}", "code", "invalid_signature", "detail", hookd_strerror(verify_rc)));
+	bool malformed = verify_rc == HOOKD_ERR_MALFORMED;
+	api_reply_json(r, malformed ? 400 : 401,
+		       json_pack("{s:s,s:s}", "code", malformed ? "malformed_signature" : "invalid_signature", "detail",
+				 hookd_strerror(verify_rc)));
 }
 
 static int in_run(struct store *st, struct req *r)

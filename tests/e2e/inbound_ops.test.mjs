@@ -53,6 +53,15 @@ e2e('inbound ops: shopify, signed by the shopify-api test helper, is verified, d
   assert.equal(r.json.duplicate, true);
   r = await post(h, src, body, { ...hdrs, 'x-shopify-hmac-sha256': getHmac(body, 'other') });
   assert.equal(r.status, 401);
+  assert.equal(r.json.code, 'invalid_signature');
+  const { 'x-shopify-hmac-sha256': _, ...unsigned } = hdrs;
+  r = await post(h, src, body, unsigned);
+  assert.equal(r.status, 401);
+  assert.equal(r.json.detail, 'missing header');
+  const stripeSrc = await source(h, rcv, { scheme: 'stripe', secrets: [STRIPE_SECRET] });
+  r = await post(h, stripeSrc, body, { 'stripe-signature': 'v1=abc' });
+  assert.equal(r.status, 400, 'a Stripe header without t= does not parse');
+  assert.equal(r.json.code, 'malformed_signature');
   await rcv.waitForCount(1, 5000);
   await rcv.expectNoMore(1, 300);
   const rec = rcv.requests[0];
