@@ -461,6 +461,9 @@ static size_t body_cap(const char *url)
 }
 
 #define QUERY_MAX 8192
+/* libmicrohttpd's per-connection pool (request line, headers, read buffer) is zeroed for every request on a
+ * kept-alive connection: 16 KiB rather than its 32 KiB default halves that, and still holds 8 KiB of headers. */
+#define CONN_MEMORY (16 * 1024)
 
 /* Called once per request, before its headers, with the URI as sent: the request object starts here so that
  * /in/ keeps its raw query string, which schemes signing the URL (Twilio) cover byte for byte. */
@@ -557,6 +560,7 @@ struct api *api_start(const struct config *c, struct store *st, int listen_fd, c
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
 				  (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		free(a);

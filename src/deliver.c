@@ -134,13 +134,16 @@ void deliver_submit(struct outmsg *om)
 {
 	om->next = NULL;
 	pthread_mutex_lock(&inbox_mu);
+	bool was_empty = inbox_head == NULL;
 	if (inbox_tail)
 		inbox_tail->next = om;
 	else
 		inbox_head = om;
 	inbox_tail = om;
 	pthread_mutex_unlock(&inbox_mu);
-	curl_multi_wakeup(multi);
+	/* the dispatcher drains the whole inbox once woken: only the first message needs the wakeup (a syscall) */
+	if (was_empty)
+		curl_multi_wakeup(multi);
 }
 
 static void inbox_drain(void)
@@ -571,12 +574,31 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The options every transfer shares, set once per easy handle: a handle is reused without curl_easy_reset
+ * (which frees and rebuilds its state), and each transfer sets only what differs (xfer_begin). */
+static void xfer_setup(struct xfer *x)
+{
+	CURL *e = x->easy;
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "hookd/" HOOKD_VERSION);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->request_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+}
+
 static struct xfer *xfer_get(void)
 {
 	struct xfer *x = free_xfers;
 	if (x != NULL) {
 		free_xfers = x->next_free;
-		curl_easy_reset(x->easy);
 	} else {
 		x = xcalloc(1, sizeof *x);
 		x->easy = curl_easy_init();
@@ -585,6 +607,7 @@ static struct xfer *xfer_get(void)
 		buf_init(&x->resp, ATTEMPT_RESPONSE_MAX);
 		x->next_all = all_xfers;
 		all_xfers = x;
+		xfer_setup(x);
 	}
 	buf_reset(&x->resp);
 	x->errbuf[0] = '\0';
@@ -712,22 +735,9 @@ static void xfer_begin(struct xfer *x)
 	const struct message *m = &x->msg->m;
 	x->hdrs = build_headers(x);
 	curl_easy_setopt(e, CURLOPT_URL, x->ep->ep.url);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, m->payload ? m->payload : "{}");
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(m->payload ? m->payload_len : 2));
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "hookd/" HOOKD_VERSION);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->request_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	x->start_mono = mono_ms();
 	if (curl_multi_add_handle(multi, e) != CURLM_OK)
 		fatalx("curl_multi_add_handle failed");

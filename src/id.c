@@ -24,22 +24,27 @@ static pthread_mutex_t id_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t id_last_ms = -1;
 static unsigned id_counter;
 
-/* Divide the big-endian number in n by 62 in place; returns the remainder. */
-static unsigned divmod62(uint8_t n[ID_RAW_LEN])
+#define ID_LIMBS (ID_RAW_LEN / 4)
+
+/* Divide the big-endian number in n (32-bit limbs) by 62 in place; returns the remainder. Limbs rather than
+ * bytes: an id is made per message and per attempt, and this is a quarter of the divisions. */
+static unsigned divmod62(uint32_t n[ID_LIMBS])
 {
-	unsigned rem = 0;
-	for (int i = 0; i < ID_RAW_LEN; i++) {
-		unsigned cur = rem << 8 | n[i];
-		n[i] = (uint8_t)(cur / 62);
+	uint64_t rem = 0;
+	for (int i = 0; i < ID_LIMBS; i++) {
+		uint64_t cur = rem << 32 | n[i];
+		n[i] = (uint32_t)(cur / 62);
 		rem = cur % 62;
 	}
-	return rem;
+	return (unsigned)rem;
 }
 
 static void encode62(const uint8_t raw[ID_RAW_LEN], char out[ID_BODY_LEN])
 {
-	uint8_t n[ID_RAW_LEN];
-	memcpy(n, raw, sizeof n);
+	uint32_t n[ID_LIMBS];
+	for (int i = 0; i < ID_LIMBS; i++)
+		n[i] = (uint32_t)raw[4 * i] << 24 | (uint32_t)raw[4 * i + 1] << 16 | (uint32_t)raw[4 * i + 2] << 8 |
+		       raw[4 * i + 3];
 	for (int i = ID_BODY_LEN - 1; i >= 0; i--)
 		out[i] = base62_digits[divmod62(n)];
 }

@@ -46,13 +46,23 @@ static size_t skip_ws(const char *t, size_t n, size_t i)
 	return i;
 }
 
-/* Past the end of the string starting at t[i] == '"'. */
+/* Past the end of the string starting at t[i] == '"' (n + 1 if it does not end). memchr finds each quote (a
+ * payload is mostly long strings); one preceded by an odd run of backslashes is escaped. The scan never counts
+ * back past where it started, which is always just after a quote. */
 static size_t skip_string(const char *t, size_t n, size_t i)
 {
-	for (i++; i < n && t[i] != '"'; i++)
-		if (t[i] == '\\')
-			i++;
-	return i + 1;
+	for (i++; i < n;) {
+		const char *q = memchr(t + i, '"', n - i);
+		if (q == NULL)
+			break;
+		size_t j = (size_t)(q - t), bs = 0;
+		while (j - bs > i && t[j - bs - 1] == '\\')
+			bs++;
+		if (bs % 2 == 0)
+			return j + 1;
+		i = j + 1;
+	}
+	return n + 1;
 }
 
 /* Past the end of the value starting at t[i] (> n if it does not end). */

@@ -992,7 +992,9 @@ static int exec_sql(sqlite3 *db, const char *sql, const char *path, char *err, s
 	return -1;
 }
 
-/* WAL lets readers run beside the writer; FULL makes each COMMIT durable before it returns. */
+/* WAL lets readers run beside the writer; FULL makes each COMMIT durable before it returns. temp_store MEMORY
+ * keeps the sub-journal of each job's SAVEPOINT in memory: on disk, every page a job touches was written to
+ * a temporary file (and spilled there past 64 KiB), four times the WAL's own writes. */
 static int configure(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = NULL;
@@ -1007,7 +1009,8 @@ static int configure(sqlite3 *db, const char *path, char *err, size_t errlen)
 	sqlite3_finalize(q);
 	if (!wal)
 		return -1;
-	return exec_sql(db, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864", path, err, errlen);
+	return exec_sql(db, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY",
+			path, err, errlen);
 }
 
 /* Apply the migrations the database lacks, all in one transaction (read the version inside it, too). */

@@ -180,6 +180,11 @@ START_TEST(test_raw_member)
 	RAW_EQ("{\"n\":-1.5e3,\"t\":true,\"payload\":{}}", "n", "-1.5e3");
 	RAW_EQ("{\"n\":null}", "n", "null");
 	RAW_EQ("{\"s\":\"a\\\"b\"}", "s", "\"a\\\"b\"");
+	/* runs of backslashes: an even run before a quote ends the string, an odd one escapes it */
+	RAW_EQ("{\"s\":\"a\\\\\",\"t\":1}", "t", "1");
+	RAW_EQ("{\"s\":\"a\\\\\\\"b\",\"t\":2}", "s", "\"a\\\\\\\"b\"");
+	RAW_EQ("{\"s\":\"\\\"\\\"\",\"t\":3}", "t", "3");
+	ck_assert_ptr_null(raw("{\"s\":\"abc\\\"}", "s")); /* the last quote is escaped: no end */
 	RAW_EQ("{\"payload\":{\"emoji\":\"\xf0\x9f\x8e\x89\"}}", "payload", "{\"emoji\":\"\xf0\x9f\x8e\x89\"}");
 	ck_assert_ptr_null(raw("{\"x\":\"payload\"}", "payload")); /* a value is not a key */
 	ck_assert_ptr_null(raw("{\"pay\\u006coad\":{}}", "payload")); /* escaped keys fall back */
