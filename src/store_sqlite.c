@@ -758,8 +758,13 @@ static void *collect(sqlite3_stmt *q, const char *what, const struct row_kind *k
 
 /* ---- connections ---- */
 
+/* Before SQLite initializes: no memory statistics, which take a global mutex around every allocation. */
+static void sqlite_configure(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static int conn_open(const char *path, int flags, sqlite3 **out)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_configure);
 	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_extended_result_codes(*out, 1);
