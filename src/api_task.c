@@ -90,7 +90,9 @@ static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool
 	return rc;
 }
 
-static int replay_step(struct store *st, struct task_run *tr, int64_t now, bool *last)
+/* One batch of the window's messages (replay_scan), each handed to per_msg, which may move it out. */
+static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool *last,
+		       int (*per_msg)(struct store *, struct task_run *, struct message *, int64_t))
 {
 	struct message *msgs;
 	size_t n;
@@ -99,54 +101,47 @@ static int replay_step(struct store *st, struct task_run *tr, int64_t now, bool 
 				      &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
-		struct message *m = &msgs[i];
-		memcpy(tr->after_id, m->id, ID_MAX);
-		int64_t rowid, due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
-		if (rc == STORE_OK && filter_types_match(&tr->ep.event_types, m->event_type) &&
-		    filter_channels_match(&tr->ep.channels, &m->channels)) {
-			rc = st->ops->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due,
-						   &rowid);
-			if (rc == STORE_OK) {
-				out_add(tr, m, rowid);
-				tr->t.processed++;
-			}
-		}
-		message_dispose(m);
+		memcpy(tr->after_id, msgs[i].id, ID_MAX);
+		if (rc == STORE_OK)
+			rc = per_msg(st, tr, &msgs[i], now);
+		message_dispose(&msgs[i]);
 	}
 	*last = !more;
 	free(msgs);
 	return rc;
 }
 
-/* Every forwarded request of an inbound source in the window (its message, while the payload is kept) goes
- * again to each of the source's current destinations. (The scan's "no delivery to endpoint ''" always holds.) */
-static int source_replay_step(struct store *st, struct task_run *tr, int64_t now, bool *last)
+/* replay-missing: the message goes to the task's endpoint if its filters take it. */
+static int replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
 {
-	struct message *msgs;
-	size_t n;
-	bool more = false;
-	int rc = st->ops->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
-				      &n, &more);
-	tr->out = xcalloc(n + 1, sizeof *tr->out);
-	for (size_t i = 0; i < n; i++) {
-		struct message *m = &msgs[i];
-		memcpy(tr->after_id, m->id, ID_MAX);
-		char(*ids)[ID_MAX];
-		size_t k = rc == STORE_OK && m->payload != NULL ? cache_fanout(m->app_id, m->event_type, &m->channels, &ids)
-								: 0;
-		if (k > 0) {
-			m->deliver_at_ms = 0;
-			struct outmsg *om = outmsg_new(m, ids, k);
-			for (size_t j = 0; rc == STORE_OK && j < k; j++)
-				rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED,
-							   now, &om->rowids[j]);
-			tr->out[tr->nout++] = om;
-			tr->t.processed += (int64_t)k;
-		}
-		message_dispose(m);
+	int64_t rowid, due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
+	if (!filter_types_match(&tr->ep.event_types, m->event_type) ||
+	    !filter_channels_match(&tr->ep.channels, &m->channels))
+		return STORE_OK;
+	int rc = st->ops->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &rowid);
+	if (rc == STORE_OK) {
+		out_add(tr, m, rowid);
+		tr->t.processed++;
 	}
-	*last = !more;
-	free(msgs);
+	return rc;
+}
+
+/* Source replay: a forwarded request (its message, while the payload is kept) goes again to each of the
+ * source's current destinations. (The scan's "no delivery to endpoint ''" always holds.) */
+static int source_replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
+{
+	char(*ids)[ID_MAX];
+	size_t k = m->payload != NULL ? cache_fanout(m->app_id, m->event_type, &m->channels, &ids) : 0;
+	if (k == 0)
+		return STORE_OK;
+	m->deliver_at_ms = 0;
+	struct outmsg *om = outmsg_new(m, ids, k);
+	tr->out[tr->nout++] = om;
+	tr->t.processed += (int64_t)k;
+	int rc = STORE_OK;
+	for (size_t j = 0; rc == STORE_OK && j < k; j++)
+		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED, now,
+					   &om->rowids[j]);
 	return rc;
 }
 
@@ -172,9 +167,9 @@ static int task_job_run(struct store *st, void *arg)
 		tr->failing = true;
 	}
 	if (!tr->failing)
-		rc = strcmp(tr->t.kind, KIND_RECOVER) == 0	    ? recover_step(st, tr, now, &last)
-		     : strcmp(tr->t.kind, KIND_SOURCE_REPLAY) == 0 ? source_replay_step(st, tr, now, &last)
-								   : replay_step(st, tr, now, &last);
+		rc = strcmp(tr->t.kind, KIND_RECOVER) == 0 ? recover_step(st, tr, now, &last)
+		     : scan_window(st, tr, now, &last,
+				   strcmp(tr->t.kind, KIND_SOURCE_REPLAY) == 0 ? source_replay_msg : replay_msg);
 	if (rc != STORE_OK)
 		return rc;
 	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;
