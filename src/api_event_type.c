@@ -87,10 +87,19 @@ static void event_type_cleanup(struct req *r)
 }
 
 static int put_run(struct store *st, struct req *r) { return st->ops->event_type_put(st, r->op); }
+
+static int create_run(struct store *st, struct req *r)
+{
+	int rc = st->ops->event_type_create(st, r->op);
+	if (rc == STORE_CONFLICT) /* another create of the name committed first (the check below saw neither) */
+		api_error(r, 409, "conflict", "An event type with this name already exists");
+	return rc;
+}
 static void put_after(struct req *r) { evtypes_put(r->op); }
 
-/* Write t (moved into the request) and answer status with it once committed. */
-static void event_type_submit(struct req *r, struct event_type *t, int status)
+/* Write t (moved into the request) with run and answer status with it once committed. */
+static void event_type_submit(struct req *r, struct event_type *t, int status,
+			      int (*run)(struct store *, struct req *))
 {
 	struct event_type *op = xmalloc(sizeof *op);
 	*op = *t;
@@ -101,7 +110,7 @@ static void event_type_submit(struct req *r, struct event_type *t, int status)
 		api_reply(r, 204, NULL);
 	else
 		api_reply_json(r, status, event_type_to_json(op, true));
-	r->run = put_run;
+	r->run = run;
 	r->after = put_after;
 	api_submit(r);
 }
@@ -154,7 +163,7 @@ void api_event_type_create(struct req *r)
 		api_error(r, 409, "conflict", "An event type with this name already exists");
 	} else {
 		t.created_ms = t.updated_ms = now_ms();
-		event_type_submit(r, &t, 201);
+		event_type_submit(r, &t, 201, create_run);
 	}
 	event_type_dispose(&old);
 	event_type_dispose(&t);
@@ -192,7 +201,7 @@ static void event_type_update(struct req *r, bool patch)
 				t.name = xstrdup(r->seg[1]);
 				t.created_ms = t.updated_ms;
 			}
-			event_type_submit(r, &t, exists ? 200 : 201);
+			event_type_submit(r, &t, exists ? 200 : 201, put_run);
 		}
 	}
 	json_decref(body);
@@ -224,7 +233,7 @@ void api_event_type_delete(struct req *r)
 	if (!expunge) {
 		t.archived = true;
 		t.updated_ms = now_ms();
-		event_type_submit(r, &t, 204);
+		event_type_submit(r, &t, 204, put_run);
 		return;
 	}
 	struct event_type *op = xmalloc(sizeof *op);

@@ -113,6 +113,8 @@ struct store_ops {
 
 	/* The event type registry: insert or replace by name; delete for good (STORE_NOTFOUND if absent). */
 	int (*event_type_put)(struct store *, const struct event_type *);
+	/* Insert, or replace an archived type of the name; STORE_CONFLICT if a live one has it. */
+	int (*event_type_create)(struct store *, const struct event_type *);
 	int (*event_type_delete)(struct store *, const char *name);
 
 	/* Inbound sources: insert or replace by id (STORE_CONFLICT if the uid is another's); delete with the

@@ -152,7 +152,7 @@ enum wstmt {
 	WS_MSG_FIND_EVENT, WS_MSG_INSERT, WS_DLV_INSERT, WS_DLV_UPDATE, WS_ATT_INSERT,
 	WS_IDEM_GET, WS_IDEM_PUT, WS_IDEM_PURGE, WS_MSG_EXPUNGE, WS_EP_DISABLE, WS_EP_FAILING,
 	WS_APPS_LOAD, WS_EPS_LOAD, WS_DLV_RESET, WS_DLV_SCAN,
-	WS_EVT_PUT, WS_EVT_DEL, WS_EVTS_LOAD,
+	WS_EVT_PUT, WS_EVT_CREATE, WS_EVT_DEL, WS_EVTS_LOAD,
 	WS_PURGE_MSG, WS_PURGE_MSG_OWN, WS_PURGE_ATT,
 	WS_TASK_PUT, WS_TASKS_FAIL, WS_RECOVER_SCAN, WS_RECOVER_SET, WS_REPLAY_SCAN,
 	WS_SRC_PUT, WS_SRC_DEL, WS_SRC_DEL_REQS, WS_SRCS_LOAD, WS_INR_INSERT, WS_INR_SEEN, WS_INR_PURGE,
@@ -214,6 +214,13 @@ static const struct stmt_def wdefs[WS_COUNT] = {
 	[WS_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms FROM deliveries WHERE status = 1"},
 	[WS_EVT_PUT] = {"event_type_put", "INSERT OR REPLACE INTO event_types (" EVT_COLS ")"
 					  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+	/* a create revives an archived type, never a live one: the check is in the write, so two creates of one
+	 * name in one batch cannot both succeed */
+	[WS_EVT_CREATE] = {"event_type_create", "INSERT INTO event_types (" EVT_COLS ")"
+						" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (name) DO UPDATE SET "
+						SET("description") ", " SET("archived") ", " SET("deprecated") ", "
+						SET("schemas") ", " SET("feature_flag") ", " SET("group_name") ", "
+						SET("created_ms") ", " SET("updated_ms") " WHERE event_types.archived = 1"},
 	[WS_EVT_DEL] = {"event_type_delete", "DELETE FROM event_types WHERE name = ?1"},
 	[WS_EVTS_LOAD] = {"event_types_load", "SELECT " EVT_COLS " FROM event_types ORDER BY name"},
 	/* each WHERE repeats its partial index's terms literally, so the planner picks that index */
@@ -1465,15 +1472,27 @@ static int sq_replay_scan(struct store *st, const struct task *t, const char *af
 	return rc;
 }
 
-static int sq_event_type_put(struct store *st, const struct event_type *t)
+static int event_type_write(struct sqlite_store *s, enum wstmt which, const struct event_type *t)
 {
-	sqlite3_stmt *q = to_sq(st)->st[WS_EVT_PUT];
+	sqlite3_stmt *q = s->st[which];
 	int rc = bind_str(q, 1, t->name) | bind_str(q, 2, t->description) | sqlite3_bind_int(q, 3, t->archived) |
 		 sqlite3_bind_int(q, 4, t->deprecated) |
 		 (t->schemas ? bind_json(q, 5, t->schemas) : sqlite3_bind_null(q, 5)) |
 		 bind_str(q, 6, t->feature_flag) | bind_str(q, 7, t->group_name) |
 		 sqlite3_bind_int64(q, 8, t->created_ms) | sqlite3_bind_int64(q, 9, t->updated_ms);
-	return rc ? bind_failed(q, "event_type_put") : run(q, "event_type_put");
+	return rc ? bind_failed(q, wdefs[which].name) : run(q, wdefs[which].name);
+}
+
+static int sq_event_type_put(struct store *st, const struct event_type *t)
+{
+	return event_type_write(to_sq(st), WS_EVT_PUT, t);
+}
+
+static int sq_event_type_create(struct store *st, const struct event_type *t)
+{
+	struct sqlite_store *s = to_sq(st);
+	int rc = event_type_write(s, WS_EVT_CREATE, t);
+	return rc == STORE_OK && sqlite3_changes(s->db) == 0 ? STORE_CONFLICT : rc;
 }
 
 static int sq_event_type_delete(struct store *st, const char *name)
@@ -1926,6 +1945,7 @@ const struct store_ops store_sqlite_ops = {
 	.task_get = sq_task_get,
 	.task_list = sq_task_list,
 	.event_type_put = sq_event_type_put,
+	.event_type_create = sq_event_type_create,
 	.event_type_delete = sq_event_type_delete,
 	.event_types_load = sq_event_types_load,
 };

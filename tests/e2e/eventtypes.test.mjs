@@ -152,3 +152,21 @@ e2e('event types: send-example sends the type schema example', async (t) => {
   assert.equal(JSON.parse(rcv.requests[1].body).type, 'invoice.draft');
   assert.equal(await h.stop(), 0);
 });
+
+e2e('event types: concurrent creates of one name, exactly one wins', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  for (let round = 0; round < 5; round++) {
+    const name = `race.type${round}`;
+    const answers = await Promise.all(Array.from({ length: 8 },
+      (_, i) => req('POST', '/event-type', { name, description: `d${i}` })));
+    const codes = answers.map((a) => a.status).sort();
+    assert.deepEqual(codes, [201, 409, 409, 409, 409, 409, 409, 409], `round ${round}: ${codes}`);
+    const winner = answers.find((a) => a.status === 201).json.description;
+    assert.equal((await req('GET', `/event-type/${name}`)).json.description, winner, 'the stored type is the winner');
+  }
+  // an archived type is revived by a create
+  await req('DELETE', '/event-type/race.type0');
+  assert.equal((await req('POST', '/event-type', { name: 'race.type0', description: 'back' })).status, 201);
+  assert.equal((await req('GET', '/event-type/race.type0')).json.archived, false);
+});
