@@ -52,6 +52,16 @@ struct ep_state {
 	struct sched fifo_wait;  /* keyed by delivery key: due_ms holds the key, rowid the due time */
 };
 
+/* A transfer's request headers as the curl_slist libcurl reads: lines in one buffer and nodes in one array, both
+ * kept by the transfer and reused, so a delivery's headers cost no allocation once they have grown. */
+struct hdrset {
+	char *buf;                 /* "name: value\0" lines */
+	size_t len, cap;
+	size_t *off;               /* where each line starts in buf */
+	struct curl_slist *nodes;
+	size_t n, ncap;
+};
+
 struct xfer {
 	CURL *easy;
 	struct xfer *next_free;
@@ -62,7 +72,7 @@ struct xfer {
 	struct ep_snap *ep;
 	struct ep_state *es;
 	int attempts; /* before this one */
-	struct curl_slist *hdrs;
+	struct hdrset hdrs;
 	struct buf resp;
 	int64_t start_mono;
 	int64_t retry_after_ms;
@@ -644,17 +654,45 @@ static const struct hookd_config *ep_signer(struct ep_state *es, const struct ep
 	return es->signer;
 }
 
-static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
+#define HEADER_LINE_MAX 8192
+
+static void add_header(struct hdrset *h, const char *name, const char *value)
 {
-	char line[8192];
-	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
-		return l;
-	if ((size_t)snprintf(line, sizeof line, "%s: %s", name, value) >= sizeof line)
-		return l;
-	struct curl_slist *n = curl_slist_append(l, line);
-	if (n == NULL)
-		fatalx("out of memory (curl_slist_append)");
-	return n;
+	size_t nl = strlen(name), vl = strlen(value), need = nl + 2 + vl + 1;
+	if (strpbrk(name, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL || need > HEADER_LINE_MAX)
+		return;
+	if (h->len + need > h->cap) {
+		h->cap = (h->len + need) * 2;
+		h->buf = xrealloc(h->buf, h->cap);
+	}
+	if (h->n == h->ncap) {
+		h->ncap = h->ncap ? h->ncap * 2 : 16;
+		h->off = xrealloc(h->off, h->ncap * sizeof *h->off);
+		h->nodes = xrealloc(h->nodes, h->ncap * sizeof *h->nodes);
+	}
+	char *p = h->buf + h->len;
+	memcpy(p, name, nl);
+	memcpy(p + nl, ": ", 2);
+	memcpy(p + nl + 2, value, vl + 1);
+	h->off[h->n++] = h->len;
+	h->len += need;
+}
+
+/* Link the lines once the buffer stops moving. */
+static struct curl_slist *hdrset_list(struct hdrset *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		h->nodes[i].data = h->buf + h->off[i];
+		h->nodes[i].next = i + 1 < h->n ? &h->nodes[i + 1] : NULL;
+	}
+	return h->n > 0 ? &h->nodes[0] : NULL;
+}
+
+static void hdrset_dispose(struct hdrset *h)
+{
+	free(h->buf);
+	free(h->off);
+	free(h->nodes);
 }
 
 /* Signed at send time: the signature covers this attempt's timestamp. */
@@ -681,18 +719,17 @@ static bool forwarded_has(json_t *extra, json_t *ep_headers, const char *name)
 
 /* A forwarded (inbound) message's own headers: they win over hookd's signature headers of the same name, but
  * an inbound destination's headers rewrite them (a string replaces one, null drops it). */
-static struct curl_slist *add_extra(struct curl_slist *l, json_t *extra, json_t *ep_headers)
+static void add_extra(struct hdrset *h, json_t *extra, json_t *ep_headers)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach(extra, k, v) {
 		if (json_is_string(v) && !extra_has(ep_headers, k))
-			l = add_header(l, k, json_string_value(v));
+			add_header(h, k, json_string_value(v));
 	}
-	return l;
 }
 
-static struct curl_slist *build_headers(const struct xfer *x)
+static struct curl_slist *build_headers(struct xfer *x)
 {
 	const struct message *m = &x->msg->m;
 	const struct hookd_config *signer = ep_signer(x->es, x->ep);
@@ -706,38 +743,39 @@ static struct curl_slist *build_headers(const struct xfer *x)
 		n = 0;
 	}
 	json_t *extra = m->extra_headers ? json_loads(m->extra_headers, 0, NULL) : NULL;
-	struct curl_slist *l = add_header(NULL, "content-type", m->content_type ? m->content_type : "application/json");
+	struct hdrset *l = &x->hdrs;
+	l->n = l->len = 0;
+	add_header(l, "content-type", m->content_type ? m->content_type : "application/json");
 	json_t *eph = x->ep->ep.headers;
 	bool has_id = forwarded_has(extra, eph, "webhook-id");
 	for (int i = 0; i < n; i++) {
 		if (forwarded_has(extra, eph, hs[i].name))
 			continue;
-		l = add_header(l, hs[i].name, hs[i].value);
+		add_header(l, hs[i].name, hs[i].value);
 		has_id |= strcasecmp(hs[i].name, "webhook-id") == 0;
 	}
 	if (!has_id) /* every scheme's receivers get the message id to deduplicate on */
-		l = add_header(l, "webhook-id", m->id);
-	l = add_header(l, "Expect", ""); /* no 100-continue round trip */
-	l = add_extra(l, extra, eph);
+		add_header(l, "webhook-id", m->id);
+	add_header(l, "Expect", ""); /* no 100-continue round trip */
+	add_extra(l, extra, eph);
 	const char *k;
 	json_t *v;
 	json_object_foreach(eph, k, v) {
 		if (json_is_string(v) && (extra_has(extra, k) || !reserved_header(k, hs, n)))
-			l = add_header(l, k, json_string_value(v));
+			add_header(l, k, json_string_value(v));
 	}
 	json_decref(extra);
-	return l;
+	return hdrset_list(l);
 }
 
 static void xfer_begin(struct xfer *x)
 {
 	CURL *e = x->easy;
 	const struct message *m = &x->msg->m;
-	x->hdrs = build_headers(x);
 	curl_easy_setopt(e, CURLOPT_URL, x->ep->ep.url);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, m->payload ? m->payload : "{}");
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(m->payload ? m->payload_len : 2));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(x));
 	x->start_mono = mono_ms();
 	if (curl_multi_add_handle(multi, e) != CURLM_OK)
 		fatalx("curl_multi_add_handle failed");
@@ -852,8 +890,6 @@ static void fill_attempt(struct attempt *a, const struct xfer *x, long status, C
 static void xfer_release(struct xfer *x)
 {
 	curl_multi_remove_handle(multi, x->easy);
-	curl_slist_free_all(x->hdrs);
-	x->hdrs = NULL;
 	x->es->inflight--;
 	inflight--;
 	unpark(x->es);
@@ -1055,6 +1091,7 @@ void deliver_dispose(void)
 		all_xfers = x->next_all;
 		curl_easy_cleanup(x->easy);
 		buf_dispose(&x->resp);
+		hdrset_dispose(&x->hdrs);
 		free(x);
 	}
 	if (multi)
