@@ -710,6 +710,10 @@ static json_t *header_get(json_t *headers, const char *name)
 
 static bool extra_has(json_t *extra, const char *name) { return header_get(extra, name) != NULL; }
 
+/* An inbound destination's null header: nobody sends it, the provider or hookd (so a destination can do
+ * without hookd's signature: {"webhook-signature": null, "webhook-timestamp": null}). */
+static bool dropped(json_t *ep_headers, const char *name) { return json_is_null(header_get(ep_headers, name)); }
+
 /* A forwarded message sends this header itself: the provider's copy, or a destination's rewrite of it. */
 static bool forwarded_has(json_t *extra, json_t *ep_headers, const char *name)
 {
@@ -747,9 +751,9 @@ static struct curl_slist *build_headers(struct xfer *x)
 	l->n = l->len = 0;
 	add_header(l, "content-type", m->content_type ? m->content_type : "application/json");
 	json_t *eph = x->ep->ep.headers;
-	bool has_id = forwarded_has(extra, eph, "webhook-id");
+	bool has_id = forwarded_has(extra, eph, "webhook-id") || dropped(eph, "webhook-id");
 	for (int i = 0; i < n; i++) {
-		if (forwarded_has(extra, eph, hs[i].name))
+		if (forwarded_has(extra, eph, hs[i].name) || dropped(eph, hs[i].name))
 			continue;
 		add_header(l, hs[i].name, hs[i].value);
 		has_id |= strcasecmp(hs[i].name, "webhook-id") == 0;

@@ -313,3 +313,22 @@ e2e('inbound ops: each destination keeps its own retry schedule', async (t) => {
   r = await req('PATCH', `/source/${src.id}`, { destinations: [{ url: once.url, retrySchedule: [-1] }] });
   assert.equal(r.status, 422);
 });
+
+e2e("inbound ops: a destination can do without hookd's signature (null drops a header, whoever sets it)", async (t) => {
+  const h = await startHookd(t);
+  const bare = await startReceiver(t);
+  const signed = await startReceiver(t);
+  const r = await api(h).req('POST', '/source', { name: 'ns', scheme: 'stripe', secrets: [STRIPE_SECRET],
+    destinations: [{ url: bare.url, headers: { 'webhook-signature': null, 'webhook-timestamp': null, 'webhook-id': null } },
+      { url: signed.url }] });
+  assert.equal(r.status, 201, r.text);
+  await sendStripe(h, r.json, 'evt_ns');
+  await bare.waitForCount(1, 5000);
+  await signed.waitForCount(1, 5000);
+  const b = bare.requests[0].headers;
+  assert.equal(b['webhook-signature'], undefined);
+  assert.equal(b['webhook-timestamp'], undefined);
+  assert.equal(b['webhook-id'], undefined);
+  assert.ok(b['stripe-signature'], "the provider's own signature is still forwarded");
+  assert.ok(signed.requests[0].headers['webhook-signature'], 'the other destination is signed');
+});
