@@ -72,7 +72,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 20
 FUZZ_DIR     := build/fuzz
 FUZZ_SCHEMES := standard ed25519 stripe split github shopify slack hmac twilio
-FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config json
+FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config json dedup
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc $(WARN) -Werror -fno-sanitize-recover=undefined
 FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_DIR)/%.o)
@@ -83,16 +83,19 @@ $(FUZZ_DIR)/%.o: src/%.c $(wildcard src/*.h include/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 $(FUZZ_DIR)/fuzz_verify_%: fuzz/fuzz_verify.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -DFUZZ_SCHEME='"$*"' -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
-# the daemon's own parser of peer bytes (json.c needs the store's model functions, hence the objects)
+# the daemon's own parsers of peer bytes (json.c needs the store's model functions, hence the objects)
 FUZZ_JSON_OBJS := $(addprefix $(FUZZ_DIR)/,json.o util.o log.o store.o store_sqlite.o id.o)
 $(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c $(FUZZ_JSON_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_JSON_OBJS) \
 		$(shell pkg-config --libs jansson sqlite3) $(FUZZ_LIBS) -pthread
+$(FUZZ_DIR)/fuzz_dedup: fuzz/fuzz_dedup.c $(FUZZ_JSON_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_DIR)/source.o \
+		$(FUZZ_DIR)/signer.o $(FUZZ_JSON_OBJS) $(FUZZ_OBJS) $(shell pkg-config --libs jansson sqlite3) $(FUZZ_LIBS) -pthread
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
-.SECONDARY: $(FUZZ_OBJS) $(FUZZ_JSON_OBJS)
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_JSON_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o
 
 fuzz: fuzz-build
 	@for n in $(FUZZ_NAMES); do \
