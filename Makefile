@@ -3,7 +3,7 @@
 #   make SANITIZE=1 build into build-san/ with ASan+UBSan
 #   make test       deps, strict build, unit tests (plain and sanitized), e2e tests
 #   make run        deps, build, start hookd on 127.0.0.1:8071 with ./data
-#   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers, FUZZ_TIME=20 seconds each
+#   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers and the daemon's body scanners, FUZZ_TIME=20 s each
 #   make install PREFIX=/usr/local   hookd, libhookd.{a,so}, hookd.h and lib/pkgconfig/hookd.pc
 CC       ?= cc
 PKGS     := libmicrohttpd libcurl sqlite3 jansson libcrypto
