@@ -106,6 +106,8 @@ void api_endpoint_delete(struct req *r);
 void api_endpoint_secret(struct req *r);
 void api_endpoint_secret_rotate(struct req *r);
 void api_endpoint_stats(struct req *r);
+/* A custom header whose value the API shows by name only (Authorization, Cookie, API keys). */
+bool api_header_sensitive(const char *name);
 /* body's retrySchedule onto e (absent: the server's, unless patch keeps e's); problems into ve. */
 void api_endpoint_retry_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve);
 void api_endpoint_figures(struct req *r);

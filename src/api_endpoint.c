@@ -616,7 +616,7 @@ void api_endpoint_stats(struct req *r)
 
 /* ---- custom headers: GET shows sensitive ones by name only; PUT replaces; PATCH merges (null deletes) ---- */
 
-static bool header_sensitive(const char *name)
+bool api_header_sensitive(const char *name)
 {
 	static const char *const names[] = {"authorization", "proxy-authorization", "cookie", "x-api-key",
 					    "api-key", "x-auth-token", "x-access-token"};
@@ -636,7 +636,7 @@ void api_endpoint_headers_get(struct req *r)
 	const char *k;
 	json_t *v;
 	json_object_foreach(e.headers, k, v) {
-		if (header_sensitive(k))
+		if (api_header_sensitive(k))
 			json_array_append_new(sensitive, json_string(k));
 		else
 			json_object_set(shown, k, v);

@@ -4,7 +4,6 @@
  * A source's destinations are the endpoints of its internal app (uid "hookd.source.<id>"); a verified,
  * non-duplicate request becomes a message of that app carrying the original bytes, content type and provider
  * headers, so the dispatcher forwards, signs, retries and records it like any message. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,12 +125,33 @@ static void make_endpoints(struct src_op *op, json_t *dests, int64_t now)
 	}
 }
 
-/* SourceOut: the config without the provider's secrets (GET .../secret shows them, like an endpoint's). */
+/* A destination's sensitive header values are shown by name only, as an endpoint's are. */
+static void redact_headers(json_t *dest)
+{
+	json_t *h = json_object_get(dest, "headers"), *names = json_array();
+	const char *k;
+	json_t *v;
+	void *tmp;
+	json_object_foreach_safe(h, tmp, k, v) {
+		if (json_is_string(v) && api_header_sensitive(k)) {
+			json_array_append_new(names, json_string(k));
+			json_object_del(h, k);
+		}
+	}
+	json_object_set_new(dest, "sensitiveHeaders", names);
+}
+
+/* SourceOut: the config without the provider's secrets (GET .../secret shows them, like an endpoint's) nor the
+ * destinations' sensitive header values. */
 static json_t *source_out(const struct source *s)
 {
 	json_t *j = json_deep_copy(s->config);
 	json_object_set_new(j, "secretCount", json_integer((json_int_t)json_array_size(json_object_get(j, "secrets"))));
 	json_object_del(j, "secrets");
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(j, "destinations"), i, d)
+		redact_headers(d);
 	return j;
 }
 
@@ -676,29 +696,6 @@ void api_source_request_replay(struct req *r)
 	source_unref(s);
 }
 
-/* Rejected requests are recorded for inspection, but a flood of junk must not turn into as many writes: a
- * token bucket shared by all sources records up to REJECT_RATE a second (bursts of REJECT_BURST); the rest are
- * only counted in /metrics. */
-#define REJECT_RATE 10
-#define REJECT_BURST 100
-
-static bool rejected_budget(int64_t now)
-{
-	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	static double tokens = REJECT_BURST;
-	static int64_t last;
-	pthread_mutex_lock(&mu);
-	tokens += (double)(now - last) * REJECT_RATE / 1000.0;
-	if (tokens > REJECT_BURST)
-		tokens = REJECT_BURST;
-	last = now;
-	bool ok = tokens >= 1.0;
-	if (ok)
-		tokens -= 1.0;
-	pthread_mutex_unlock(&mu);
-	return ok;
-}
-
 /* The source named by /in/{key}, or NULL. */
 struct source *api_inbound_source(const char *url)
 {
@@ -738,7 +735,7 @@ void api_inbound(struct req *r)
 	r->op = op;
 	r->cleanup = in_cleanup;
 	in_record(r, op);
-	if (op->rq.verify_rc != HOOKD_OK && !rejected_budget(now_ms())) {
+	if (op->rq.verify_rc != HOOKD_OK && !source_reject_budget(s, now_ms())) {
 		metrics_inbound(in_outcome(op->rq.verify_rc, false));
 		reply_rejected(r, op->rq.verify_rc);
 		return;

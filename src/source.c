@@ -266,6 +266,8 @@ struct source *source_new(json_t *config)
 {
 	struct source *s = xcalloc(1, sizeof *s);
 	s->refs = 1;
+	pthread_mutex_init(&s->reject_mu, NULL);
+	s->reject_tokens = SOURCE_REJECT_BURST;
 	s->config = config;
 	const char *id = json_string_value(json_object_get(config, "id"));
 	const char *app = json_string_value(json_object_get(config, "appId"));
@@ -299,7 +301,23 @@ void source_unref(struct source *s)
 	free(s->public_url);
 	free(s->dedup_arg);
 	strlist_dispose(&s->content_types);
+	pthread_mutex_destroy(&s->reject_mu);
 	free(s);
+}
+
+bool source_reject_budget(struct source *s, int64_t now)
+{
+	pthread_mutex_lock(&s->reject_mu);
+	if (s->reject_last_ms != 0)
+		s->reject_tokens += (double)(now - s->reject_last_ms) * SOURCE_REJECT_RATE / 1000.0;
+	if (s->reject_tokens > SOURCE_REJECT_BURST)
+		s->reject_tokens = SOURCE_REJECT_BURST;
+	s->reject_last_ms = now;
+	bool ok = s->reject_tokens >= 1.0;
+	if (ok)
+		s->reject_tokens -= 1.0;
+	pthread_mutex_unlock(&s->reject_mu);
+	return ok;
 }
 
 /* ---- the registry: few sources, a sorted array under a mutex ---- */

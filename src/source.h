@@ -9,6 +9,7 @@
 #define HOOKD_SOURCE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -40,6 +41,10 @@ struct source {
 	int64_t dedup_window_ms;
 	size_t max_body;
 	struct strlist content_types; /* v == NULL: any */
+	/* rejected requests recorded: a token bucket of this snapshot (source_reject_budget) */
+	pthread_mutex_t reject_mu;
+	double reject_tokens;
+	int64_t reject_last_ms;
 };
 
 /* Validate a SourceIn; on success returns its normalized form (every default filled in), else NULL with the
@@ -62,6 +67,12 @@ int64_t sources_max_window_ms(void);
 /* Load every source at start-up; -1 on a store failure. */
 int sources_load(struct store *st);
 void sources_dispose(void);
+
+/* Rejected requests are recorded for inspection, but a flood of junk must not turn into as many writes: true
+ * while the source's bucket (SOURCE_REJECT_RATE a second, bursts of SOURCE_REJECT_BURST) has a token. */
+#define SOURCE_REJECT_RATE 10
+#define SOURCE_REJECT_BURST 100
+bool source_reject_budget(struct source *s, int64_t now_ms);
 
 /* Pure helpers (unit-tested). */
 /* The dedup key: the header value (DEDUP_HEADER, header_value given), the value at the JSON pointer in the body

@@ -146,6 +146,13 @@ e2e('inbound ops: secrets stay out of SourceOut; scheme options; destination hea
   assert.equal((await req('GET', `/source/${src.id}`)).json.secrets, undefined);
   assert.equal((await req('GET', '/source')).json.data[0].secrets, undefined);
   assert.deepEqual((await req('GET', `/source/${src.id}/secret`)).json, { secrets: [STRIPE_SECRET] });
+  const authed = await startReceiver(t);
+  const withAuth = (await req('POST', '/source', { name: 'auth', scheme: 'none',
+    destinations: [{ url: authed.url, headers: { authorization: 'Bearer internal', 'x-team': 'billing' } }] })).json;
+  assert.deepEqual(withAuth.destinations[0].headers, { 'x-team': 'billing' }, 'sensitive values are not shown');
+  assert.deepEqual(withAuth.destinations[0].sensitiveHeaders, ['authorization']);
+  assert.equal((await post(h, withAuth, '{"k":1}')).status, 200);
+  await authed.waitFor((q) => q.some((x) => x.headers.authorization === 'Bearer internal'), 5000, 'the sensitive header sent');
 
   const { payload, header } = stripeEvent('evt_fc');
   assert.equal((await post(h, src, payload, { 'stripe-signature': header })).status, 401, 'the header is X-FC-Signature');
@@ -201,6 +208,10 @@ e2e('inbound ops: rejected requests are recorded up to a rate, all are counted',
   }
   assert.ok(recorded >= 100 && recorded < n, `recorded ${recorded} of ${n}`);
   assert.equal(rcv.requests.length, 0);
+  // each source has its own budget: a flood at one does not hide the rejections at another
+  const other = await source(h, rcv, { scheme: 'github', secrets: ['s2'] });
+  assert.equal((await post(h, other, '{}', { 'x-hub-signature-256': 'sha256=' + '1'.repeat(64) })).status, 401);
+  assert.equal((await req('GET', `/source/${other.id}/request`)).json.data.length, 1);
 });
 
 e2e('inbound ops: received requests are purged after the retention (and the dedup window)', async (t) => {

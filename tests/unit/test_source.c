@@ -91,6 +91,25 @@ START_TEST(test_validate_options_and_rewrites)
 }
 END_TEST
 
+START_TEST(test_reject_budget)
+{
+	json_t *cfg = valid("{\"name\":\"s\",\"scheme\":\"none\",\"destinations\":[{\"url\":\"http://a\"}]}");
+	json_object_set_new(cfg, "id", json_string("src_x"));
+	json_object_set_new(cfg, "appId", json_string("app_x"));
+	struct source *s = source_new(cfg);
+	ck_assert_ptr_nonnull(s);
+	int ok = 0;
+	for (int i = 0; i < 3 * SOURCE_REJECT_BURST; i++)
+		ok += source_reject_budget(s, 1000000);
+	ck_assert_int_eq(ok, SOURCE_REJECT_BURST); /* a burst, then nothing in the same ms */
+	ok = 0;
+	for (int i = 0; i < 100; i++)
+		ok += source_reject_budget(s, 1000000 + 1000); /* a second later: RATE more */
+	ck_assert_int_eq(ok, SOURCE_REJECT_RATE);
+	source_unref(s);
+}
+END_TEST
+
 START_TEST(test_dedup_key)
 {
 	const char *body = "{\"id\":\"evt_1\",\"data\":{\"n\":42,\"a/b\":\"x\"}}";
@@ -144,6 +163,7 @@ Suite *source_suite(void)
 	tcase_add_test(tc, test_validate_defaults);
 	tcase_add_test(tc, test_validate_rejects);
 	tcase_add_test(tc, test_validate_options_and_rewrites);
+	tcase_add_test(tc, test_reject_budget);
 	tcase_add_test(tc, test_dedup_key);
 	tcase_add_test(tc, test_content_type_and_headers);
 	suite_add_tcase(s, tc);
