@@ -222,8 +222,8 @@ static void chore_submit(struct chore *c)
 		commit_submit(&c->job);
 }
 
-/* Store-wide gauges for /metrics: one count by status over the deliveries (an index scan: cheap next to a
- * chore interval, but not something to do per scrape). */
+/* Store-wide gauges for /metrics: the pending and failed deliveries, each counted from its partial index (once a
+ * chore interval, not per scrape). */
 static void gauges_refresh(struct store *st)
 {
 	int64_t c[5];

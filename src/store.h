@@ -173,7 +173,8 @@ struct store_ops {
 	int (*task_get)(struct store *, const char *id, struct task *out);
 	int (*task_list)(struct store *, const struct page *, int status, const char *kind, struct task **out,
 			 size_t *n);
-	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. */
+	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. With neither
+	 * app nor endpoint (the gauges), only DS_PENDING and DS_FAIL are counted, from their partial indexes. */
 	int (*delivery_counts)(struct store *, const char *app_id, const char *endpoint_id, int64_t counts[5]);
 	/* Requests received for a source, paged by id, with their forward counts (fwd); array malloc'd. */
 	int (*inreq_list)(struct store *, const char *source_id, const struct page *, struct inreq **out, size_t *n);
