@@ -1,4 +1,4 @@
-/* cli_client.c: hookd endpoints, messages, attempts, resend and recover: a running server's management API
+/* cli_client.c: hookd endpoints, messages, attempts, resend, recover and sources: a running server's management API
  * (docs/api.md) from a shell, for people (tables) and scripts (--json: the API's answer, one document on stdout).
  * One libcurl easy handle per run, reused across the pages of a list so the connection is kept. Like cli.c, flags
  * come from one table that names the operations taking each; unlike sign and verify, get-style operations also
@@ -46,14 +46,20 @@ enum {
 	ATT_LIST = 1u << 9,
 	RESEND = 1u << 10,
 	RECOVER = 1u << 11,
+	SRC_LIST = 1u << 12,
+	SRC_GET = 1u << 13,
+	SRC_REQUESTS = 1u << 14,
+	SRC_REPLAY = 1u << 15,
 };
-#define OPS_ALL 0xfffu
-#define OPS_LIST (EP_LIST | MSG_LIST | ATT_LIST)
+#define OPS_ALL 0xffffu
+#define OPS_SRC (SRC_LIST | SRC_GET | SRC_REQUESTS | SRC_REPLAY) /* inbound sources: no --app */
+#define OPS_LIST (EP_LIST | MSG_LIST | ATT_LIST | SRC_LIST | SRC_REQUESTS)
 
 struct client {
 	char cmd[32]; /* "endpoints list", ... for messages */
 	unsigned op;
 	const char *server, *token_flag, *app, *url, *uid, *description, *data, *endpoint, *msg, *since, *event_id;
+	const char *request; /* sources replay --request */
 	const char *arg; /* the positional EP or MSG */
 	struct strlist event_types, channels;
 	long limit, status;
@@ -97,7 +103,7 @@ static const struct {
 	{"--server", OPS_ALL, true},
 	{"--token", OPS_ALL, true},
 	{"--json", OPS_ALL, false},
-	{"--app", OPS_ALL, true},
+	{"--app", OPS_ALL & ~OPS_SRC, true},
 	{"--url", EP_CREATE, true},
 	{"--event-type", EP_CREATE | MSG_LIST | MSG_SEND, true},
 	{"--channel", EP_CREATE | MSG_SEND, true},
@@ -109,8 +115,9 @@ static const struct {
 	{"--endpoint", ATT_LIST | RESEND | RECOVER, true},
 	{"--msg", ATT_LIST | RESEND, true},
 	{"--status", ATT_LIST, true},
-	{"--since", RECOVER, true},
-	{"--wait", RECOVER, false},
+	{"--since", RECOVER | SRC_REPLAY, true},
+	{"--wait", RECOVER | SRC_REPLAY, false},
+	{"--request", SRC_REPLAY, true},
 };
 
 /* The flag's index, or -1 if the operation does not take it. */
@@ -173,6 +180,8 @@ static int set_flag(struct client *c, const char *flag, const char *v)
 		c->msg = v;
 	else if (strcmp(flag, "--since") == 0)
 		c->since = v;
+	else if (strcmp(flag, "--request") == 0)
+		c->request = v;
 	else if (strcmp(flag, "--limit") == 0) {
 		if (!parse_long(v, 1, LIMIT_MAX, &c->limit))
 			return cli_usage(c->cmd, "--limit '%s': expected a number from 1 to %d", v, LIMIT_MAX);
@@ -215,9 +224,17 @@ static int parse_args(struct client *c, bool takes_arg, int argc, char **argv)
 }
 
 /* What each operation cannot do without. */
+static int check_since(struct client *c)
+{
+	int64_t ms;
+	if (rfc3339_parse(c->since, &ms) != 0)
+		return cli_usage(c->cmd, "--since '%s': expected an RFC 3339 time like 2026-11-23T10:00:00Z", c->since);
+	return 0;
+}
+
 static int check_args(struct client *c, const char *arg_name)
 {
-	if (c->app == NULL || c->app[0] == '\0')
+	if ((c->op & OPS_SRC) == 0 && (c->app == NULL || c->app[0] == '\0'))
 		return cli_usage(c->cmd, "--app is required");
 	if (arg_name != NULL && (c->arg == NULL || c->arg[0] == '\0'))
 		return cli_usage(c->cmd, "expected the %s", arg_name);
@@ -231,14 +248,13 @@ static int check_args(struct client *c, const char *arg_name)
 		return cli_usage(c->cmd, "--endpoint is required");
 	if (c->op == RESEND && c->msg == NULL)
 		return cli_usage(c->cmd, "--msg is required");
-	if (c->op == RECOVER) {
-		int64_t ms;
-		if (c->since == NULL)
-			return cli_usage(c->cmd, "--since is required");
-		if (rfc3339_parse(c->since, &ms) != 0)
-			return cli_usage(c->cmd, "--since '%s': expected an RFC 3339 time like 2026-11-23T10:00:00Z", c->since);
-	}
-	return 0;
+	if (c->op == RECOVER && c->since == NULL)
+		return cli_usage(c->cmd, "--since is required");
+	if (c->op == SRC_REPLAY && (c->since == NULL) == (c->request == NULL))
+		return cli_usage(c->cmd, "expected --request REQ (one request) or --since TIME (every one since then)");
+	if (c->op == SRC_REPLAY && c->request != NULL && c->wait)
+		return cli_usage(c->cmd, "--wait goes with --since (a window is a background task)");
+	return c->since != NULL ? check_since(c) : 0;
 }
 
 /* ---- connection ---- */
@@ -967,7 +983,7 @@ static int wait_task(struct client *c, const char *id, json_t **task)
 		else
 			snprintf(now, sizeof now, "%.40s", status);
 		if (strcmp(now, last) != 0) {
-			fprintf(stderr, "hookd recover: %s ", id);
+			fprintf(stderr, "hookd %s: %s ", c->cmd, id);
 			put_clean(stderr, now, sizeof now);
 			fputc('\n', stderr);
 			memcpy(last, now, sizeof last);
@@ -984,17 +1000,18 @@ static int wait_task(struct client *c, const char *id, json_t **task)
 	return rc;
 }
 
-static int do_recover(struct client *c)
+/* POST {"since"} to path (taken), which starts a background task; show it, or with --wait follow it to its end. */
+static int post_task(struct client *c, char *path)
 {
 	struct reply r;
 	json_t *task = NULL, *body = json_object();
 	if (set_string(body, "since", c->since) != 0) {
 		json_decref(body);
+		free(path);
 		return cli_usage(c->cmd, "arguments must be UTF-8");
 	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	char *path = api_path(c, "app", c->app, "endpoint", c->endpoint, "recover", NULL);
 	int rc = client_call(c, "POST", path, NULL, text, &r, &task);
 	free(text);
 	free(path);
@@ -1023,6 +1040,51 @@ static int do_recover(struct client *c)
 	return rc;
 }
 
+static int do_recover(struct client *c)
+{
+	return post_task(c, api_path(c, "app", c->app, "endpoint", c->endpoint, "recover", NULL));
+}
+
+/* ---- inbound sources ---- */
+
+static const struct column source_cols[] = {
+	{"ID", "id", false}, {"UID", "uid", false}, {"NAME", "name", false}, {"SCHEME", "scheme", false},
+};
+
+static const struct column request_cols[] = {
+	{"ID", "id", false},
+	{"RECEIVED", "receivedAt", false},
+	{"VERIFICATION", "verification", false},
+	{"DUPLICATE", "duplicate", false},
+	{"FORWARD", "forwardStatus", false},
+	{"EVENT ID", "dedupKey", false},
+};
+
+static int src_list(struct client *c)
+{
+	struct buf q;
+	buf_init(&q, CLIENT_REPLY_MAX);
+	return list_show(c, api_path(c, "source", NULL), &q, source_cols, sizeof source_cols / sizeof source_cols[0]);
+}
+
+static int src_get(struct client *c) { return call_show(c, "GET", api_path(c, "source", c->arg, NULL), NULL); }
+
+static int src_requests(struct client *c)
+{
+	struct buf q;
+	buf_init(&q, CLIENT_REPLY_MAX);
+	return list_show(c, api_path(c, "source", c->arg, "request", NULL), &q, request_cols,
+			 sizeof request_cols / sizeof request_cols[0]);
+}
+
+/* One received request again (--request), or every one received since a time (--since, a background task). */
+static int src_replay(struct client *c)
+{
+	if (c->request != NULL)
+		return call_show(c, "POST", api_path(c, "source", c->arg, "request", c->request, "replay", NULL), "{}");
+	return post_task(c, api_path(c, "source", c->arg, "replay", NULL));
+}
+
 /* ---- the subcommands ---- */
 
 static const struct op {
@@ -1043,6 +1105,10 @@ static const struct op {
 	{"attempts", "list", ATT_LIST, NULL, att_list},
 	{"resend", NULL, RESEND, NULL, do_resend},
 	{"recover", NULL, RECOVER, NULL, do_recover},
+	{"sources", "list", SRC_LIST, NULL, src_list},
+	{"sources", "get", SRC_GET, "source (id or uid)", src_get},
+	{"sources", "requests", SRC_REQUESTS, "source (id or uid)", src_requests},
+	{"sources", "replay", SRC_REPLAY, "source (id or uid)", src_replay},
 };
 
 static int client_main(const char *group, int argc, char **argv)
@@ -1103,3 +1169,5 @@ int cli_attempts(int argc, char **argv) { return client_main("attempts", argc, a
 int cli_resend(int argc, char **argv) { return client_main("resend", argc, argv); }
 
 int cli_recover(int argc, char **argv) { return client_main("recover", argc, argv); }
+
+int cli_sources(int argc, char **argv) { return client_main("sources", argc, argv); }

@@ -20,5 +20,6 @@ int cli_messages(int argc, char **argv);
 int cli_attempts(int argc, char **argv);
 int cli_resend(int argc, char **argv);
 int cli_recover(int argc, char **argv);
+int cli_sources(int argc, char **argv);
 
 #endif

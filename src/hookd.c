@@ -69,6 +69,7 @@ static const char usage[] =
 	"hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status N]\n"
 	"hookd resend --app APP --msg MSG --endpoint EP\n"
 	"hookd recover --app APP --endpoint EP --since RFC3339 [--wait]\n"
+	"hookd sources list | get SRC | requests SRC | replay SRC (--request REQ | --since RFC3339 [--wait])\n"
 	"  --server URL                the server (default $HOOKD_SERVER, else http://127.0.0.1:8071)\n"
 	"  --token TOKEN               API token (default $HOOKD_TOKEN, else the first line of ./data/token)\n"
 	"  --json                      print the API's answer (one JSON document) instead of a table\n"
@@ -112,6 +113,7 @@ static const struct {
 	{"attempts", cli_attempts},
 	{"resend", cli_resend},
 	{"recover", cli_recover},
+	{"sources", cli_sources},
 	{"version", cmd_version},
 	{"--version", cmd_version},
 	{"help", cmd_help},

@@ -1,4 +1,4 @@
-// The API client subcommands (hookd endpoints, messages, attempts, resend, recover) against a real hookd and
+// The API client subcommands (hookd endpoints, messages, attempts, resend, recover, sources) against a real hookd and
 // real receivers: tables for people, --json for scripts, and exit codes 1 (API error), 2 (usage), 3 (no server).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -331,4 +331,49 @@ e2e('cli client: recover --wait polls the background task until it finishes', as
   const failed = await cli(fake, ['recover', '--app', 'acme', '--endpoint', 'bad', '--since', '2026-11-01T00:00:00Z', '--wait']);
   assert.equal(failed.code, 1);
   assert.match(failed.stderr, /background task qtask_bad failed/);
+});
+
+e2e('cli client: sources list, get, requests, replay one and a window', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t);
+  const { req } = api(h);
+  const src = (await req('POST', '/source', { name: 'open', uid: 'open-src', scheme: 'none',
+    destinations: [{ url: rcv.url }] })).json;
+  const list = rows(await ok(h, ['sources', 'list']));
+  assert.deepEqual(list.map((r) => r.slice(0, 4)), [[src.id, 'open-src', 'open', 'none']]);
+  assert.equal((await okJson(h, ['sources', 'get', 'open-src'])).id, src.id);
+  for (const body of ['{"n":1}', '{"n":2}']) {
+    const res = await fetch(`${h.url}/in/open-src`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+  }
+  await rcv.waitForCount(2, 5000);
+  const reqs = await eventually(async () => {
+    const r = rows(await ok(h, ['sources', 'requests', 'open-src']));
+    assert.deepEqual(r.map((x) => x[4]), ['success', 'success']);
+    return r;
+  });
+  assert.equal(reqs[0][2], 'ok');
+  // one request again
+  const one = await okJson(h, ['sources', 'replay', src.id, '--request', reqs[0][0]]);
+  assert.equal(one.destinations, 1);
+  await rcv.waitForCount(3, 5000);
+  // every request since a time, followed to its end
+  const since = new Date(Date.now() - 60000).toISOString();
+  const done = await cli(h, ['sources', 'replay', 'open-src', '--since', since, '--wait']);
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stderr, /hookd sources replay: qtask_\S+ finished, 2 processed/);
+  await rcv.waitForCount(5, 5000);
+  // usage and API errors
+  let r = await cli(h, ['sources', 'replay', 'open-src']);
+  assert.equal(r.code, 2);
+  assert.match(oneLine(r.stderr), /--request REQ .* or --since TIME/);
+  r = await cli(h, ['sources', 'replay', 'open-src', '--request', 'inr_x', '--since', since]);
+  assert.equal(r.code, 2);
+  r = await cli(h, ['sources', 'requests']);
+  assert.equal(r.code, 2);
+  r = await cli(h, ['sources', 'get', 'nope']);
+  assert.equal(r.code, 1);
+  assert.match(oneLine(r.stderr), /not_found/);
+  r = await cli(h, ['sources', 'list', '--app', 'x']);
+  assert.equal(r.code, 2, 'sources take no --app');
 });
