@@ -153,9 +153,9 @@ BENCH_ARGS  ?=
 BENCH_BINS  := $(BUILD)/bench/loadgen $(BUILD)/bench/receiver
 .PHONY: bench-bins bench-smoke
 bench-bins: $(BENCH_BINS)
-$(BUILD)/bench/loadgen: bench/loadgen.c bench/bench.h | $(BUILD)
+$(BUILD)/bench/loadgen: bench/loadgen.c bench/bench.h include/hookd.h $(BUILD)/libhookd.a | $(BUILD)
 	@mkdir -p $(BUILD)/bench
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs libcurl)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(ALL_LDFLAGS) $(shell pkg-config --libs libcurl libcrypto)
 $(BUILD)/bench/receiver: bench/receiver.c bench/bench.h include/hookd.h $(BUILD)/libhookd.a | $(BUILD)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(ALL_LDFLAGS) $(shell pkg-config --libs libmicrohttpd libcrypto)

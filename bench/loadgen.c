@@ -14,6 +14,9 @@
  * bottleneck; "curl": libcurl multi with one easy handle per sender (the client library hookd's dispatcher
  * uses), for the "raw libcurl multi" limit.
  *
+ * --sign whsec_... makes it a Standard Webhooks sender (the inbound scenario, POST /in/{source}): each request
+ * also carries webhook-id "bench_<seq>", webhook-timestamp and webhook-signature, signed with libhookd.
+ *
  * Prints one JSON object on stdout: count, ok (2xx), status counts, errors (non-2xx by status and "io"), elapsed,
  * rate, latency percentiles, how late the open loop sent, first send and last answer times (CLOCK_REALTIME ns),
  * the generator's own CPU seconds. --acks FILE writes "seq sent_ns done_ns status" per request.
@@ -41,6 +44,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "hookd.h"
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -57,6 +61,9 @@ static struct {
 	const char *deliver_at;
 	const char *acks;
 	const char *engine;
+	const char *sign; /* a whsec_ secret: sign each request as a Standard Webhooks sender */
+	uint8_t key[HOOKD_KEY_MAX];
+	size_t keylen;
 	long count;
 	long concurrency;
 	double rate; /* 0: closed loop */
@@ -250,6 +257,17 @@ static bool conn_open(struct conn *c)
 	return true;
 }
 
+/* The Standard Webhooks headers of request seq (lines ending in CRLF) into out. */
+static void sign_headers(char *out, size_t cap, long seq, int64_t ts, const char *body, size_t blen)
+{
+	char id[32], v1[HOOKD_SIG_V1_LEN];
+	snprintf(id, sizeof id, "bench_%ld", seq);
+	if (hookd_sign_v1(opt.key, opt.keylen, id, ts, body, blen, v1, sizeof v1) != HOOKD_OK)
+		die("signing failed");
+	snprintf(out, cap, "webhook-id: %s\r\nwebhook-timestamp: %" PRId64 "\r\nwebhook-signature: %s\r\n", id, ts,
+		 v1);
+}
+
 /* Put request i on idle connection c. */
 static void start_request(struct conn *c, long i)
 {
@@ -263,11 +281,13 @@ static void start_request(struct conn *c, long i)
 	samples[i].sent_ns = sent;
 	char *body = c->wbuf + 1024;
 	size_t blen = make_body(body, c->wcap - 1024, opt.seq_start + i, sent);
-	char head[1024];
+	char head[1024], sig[256] = "";
+	if (opt.sign != NULL)
+		sign_headers(sig, sizeof sig, opt.seq_start + i, sent / 1000000000, body, blen);
 	int hl = snprintf(head, sizeof head,
 			  "POST %s HTTP/1.1\r\nHost: %s:%u\r\nAuthorization: Bearer %s\r\n"
-			  "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-			  opt.path, opt.host, opt.port, opt.token ? opt.token : "", blen);
+			  "Content-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
+			  opt.path, opt.host, opt.port, opt.token ? opt.token : "", blen, sig);
 	if (hl < 0 || hl >= (int)sizeof head)
 		die("request head too long");
 	/* head goes right before the body in wbuf, which keeps 1024 bytes free for it */
@@ -755,7 +775,7 @@ static void usage(void)
 {
 	fputs("usage: loadgen --url http://127.0.0.1:PORT/PATH [--token T] [--count N] [--concurrency C]\n"
 	      "               [--rate R] [--size BYTES] [--seq-start S] [--event-type T] [--deliver-at RFC3339]\n"
-	      "               [--engine epoll|curl] [--timeout SECONDS] [--acks FILE]\n",
+	      "               [--engine epoll|curl] [--timeout SECONDS] [--acks FILE] [--sign whsec_...]\n",
 	      stderr);
 	exit(2);
 }
@@ -792,6 +812,8 @@ int main(int argc, char **argv)
 			opt.timeout_s = num(a, v);
 		else if (strcmp(a, "--acks") == 0)
 			opt.acks = v;
+		else if (strcmp(a, "--sign") == 0)
+			opt.sign = v;
 		else
 			usage();
 	}
@@ -802,6 +824,9 @@ int main(int argc, char **argv)
 		die("--count and --concurrency must be >= 1 (concurrency <= 10000), --size <= 64 MiB");
 	if (strcmp(opt.engine, "epoll") != 0 && strcmp(opt.engine, "curl") != 0)
 		die("--engine: epoll or curl");
+	if (opt.sign != NULL && (strcmp(opt.engine, "epoll") != 0 ||
+				 hookd_secret_decode(opt.sign, opt.key, &opt.keylen) != HOOKD_OK))
+		die("--sign: a whsec_ secret, with the epoll engine");
 	if (strlen(opt.event_type) > 200 || (opt.deliver_at && strlen(opt.deliver_at) > 100) ||
 	    (opt.token && strlen(opt.token) > 500))
 		die("--event-type, --deliver-at or --token too long");

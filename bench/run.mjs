@@ -22,7 +22,7 @@ const root = path.resolve(here, '..');
 
 // ---- options ---------------------------------------------------------------------------------------------------
 
-const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog'];
+const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog', 'inbound'];
 
 function parseArgs(argv) {
   const o = { bin: path.join(root, 'build'), scale: Number(process.env.BENCH_SCALE ?? 1), smoke: false,
@@ -78,6 +78,7 @@ const P = {
   faults: { count: sc(2000, 40), failFirst: 2, schedule: '50ms,50ms,50ms', concurrency: 16, size: 1024 },
   backlog: { messages: sc(100000, 300), endpoints: 10, burst: sc(5000, 100), repeats: 3, probe: sc(2000, 50),
     probeRate: 1000, concurrency: 64, size: 1024 },
+  inbound: { count: sc(20000, 200), resend: sc(2000, 20), concurrency: 64, size: 1024 },
 };
 // Time limits (seconds): a loadgen run, a wait for deliveries without progress, a whole scenario.
 const T = opt.smoke
@@ -357,8 +358,9 @@ async function loadgen(args, what) {
   return res;
 }
 
-function sendArgs(url, token, { count, concurrency, size = 1024, rate = 0, seqStart = 0, deliverAt, acks, engine }) {
+function sendArgs(url, token, { count, concurrency, size = 1024, rate = 0, seqStart = 0, deliverAt, acks, engine, sign }) {
   const a = ['--url', url, '--count', count, '--concurrency', concurrency, '--size', size, '--seq-start', seqStart];
+  if (sign) a.push('--sign', sign);
   if (token) a.push('--token', token);
   if (rate) a.push('--rate', rate);
   if (deliverAt) a.push('--deliver-at', deliverAt);
@@ -531,6 +533,55 @@ async function runFanout(s) {
     row('fan-out', 'hookd CPU s per 1,000 deliveries', cpu1k, { unit: 's', digits: 3 });
     row('fan-out', 'transactions per message', tx, { digits: 4 });
     row('fan-out', 'database bytes per message (after stop)', dbAfter.total / r.ok, { unit: 'B' });
+  } finally {
+    await h.stop();
+    await rcv.stop(5000);
+    removeDir(h.dataDir);
+  }
+}
+
+/** A Standard Webhooks provider (the generator, signing each request with libhookd) posts to POST /in/{source}:
+ *  hookd verifies, deduplicates on webhook-id, commits and forwards to a receiver that checks the provider's
+ *  signature. Then the first requests again with the same ids: answered 200 as duplicates, forwarded never. */
+async function runInbound(s) {
+  const p = P.inbound;
+  const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
+  const h = await startHookd();
+  const ACC = 'hookd_inbound_requests_total{outcome="accepted"}', DUP = 'hookd_inbound_requests_total{outcome="duplicate"}';
+  try {
+    await h.api('POST', '/source', { name: 'bench', uid: 'bench-in', scheme: 'standard', secrets: [SECRET],
+      destinations: [{ url: `${rcv.base}/inbound/0` }] });
+    const url = `${h.url}/in/bench-in`;
+    const m0 = await h.metrics();
+    const c0 = procStats(h.pid).cpuS;
+    const r = await loadgen(sendArgs(url, null, { ...p, sign: SECRET }), 'inbound');
+    const m1 = await h.metrics();
+    const c1 = procStats(h.pid).cpuS;
+    s.checkAnswers('inbound', r);
+    const w = await waitReceived(rcv, r.ok, { hookd: h });
+    const d = await loadgen(sendArgs(url, null, { ...p, count: p.resend, sign: SECRET }), 'inbound duplicates');
+    s.checkAnswers('inbound duplicates', d);
+    const m2 = await h.metrics();
+    const st = await rcv.stats();
+    s.checkReceiver('inbound', st, r.ok);
+    if (st.received > r.ok) s.fail(`inbound: ${st.received - r.ok} duplicates were forwarded`);
+    const dups = metricDelta(m1, m2, DUP);
+    if (dups !== null && dups !== d.ok) s.fail(`inbound: ${dups} of ${d.ok} resent requests counted as duplicates`);
+    const ps = procStats(h.pid);
+    await stopHookd(h, s);
+    const acc = metricDelta(m0, m1, ACC) ?? r.ok;
+    const tx = metricDelta(m0, m1, M.batches) !== null && acc ? metricDelta(m0, m1, M.batches) / acc : null;
+    const drainS = st.last_ns && r.first_send_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
+    s.raw = { loadgen: r, duplicates: d, receiver: st, complete: w.complete, metrics: { before: m0, after: m1, end: m2 },
+      hookd: { ...ps, cpuS: c1 - c0 }, txPerRequest: tx };
+    row('inbound', `accepted, verified (${r.count} x ${p.size} B signed, ${p.concurrency} senders)`, r.rate, { unit: 'req/s' });
+    row('inbound', 'latency (sent -> 200) p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(1)}`, { unit: 'ms' });
+    row('inbound', 'all forwarded: first send -> last receipt', drainS, { unit: 's', digits: 2 });
+    row('inbound', 'sent -> forwarded p50 / p99', `${ms(st.lat_ns.p50).toFixed(1)} / ${ms(st.lat_ns.p99).toFixed(1)}`, { unit: 'ms' });
+    row('inbound', `duplicates resent / answered / forwarded`, `${d.count} / ${d.ok} / ${Math.max(0, st.received - r.ok)}`);
+    row('inbound', 'duplicate checks per second', d.rate, { unit: 'req/s' });
+    row('inbound', 'hookd CPU per accepted request (ingest + forward)', ((c1 - c0) / acc) * 1e6, { unit: 'us' });
+    row('inbound', 'transactions per request', tx, { digits: 4 });
   } finally {
     await h.stop();
     await rcv.stop(5000);
@@ -729,7 +780,8 @@ async function runBacklog(s) {
   }
 }
 
-const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout, latency: runLatency, faults: runFaults, backlog: runBacklog };
+const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout, latency: runLatency, faults: runFaults, backlog: runBacklog,
+  inbound: runInbound };
 
 // ---- output ----------------------------------------------------------------------------------------------------
 
