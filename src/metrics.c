@@ -61,6 +61,12 @@ static void put(struct buf *b, const char *fmt, ...)
 
 static uint64_t load(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 
+static void put_gauge(struct buf *b, const char *name, const char *help, const int64_t *value)
+{
+	put(b, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name,
+	    (long long)__atomic_load_n(value, __ATOMIC_RELAXED));
+}
+
 static void put_histogram(struct buf *b, const char *name, const char *help, const struct histogram *h)
 {
 	put(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
@@ -131,18 +137,12 @@ char *metrics_render(void)
 	put(&b, "hookd_deliveries_total{outcome=\"fail\"} %llu\n", (unsigned long long)load(&metrics.deliveries_fail));
 	put(&b, "hookd_deliveries_total{outcome=\"canceled\"} %llu\n",
 	    (unsigned long long)load(&metrics.deliveries_canceled));
-	put(&b, "# HELP hookd_deliveries_inflight Requests to endpoints in flight.\n"
-		"# TYPE hookd_deliveries_inflight gauge\nhookd_deliveries_inflight %lld\n",
-	    (long long)__atomic_load_n(&metrics.inflight, __ATOMIC_RELAXED));
-	put(&b, "# HELP hookd_deliveries_dead_letter Deliveries in the fail state (refreshed every chore interval).\n"
-		"# TYPE hookd_deliveries_dead_letter gauge\nhookd_deliveries_dead_letter %lld\n",
-	    (long long)__atomic_load_n(&metrics.dead_letter, __ATOMIC_RELAXED));
-	put(&b, "# HELP hookd_deliveries_pending_stored Deliveries pending in the store (refreshed every chore "
-		"interval).\n# TYPE hookd_deliveries_pending_stored gauge\nhookd_deliveries_pending_stored %lld\n",
-	    (long long)__atomic_load_n(&metrics.pending_stored, __ATOMIC_RELAXED));
-	put(&b, "# HELP hookd_deliveries_scheduled Deliveries waiting in the scheduler.\n"
-		"# TYPE hookd_deliveries_scheduled gauge\nhookd_deliveries_scheduled %lld\n",
-	    (long long)__atomic_load_n(&metrics.scheduled, __ATOMIC_RELAXED));
+	put_gauge(&b, "hookd_deliveries_inflight", "Requests to endpoints in flight.", &metrics.inflight);
+	put_gauge(&b, "hookd_deliveries_dead_letter", "Deliveries in the fail state (refreshed every chore interval).",
+		  &metrics.dead_letter);
+	put_gauge(&b, "hookd_deliveries_pending_stored",
+		  "Deliveries pending in the store (refreshed every chore interval).", &metrics.pending_stored);
+	put_gauge(&b, "hookd_deliveries_scheduled", "Deliveries waiting in the scheduler.", &metrics.scheduled);
 	put_histogram(&b, "hookd_ingest_duration_seconds",
 		      "Message ingest: request received to committed and answered.", &hist_ingest);
 	put_histogram(&b, "hookd_api_request_duration_seconds", "API requests, all of them.", &hist_api);
