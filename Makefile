@@ -12,7 +12,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)
 WARN     += -Werror
 endif
-BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -pthread -Iinclude -Isrc $(WARN)
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -pthread -Iinclude -Isrc -Ilib $(WARN)
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -26,28 +26,25 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = $(BASE_CFLAGS) $(OPT) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 
-# libhookd: signing and verifying, depends on OpenSSL only.
-LIB_SRCS    := src/sign.c src/verify.c src/scheme.c src/mac.c src/base64.c
-# the daemon's own modules (hookd.c holds main)
-CORE_SRCS   := src/log.c src/util.c src/id.c src/config.c src/filter.c src/backoff.c \
-               src/store.c src/store_sqlite.c src/cache.c src/commit.c src/scheduler.c \
-               src/deliver.c src/json.c src/api.c src/api_app.c src/api_endpoint.c \
-               src/api_msg.c src/api_attempt.c src/api_event_type.c src/api_task.c src/evtypes.c \
-               src/server.c src/metrics.c src/opevents.c src/signer.c \
-               src/source.c src/api_source.c
-# the signature subcommands (hookd sign, verify, secret) and the API client ones (endpoints, messages, ...)
-CORE_SRCS   += src/cli.c src/cli_client.c
-LIB_OBJS    := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
-CORE_OBJS   := $(CORE_SRCS:src/%.c=$(BUILD)/%.o)
+# libhookd (lib/): signing and verifying, depends on OpenSSL only; its private header is lib/scheme.h.
+LIB_SRCS    := $(wildcard lib/*.c)
+# the daemon (src/): main.c holds main(); every other module is shared with the unit tests
+DAEMON_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CORE_OBJS   := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
 .PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build
 all: $(BUILD)/hookd $(BUILD)/libhookd.a $(BUILD)/libhookd.so $(BUILD)/examples/receiver
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h include/*.h) | $(BUILD)
+$(BUILD)/src/%.o: src/%.c $(wildcard src/*.h include/*.h lib/*.h) | $(BUILD)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
-$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h include/*.h tests/unit/*.h) | $(BUILD)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h include/*.h) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+$(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h lib/*.h include/*.h tests/unit/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -c -o $@ $<
 $(BUILD):
@@ -57,7 +54,7 @@ $(BUILD)/libhookd.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/libhookd.so: $(LIB_OBJS)
 	$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) $(shell pkg-config --libs libcrypto)
-$(BUILD)/hookd: $(BUILD)/hookd.o $(CORE_OBJS) $(BUILD)/libhookd.a
+$(BUILD)/hookd: $(BUILD)/src/main.o $(CORE_OBJS) $(BUILD)/libhookd.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS) -lm
 $(BUILD)/unit: $(UNIT_OBJS) $(CORE_OBJS) $(BUILD)/libhookd.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs check) -lm
@@ -74,23 +71,26 @@ FUZZ_DIR     := build/fuzz
 FUZZ_SCHEMES := standard ed25519 stripe split github shopify slack hmac twilio
 FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config json dedup
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc $(WARN) -Werror -fno-sanitize-recover=undefined
-FUZZ_OBJS    := $(LIB_SRCS:src/%.c=$(FUZZ_DIR)/%.o)
+FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Ilib $(WARN) -Werror -fno-sanitize-recover=undefined
+FUZZ_OBJS    := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/%.o)
 FUZZ_LIBS     = $(shell pkg-config --libs libcrypto)
 
+$(FUZZ_DIR)/%.o: lib/%.c $(wildcard lib/*.h include/*.h)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 $(FUZZ_DIR)/%.o: src/%.c $(wildcard src/*.h include/*.h)
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 $(FUZZ_DIR)/fuzz_verify_%: fuzz/fuzz_verify.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -DFUZZ_SCHEME='"$*"' -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
-# the daemon's own parsers of peer bytes (json.c needs the store's model functions, hence the objects)
-FUZZ_JSON_OBJS := $(addprefix $(FUZZ_DIR)/,json.o util.o log.o store.o store_sqlite.o id.o)
+# the daemon's own parsers of peer bytes (json.c needs the model's lifecycles, not the store)
+FUZZ_JSON_OBJS := $(addprefix $(FUZZ_DIR)/,json.o util.o log.o model.o id.o)
 $(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c $(FUZZ_JSON_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_JSON_OBJS) \
-		$(shell pkg-config --libs jansson sqlite3) $(FUZZ_LIBS) -pthread
+		$(shell pkg-config --libs jansson) $(FUZZ_LIBS) -pthread
 $(FUZZ_DIR)/fuzz_dedup: fuzz/fuzz_dedup.c $(FUZZ_JSON_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_DIR)/source.o \
-		$(FUZZ_DIR)/signer.o $(FUZZ_JSON_OBJS) $(FUZZ_OBJS) $(shell pkg-config --libs jansson sqlite3) $(FUZZ_LIBS) -pthread
+		$(FUZZ_DIR)/signer.o $(FUZZ_JSON_OBJS) $(FUZZ_OBJS) $(shell pkg-config --libs jansson) $(FUZZ_LIBS) -pthread
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
 

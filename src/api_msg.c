@@ -55,7 +55,7 @@ static int msg_run(struct store *st, struct req *r)
 		if (rc != STORE_NOTFOUND)
 			return rc;
 	}
-	return st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->rowids);
+	return st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->dkeys);
 }
 
 static void msg_after(struct req *r)
@@ -268,7 +268,7 @@ static int resend_run(struct store *st, struct req *r)
 {
 	struct outmsg *om = ((struct msg_op *)r->op)->om;
 	return st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[0], TRIGGER_MANUAL, now_ms(),
-				     &om->rowids[0]);
+				     &om->dkeys[0]);
 }
 
 static void resend_after(struct req *r)

@@ -449,7 +449,7 @@ static int in_forward(struct store *st, struct in_op *op)
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	struct message *m = &op->om->m;
-	rc = st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->rowids);
+	rc = st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->dkeys);
 	if (rc == STORE_OK)
 		memcpy(op->rq.msg_id, m->id, ID_MAX);
 	return rc;
@@ -631,7 +631,7 @@ static int replay_run(struct store *st, struct req *r)
 	int rc = STORE_OK;
 	for (size_t i = 0; rc == STORE_OK && i < om->n; i++)
 		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], TRIGGER_SCHEDULED, now_ms(),
-					   &om->rowids[i]);
+					   &om->dkeys[i]);
 	return rc;
 }
 

@@ -29,7 +29,7 @@ struct task_run {
 	struct commit_job job;
 	struct task t;
 	int64_t committed;          /* t.processed as last committed */
-	int64_t after_rowid;        /* recover: the key cursor */
+	int64_t after_dkey;        /* recover: the key cursor */
 	char after_id[ID_MAX];      /* replay: the message cursor (from the window's lower id bound) */
 	char before_id[ID_MAX];     /* replay: the window's upper id bound */
 	struct endpoint ep;         /* replay: the endpoint's filters, as the task started */
@@ -60,33 +60,33 @@ static void run_free(struct task_run *tr)
 	free(tr);
 }
 
-/* One delivery (rowid) of m (moved in) to the task's endpoint, for the dispatcher. */
-static void out_add(struct task_run *tr, struct message *m, int64_t rowid)
+/* One delivery (dkey) of m (moved in) to the task's endpoint, for the dispatcher. */
+static void out_add(struct task_run *tr, struct message *m, int64_t dkey)
 {
 	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
 	memcpy(ids[0], tr->t.endpoint_id, ID_MAX);
 	struct outmsg *om = outmsg_new(m, ids, 1);
-	om->rowids[0] = rowid;
+	om->dkeys[0] = dkey;
 	tr->out[tr->nout++] = om;
 }
 
 static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool *last)
 {
 	struct message *msgs;
-	int64_t *rowids;
+	int64_t *dkeys;
 	size_t n;
 	bool more = false;
-	int rc = st->ops->recover_batch(st, &tr->t, &tr->after_rowid, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
-					&rowids, &n, &more);
+	int rc = st->ops->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
+					&dkeys, &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
 		msgs[i].deliver_at_ms = 0; /* due now, as the store has it */
-		out_add(tr, &msgs[i], rowids[i]);
+		out_add(tr, &msgs[i], dkeys[i]);
 	}
 	tr->t.processed += (int64_t)n;
 	*last = !more;
 	free(msgs);
-	free(rowids);
+	free(dkeys);
 	return rc;
 }
 
@@ -114,13 +114,13 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 /* replay-missing: the message goes to the task's endpoint if its filters take it. */
 static int replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
 {
-	int64_t rowid, due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
+	int64_t dkey, due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
 	if (!filter_types_match(&tr->ep.event_types, m->event_type) ||
 	    !filter_channels_match(&tr->ep.channels, &m->channels))
 		return STORE_OK;
-	int rc = st->ops->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &rowid);
+	int rc = st->ops->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &dkey);
 	if (rc == STORE_OK) {
-		out_add(tr, m, rowid);
+		out_add(tr, m, dkey);
 		tr->t.processed++;
 	}
 	return rc;
@@ -141,7 +141,7 @@ static int source_replay_msg(struct store *st, struct task_run *tr, struct messa
 	int rc = STORE_OK;
 	for (size_t j = 0; rc == STORE_OK && j < k; j++)
 		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED, now,
-					   &om->rowids[j]);
+					   &om->dkeys[j]);
 	return rc;
 }
 

@@ -49,7 +49,7 @@ struct ep_state {
 	/* ordering "fifo": only the head delivery is ever started; the rest wait in acceptance (key) order */
 	int64_t fifo_head;       /* 0: none */
 	bool fifo_init;          /* the head after a restart came from the store */
-	struct sched fifo_wait;  /* keyed by delivery key: due_ms holds the key, rowid the due time */
+	struct sched fifo_wait;  /* keyed by delivery key: due_ms holds the key, dkey the due time */
 };
 
 /* A transfer's request headers as the curl_slist libcurl reads: lines in one buffer and nodes in one array, both
@@ -66,7 +66,7 @@ struct xfer {
 	CURL *easy;
 	struct xfer *next_free;
 	struct xfer *next_all;
-	int64_t rowid;
+	int64_t dkey;
 	struct outmsg *msg;
 	size_t idx;
 	struct ep_snap *ep;
@@ -113,10 +113,10 @@ static double rand01(void)
 	return (double)(rng >> 11) / 9007199254740992.0;
 }
 
-static void scan_cb(void *arg, int64_t rowid, int64_t next_ms)
+static void scan_cb(void *arg, int64_t dkey, int64_t next_ms)
 {
 	(void)arg;
-	struct sched_item it = {.due_ms = next_ms, .rowid = rowid, .msg = NULL, .attempts = -1};
+	struct sched_item it = {.due_ms = next_ms, .dkey = dkey, .msg = NULL, .attempts = -1};
 	sched_push(&heap, &it);
 }
 
@@ -176,7 +176,7 @@ static void inbox_drain(void)
 		for (size_t i = 0; i < om->n; i++) {
 			if (keep)
 				om->refs++;
-			struct sched_item it = {due, om->rowids[i], keep ? om : NULL, (uint32_t)i, keep ? 0 : -1};
+			struct sched_item it = {due, om->dkeys[i], keep ? om : NULL, (uint32_t)i, keep ? 0 : -1};
 			sched_push(&heap, &it);
 		}
 		outmsg_unref(om);
@@ -347,16 +347,16 @@ static bool fifo_waits(struct ep_state *es, const struct endpoint *e, const stru
 	if (!es->fifo_init) {
 		int64_t oldest;
 		es->fifo_init = true;
-		if (store->ops->delivery_oldest_pending(store, e->id, &oldest) == STORE_OK && oldest < it->rowid)
+		if (store->ops->delivery_oldest_pending(store, e->id, &oldest) == STORE_OK && oldest < it->dkey)
 			es->fifo_head = oldest;
 	}
 	if (es->fifo_head == 0)
-		es->fifo_head = it->rowid;
-	if (es->fifo_head == it->rowid)
+		es->fifo_head = it->dkey;
+	if (es->fifo_head == it->dkey)
 		return false;
 	struct sched_item w = *it;
-	w.due_ms = it->rowid; /* the heap orders by due_ms first: order by key */
-	w.rowid = it->due_ms;
+	w.due_ms = it->dkey; /* the heap orders by due_ms first: order by key */
+	w.dkey = it->due_ms;
 	sched_push(&es->fifo_wait, &w);
 	nparked++;
 	return true;
@@ -372,8 +372,8 @@ static void fifo_next(struct ep_state *es)
 	sched_pop(&es->fifo_wait, &next);
 	nparked--;
 	int64_t key = next.due_ms, now = now_ms();
-	next.due_ms = next.rowid > now ? next.rowid : now;
-	next.rowid = key;
+	next.due_ms = next.dkey > now ? next.dkey : now;
+	next.dkey = key;
 	es->fifo_head = key;
 	sched_push(&heap, &next);
 }
@@ -387,10 +387,10 @@ static void fifo_release_all(struct ep_state *es)
 	es->fifo_init = false;
 }
 
-static void fifo_done(const struct ep_snap *ep, int64_t rowid, int new_status)
+static void fifo_done(const struct ep_snap *ep, int64_t dkey, int new_status)
 {
 	struct ep_state *es = hmap_get(&ep_states, ep->ep.id);
-	if (es != NULL && es->fifo_head == rowid && new_status != DS_PENDING)
+	if (es != NULL && es->fifo_head == dkey && new_status != DS_PENDING)
 		fifo_next(es);
 }
 
@@ -787,10 +787,10 @@ static void xfer_begin(struct xfer *x)
 	inflight++;
 }
 
-static void outcome_canceled(int64_t rowid, int attempts)
+static void outcome_canceled(int64_t dkey, int attempts)
 {
 	struct outcome *o = outcome_add();
-	o->rowid = rowid;
+	o->dkey = dkey;
 	o->new_status = DS_CANCELED;
 	o->attempts = attempts;
 	METRIC_ADD(deliveries_canceled, 1);
@@ -802,7 +802,7 @@ static struct outmsg *load_delivery(struct sched_item *it)
 	struct delivery d;
 	struct message m;
 	memset(&m, 0, sizeof m);
-	if (store->ops->delivery_load(store, it->rowid, &d, &m) != STORE_OK)
+	if (store->ops->delivery_load(store, it->dkey, &d, &m) != STORE_OK)
 		return NULL;
 	if (d.status != DS_PENDING) {
 		message_dispose(&m);
@@ -811,7 +811,7 @@ static struct outmsg *load_delivery(struct sched_item *it)
 	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
 	memcpy(ids[0], d.endpoint_id, ID_MAX);
 	struct outmsg *om = outmsg_new(&m, ids, 1);
-	om->rowids[0] = d.rowid;
+	om->dkeys[0] = d.dkey;
 	om->trigger = d.trigger;
 	if (it->attempts < 0)
 		it->attempts = d.attempts;
@@ -830,9 +830,9 @@ static void start_item(struct sched_item *it)
 	struct outmsg *om = it->msg;
 	struct ep_snap *ep = cache_endpoint_ref(om->ep_ids[it->ep_idx]);
 	if (ep == NULL || ep->ep.disabled) {
-		outcome_canceled(it->rowid, it->attempts);
+		outcome_canceled(it->dkey, it->attempts);
 		if (ep != NULL)
-			fifo_done(ep, it->rowid, DS_CANCELED);
+			fifo_done(ep, it->dkey, DS_CANCELED);
 		ep_snap_unref(ep);
 		outmsg_unref(om);
 		return;
@@ -861,7 +861,7 @@ static void start_item(struct sched_item *it)
 		return;
 	}
 	struct xfer *x = xfer_get();
-	x->rowid = it->rowid;
+	x->dkey = it->dkey;
 	x->msg = om;
 	x->idx = it->ep_idx;
 	x->ep = ep;
@@ -948,7 +948,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	bool ok = code == CURLE_OK && status >= 200 && status <= 299;
 	struct outcome *o = outcome_add();
-	o->rowid = x->rowid;
+	o->dkey = x->dkey;
 	o->attempts = x->attempts + 1;
 	fill_attempt(&o->attempt, x, status, code);
 	o->attempt.status = ok ? DS_SUCCESS : DS_FAIL;
@@ -976,13 +976,13 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 		if (delay >= 0) {
 			o->next_ms = now_ms() + delay;
 			/* Reload from the store when due: a long retry schedule must not pin payloads in memory. */
-			struct sched_item it = {o->next_ms, x->rowid, NULL, 0, o->attempts};
+			struct sched_item it = {o->next_ms, x->dkey, NULL, 0, o->attempts};
 			sched_push(&heap, &it);
 		}
 		log_debug("deliver: %s -> %s: %s (attempt %d)", x->msg->m.id, x->ep->ep.id,
 			  code == CURLE_OK ? "HTTP error" : curl_easy_strerror(code), o->attempts);
 	}
-	fifo_done(x->ep, x->rowid, o->new_status);
+	fifo_done(x->ep, x->dkey, o->new_status);
 	xfer_release(x);
 }
 

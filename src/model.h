@@ -114,7 +114,7 @@ struct attempt_fig {
 
 /* A delivery as the dispatcher needs it. */
 struct delivery {
-	int64_t rowid;          /* the store's key for this delivery */
+	int64_t dkey;          /* the store's key for this delivery */
 	char msg_id[ID_MAX];
 	char endpoint_id[ID_MAX];
 	char app_id[ID_MAX];
@@ -132,7 +132,7 @@ struct endpoint_msg {
 
 /* The result of one attempt, recorded by the committer: an attempt row plus the delivery's new state. */
 struct outcome {
-	int64_t rowid;          /* delivery */
+	int64_t dkey;          /* delivery */
 	struct attempt attempt; /* attempt.id[0] == '\0': no attempt row (e.g. canceled before sending) */
 	int new_status;         /* DS_SUCCESS, DS_PENDING (retry at next_ms), DS_FAIL, DS_CANCELED */
 	int attempts;           /* attempts made, this one included */

@@ -23,7 +23,7 @@ struct op_job {
 static int op_run(struct store *st, void *arg)
 {
 	struct op_job *j = arg;
-	return st->ops->msg_insert(st, &j->om->m, j->ptrs, j->om->n, j->om->m.created_ms, j->om->rowids);
+	return st->ops->msg_insert(st, &j->om->m, j->ptrs, j->om->n, j->om->m.created_ms, j->om->dkeys);
 }
 
 static void op_done(void *arg, int rc)

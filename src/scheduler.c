@@ -12,7 +12,7 @@ struct outmsg *outmsg_new(struct message *m, char (*ep_ids)[ID_MAX], size_t n)
 	memset(m, 0, sizeof *m);
 	om->n = n;
 	om->ep_ids = ep_ids;
-	om->rowids = xcalloc(n ? n : 1, sizeof *om->rowids);
+	om->dkeys = xcalloc(n ? n : 1, sizeof *om->dkeys);
 	return om;
 }
 
@@ -26,7 +26,7 @@ void outmsg_unref(struct outmsg *om)
 		outmsg_held_bytes -= (int64_t)om->m.payload_len;
 	message_dispose(&om->m);
 	free(om->ep_ids);
-	free(om->rowids);
+	free(om->dkeys);
 	free(om);
 }
 
@@ -42,7 +42,7 @@ void sched_dispose(struct sched *s)
 
 static bool before(const struct sched_item *a, const struct sched_item *b)
 {
-	return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->rowid < b->rowid);
+	return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->dkey < b->dkey);
 }
 
 void sched_push(struct sched *s, const struct sched_item *it)

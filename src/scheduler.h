@@ -15,13 +15,13 @@ struct outmsg {
 	struct message m;
 	size_t n;                 /* deliveries */
 	char (*ep_ids)[ID_MAX];   /* endpoint of each delivery */
-	int64_t *rowids;          /* store key of each delivery */
+	int64_t *dkeys;          /* store key of each delivery */
 	int trigger;              /* enum trigger_type */
 	bool held;                /* counted in outmsg_held_bytes (the dispatcher's payload budget) */
 	struct outmsg *next;      /* the dispatcher's inbox link */
 };
 
-/* Takes ownership of m's contents and of ep_ids (malloc'd, n entries); rowids is allocated here. */
+/* Takes ownership of m's contents and of ep_ids (malloc'd, n entries); dkeys is allocated here. */
 struct outmsg *outmsg_new(struct message *m, char (*ep_ids)[ID_MAX], size_t n);
 void outmsg_unref(struct outmsg *om);
 /* Payload bytes of held outmsgs still alive (dispatcher thread). */
@@ -30,7 +30,7 @@ extern int64_t outmsg_held_bytes;
 /* 32 bytes, so a backlog of a million costs 32 MB. msg == NULL: load the delivery from the store when due. */
 struct sched_item {
 	int64_t due_ms;
-	int64_t rowid;
+	int64_t dkey;
 	struct outmsg *msg; /* a reference, or NULL */
 	uint32_t ep_idx;    /* which of msg's deliveries */
 	int32_t attempts;   /* attempts made so far, or -1: take the store's count */

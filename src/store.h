@@ -73,13 +73,13 @@ struct store_ops {
 
 	/* STORE_OK and the existing message id if (app, eventId) is taken, else STORE_NOTFOUND. */
 	int (*msg_find_event_id)(struct store *, const char *app_id, const char *event_id, char msg_id[ID_MAX]);
-	/* Insert a message and one DS_PENDING delivery per endpoint, due at due_ms. rowids (n entries, caller's)
+	/* Insert a message and one DS_PENDING delivery per endpoint, due at due_ms. dkeys (n entries, caller's)
 	 * receives each delivery's key. */
 	int (*msg_insert)(struct store *, const struct message *, const char *const *endpoint_ids, size_t n,
-			  int64_t due_ms, int64_t *rowids);
+			  int64_t due_ms, int64_t *dkeys);
 	/* One more delivery of an existing message (a manual resend, a recovery): DS_PENDING, due at due_ms. */
 	int (*delivery_add)(struct store *, const char *app_id, const char *msg_id, const char *endpoint_id,
-			    int trigger, int64_t due_ms, int64_t *rowid);
+			    int trigger, int64_t due_ms, int64_t *dkey);
 	/* Drop a message's payload (the row, its deliveries and attempts stay). STORE_NOTFOUND if absent. */
 	int (*msg_expunge)(struct store *, const char *app_id, const char *msg_id);
 	/* Record n outcomes: insert each attempt row, update each delivery's status, attempts and next time. */
@@ -100,11 +100,11 @@ struct store_ops {
 	int (*task_put)(struct store *, const struct task *);
 	/* Recover: up to limit DS_FAIL scheduled (not manual) deliveries of the task's endpoint with key > *after
 	 * whose message was created in the task's window become DS_PENDING again (no attempts made, due at now).
-	 * Each one's key goes into rowids[i] and its message (payload included) into msgs[i]; arrays malloc'd, *n of
+	 * Each one's key goes into dkeys[i] and its message (payload included) into msgs[i]; arrays malloc'd, *n of
 	 * them; *after moves on. A batch stops early once its payloads reach max_bytes; *more tells that it stopped
 	 * at a limit, so another call may find more. */
 	int (*recover_batch)(struct store *, const struct task *, int64_t *after, int limit, size_t max_bytes,
-			     int64_t now, struct message **msgs, int64_t **rowids, size_t *n, bool *more);
+			     int64_t now, struct message **msgs, int64_t **dkeys, size_t *n, bool *more);
 	/* Replay: up to limit messages of the task's app with after_id < id < before_id, created in its window, that
 	 * have no delivery to its endpoint (payload included), in id order; array malloc'd; max_bytes and *more as
 	 * above. The caller adds the deliveries. */
@@ -142,12 +142,12 @@ struct store_ops {
 	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
 	int (*deliveries_reset_sending)(struct store *);
 	/* Call cb for every DS_PENDING delivery, in any order. */
-	int (*deliveries_scan_pending)(struct store *, void (*cb)(void *arg, int64_t rowid, int64_t next_ms),
+	int (*deliveries_scan_pending)(struct store *, void (*cb)(void *arg, int64_t dkey, int64_t next_ms),
 				       void *arg);
 
 	/* ---- reads: any thread ---- */
 	/* A delivery and its message (payload included) by delivery key. */
-	int (*delivery_load)(struct store *, int64_t rowid, struct delivery *d, struct message *m);
+	int (*delivery_load)(struct store *, int64_t dkey, struct delivery *d, struct message *m);
 	/* A message of an app by id or eventId. */
 	int (*msg_get)(struct store *, const char *app_id, const char *id_or_event_id, struct message *out);
 	int (*msg_list)(struct store *, const char *app_id, const struct page *, struct message **out, size_t *n);
@@ -165,7 +165,7 @@ struct store_ops {
 	int (*attempt_figures)(struct store *, const char *app_id, const char *endpoint_id, int64_t since_ms,
 			       void (*cb)(void *arg, const struct attempt_fig *f), void *arg);
 	/* The oldest (smallest key) pending delivery of an endpoint; STORE_NOTFOUND if none. */
-	int (*delivery_oldest_pending)(struct store *, const char *endpoint_id, int64_t *rowid);
+	int (*delivery_oldest_pending)(struct store *, const char *endpoint_id, int64_t *dkey);
 	/* The deliveries of a message (one per endpoint it went to); array malloc'd. */
 	int (*msg_deliveries)(struct store *, const char *app_id, const char *msg_id, struct delivery **out,
 			      size_t *n);

@@ -709,7 +709,7 @@ static void row_task(sqlite3_stmt *q, int c, void *out)
 
 static void row_delivery(sqlite3_stmt *q, int c, struct delivery *d)
 {
-	d->rowid = col_i64(q, c);
+	d->dkey = col_i64(q, c);
 	col_id(q, c + 1, d->msg_id);
 	col_id(q, c + 2, d->endpoint_id);
 	col_id(q, c + 3, d->app_id);
@@ -1219,21 +1219,21 @@ static int message_insert(struct sqlite_store *s, const struct message *m)
 }
 
 static int delivery_insert(struct sqlite_store *s, const char *app_id, const char *msg_id, const char *endpoint_id,
-			   int trigger, int64_t due_ms, int64_t now_ms, int64_t *rowid)
+			   int trigger, int64_t due_ms, int64_t now_ms, int64_t *dkey)
 {
 	sqlite3_stmt *q = s->st[WS_DLV_INSERT];
 	int rc = bind_str(q, 1, msg_id) | bind_str(q, 2, app_id) | bind_str(q, 3, endpoint_id) |
 		 sqlite3_bind_int64(q, 4, due_ms) | sqlite3_bind_int64(q, 5, now_ms) | sqlite3_bind_int(q, 6, trigger);
 	rc = rc ? bind_failed(q, "delivery_insert") : run(q, "delivery_insert");
-	if (rc == STORE_OK && rowid != NULL)
-		*rowid = sqlite3_last_insert_rowid(s->db);
+	if (rc == STORE_OK && dkey != NULL)
+		*dkey = sqlite3_last_insert_rowid(s->db);
 	return rc;
 }
 
 static int sq_delivery_add(struct store *st, const char *app_id, const char *msg_id, const char *endpoint_id,
-			   int trigger, int64_t due_ms, int64_t *rowid)
+			   int trigger, int64_t due_ms, int64_t *dkey)
 {
-	return delivery_insert(to_sq(st), app_id, msg_id, endpoint_id, trigger, due_ms, now_ms(), rowid);
+	return delivery_insert(to_sq(st), app_id, msg_id, endpoint_id, trigger, due_ms, now_ms(), dkey);
 }
 
 static int sq_endpoint_set_disabled(struct store *st, const char *endpoint_id, bool disabled, int64_t updated_ms)
@@ -1267,13 +1267,13 @@ static int sq_msg_expunge(struct store *st, const char *app_id, const char *msg_
 
 /* A failure part-way leaves rows behind: the caller's job_end(false) rolls the job back. */
 static int sq_msg_insert(struct store *st, const struct message *m, const char *const *endpoint_ids, size_t n,
-			 int64_t due_ms, int64_t *rowids)
+			 int64_t due_ms, int64_t *dkeys)
 {
 	struct sqlite_store *s = to_sq(st);
 	int rc = message_insert(s, m);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++)
 		rc = delivery_insert(s, m->app_id, m->id, endpoint_ids[i], TRIGGER_SCHEDULED, due_ms, m->created_ms,
-				     rowids != NULL ? &rowids[i] : NULL);
+				     dkeys != NULL ? &dkeys[i] : NULL);
 	return rc;
 }
 
@@ -1292,7 +1292,7 @@ static int attempt_insert(struct sqlite_store *s, const struct attempt *a)
 static int outcome_record(struct sqlite_store *s, const struct outcome *o, int64_t now)
 {
 	sqlite3_stmt *q = s->st[WS_DLV_UPDATE];
-	int rc = sqlite3_bind_int64(q, 1, o->rowid) | sqlite3_bind_int(q, 2, o->new_status) |
+	int rc = sqlite3_bind_int64(q, 1, o->dkey) | sqlite3_bind_int(q, 2, o->new_status) |
 		 sqlite3_bind_int(q, 3, o->attempts) | sqlite3_bind_int64(q, 4, o->next_ms) |
 		 sqlite3_bind_int64(q, 5, now);
 	rc = rc ? bind_failed(q, "outcomes_record") : run(q, "outcomes_record");
@@ -1373,7 +1373,7 @@ static int sq_task_put(struct store *st, const struct task *t)
 
 /* A delivery key and its message, as the task scans return them. */
 struct keyed_msg {
-	int64_t rowid;
+	int64_t dkey;
 	struct message m;
 };
 
@@ -1396,7 +1396,7 @@ static struct keyed_msg *collect_msgs(sqlite3_stmt *q, const char *what, bool ke
 	*n = 0;
 	while (*n < (size_t)limit && bytes < max_bytes && (step = sqlite3_step(q)) == SQLITE_ROW) {
 		struct keyed_msg *k = &v[(*n)++];
-		k->rowid = keyed ? col_i64(q, 0) : 0;
+		k->dkey = keyed ? col_i64(q, 0) : 0;
 		row_message(q, keyed ? 1 : 0, &k->m);
 		bytes += k->m.payload_len;
 	}
@@ -1417,14 +1417,14 @@ static int recover_set(struct sqlite_store *s, struct keyed_msg *v, size_t n, in
 	sqlite3_stmt *q = s->st[WS_RECOVER_SET];
 	int rc = STORE_OK;
 	for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-		rc = sqlite3_bind_int64(q, 1, v[i].rowid) | sqlite3_bind_int64(q, 2, now);
+		rc = sqlite3_bind_int64(q, 1, v[i].dkey) | sqlite3_bind_int64(q, 2, now);
 		rc = rc ? bind_failed(q, "recover_batch") : run(q, "recover_batch");
 	}
 	return rc;
 }
 
 static int sq_recover_batch(struct store *st, const struct task *t, int64_t *after, int limit, size_t max_bytes,
-			    int64_t now, struct message **msgs, int64_t **rowids, size_t *n, bool *more)
+			    int64_t now, struct message **msgs, int64_t **dkeys, size_t *n, bool *more)
 {
 	struct sqlite_store *s = to_sq(st);
 	sqlite3_stmt *q = s->st[WS_RECOVER_SCAN];
@@ -1432,7 +1432,7 @@ static int sq_recover_batch(struct store *st, const struct task *t, int64_t *aft
 		 sqlite3_bind_int64(q, 4, t->since_ms) | sqlite3_bind_int64(q, 5, t->until_ms) |
 		 sqlite3_bind_int(q, 6, limit);
 	*msgs = NULL;
-	*rowids = NULL;
+	*dkeys = NULL;
 	*n = 0;
 	if (rc)
 		return bind_failed(q, "recover_batch");
@@ -1445,12 +1445,12 @@ static int sq_recover_batch(struct store *st, const struct task *t, int64_t *aft
 		return rc;
 	}
 	*msgs = xcalloc(*n, sizeof **msgs);
-	*rowids = xcalloc(*n, sizeof **rowids);
+	*dkeys = xcalloc(*n, sizeof **dkeys);
 	for (size_t i = 0; i < *n; i++) {
-		(*rowids)[i] = v[i].rowid;
+		(*dkeys)[i] = v[i].dkey;
 		(*msgs)[i] = v[i].m;
 	}
-	*after = v[*n - 1].rowid;
+	*after = v[*n - 1].dkey;
 	free(v);
 	return rc;
 }
@@ -1543,7 +1543,7 @@ static int sq_deliveries_reset_sending(struct store *st)
 	return run(to_sq(st)->st[WS_DLV_RESET], "deliveries_reset_sending");
 }
 
-static int sq_deliveries_scan_pending(struct store *st, void (*cb)(void *arg, int64_t rowid, int64_t next_ms),
+static int sq_deliveries_scan_pending(struct store *st, void (*cb)(void *arg, int64_t dkey, int64_t next_ms),
 				      void *arg)
 {
 	sqlite3_stmt *q = to_sq(st)->st[WS_DLV_SCAN];
@@ -1557,12 +1557,12 @@ static int sq_deliveries_scan_pending(struct store *st, void (*cb)(void *arg, in
 
 /* ---- reads (any thread) ---- */
 
-static int sq_delivery_load(struct store *st, int64_t rowid, struct delivery *d, struct message *m)
+static int sq_delivery_load(struct store *st, int64_t dkey, struct delivery *d, struct message *m)
 {
 	struct rq r;
 	sqlite3_stmt *q = rq_begin(&r, st, RS_DLV_LOAD);
 	int rc = STORE_ERR;
-	if (q != NULL && sqlite3_bind_int64(q, 1, rowid) == SQLITE_OK)
+	if (q != NULL && sqlite3_bind_int64(q, 1, dkey) == SQLITE_OK)
 		rc = step_row(q, r.what);
 	if (rc == STORE_OK) {
 		row_delivery(q, 0, d);
@@ -1758,7 +1758,7 @@ static int sq_attempt_figures(struct store *st, const char *app_id, const char *
 	return rc;
 }
 
-static int sq_delivery_oldest_pending(struct store *st, const char *endpoint_id, int64_t *rowid)
+static int sq_delivery_oldest_pending(struct store *st, const char *endpoint_id, int64_t *dkey)
 {
 	struct rq r;
 	sqlite3_stmt *q = rq_begin(&r, st, RS_OLDEST_PENDING);
@@ -1768,7 +1768,7 @@ static int sq_delivery_oldest_pending(struct store *st, const char *endpoint_id,
 	if (rc == STORE_OK && sqlite3_column_type(q, 0) == SQLITE_NULL)
 		rc = STORE_NOTFOUND;
 	else if (rc == STORE_OK)
-		*rowid = sqlite3_column_int64(q, 0);
+		*dkey = sqlite3_column_int64(q, 0);
 	rq_end(&r);
 	return rc;
 }

@@ -147,7 +147,7 @@ static void msg_init(struct message *m, int n, int app, const char *event_id)
 
 /* Insert message n of app with deliveries to the given endpoint numbers; returns the store's rc. */
 static int insert_msg(int n, int app, const char *event_id, const int *eps, size_t neps, int64_t due,
-		      int64_t *rowids)
+		      int64_t *dkeys)
 {
 	struct message m;
 	msg_init(&m, n, app, event_id);
@@ -159,7 +159,7 @@ static int insert_msg(int n, int app, const char *event_id, const int *eps, size
 		ptrs[i] = ids[i];
 	}
 	begin();
-	int rc = OPS->msg_insert(st, &m, ptrs, neps, due, rowids);
+	int rc = OPS->msg_insert(st, &m, ptrs, neps, due, dkeys);
 	OPS->job_end(st, rc == STORE_OK);
 	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
 	message_dispose(&m);
@@ -173,12 +173,12 @@ static const char *app_id_of(int n)
 	return id;
 }
 
-static struct outcome mk_outcome(int64_t rowid, int att, int msg, int ep, int app, int status, int attempts,
+static struct outcome mk_outcome(int64_t dkey, int att, int msg, int ep, int app, int status, int attempts,
 				 int64_t next)
 {
 	struct outcome o;
 	memset(&o, 0, sizeof o);
-	o.rowid = rowid;
+	o.dkey = dkey;
 	if (att > 0) {
 		mk_id(o.attempt.id, "atmpt_", att);
 		mk_id(o.attempt.msg_id, "msg_", msg);
@@ -213,11 +213,11 @@ static void counts_of(int app, int ep, int64_t c[5])
 	ck_assert_int_eq(OPS->delivery_counts(st, app ? a : NULL, ep ? e : NULL, c), STORE_OK);
 }
 
-static int delivery_status(int64_t rowid)
+static int delivery_status(int64_t dkey)
 {
 	struct delivery d;
 	struct message m;
-	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, &m), STORE_OK);
+	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, &m), STORE_OK);
 	message_dispose(&m);
 	return d.status;
 }
@@ -315,8 +315,8 @@ START_TEST(test_reopen_keeps_data)
 	ck_assert_int_eq(put_app(1, "acme"), STORE_OK);
 	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
 	int eps[] = {1};
-	int64_t rowid = 0;
-	ck_assert_int_eq(insert_msg(1, 1, "evt-1", eps, 1, 9000, &rowid), STORE_OK);
+	int64_t dkey = 0;
+	ck_assert_int_eq(insert_msg(1, 1, "evt-1", eps, 1, 9000, &dkey), STORE_OK);
 	store_close(st);
 	st = open_store();
 
@@ -332,7 +332,7 @@ START_TEST(test_reopen_keeps_data)
 	ck_assert_uint_eq(n, 1);
 	endpoint_dispose(&eps_out[0]);
 	free(eps_out);
-	ck_assert_int_eq(delivery_status(rowid), DS_PENDING);
+	ck_assert_int_eq(delivery_status(dkey), DS_PENDING);
 	char id[ID_MAX], app[ID_MAX];
 	mk_id(app, "app_", 1);
 	ck_assert_int_eq(OPS->msg_find_event_id(st, app, "evt-1", id), STORE_OK);
@@ -511,11 +511,11 @@ END_TEST
 START_TEST(test_msg_insert)
 {
 	int eps[] = {1, 2, 3};
-	int64_t rowids[3] = {0};
-	ck_assert_int_eq(insert_msg(1, 1, "evt-1", eps, 3, 9000, rowids), STORE_OK);
-	ck_assert_int_gt(rowids[0], 0);
-	ck_assert_int_gt(rowids[1], rowids[0]);
-	ck_assert_int_gt(rowids[2], rowids[1]);
+	int64_t dkeys[3] = {0};
+	ck_assert_int_eq(insert_msg(1, 1, "evt-1", eps, 3, 9000, dkeys), STORE_OK);
+	ck_assert_int_gt(dkeys[0], 0);
+	ck_assert_int_gt(dkeys[1], dkeys[0]);
+	ck_assert_int_gt(dkeys[2], dkeys[1]);
 	int64_t c[5];
 	counts_of(1, 0, c);
 	ck_assert_int_eq(c[DS_PENDING], 3);
@@ -533,7 +533,7 @@ START_TEST(test_msg_insert)
 	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 3, 9000, r2), STORE_CONFLICT);    /* id taken */
 	ck_assert_int_eq(insert_msg(2, 2, "evt-1", eps, 1, 9000, r2), STORE_OK);       /* other app */
 	ck_assert_int_eq(insert_msg(3, 1, NULL, eps, 0, 9000, NULL), STORE_OK);        /* no endpoints */
-	ck_assert_int_eq(insert_msg(4, 1, NULL, eps, 1, 9000, NULL), STORE_OK);        /* no rowids wanted */
+	ck_assert_int_eq(insert_msg(4, 1, NULL, eps, 1, 9000, NULL), STORE_OK);        /* no dkeys wanted */
 	counts_of(1, 0, c);
 	ck_assert_int_eq(c[DS_PENDING], 4); /* the failed jobs left nothing */
 }
@@ -549,15 +549,15 @@ START_TEST(test_delivery_load)
 	char ep[ID_MAX];
 	mk_id(ep, "ep_", 1);
 	const char *eps[] = {ep};
-	int64_t rowid;
+	int64_t dkey;
 	begin();
-	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &rowid), STORE_OK);
+	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
 	commit();
 
 	struct delivery d;
 	struct message got;
-	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, &got), STORE_OK);
-	ck_assert_int_eq(d.rowid, rowid);
+	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, &got), STORE_OK);
+	ck_assert_int_eq(d.dkey, dkey);
 	ck_assert_str_eq(d.msg_id, m.id);
 	ck_assert_str_eq(d.endpoint_id, ep);
 	ck_assert_str_eq(d.app_id, m.app_id);
@@ -576,8 +576,8 @@ START_TEST(test_delivery_load)
 	ck_assert_int_eq(got.created_ms, m.created_ms);
 	ck_assert_int_eq(got.deliver_at_ms, 8500);
 	message_dispose(&got);
-	ck_assert_int_eq(OPS->delivery_load(st, rowid + 100, &d, NULL), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, NULL), STORE_OK); /* the message is optional */
+	ck_assert_int_eq(OPS->delivery_load(st, dkey + 100, &d, NULL), STORE_NOTFOUND);
+	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, NULL), STORE_OK); /* the message is optional */
 	message_dispose(&m);
 
 	/* an expunged payload and absent lists load as NULL */
@@ -586,9 +586,9 @@ START_TEST(test_delivery_load)
 	m.payload = NULL;
 	m.payload_len = 0;
 	begin();
-	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &rowid), STORE_OK);
+	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
 	commit();
-	ck_assert_int_eq(OPS->delivery_load(st, rowid, &d, &got), STORE_OK);
+	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, &got), STORE_OK);
 	ck_assert_ptr_null(got.payload);
 	ck_assert_ptr_null(got.event_id);
 	ck_assert_ptr_null(got.channels.v);
@@ -779,8 +779,8 @@ START_TEST(test_attempt_list_paging)
 	struct outcome o[9];
 	for (int i = 1; i <= 8; i++) {
 		int ep = i % 2 ? 1 : 2, msg = i <= 4 ? 1 : 2;
-		int64_t rowid = msg == 1 ? r1[ep - 1] : r2[ep - 1];
-		o[i - 1] = mk_outcome(rowid, i, msg, ep, 1, DS_PENDING, i, 0);
+		int64_t dkey = msg == 1 ? r1[ep - 1] : r2[ep - 1];
+		o[i - 1] = mk_outcome(dkey, i, msg, ep, 1, DS_PENDING, i, 0);
 	}
 	o[8] = mk_outcome(r3[0], 9, 3, 1, 2, DS_SUCCESS, 1, 0);
 	record(o, 9);
@@ -803,11 +803,11 @@ END_TEST
 
 /* ---- start-up ---- */
 
-static void collect_pending(void *arg, int64_t rowid, int64_t next_ms)
+static void collect_pending(void *arg, int64_t dkey, int64_t next_ms)
 {
 	int64_t *seen = arg;
 	seen[0]++;
-	seen[1] += rowid;
+	seen[1] += dkey;
 	seen[2] += next_ms;
 }
 
@@ -950,7 +950,7 @@ START_TEST(test_app_delete_cascades)
 }
 END_TEST
 
-START_TEST(test_rowids_not_reused)
+START_TEST(test_delivery_keys_not_reused)
 {
 	ck_assert_int_eq(put_app(1, NULL), STORE_OK);
 	int64_t r1, r2;
@@ -1326,13 +1326,13 @@ START_TEST(test_recover_and_replay_scans)
 {
 	put_app(1, NULL);
 	int ep = 1;
-	int64_t rowids[4];
+	int64_t dkeys[4];
 	for (int n = 1; n <= 4; n++)
-		insert_msg(n, 1, NULL, &ep, 1, 0, &rowids[n - 1]); /* created at 5001..5004 */
+		insert_msg(n, 1, NULL, &ep, 1, 0, &dkeys[n - 1]); /* created at 5001..5004 */
 	insert_msg(5, 1, NULL, NULL, 0, 0, NULL);                  /* no delivery at all */
 	struct outcome o[3];
 	for (int i = 0; i < 3; i++)
-		o[i] = mk_outcome(rowids[i], 0, 0, 0, 0, DS_FAIL, 8, 0);
+		o[i] = mk_outcome(dkeys[i], 0, 0, 0, 0, DS_FAIL, 8, 0);
 	record(o, 3);
 	struct task t = {.since_ms = 5002, .until_ms = 6000};
 	mk_id(t.app_id, "app_", 1);
@@ -1347,7 +1347,7 @@ START_TEST(test_recover_and_replay_scans)
 	commit();
 	ck_assert_uint_eq(n, 1);
 	ck_assert(more);
-	ck_assert_int_eq(keys[0], rowids[1]);
+	ck_assert_int_eq(keys[0], dkeys[1]);
 	ck_assert_str_eq(msgs[0].payload, "{\"n\":2}");
 	message_dispose(&msgs[0]);
 	free(msgs);
@@ -1357,16 +1357,16 @@ START_TEST(test_recover_and_replay_scans)
 	commit();
 	ck_assert_uint_eq(n, 1);
 	ck_assert(!more);
-	ck_assert_int_eq(keys[0], rowids[2]);
+	ck_assert_int_eq(keys[0], dkeys[2]);
 	message_dispose(&msgs[0]);
 	free(msgs);
 	free(keys);
 	struct delivery d;
-	ck_assert_int_eq(OPS->delivery_load(st, rowids[1], &d, NULL), STORE_OK);
+	ck_assert_int_eq(OPS->delivery_load(st, dkeys[1], &d, NULL), STORE_OK);
 	ck_assert_int_eq(d.status, DS_PENDING);
 	ck_assert_int_eq(d.attempts, 0);
 	ck_assert_int_eq(d.next_ms, 7000);
-	ck_assert_int_eq(OPS->delivery_load(st, rowids[0], &d, NULL), STORE_OK);
+	ck_assert_int_eq(OPS->delivery_load(st, dkeys[0], &d, NULL), STORE_OK);
 	ck_assert_int_eq(d.status, DS_FAIL); /* before the window */
 
 	/* replay: in the window, messages without a delivery to the endpoint: only 5 */
@@ -1409,7 +1409,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_reset_and_scan);
 	tcase_add_test(tc, test_endpoint_delete_cancels);
 	tcase_add_test(tc, test_app_delete_cascades);
-	tcase_add_test(tc, test_rowids_not_reused);
+	tcase_add_test(tc, test_delivery_keys_not_reused);
 	tcase_add_test(tc, test_idempotency);
 	tcase_add_test(tc, test_job_rollback);
 	tcase_add_test(tc, test_batch_rollback);

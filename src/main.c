@@ -1,4 +1,4 @@
-/* hookd.c: the command line: a table of subcommands. */
+/* main.c: main() and the command line: a table of subcommands. */
 #include <stdio.h>
 #include <string.h>
 
