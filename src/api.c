@@ -254,7 +254,7 @@ static int req_run(struct store *st, void *arg)
 	if (r->idem_key != NULL) {
 		int status;
 		char *body = NULL;
-		if (st->ops->idem_get(st, r->idem_key, now_ms() - IDEMPOTENCY_TTL_MS, &status, &body) == STORE_OK) {
+		if (st->w->idem_get(st, r->idem_key, now_ms() - IDEMPOTENCY_TTL_MS, &status, &body) == STORE_OK) {
 			r->replayed = true;
 			api_reply(r, status, body);
 			return STORE_OK;
@@ -262,7 +262,7 @@ static int req_run(struct store *st, void *arg)
 	}
 	int rc = r->run(st, r);
 	if (rc == STORE_OK && r->idem_key != NULL && r->status >= 200 && r->status < 300)
-		rc = st->ops->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now_ms());
+		rc = st->w->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now_ms());
 	return rc;
 }
 

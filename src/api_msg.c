@@ -40,14 +40,14 @@ static int msg_run(struct store *st, struct req *r)
 	struct msg_op *op = r->op;
 	struct message *m = &op->om->m;
 	int rc;
-	if (op->new_app != NULL && (rc = st->ops->app_put(st, op->new_app)) != STORE_OK) {
+	if (op->new_app != NULL && (rc = st->w->app_put(st, op->new_app)) != STORE_OK) {
 		if (rc == STORE_CONFLICT)
 			api_error(r, 409, "conflict", "An application with this uid already exists");
 		return rc;
 	}
 	if (m->event_id != NULL) {
 		char existing[ID_MAX];
-		rc = st->ops->msg_find_event_id(st, m->app_id, m->event_id, existing);
+		rc = st->w->msg_find_event_id(st, m->app_id, m->event_id, existing);
 		if (rc == STORE_OK) {
 			api_error(r, 409, "conflict", "A message with this eventId already exists");
 			return STORE_CONFLICT;
@@ -55,7 +55,7 @@ static int msg_run(struct store *st, struct req *r)
 		if (rc != STORE_NOTFOUND)
 			return rc;
 	}
-	return st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->dkeys);
+	return st->w->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->dkeys);
 }
 
 static void msg_after(struct req *r)
@@ -267,7 +267,7 @@ void api_endpoint_send_example(struct req *r)
 static int resend_run(struct store *st, struct req *r)
 {
 	struct outmsg *om = ((struct msg_op *)r->op)->om;
-	return st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[0], TRIGGER_MANUAL, now_ms(),
+	return st->w->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[0], TRIGGER_MANUAL, now_ms(),
 				     &om->dkeys[0]);
 }
 
@@ -285,7 +285,7 @@ void api_msg_resend(struct req *r)
 	struct message m = {0};
 	if (api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m);
+	int rc = api_store()->q->msg_get(api_store(), a.id, r->seg[3], &m);
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			api_not_found(r);
@@ -320,7 +320,7 @@ struct expunge_op {
 static int expunge_run(struct store *st, struct req *r)
 {
 	struct expunge_op *op = r->op;
-	int rc = st->ops->msg_expunge(st, op->app_id, op->msg_id);
+	int rc = st->w->msg_expunge(st, op->app_id, op->msg_id);
 	if (rc == STORE_NOTFOUND)
 		api_not_found(r);
 	return rc;
@@ -334,7 +334,7 @@ void api_msg_expunge(struct req *r)
 	struct message m = {0};
 	if (api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m); /* the path may name the eventId */
+	int rc = api_store()->q->msg_get(api_store(), a.id, r->seg[3], &m); /* the path may name the eventId */
 	if (rc == STORE_OK) {
 		struct expunge_op *op = xmalloc(sizeof *op);
 		memcpy(op->app_id, a.id, ID_MAX);
@@ -360,7 +360,7 @@ void api_msg_get(struct req *r)
 	if (with_content < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
 	struct message m = {0};
-	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m);
+	int rc = api_store()->q->msg_get(api_store(), a.id, r->seg[3], &m);
 	if (rc == STORE_OK)
 		api_reply_json(r, 200, message_to_json(&m, with_content));
 	else if (rc == STORE_NOTFOUND)
@@ -384,7 +384,7 @@ void api_msg_list(struct req *r)
 		lr.pg.filter = &filter;
 		struct message *msgs = NULL;
 		size_t n = 0;
-		if (api_store()->ops->msg_list(api_store(), a.id, &lr.pg, &msgs, &n) != STORE_OK) {
+		if (api_store()->q->msg_list(api_store(), a.id, &lr.pg, &msgs, &n) != STORE_OK) {
 			api_error(r, 500, "internal_error", "the database failed");
 		} else {
 			json_t **items = xcalloc(n + 1, sizeof *items);

@@ -50,7 +50,7 @@ static void src_cleanup(struct req *r)
 static int src_run(struct store *st, struct req *r)
 {
 	struct src_op *op = r->op;
-	const struct store_ops *o = st->ops;
+	const struct store_write_ops *o = st->w;
 	int rc = STORE_OK;
 	if (op->src == NULL) {
 		rc = o->source_delete(st, op->id);
@@ -367,7 +367,7 @@ void api_source_request_get(struct req *r)
 	if (s == NULL)
 		return;
 	struct inreq q = {0};
-	int rc = api_store()->ops->inreq_get(api_store(), s->id, r->seg[3], &q);
+	int rc = api_store()->q->inreq_get(api_store(), s->id, r->seg[3], &q);
 	if (rc == STORE_OK) {
 		json_t *j = inreq_to_json(&q);
 		json_t *text = q.body ? json_stringn(q.body, q.body_len) : NULL;
@@ -400,7 +400,7 @@ void api_source_requests(struct req *r)
 	if (api_list_begin(r, false, &lr) == 0) {
 		struct inreq *v = NULL;
 		size_t n = 0;
-		if (api_store()->ops->inreq_list(api_store(), s->id, &lr.pg, &v, &n) != STORE_OK) {
+		if (api_store()->q->inreq_list(api_store(), s->id, &lr.pg, &v, &n) != STORE_OK) {
 			api_error(r, 500, "internal_error", "the database failed");
 		} else {
 			json_t **items = xcalloc(n + 1, sizeof *items);
@@ -441,7 +441,7 @@ static void in_cleanup(struct req *r)
 
 static int in_forward(struct store *st, struct in_op *op)
 {
-	int rc = st->ops->inreq_seen(st, op->src->id, op->rq.dedup_key, op->rq.received_ms - op->src->dedup_window_ms);
+	int rc = st->w->inreq_seen(st, op->src->id, op->rq.dedup_key, op->rq.received_ms - op->src->dedup_window_ms);
 	if (rc == STORE_OK) {
 		op->rq.duplicate = true;
 		return STORE_OK;
@@ -449,7 +449,7 @@ static int in_forward(struct store *st, struct in_op *op)
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	struct message *m = &op->om->m;
-	rc = st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->dkeys);
+	rc = st->w->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->dkeys);
 	if (rc == STORE_OK)
 		memcpy(op->rq.msg_id, m->id, ID_MAX);
 	return rc;
@@ -493,7 +493,7 @@ static int in_run(struct store *st, struct req *r)
 		q->body = op->om->m.payload;
 		q->body_len = op->om->m.payload_len;
 	}
-	rc = st->ops->inreq_insert(st, q);
+	rc = st->w->inreq_insert(st, q);
 	q->body = NULL; /* borrowed */
 	if (rc != STORE_OK)
 		return rc;
@@ -630,7 +630,7 @@ static int replay_run(struct store *st, struct req *r)
 	struct outmsg *om = ((struct in_op *)r->op)->om;
 	int rc = STORE_OK;
 	for (size_t i = 0; rc == STORE_OK && i < om->n; i++)
-		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], TRIGGER_SCHEDULED, now_ms(),
+		rc = st->w->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], TRIGGER_SCHEDULED, now_ms(),
 					   &om->dkeys[i]);
 	return rc;
 }
@@ -653,7 +653,7 @@ static bool replay_message(struct req *r, const struct source *s, const struct i
 						   : "a duplicate was not forwarded: replay the original request");
 		return false;
 	}
-	int rc = api_store()->ops->msg_get(api_store(), s->app_id, q->msg_id, m);
+	int rc = api_store()->q->msg_get(api_store(), s->app_id, q->msg_id, m);
 	if (rc == STORE_OK && m->payload != NULL)
 		return true;
 	if (rc == STORE_OK || rc == STORE_NOTFOUND)
@@ -670,7 +670,7 @@ void api_source_request_replay(struct req *r)
 		return;
 	struct inreq q = {0};
 	struct message m = {0};
-	int rc = api_store()->ops->inreq_get(api_store(), s->id, r->seg[3], &q);
+	int rc = api_store()->q->inreq_get(api_store(), s->id, r->seg[3], &q);
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			api_not_found(r);

@@ -76,7 +76,7 @@ static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool
 	int64_t *dkeys;
 	size_t n;
 	bool more = false;
-	int rc = st->ops->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
+	int rc = st->w->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
 					&dkeys, &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
@@ -97,7 +97,7 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 	struct message *msgs;
 	size_t n;
 	bool more = false;
-	int rc = st->ops->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
+	int rc = st->w->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
 				      &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
@@ -118,7 +118,7 @@ static int replay_msg(struct store *st, struct task_run *tr, struct message *m, 
 	if (!filter_types_match(&tr->ep.event_types, m->event_type) ||
 	    !filter_channels_match(&tr->ep.channels, &m->channels))
 		return STORE_OK;
-	int rc = st->ops->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &dkey);
+	int rc = st->w->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &dkey);
 	if (rc == STORE_OK) {
 		out_add(tr, m, dkey);
 		tr->t.processed++;
@@ -140,7 +140,7 @@ static int source_replay_msg(struct store *st, struct task_run *tr, struct messa
 	tr->t.processed += (int64_t)k;
 	int rc = STORE_OK;
 	for (size_t j = 0; rc == STORE_OK && j < k; j++)
-		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED, now,
+		rc = st->w->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED, now,
 					   &om->dkeys[j]);
 	return rc;
 }
@@ -174,7 +174,7 @@ static int task_job_run(struct store *st, void *arg)
 		return rc;
 	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;
 	tr->t.updated_ms = now;
-	return st->ops->task_put(st, &tr->t);
+	return st->w->task_put(st, &tr->t);
 }
 
 static void task_job_done(void *arg, int rc)
@@ -209,7 +209,7 @@ static void task_job_done(void *arg, int rc)
 
 static int task_create_run(struct store *st, struct req *r)
 {
-	return st->ops->task_put(st, &((struct task_run *)r->op)->t);
+	return st->w->task_put(st, &((struct task_run *)r->op)->t);
 }
 
 /* After the task row is committed, the runner owns itself. */
@@ -312,7 +312,7 @@ void api_endpoint_replay_missing(struct req *r) { task_start(r, KIND_REPLAY); }
 void api_task_get(struct req *r)
 {
 	struct task t;
-	int rc = api_store()->ops->task_get(api_store(), r->seg[1], &t);
+	int rc = api_store()->q->task_get(api_store(), r->seg[1], &t);
 	if (rc == STORE_OK)
 		api_reply_json(r, 200, task_json(&t, true));
 	else if (rc == STORE_NOTFOUND)
@@ -347,7 +347,7 @@ void api_task_list(struct req *r)
 		return;
 	struct task *v = NULL;
 	size_t n = 0;
-	if (api_store()->ops->task_list(api_store(), &lr.pg, status, kind, &v, &n) != STORE_OK) {
+	if (api_store()->q->task_list(api_store(), &lr.pg, status, kind, &v, &n) != STORE_OK) {
 		api_error(r, 500, "internal_error", "the database failed");
 		return;
 	}

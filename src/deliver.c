@@ -132,8 +132,8 @@ int deliver_init(const struct config *c, struct store *st)
 	if (multi == NULL)
 		return -1;
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_inflight * 2);
-	if (st->ops->deliveries_reset_sending(st) != STORE_OK ||
-	    st->ops->deliveries_scan_pending(st, scan_cb, NULL) != STORE_OK)
+	if (st->w->deliveries_reset_sending(st) != STORE_OK ||
+	    st->w->deliveries_scan_pending(st, scan_cb, NULL) != STORE_OK)
 		return -1;
 	if (heap.n > 0)
 		log_info("deliver: %zu pending deliveries loaded", heap.n);
@@ -189,7 +189,7 @@ static void inbox_drain(void)
 static int outcomes_run(struct store *st, void *arg)
 {
 	struct outcome_batch *b = arg;
-	return st->ops->outcomes_record(st, b->v, b->n);
+	return st->w->outcomes_record(st, b->v, b->n);
 }
 
 static void outcomes_done(void *arg, int rc)
@@ -347,7 +347,7 @@ static bool fifo_waits(struct ep_state *es, const struct endpoint *e, const stru
 	if (!es->fifo_init) {
 		int64_t oldest;
 		es->fifo_init = true;
-		if (store->ops->delivery_oldest_pending(store, e->id, &oldest) == STORE_OK && oldest < it->dkey)
+		if (store->q->delivery_oldest_pending(store, e->id, &oldest) == STORE_OK && oldest < it->dkey)
 			es->fifo_head = oldest;
 	}
 	if (es->fifo_head == 0)
@@ -430,7 +430,7 @@ struct disable_job {
 static int disable_run(struct store *st, void *arg)
 {
 	struct disable_job *d = arg;
-	int rc = st->ops->endpoint_set_disabled(st, d->endpoint_id, true, d->at);
+	int rc = st->w->endpoint_set_disabled(st, d->endpoint_id, true, d->at);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
@@ -474,7 +474,7 @@ struct failing_job {
 static int failing_run(struct store *st, void *arg)
 {
 	struct failing_job *f = arg;
-	return st->ops->endpoint_set_failing(st, f->endpoint_id, f->since);
+	return st->w->endpoint_set_failing(st, f->endpoint_id, f->since);
 }
 
 static void failing_done(void *arg, int rc)
@@ -802,7 +802,7 @@ static struct outmsg *load_delivery(struct sched_item *it)
 	struct delivery d;
 	struct message m;
 	memset(&m, 0, sizeof m);
-	if (store->ops->delivery_load(store, it->dkey, &d, &m) != STORE_OK)
+	if (store->q->delivery_load(store, it->dkey, &d, &m) != STORE_OK)
 		return NULL;
 	if (d.status != DS_PENDING) {
 		message_dispose(&m);

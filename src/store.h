@@ -41,14 +41,9 @@ struct page {
 
 struct store;
 
-struct store_ops {
-	const char *scheme; /* "sqlite" */
-	/* Open (creating and migrating as needed) the store at location (a path for sqlite).
-	 * On failure returns NULL and writes a one-line reason into err. */
-	struct store *(*open)(const char *location, char *err, size_t errlen);
-	void (*close)(struct store *);
-
-	/* ---- write path: committer thread only ---- */
+/* The write path: the committer thread only (src/commit.c), plus the start-up group at the end, which runs
+ * before any other thread does. Every function but the start-up ones runs inside a batch. */
+struct store_write_ops {
 	/* One batch = one durable transaction. Each job in it runs between job_begin and job_end (a savepoint), so
 	 * a failed job rolls back alone. batch_commit returns only once the batch is durable. */
 	int (*batch_begin)(struct store *);
@@ -129,7 +124,7 @@ struct store_ops {
 	/* Delete up to limit requests received before before_ms; *more if there may be others. */
 	int (*inreq_purge)(struct store *, int64_t before_ms, int limit, bool *more);
 
-	/* ---- start-up (before any other thread runs) ---- */
+	/* ---- start-up: on the main thread before the committer and the dispatcher start, outside batches ---- */
 	/* All apps / endpoints; arrays are malloc'd, each element disposed by the caller. */
 	int (*apps_load)(struct store *, struct app **out, size_t *n);
 	int (*endpoints_load)(struct store *, struct endpoint **out, size_t *n);
@@ -145,7 +140,10 @@ struct store_ops {
 	int (*deliveries_scan_pending)(struct store *, void (*cb)(void *arg, int64_t dkey, int64_t next_ms),
 				       void *arg);
 
-	/* ---- reads: any thread ---- */
+};
+
+/* The query side: any thread, at any time after open; each call reads one committed snapshot. */
+struct store_query_ops {
 	/* A delivery and its message (payload included) by delivery key. */
 	int (*delivery_load)(struct store *, int64_t dkey, struct delivery *d, struct message *m);
 	/* A message of an app by id or eventId. */
@@ -182,12 +180,25 @@ struct store_ops {
 	int (*inreq_get)(struct store *, const char *source_id, const char *id, struct inreq *out);
 };
 
-/* Every backend's store starts with this. */
-struct store {
-	const struct store_ops *ops;
+/* A backend: its URL scheme, how to open and close its stores, and its two tables. */
+struct store_backend {
+	const char *scheme; /* "sqlite" */
+	/* Open (creating and migrating as needed) the store at location (the URL after "scheme:"; a path for
+	 * sqlite). On failure returns NULL and writes a one-line reason into err. */
+	struct store *(*open)(const char *location, char *err, size_t errlen);
+	void (*close)(struct store *);
+	const struct store_write_ops *write;
+	const struct store_query_ops *query;
 };
 
-extern const struct store_ops store_sqlite_ops;
+/* Every backend's store starts with this; callers write st->w->msg_insert(st, ...) and st->q->msg_list(st, ...). */
+struct store {
+	const struct store_backend *be;
+	const struct store_write_ops *w; /* be->write */
+	const struct store_query_ops *q; /* be->query */
+};
+
+extern const struct store_backend store_sqlite_backend;
 
 /* Open a store from a URL: "sqlite:PATH" (or a bare path). NULL with a reason in err on failure. */
 struct store *store_open(const char *url, char *err, size_t errlen);

@@ -1078,7 +1078,7 @@ static struct store *sq_open(const char *path, char *err, size_t errlen)
 	if (create_private(path, err, errlen))
 		return NULL;
 	struct sqlite_store *s = xcalloc(1, sizeof *s);
-	s->base.ops = &store_sqlite_ops;
+	s->base = (struct store){&store_sqlite_backend, store_sqlite_backend.write, store_sqlite_backend.query};
 	s->path = xstrdup(path);
 	pthread_mutex_init(&s->pool_lock, NULL);
 	int rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);
@@ -1895,18 +1895,7 @@ static int sq_inreq_purge(struct store *st, int64_t before_ms, int limit, bool *
 	return rc;
 }
 
-const struct store_ops store_sqlite_ops = {
-	.inreq_get = sq_inreq_get,
-	.inreq_purge = sq_inreq_purge,
-	.source_put = sq_source_put,
-	.source_delete = sq_source_delete,
-	.sources_load = sq_sources_load,
-	.inreq_insert = sq_inreq_insert,
-	.inreq_seen = sq_inreq_seen,
-	.inreq_list = sq_inreq_list,
-	.scheme = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
+static const struct store_write_ops sq_write_ops = {
 	.batch_begin = sq_batch_begin,
 	.batch_commit = sq_batch_commit,
 	.batch_rollback = sq_batch_rollback,
@@ -1916,40 +1905,59 @@ const struct store_ops store_sqlite_ops = {
 	.app_delete = sq_app_delete,
 	.endpoint_put = sq_endpoint_put,
 	.endpoint_delete = sq_endpoint_delete,
+	.endpoint_set_disabled = sq_endpoint_set_disabled,
+	.endpoint_set_failing = sq_endpoint_set_failing,
 	.endpoint_cancel_pending = sq_endpoint_cancel_pending,
 	.msg_find_event_id = sq_msg_find_event_id,
 	.msg_insert = sq_msg_insert,
+	.delivery_add = sq_delivery_add,
+	.msg_expunge = sq_msg_expunge,
 	.outcomes_record = sq_outcomes_record,
 	.idem_get = sq_idem_get,
 	.idem_put = sq_idem_put,
 	.idem_purge = sq_idem_purge,
+	.retention_purge = sq_retention_purge,
+	.task_put = sq_task_put,
+	.recover_batch = sq_recover_batch,
+	.replay_scan = sq_replay_scan,
+	.event_type_put = sq_event_type_put,
+	.event_type_create = sq_event_type_create,
+	.event_type_delete = sq_event_type_delete,
+	.source_put = sq_source_put,
+	.source_delete = sq_source_delete,
+	.inreq_insert = sq_inreq_insert,
+	.inreq_seen = sq_inreq_seen,
+	.inreq_purge = sq_inreq_purge,
 	.apps_load = sq_apps_load,
 	.endpoints_load = sq_endpoints_load,
+	.event_types_load = sq_event_types_load,
+	.sources_load = sq_sources_load,
+	.tasks_fail_running = sq_tasks_fail_running,
 	.deliveries_reset_sending = sq_deliveries_reset_sending,
 	.deliveries_scan_pending = sq_deliveries_scan_pending,
+};
+
+static const struct store_query_ops sq_query_ops = {
 	.delivery_load = sq_delivery_load,
 	.msg_get = sq_msg_get,
 	.msg_list = sq_msg_list,
 	.attempt_list = sq_attempt_list,
 	.attempt_get = sq_attempt_get,
-	.delivery_counts = sq_delivery_counts,
-	.msg_deliveries = sq_msg_deliveries,
-	.delivery_oldest_pending = sq_delivery_oldest_pending,
-	.attempt_figures = sq_attempt_figures,
 	.endpoint_msgs = sq_endpoint_msgs,
-	.delivery_add = sq_delivery_add,
-	.msg_expunge = sq_msg_expunge,
-	.endpoint_set_disabled = sq_endpoint_set_disabled,
-	.endpoint_set_failing = sq_endpoint_set_failing,
-	.retention_purge = sq_retention_purge,
-	.task_put = sq_task_put,
-	.recover_batch = sq_recover_batch,
-	.replay_scan = sq_replay_scan,
-	.tasks_fail_running = sq_tasks_fail_running,
+	.attempt_figures = sq_attempt_figures,
+	.delivery_oldest_pending = sq_delivery_oldest_pending,
+	.msg_deliveries = sq_msg_deliveries,
 	.task_get = sq_task_get,
 	.task_list = sq_task_list,
-	.event_type_put = sq_event_type_put,
-	.event_type_create = sq_event_type_create,
-	.event_type_delete = sq_event_type_delete,
-	.event_types_load = sq_event_types_load,
+	.delivery_counts = sq_delivery_counts,
+	.inreq_list = sq_inreq_list,
+	.inreq_get = sq_inreq_get,
+};
+
+const struct store_backend store_sqlite_backend = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.write = &sq_write_ops,
+	.query = &sq_query_ops,
 };

@@ -19,7 +19,7 @@ static char path[128];
 static struct store *open_store(void)
 {
 	char err[256] = "";
-	struct store *s = store_sqlite_ops.open(path, err, sizeof err);
+	struct store *s = store_sqlite_backend.open(path, err, sizeof err);
 	ck_assert_msg(s != NULL, "open %s: %s", path, err);
 	return s;
 }
@@ -58,20 +58,18 @@ static void teardown(void)
 
 /* ---- helpers ---- */
 
-#define OPS (st->ops)
-
 static void mk_id(char out[ID_MAX], const char *prefix, int n) { snprintf(out, ID_MAX, "%s%027d", prefix, n); }
 
 static void begin(void)
 {
-	ck_assert_int_eq(OPS->batch_begin(st), STORE_OK);
-	ck_assert_int_eq(OPS->job_begin(st), STORE_OK);
+	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
+	ck_assert_int_eq(st->w->job_begin(st), STORE_OK);
 }
 
 static void commit(void)
 {
-	OPS->job_end(st, true);
-	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	st->w->job_end(st, true);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 }
 
 static void app_init(struct app *a, int n, const char *uid)
@@ -91,9 +89,9 @@ static int put_app(int n, const char *uid)
 	struct app a;
 	app_init(&a, n, uid);
 	begin();
-	int rc = OPS->app_put(st, &a);
-	OPS->job_end(st, rc == STORE_OK);
-	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	int rc = st->w->app_put(st, &a);
+	st->w->job_end(st, rc == STORE_OK);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 	app_dispose(&a);
 	return rc;
 }
@@ -116,9 +114,9 @@ static void endpoint_init(struct endpoint *e, int n, int app, const char *uid)
 static int put_endpoint(struct endpoint *e)
 {
 	begin();
-	int rc = OPS->endpoint_put(st, e);
-	OPS->job_end(st, rc == STORE_OK);
-	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	int rc = st->w->endpoint_put(st, e);
+	st->w->job_end(st, rc == STORE_OK);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 	return rc;
 }
 
@@ -159,9 +157,9 @@ static int insert_msg(int n, int app, const char *event_id, const int *eps, size
 		ptrs[i] = ids[i];
 	}
 	begin();
-	int rc = OPS->msg_insert(st, &m, ptrs, neps, due, dkeys);
-	OPS->job_end(st, rc == STORE_OK);
-	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	int rc = st->w->msg_insert(st, &m, ptrs, neps, due, dkeys);
+	st->w->job_end(st, rc == STORE_OK);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 	message_dispose(&m);
 	return rc;
 }
@@ -201,7 +199,7 @@ static struct outcome mk_outcome(int64_t dkey, int att, int msg, int ep, int app
 static void record(const struct outcome *o, size_t n)
 {
 	begin();
-	ck_assert_int_eq(OPS->outcomes_record(st, o, n), STORE_OK);
+	ck_assert_int_eq(st->w->outcomes_record(st, o, n), STORE_OK);
 	commit();
 }
 
@@ -210,14 +208,14 @@ static void counts_of(int app, int ep, int64_t c[5])
 	char a[ID_MAX], e[ID_MAX];
 	mk_id(a, "app_", app);
 	mk_id(e, "ep_", ep);
-	ck_assert_int_eq(OPS->delivery_counts(st, app ? a : NULL, ep ? e : NULL, c), STORE_OK);
+	ck_assert_int_eq(st->q->delivery_counts(st, app ? a : NULL, ep ? e : NULL, c), STORE_OK);
 }
 
 static int delivery_status(int64_t dkey)
 {
 	struct delivery d;
 	struct message m;
-	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, &m), STORE_OK);
+	ck_assert_int_eq(st->q->delivery_load(st, dkey, &d, &m), STORE_OK);
 	message_dispose(&m);
 	return d.status;
 }
@@ -279,7 +277,7 @@ START_TEST(test_open_creates_and_migrates)
 
 	header_set_user_version(999);
 	char err[256] = "";
-	ck_assert_ptr_null(store_sqlite_ops.open(path, err, sizeof err));
+	ck_assert_ptr_null(store_sqlite_backend.open(path, err, sizeof err));
 	ck_assert_msg(strstr(err, "newer") != NULL, "err: %s", err);
 	header_set_user_version(v);
 	st = open_store();
@@ -289,7 +287,7 @@ END_TEST
 START_TEST(test_open_errors)
 {
 	char err[256] = "";
-	ck_assert_ptr_null(store_sqlite_ops.open("/nonexistent-hookd/x/y.db", err, sizeof err));
+	ck_assert_ptr_null(store_sqlite_backend.open("/nonexistent-hookd/x/y.db", err, sizeof err));
 	ck_assert_msg(strncmp(err, "cannot open database /nonexistent-hookd/x/y.db: ", 48) == 0, "err: %s", err);
 	ck_assert_ptr_null(strchr(err, '\n'));
 
@@ -301,11 +299,11 @@ START_TEST(test_open_errors)
 		fputs("this is not a database file at all. ", f);
 	fclose(f);
 	err[0] = '\0';
-	ck_assert_ptr_null(store_sqlite_ops.open(junk, err, sizeof err));
+	ck_assert_ptr_null(store_sqlite_backend.open(junk, err, sizeof err));
 	ck_assert_msg(strstr(err, "not a database") != NULL, "err: %s", err);
 
 	err[0] = '\0';
-	ck_assert_ptr_null(store_sqlite_ops.open(":memory:", err, sizeof err));
+	ck_assert_ptr_null(store_sqlite_backend.open(":memory:", err, sizeof err));
 	ck_assert_str_ne(err, "");
 }
 END_TEST
@@ -322,20 +320,20 @@ START_TEST(test_reopen_keeps_data)
 
 	struct app *apps;
 	size_t n;
-	ck_assert_int_eq(OPS->apps_load(st, &apps, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &apps, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(apps[0].uid, "acme");
 	app_dispose(&apps[0]);
 	free(apps);
 	struct endpoint *eps_out;
-	ck_assert_int_eq(OPS->endpoints_load(st, &eps_out, &n), STORE_OK);
+	ck_assert_int_eq(st->w->endpoints_load(st, &eps_out, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	endpoint_dispose(&eps_out[0]);
 	free(eps_out);
 	ck_assert_int_eq(delivery_status(dkey), DS_PENDING);
 	char id[ID_MAX], app[ID_MAX];
 	mk_id(app, "app_", 1);
-	ck_assert_int_eq(OPS->msg_find_event_id(st, app, "evt-1", id), STORE_OK);
+	ck_assert_int_eq(st->w->msg_find_event_id(st, app, "evt-1", id), STORE_OK);
 }
 END_TEST
 
@@ -347,7 +345,7 @@ START_TEST(test_app_roundtrip)
 	ck_assert_int_eq(put_app(1, NULL), STORE_OK);
 	struct app *v;
 	size_t n;
-	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 2);
 	struct app want;
 	app_init(&want, 1, NULL);
@@ -369,10 +367,10 @@ START_TEST(test_app_roundtrip)
 	json_decref(want.metadata);
 	want.metadata = json_object();
 	begin();
-	ck_assert_int_eq(OPS->app_put(st, &want), STORE_OK);
+	ck_assert_int_eq(st->w->app_put(st, &want), STORE_OK);
 	commit();
 	app_dispose(&want);
-	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(v[0].name, "Renamed");
 	ck_assert_uint_eq(json_object_size(v[0].metadata), 0);
@@ -391,7 +389,7 @@ START_TEST(test_app_uid_conflict)
 	ck_assert_int_eq(put_app(3, NULL), STORE_OK); /* several apps without uid */
 	struct app *v;
 	size_t n;
-	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(v[0].uid, "acme"); /* the holder was not replaced away */
 	for (size_t i = 0; i < n; i++)
@@ -442,7 +440,7 @@ START_TEST(test_endpoint_roundtrip)
 
 	struct endpoint *v;
 	size_t n;
-	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->endpoints_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 3);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_str_eq(v[i].id, in[i].id);
@@ -468,7 +466,7 @@ START_TEST(test_endpoint_roundtrip)
 	for (int i = 0; i < 3; i++)
 		ck_assert_int_eq(put_endpoint(&v[i]), STORE_OK);
 	struct endpoint *w;
-	ck_assert_int_eq(OPS->endpoints_load(st, &w, &n), STORE_OK);
+	ck_assert_int_eq(st->w->endpoints_load(st, &w, &n), STORE_OK);
 	for (int i = 0; i < 3; i++) {
 		check_list(&w[i].event_types, &in[i].event_types);
 		check_list(&w[i].channels, &in[i].channels);
@@ -498,7 +496,7 @@ START_TEST(test_endpoint_uid_conflict)
 	ck_assert_int_eq(put_plain_endpoint(4, 1), STORE_OK);
 	struct endpoint *v;
 	size_t n;
-	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->endpoints_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 4);
 	for (size_t i = 0; i < n; i++)
 		endpoint_dispose(&v[i]);
@@ -523,10 +521,10 @@ START_TEST(test_msg_insert)
 	char app[ID_MAX], want[ID_MAX], got[ID_MAX] = "";
 	mk_id(app, "app_", 1);
 	mk_id(want, "msg_", 1);
-	ck_assert_int_eq(OPS->msg_find_event_id(st, app, "evt-1", got), STORE_OK);
+	ck_assert_int_eq(st->w->msg_find_event_id(st, app, "evt-1", got), STORE_OK);
 	ck_assert_str_eq(got, want);
-	ck_assert_int_eq(OPS->msg_find_event_id(st, app, "evt-2", got), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->msg_find_event_id(st, app, NULL, got), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->msg_find_event_id(st, app, "evt-2", got), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->msg_find_event_id(st, app, NULL, got), STORE_NOTFOUND);
 
 	int64_t r2[3] = {0};
 	ck_assert_int_eq(insert_msg(2, 1, "evt-1", eps, 3, 9000, r2), STORE_CONFLICT); /* eventId taken */
@@ -551,12 +549,12 @@ START_TEST(test_delivery_load)
 	const char *eps[] = {ep};
 	int64_t dkey;
 	begin();
-	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
 	commit();
 
 	struct delivery d;
 	struct message got;
-	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, &got), STORE_OK);
+	ck_assert_int_eq(st->q->delivery_load(st, dkey, &d, &got), STORE_OK);
 	ck_assert_int_eq(d.dkey, dkey);
 	ck_assert_str_eq(d.msg_id, m.id);
 	ck_assert_str_eq(d.endpoint_id, ep);
@@ -576,8 +574,8 @@ START_TEST(test_delivery_load)
 	ck_assert_int_eq(got.created_ms, m.created_ms);
 	ck_assert_int_eq(got.deliver_at_ms, 8500);
 	message_dispose(&got);
-	ck_assert_int_eq(OPS->delivery_load(st, dkey + 100, &d, NULL), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, NULL), STORE_OK); /* the message is optional */
+	ck_assert_int_eq(st->q->delivery_load(st, dkey + 100, &d, NULL), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->delivery_load(st, dkey, &d, NULL), STORE_OK); /* the message is optional */
 	message_dispose(&m);
 
 	/* an expunged payload and absent lists load as NULL */
@@ -586,9 +584,9 @@ START_TEST(test_delivery_load)
 	m.payload = NULL;
 	m.payload_len = 0;
 	begin();
-	ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
 	commit();
-	ck_assert_int_eq(OPS->delivery_load(st, dkey, &d, &got), STORE_OK);
+	ck_assert_int_eq(st->q->delivery_load(st, dkey, &d, &got), STORE_OK);
 	ck_assert_ptr_null(got.payload);
 	ck_assert_ptr_null(got.event_id);
 	ck_assert_ptr_null(got.channels.v);
@@ -611,7 +609,7 @@ START_TEST(test_outcomes_record)
 	record(o, 3);
 
 	struct delivery d;
-	ck_assert_int_eq(OPS->delivery_load(st, r[1], &d, NULL), STORE_OK);
+	ck_assert_int_eq(st->q->delivery_load(st, r[1], &d, NULL), STORE_OK);
 	ck_assert_int_eq(d.status, DS_PENDING);
 	ck_assert_int_eq(d.attempts, 1);
 	ck_assert_int_eq(d.next_ms, 15000);
@@ -623,13 +621,13 @@ START_TEST(test_outcomes_record)
 	mk_id(msg, "msg_", 1);
 	struct attempt *v;
 	size_t n;
-	ck_assert_int_eq(OPS->attempt_list(st, app, NULL, msg, NULL, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->q->attempt_list(st, app, NULL, msg, NULL, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 2);
 	free_attempts(v, n);
 
 	struct attempt a;
 	mk_id(att, "atmpt_", 2);
-	ck_assert_int_eq(OPS->attempt_get(st, app, msg, att, &a), STORE_OK);
+	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_OK);
 	ck_assert_str_eq(a.id, att);
 	ck_assert_str_eq(a.msg_id, msg);
 	ck_assert_str_eq(a.endpoint_id, o[1].attempt.endpoint_id);
@@ -645,17 +643,17 @@ START_TEST(test_outcomes_record)
 	attempt_dispose(&a);
 	char other[ID_MAX];
 	mk_id(other, "app_", 2);
-	ck_assert_int_eq(OPS->attempt_get(st, other, msg, att, &a), STORE_NOTFOUND); /* another app's attempt */
+	ck_assert_int_eq(st->q->attempt_get(st, other, msg, att, &a), STORE_NOTFOUND); /* another app's attempt */
 	mk_id(other, "msg_", 2);
-	ck_assert_int_eq(OPS->attempt_get(st, app, other, att, &a), STORE_NOTFOUND); /* another message's */
+	ck_assert_int_eq(st->q->attempt_get(st, app, other, att, &a), STORE_NOTFOUND); /* another message's */
 	mk_id(att, "atmpt_", 9);
-	ck_assert_int_eq(OPS->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
 
 	/* an outcome for a delivery that is gone writes no attempt */
 	struct outcome gone = mk_outcome(r[2] + 1000, 3, 1, 3, 1, DS_SUCCESS, 1, 0);
 	record(&gone, 1);
 	mk_id(att, "atmpt_", 3);
-	ck_assert_int_eq(OPS->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
 }
 END_TEST
 
@@ -668,7 +666,7 @@ START_TEST(test_retry_keeps_canceled)
 	char ep[ID_MAX];
 	mk_id(ep, "ep_", 1);
 	begin();
-	ck_assert_int_eq(OPS->endpoint_cancel_pending(st, ep), STORE_OK);
+	ck_assert_int_eq(st->w->endpoint_cancel_pending(st, ep), STORE_OK);
 	commit();
 	struct outcome o = mk_outcome(r, 1, 1, 1, 1, DS_PENDING, 1, 20000); /* the in-flight attempt failed */
 	record(&o, 1);
@@ -684,7 +682,7 @@ static void check_msg_page(const struct page *pg, const int *want, size_t nwant)
 	mk_id(app, "app_", 1);
 	struct message *v;
 	size_t n;
-	ck_assert_int_eq(OPS->msg_list(st, app, pg, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->q->msg_list(st, app, pg, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, nwant);
 	for (size_t i = 0; i < n; i++) {
 		mk_id(id, "msg_", want[i]);
@@ -716,7 +714,7 @@ START_TEST(test_msg_list_paging)
 	mk_id(none, "app_", 9);
 	struct message *v = (struct message *)1;
 	size_t n = 1;
-	ck_assert_int_eq(OPS->msg_list(st, none, &(struct page){.limit = 5}, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->q->msg_list(st, none, &(struct page){.limit = 5}, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 0);
 	free(v);
 }
@@ -734,19 +732,19 @@ START_TEST(test_msg_get)
 	ck_assert_int_eq(insert_msg(2, 1, id1, NULL, 0, 0, NULL), STORE_OK);
 
 	struct message m;
-	ck_assert_int_eq(OPS->msg_get(st, app, id1, &m), STORE_OK);
+	ck_assert_int_eq(st->q->msg_get(st, app, id1, &m), STORE_OK);
 	ck_assert_str_eq(m.id, id1);
 	ck_assert_str_eq(m.event_id, "evt-1");
 	message_dispose(&m);
-	ck_assert_int_eq(OPS->msg_get(st, app, "evt-1", &m), STORE_OK);
+	ck_assert_int_eq(st->q->msg_get(st, app, "evt-1", &m), STORE_OK);
 	ck_assert_str_eq(m.id, id1);
 	message_dispose(&m);
-	ck_assert_int_eq(OPS->msg_get(st, app, id2, &m), STORE_OK);
+	ck_assert_int_eq(st->q->msg_get(st, app, id2, &m), STORE_OK);
 	ck_assert_str_eq(m.id, id2);
 	message_dispose(&m);
-	ck_assert_int_eq(OPS->msg_get(st, other, id1, &m), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->msg_get(st, other, "evt-1", &m), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->msg_get(st, app, "evt-9", &m), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->msg_get(st, other, id1, &m), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->msg_get(st, other, "evt-1", &m), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->msg_get(st, app, "evt-9", &m), STORE_NOTFOUND);
 }
 END_TEST
 
@@ -758,7 +756,7 @@ static void check_att_page(int ep, int msg, const struct page *pg, const int *wa
 	mk_id(m, "msg_", msg);
 	struct attempt *v;
 	size_t n;
-	ck_assert_int_eq(OPS->attempt_list(st, app, ep ? e : NULL, msg ? m : NULL, pg, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->q->attempt_list(st, app, ep ? e : NULL, msg ? m : NULL, pg, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, nwant);
 	for (size_t i = 0; i < n; i++) {
 		mk_id(id, "atmpt_", want[i]);
@@ -822,15 +820,15 @@ START_TEST(test_reset_and_scan)
 	};
 	record(o, 2);
 	int64_t seen[3] = {0};
-	ck_assert_int_eq(OPS->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
+	ck_assert_int_eq(st->w->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
 	ck_assert_int_eq(seen[0], 1);
 	ck_assert_int_eq(seen[1], r[2]);
 	ck_assert_int_eq(seen[2], 9000);
 
-	ck_assert_int_eq(OPS->deliveries_reset_sending(st), STORE_OK);
+	ck_assert_int_eq(st->w->deliveries_reset_sending(st), STORE_OK);
 	ck_assert_int_eq(delivery_status(r[0]), DS_PENDING);
 	memset(seen, 0, sizeof seen);
-	ck_assert_int_eq(OPS->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
+	ck_assert_int_eq(st->w->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
 	ck_assert_int_eq(seen[0], 2);
 	ck_assert_int_eq(seen[1], r[0] + r[2]);
 }
@@ -857,7 +855,7 @@ START_TEST(test_endpoint_delete_cancels)
 	mk_id(ep1, "ep_", 1);
 	mk_id(ep2, "ep_", 2);
 	begin();
-	ck_assert_int_eq(OPS->endpoint_delete(st, ep1), STORE_OK);
+	ck_assert_int_eq(st->w->endpoint_delete(st, ep1), STORE_OK);
 	commit();
 	int64_t c[5];
 	counts_of(1, 1, c);
@@ -869,24 +867,24 @@ START_TEST(test_endpoint_delete_cancels)
 
 	struct endpoint *v;
 	size_t n;
-	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->endpoints_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(v[0].id, ep2);
 	endpoint_dispose(&v[0]);
 	free(v);
 	begin();
-	ck_assert_int_eq(OPS->endpoint_delete(st, ep1), STORE_NOTFOUND);
-	OPS->job_end(st, false);
-	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	ck_assert_int_eq(st->w->endpoint_delete(st, ep1), STORE_NOTFOUND);
+	st->w->job_end(st, false);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 
 	/* disabling cancels without deleting */
 	begin();
-	ck_assert_int_eq(OPS->endpoint_cancel_pending(st, ep2), STORE_OK);
+	ck_assert_int_eq(st->w->endpoint_cancel_pending(st, ep2), STORE_OK);
 	commit();
 	counts_of(1, 2, c);
 	ck_assert_int_eq(c[DS_PENDING], 0);
 	ck_assert_int_eq(c[DS_CANCELED], 3);
-	ck_assert_int_eq(OPS->endpoints_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->endpoints_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	endpoint_dispose(&v[0]);
 	free(v);
@@ -913,28 +911,28 @@ START_TEST(test_app_delete_cascades)
 	mk_id(app2, "app_", 2);
 	mk_id(msg1, "msg_", 1);
 	begin();
-	ck_assert_int_eq(OPS->app_delete(st, app1), STORE_OK);
+	ck_assert_int_eq(st->w->app_delete(st, app1), STORE_OK);
 	commit();
 
 	struct app *apps;
 	struct endpoint *eps;
 	size_t n;
-	ck_assert_int_eq(OPS->apps_load(st, &apps, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &apps, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(apps[0].id, app2);
 	app_dispose(&apps[0]);
 	free(apps);
-	ck_assert_int_eq(OPS->endpoints_load(st, &eps, &n), STORE_OK);
+	ck_assert_int_eq(st->w->endpoints_load(st, &eps, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(eps[0].app_id, app2);
 	endpoint_dispose(&eps[0]);
 	free(eps);
 	struct message m;
 	struct delivery d;
-	ck_assert_int_eq(OPS->msg_get(st, app1, msg1, &m), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->delivery_load(st, r1, &d, NULL), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->msg_get(st, app1, msg1, &m), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->delivery_load(st, r1, &d, NULL), STORE_NOTFOUND);
 	char id[ID_MAX];
-	ck_assert_int_eq(OPS->msg_find_event_id(st, app1, "e", id), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->msg_find_event_id(st, app1, "e", id), STORE_NOTFOUND);
 	check_att_page(0, 0, &(struct page){.limit = 9}, NULL, 0);
 	int64_t c[5];
 	counts_of(1, 0, c);
@@ -944,9 +942,9 @@ START_TEST(test_app_delete_cascades)
 	ck_assert_int_eq(delivery_status(r2), DS_PENDING);
 
 	begin();
-	ck_assert_int_eq(OPS->app_delete(st, app1), STORE_NOTFOUND);
-	OPS->job_end(st, false);
-	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	ck_assert_int_eq(st->w->app_delete(st, app1), STORE_NOTFOUND);
+	st->w->job_end(st, false);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 }
 END_TEST
 
@@ -958,7 +956,7 @@ START_TEST(test_delivery_keys_not_reused)
 	char app[ID_MAX];
 	mk_id(app, "app_", 1);
 	begin();
-	ck_assert_int_eq(OPS->app_delete(st, app), STORE_OK);
+	ck_assert_int_eq(st->w->app_delete(st, app), STORE_OK);
 	commit();
 	ck_assert_int_eq(insert_msg(2, 1, NULL, (int[]){1}, 1, 0, &r2), STORE_OK);
 	ck_assert_int_gt(r2, r1); /* the scheduler may still hold r1 */
@@ -970,30 +968,30 @@ END_TEST
 START_TEST(test_idempotency)
 {
 	begin();
-	ck_assert_int_eq(OPS->idem_put(st, "k1", 202, "{\"id\":1}", 1000), STORE_OK);
-	ck_assert_int_eq(OPS->idem_put(st, "k2", 201, NULL, 2000), STORE_OK);
+	ck_assert_int_eq(st->w->idem_put(st, "k1", 202, "{\"id\":1}", 1000), STORE_OK);
+	ck_assert_int_eq(st->w->idem_put(st, "k2", 201, NULL, 2000), STORE_OK);
 	int status = 0;
 	char *body = NULL;
-	ck_assert_int_eq(OPS->idem_get(st, "k1", 500, &status, &body), STORE_OK); /* sees its own batch */
+	ck_assert_int_eq(st->w->idem_get(st, "k1", 500, &status, &body), STORE_OK); /* sees its own batch */
 	commit();
 	ck_assert_int_eq(status, 202);
 	ck_assert_str_eq(body, "{\"id\":1}");
 	free(body);
-	ck_assert_int_eq(OPS->idem_get(st, "k1", 1000, &status, &body), STORE_OK); /* at the cutoff */
+	ck_assert_int_eq(st->w->idem_get(st, "k1", 1000, &status, &body), STORE_OK); /* at the cutoff */
 	free(body);
-	ck_assert_int_eq(OPS->idem_get(st, "k1", 1001, &status, &body), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->idem_get(st, "k3", 0, &status, &body), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->idem_get(st, "k2", 0, &status, &body), STORE_OK);
+	ck_assert_int_eq(st->w->idem_get(st, "k1", 1001, &status, &body), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->idem_get(st, "k3", 0, &status, &body), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->idem_get(st, "k2", 0, &status, &body), STORE_OK);
 	ck_assert_int_eq(status, 201);
 	ck_assert_str_eq(body, "");
 	free(body);
 
 	begin();
-	ck_assert_int_eq(OPS->idem_put(st, "k1", 409, "again", 3000), STORE_OK); /* replaces */
-	ck_assert_int_eq(OPS->idem_purge(st, 2500), STORE_OK);
+	ck_assert_int_eq(st->w->idem_put(st, "k1", 409, "again", 3000), STORE_OK); /* replaces */
+	ck_assert_int_eq(st->w->idem_purge(st, 2500), STORE_OK);
 	commit();
-	ck_assert_int_eq(OPS->idem_get(st, "k2", 0, &status, &body), STORE_NOTFOUND);
-	ck_assert_int_eq(OPS->idem_get(st, "k1", 0, &status, &body), STORE_OK);
+	ck_assert_int_eq(st->w->idem_get(st, "k2", 0, &status, &body), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->idem_get(st, "k1", 0, &status, &body), STORE_OK);
 	ck_assert_int_eq(status, 409);
 	ck_assert_str_eq(body, "again");
 	free(body);
@@ -1005,30 +1003,30 @@ END_TEST
 START_TEST(test_job_rollback)
 {
 	struct app a;
-	ck_assert_int_eq(OPS->batch_begin(st), STORE_OK);
+	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
 	for (int i = 1; i <= 3; i++) {
-		ck_assert_int_eq(OPS->job_begin(st), STORE_OK);
+		ck_assert_int_eq(st->w->job_begin(st), STORE_OK);
 		app_init(&a, i, i == 3 ? "taken" : NULL);
-		ck_assert_int_eq(OPS->app_put(st, &a), STORE_OK);
+		ck_assert_int_eq(st->w->app_put(st, &a), STORE_OK);
 		app_dispose(&a);
 		if (i == 2) {
 			app_init(&a, 9, "taken");
-			ck_assert_int_eq(OPS->app_put(st, &a), STORE_OK);
+			ck_assert_int_eq(st->w->app_put(st, &a), STORE_OK);
 			app_dispose(&a);
 			/* a later step of job 2 fails: all of job 2 goes, app 9 included */
 			struct message m;
 			msg_init(&m, 1, 2, NULL);
-			ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
-			ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_CONFLICT);
+			ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+			ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_CONFLICT);
 			message_dispose(&m);
 		}
-		OPS->job_end(st, i != 2);
+		st->w->job_end(st, i != 2);
 	}
-	ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 
 	struct app *v;
 	size_t n;
-	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 2);
 	char id1[ID_MAX], id3[ID_MAX], app2[ID_MAX], msg1[ID_MAX];
 	mk_id(id1, "app_", 1);
@@ -1042,7 +1040,7 @@ START_TEST(test_job_rollback)
 	mk_id(app2, "app_", 2);
 	mk_id(msg1, "msg_", 1);
 	struct message m;
-	ck_assert_int_eq(OPS->msg_get(st, app2, msg1, &m), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->msg_get(st, app2, msg1, &m), STORE_NOTFOUND);
 }
 END_TEST
 
@@ -1051,20 +1049,20 @@ START_TEST(test_batch_rollback)
 	struct app a;
 	app_init(&a, 1, NULL);
 	begin();
-	ck_assert_int_eq(OPS->app_put(st, &a), STORE_OK);
-	OPS->job_end(st, true);
-	OPS->batch_rollback(st);
+	ck_assert_int_eq(st->w->app_put(st, &a), STORE_OK);
+	st->w->job_end(st, true);
+	st->w->batch_rollback(st);
 	app_dispose(&a);
 	struct app *v;
 	size_t n;
-	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 0);
 	free(v);
 	/* a batch left open is rolled back by the next begin */
 	ck_assert_int_eq(put_app(2, NULL), STORE_OK);
 	begin();
 	ck_assert_int_eq(put_app(3, NULL), STORE_OK);
-	ck_assert_int_eq(OPS->apps_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->apps_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 2);
 	for (size_t i = 0; i < n; i++)
 		app_dispose(&v[i]);
@@ -1079,11 +1077,11 @@ START_TEST(test_readers_see_only_commits)
 	char app[ID_MAX];
 	mk_id(app, "app_", 1);
 	begin();
-	ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
 	struct message got;
-	ck_assert_int_eq(OPS->msg_get(st, app, m.id, &got), STORE_NOTFOUND); /* a read connection */
+	ck_assert_int_eq(st->q->msg_get(st, app, m.id, &got), STORE_NOTFOUND); /* a read connection */
 	commit();
-	ck_assert_int_eq(OPS->msg_get(st, app, m.id, &got), STORE_OK);
+	ck_assert_int_eq(st->q->msg_get(st, app, m.id, &got), STORE_OK);
 	message_dispose(&got);
 	message_dispose(&m);
 }
@@ -1135,7 +1133,7 @@ START_TEST(test_msg_deliveries)
 	mk_id(ep2, "ep_", 2);
 	struct delivery *d = NULL;
 	size_t n = 0;
-	ck_assert_int_eq(st->ops->msg_deliveries(st, app, msg, &d, &n), STORE_OK);
+	ck_assert_int_eq(st->q->msg_deliveries(st, app, msg, &d, &n), STORE_OK);
 	ck_assert_int_eq(n, 2);
 	ck_assert_str_eq(d[0].endpoint_id, ep1); /* ordered by endpoint */
 	ck_assert_int_eq(d[0].status, DS_PENDING);
@@ -1144,7 +1142,7 @@ START_TEST(test_msg_deliveries)
 	ck_assert_int_eq(d[1].attempts, 3);
 	free(d);
 	mk_id(app, "app_", 2); /* another app sees nothing */
-	ck_assert_int_eq(st->ops->msg_deliveries(st, app, msg, &d, &n), STORE_OK);
+	ck_assert_int_eq(st->q->msg_deliveries(st, app, msg, &d, &n), STORE_OK);
 	ck_assert_int_eq(n, 0);
 	free(d);
 }
@@ -1171,16 +1169,16 @@ static void *reader(void *p)
 		int64_t c[5];
 		struct message *v;
 		size_t n;
-		if (st->ops->delivery_counts(st, app, NULL, c) != STORE_OK || c[DS_PENDING] % 2 != 0)
+		if (st->q->delivery_counts(st, app, NULL, c) != STORE_OK || c[DS_PENDING] % 2 != 0)
 			ra->errors++;
-		if (st->ops->msg_list(st, app, &(struct page){.limit = 5}, &v, &n) != STORE_OK)
+		if (st->q->msg_list(st, app, &(struct page){.limit = 5}, &v, &n) != STORE_OK)
 			ra->errors++;
 		for (size_t i = 0; i < n; i++)
 			if (v[i].payload == NULL)
 				ra->errors++;
 		free_messages(v, n);
 		struct delivery d;
-		if (st->ops->delivery_load(st, 1, &d, NULL) == STORE_ERR)
+		if (st->q->delivery_load(st, 1, &d, NULL) == STORE_ERR)
 			ra->errors++;
 		ra->reads++;
 	}
@@ -1201,17 +1199,17 @@ START_TEST(test_concurrent_reads)
 	mk_id(ep2, "ep_", 2);
 	const char *eps[] = {ep1, ep2};
 	for (int b = 0; b < WRITER_BATCHES; b++) {
-		ck_assert_int_eq(OPS->batch_begin(st), STORE_OK);
+		ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
 		for (int i = 0; i < PER_BATCH; i++) {
 			struct message m;
 			msg_init(&m, b * PER_BATCH + i + 1, 1, NULL);
 			int64_t r[2];
-			ck_assert_int_eq(OPS->job_begin(st), STORE_OK);
-			ck_assert_int_eq(OPS->msg_insert(st, &m, eps, 2, 0, r), STORE_OK);
-			OPS->job_end(st, true);
+			ck_assert_int_eq(st->w->job_begin(st), STORE_OK);
+			ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 2, 0, r), STORE_OK);
+			st->w->job_end(st, true);
 			message_dispose(&m);
 		}
-		ck_assert_int_eq(OPS->batch_commit(st), STORE_OK);
+		ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 	}
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < 3; i++) {
@@ -1234,31 +1232,31 @@ START_TEST(test_retention_purge)
 	msg_init(&m, 6, 1, NULL); /* created at 5006, with its own retention of 10 s */
 	m.retention_ms = 10000;
 	begin();
-	ck_assert_int_eq(OPS->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
 	commit();
 	message_dispose(&m);
 	bool more = false;
 	/* the server's retention of 1000 ms at 6004: messages 1..3 are old; at most 2 rows a call */
 	begin();
-	ck_assert_int_eq(OPS->retention_purge(st, 6004, 1000, 2, &more), STORE_OK);
+	ck_assert_int_eq(st->w->retention_purge(st, 6004, 1000, 2, &more), STORE_OK);
 	commit();
 	ck_assert(more);
 	begin();
-	ck_assert_int_eq(OPS->retention_purge(st, 6004, 1000, 2, &more), STORE_OK);
+	ck_assert_int_eq(st->w->retention_purge(st, 6004, 1000, 2, &more), STORE_OK);
 	commit();
 	ck_assert(!more);
 	char id[ID_MAX];
 	for (int n = 1; n <= 6; n++) {
 		mk_id(id, "msg_", n);
-		ck_assert_int_eq(OPS->msg_get(st, app_id_of(1), id, &m), STORE_OK);
+		ck_assert_int_eq(st->q->msg_get(st, app_id_of(1), id, &m), STORE_OK);
 		ck_assert_msg((m.payload == NULL) == (n <= 3), "message %d", n);
 		message_dispose(&m);
 	}
 	begin(); /* message 6 expires at 15006 by its own period, whatever the server's */
-	ck_assert_int_eq(OPS->retention_purge(st, 15007, 1000000, 10, &more), STORE_OK);
+	ck_assert_int_eq(st->w->retention_purge(st, 15007, 1000000, 10, &more), STORE_OK);
 	commit();
 	mk_id(id, "msg_", 6);
-	ck_assert_int_eq(OPS->msg_get(st, app_id_of(1), id, &m), STORE_OK);
+	ck_assert_int_eq(st->q->msg_get(st, app_id_of(1), id, &m), STORE_OK);
 	ck_assert_ptr_null(m.payload);
 	message_dispose(&m);
 }
@@ -1273,26 +1271,26 @@ START_TEST(test_tasks)
 	mk_id(t.app_id, "app_", 1);
 	mk_id(t.endpoint_id, "ep_", 1);
 	begin();
-	ck_assert_int_eq(OPS->task_put(st, &t), STORE_OK);
+	ck_assert_int_eq(st->w->task_put(st, &t), STORE_OK);
 	mk_id(t.id, "qtask_", 2);
 	t.status = TASK_FINISHED;
-	ck_assert_int_eq(OPS->task_put(st, &t), STORE_OK);
+	ck_assert_int_eq(st->w->task_put(st, &t), STORE_OK);
 	commit();
-	ck_assert_int_eq(OPS->tasks_fail_running(st, 99), STORE_OK);
+	ck_assert_int_eq(st->w->tasks_fail_running(st, 99), STORE_OK);
 	struct task got;
 	mk_id(t.id, "qtask_", 1);
-	ck_assert_int_eq(OPS->task_get(st, t.id, &got), STORE_OK);
+	ck_assert_int_eq(st->q->task_get(st, t.id, &got), STORE_OK);
 	ck_assert_int_eq(got.status, TASK_FAILED);
 	ck_assert_int_eq(got.updated_ms, 99);
 	ck_assert_int_eq(got.processed, 7);
 	ck_assert_str_eq(got.kind, "endpoint.recover");
 	struct task *v;
 	size_t n;
-	ck_assert_int_eq(OPS->task_list(st, &(struct page){.limit = 10}, TASK_FINISHED, NULL, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->q->task_list(st, &(struct page){.limit = 10}, TASK_FINISHED, NULL, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(v[0].app_id, t.app_id);
 	free(v);
-	ck_assert_int_eq(OPS->task_get(st, "qtask_nope", &got), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->task_get(st, "qtask_nope", &got), STORE_NOTFOUND);
 }
 END_TEST
 
@@ -1301,16 +1299,16 @@ START_TEST(test_event_types)
 	struct event_type t = {.name = "a.b", .description = "d", .deprecated = true, .created_ms = 1, .updated_ms = 2};
 	t.schemas = json_pack("{s:{s:[{s:i}]}}", "1", "examples", "x", 1);
 	begin();
-	ck_assert_int_eq(OPS->event_type_put(st, &t), STORE_OK);
+	ck_assert_int_eq(st->w->event_type_put(st, &t), STORE_OK);
 	t.name = "c.d";
-	ck_assert_int_eq(OPS->event_type_put(st, &t), STORE_OK);
-	ck_assert_int_eq(OPS->event_type_delete(st, "c.d"), STORE_OK);
-	ck_assert_int_eq(OPS->event_type_delete(st, "c.d"), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->event_type_put(st, &t), STORE_OK);
+	ck_assert_int_eq(st->w->event_type_delete(st, "c.d"), STORE_OK);
+	ck_assert_int_eq(st->w->event_type_delete(st, "c.d"), STORE_NOTFOUND);
 	commit();
 	json_decref(t.schemas);
 	struct event_type *v;
 	size_t n;
-	ck_assert_int_eq(OPS->event_types_load(st, &v, &n), STORE_OK);
+	ck_assert_int_eq(st->w->event_types_load(st, &v, &n), STORE_OK);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(v[0].name, "a.b");
 	ck_assert(v[0].deprecated && !v[0].archived);
@@ -1343,7 +1341,7 @@ START_TEST(test_recover_and_replay_scans)
 	bool more;
 	/* failed and in the window: messages 2 and 3; one payload reaches max_bytes, so one a call */
 	begin();
-	ck_assert_int_eq(OPS->recover_batch(st, &t, &after, 10, 1, 7000, &msgs, &keys, &n, &more), STORE_OK);
+	ck_assert_int_eq(st->w->recover_batch(st, &t, &after, 10, 1, 7000, &msgs, &keys, &n, &more), STORE_OK);
 	commit();
 	ck_assert_uint_eq(n, 1);
 	ck_assert(more);
@@ -1353,7 +1351,7 @@ START_TEST(test_recover_and_replay_scans)
 	free(msgs);
 	free(keys);
 	begin();
-	ck_assert_int_eq(OPS->recover_batch(st, &t, &after, 10, 1000, 7000, &msgs, &keys, &n, &more), STORE_OK);
+	ck_assert_int_eq(st->w->recover_batch(st, &t, &after, 10, 1000, 7000, &msgs, &keys, &n, &more), STORE_OK);
 	commit();
 	ck_assert_uint_eq(n, 1);
 	ck_assert(!more);
@@ -1362,11 +1360,11 @@ START_TEST(test_recover_and_replay_scans)
 	free(msgs);
 	free(keys);
 	struct delivery d;
-	ck_assert_int_eq(OPS->delivery_load(st, dkeys[1], &d, NULL), STORE_OK);
+	ck_assert_int_eq(st->q->delivery_load(st, dkeys[1], &d, NULL), STORE_OK);
 	ck_assert_int_eq(d.status, DS_PENDING);
 	ck_assert_int_eq(d.attempts, 0);
 	ck_assert_int_eq(d.next_ms, 7000);
-	ck_assert_int_eq(OPS->delivery_load(st, dkeys[0], &d, NULL), STORE_OK);
+	ck_assert_int_eq(st->q->delivery_load(st, dkeys[0], &d, NULL), STORE_OK);
 	ck_assert_int_eq(d.status, DS_FAIL); /* before the window */
 
 	/* replay: in the window, messages without a delivery to the endpoint: only 5 */
@@ -1374,7 +1372,7 @@ START_TEST(test_recover_and_replay_scans)
 	mk_id(lo, "msg_", 0);
 	mk_id(hi, "msg_", 99);
 	begin();
-	ck_assert_int_eq(OPS->replay_scan(st, &t, lo, hi, 10, 1 << 20, &msgs, &n, &more), STORE_OK);
+	ck_assert_int_eq(st->w->replay_scan(st, &t, lo, hi, 10, 1 << 20, &msgs, &n, &more), STORE_OK);
 	commit();
 	ck_assert_uint_eq(n, 1);
 	ck_assert(!more);
