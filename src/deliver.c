@@ -113,9 +113,10 @@ static double rand01(void)
 	return (double)(rng >> 11) / 9007199254740992.0;
 }
 
-static void scan_cb(void *arg, int64_t dkey, int64_t next_ms)
+static void scan_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
 {
 	(void)arg;
+	(void)endpoint_id;
 	struct sched_item it = {.due_ms = next_ms, .dkey = dkey, .msg = NULL, .attempts = -1};
 	sched_push(&heap, &it);
 }

@@ -136,16 +136,23 @@ struct store_write_ops {
 	int (*tasks_fail_running)(struct store *, int64_t now_ms);
 	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
 	int (*deliveries_reset_sending)(struct store *);
-	/* Call cb for every DS_PENDING delivery, in any order. */
-	int (*deliveries_scan_pending)(struct store *, void (*cb)(void *arg, int64_t dkey, int64_t next_ms),
+	/* Call cb for every DS_PENDING delivery, in any order, with its due time and endpoint (the string lives
+	 * only during the call). */
+	int (*deliveries_scan_pending)(struct store *,
+				       void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id),
 				       void *arg);
 
 };
 
 /* The query side: any thread, at any time after open; each call reads one committed snapshot. */
 struct store_query_ops {
-	/* A delivery and its message (payload included) by delivery key. */
+	/* A delivery and its message (payload included) by delivery key; m may be NULL. STORE_NOTFOUND if absent. */
 	int (*delivery_load)(struct store *, int64_t dkey, struct delivery *d, struct message *m);
+	/* The batch form, in one query: for each i, d[i] and m[i] (payload included; m may be NULL) of dkeys[i]. A
+	 * key with no row (or whose message is gone) gets d[i].status = -1 and m[i] zeroed; a key given twice is
+	 * filled twice. STORE_OK even if some keys had no row; on STORE_ERR every d[i].status is -1, every m[i]
+	 * zeroed. Each m[i] is disposed by the caller. */
+	int (*deliveries_load)(struct store *, const int64_t *dkeys, size_t n, struct delivery *d, struct message *m);
 	/* A message of an app by id or eventId. */
 	int (*msg_get)(struct store *, const char *app_id, const char *id_or_event_id, struct message *out);
 	int (*msg_list)(struct store *, const char *app_id, const struct page *, struct message **out, size_t *n);

@@ -73,7 +73,7 @@ extern const struct stmt_def sq_wdefs[WS_COUNT]; /* store_sqlite_write.c, prepar
 /* Read statements. Lists come in ascending/descending pairs (descending = ascending + 1) and share parameter
  * numbers: ?1 app, ?2 after, ?3 before, ?4 limit, ?5 endpoint, ?6 message. */
 enum rstmt {
-	RS_DLV_LOAD, RS_MSG_GET, RS_ATT_GET,
+	RS_DLV_LOAD, RS_DLVS_LOAD, RS_MSG_GET, RS_ATT_GET,
 	RS_MSG_LIST, RS_MSG_LIST_DESC,
 	RS_ATT_LIST_APP, RS_ATT_LIST_APP_DESC,
 	RS_ATT_LIST_EP, RS_ATT_LIST_EP_DESC,

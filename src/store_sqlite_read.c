@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DLV_LOAD                                                                                             \
+	"SELECT d.id, d.msg_id, d.endpoint_id, d.app_id, d.status, d.attempts, d.trigger_type, d.next_ms, "  \
+	MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.msg_id"
 #define PAGED(from, filter, order) from " WHERE app_id = ?1 AND id > ?2 AND id < ?3" filter TIME_FILTER \
 	" ORDER BY id " order " LIMIT ?4"
 /* Filters are parameters that are NULL when unused, so each list keeps one prepared statement. */
@@ -36,10 +39,9 @@
 	" AND (?6 IS NULL OR kind = ?6) ORDER BY id " order " LIMIT ?4"
 
 const struct stmt_def sq_rdefs[RS_COUNT] = {
-	[RS_DLV_LOAD] = {"delivery_load",
-			 "SELECT d.id, d.msg_id, d.endpoint_id, d.app_id, d.status, d.attempts, d.trigger_type,"
-			 " d.next_ms, " MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.msg_id"
-			 " WHERE d.id = ?1"},
+	[RS_DLV_LOAD] = {"delivery_load", DLV_LOAD " WHERE d.id = ?1"},
+	/* the keys are a JSON array: one statement for any number of them, each a rowid lookup */
+	[RS_DLVS_LOAD] = {"deliveries_load", DLV_LOAD " WHERE d.id IN (SELECT value FROM json_each(?1))"},
 	/* the id wins over an eventId that happens to equal another message's id */
 	[RS_MSG_GET] = {"msg_get",
 			"SELECT " MSG_COLS("") " FROM messages WHERE id = ?2 AND app_id = ?1 UNION ALL"
@@ -96,6 +98,76 @@ static int sq_delivery_load(struct store *st, int64_t dkey, struct delivery *d, 
 			sq_row_message(q, 8, m);
 	}
 	sq_rq_end(&r);
+	return rc;
+}
+
+/* A key and where it goes, sorted by key so each row finds its slots. */
+struct key_slot {
+	int64_t key;
+	size_t i;
+};
+
+static int key_slot_cmp(const void *a, const void *b)
+{
+	const struct key_slot *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key ? 1 : x->i < y->i ? -1 : x->i > y->i;
+}
+
+static void deliveries_clear(size_t n, struct delivery *d, struct message *m, bool dispose)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&d[i], 0, sizeof d[i]);
+		d[i].status = -1;
+		if (m != NULL && dispose)
+			message_dispose(&m[i]);
+		if (m != NULL)
+			memset(&m[i], 0, sizeof m[i]);
+	}
+}
+
+static int sq_deliveries_load(struct store *st, const int64_t *dkeys, size_t n, struct delivery *d,
+			      struct message *m)
+{
+	deliveries_clear(n, d, m, false);
+	if (n == 0)
+		return STORE_OK;
+	struct key_slot *ks = xcalloc(n, sizeof *ks);
+	char *keys = xmalloc(n * 22 + 3), *p = keys;
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		ks[i] = (struct key_slot){dkeys[i], i};
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)dkeys[i]);
+	}
+	*p++ = ']';
+	*p = '\0';
+	qsort(ks, n, sizeof *ks, key_slot_cmp);
+	struct rq r;
+	sqlite3_stmt *q = sq_rq_begin(&r, st, RS_DLVS_LOAD);
+	int rc = STORE_ERR, step = SQLITE_ERROR;
+	if (q != NULL && sqlite3_bind_text(q, 1, keys, (int)(p - keys), SQLITE_STATIC) == SQLITE_OK) {
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			int64_t key = sq_col_i64(q, 0);
+			size_t lo = 0, hi = n; /* the first slot of the key */
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (ks[mid].key < key)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t k = lo; k < n && ks[k].key == key; k++) {
+				sq_row_delivery(q, 0, &d[ks[k].i]);
+				if (m != NULL)
+					sq_row_message(q, 8, &m[ks[k].i]);
+			}
+		}
+		rc = step == SQLITE_DONE ? STORE_OK : sq_log_err(r.c->db, r.what);
+	}
+	sq_rq_end(&r);
+	if (rc != STORE_OK)
+		deliveries_clear(n, d, m, true);
+	free(keys);
+	free(ks);
 	return rc;
 }
 
@@ -355,6 +427,7 @@ static int sq_inreq_get(struct store *st, const char *source_id, const char *id,
 
 const struct store_query_ops sq_query_ops = {
 	.delivery_load = sq_delivery_load,
+	.deliveries_load = sq_deliveries_load,
 	.msg_get = sq_msg_get,
 	.msg_list = sq_msg_list,
 	.attempt_list = sq_attempt_list,

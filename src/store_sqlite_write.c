@@ -59,7 +59,7 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	[WS_APPS_LOAD] = {"apps_load", "SELECT " APP_COLS " FROM apps ORDER BY id"},
 	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS ", failing_since FROM endpoints ORDER BY id"},
 	[WS_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
-	[WS_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms FROM deliveries WHERE status = 1"},
+	[WS_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1"},
 	[WS_EVT_PUT] = {"event_type_put", "INSERT OR REPLACE INTO event_types (" EVT_COLS ")"
 					  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
 	/* a create revives an archived type, never a live one: the check is in the write, so two creates of one
@@ -564,13 +564,14 @@ static int sq_deliveries_reset_sending(struct store *st)
 	return sq_run(to_sq(st)->st[WS_DLV_RESET], "deliveries_reset_sending");
 }
 
-static int sq_deliveries_scan_pending(struct store *st, void (*cb)(void *arg, int64_t dkey, int64_t next_ms),
+static int sq_deliveries_scan_pending(struct store *st,
+				      void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id),
 				      void *arg)
 {
 	sqlite3_stmt *q = to_sq(st)->st[WS_DLV_SCAN];
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		cb(arg, sq_col_i64(q, 0), sq_col_i64(q, 1));
+		cb(arg, sq_col_i64(q, 0), sq_col_i64(q, 1), (const char *)sqlite3_column_text(q, 2));
 	int ret = rc == SQLITE_DONE ? STORE_OK : sq_log_err(sqlite3_db_handle(q), "deliveries_scan_pending");
 	sq_stmt_done(q);
 	return ret;

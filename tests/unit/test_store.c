@@ -596,6 +596,52 @@ START_TEST(test_delivery_load)
 }
 END_TEST
 
+/* The scheduler's batch load: one query for any number of keys, in the caller's order, with holes. */
+START_TEST(test_deliveries_load)
+{
+	int eps[] = {1, 2};
+	int64_t r1[2], r2[2];
+	ck_assert_int_eq(insert_msg(1, 1, "evt-1", eps, 2, 9000, r1), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 1, NULL, eps, 2, 9500, r2), STORE_OK);
+	int64_t keys[] = {r2[1], r1[0] + r2[1] + 1000, r1[0], r2[1], r1[1]};
+	size_t n = sizeof keys / sizeof keys[0];
+	struct delivery d[5];
+	struct message m[5];
+	ck_assert_int_eq(st->q->deliveries_load(st, keys, n, d, m), STORE_OK);
+	ck_assert_int_eq(d[0].dkey, r2[1]);
+	ck_assert_int_eq(d[0].status, DS_PENDING);
+	ck_assert_int_eq(d[0].next_ms, 9500);
+	ck_assert_str_eq(d[0].endpoint_id, "ep_000000000000000000000000002");
+	ck_assert_str_eq(m[0].id, d[0].msg_id);
+	ck_assert_str_eq(m[0].payload, "{\"n\":2}");
+	ck_assert_int_eq(d[1].status, -1); /* no such key */
+	ck_assert_str_eq(m[1].id, "");
+	ck_assert_ptr_null(m[1].payload);
+	ck_assert_int_eq(d[2].dkey, r1[0]);
+	ck_assert_str_eq(m[2].event_id, "evt-1");
+	ck_assert_str_eq(m[2].payload, "{\"n\":1}");
+	ck_assert_int_eq(d[3].dkey, r2[1]); /* a key given twice is filled twice */
+	ck_assert_str_eq(m[3].payload, "{\"n\":2}");
+	ck_assert_int_eq(d[4].dkey, r1[1]);
+	ck_assert_str_eq(d[4].endpoint_id, "ep_000000000000000000000000002");
+	for (size_t i = 0; i < n; i++)
+		message_dispose(&m[i]);
+	/* without messages, and with none at all */
+	ck_assert_int_eq(st->q->deliveries_load(st, keys, 1, d, NULL), STORE_OK);
+	ck_assert_int_eq(d[0].dkey, r2[1]);
+	ck_assert_int_eq(st->q->deliveries_load(st, keys, 0, d, m), STORE_OK);
+	/* many keys in one call */
+	int64_t many[600];
+	struct delivery *dv = xcalloc(600, sizeof *dv);
+	for (int i = 0; i < 600; i++)
+		many[i] = i % 2 ? r1[i % 4 / 2] : 100000 + i;
+	ck_assert_int_eq(st->q->deliveries_load(st, many, 600, dv, NULL), STORE_OK);
+	for (int i = 0; i < 600; i++)
+		ck_assert_int_eq(dv[i].status, i % 2 ? DS_PENDING : -1);
+	free(dv);
+}
+END_TEST
+
 START_TEST(test_outcomes_record)
 {
 	int eps[] = {1, 2, 3};
@@ -801,12 +847,16 @@ END_TEST
 
 /* ---- start-up ---- */
 
-static void collect_pending(void *arg, int64_t dkey, int64_t next_ms)
+/* seen: count, sum of keys, sum of due times, then the endpoint numbers (ep_...N) summed */
+static void collect_pending(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
 {
 	int64_t *seen = arg;
 	seen[0]++;
 	seen[1] += dkey;
 	seen[2] += next_ms;
+	ck_assert_ptr_nonnull(endpoint_id);
+	ck_assert_int_eq(strncmp(endpoint_id, "ep_", 3), 0);
+	seen[3] += atoi(endpoint_id + 3);
 }
 
 START_TEST(test_reset_and_scan)
@@ -819,11 +869,12 @@ START_TEST(test_reset_and_scan)
 		mk_outcome(r[1], 1, 1, 2, 1, DS_SUCCESS, 1, 0),
 	};
 	record(o, 2);
-	int64_t seen[3] = {0};
+	int64_t seen[4] = {0};
 	ck_assert_int_eq(st->w->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
 	ck_assert_int_eq(seen[0], 1);
 	ck_assert_int_eq(seen[1], r[2]);
 	ck_assert_int_eq(seen[2], 9000);
+	ck_assert_int_eq(seen[3], 3); /* the endpoint of each */
 
 	ck_assert_int_eq(st->w->deliveries_reset_sending(st), STORE_OK);
 	ck_assert_int_eq(delivery_status(r[0]), DS_PENDING);
@@ -831,6 +882,7 @@ START_TEST(test_reset_and_scan)
 	ck_assert_int_eq(st->w->deliveries_scan_pending(st, collect_pending, seen), STORE_OK);
 	ck_assert_int_eq(seen[0], 2);
 	ck_assert_int_eq(seen[1], r[0] + r[2]);
+	ck_assert_int_eq(seen[3], 1 + 3);
 }
 END_TEST
 
@@ -1399,6 +1451,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_endpoint_uid_conflict);
 	tcase_add_test(tc, test_msg_insert);
 	tcase_add_test(tc, test_delivery_load);
+	tcase_add_test(tc, test_deliveries_load);
 	tcase_add_test(tc, test_outcomes_record);
 	tcase_add_test(tc, test_retry_keeps_canceled);
 	tcase_add_test(tc, test_msg_list_paging);
