@@ -133,8 +133,6 @@ void api_endpoint_recover(struct req *r);
 void api_endpoint_replay_missing(struct req *r);
 void api_task_get(struct req *r);
 void api_task_list(struct req *r);
-/* Running tasks stop queueing batches (shutdown: they stay "running" in the store, failed at next start). */
-void tasks_stop(void);
 /* api_source.c */
 void api_source_list(struct req *r);
 void api_source_create(struct req *r);
@@ -143,10 +141,13 @@ void api_source_patch(struct req *r);
 void api_source_delete(struct req *r);
 void api_source_requests(struct req *r);
 void api_source_request_get(struct req *r);
-void api_source_request_replay(struct req *r);
 void api_source_secret(struct req *r);
+/* The path's source (seg[1]), a reference; answers 404 and returns NULL if absent. */
+struct source *api_source_lookup(struct req *r);
 /* api_task.c */
 void api_source_replay(struct req *r);
+/* api_inbound.c */
+void api_source_request_replay(struct req *r);
 /* POST /in/{source}: no bearer token. */
 void api_inbound(struct req *r);
 /* The source named by an /in/ URL (a reference), or NULL. */

@@ -1,46 +1,17 @@
-/* api_task.c: background tasks: POST .../endpoint/{ep}/recover and .../replay-missing, GET /background-task.
- *
- * The call commits a task row and answers 202 at once. The work then runs as a chain of committer jobs, each
- * doing one batch (TASK_BATCH deliveries) and recording the task's progress in the same transaction; after its
- * commit a job hands the batch's deliveries to the dispatcher and queues the next job behind the writes that
- * arrived meanwhile, so live traffic shares every commit with the task instead of waiting for it. A task cut
- * short by a shutdown stays "running" in the store and is marked failed at the next start. */
+/* api_task.c: background tasks: POST .../endpoint/{ep}/recover and .../replay-missing, POST
+ * /source/{id}/replay, GET /background-task. The call commits a task row and answers 202 at once; the work then
+ * runs in task.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "cache.h"
-#include "deliver.h"
-#include "filter.h"
 #include "json.h"
-#include "log.h"
 #include "source.h"
+#include "task.h"
 
-#define TASK_BATCH 500
-#define TASK_BATCH_BYTES (8 << 20) /* payloads a batch holds until the dispatcher takes them */
 #define ID_SLACK_MS 1000 /* an id's time may run ahead of created_ms: widen the id bounds of a window by this */
-
-static const char KIND_RECOVER[] = "endpoint.recover";
-static const char KIND_REPLAY[] = "endpoint.replay";
-static const char KIND_SOURCE_REPLAY[] = "source.replay"; /* app_id: the source's app; no endpoint */
-
-struct task_run {
-	struct commit_job job;
-	struct task t;
-	int64_t committed;          /* t.processed as last committed */
-	int64_t after_dkey;        /* recover: the key cursor */
-	char after_id[ID_MAX];      /* replay: the message cursor (from the window's lower id bound) */
-	char before_id[ID_MAX];     /* replay: the window's upper id bound */
-	struct endpoint ep;         /* replay: the endpoint's filters, as the task started */
-	struct outmsg **out;        /* this batch's deliveries, for the dispatcher after the commit */
-	size_t nout;
-	bool failing;               /* the job only records that the task failed */
-};
-
-static int stopping; /* atomic: no further batches after tasks_stop */
-
-void tasks_stop(void) { __atomic_store_n(&stopping, 1, __ATOMIC_RELEASE); }
 
 static json_t *task_json(const struct task *t, bool with_data)
 {
@@ -49,160 +20,6 @@ static json_t *task_json(const struct task *t, bool with_data)
 	if (with_data)
 		json_object_set_new(j, "data", json_pack("{s:I}", "processed", (json_int_t)t->processed));
 	return j;
-}
-
-static void run_free(struct task_run *tr)
-{
-	for (size_t i = 0; i < tr->nout; i++)
-		outmsg_unref(tr->out[i]);
-	free(tr->out);
-	endpoint_dispose(&tr->ep);
-	free(tr);
-}
-
-/* One delivery (dkey) of m (moved in) to the task's endpoint, for the dispatcher. */
-static void out_add(struct task_run *tr, struct message *m, int64_t dkey)
-{
-	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
-	memcpy(ids[0], tr->t.endpoint_id, ID_MAX);
-	struct outmsg *om = outmsg_new(m, ids, 1);
-	om->dkeys[0] = dkey;
-	tr->out[tr->nout++] = om;
-}
-
-static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool *last)
-{
-	struct message *msgs;
-	int64_t *dkeys;
-	size_t n;
-	bool more = false;
-	int rc = st->w->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
-					&dkeys, &n, &more);
-	tr->out = xcalloc(n + 1, sizeof *tr->out);
-	for (size_t i = 0; i < n; i++) {
-		msgs[i].deliver_at_ms = 0; /* due now, as the store has it */
-		out_add(tr, &msgs[i], dkeys[i]);
-	}
-	tr->t.processed += (int64_t)n;
-	*last = !more;
-	free(msgs);
-	free(dkeys);
-	return rc;
-}
-
-/* One batch of the window's messages (replay_scan), each handed to per_msg, which may move it out. */
-static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool *last,
-		       int (*per_msg)(struct store *, struct task_run *, struct message *, int64_t))
-{
-	struct message *msgs;
-	size_t n;
-	bool more = false;
-	int rc = st->w->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
-				      &n, &more);
-	tr->out = xcalloc(n + 1, sizeof *tr->out);
-	for (size_t i = 0; i < n; i++) {
-		memcpy(tr->after_id, msgs[i].id, ID_MAX);
-		if (rc == STORE_OK)
-			rc = per_msg(st, tr, &msgs[i], now);
-		message_dispose(&msgs[i]);
-	}
-	*last = !more;
-	free(msgs);
-	return rc;
-}
-
-/* replay-missing: the message goes to the task's endpoint if its filters take it. */
-static int replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
-{
-	int64_t dkey, due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
-	if (!filter_types_match(&tr->ep.event_types, m->event_type) ||
-	    !filter_channels_match(&tr->ep.channels, &m->channels))
-		return STORE_OK;
-	int rc = st->w->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &dkey);
-	if (rc == STORE_OK) {
-		out_add(tr, m, dkey);
-		tr->t.processed++;
-	}
-	return rc;
-}
-
-/* Source replay: a forwarded request (its message, while the payload is kept) goes again to each of the
- * source's current destinations. (The scan's "no delivery to endpoint ''" always holds.) */
-static int source_replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
-{
-	char(*ids)[ID_MAX];
-	size_t k = m->payload != NULL ? cache_fanout(m->app_id, m->event_type, &m->channels, &ids) : 0;
-	if (k == 0)
-		return STORE_OK;
-	m->deliver_at_ms = 0;
-	struct outmsg *om = outmsg_new(m, ids, k);
-	tr->out[tr->nout++] = om;
-	tr->t.processed += (int64_t)k;
-	int rc = STORE_OK;
-	for (size_t j = 0; rc == STORE_OK && j < k; j++)
-		rc = st->w->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED, now,
-					   &om->dkeys[j]);
-	return rc;
-}
-
-/* The task's target is gone: its endpoint (or, replaying a source, the source's app). */
-static bool target_gone(const struct task *t)
-{
-	if (strcmp(t->kind, KIND_SOURCE_REPLAY) == 0)
-		return cache_app_resolve(t->app_id, (char[ID_MAX]){0}) != STORE_OK;
-	struct ep_snap *ep = cache_endpoint_ref(t->endpoint_id);
-	ep_snap_unref(ep);
-	return ep == NULL;
-}
-
-static int task_job_run(struct store *st, void *arg)
-{
-	struct task_run *tr = arg;
-	int64_t now = now_ms();
-	bool last = false;
-	int rc = STORE_OK;
-	tr->nout = 0;
-	if (!tr->failing && target_gone(&tr->t)) {
-		log_warnx("task %s: its target was deleted; the task fails", tr->t.id);
-		tr->failing = true;
-	}
-	if (!tr->failing)
-		rc = strcmp(tr->t.kind, KIND_RECOVER) == 0 ? recover_step(st, tr, now, &last)
-		     : scan_window(st, tr, now, &last,
-				   strcmp(tr->t.kind, KIND_SOURCE_REPLAY) == 0 ? source_replay_msg : replay_msg);
-	if (rc != STORE_OK)
-		return rc;
-	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;
-	tr->t.updated_ms = now;
-	return st->w->task_put(st, &tr->t);
-}
-
-static void task_job_done(void *arg, int rc)
-{
-	struct task_run *tr = arg;
-	if (rc == STORE_OK && !tr->failing) {
-		tr->committed = tr->t.processed;
-		for (size_t i = 0; i < tr->nout; i++)
-			deliver_submit(tr->out[i]);
-		tr->nout = 0;
-	}
-	for (size_t i = 0; i < tr->nout; i++) /* a rolled-back batch: nothing was queued in the store */
-		outmsg_unref(tr->out[i]);
-	free(tr->out);
-	tr->out = NULL;
-	tr->nout = 0;
-	bool stop = __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
-	if (tr->failing || stop || (rc == STORE_OK && tr->t.status != TASK_RUNNING)) {
-		run_free(tr);
-		return;
-	}
-	if (rc != STORE_OK) {
-		log_warnx("task %s (%s) failed after %lld deliveries", tr->t.id, tr->t.kind,
-			  (long long)tr->committed);
-		tr->failing = true;
-		tr->t.processed = tr->committed;
-	}
-	commit_submit(&tr->job);
 }
 
 /* ---- the calls ---- */
@@ -217,14 +34,13 @@ static void task_create_after(struct req *r)
 {
 	struct task_run *tr = r->op;
 	r->op = NULL;
-	tr->job = (struct commit_job){.run = task_job_run, .done = task_job_done, .arg = tr};
-	commit_submit(&tr->job);
+	task_run_start(tr);
 }
 
 static void task_cleanup(struct req *r)
 {
 	if (r->op != NULL)
-		run_free(r->op);
+		task_run_free(r->op);
 }
 
 /* {"since", "until"?} (RFC 3339): until defaults to now, and must come after since. */
@@ -300,14 +116,14 @@ void api_source_replay(struct req *r)
 	if (s == NULL)
 		api_not_found(r);
 	else if (window_parse(r, &since, &until) == 0)
-		task_launch(r, KIND_SOURCE_REPLAY, s->app_id, NULL, since, until);
+		task_launch(r, TASK_KIND_SOURCE_REPLAY, s->app_id, NULL, since, until);
 	source_unref(s);
 }
 
 /* Every fail delivery of the endpoint whose message is in the window goes back to pending, due now. */
-void api_endpoint_recover(struct req *r) { task_start(r, KIND_RECOVER); }
+void api_endpoint_recover(struct req *r) { task_start(r, TASK_KIND_RECOVER); }
 /* Every message of the app in the window that the endpoint's filters take and that never went to it. */
-void api_endpoint_replay_missing(struct req *r) { task_start(r, KIND_REPLAY); }
+void api_endpoint_replay_missing(struct req *r) { task_start(r, TASK_KIND_REPLAY); }
 
 void api_task_get(struct req *r)
 {

@@ -28,6 +28,7 @@
 #include "opevents.h"
 #include "source.h"
 #include "store.h"
+#include "task.h"
 
 #define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
 

@@ -1,0 +1,183 @@
+/* task.c: the engine of background tasks (recover, replay-missing, source replay); api_task.c has the calls.
+ *
+ * The call commits a task row and answers 202 at once. The work then runs as a chain of committer jobs, each
+ * doing one batch (TASK_BATCH deliveries) and recording the task's progress in the same transaction; after its
+ * commit a job hands the batch's deliveries to the dispatcher and queues the next job behind the writes that
+ * arrived meanwhile, so live traffic shares every commit with the task instead of waiting for it. A task cut
+ * short by a shutdown stays "running" in the store and is marked failed at the next start. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "deliver.h"
+#include "filter.h"
+#include "log.h"
+#include "task.h"
+
+#define TASK_BATCH 500
+#define TASK_BATCH_BYTES (8 << 20) /* payloads a batch holds until the dispatcher takes them */
+
+static int stopping; /* atomic: no further batches after tasks_stop */
+
+void tasks_stop(void) { __atomic_store_n(&stopping, 1, __ATOMIC_RELEASE); }
+
+void task_run_free(struct task_run *tr)
+{
+	for (size_t i = 0; i < tr->nout; i++)
+		outmsg_unref(tr->out[i]);
+	free(tr->out);
+	endpoint_dispose(&tr->ep);
+	free(tr);
+}
+
+/* One delivery (dkey) of m (moved in) to the task's endpoint, for the dispatcher. */
+static void out_add(struct task_run *tr, struct message *m, int64_t dkey)
+{
+	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
+	memcpy(ids[0], tr->t.endpoint_id, ID_MAX);
+	struct outmsg *om = outmsg_new(m, ids, 1);
+	om->dkeys[0] = dkey;
+	tr->out[tr->nout++] = om;
+}
+
+static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool *last)
+{
+	struct message *msgs;
+	int64_t *dkeys;
+	size_t n;
+	bool more = false;
+	int rc = st->w->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
+					&dkeys, &n, &more);
+	tr->out = xcalloc(n + 1, sizeof *tr->out);
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].deliver_at_ms = 0; /* due now, as the store has it */
+		out_add(tr, &msgs[i], dkeys[i]);
+	}
+	tr->t.processed += (int64_t)n;
+	*last = !more;
+	free(msgs);
+	free(dkeys);
+	return rc;
+}
+
+/* One batch of the window's messages (replay_scan), each handed to per_msg, which may move it out. */
+static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool *last,
+		       int (*per_msg)(struct store *, struct task_run *, struct message *, int64_t))
+{
+	struct message *msgs;
+	size_t n;
+	bool more = false;
+	int rc = st->w->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
+				      &n, &more);
+	tr->out = xcalloc(n + 1, sizeof *tr->out);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(tr->after_id, msgs[i].id, ID_MAX);
+		if (rc == STORE_OK)
+			rc = per_msg(st, tr, &msgs[i], now);
+		message_dispose(&msgs[i]);
+	}
+	*last = !more;
+	free(msgs);
+	return rc;
+}
+
+/* replay-missing: the message goes to the task's endpoint if its filters take it. */
+static int replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
+{
+	int64_t dkey, due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
+	if (!filter_types_match(&tr->ep.event_types, m->event_type) ||
+	    !filter_channels_match(&tr->ep.channels, &m->channels))
+		return STORE_OK;
+	int rc = st->w->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &dkey);
+	if (rc == STORE_OK) {
+		out_add(tr, m, dkey);
+		tr->t.processed++;
+	}
+	return rc;
+}
+
+/* Source replay: a forwarded request (its message, while the payload is kept) goes again to each of the
+ * source's current destinations. (The scan's "no delivery to endpoint ''" always holds.) */
+static int source_replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
+{
+	char(*ids)[ID_MAX];
+	size_t k = m->payload != NULL ? cache_fanout(m->app_id, m->event_type, &m->channels, &ids) : 0;
+	if (k == 0)
+		return STORE_OK;
+	m->deliver_at_ms = 0;
+	struct outmsg *om = outmsg_new(m, ids, k);
+	tr->out[tr->nout++] = om;
+	tr->t.processed += (int64_t)k;
+	int rc = STORE_OK;
+	for (size_t j = 0; rc == STORE_OK && j < k; j++)
+		rc = st->w->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED, now,
+					   &om->dkeys[j]);
+	return rc;
+}
+
+/* The task's target is gone: its endpoint (or, replaying a source, the source's app). */
+static bool target_gone(const struct task *t)
+{
+	if (strcmp(t->kind, TASK_KIND_SOURCE_REPLAY) == 0)
+		return cache_app_resolve(t->app_id, (char[ID_MAX]){0}) != STORE_OK;
+	struct ep_snap *ep = cache_endpoint_ref(t->endpoint_id);
+	ep_snap_unref(ep);
+	return ep == NULL;
+}
+
+static int task_job_run(struct store *st, void *arg)
+{
+	struct task_run *tr = arg;
+	int64_t now = now_ms();
+	bool last = false;
+	int rc = STORE_OK;
+	tr->nout = 0;
+	if (!tr->failing && target_gone(&tr->t)) {
+		log_warnx("task %s: its target was deleted; the task fails", tr->t.id);
+		tr->failing = true;
+	}
+	if (!tr->failing)
+		rc = strcmp(tr->t.kind, TASK_KIND_RECOVER) == 0 ? recover_step(st, tr, now, &last)
+		     : scan_window(st, tr, now, &last,
+				   strcmp(tr->t.kind, TASK_KIND_SOURCE_REPLAY) == 0 ? source_replay_msg : replay_msg);
+	if (rc != STORE_OK)
+		return rc;
+	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;
+	tr->t.updated_ms = now;
+	return st->w->task_put(st, &tr->t);
+}
+
+static void task_job_done(void *arg, int rc)
+{
+	struct task_run *tr = arg;
+	if (rc == STORE_OK && !tr->failing) {
+		tr->committed = tr->t.processed;
+		for (size_t i = 0; i < tr->nout; i++)
+			deliver_submit(tr->out[i]);
+		tr->nout = 0;
+	}
+	for (size_t i = 0; i < tr->nout; i++) /* a rolled-back batch: nothing was queued in the store */
+		outmsg_unref(tr->out[i]);
+	free(tr->out);
+	tr->out = NULL;
+	tr->nout = 0;
+	bool stop = __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+	if (tr->failing || stop || (rc == STORE_OK && tr->t.status != TASK_RUNNING)) {
+		task_run_free(tr);
+		return;
+	}
+	if (rc != STORE_OK) {
+		log_warnx("task %s (%s) failed after %lld deliveries", tr->t.id, tr->t.kind,
+			  (long long)tr->committed);
+		tr->failing = true;
+		tr->t.processed = tr->committed;
+	}
+	commit_submit(&tr->job);
+}
+
+void task_run_start(struct task_run *tr)
+{
+	tr->job = (struct commit_job){.run = task_job_run, .done = task_job_done, .arg = tr};
+	commit_submit(&tr->job);
+}
