@@ -36,15 +36,16 @@ static void in_cleanup(struct req *r)
 
 static int in_forward(struct store *st, struct in_op *op)
 {
-	int rc = st->w->inreq_seen(st, op->src->id, op->rq.dedup_key, op->rq.received_ms - op->src->dedup_window_ms);
-	if (rc == STORE_OK) {
+	int rc = st->w->inreq_dedup(st, op->src->id, op->rq.dedup_key, op->rq.received_ms,
+				    op->rq.received_ms - op->src->dedup_window_ms);
+	if (rc == STORE_CONFLICT) {
 		op->rq.duplicate = true;
 		return STORE_OK;
 	}
-	if (rc != STORE_NOTFOUND)
+	if (rc != STORE_OK)
 		return rc;
 	struct message *m = &op->om->m;
-	rc = st->w->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->dkeys);
+	rc = st->w->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->dkeys, NULL);
 	if (rc == STORE_OK)
 		memcpy(op->rq.msg_id, m->id, ID_MAX);
 	return rc;

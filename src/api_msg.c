@@ -45,17 +45,11 @@ static int msg_run(struct store *st, struct req *r)
 			api_error(r, 409, "conflict", "An application with this uid already exists");
 		return rc;
 	}
-	if (m->event_id != NULL) {
-		char existing[ID_MAX];
-		rc = st->w->msg_find_event_id(st, m->app_id, m->event_id, existing);
-		if (rc == STORE_OK) {
-			api_error(r, 409, "conflict", "A message with this eventId already exists");
-			return STORE_CONFLICT;
-		}
-		if (rc != STORE_NOTFOUND)
-			return rc;
-	}
-	return st->w->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->dkeys);
+	char existing[ID_MAX];
+	rc = st->w->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->dkeys, existing);
+	if (rc == STORE_CONFLICT && existing[0] != '\0') /* the eventId is taken: nothing was written */
+		api_error(r, 409, "conflict", "A message with this eventId already exists");
+	return rc;
 }
 
 static void msg_after(struct req *r)

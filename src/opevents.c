@@ -23,7 +23,8 @@ struct op_job {
 static int op_run(struct store *st, void *arg)
 {
 	struct op_job *j = arg;
-	return st->w->msg_insert(st, &j->om->m, j->ptrs, j->om->n, j->om->m.created_ms, j->om->dkeys);
+	return st->w->msg_insert(st, &j->om->m, j->ptrs, j->om->n, j->om->m.created_ms, j->om->dkeys,
+				 NULL);
 }
 
 static void op_done(void *arg, int rc)

@@ -66,12 +66,13 @@ struct store_write_ops {
 	/* Pending deliveries of an endpoint become DS_CANCELED (endpoint disabled). */
 	int (*endpoint_cancel_pending)(struct store *, const char *endpoint_id);
 
-	/* STORE_OK and the existing message id if (app, eventId) is taken, else STORE_NOTFOUND. */
-	int (*msg_find_event_id)(struct store *, const char *app_id, const char *event_id, char msg_id[ID_MAX]);
-	/* Insert a message and one DS_PENDING delivery per endpoint, due at due_ms. dkeys (n entries, caller's)
-	 * receives each delivery's key. */
+	/* Insert a message and one DS_PENDING delivery per endpoint, due at due_ms. dkeys (n entries, caller's; may
+	 * be NULL) receives each delivery's key. Atomic eventId dedupe: if the message has an eventId that another
+	 * message of its app holds (a unique key), nothing at all is written and STORE_CONFLICT is returned with
+	 * that message's id in existing_id (may be NULL); a taken message id is STORE_CONFLICT too, with
+	 * existing_id "". */
 	int (*msg_insert)(struct store *, const struct message *, const char *const *endpoint_ids, size_t n,
-			  int64_t due_ms, int64_t *dkeys);
+			  int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX]);
 	/* One more delivery of an existing message (a manual resend, a recovery): DS_PENDING, due at due_ms. */
 	int (*delivery_add)(struct store *, const char *app_id, const char *msg_id, const char *endpoint_id,
 			    int trigger, int64_t due_ms, int64_t *dkey);
@@ -80,9 +81,16 @@ struct store_write_ops {
 	/* Record n outcomes: insert each attempt row, update each delivery's status, attempts and next time. */
 	int (*outcomes_record)(struct store *, const struct outcome *, size_t n);
 
-	/* Idempotency: the stored response for key if created at or after min_created_ms. body is malloc'd. */
-	int (*idem_get)(struct store *, const char *key, int64_t min_created_ms, int *status, char **body);
+	/* Idempotency keys, claimed atomically (a unique key): idem_claim takes key for the request about to run
+	 * (STORE_OK), taking over a record created before min_created_ms (expired), else returns STORE_CONFLICT
+	 * with the stored response (status, malloc'd body). A status of 0 there means the claim of a request still
+	 * in flight (another node's, whose transaction has not ended; SQLite never shows one). Once the request has
+	 * run, the claimer either keeps its response with idem_put (insert or replace) or drops the claim with
+	 * idem_release (a failed request may be retried under the same key). */
+	int (*idem_claim)(struct store *, const char *key, int64_t min_created_ms, int64_t now_ms, int *status,
+			  char **body);
 	int (*idem_put)(struct store *, const char *key, int status, const char *body, int64_t created_ms);
+	int (*idem_release)(struct store *, const char *key);
 	/* Delete idempotency records created before ms. */
 	int (*idem_purge)(struct store *, int64_t before_ms);
 
@@ -116,12 +124,16 @@ struct store_write_ops {
 	 * requests received for it (STORE_NOTFOUND if absent). config is the source's JSON text. */
 	int (*source_put)(struct store *, const char *id, const char *uid, const char *config);
 	int (*source_delete)(struct store *, const char *id);
-	/* A received request. */
+	/* A received request (a duplicate too: its row has duplicate set and keeps its own body). */
 	int (*inreq_insert)(struct store *, const struct inreq *);
-	/* STORE_OK if a verified, non-duplicate request of the source with this dedup key arrived at or after
-	 * since_ms, else STORE_NOTFOUND. */
-	int (*inreq_seen)(struct store *, const char *source_id, const char *dedup_key, int64_t since_ms);
-	/* Delete up to limit requests received before before_ms; *more if there may be others. */
+	/* Atomic inbound dedup: claim the source's dedup key for a verified request received at received_ms.
+	 * STORE_CONFLICT (nothing written) if a request claimed it at or after since_ms (the window's start), so this
+	 * one is a duplicate; else STORE_OK, the key is this request's from now on. A NULL key is never a duplicate.
+	 * The caller then forwards (msg_insert) or not, and records the request with inreq_insert either way. */
+	int (*inreq_dedup)(struct store *, const char *source_id, const char *dedup_key, int64_t received_ms,
+			   int64_t since_ms);
+	/* Delete up to limit requests received before before_ms, and the dedup keys last claimed before it (up to
+	 * limit of those too); *more if there may be others. */
 	int (*inreq_purge)(struct store *, int64_t before_ms, int limit, bool *more);
 
 	/* ---- start-up: on the main thread before the committer and the dispatcher start, outside batches ---- */

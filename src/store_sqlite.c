@@ -108,6 +108,18 @@ static const char *const migrations[] = {
 	/* 10: the dead letter has its own partial index (like pending's), so the store-wide gauges count only the
 	 * pending and failed rows instead of scanning every delivery ever made */
 	"CREATE INDEX deliveries_failed ON deliveries (status) WHERE status = 2;",
+	/* 11: inbound dedup decided by a unique key, not by a read: a source's dedup key has one row holding when a
+	 * request last claimed it (inreq_dedup), so two nodes or two jobs cannot both forward one event. Seeded from
+	 * the requests already received; the index that the old read used goes. The other unique keys were unique
+	 * indexes from the start (apps.uid, endpoints (app_id, uid), messages (app_id, event_id), sources.uid,
+	 * idempotency.key, event_types.name). */
+	"DROP INDEX inbound_dedup;"
+	"CREATE TABLE inbound_dedup (source_id TEXT NOT NULL, dedup_key TEXT NOT NULL, received_ms INTEGER NOT NULL,"
+	" PRIMARY KEY (source_id, dedup_key)) WITHOUT ROWID;"
+	"INSERT INTO inbound_dedup (source_id, dedup_key, received_ms) SELECT source_id, dedup_key, max(received_ms)"
+	" FROM inbound_requests WHERE duplicate = 0 AND verify_rc = 0 AND dedup_key IS NOT NULL"
+	" GROUP BY source_id, dedup_key;"
+	"CREATE INDEX inbound_dedup_received ON inbound_dedup (received_ms);",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

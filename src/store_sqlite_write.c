@@ -37,9 +37,12 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			  " WHERE app_id = (SELECT app_id FROM endpoints WHERE id = ?1) AND endpoint_id = ?1"
 			  " AND status IN (1, 3)"},
 	[WS_EP_DEL] = {"endpoint_delete", "DELETE FROM endpoints WHERE id = ?1"},
-	[WS_MSG_FIND_EVENT] = {"msg_find_event_id", "SELECT id FROM messages WHERE app_id = ?1 AND event_id = ?2"},
+	/* the eventId's unique (partial) index decides: a taken one inserts nothing, and the message holding it is
+	 * read back for the report. (A taken message id still fails the statement: STORE_CONFLICT too.) */
 	[WS_MSG_INSERT] = {"msg_insert", "INSERT INTO messages (" MSG_COLS("") ", expires_ms)"
-					  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+					  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+					  " ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING"},
+	[WS_MSG_FIND_EVENT] = {"msg_insert", "SELECT id FROM messages WHERE app_id = ?1 AND event_id = ?2"},
 	[WS_DLV_INSERT] = {"delivery_insert",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
 			   " next_ms, updated_ms) VALUES (?1, ?2, ?3, 1, 0, ?6, ?4, ?5)"},
@@ -52,9 +55,15 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			   " attempts = ?3, next_ms = ?4, updated_ms = ?5 WHERE id = ?1"},
 	[WS_ATT_INSERT] = {"attempt_insert",
 			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
-	[WS_IDEM_GET] = {"idem_get", "SELECT status, body FROM idempotency WHERE key = ?1 AND created_ms >= ?2"},
-	[WS_IDEM_PUT] = {"idem_put", "INSERT OR REPLACE INTO idempotency (key, status, body, created_ms)"
-				     " VALUES (?1, ?2, ?3, ?4)"},
+	/* a claim is a row with status 0; it takes over a record that has expired (created before ?2) */
+	[WS_IDEM_CLAIM] = {"idem_claim", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, 0, NULL, ?3)"
+					 " ON CONFLICT (key) DO UPDATE SET status = 0, body = NULL,"
+					 " created_ms = excluded.created_ms WHERE idempotency.created_ms < ?2"},
+	[WS_IDEM_GET] = {"idem_claim", "SELECT status, body FROM idempotency WHERE key = ?1"},
+	[WS_IDEM_PUT] = {"idem_put", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, ?2, ?3, ?4)"
+				     " ON CONFLICT (key) DO UPDATE SET " SET("status") ", " SET("body") ", "
+				     SET("created_ms")},
+	[WS_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = ?1 AND status = 0"},
 	[WS_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < ?1"},
 	[WS_APPS_LOAD] = {"apps_load", "SELECT " APP_COLS " FROM apps ORDER BY id"},
 	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS ", failing_since FROM endpoints ORDER BY id"},
@@ -99,11 +108,16 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 				      " ON CONFLICT (id) DO UPDATE SET " SET("uid") ", " SET("config")},
 	[WS_SRC_DEL] = {"source_delete", "DELETE FROM sources WHERE id = ?1"},
 	[WS_SRC_DEL_REQS] = {"source_delete", "DELETE FROM inbound_requests WHERE source_id = ?1"},
+	[WS_SRC_DEL_DEDUP] = {"source_delete", "DELETE FROM inbound_dedup WHERE source_id = ?1"},
 	[WS_SRCS_LOAD] = {"sources_load", "SELECT config FROM sources ORDER BY id"},
 	[WS_INR_INSERT] = {"inreq_insert", "INSERT INTO inbound_requests (" INR_COLS ")"
 					   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
-	[WS_INR_SEEN] = {"inreq_seen", "SELECT 1 FROM inbound_requests WHERE source_id = ?1 AND dedup_key = ?2"
-				       " AND received_ms >= ?3 AND duplicate = 0 AND verify_rc = 0 LIMIT 1"},
+	/* the key's row holds when it was last claimed; a claim takes it only if that was before the window */
+	[WS_INR_DEDUP] = {"inreq_dedup", "INSERT INTO inbound_dedup (source_id, dedup_key, received_ms) VALUES (?1, ?2, ?3)"
+					 " ON CONFLICT (source_id, dedup_key) DO UPDATE SET " SET("received_ms")
+					 " WHERE inbound_dedup.received_ms < ?4"},
+	[WS_DEDUP_PURGE] = {"inreq_purge", "DELETE FROM inbound_dedup WHERE (source_id, dedup_key) IN (SELECT source_id,"
+					   " dedup_key FROM inbound_dedup WHERE received_ms < ?1 LIMIT ?2)"},
 	/* ids sort by time: the primary key finds the old rows */
 	[WS_INR_PURGE] = {"inreq_purge", "DELETE FROM inbound_requests WHERE rowid IN (SELECT rowid FROM"
 					 " inbound_requests WHERE id < ?1 LIMIT ?2)"},
@@ -212,14 +226,13 @@ static int sq_endpoint_delete(struct store *st, const char *endpoint_id)
 	return sqlite3_changes(s->db) > 0 ? STORE_OK : STORE_NOTFOUND;
 }
 
-static int sq_msg_find_event_id(struct store *st, const char *app_id, const char *event_id, char msg_id[ID_MAX])
+/* The id of the message of app holding event_id, after an insert found it taken. */
+static int find_event_id(struct sqlite_store *s, const char *app_id, const char *event_id, char msg_id[ID_MAX])
 {
-	if (event_id == NULL)
-		return STORE_NOTFOUND;
-	sqlite3_stmt *q = to_sq(st)->st[WS_MSG_FIND_EVENT];
+	sqlite3_stmt *q = s->st[WS_MSG_FIND_EVENT];
 	if (sq_bind_str(q, 1, app_id) | sq_bind_str(q, 2, event_id))
-		return sq_bind_failed(q, "msg_find_event_id");
-	int rc = sq_step_row(q, "msg_find_event_id");
+		return sq_bind_failed(q, "msg_insert");
+	int rc = sq_step_row(q, "msg_insert");
 	if (rc == STORE_OK)
 		sq_col_id(q, 0, msg_id);
 	sq_stmt_done(q);
@@ -286,12 +299,20 @@ static int sq_msg_expunge(struct store *st, const char *app_id, const char *msg_
 	return rc;
 }
 
-/* A failure part-way leaves rows behind: the caller's job_end(false) rolls the job back. */
+/* A taken eventId inserts nothing. A failure part-way leaves rows behind: the caller's job_end(false) rolls the
+ * job back. */
 static int sq_msg_insert(struct store *st, const struct message *m, const char *const *endpoint_ids, size_t n,
-			 int64_t due_ms, int64_t *dkeys)
+			 int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX])
 {
 	struct sqlite_store *s = to_sq(st);
+	char found[ID_MAX] = "";
 	int rc = message_insert(s, m);
+	if (rc == STORE_OK && sqlite3_changes(s->db) == 0) { /* DO NOTHING: the eventId is taken */
+		rc = find_event_id(s, m->app_id, m->event_id, found);
+		rc = rc == STORE_OK || rc == STORE_NOTFOUND ? STORE_CONFLICT : rc;
+	}
+	if (existing_id != NULL)
+		memcpy(existing_id, found, ID_MAX);
 	for (size_t i = 0; rc == STORE_OK && i < n; i++)
 		rc = delivery_insert(s, m->app_id, m->id, endpoint_ids[i], TRIGGER_SCHEDULED, due_ms, m->created_ms,
 				     dkeys != NULL ? &dkeys[i] : NULL);
@@ -331,18 +352,25 @@ static int sq_outcomes_record(struct store *st, const struct outcome *o, size_t 
 	return rc;
 }
 
-static int sq_idem_get(struct store *st, const char *key, int64_t min_created_ms, int *status, char **body)
+static int sq_idem_claim(struct store *st, const char *key, int64_t min_created_ms, int64_t now, int *status,
+			 char **body)
 {
-	sqlite3_stmt *q = to_sq(st)->st[WS_IDEM_GET];
-	if (sq_bind_str(q, 1, key) | sqlite3_bind_int64(q, 2, min_created_ms))
-		return sq_bind_failed(q, "idem_get");
-	int rc = sq_step_row(q, "idem_get");
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_IDEM_CLAIM];
+	int rc = sq_bind_str(q, 1, key) | sqlite3_bind_int64(q, 2, min_created_ms) | sqlite3_bind_int64(q, 3, now);
+	rc = rc ? sq_bind_failed(q, "idem_claim") : sq_run(q, "idem_claim");
+	if (rc != STORE_OK || sqlite3_changes(s->db) > 0)
+		return rc; /* claimed (or failed) */
+	q = s->st[WS_IDEM_GET];
+	if (sq_bind_str(q, 1, key))
+		return sq_bind_failed(q, "idem_claim");
+	rc = sq_step_row(q, "idem_claim");
 	if (rc == STORE_OK) {
 		*status = sq_col_int(q, 0);
 		*body = sq_col_str0(q, 1);
 	}
 	sq_stmt_done(q);
-	return rc;
+	return rc == STORE_OK ? STORE_CONFLICT : rc == STORE_NOTFOUND ? STORE_ERR : rc;
 }
 
 static int sq_idem_put(struct store *st, const char *key, int status, const char *body, int64_t created_ms)
@@ -351,6 +379,12 @@ static int sq_idem_put(struct store *st, const char *key, int status, const char
 	int rc = sq_bind_str(q, 1, key) | sqlite3_bind_int(q, 2, status) | sq_bind_str(q, 3, body) |
 		 sqlite3_bind_int64(q, 4, created_ms);
 	return rc ? sq_bind_failed(q, "idem_put") : sq_run(q, "idem_put");
+}
+
+static int sq_idem_release(struct store *st, const char *key)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_IDEM_RELEASE];
+	return sq_bind_str(q, 1, key) ? sq_bind_failed(q, "idem_release") : sq_run(q, "idem_release");
 }
 
 static int sq_idem_purge(struct store *st, int64_t before_ms)
@@ -593,8 +627,11 @@ static int sq_source_delete(struct store *st, const char *id)
 	int rc = sq_bind_str(q, 1, id) ? sq_bind_failed(q, "source_delete") : sq_run(q, "source_delete");
 	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
 		return STORE_NOTFOUND;
-	q = s->st[WS_SRC_DEL_REQS];
-	return rc != STORE_OK ? rc : sq_bind_str(q, 1, id) ? sq_bind_failed(q, "source_delete") : sq_run(q, "source_delete");
+	for (enum wstmt w = WS_SRC_DEL_REQS; rc == STORE_OK && w <= WS_SRC_DEL_DEDUP; w++) {
+		q = s->st[w];
+		rc = sq_bind_str(q, 1, id) ? sq_bind_failed(q, "source_delete") : sq_run(q, "source_delete");
+	}
+	return rc;
 }
 
 static int sq_sources_load(struct store *st, char ***out, size_t *n)
@@ -626,14 +663,17 @@ static int sq_inreq_insert(struct store *st, const struct inreq *r)
 	return rc ? sq_bind_failed(q, "inreq_insert") : sq_run(q, "inreq_insert");
 }
 
-static int sq_inreq_seen(struct store *st, const char *source_id, const char *dedup_key, int64_t since_ms)
+static int sq_inreq_dedup(struct store *st, const char *source_id, const char *dedup_key, int64_t received_ms,
+			  int64_t since_ms)
 {
-	sqlite3_stmt *q = to_sq(st)->st[WS_INR_SEEN];
-	if (sq_bind_str(q, 1, source_id) | sq_bind_str(q, 2, dedup_key) | sqlite3_bind_int64(q, 3, since_ms))
-		return sq_bind_failed(q, "inreq_seen");
-	int rc = sq_step_row(q, "inreq_seen");
-	sq_stmt_done(q);
-	return rc;
+	if (dedup_key == NULL)
+		return STORE_OK;
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_INR_DEDUP];
+	int rc = sq_bind_str(q, 1, source_id) | sq_bind_str(q, 2, dedup_key) | sqlite3_bind_int64(q, 3, received_ms) |
+		 sqlite3_bind_int64(q, 4, since_ms);
+	rc = rc ? sq_bind_failed(q, "inreq_dedup") : sq_run(q, "inreq_dedup");
+	return rc == STORE_OK && sqlite3_changes(s->db) == 0 ? STORE_CONFLICT : rc;
 }
 
 static int sq_inreq_purge(struct store *st, int64_t before_ms, int limit, bool *more)
@@ -645,6 +685,13 @@ static int sq_inreq_purge(struct store *st, int64_t before_ms, int limit, bool *
 	int rc = sq_bind_str(q, 1, bound) | sqlite3_bind_int(q, 2, limit);
 	rc = rc ? sq_bind_failed(q, "inreq_purge") : sq_run(q, "inreq_purge");
 	*more = rc == STORE_OK && sqlite3_changes(s->db) >= limit;
+	if (rc != STORE_OK)
+		return rc;
+	q = s->st[WS_DEDUP_PURGE]; /* the keys claimed before the bound: no window reaches back that far */
+	rc = sqlite3_bind_int64(q, 1, before_ms) | sqlite3_bind_int(q, 2, limit);
+	rc = rc ? sq_bind_failed(q, "inreq_purge") : sq_run(q, "inreq_purge");
+	if (rc == STORE_OK && sqlite3_changes(s->db) >= limit)
+		*more = true;
 	return rc;
 }
 
@@ -661,13 +708,13 @@ const struct store_write_ops sq_write_ops = {
 	.endpoint_set_disabled = sq_endpoint_set_disabled,
 	.endpoint_set_failing = sq_endpoint_set_failing,
 	.endpoint_cancel_pending = sq_endpoint_cancel_pending,
-	.msg_find_event_id = sq_msg_find_event_id,
 	.msg_insert = sq_msg_insert,
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
 	.outcomes_record = sq_outcomes_record,
-	.idem_get = sq_idem_get,
+	.idem_claim = sq_idem_claim,
 	.idem_put = sq_idem_put,
+	.idem_release = sq_idem_release,
 	.idem_purge = sq_idem_purge,
 	.retention_purge = sq_retention_purge,
 	.task_put = sq_task_put,
@@ -679,7 +726,7 @@ const struct store_write_ops sq_write_ops = {
 	.source_put = sq_source_put,
 	.source_delete = sq_source_delete,
 	.inreq_insert = sq_inreq_insert,
-	.inreq_seen = sq_inreq_seen,
+	.inreq_dedup = sq_inreq_dedup,
 	.inreq_purge = sq_inreq_purge,
 	.apps_load = sq_apps_load,
 	.endpoints_load = sq_endpoints_load,

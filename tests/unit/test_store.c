@@ -143,6 +143,8 @@ static void msg_init(struct message *m, int n, int app, const char *event_id)
 	m->created_ms = 5000 + n;
 }
 
+static char last_existing[ID_MAX]; /* what the last insert_msg reported as the eventId's holder */
+
 /* Insert message n of app with deliveries to the given endpoint numbers; returns the store's rc. */
 static int insert_msg(int n, int app, const char *event_id, const int *eps, size_t neps, int64_t due,
 		      int64_t *dkeys)
@@ -157,7 +159,8 @@ static int insert_msg(int n, int app, const char *event_id, const int *eps, size
 		ptrs[i] = ids[i];
 	}
 	begin();
-	int rc = st->w->msg_insert(st, &m, ptrs, neps, due, dkeys);
+	memset(last_existing, 'x', sizeof last_existing);
+	int rc = st->w->msg_insert(st, &m, ptrs, neps, due, dkeys, last_existing);
 	st->w->job_end(st, rc == STORE_OK);
 	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
 	message_dispose(&m);
@@ -331,9 +334,11 @@ START_TEST(test_reopen_keeps_data)
 	endpoint_dispose(&eps_out[0]);
 	free(eps_out);
 	ck_assert_int_eq(delivery_status(dkey), DS_PENDING);
-	char id[ID_MAX], app[ID_MAX];
+	char app[ID_MAX];
 	mk_id(app, "app_", 1);
-	ck_assert_int_eq(st->w->msg_find_event_id(st, app, "evt-1", id), STORE_OK);
+	struct message m;
+	ck_assert_int_eq(st->q->msg_get(st, app, "evt-1", &m), STORE_OK);
+	message_dispose(&m);
 }
 END_TEST
 
@@ -518,22 +523,24 @@ START_TEST(test_msg_insert)
 	counts_of(1, 0, c);
 	ck_assert_int_eq(c[DS_PENDING], 3);
 
-	char app[ID_MAX], want[ID_MAX], got[ID_MAX] = "";
+	char app[ID_MAX], want[ID_MAX];
 	mk_id(app, "app_", 1);
 	mk_id(want, "msg_", 1);
-	ck_assert_int_eq(st->w->msg_find_event_id(st, app, "evt-1", got), STORE_OK);
-	ck_assert_str_eq(got, want);
-	ck_assert_int_eq(st->w->msg_find_event_id(st, app, "evt-2", got), STORE_NOTFOUND);
-	ck_assert_int_eq(st->w->msg_find_event_id(st, app, NULL, got), STORE_NOTFOUND);
+	ck_assert_int_eq(insert_msg(5, 1, "evt-2", eps, 0, 9000, NULL), STORE_OK);
+	ck_assert_str_eq(last_existing, ""); /* nothing taken */
 
 	int64_t r2[3] = {0};
 	ck_assert_int_eq(insert_msg(2, 1, "evt-1", eps, 3, 9000, r2), STORE_CONFLICT); /* eventId taken */
+	ck_assert_str_eq(last_existing, want);                                         /* by message 1 */
+	ck_assert_int_eq(r2[0], 0);
 	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 3, 9000, r2), STORE_CONFLICT);    /* id taken */
+	ck_assert_str_eq(last_existing, "");
 	ck_assert_int_eq(insert_msg(2, 2, "evt-1", eps, 1, 9000, r2), STORE_OK);       /* other app */
 	ck_assert_int_eq(insert_msg(3, 1, NULL, eps, 0, 9000, NULL), STORE_OK);        /* no endpoints */
 	ck_assert_int_eq(insert_msg(4, 1, NULL, eps, 1, 9000, NULL), STORE_OK);        /* no dkeys wanted */
 	counts_of(1, 0, c);
 	ck_assert_int_eq(c[DS_PENDING], 4); /* the failed jobs left nothing */
+	(void)app;
 }
 END_TEST
 
@@ -549,7 +556,7 @@ START_TEST(test_delivery_load)
 	const char *eps[] = {ep};
 	int64_t dkey;
 	begin();
-	ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 1, 9000, &dkey, NULL), STORE_OK);
 	commit();
 
 	struct delivery d;
@@ -584,7 +591,7 @@ START_TEST(test_delivery_load)
 	m.payload = NULL;
 	m.payload_len = 0;
 	begin();
-	ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 1, 9000, &dkey), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 1, 9000, &dkey, NULL), STORE_OK);
 	commit();
 	ck_assert_int_eq(st->q->delivery_load(st, dkey, &d, &got), STORE_OK);
 	ck_assert_ptr_null(got.payload);
@@ -983,8 +990,7 @@ START_TEST(test_app_delete_cascades)
 	struct delivery d;
 	ck_assert_int_eq(st->q->msg_get(st, app1, msg1, &m), STORE_NOTFOUND);
 	ck_assert_int_eq(st->q->delivery_load(st, r1, &d, NULL), STORE_NOTFOUND);
-	char id[ID_MAX];
-	ck_assert_int_eq(st->w->msg_find_event_id(st, app1, "e", id), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->msg_get(st, app1, "e", &m), STORE_NOTFOUND);
 	check_att_page(0, 0, &(struct page){.limit = 9}, NULL, 0);
 	int64_t c[5];
 	counts_of(1, 0, c);
@@ -1017,36 +1023,64 @@ END_TEST
 
 /* ---- idempotency ---- */
 
+static int claim(const char *key, int64_t min_created, int64_t now, int *status, char **body)
+{
+	*status = -1;
+	*body = NULL;
+	return st->w->idem_claim(st, key, min_created, now, status, body);
+}
+
 START_TEST(test_idempotency)
 {
+	int status;
+	char *body;
 	begin();
+	ck_assert_int_eq(claim("k1", 0, 1000, &status, &body), STORE_OK); /* claimed */
 	ck_assert_int_eq(st->w->idem_put(st, "k1", 202, "{\"id\":1}", 1000), STORE_OK);
-	ck_assert_int_eq(st->w->idem_put(st, "k2", 201, NULL, 2000), STORE_OK);
-	int status = 0;
-	char *body = NULL;
-	ck_assert_int_eq(st->w->idem_get(st, "k1", 500, &status, &body), STORE_OK); /* sees its own batch */
-	commit();
+	ck_assert_int_eq(claim("k1", 500, 1100, &status, &body), STORE_CONFLICT); /* sees its own batch */
 	ck_assert_int_eq(status, 202);
 	ck_assert_str_eq(body, "{\"id\":1}");
 	free(body);
-	ck_assert_int_eq(st->w->idem_get(st, "k1", 1000, &status, &body), STORE_OK); /* at the cutoff */
+	ck_assert_int_eq(claim("k2", 0, 2000, &status, &body), STORE_OK);
+	ck_assert_int_eq(st->w->idem_put(st, "k2", 201, NULL, 2000), STORE_OK);
+	commit();
+
+	begin();
+	ck_assert_int_eq(claim("k1", 1000, 3000, &status, &body), STORE_CONFLICT); /* at the cutoff */
 	free(body);
-	ck_assert_int_eq(st->w->idem_get(st, "k1", 1001, &status, &body), STORE_NOTFOUND);
-	ck_assert_int_eq(st->w->idem_get(st, "k3", 0, &status, &body), STORE_NOTFOUND);
-	ck_assert_int_eq(st->w->idem_get(st, "k2", 0, &status, &body), STORE_OK);
+	ck_assert_int_eq(claim("k2", 0, 3000, &status, &body), STORE_CONFLICT);
 	ck_assert_int_eq(status, 201);
 	ck_assert_str_eq(body, "");
 	free(body);
+	ck_assert_int_eq(claim("k1", 1001, 3000, &status, &body), STORE_OK); /* expired: taken over */
+	ck_assert_ptr_null(body);
+	/* a claim in flight shows as status 0 to another claimer of the same transaction */
+	ck_assert_int_eq(claim("k1", 0, 3000, &status, &body), STORE_CONFLICT);
+	ck_assert_int_eq(status, 0);
+	free(body);
+	ck_assert_int_eq(st->w->idem_release(st, "k1"), STORE_OK); /* the request failed: the key is free */
+	ck_assert_int_eq(claim("k1", 0, 3000, &status, &body), STORE_OK);
+	ck_assert_int_eq(st->w->idem_put(st, "k1", 409, "again", 3000), STORE_OK);
+	ck_assert_int_eq(st->w->idem_release(st, "k1"), STORE_OK); /* a kept response is not released */
+	commit();
 
 	begin();
-	ck_assert_int_eq(st->w->idem_put(st, "k1", 409, "again", 3000), STORE_OK); /* replaces */
 	ck_assert_int_eq(st->w->idem_purge(st, 2500), STORE_OK);
-	commit();
-	ck_assert_int_eq(st->w->idem_get(st, "k2", 0, &status, &body), STORE_NOTFOUND);
-	ck_assert_int_eq(st->w->idem_get(st, "k1", 0, &status, &body), STORE_OK);
+	ck_assert_int_eq(claim("k2", 0, 4000, &status, &body), STORE_OK); /* purged */
+	ck_assert_int_eq(claim("k1", 0, 4000, &status, &body), STORE_CONFLICT);
 	ck_assert_int_eq(status, 409);
 	ck_assert_str_eq(body, "again");
 	free(body);
+	commit();
+
+	/* a claim rolled back with its job leaves the key free */
+	begin();
+	ck_assert_int_eq(claim("k3", 0, 5000, &status, &body), STORE_OK);
+	st->w->job_end(st, false);
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
+	begin();
+	ck_assert_int_eq(claim("k3", 0, 5000, &status, &body), STORE_OK);
+	commit();
 }
 END_TEST
 
@@ -1068,8 +1102,8 @@ START_TEST(test_job_rollback)
 			/* a later step of job 2 fails: all of job 2 goes, app 9 included */
 			struct message m;
 			msg_init(&m, 1, 2, NULL);
-			ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
-			ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_CONFLICT);
+			ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL, NULL), STORE_OK);
+			ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL, NULL), STORE_CONFLICT);
 			message_dispose(&m);
 		}
 		st->w->job_end(st, i != 2);
@@ -1129,7 +1163,7 @@ START_TEST(test_readers_see_only_commits)
 	char app[ID_MAX];
 	mk_id(app, "app_", 1);
 	begin();
-	ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL, NULL), STORE_OK);
 	struct message got;
 	ck_assert_int_eq(st->q->msg_get(st, app, m.id, &got), STORE_NOTFOUND); /* a read connection */
 	commit();
@@ -1257,7 +1291,7 @@ START_TEST(test_concurrent_reads)
 			msg_init(&m, b * PER_BATCH + i + 1, 1, NULL);
 			int64_t r[2];
 			ck_assert_int_eq(st->w->job_begin(st), STORE_OK);
-			ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 2, 0, r), STORE_OK);
+			ck_assert_int_eq(st->w->msg_insert(st, &m, eps, 2, 0, r, NULL), STORE_OK);
 			st->w->job_end(st, true);
 			message_dispose(&m);
 		}
@@ -1284,7 +1318,7 @@ START_TEST(test_retention_purge)
 	msg_init(&m, 6, 1, NULL); /* created at 5006, with its own retention of 10 s */
 	m.retention_ms = 10000;
 	begin();
-	ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, 0, NULL, NULL), STORE_OK);
 	commit();
 	message_dispose(&m);
 	bool more = false;
@@ -1367,6 +1401,155 @@ START_TEST(test_event_types)
 	ck_assert_ptr_null(v[0].feature_flag);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(
 				 json_object_get(v[0].schemas, "1"), "examples"), 0), "x")), 1);
+	event_type_dispose(&v[0]);
+	free(v);
+}
+END_TEST
+
+/* ---- the atomic conflict ops: a unique key decides, never a read before the write ---- */
+
+START_TEST(test_msg_event_id_conflict)
+{
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(2, 1), STORE_OK);
+	int eps[] = {1, 2};
+	int64_t r1[2] = {0}, r2[2] = {0};
+	ck_assert_int_eq(insert_msg(1, 1, "order-7", eps, 2, 9000, r1), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 1, "order-7", eps, 2, 9000, r2), STORE_CONFLICT);
+	char want[ID_MAX];
+	mk_id(want, "msg_", 1);
+	ck_assert_str_eq(last_existing, want);
+	/* nothing of message 2 was written: no row, no delivery */
+	struct message m;
+	mk_id(want, "msg_", 2);
+	ck_assert_int_eq(st->q->msg_get(st, app_id_of(1), want, &m), STORE_NOTFOUND);
+	struct delivery *d;
+	size_t n;
+	ck_assert_int_eq(st->q->msg_deliveries(st, app_id_of(1), want, &d, &n), STORE_OK);
+	ck_assert_uint_eq(n, 0);
+	free(d);
+	int64_t c[5];
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[DS_PENDING], 2);
+	/* two inserts of one eventId in one batch: the second conflicts */
+	struct message a, b;
+	msg_init(&a, 3, 1, "order-8");
+	msg_init(&b, 4, 1, "order-8");
+	char got[ID_MAX];
+	begin();
+	ck_assert_int_eq(st->w->msg_insert(st, &a, NULL, 0, 0, NULL, got), STORE_OK);
+	ck_assert_int_eq(st->w->msg_insert(st, &b, NULL, 0, 0, NULL, got), STORE_CONFLICT);
+	ck_assert_str_eq(got, a.id);
+	ck_assert_int_eq(st->w->msg_insert(st, &b, NULL, 0, 0, NULL, NULL), STORE_CONFLICT); /* no out param */
+	commit();
+	message_dispose(&a);
+	message_dispose(&b);
+}
+END_TEST
+
+static struct inreq mk_inreq(const char *source, const char *key, int64_t at)
+{
+	struct inreq r;
+	memset(&r, 0, sizeof r);
+	id_new_at("inr_", at, r.id);
+	snprintf(r.source_id, sizeof r.source_id, "%s", source);
+	r.dedup_key = (char *)key;
+	r.method = "POST";
+	r.headers = "{}";
+	r.received_ms = at;
+	return r;
+}
+
+/* The ingest job's steps: claim the key, then record the request (a duplicate too). */
+static int ingest(const char *source, const char *key, int64_t at, int64_t window)
+{
+	struct inreq r = mk_inreq(source, key, at);
+	begin();
+	int rc = st->w->inreq_dedup(st, source, key, at, at - window);
+	ck_assert(rc == STORE_OK || rc == STORE_CONFLICT);
+	r.duplicate = rc == STORE_CONFLICT;
+	if (r.duplicate) {
+		r.body = "dup";
+		r.body_len = 3;
+	}
+	ck_assert_int_eq(st->w->inreq_insert(st, &r), STORE_OK);
+	commit();
+	return rc;
+}
+
+START_TEST(test_inbound_dedup)
+{
+	begin();
+	ck_assert_int_eq(st->w->source_put(st, "src_a", NULL, "{}"), STORE_OK);
+	ck_assert_int_eq(st->w->source_put(st, "src_b", NULL, "{}"), STORE_OK);
+	commit();
+	int64_t t0 = 1700000000000LL, win = 60000;
+	ck_assert_int_eq(ingest("src_a", "evt_1", t0, win), STORE_OK);
+	ck_assert_int_eq(ingest("src_a", "evt_1", t0 + 1000, win), STORE_CONFLICT);  /* within the window */
+	ck_assert_int_eq(ingest("src_a", "evt_1", t0 + win, win), STORE_CONFLICT);   /* at its edge */
+	ck_assert_int_eq(ingest("src_b", "evt_1", t0 + 2000, win), STORE_OK);        /* another source */
+	ck_assert_int_eq(ingest("src_a", "evt_2", t0 + 2000, win), STORE_OK);        /* another key */
+	ck_assert_int_eq(ingest("src_a", NULL, t0 + 2000, win), STORE_OK);           /* no key: never a duplicate */
+	ck_assert_int_eq(ingest("src_a", NULL, t0 + 2000, win), STORE_OK);
+	/* outside the window (a duplicate does not extend it): forwarded again, and the window starts anew */
+	ck_assert_int_eq(ingest("src_a", "evt_1", t0 + win + 1, win), STORE_OK);
+	ck_assert_int_eq(ingest("src_a", "evt_1", t0 + win + 2, win), STORE_CONFLICT);
+	/* the duplicates are recorded as such, with their own body */
+	struct inreq *v;
+	size_t n;
+	ck_assert_int_eq(st->q->inreq_list(st, "src_a", &(struct page){.limit = 20, .ascending = true}, &v, &n),
+			 STORE_OK);
+	ck_assert_uint_eq(n, 8);
+	int dups = 0;
+	for (size_t i = 0; i < n; i++) {
+		dups += v[i].duplicate;
+		if (v[i].duplicate)
+			ck_assert_uint_eq(v[i].body_len, 3);
+		inreq_dispose(&v[i]);
+	}
+	free(v);
+	ck_assert_int_eq(dups, 3);
+	/* two claims of one key in one batch: the second is the duplicate */
+	begin();
+	ck_assert_int_eq(st->w->inreq_dedup(st, "src_a", "evt_3", t0 + 5000, t0 + 5000 - win), STORE_OK);
+	ck_assert_int_eq(st->w->inreq_dedup(st, "src_a", "evt_3", t0 + 5001, t0 + 5001 - win), STORE_CONFLICT);
+	commit();
+	/* a purge takes the old keys with the old requests: a window reaching back past it no longer sees them */
+	bool more = true;
+	begin();
+	ck_assert_int_eq(st->w->inreq_purge(st, t0 + 3000, 100, &more), STORE_OK);
+	commit();
+	ck_assert(!more);
+	ck_assert_int_eq(ingest("src_a", "evt_2", t0 + 9000, 1000000), STORE_OK); /* purged (claimed at t0+2000) */
+	ck_assert_int_eq(ingest("src_a", "evt_1", t0 + 9000, 1000000), STORE_CONFLICT); /* kept (t0+win+1) */
+	/* deleting a source forgets its keys */
+	begin();
+	ck_assert_int_eq(st->w->source_delete(st, "src_b"), STORE_OK);
+	ck_assert_int_eq(st->w->source_put(st, "src_b", NULL, "{}"), STORE_OK);
+	commit();
+	ck_assert_int_eq(ingest("src_b", "evt_1", t0 + 9000, 1000000), STORE_OK);
+}
+END_TEST
+
+START_TEST(test_event_type_create_conflict)
+{
+	struct event_type t = {.name = "a.b", .description = "d", .created_ms = 1, .updated_ms = 2};
+	begin();
+	ck_assert_int_eq(st->w->event_type_create(st, &t), STORE_OK);
+	ck_assert_int_eq(st->w->event_type_create(st, &t), STORE_CONFLICT); /* a live one has the name */
+	t.archived = true;
+	ck_assert_int_eq(st->w->event_type_put(st, &t), STORE_OK);
+	t.archived = false;
+	t.description = "again";
+	ck_assert_int_eq(st->w->event_type_create(st, &t), STORE_OK); /* an archived one is revived */
+	ck_assert_int_eq(st->w->event_type_create(st, &t), STORE_CONFLICT);
+	commit();
+	struct event_type *v;
+	size_t n;
+	ck_assert_int_eq(st->w->event_types_load(st, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].description, "again");
+	ck_assert(!v[0].archived);
 	event_type_dispose(&v[0]);
 	free(v);
 }
@@ -1472,6 +1655,9 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_tasks);
 	tcase_add_test(tc, test_recover_and_replay_scans);
 	tcase_add_test(tc, test_event_types);
+	tcase_add_test(tc, test_msg_event_id_conflict);
+	tcase_add_test(tc, test_inbound_dedup);
+	tcase_add_test(tc, test_event_type_create_conflict);
 	suite_add_tcase(s, tc);
 	return s;
 }
