@@ -1,8 +1,20 @@
-/* store.h: durable state behind a table of backend functions (sqlite now, postgres next).
+/* store.h: durable state behind a backend's two tables of functions (sqlite now, postgres next).
  *
  * Nothing outside store_*.c sees a backend's types. Return codes: 0 (STORE_OK) or a negative enum store_rc.
- * Threads: the write functions are called by the committer thread only, between batch_begin and batch_commit;
- * read functions may be called from any thread (a backend keeps a pool of read connections).
+ * A backend (struct store_backend) opens a store and gives it two halves, so a second backend can be written
+ * one half at a time:
+ *   st->w  struct store_write_ops: the committer thread only (src/commit.c), between batch_begin and
+ *          batch_commit; its start-up group (the loads, the crash resets) runs on the main thread before the
+ *          committer and the dispatcher start, outside a batch (and opevents writes its setup in its own batch
+ *          then too).
+ *   st->q  struct store_query_ops: any thread, at any time, concurrently (a backend keeps a pool of read
+ *          connections); each call sees committed data only.
+ *
+ * Uniqueness is the database's: every unique key (app and endpoint uid, source uid, a message's eventId, an
+ * event type's name, an idempotency key, an inbound dedup key) is a unique index, and the write that would
+ * take a held one reports STORE_CONFLICT itself (INSERT ... ON CONFLICT, or the statement's constraint error)
+ * without writing anything. No caller reads to check and then writes: with several hookd nodes on one
+ * database, a read-then-write pair would let two of them both win.
  */
 #ifndef HOOKD_STORE_H
 #define HOOKD_STORE_H
@@ -44,20 +56,25 @@ struct store;
 /* The write path: the committer thread only (src/commit.c), plus the start-up group at the end, which runs
  * before any other thread does. Every function but the start-up ones runs inside a batch. */
 struct store_write_ops {
-	/* One batch = one durable transaction. Each job in it runs between job_begin and job_end (a savepoint), so
-	 * a failed job rolls back alone. batch_commit returns only once the batch is durable. */
+	/* One batch = one durable transaction; batch_commit returns only once the batch is durable, and on failure
+	 * the whole batch is gone. Each job in it runs between job_begin and job_end (a savepoint), so a failed
+	 * job rolls back alone. The savepoints are optional: a backend may leave job_begin and job_end NULL, and
+	 * the committer then skips them; a failed job's earlier writes then stay, so jobs validate before they
+	 * write and rely on the atomic ops below, which report a conflict without writing anything. */
 	int (*batch_begin)(struct store *);
 	int (*batch_commit)(struct store *);
 	void (*batch_rollback)(struct store *);
 	int (*job_begin)(struct store *);
 	void (*job_end)(struct store *, bool ok);
 
-	/* Insert or replace by id. STORE_CONFLICT if the uid belongs to another row. */
+	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another app. */
 	int (*app_put)(struct store *, const struct app *);
-	/* Delete an app with its endpoints, messages, deliveries and attempts. */
+	/* Delete an app with its endpoints, messages, deliveries and attempts; STORE_NOTFOUND if absent. */
 	int (*app_delete)(struct store *, const char *app_id);
+	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another endpoint of the
+	 * app: the unique key (app_id, uid) is the authority, the cache's check only a fast path. */
 	int (*endpoint_put)(struct store *, const struct endpoint *);
-	/* Delete an endpoint; its pending deliveries become DS_CANCELED. */
+	/* Delete an endpoint; its pending deliveries become DS_CANCELED. STORE_NOTFOUND if absent. */
 	int (*endpoint_delete)(struct store *, const char *endpoint_id);
 	/* Set an endpoint's disabled flag (the dispatcher disabling a failing endpoint). */
 	int (*endpoint_set_disabled)(struct store *, const char *endpoint_id, bool disabled, int64_t updated_ms);
@@ -116,7 +133,8 @@ struct store_write_ops {
 
 	/* The event type registry: insert or replace by name; delete for good (STORE_NOTFOUND if absent). */
 	int (*event_type_put)(struct store *, const struct event_type *);
-	/* Insert, or replace an archived type of the name; STORE_CONFLICT if a live one has it. */
+	/* Insert, or replace an archived type of the name; STORE_CONFLICT (nothing written) if a live one has it.
+	 * One statement decides (an upsert whose update applies only to an archived row). */
 	int (*event_type_create)(struct store *, const struct event_type *);
 	int (*event_type_delete)(struct store *, const char *name);
 
@@ -136,7 +154,9 @@ struct store_write_ops {
 	 * limit of those too); *more if there may be others. */
 	int (*inreq_purge)(struct store *, int64_t before_ms, int limit, bool *more);
 
-	/* ---- start-up: on the main thread before the committer and the dispatcher start, outside batches ---- */
+	/* ---- start-up: on the main thread before the committer and the dispatcher start, outside batches ----
+	 * They sit with the write path because they read and reset what the writer owns (SQLite runs them on the
+	 * write connection). A shared backend will need claims here (whose SENDING rows are whose). */
 	/* All apps / endpoints; arrays are malloc'd, each element disposed by the caller. */
 	int (*apps_load)(struct store *, struct app **out, size_t *n);
 	int (*endpoints_load)(struct store *, struct endpoint **out, size_t *n);
@@ -156,7 +176,9 @@ struct store_write_ops {
 
 };
 
-/* The query side: any thread, at any time after open; each call reads one committed snapshot. */
+/* The query side: any thread, at any time after open, concurrently with the writer and each other; each call
+ * reads committed data only (one snapshot per call). Lists and gets, the dispatcher's loads, figures, counts.
+ * Arrays are malloc'd; their elements are disposed by the caller. */
 struct store_query_ops {
 	/* A delivery and its message (payload included) by delivery key; m may be NULL. STORE_NOTFOUND if absent. */
 	int (*delivery_load)(struct store *, int64_t dkey, struct delivery *d, struct message *m);
