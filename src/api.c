@@ -251,19 +251,31 @@ void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, co
 static int req_run(struct store *st, void *arg)
 {
 	struct req *r = arg;
-	if (r->idem_key != NULL) {
-		int status;
+	int64_t now = now_ms();
+	if (r->idem_key != NULL) { /* claim the key first: a second request with it replays the first's answer */
+		int status = 0;
 		char *body = NULL;
-		if (st->ops->idem_get(st, r->idem_key, now_ms() - IDEMPOTENCY_TTL_MS, &status, &body) == STORE_OK) {
+		int rc = st->w->idem_claim(st, r->idem_key, now - IDEMPOTENCY_TTL_MS, now, &status, &body);
+		if (rc == STORE_CONFLICT) {
 			r->replayed = true;
-			api_reply(r, status, body);
+			if (status == 0) {
+				free(body);
+				api_error(r, 409, "conflict", "A request with this idempotency key is in progress");
+			} else {
+				api_reply(r, status, body);
+			}
 			return STORE_OK;
 		}
+		if (rc != STORE_OK)
+			return rc;
 	}
 	int rc = r->run(st, r);
-	if (rc == STORE_OK && r->idem_key != NULL && r->status >= 200 && r->status < 300)
-		rc = st->ops->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now_ms());
-	return rc;
+	if (r->idem_key == NULL || rc == STORE_ERR)
+		return rc;
+	if (rc == STORE_OK && r->status >= 200 && r->status < 300)
+		return st->w->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now);
+	int rel = st->w->idem_release(st, r->idem_key); /* only 2xx answers are kept: a retry runs again */
+	return rel != STORE_OK ? rel : rc;
 }
 
 static void req_done(void *arg, int rc)

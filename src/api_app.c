@@ -58,7 +58,7 @@ static void app_parse(json_t *body, struct app *a, bool patch, struct verr *ve)
 
 static int app_put_run(struct store *st, struct req *r)
 {
-	int rc = st->ops->app_put(st, r->op);
+	int rc = st->w->app_put(st, r->op);
 	if (rc == STORE_CONFLICT)
 		api_error(r, 409, "conflict", "An application with this uid already exists");
 	return rc;
@@ -210,7 +210,7 @@ void api_app_patch(struct req *r) { app_write(r, true); }
 
 static int app_delete_run(struct store *st, struct req *r)
 {
-	return st->ops->app_delete(st, ((struct app *)r->op)->id);
+	return st->w->app_delete(st, ((struct app *)r->op)->id);
 }
 
 static void app_delete_after(struct req *r) { cache_app_delete(((struct app *)r->op)->id); }

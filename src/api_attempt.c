@@ -18,7 +18,7 @@ static void attempts_reply(struct req *r, const char *app_id, const char *endpoi
 	struct attempt *v = NULL;
 	size_t n = 0;
 	struct store *st = api_store();
-	int rc = st->ops->attempt_list(st, app_id, endpoint_id, msg_id, &lr.pg, &v, &n);
+	int rc = st->q->attempt_list(st, app_id, endpoint_id, msg_id, &lr.pg, &v, &n);
 	free(types);
 	if (rc != STORE_OK) {
 		api_error(r, 500, "internal_error", "the database failed");
@@ -47,7 +47,7 @@ static void attempts_reply(struct req *r, const char *app_id, const char *endpoi
 static int resolve_msg(struct req *r, const char *app_id, const char *id_or_event_id, char out[ID_MAX])
 {
 	struct message m = {0};
-	int rc = api_store()->ops->msg_get(api_store(), app_id, id_or_event_id, &m);
+	int rc = api_store()->q->msg_get(api_store(), app_id, id_or_event_id, &m);
 	if (rc == STORE_OK)
 		memcpy(out, m.id, ID_MAX);
 	message_dispose(&m);
@@ -99,7 +99,7 @@ void api_attempt_get(struct req *r)
 		return;
 	if (resolve_msg(r, a.id, r->seg[3], msg_id) == 0) {
 		struct attempt at = {0};
-		int rc = api_store()->ops->attempt_get(api_store(), a.id, msg_id, r->seg[5], &at);
+		int rc = api_store()->q->attempt_get(api_store(), a.id, msg_id, r->seg[5], &at);
 		if (rc == STORE_OK)
 			api_reply_json(r, 200, attempt_to_json(&at));
 		else if (rc == STORE_NOTFOUND)
@@ -139,7 +139,7 @@ void api_msg_destinations(struct req *r)
 		struct delivery *v = NULL;
 		size_t n = 0, k = 0;
 		struct store *st = api_store();
-		if (st->ops->msg_deliveries(st, a.id, msg_id, &v, &n) != STORE_OK) {
+		if (st->q->msg_deliveries(st, a.id, msg_id, &v, &n) != STORE_OK) {
 			api_error(r, 500, "internal_error", "the database failed");
 		} else {
 			json_t **items = xcalloc(n + 1, sizeof *items);
@@ -178,7 +178,7 @@ void api_endpoint_msgs(struct req *r)
 			struct endpoint_msg *v = NULL;
 			size_t n = 0;
 			struct store *st = api_store();
-			if (st->ops->endpoint_msgs(st, a.id, e.id, &lr.pg, &v, &n) != STORE_OK) {
+			if (st->q->endpoint_msgs(st, a.id, e.id, &lr.pg, &v, &n) != STORE_OK) {
 				api_error(r, 500, "internal_error", "the database failed");
 			} else {
 				json_t **items = xcalloc(n + 1, sizeof *items);

@@ -281,7 +281,7 @@ static void endpoint_cleanup(struct req *r)
 
 static int endpoint_put_run(struct store *st, struct req *r)
 {
-	int rc = st->ops->endpoint_put(st, r->op);
+	int rc = st->w->endpoint_put(st, r->op);
 	if (rc == STORE_CONFLICT)
 		api_error(r, 409, "conflict", "An endpoint with this uid already exists");
 	return rc;
@@ -487,7 +487,7 @@ void api_endpoint_patch(struct req *r) { endpoint_update(r, true); }
 
 static int endpoint_delete_run(struct store *st, struct req *r)
 {
-	return st->ops->endpoint_delete(st, ((struct endpoint *)r->op)->id);
+	return st->w->endpoint_delete(st, ((struct endpoint *)r->op)->id);
 }
 
 static void endpoint_delete_after(struct req *r)
@@ -603,7 +603,7 @@ void api_endpoint_stats(struct req *r)
 	if (lookup(r, &a, &e) < 0)
 		return;
 	int64_t c[5] = {0};
-	if (api_store()->ops->delivery_counts(api_store(), a.id, e.id, c) != STORE_OK)
+	if (api_store()->q->delivery_counts(api_store(), a.id, e.id, c) != STORE_OK)
 		api_error(r, 500, "internal_error", "the database failed");
 	else
 		api_reply_json(r, 200, json_pack("{s:I,s:I,s:I,s:I,s:I}", "success", (json_int_t)c[DS_SUCCESS],
@@ -753,8 +753,8 @@ void api_endpoint_figures(struct req *r)
 	struct figure_rows rows = {0};
 	int64_t c[5] = {0};
 	struct store *st = api_store();
-	if (st->ops->attempt_figures(st, a.id, e.id, week, figure_row, &rows) != STORE_OK ||
-	    st->ops->delivery_counts(st, a.id, e.id, c) != STORE_OK) {
+	if (st->q->attempt_figures(st, a.id, e.id, week, figure_row, &rows) != STORE_OK ||
+	    st->q->delivery_counts(st, a.id, e.id, c) != STORE_OK) {
 		api_error(r, 500, "internal_error", "the database failed");
 	} else {
 		api_reply_json(r, 200, json_pack("{s:o,s:o,s:o,s:I,s:I}", "hour", window_figures(&rows, now - 3600000),

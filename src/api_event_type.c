@@ -86,11 +86,11 @@ static void event_type_cleanup(struct req *r)
 	}
 }
 
-static int put_run(struct store *st, struct req *r) { return st->ops->event_type_put(st, r->op); }
+static int put_run(struct store *st, struct req *r) { return st->w->event_type_put(st, r->op); }
 
 static int create_run(struct store *st, struct req *r)
 {
-	int rc = st->ops->event_type_create(st, r->op);
+	int rc = st->w->event_type_create(st, r->op);
 	if (rc == STORE_CONFLICT) /* another create of the name committed first (the check below saw neither) */
 		api_error(r, 409, "conflict", "An event type with this name already exists");
 	return rc;
@@ -213,7 +213,7 @@ void api_event_type_patch(struct req *r) { event_type_update(r, true); }
 
 static int expunge_run(struct store *st, struct req *r)
 {
-	return st->ops->event_type_delete(st, ((struct event_type *)r->op)->name);
+	return st->w->event_type_delete(st, ((struct event_type *)r->op)->name);
 }
 
 static void expunge_after(struct req *r) { evtypes_delete(((struct event_type *)r->op)->name); }

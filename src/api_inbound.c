@@ -34,12 +34,13 @@ static void in_cleanup(struct req *r)
 
 static int in_forward(struct store *st, struct in_op *op)
 {
-	int rc = st->ops->inreq_seen(st, op->src->id, op->rq.dedup_key, op->rq.received_ms - op->src->dedup_window_ms);
-	if (rc == STORE_OK) {
+	int rc = st->w->inreq_dedup(st, op->src->id, op->rq.dedup_key, op->rq.received_ms,
+				    op->rq.received_ms - op->src->dedup_window_ms);
+	if (rc == STORE_CONFLICT) {
 		op->rq.duplicate = true;
 		return STORE_OK;
 	}
-	if (rc != STORE_NOTFOUND)
+	if (rc != STORE_OK)
 		return rc;
 	struct message *m = &op->om->m;
 	rc = queue_write_msg(st, op->om, m->created_ms, NULL);
@@ -86,7 +87,7 @@ static int in_run(struct store *st, struct req *r)
 		q->body = op->om->m.payload;
 		q->body_len = op->om->m.payload_len;
 	}
-	rc = st->ops->inreq_insert(st, q);
+	rc = st->w->inreq_insert(st, q);
 	q->body = NULL; /* borrowed */
 	if (rc != STORE_OK)
 		return rc;
@@ -236,7 +237,7 @@ static bool replay_message(struct req *r, const struct source *s, const struct i
 						   : "a duplicate was not forwarded: replay the original request");
 		return false;
 	}
-	int rc = api_store()->ops->msg_get(api_store(), s->app_id, q->msg_id, m);
+	int rc = api_store()->q->msg_get(api_store(), s->app_id, q->msg_id, m);
 	if (rc == STORE_OK && m->payload != NULL)
 		return true;
 	if (rc == STORE_OK || rc == STORE_NOTFOUND)
@@ -253,7 +254,7 @@ void api_source_request_replay(struct req *r)
 		return;
 	struct inreq q = {0};
 	struct message m = {0};
-	int rc = api_store()->ops->inreq_get(api_store(), s->id, r->seg[3], &q);
+	int rc = api_store()->q->inreq_get(api_store(), s->id, r->seg[3], &q);
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			api_not_found(r);

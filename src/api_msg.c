@@ -37,13 +37,14 @@ static int msg_run(struct store *st, struct req *r)
 {
 	struct msg_op *op = r->op;
 	int rc;
-	if (op->new_app != NULL && (rc = st->ops->app_put(st, op->new_app)) != STORE_OK) {
+	if (op->new_app != NULL && (rc = st->w->app_put(st, op->new_app)) != STORE_OK) {
 		if (rc == STORE_CONFLICT)
 			api_error(r, 409, "conflict", "An application with this uid already exists");
 		return rc;
 	}
-	rc = queue_write_msg(st, op->om, op->due_ms, NULL);
-	if (rc == STORE_CONFLICT)
+	char existing[ID_MAX] = "";
+	rc = queue_write_msg(st, op->om, op->due_ms, existing);
+	if (rc == STORE_CONFLICT && existing[0] != '\0') /* the eventId is taken: nothing was written */
 		api_error(r, 409, "conflict", "A message with this eventId already exists");
 	return rc;
 }
@@ -268,7 +269,7 @@ void api_msg_resend(struct req *r)
 	struct message m = {0};
 	if (api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m);
+	int rc = api_store()->q->msg_get(api_store(), a.id, r->seg[3], &m);
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			api_not_found(r);
@@ -303,7 +304,7 @@ struct expunge_op {
 static int expunge_run(struct store *st, struct req *r)
 {
 	struct expunge_op *op = r->op;
-	int rc = st->ops->msg_expunge(st, op->app_id, op->msg_id);
+	int rc = st->w->msg_expunge(st, op->app_id, op->msg_id);
 	if (rc == STORE_NOTFOUND)
 		api_not_found(r);
 	return rc;
@@ -317,7 +318,7 @@ void api_msg_expunge(struct req *r)
 	struct message m = {0};
 	if (api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m); /* the path may name the eventId */
+	int rc = api_store()->q->msg_get(api_store(), a.id, r->seg[3], &m); /* the path may name the eventId */
 	if (rc == STORE_OK) {
 		struct expunge_op *op = xmalloc(sizeof *op);
 		memcpy(op->app_id, a.id, ID_MAX);
@@ -343,7 +344,7 @@ void api_msg_get(struct req *r)
 	if (with_content < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
 	struct message m = {0};
-	int rc = api_store()->ops->msg_get(api_store(), a.id, r->seg[3], &m);
+	int rc = api_store()->q->msg_get(api_store(), a.id, r->seg[3], &m);
 	if (rc == STORE_OK)
 		api_reply_json(r, 200, message_to_json(&m, with_content));
 	else if (rc == STORE_NOTFOUND)
@@ -367,7 +368,7 @@ void api_msg_list(struct req *r)
 		lr.pg.filter = &filter;
 		struct message *msgs = NULL;
 		size_t n = 0;
-		if (api_store()->ops->msg_list(api_store(), a.id, &lr.pg, &msgs, &n) != STORE_OK) {
+		if (api_store()->q->msg_list(api_store(), a.id, &lr.pg, &msgs, &n) != STORE_OK) {
 			api_error(r, 500, "internal_error", "the database failed");
 		} else {
 			json_t **items = xcalloc(n + 1, sizeof *items);

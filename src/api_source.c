@@ -47,7 +47,7 @@ static void src_cleanup(struct req *r)
 static int src_run(struct store *st, struct req *r)
 {
 	struct src_op *op = r->op;
-	const struct store_ops *o = st->ops;
+	const struct store_write_ops *o = st->w;
 	int rc = STORE_OK;
 	if (op->src == NULL) {
 		rc = o->source_delete(st, op->id);
@@ -364,7 +364,7 @@ void api_source_request_get(struct req *r)
 	if (s == NULL)
 		return;
 	struct inreq q = {0};
-	int rc = api_store()->ops->inreq_get(api_store(), s->id, r->seg[3], &q);
+	int rc = api_store()->q->inreq_get(api_store(), s->id, r->seg[3], &q);
 	if (rc == STORE_OK) {
 		json_t *j = inreq_to_json(&q);
 		json_t *text = q.body ? json_stringn(q.body, q.body_len) : NULL;
@@ -397,7 +397,7 @@ void api_source_requests(struct req *r)
 	if (api_list_begin(r, false, &lr) == 0) {
 		struct inreq *v = NULL;
 		size_t n = 0;
-		if (api_store()->ops->inreq_list(api_store(), s->id, &lr.pg, &v, &n) != STORE_OK) {
+		if (api_store()->q->inreq_list(api_store(), s->id, &lr.pg, &v, &n) != STORE_OK) {
 			api_error(r, 500, "internal_error", "the database failed");
 		} else {
 			json_t **items = xcalloc(n + 1, sizeof *items);

@@ -26,7 +26,7 @@ static json_t *task_json(const struct task *t, bool with_data)
 
 static int task_create_run(struct store *st, struct req *r)
 {
-	return st->ops->task_put(st, &((struct task_run *)r->op)->t);
+	return st->w->task_put(st, &((struct task_run *)r->op)->t);
 }
 
 /* After the task row is committed, the runner owns itself. */
@@ -128,7 +128,7 @@ void api_endpoint_replay_missing(struct req *r) { task_start(r, TASK_KIND_REPLAY
 void api_task_get(struct req *r)
 {
 	struct task t;
-	int rc = api_store()->ops->task_get(api_store(), r->seg[1], &t);
+	int rc = api_store()->q->task_get(api_store(), r->seg[1], &t);
 	if (rc == STORE_OK)
 		api_reply_json(r, 200, task_json(&t, true));
 	else if (rc == STORE_NOTFOUND)
@@ -163,7 +163,7 @@ void api_task_list(struct req *r)
 		return;
 	struct task *v = NULL;
 	size_t n = 0;
-	if (api_store()->ops->task_list(api_store(), &lr.pg, status, kind, &v, &n) != STORE_OK) {
+	if (api_store()->q->task_list(api_store(), &lr.pg, status, kind, &v, &n) != STORE_OK) {
 		api_error(r, 500, "internal_error", "the database failed");
 		return;
 	}

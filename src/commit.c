@@ -1,6 +1,6 @@
 /* commit.c: one writer thread, group commit.
  * The queue is a mutex-protected singly linked list; the thread swaps it out whole, runs every job in one
- * transaction (each in a savepoint), commits once, then calls each done() in order. */
+ * transaction (each in a savepoint when the backend has them), commits once, then calls each done() in order. */
 #include "commit.h"
 
 #include <pthread.h>
@@ -61,22 +61,23 @@ static struct commit_job *take_batch(void)
 
 static void run_batch(struct commit_job *batch)
 {
-	const struct store_ops *ops = store->ops;
+	const struct store_write_ops *w = store->w;
 	uint64_t njobs = 0;
-	int brc = ops->batch_begin(store);
+	int brc = w->batch_begin(store);
 	for (struct commit_job *j = batch; j != NULL; j = j->next, njobs++) {
 		j->rc = STORE_ERR;
-		if (brc != STORE_OK || ops->job_begin(store) != STORE_OK) {
+		if (brc != STORE_OK || (w->job_begin != NULL && w->job_begin(store) != STORE_OK)) {
 			brc = STORE_ERR;
 			continue;
 		}
 		j->rc = j->run(store, j->arg);
-		ops->job_end(store, j->rc == STORE_OK);
+		if (w->job_end != NULL) /* a backend without per-job savepoints: jobs validate before they write */
+			w->job_end(store, j->rc == STORE_OK);
 	}
 	if (brc == STORE_OK)
-		brc = ops->batch_commit(store);
+		brc = w->batch_commit(store);
 	if (brc != STORE_OK) {
-		ops->batch_rollback(store);
+		w->batch_rollback(store);
 		log_warnx("commit: a batch of %llu jobs failed; each gets an error", (unsigned long long)njobs);
 	}
 	__atomic_add_fetch(&n_batches, 1, __ATOMIC_RELAXED);

@@ -229,7 +229,7 @@ struct disable_job {
 static int disable_run(struct store *st, void *arg)
 {
 	struct disable_job *d = arg;
-	int rc = st->ops->endpoint_set_disabled(st, d->endpoint_id, true, d->at);
+	int rc = st->w->endpoint_set_disabled(st, d->endpoint_id, true, d->at);
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
@@ -273,7 +273,7 @@ struct failing_job {
 static int failing_run(struct store *st, void *arg)
 {
 	struct failing_job *f = arg;
-	return st->ops->endpoint_set_failing(st, f->endpoint_id, f->since);
+	return st->w->endpoint_set_failing(st, f->endpoint_id, f->since);
 }
 
 static void failing_done(void *arg, int rc)

@@ -50,14 +50,14 @@ json_t *opevents_endpoint_data(const char *app, const char *endpoint_id, const c
 /* The internal app and its endpoint, written in one transaction at start-up. */
 static int write_setup(struct store *st, const struct app *a, const struct endpoint *e)
 {
-	const struct store_ops *ops = st->ops;
-	if (ops->batch_begin(st) != STORE_OK)
+	const struct store_write_ops *w = st->w;
+	if (w->batch_begin(st) != STORE_OK)
 		return -1;
-	if (ops->app_put(st, a) != STORE_OK || ops->endpoint_put(st, e) != STORE_OK) {
-		ops->batch_rollback(st);
+	if (w->app_put(st, a) != STORE_OK || w->endpoint_put(st, e) != STORE_OK) {
+		w->batch_rollback(st);
 		return -1;
 	}
-	return ops->batch_commit(st) == STORE_OK ? 0 : -1;
+	return w->batch_commit(st) == STORE_OK ? 0 : -1;
 }
 
 int opevents_init(const struct config *cfg, struct store *st, char *err, size_t errlen)

@@ -43,22 +43,11 @@ void outmsg_unref(struct outmsg *om)
 int queue_write_msg(struct store *st, struct outmsg *om, int64_t due_ms, char existing[ID_MAX])
 {
 	const struct message *m = &om->m;
-	if (m->event_id != NULL) {
-		char found[ID_MAX];
-		int rc = st->ops->msg_find_event_id(st, m->app_id, m->event_id, found);
-		if (rc == STORE_OK) {
-			if (existing != NULL)
-				memcpy(existing, found, ID_MAX);
-			return STORE_CONFLICT;
-		}
-		if (rc != STORE_NOTFOUND)
-			return rc;
-	}
-	const char *stack[PTRS_ON_STACK];
+	const char *stack[PTRS_ON_STACK] = {NULL};
 	const char **ptrs = om->n <= PTRS_ON_STACK ? stack : xcalloc(om->n, sizeof *ptrs);
 	for (size_t i = 0; i < om->n; i++)
 		ptrs[i] = om->ep_ids[i];
-	int rc = st->ops->msg_insert(st, m, ptrs, om->n, due_ms, om->dkeys);
+	int rc = st->w->msg_insert(st, m, ptrs, om->n, due_ms, om->dkeys, existing);
 	if (ptrs != stack)
 		free(ptrs);
 	return rc;
@@ -68,7 +57,7 @@ int queue_write_deliveries(struct store *st, struct outmsg *om, int64_t due_ms)
 {
 	int rc = STORE_OK;
 	for (size_t i = 0; rc == STORE_OK && i < om->n; i++)
-		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], om->trigger, due_ms,
+		rc = st->w->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], om->trigger, due_ms,
 					   &om->dkeys[i]);
 	return rc;
 }
@@ -126,7 +115,7 @@ static struct outcome_batch *pending_outcomes; /* the dispatcher's */
 static int outcomes_run(struct store *st, void *arg)
 {
 	struct outcome_batch *b = arg;
-	return st->ops->outcomes_record(st, b->v, b->n);
+	return st->w->outcomes_record(st, b->v, b->n);
 }
 
 /* After the commit: the retries go to the schedule, by key (their payload is read again when due, so a long

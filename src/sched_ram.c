@@ -55,9 +55,10 @@ static size_t ld_outstanding; /* in todo, being loaded, or in ready (atomic read
 static bool ld_stop, ld_running;
 static pthread_t ld_thread;
 
-static void scan_cb(void *arg, int64_t dkey, int64_t next_ms)
+static void scan_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
 {
 	(void)arg;
+	(void)endpoint_id;
 	struct sched_item it = {.due_ms = next_ms, .dkey = dkey, .msg = NULL, .attempts = -1};
 	heap_push(&heap, &it);
 }
@@ -67,11 +68,11 @@ static int boot_fill(struct store *st)
 {
 	struct endpoint *eps = NULL;
 	size_t n = 0;
-	if (st->ops->endpoints_load(st, &eps, &n) != STORE_OK)
+	if (st->w->endpoints_load(st, &eps, &n) != STORE_OK)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int64_t oldest;
-		if (eps[i].fifo && st->ops->delivery_oldest_pending(st, eps[i].id, &oldest) == STORE_OK) {
+		if (eps[i].fifo && st->q->delivery_oldest_pending(st, eps[i].id, &oldest) == STORE_OK) {
 			int64_t *v = xmalloc(sizeof *v);
 			*v = oldest;
 			hmap_put(&boot, eps[i].id, v);
@@ -89,8 +90,8 @@ static int ram_init(const struct config *cfg, struct store *st, void (*wake)(voi
 	wake_fn = wake;
 	heap_init(&heap);
 	hmap_init(&boot);
-	if (st->ops->deliveries_reset_sending(st) != STORE_OK ||
-	    st->ops->deliveries_scan_pending(st, scan_cb, NULL) != STORE_OK || boot_fill(st) < 0)
+	if (st->w->deliveries_reset_sending(st) != STORE_OK ||
+	    st->w->deliveries_scan_pending(st, scan_cb, NULL) != STORE_OK || boot_fill(st) < 0)
 		return -1;
 	if (heap.n > 0)
 		log_info("sched: %zu pending deliveries loaded", heap.n);
@@ -99,26 +100,36 @@ static int ram_init(const struct config *cfg, struct store *st, void (*wake)(voi
 
 /* ---- the loader ---- */
 
-/* One delivery read by key, ready to send; NULL if it is no longer pending. */
-static struct outmsg *load_one(struct sched_item *it)
+/* Read a batch of due deliveries by key (one store read per LOAD_BATCH); those still pending go into done, ready
+ * to send. Returns how many were dropped (sent, failed or canceled meanwhile, or gone). */
+static size_t load_batch(const struct sched_item *v, size_t n, struct vec *done)
 {
-	struct delivery d;
-	struct message m;
-	memset(&m, 0, sizeof m);
-	if (store->ops->delivery_load(store, it->dkey, &d, &m) != STORE_OK)
-		return NULL;
-	if (d.status != DS_PENDING) {
-		message_dispose(&m);
-		return NULL;
+	int64_t keys[LOAD_BATCH] = {0};
+	struct delivery d[LOAD_BATCH];
+	struct message m[LOAD_BATCH];
+	size_t dropped = 0;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = v[i].dkey;
+	memset(m, 0, n * sizeof *m);
+	store->q->deliveries_load(store, keys, n, d, m);
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].status != DS_PENDING) {
+			message_dispose(&m[i]);
+			dropped++;
+			continue;
+		}
+		char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
+		memcpy(ids[0], d[i].endpoint_id, ID_MAX);
+		struct sched_item it = v[i];
+		it.msg = outmsg_new(&m[i], ids, 1);
+		it.msg->dkeys[0] = d[i].dkey;
+		it.msg->trigger = d[i].trigger;
+		it.ep_idx = 0;
+		if (it.attempts < 0)
+			it.attempts = d[i].attempts;
+		vec_add(done, &it);
 	}
-	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
-	memcpy(ids[0], d.endpoint_id, ID_MAX);
-	struct outmsg *om = outmsg_new(&m, ids, 1);
-	om->dkeys[0] = d.dkey;
-	om->trigger = d.trigger;
-	if (it->attempts < 0)
-		it->attempts = d.attempts;
-	return om;
+	return dropped;
 }
 
 static void *loader_main(void *arg)
@@ -139,15 +150,8 @@ static void *loader_main(void *arg)
 		pthread_mutex_unlock(&ld_mu);
 		size_t dropped = 0;
 		done.n = 0;
-		for (size_t i = 0; i < work.n; i++) {
-			struct sched_item it = work.v[i];
-			it.msg = load_one(&it);
-			it.ep_idx = 0;
-			if (it.msg != NULL)
-				vec_add(&done, &it);
-			else
-				dropped++;
-		}
+		for (size_t i = 0; i < work.n; i += LOAD_BATCH)
+			dropped += load_batch(work.v + i, work.n - i < LOAD_BATCH ? work.n - i : LOAD_BATCH, &done);
 		pthread_mutex_lock(&ld_mu);
 		for (size_t i = 0; i < done.n; i++)
 			vec_add(&ld_ready, &done.v[i]);

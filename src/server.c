@@ -147,8 +147,8 @@ static int load_cache(struct store *st)
 	struct app *apps = NULL;
 	struct endpoint *eps = NULL;
 	size_t napps = 0, neps = 0;
-	if (st->ops->apps_load(st, &apps, &napps) != STORE_OK ||
-	    st->ops->endpoints_load(st, &eps, &neps) != STORE_OK) {
+	if (st->w->apps_load(st, &apps, &napps) != STORE_OK ||
+	    st->w->endpoints_load(st, &eps, &neps) != STORE_OK) {
 		free(apps);
 		free(eps);
 		return -1;
@@ -156,13 +156,13 @@ static int load_cache(struct store *st)
 	cache_load(apps, napps, eps, neps);
 	struct event_type *types = NULL;
 	size_t ntypes = 0;
-	if (st->ops->event_types_load(st, &types, &ntypes) != STORE_OK)
+	if (st->w->event_types_load(st, &types, &ntypes) != STORE_OK)
 		return -1;
 	evtypes_load(types, ntypes);
 	if (sources_load(st) < 0)
 		return -1;
 	/* a task cut short by the last stop is not resumed */
-	return st->ops->tasks_fail_running(st, now_ms()) == STORE_OK ? 0 : -1;
+	return st->w->tasks_fail_running(st, now_ms()) == STORE_OK ? 0 : -1;
 }
 
 /* ---- chores: expire idempotency records; purge payloads and response bodies past their retention ---- */
@@ -180,7 +180,7 @@ static int chores_stopping; /* atomic: a purge that found more does not queue it
 static int purge_run(struct store *st, void *arg)
 {
 	(void)arg;
-	return st->ops->idem_purge(st, now_ms() - IDEMPOTENCY_TTL_MS);
+	return st->w->idem_purge(st, now_ms() - IDEMPOTENCY_TTL_MS);
 }
 
 static void chore_done(void *arg, int rc)
@@ -199,12 +199,12 @@ static int retention_run(struct store *st, void *arg)
 	struct retention_chore *r = arg;
 	int64_t now = now_ms(), keep = r->c.cfg->retention_ms;
 	bool more_inbound = false;
-	int rc = st->ops->retention_purge(st, now, keep, RETENTION_BATCH, &r->more);
+	int rc = st->w->retention_purge(st, now, keep, RETENTION_BATCH, &r->more);
 	/* a received request also answers dedup lookups: it stays for the longest dedup window too */
 	if (sources_max_window_ms() > keep)
 		keep = sources_max_window_ms();
 	if (rc == STORE_OK)
-		rc = st->ops->inreq_purge(st, now - keep, RETENTION_BATCH, &more_inbound);
+		rc = st->w->inreq_purge(st, now - keep, RETENTION_BATCH, &more_inbound);
 	r->more |= more_inbound;
 	return rc;
 }
@@ -229,7 +229,7 @@ static void chore_submit(struct chore *c)
 static void gauges_refresh(struct store *st)
 {
 	int64_t c[5];
-	if (st->ops->delivery_counts(st, NULL, NULL, c) == STORE_OK) {
+	if (st->q->delivery_counts(st, NULL, NULL, c) == STORE_OK) {
 		METRIC_SET(dead_letter, c[DS_FAIL]);
 		METRIC_SET(pending_stored, c[DS_PENDING]);
 	}

@@ -5,25 +5,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct store_ops *const backends[] = {&store_sqlite_ops};
+static const struct store_backend *const backends[] = {&store_sqlite_backend};
 
 struct store *store_open(const char *url, char *err, size_t errlen)
 {
 	const char *colon = strchr(url, ':');
 	const char *location = url;
-	const struct store_ops *ops = &store_sqlite_ops;
+	const struct store_backend *be = &store_sqlite_backend;
 	if (colon != NULL && strncmp(url, "postgres", 8) == 0) {
 		snprintf(err, errlen, "postgres is not supported yet in this build (%s)", url);
 		return NULL;
 	}
 	if (colon != NULL) {
-		ops = NULL;
+		be = NULL;
 		for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
 			size_t n = strlen(backends[i]->scheme);
 			if ((size_t)(colon - url) == n && strncmp(url, backends[i]->scheme, n) == 0)
-				ops = backends[i];
+				be = backends[i];
 		}
-		if (ops == NULL) {
+		if (be == NULL) {
 			snprintf(err, errlen, "unknown database scheme in '%s' (expected sqlite:PATH)", url);
 			return NULL;
 		}
@@ -33,11 +33,11 @@ struct store *store_open(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "empty database path in '%s'", url);
 		return NULL;
 	}
-	return ops->open(location, err, errlen);
+	return be->open(location, err, errlen);
 }
 
 void store_close(struct store *st)
 {
 	if (st != NULL)
-		st->ops->close(st);
+		st->be->close(st);
 }

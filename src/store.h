@@ -1,8 +1,20 @@
-/* store.h: durable state behind a table of backend functions (sqlite now, postgres next).
+/* store.h: durable state behind a backend's two tables of functions (sqlite now, postgres next).
  *
  * Nothing outside store_*.c sees a backend's types. Return codes: 0 (STORE_OK) or a negative enum store_rc.
- * Threads: the write functions are called by the committer thread only, between batch_begin and batch_commit;
- * read functions may be called from any thread (a backend keeps a pool of read connections).
+ * A backend (struct store_backend) opens a store and gives it two halves, so a second backend can be written
+ * one half at a time:
+ *   st->w  struct store_write_ops: the committer thread only (src/commit.c), between batch_begin and
+ *          batch_commit; its start-up group (the loads, the crash resets) runs on the main thread before the
+ *          committer and the dispatcher start, outside a batch (and opevents writes its setup in its own batch
+ *          then too).
+ *   st->q  struct store_query_ops: any thread, at any time, concurrently (a backend keeps a pool of read
+ *          connections); each call sees committed data only.
+ *
+ * Uniqueness is the database's: every unique key (app and endpoint uid, source uid, a message's eventId, an
+ * event type's name, an idempotency key, an inbound dedup key) is a unique index, and the write that would
+ * take a held one reports STORE_CONFLICT itself (INSERT ... ON CONFLICT, or the statement's constraint error)
+ * without writing anything. No caller reads to check and then writes: with several hookd nodes on one
+ * database, a read-then-write pair would let two of them both win.
  */
 #ifndef HOOKD_STORE_H
 #define HOOKD_STORE_H
@@ -41,28 +53,28 @@ struct page {
 
 struct store;
 
-struct store_ops {
-	const char *scheme; /* "sqlite" */
-	/* Open (creating and migrating as needed) the store at location (a path for sqlite).
-	 * On failure returns NULL and writes a one-line reason into err. */
-	struct store *(*open)(const char *location, char *err, size_t errlen);
-	void (*close)(struct store *);
-
-	/* ---- write path: committer thread only ---- */
-	/* One batch = one durable transaction. Each job in it runs between job_begin and job_end (a savepoint), so
-	 * a failed job rolls back alone. batch_commit returns only once the batch is durable. */
+/* The write path: the committer thread only (src/commit.c), plus the start-up group at the end, which runs
+ * before any other thread does. Every function but the start-up ones runs inside a batch. */
+struct store_write_ops {
+	/* One batch = one durable transaction; batch_commit returns only once the batch is durable, and on failure
+	 * the whole batch is gone. Each job in it runs between job_begin and job_end (a savepoint), so a failed
+	 * job rolls back alone. The savepoints are optional: a backend may leave job_begin and job_end NULL, and
+	 * the committer then skips them; a failed job's earlier writes then stay, so jobs validate before they
+	 * write and rely on the atomic ops below, which report a conflict without writing anything. */
 	int (*batch_begin)(struct store *);
 	int (*batch_commit)(struct store *);
 	void (*batch_rollback)(struct store *);
 	int (*job_begin)(struct store *);
 	void (*job_end)(struct store *, bool ok);
 
-	/* Insert or replace by id. STORE_CONFLICT if the uid belongs to another row. */
+	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another app. */
 	int (*app_put)(struct store *, const struct app *);
-	/* Delete an app with its endpoints, messages, deliveries and attempts. */
+	/* Delete an app with its endpoints, messages, deliveries and attempts; STORE_NOTFOUND if absent. */
 	int (*app_delete)(struct store *, const char *app_id);
+	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another endpoint of the
+	 * app: the unique key (app_id, uid) is the authority, the cache's check only a fast path. */
 	int (*endpoint_put)(struct store *, const struct endpoint *);
-	/* Delete an endpoint; its pending deliveries become DS_CANCELED. */
+	/* Delete an endpoint; its pending deliveries become DS_CANCELED. STORE_NOTFOUND if absent. */
 	int (*endpoint_delete)(struct store *, const char *endpoint_id);
 	/* Set an endpoint's disabled flag (the dispatcher disabling a failing endpoint). */
 	int (*endpoint_set_disabled)(struct store *, const char *endpoint_id, bool disabled, int64_t updated_ms);
@@ -71,12 +83,13 @@ struct store_ops {
 	/* Pending deliveries of an endpoint become DS_CANCELED (endpoint disabled). */
 	int (*endpoint_cancel_pending)(struct store *, const char *endpoint_id);
 
-	/* STORE_OK and the existing message id if (app, eventId) is taken, else STORE_NOTFOUND. */
-	int (*msg_find_event_id)(struct store *, const char *app_id, const char *event_id, char msg_id[ID_MAX]);
-	/* Insert a message and one DS_PENDING delivery per endpoint, due at due_ms. dkeys (n entries, caller's)
-	 * receives each delivery's key. */
+	/* Insert a message and one DS_PENDING delivery per endpoint, due at due_ms. dkeys (n entries, caller's; may
+	 * be NULL) receives each delivery's key. Atomic eventId dedupe: if the message has an eventId that another
+	 * message of its app holds (a unique key), nothing at all is written and STORE_CONFLICT is returned with
+	 * that message's id in existing_id (may be NULL); a taken message id is STORE_CONFLICT too, with
+	 * existing_id "". */
 	int (*msg_insert)(struct store *, const struct message *, const char *const *endpoint_ids, size_t n,
-			  int64_t due_ms, int64_t *dkeys);
+			  int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX]);
 	/* One more delivery of an existing message (a manual resend, a recovery): DS_PENDING, due at due_ms. */
 	int (*delivery_add)(struct store *, const char *app_id, const char *msg_id, const char *endpoint_id,
 			    int trigger, int64_t due_ms, int64_t *dkey);
@@ -85,9 +98,16 @@ struct store_ops {
 	/* Record n outcomes: insert each attempt row, update each delivery's status, attempts and next time. */
 	int (*outcomes_record)(struct store *, const struct outcome *, size_t n);
 
-	/* Idempotency: the stored response for key if created at or after min_created_ms. body is malloc'd. */
-	int (*idem_get)(struct store *, const char *key, int64_t min_created_ms, int *status, char **body);
+	/* Idempotency keys, claimed atomically (a unique key): idem_claim takes key for the request about to run
+	 * (STORE_OK), taking over a record created before min_created_ms (expired), else returns STORE_CONFLICT
+	 * with the stored response (status, malloc'd body). A status of 0 there means the claim of a request still
+	 * in flight (another node's, whose transaction has not ended; SQLite never shows one). Once the request has
+	 * run, the claimer either keeps its response with idem_put (insert or replace) or drops the claim with
+	 * idem_release (a failed request may be retried under the same key). */
+	int (*idem_claim)(struct store *, const char *key, int64_t min_created_ms, int64_t now_ms, int *status,
+			  char **body);
 	int (*idem_put)(struct store *, const char *key, int status, const char *body, int64_t created_ms);
+	int (*idem_release)(struct store *, const char *key);
 	/* Delete idempotency records created before ms. */
 	int (*idem_purge)(struct store *, int64_t before_ms);
 
@@ -113,7 +133,8 @@ struct store_ops {
 
 	/* The event type registry: insert or replace by name; delete for good (STORE_NOTFOUND if absent). */
 	int (*event_type_put)(struct store *, const struct event_type *);
-	/* Insert, or replace an archived type of the name; STORE_CONFLICT if a live one has it. */
+	/* Insert, or replace an archived type of the name; STORE_CONFLICT (nothing written) if a live one has it.
+	 * One statement decides (an upsert whose update applies only to an archived row). */
 	int (*event_type_create)(struct store *, const struct event_type *);
 	int (*event_type_delete)(struct store *, const char *name);
 
@@ -121,15 +142,21 @@ struct store_ops {
 	 * requests received for it (STORE_NOTFOUND if absent). config is the source's JSON text. */
 	int (*source_put)(struct store *, const char *id, const char *uid, const char *config);
 	int (*source_delete)(struct store *, const char *id);
-	/* A received request. */
+	/* A received request (a duplicate too: its row has duplicate set and keeps its own body). */
 	int (*inreq_insert)(struct store *, const struct inreq *);
-	/* STORE_OK if a verified, non-duplicate request of the source with this dedup key arrived at or after
-	 * since_ms, else STORE_NOTFOUND. */
-	int (*inreq_seen)(struct store *, const char *source_id, const char *dedup_key, int64_t since_ms);
-	/* Delete up to limit requests received before before_ms; *more if there may be others. */
+	/* Atomic inbound dedup: claim the source's dedup key for a verified request received at received_ms.
+	 * STORE_CONFLICT (nothing written) if a request claimed it at or after since_ms (the window's start), so this
+	 * one is a duplicate; else STORE_OK, the key is this request's from now on. A NULL key is never a duplicate.
+	 * The caller then forwards (msg_insert) or not, and records the request with inreq_insert either way. */
+	int (*inreq_dedup)(struct store *, const char *source_id, const char *dedup_key, int64_t received_ms,
+			   int64_t since_ms);
+	/* Delete up to limit requests received before before_ms, and the dedup keys last claimed before it (up to
+	 * limit of those too); *more if there may be others. */
 	int (*inreq_purge)(struct store *, int64_t before_ms, int limit, bool *more);
 
-	/* ---- start-up (before any other thread runs) ---- */
+	/* ---- start-up: on the main thread before the committer and the dispatcher start, outside batches ----
+	 * They sit with the write path because they read and reset what the writer owns (SQLite runs them on the
+	 * write connection). A shared backend will need claims here (whose SENDING rows are whose). */
 	/* All apps / endpoints; arrays are malloc'd, each element disposed by the caller. */
 	int (*apps_load)(struct store *, struct app **out, size_t *n);
 	int (*endpoints_load)(struct store *, struct endpoint **out, size_t *n);
@@ -141,13 +168,25 @@ struct store_ops {
 	int (*tasks_fail_running)(struct store *, int64_t now_ms);
 	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
 	int (*deliveries_reset_sending)(struct store *);
-	/* Call cb for every DS_PENDING delivery, in any order. */
-	int (*deliveries_scan_pending)(struct store *, void (*cb)(void *arg, int64_t dkey, int64_t next_ms),
+	/* Call cb for every DS_PENDING delivery, in any order, with its due time and endpoint (the string lives
+	 * only during the call). */
+	int (*deliveries_scan_pending)(struct store *,
+				       void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id),
 				       void *arg);
 
-	/* ---- reads: any thread ---- */
-	/* A delivery and its message (payload included) by delivery key. */
+};
+
+/* The query side: any thread, at any time after open, concurrently with the writer and each other; each call
+ * reads committed data only (one snapshot per call). Lists and gets, the dispatcher's loads, figures, counts.
+ * Arrays are malloc'd; their elements are disposed by the caller. */
+struct store_query_ops {
+	/* A delivery and its message (payload included) by delivery key; m may be NULL. STORE_NOTFOUND if absent. */
 	int (*delivery_load)(struct store *, int64_t dkey, struct delivery *d, struct message *m);
+	/* The batch form, in one query: for each i, d[i] and m[i] (payload included; m may be NULL) of dkeys[i]. A
+	 * key with no row (or whose message is gone) gets d[i].status = -1 and m[i] zeroed; a key given twice is
+	 * filled twice. STORE_OK even if some keys had no row; on STORE_ERR every d[i].status is -1, every m[i]
+	 * zeroed. Each m[i] is disposed by the caller. */
+	int (*deliveries_load)(struct store *, const int64_t *dkeys, size_t n, struct delivery *d, struct message *m);
 	/* A message of an app by id or eventId. */
 	int (*msg_get)(struct store *, const char *app_id, const char *id_or_event_id, struct message *out);
 	int (*msg_list)(struct store *, const char *app_id, const struct page *, struct message **out, size_t *n);
@@ -182,12 +221,25 @@ struct store_ops {
 	int (*inreq_get)(struct store *, const char *source_id, const char *id, struct inreq *out);
 };
 
-/* Every backend's store starts with this. */
-struct store {
-	const struct store_ops *ops;
+/* A backend: its URL scheme, how to open and close its stores, and its two tables. */
+struct store_backend {
+	const char *scheme; /* "sqlite" */
+	/* Open (creating and migrating as needed) the store at location (the URL after "scheme:"; a path for
+	 * sqlite). On failure returns NULL and writes a one-line reason into err. */
+	struct store *(*open)(const char *location, char *err, size_t errlen);
+	void (*close)(struct store *);
+	const struct store_write_ops *write;
+	const struct store_query_ops *query;
 };
 
-extern const struct store_ops store_sqlite_ops;
+/* Every backend's store starts with this; callers write st->w->msg_insert(st, ...) and st->q->msg_list(st, ...). */
+struct store {
+	const struct store_backend *be;
+	const struct store_write_ops *w; /* be->write */
+	const struct store_query_ops *q; /* be->query */
+};
+
+extern const struct store_backend store_sqlite_backend;
 
 /* Open a store from a URL: "sqlite:PATH" (or a bare path). NULL with a reason in err on failure. */
 struct store *store_open(const char *url, char *err, size_t errlen);

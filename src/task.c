@@ -48,7 +48,7 @@ static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool
 	int64_t *dkeys;
 	size_t n;
 	bool more = false;
-	int rc = st->ops->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
+	int rc = st->w->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
 					&dkeys, &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
@@ -69,7 +69,7 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 	struct message *msgs;
 	size_t n;
 	bool more = false;
-	int rc = st->ops->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
+	int rc = st->w->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
 				      &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
@@ -140,7 +140,7 @@ static int task_job_run(struct store *st, void *arg)
 		return rc;
 	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;
 	tr->t.updated_ms = now;
-	return st->ops->task_put(st, &tr->t);
+	return st->w->task_put(st, &tr->t);
 }
 
 static void task_job_done(void *arg, int rc)
