@@ -164,5 +164,14 @@ bench: all $(BENCH_BINS)
 bench-smoke: all $(BENCH_BINS)
 	node bench/run.mjs --bin $(BUILD) --smoke $(BENCH_ARGS)
 
+# docs-settings: README.md's settings table, between <!-- settings:begin --> and <!-- settings:end -->, regenerated
+# from the settings table in src/config.c (a unit test fails while it is stale).
+.PHONY: docs-settings
+docs-settings: $(BUILD)/hookd
+	$(BUILD)/hookd serve --help-markdown >$(BUILD)/settings.md
+	awk -v table=$(BUILD)/settings.md '/<!-- settings:end -->/ { while ((getline line <table) > 0) print line; skip = 0 } \
+		!skip { print } /<!-- settings:begin -->/ { skip = 1 }' README.md >$(BUILD)/README.md.new
+	mv $(BUILD)/README.md.new README.md
+
 clean:
 	rm -rf build build-san build-clang

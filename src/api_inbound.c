@@ -11,8 +11,8 @@
 
 #include "api.h"
 #include "cache.h"
-#include "deliver.h"
 #include "metrics.h"
+#include "queue.h"
 #include "source.h"
 
 /* ---- ingest: POST /in/{source} ---- */
@@ -21,7 +21,6 @@ struct in_op {
 	struct source *src;
 	struct inreq rq;
 	struct outmsg *om;        /* the message to forward */
-	const char **ep_ptrs;
 };
 
 static void in_cleanup(struct req *r)
@@ -30,7 +29,6 @@ static void in_cleanup(struct req *r)
 	source_unref(op->src);
 	inreq_dispose(&op->rq);
 	outmsg_unref(op->om);
-	free(op->ep_ptrs);
 	free(op);
 }
 
@@ -44,7 +42,7 @@ static int in_forward(struct store *st, struct in_op *op)
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	struct message *m = &op->om->m;
-	rc = st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, m->created_ms, op->om->dkeys);
+	rc = queue_write_msg(st, op->om, m->created_ms, NULL);
 	if (rc == STORE_OK)
 		memcpy(op->rq.msg_id, m->id, ID_MAX);
 	return rc;
@@ -103,8 +101,8 @@ static int in_run(struct store *st, struct req *r)
 static void in_after(struct req *r)
 {
 	struct in_op *op = r->op;
-	if (op->rq.msg_id[0] != '\0' && op->om->n > 0) {
-		deliver_submit(op->om);
+	if (op->rq.msg_id[0] != '\0') {
+		queue_committed(op->om, STORE_OK);
 		op->om = NULL;
 	}
 }
@@ -165,9 +163,6 @@ static void in_message(struct req *r, struct in_op *op, json_t *recorded)
 	char(*ids)[ID_MAX];
 	size_t n = cache_fanout(m.app_id, m.event_type, &m.channels, &ids);
 	op->om = outmsg_new(&m, ids, n);
-	op->ep_ptrs = xcalloc(n + 1, sizeof *op->ep_ptrs);
-	for (size_t i = 0; i < n; i++)
-		op->ep_ptrs[i] = op->om->ep_ids[i];
 }
 
 /* The URL a URL-signing provider (Twilio) signed: the source's publicUrl, else --public-url and the path, then
@@ -222,21 +217,14 @@ static void in_record(struct req *r, struct in_op *op)
 
 static int replay_run(struct store *st, struct req *r)
 {
-	struct outmsg *om = ((struct in_op *)r->op)->om;
-	int rc = STORE_OK;
-	for (size_t i = 0; rc == STORE_OK && i < om->n; i++)
-		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], TRIGGER_SCHEDULED, now_ms(),
-					   &om->dkeys[i]);
-	return rc;
+	return queue_write_deliveries(st, ((struct in_op *)r->op)->om, now_ms());
 }
 
 static void replay_after(struct req *r)
 {
 	struct in_op *op = r->op;
-	if (op->om->n > 0) {
-		deliver_submit(op->om);
-		op->om = NULL;
-	}
+	queue_committed(op->om, STORE_OK);
+	op->om = NULL;
 }
 
 /* The message a request was forwarded as, or NULL after answering why there is none. */

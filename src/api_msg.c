@@ -1,22 +1,21 @@
 /* api_msg.c: /app/{app}/msg — message ingest (the hot path) and reads.
  *
- * Ingest parses once, computes the fan-out from the cache, builds the answer, and hands one job to the
- * committer: eventId check, message row, one delivery row per endpoint. After the commit the message goes to
- * the dispatcher with its payload in memory, so a fresh delivery costs no read. */
+ * Ingest parses once, computes the fan-out from the cache, builds the answer, and hands the message to the
+ * queue (queue.h) inside one committer job: eventId check, message row, one delivery row per endpoint. After the
+ * commit the queue schedules it with its payload in memory, so a fresh delivery costs no read. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "cache.h"
-#include "deliver.h"
 #include "evtypes.h"
 #include "filter.h"
 #include "json.h"
 #include "metrics.h"
+#include "queue.h"
 
 struct msg_op {
 	struct outmsg *om;
-	const char **ep_ptrs; /* into om->ep_ids */
 	struct app *new_app;  /* MessageIn.application for an app that does not exist yet */
 	int64_t due_ms;
 };
@@ -27,7 +26,6 @@ static void msg_cleanup(struct req *r)
 	if (op == NULL)
 		return;
 	outmsg_unref(op->om);
-	free(op->ep_ptrs);
 	if (op->new_app) {
 		app_dispose(op->new_app);
 		free(op->new_app);
@@ -38,24 +36,16 @@ static void msg_cleanup(struct req *r)
 static int msg_run(struct store *st, struct req *r)
 {
 	struct msg_op *op = r->op;
-	struct message *m = &op->om->m;
 	int rc;
 	if (op->new_app != NULL && (rc = st->ops->app_put(st, op->new_app)) != STORE_OK) {
 		if (rc == STORE_CONFLICT)
 			api_error(r, 409, "conflict", "An application with this uid already exists");
 		return rc;
 	}
-	if (m->event_id != NULL) {
-		char existing[ID_MAX];
-		rc = st->ops->msg_find_event_id(st, m->app_id, m->event_id, existing);
-		if (rc == STORE_OK) {
-			api_error(r, 409, "conflict", "A message with this eventId already exists");
-			return STORE_CONFLICT;
-		}
-		if (rc != STORE_NOTFOUND)
-			return rc;
-	}
-	return st->ops->msg_insert(st, m, op->ep_ptrs, op->om->n, op->due_ms, op->om->dkeys);
+	rc = queue_write_msg(st, op->om, op->due_ms, NULL);
+	if (rc == STORE_CONFLICT)
+		api_error(r, 409, "conflict", "A message with this eventId already exists");
+	return rc;
 }
 
 static void msg_after(struct req *r)
@@ -64,10 +54,8 @@ static void msg_after(struct req *r)
 	METRIC_ADD(messages_accepted, 1);
 	if (op->new_app != NULL)
 		cache_app_put(op->new_app);
-	if (op->om->n > 0) {
-		deliver_submit(op->om);
-		op->om = NULL;
-	}
+	queue_committed(op->om, STORE_OK);
+	op->om = NULL;
 }
 
 /* MessageIn -> m (event type, eventId, channels, tags, deliverAt); the payload object is returned. */
@@ -159,9 +147,6 @@ static void msg_submit(struct req *r, struct message *m, char (*ids)[ID_MAX], si
 	op->due_ms = m->deliver_at_ms > m->created_ms ? m->deliver_at_ms : m->created_ms;
 	api_reply(r, 202, msg_answer(m, with_content));
 	op->om = outmsg_new(m, ids, n);
-	op->ep_ptrs = xcalloc(n + 1, sizeof *op->ep_ptrs);
-	for (size_t i = 0; i < n; i++)
-		op->ep_ptrs[i] = op->om->ep_ids[i];
 	r->run = msg_run;
 	r->after = msg_after;
 	api_submit(r);
@@ -266,15 +251,13 @@ void api_endpoint_send_example(struct req *r)
 
 static int resend_run(struct store *st, struct req *r)
 {
-	struct outmsg *om = ((struct msg_op *)r->op)->om;
-	return st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[0], TRIGGER_MANUAL, now_ms(),
-				     &om->dkeys[0]);
+	return queue_write_deliveries(st, ((struct msg_op *)r->op)->om, now_ms());
 }
 
 static void resend_after(struct req *r)
 {
 	struct msg_op *op = r->op;
-	deliver_submit(op->om);
+	queue_committed(op->om, STORE_OK);
 	op->om = NULL;
 }
 

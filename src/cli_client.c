@@ -1,6 +1,6 @@
 /* cli_client.c: hookd endpoints, messages, attempts, resend, recover and sources: a running server's management API
  * (docs/api.md) from a shell, for people (tables) and scripts (--json: the API's answer, one document on stdout).
- * One libcurl easy handle per run, reused across the pages of a list so the connection is kept. Like cli.c, flags
+ * This file holds the operations; cli_http.c the transport, cli_table.c the output. Like cli.c, flags
  * come from one table that names the operations taking each; unlike sign and verify, get-style operations also
  * take one positional argument (the endpoint or message). Exit status: 0 ok, 1 an API error (its code and detail
  * on stderr) or an answer that makes no sense, 2 usage, 3 the server cannot be reached. */
@@ -10,27 +10,21 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_client_int.h"
 #include "hookd.h"
 #include "util.h"
 
-#define PAGE_MAX 250         /* the API's largest ?limit= */
 #define LIMIT_DEFAULT 50     /* what a list fetches, across pages, without --limit */
 #define LIMIT_MAX 1000000    /* --limit's ceiling; the answer cap (16 MiB) usually comes first */
-#define TOKEN_FILE "data/token"
-#define TOKEN_MAX 4096
 #define POLL_MS 500          /* recover --wait: between two looks at the background task */
-#define CONNECT_TIMEOUT 10L  /* seconds */
-#define REQUEST_TIMEOUT 120L /* seconds, one request */
 
 /* The operations, as bits so that the flag table can name the ones taking each flag. */
 enum {
@@ -54,44 +48,6 @@ enum {
 #define OPS_ALL 0xffffu
 #define OPS_SRC (SRC_LIST | SRC_GET | SRC_REQUESTS | SRC_REPLAY) /* inbound sources: no --app */
 #define OPS_LIST (EP_LIST | MSG_LIST | ATT_LIST | SRC_LIST | SRC_REQUESTS)
-
-struct client {
-	char cmd[32]; /* "endpoints list", ... for messages */
-	unsigned op;
-	const char *server, *token_flag, *app, *url, *uid, *description, *data, *endpoint, *msg, *since, *event_id;
-	const char *request; /* sources replay --request */
-	const char *arg; /* the positional EP or MSG */
-	struct strlist event_types, channels;
-	long limit, status;
-	bool json, wait, has_status;
-	char *base;  /* the server URL without trailing slashes */
-	char *token; /* owned, wiped at the end; NULL: no Authorization header */
-	CURL *curl;
-	struct curl_slist *headers;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-/* One answer: the HTTP status and the body (NUL-terminated when not empty). */
-struct reply {
-	long status;
-	struct buf body;
-};
-
-/* Text from the server, on one line and without control characters (a peer must not drive the terminal). */
-static void put_clean(FILE *f, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, f);
-	}
-}
-
-/* A JSON string's text, or dflt when it is not a string. */
-static const char *str_or(const json_t *j, const char *dflt)
-{
-	const char *s = json_string_value(j);
-	return s != NULL ? s : dflt;
-}
 
 /* ---- flags ---- */
 
@@ -257,477 +213,6 @@ static int check_args(struct client *c, const char *arg_name)
 	return c->since != NULL ? check_since(c) : 0;
 }
 
-/* ---- connection ---- */
-
-/* The first line of ./data/token, where hookd serve keeps the token it made; NULL if there is none. */
-static char *token_from_file(void)
-{
-	char line[TOKEN_MAX + 2];
-	FILE *f = fopen(TOKEN_FILE, "r");
-	if (f == NULL)
-		return NULL;
-	bool got = fgets(line, sizeof line, f) != NULL;
-	fclose(f);
-	size_t n = got ? strcspn(line, "\r\n") : 0;
-	char *t = n > 0 && n <= TOKEN_MAX ? xstrndup(line, n) : NULL;
-	explicit_bzero(line, sizeof line);
-	return t;
-}
-
-/* The server and token from the flags, the environment or the defaults; the curl handle and its headers. */
-static int client_open(struct client *c)
-{
-	const char *server = c->server;
-	if (server == NULL)
-		server = getenv("HOOKD_SERVER");
-	if (server == NULL || server[0] == '\0')
-		server = CLIENT_DEFAULT_SERVER;
-	if (strncasecmp(server, "http://", 7) != 0 && strncasecmp(server, "https://", 8) != 0)
-		return cli_usage(c->cmd, "--server '%s': expected an http:// or https:// URL", server);
-	size_t n = strlen(server);
-	while (n > 0 && server[n - 1] == '/')
-		n--;
-	c->base = xstrndup(server, n);
-
-	const char *tok = c->token_flag;
-	if (tok == NULL)
-		tok = getenv("HOOKD_TOKEN");
-	if (tok != NULL && tok[0] != '\0')
-		c->token = xstrdup(tok);
-	else
-		c->token = token_from_file();
-	if (c->token != NULL && strpbrk(c->token, "\r\n") != NULL)
-		return cli_usage(c->cmd, "the token contains a line break");
-
-	c->curl = curl_easy_init();
-	if (c->curl == NULL) {
-		fprintf(stderr, "hookd %s: cannot start libcurl\n", c->cmd);
-		return 1;
-	}
-	c->headers = curl_slist_append(c->headers, "Accept: application/json");
-	c->headers = curl_slist_append(c->headers, "Content-Type: application/json");
-	c->headers = curl_slist_append(c->headers, "Expect:"); /* no 100-continue round trip for big bodies */
-	if (c->token != NULL) {
-		size_t len = strlen(c->token) + 32;
-		char *h = xmalloc(len);
-		snprintf(h, len, "Authorization: Bearer %s", c->token);
-		c->headers = curl_slist_append(c->headers, h);
-		explicit_bzero(h, len);
-		free(h);
-	}
-	return 0;
-}
-
-static void client_dispose(struct client *c)
-{
-	if (c->token != NULL) {
-		explicit_bzero(c->token, strlen(c->token));
-		free(c->token);
-	}
-	curl_slist_free_all(c->headers);
-	if (c->curl != NULL)
-		curl_easy_cleanup(c->curl);
-	free(c->base);
-	strlist_dispose(&c->event_types);
-	strlist_dispose(&c->channels);
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-	(void)size; /* always 1 */
-	return buf_append(ud, p, n) < 0 ? 0 : n;
-}
-
-/* Percent-encoded, malloc'd. */
-static char *escape(struct client *c, const char *s)
-{
-	char *e = curl_easy_escape(c->curl, s, 0);
-	if (e == NULL) {
-		fputs("hookd: out of memory\n", stderr);
-		exit(1);
-	}
-	char *out = xstrdup(e);
-	curl_free(e);
-	return out;
-}
-
-/* "app/<app>/endpoint/<ep>": the segments, each percent-encoded, joined; NULL ends the list. */
-static char *api_path(struct client *c, ...)
-{
-	struct buf b;
-	va_list ap;
-	buf_init(&b, CLIENT_REPLY_MAX);
-	va_start(ap, c);
-	for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
-		char *e = escape(c, s);
-		if (b.len > 0)
-			buf_append(&b, "/", 1);
-		buf_append(&b, e, strlen(e));
-		free(e);
-	}
-	va_end(ap);
-	return b.data;
-}
-
-/* "&key=value" onto a query string (the first without "&"). */
-static void query_add(struct client *c, struct buf *q, const char *key, const char *value)
-{
-	char *e = escape(c, value);
-	if (q->len > 0)
-		buf_append(q, "&", 1);
-	buf_append(q, key, strlen(key));
-	buf_append(q, "=", 1);
-	buf_append(q, e, strlen(e));
-	free(e);
-}
-
-/* One request. Returns 0 with the answer in r (any status; the caller disposes r->body), or the exit status after
- * a message: 3 when the server cannot be reached, 1 when its answer is over the cap. */
-static int client_request(struct client *c, const char *method, const char *path, const char *query,
-			  const char *body, struct reply *r)
-{
-	struct buf url;
-	buf_init(&url, CLIENT_REPLY_MAX);
-	buf_append(&url, c->base, strlen(c->base));
-	buf_append(&url, "/api/v1/", 8);
-	buf_append(&url, path, strlen(path));
-	if (query != NULL && query[0] != '\0') {
-		buf_append(&url, "?", 1);
-		buf_append(&url, query, strlen(query));
-	}
-	buf_init(&r->body, CLIENT_REPLY_MAX);
-	r->status = 0;
-	c->errbuf[0] = '\0';
-
-	CURL *h = c->curl;
-	curl_easy_reset(h); /* keeps the connection */
-	curl_easy_setopt(h, CURLOPT_URL, url.data);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "hookd/" HOOKD_VERSION);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, REQUEST_TIMEOUT);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
-	if (body != NULL) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	}
-	CURLcode rc = curl_easy_perform(h);
-	buf_dispose(&url);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-		return 0;
-	}
-	if (r->body.toobig) {
-		fprintf(stderr, "hookd: the answer from %s is larger than %u bytes\n", c->base, CLIENT_REPLY_MAX);
-		return 1;
-	}
-	if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
-		return cli_usage(c->cmd, "--server '%s': %s", c->base, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-	long oserr = 0;
-	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-	fprintf(stderr, "hookd: cannot reach %s: %s\n", c->base,
-		oserr != 0 ? strerror((int)oserr) : c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-	return 3;
-}
-
-/* A 422 detail's "loc" as "url" or "query.limit": a leading "body" says nothing when a field follows it. */
-static void print_loc(const json_t *loc)
-{
-	size_t k, first = json_array_size(loc) > 1 && strcmp(str_or(json_array_get(loc, 0), ""), "body") == 0;
-	json_t *part;
-	json_array_foreach((json_t *)loc, k, part) {
-		if (k < first)
-			continue;
-		if (k > first)
-			fputc('.', stderr);
-		if (json_is_string(part))
-			put_clean(stderr, json_string_value(part), 100);
-		else if (json_is_integer(part))
-			fprintf(stderr, "%" JSON_INTEGER_FORMAT, json_integer_value(part));
-	}
-}
-
-/* An error answer on one line: "hookd: 404 not_found: Entity not found"; a 422's details as "loc: msg; ...". */
-static void print_api_error(const struct reply *r)
-{
-	json_t *j = r->body.len > 0 ? json_loadb(r->body.data, r->body.len, 0, NULL) : NULL;
-	const char *code = json_string_value(json_object_get(j, "code"));
-	json_t *detail = json_object_get(j, "detail");
-	fprintf(stderr, "hookd: %ld", r->status);
-	if (code != NULL) {
-		fputc(' ', stderr);
-		put_clean(stderr, code, 100);
-	}
-	if (json_is_string(detail)) {
-		fputs(": ", stderr);
-		put_clean(stderr, json_string_value(detail), 1000);
-	} else if (json_is_array(detail)) {
-		size_t i;
-		json_t *d, *loc;
-		json_array_foreach(detail, i, d) {
-			fputs(i == 0 ? ": " : "; ", stderr);
-			loc = json_object_get(d, "loc");
-			print_loc(loc);
-			const char *msg = json_string_value(json_object_get(d, "msg"));
-			if (msg != NULL) {
-				fputs(json_array_size(loc) > 0 ? ": " : "", stderr);
-				put_clean(stderr, msg, 300);
-			}
-			if (i == 9 && json_array_size(detail) > 10) {
-				fprintf(stderr, "; and %zu more", json_array_size(detail) - 10);
-				break;
-			}
-		}
-	} else if (code == NULL && r->body.len > 0) {
-		fputs(": ", stderr);
-		put_clean(stderr, r->body.data, 200);
-	}
-	fputc('\n', stderr);
-	json_decref(j);
-}
-
-/* A request whose answer must be 2xx: an error answer is printed (1); a body is parsed into *out when out is not
- * NULL (NULL for an empty body). The caller disposes r->body. */
-static int client_call(struct client *c, const char *method, const char *path, const char *query,
-		       const char *body, struct reply *r, json_t **out)
-{
-	if (out != NULL)
-		*out = NULL;
-	int rc = client_request(c, method, path, query, body, r);
-	if (rc != 0)
-		return rc;
-	if (r->status < 200 || r->status > 299) {
-		print_api_error(r);
-		return 1;
-	}
-	if (out == NULL || r->body.len == 0)
-		return 0;
-	json_error_t err;
-	*out = json_loadb(r->body.data, r->body.len, 0, &err);
-	if (*out == NULL) {
-		fprintf(stderr, "hookd: %s answered %ld with a body that is not JSON (%s)\n", c->base, r->status,
-			err.text);
-		return 1;
-	}
-	return 0;
-}
-
-/* ---- output ---- */
-
-/* --json: the answer's body as it came, one document (an empty answer is {}). */
-static int print_raw(const struct reply *r)
-{
-	if (r->body.len == 0)
-		fputs("{}", stdout);
-	else
-		fwrite(r->body.data, 1, r->body.len, stdout);
-	if (r->body.len == 0 || r->body.data[r->body.len - 1] != '\n')
-		fputc('\n', stdout);
-	return fflush(stdout) == 0 ? 0 : 1;
-}
-
-static int print_json(const json_t *j)
-{
-	if (json_dumpf(j, stdout, JSON_COMPACT) != 0)
-		return 1;
-	fputc('\n', stdout);
-	return fflush(stdout) == 0 ? 0 : 1;
-}
-
-/* A value as a table cell, malloc'd: strings as they are, lists of strings joined with commas, "-" for null,
- * absent or empty, anything else as compact JSON; control characters become spaces. */
-static char *cell_text(const json_t *v, bool ms)
-{
-	struct buf b;
-	buf_init(&b, CLIENT_REPLY_MAX);
-	if (json_is_string(v)) {
-		buf_append(&b, json_string_value(v), json_string_length(v));
-	} else if (json_is_integer(v)) {
-		char n[32];
-		snprintf(n, sizeof n, "%" JSON_INTEGER_FORMAT "%s", json_integer_value(v), ms ? "ms" : "");
-		buf_append(&b, n, strlen(n));
-	} else if (json_is_boolean(v)) {
-		buf_append(&b, json_is_true(v) ? "true" : "false", json_is_true(v) ? 4 : 5);
-	} else if (json_is_array(v) && json_array_size(v) > 0) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e) {
-			char *s = cell_text(e, false);
-			if (i > 0)
-				buf_append(&b, ",", 1);
-			buf_append(&b, s, strlen(s));
-			free(s);
-		}
-	} else if (v != NULL && !json_is_null(v) && !json_is_array(v)) {
-		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (s != NULL)
-			buf_append(&b, s, strlen(s));
-		free(s);
-	}
-	if (b.len == 0)
-		buf_append(&b, "-", 1);
-	for (size_t i = 0; i < b.len; i++)
-		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f)
-			b.data[i] = ' ';
-	return b.data;
-}
-
-struct column {
-	const char *title, *field;
-	bool ms; /* a duration in milliseconds */
-};
-
-/* The rows (objects) as aligned columns under a header; the last column is not padded. */
-static int print_table(const json_t *rows, const struct column *cols, size_t ncols)
-{
-	size_t nrows = json_array_size(rows), width[8] = {0}; /* ncols <= 8 */
-	char **cells = xcalloc((nrows + 1) * ncols, sizeof *cells);
-	for (size_t k = 0; k < ncols; k++) {
-		cells[k] = xstrdup(cols[k].title);
-		for (size_t i = 0; i < nrows; i++)
-			cells[(i + 1) * ncols + k] = cell_text(json_object_get(json_array_get(rows, i), cols[k].field),
-								cols[k].ms);
-		for (size_t i = 0; i <= nrows; i++) {
-			size_t n = strlen(cells[i * ncols + k]);
-			width[k] = n > width[k] ? n : width[k];
-		}
-	}
-	for (size_t i = 0; i <= nrows; i++) {
-		for (size_t k = 0; k < ncols; k++) {
-			const char *s = cells[i * ncols + k];
-			if (k + 1 < ncols)
-				printf("%-*s  ", (int)width[k], s);
-			else
-				printf("%s\n", s);
-		}
-	}
-	for (size_t i = 0; i < (nrows + 1) * ncols; i++)
-		free(cells[i]);
-	free(cells);
-	return fflush(stdout) == 0 ? 0 : 1;
-}
-
-/* One object as "field  value" lines, in the answer's order. */
-static int print_object(const json_t *obj)
-{
-	const char *key;
-	json_t *v;
-	size_t width = 0;
-	json_object_foreach((json_t *)obj, key, v) {
-		size_t n = strlen(key);
-		width = n > width ? n : width;
-	}
-	json_object_foreach((json_t *)obj, key, v) {
-		char *s = cell_text(v, strcmp(key, "responseDurationMs") == 0);
-		put_clean(stdout, key, strlen(key));
-		for (size_t n = strlen(key); n < width + 2; n++)
-			fputc(' ', stdout);
-		fputs(s, stdout);
-		fputc('\n', stdout);
-		free(s);
-	}
-	return fflush(stdout) == 0 ? 0 : 1;
-}
-
-/* The answer of a call for one object: raw with --json, else as field lines. */
-static int show_object(const struct client *c, const struct reply *r, const json_t *obj)
-{
-	if (c->json)
-		return print_raw(r);
-	if (!json_is_object(obj)) {
-		fprintf(stderr, "hookd: %s answered %ld without the object expected\n", c->base, r->status);
-		return 1;
-	}
-	return print_object(obj);
-}
-
-/* A call answering one object, shown. */
-static int call_show(struct client *c, const char *method, char *path, const char *body)
-{
-	struct reply r;
-	json_t *j = NULL;
-	int rc = client_call(c, method, path, NULL, body, &r, &j);
-	if (rc == 0)
-		rc = show_object(c, &r, j);
-	json_decref(j);
-	buf_dispose(&r.body);
-	free(path);
-	return rc;
-}
-
-/* ---- lists ---- */
-
-/* Every page of a list, following iterator until done or --limit items; filter is the query without limit and
- * iterator. *out gets the last page with all the items in "data", so that iterator and done still say where to
- * go on from. */
-static int client_list(struct client *c, const char *path, const struct buf *filter, json_t **out)
-{
-	json_t *all = json_array(), *page = NULL;
-	char *iterator = NULL;
-	int rc = 0;
-	*out = NULL;
-	while (json_array_size(all) < (size_t)c->limit) {
-		size_t want = (size_t)c->limit - json_array_size(all);
-		char n[32];
-		struct buf q;
-		struct reply r;
-		snprintf(n, sizeof n, "%zu", want < PAGE_MAX ? want : PAGE_MAX);
-		buf_init(&q, CLIENT_REPLY_MAX);
-		if (filter->len > 0)
-			buf_append(&q, filter->data, filter->len);
-		query_add(c, &q, "limit", n);
-		if (iterator != NULL)
-			query_add(c, &q, "iterator", iterator);
-		json_decref(page);
-		rc = client_call(c, "GET", path, q.data, NULL, &r, &page);
-		buf_dispose(&q);
-		buf_dispose(&r.body);
-		if (rc != 0)
-			break;
-		json_t *data = json_object_get(page, "data");
-		if (!json_is_array(data)) {
-			fprintf(stderr, "hookd: %s answered a list without \"data\"\n", c->base);
-			rc = 1;
-			break;
-		}
-		json_array_extend(all, data);
-		const char *next = json_string_value(json_object_get(page, "iterator"));
-		if (json_is_true(json_object_get(page, "done")) || next == NULL || json_array_size(data) == 0)
-			break;
-		free(iterator);
-		iterator = xstrdup(next);
-	}
-	free(iterator);
-	if (rc != 0) {
-		json_decref(page);
-		json_decref(all);
-		return rc;
-	}
-	while (json_array_size(all) > (size_t)c->limit)
-		json_array_remove(all, json_array_size(all) - 1);
-	json_object_set_new(page, "data", all);
-	*out = page;
-	return 0;
-}
-
-/* A list shown as a table, or as one JSON document with --json. */
-static int list_show(struct client *c, char *path, struct buf *filter, const struct column *cols, size_t ncols)
-{
-	json_t *j;
-	int rc = client_list(c, path, filter, &j);
-	if (rc == 0)
-		rc = c->json ? print_json(j) : print_table(json_object_get(j, "data"), cols, ncols);
-	json_decref(j);
-	buf_dispose(filter);
-	free(path);
-	return rc;
-}
-
 /* ---- request bodies ---- */
 
 /* A string member; -1 if the string is not UTF-8 (jansson takes nothing else). */
@@ -775,13 +260,13 @@ static int ep_list(struct client *c)
 {
 	struct buf q;
 	buf_init(&q, CLIENT_REPLY_MAX);
-	return list_show(c, api_path(c, "app", c->app, "endpoint", NULL), &q, endpoint_cols,
-			 sizeof endpoint_cols / sizeof endpoint_cols[0]);
+	return client_list_show(c, client_path(c, "app", c->app, "endpoint", NULL), &q, endpoint_cols,
+				sizeof endpoint_cols / sizeof endpoint_cols[0]);
 }
 
 static int ep_get(struct client *c)
 {
-	return call_show(c, "GET", api_path(c, "app", c->app, "endpoint", c->arg, NULL), NULL);
+	return client_call_show(c, "GET", client_path(c, "app", c->app, "endpoint", c->arg, NULL), NULL);
 }
 
 static int ep_create(struct client *c)
@@ -795,15 +280,15 @@ static int ep_create(struct client *c)
 	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	int rc = call_show(c, "POST", api_path(c, "app", c->app, "endpoint", NULL), text);
+	int rc = client_call_show(c, "POST", client_path(c, "app", c->app, "endpoint", NULL), text);
 	free(text);
 	return rc;
 }
 
 static int ep_set_disabled(struct client *c, bool disabled)
 {
-	return call_show(c, "PATCH", api_path(c, "app", c->app, "endpoint", c->arg, NULL),
-			 disabled ? "{\"disabled\":true}" : "{\"disabled\":false}");
+	return client_call_show(c, "PATCH", client_path(c, "app", c->app, "endpoint", c->arg, NULL),
+				disabled ? "{\"disabled\":true}" : "{\"disabled\":false}");
 }
 
 static int ep_disable(struct client *c) { return ep_set_disabled(c, true); }
@@ -813,13 +298,13 @@ static int ep_enable(struct client *c) { return ep_set_disabled(c, false); }
 static int ep_delete(struct client *c)
 {
 	struct reply r;
-	char *path = api_path(c, "app", c->app, "endpoint", c->arg, NULL);
+	char *path = client_path(c, "app", c->app, "endpoint", c->arg, NULL);
 	int rc = client_call(c, "DELETE", path, NULL, NULL, &r, NULL);
 	if (rc == 0 && c->json)
-		rc = print_raw(&r);
+		rc = client_print_raw(&r);
 	else if (rc == 0) {
 		fputs("deleted ", stdout);
-		put_clean(stdout, c->arg, strlen(c->arg));
+		client_put_clean(stdout, c->arg, strlen(c->arg));
 		fputc('\n', stdout);
 		rc = fflush(stdout) == 0 ? 0 : 1;
 	}
@@ -833,14 +318,17 @@ static int msg_list(struct client *c)
 	struct buf q;
 	buf_init(&q, CLIENT_REPLY_MAX);
 	for (size_t i = 0; i < c->event_types.n; i++)
-		query_add(c, &q, "event_types", c->event_types.v[i]);
+		client_query_add(c, &q, "event_types", c->event_types.v[i]);
 	if (!c->json) /* the table has no room for payloads */
-		query_add(c, &q, "with_content", "false");
-	return list_show(c, api_path(c, "app", c->app, "msg", NULL), &q, message_cols,
-			 sizeof message_cols / sizeof message_cols[0]);
+		client_query_add(c, &q, "with_content", "false");
+	return client_list_show(c, client_path(c, "app", c->app, "msg", NULL), &q, message_cols,
+				sizeof message_cols / sizeof message_cols[0]);
 }
 
-static int msg_get(struct client *c) { return call_show(c, "GET", api_path(c, "app", c->app, "msg", c->arg, NULL), NULL); }
+static int msg_get(struct client *c)
+{
+	return client_call_show(c, "GET", client_path(c, "app", c->app, "msg", c->arg, NULL), NULL);
+}
 
 /* The payload: --data, or stdin (up to CLI_BODY_MAX); checked to be JSON here and sent as its bytes. */
 static int read_payload(struct client *c, struct buf *p)
@@ -901,7 +389,7 @@ static int msg_send(struct client *c)
 	buf_append(&body, "}", 1);
 	free(text);
 	buf_dispose(&payload);
-	rc = call_show(c, "POST", api_path(c, "app", c->app, "msg", NULL), body.data);
+	rc = client_call_show(c, "POST", client_path(c, "app", c->app, "msg", NULL), body.data);
 	buf_dispose(&body);
 	return rc;
 }
@@ -912,34 +400,34 @@ static int att_list(struct client *c)
 	char *path;
 	buf_init(&q, CLIENT_REPLY_MAX);
 	if (c->msg != NULL) {
-		path = api_path(c, "app", c->app, "attempt", "msg", c->msg, NULL);
+		path = client_path(c, "app", c->app, "attempt", "msg", c->msg, NULL);
 		if (c->endpoint != NULL)
-			query_add(c, &q, "endpoint_id", c->endpoint);
+			client_query_add(c, &q, "endpoint_id", c->endpoint);
 	} else {
-		path = api_path(c, "app", c->app, "attempt", "endpoint", c->endpoint, NULL);
+		path = client_path(c, "app", c->app, "attempt", "endpoint", c->endpoint, NULL);
 	}
 	if (c->has_status) {
 		char n[8];
 		snprintf(n, sizeof n, "%ld", c->status);
-		query_add(c, &q, "status", n);
+		client_query_add(c, &q, "status", n);
 	}
 	if (!c->json) /* the table has no room for response bodies */
-		query_add(c, &q, "with_content", "false");
-	return list_show(c, path, &q, attempt_cols, sizeof attempt_cols / sizeof attempt_cols[0]);
+		client_query_add(c, &q, "with_content", "false");
+	return client_list_show(c, path, &q, attempt_cols, sizeof attempt_cols / sizeof attempt_cols[0]);
 }
 
 static int do_resend(struct client *c)
 {
 	struct reply r;
-	char *path = api_path(c, "app", c->app, "msg", c->msg, "endpoint", c->endpoint, "resend", NULL);
+	char *path = client_path(c, "app", c->app, "msg", c->msg, "endpoint", c->endpoint, "resend", NULL);
 	int rc = client_call(c, "POST", path, NULL, "", &r, NULL);
 	if (rc == 0 && c->json)
-		rc = print_raw(&r);
+		rc = client_print_raw(&r);
 	else if (rc == 0) {
 		fputs("resending ", stdout);
-		put_clean(stdout, c->msg, strlen(c->msg));
+		client_put_clean(stdout, c->msg, strlen(c->msg));
 		fputs(" to ", stdout);
-		put_clean(stdout, c->endpoint, strlen(c->endpoint));
+		client_put_clean(stdout, c->endpoint, strlen(c->endpoint));
 		fputc('\n', stdout);
 		rc = fflush(stdout) == 0 ? 0 : 1;
 	}
@@ -959,7 +447,7 @@ static void sleep_ms(long ms)
  * *task gets the last answer. */
 static int wait_task(struct client *c, const char *id, json_t **task)
 {
-	char *path = api_path(c, "background-task", id, NULL);
+	char *path = client_path(c, "background-task", id, NULL);
 	char last[128] = "";
 	int rc;
 	for (;;) {
@@ -984,7 +472,7 @@ static int wait_task(struct client *c, const char *id, json_t **task)
 			snprintf(now, sizeof now, "%.40s", status);
 		if (strcmp(now, last) != 0) {
 			fprintf(stderr, "hookd %s: %s ", c->cmd, id);
-			put_clean(stderr, now, sizeof now);
+			client_put_clean(stderr, now, sizeof now);
 			fputc('\n', stderr);
 			memcpy(last, now, sizeof last);
 		}
@@ -1016,7 +504,7 @@ static int post_task(struct client *c, char *path)
 	free(text);
 	free(path);
 	if (rc == 0 && !c->wait) {
-		rc = show_object(c, &r, task);
+		rc = client_show_object(c, &r, task);
 	} else if (rc == 0) {
 		const char *id = json_string_value(json_object_get(task, "id"));
 		if (id == NULL) {
@@ -1026,7 +514,7 @@ static int post_task(struct client *c, char *path)
 			char *tid = xstrdup(id);
 			rc = wait_task(c, tid, &task);
 			if (task != NULL && rc != 3) {
-				int out = c->json ? print_json(task) : print_object(task);
+				int out = c->json ? client_print_json(task) : client_print_object(task);
 				rc = rc != 0 ? rc : out;
 			}
 			if (rc == 1 && json_is_object(task) &&
@@ -1042,7 +530,7 @@ static int post_task(struct client *c, char *path)
 
 static int do_recover(struct client *c)
 {
-	return post_task(c, api_path(c, "app", c->app, "endpoint", c->endpoint, "recover", NULL));
+	return post_task(c, client_path(c, "app", c->app, "endpoint", c->endpoint, "recover", NULL));
 }
 
 /* ---- inbound sources ---- */
@@ -1064,25 +552,30 @@ static int src_list(struct client *c)
 {
 	struct buf q;
 	buf_init(&q, CLIENT_REPLY_MAX);
-	return list_show(c, api_path(c, "source", NULL), &q, source_cols, sizeof source_cols / sizeof source_cols[0]);
+	return client_list_show(c, client_path(c, "source", NULL), &q, source_cols,
+				sizeof source_cols / sizeof source_cols[0]);
 }
 
-static int src_get(struct client *c) { return call_show(c, "GET", api_path(c, "source", c->arg, NULL), NULL); }
+static int src_get(struct client *c)
+{
+	return client_call_show(c, "GET", client_path(c, "source", c->arg, NULL), NULL);
+}
 
 static int src_requests(struct client *c)
 {
 	struct buf q;
 	buf_init(&q, CLIENT_REPLY_MAX);
-	return list_show(c, api_path(c, "source", c->arg, "request", NULL), &q, request_cols,
-			 sizeof request_cols / sizeof request_cols[0]);
+	return client_list_show(c, client_path(c, "source", c->arg, "request", NULL), &q, request_cols,
+				sizeof request_cols / sizeof request_cols[0]);
 }
 
 /* One received request again (--request), or every one received since a time (--since, a background task). */
 static int src_replay(struct client *c)
 {
 	if (c->request != NULL)
-		return call_show(c, "POST", api_path(c, "source", c->arg, "request", c->request, "replay", NULL), "{}");
-	return post_task(c, api_path(c, "source", c->arg, "replay", NULL));
+		return client_call_show(c, "POST", client_path(c, "source", c->arg, "request", c->request, "replay", NULL),
+					"{}");
+	return post_task(c, client_path(c, "source", c->arg, "replay", NULL));
 }
 
 /* ---- the subcommands ---- */

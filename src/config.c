@@ -1,7 +1,8 @@
-/* config.c: one table of settings, each settable by flag and by environment. */
+/* config.c: one table of settings; flags, environment, defaults, --help and the README's table all come from it. */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,24 +11,177 @@
 #include "log.h"
 #include "util.h"
 
+/* offsetof(struct config, f), and a compile error unless the field has type T: the kind and the field agree. */
+#define FIELD(f, T) \
+	(offsetof(struct config, f) + 0 * sizeof(char[_Generic(((struct config *)0)->f, T: 1, default: -1)]))
+#define STR(f) FIELD(f, char *)
+#define DAY (86400LL * 1000)
+
+const struct setting config_settings[] = {
+	{"listen", "HOOKD_LISTEN", "ADDR:PORT", SETTING_LISTEN, STR(listen), 0, 0, "127.0.0.1:8071", NULL,
+	 "where the API listens", NULL},
+	{"data", "HOOKD_DATA", "DIR", SETTING_STRING, STR(data_dir), 0, 0, "./data", NULL, "data directory",
+	 "data directory (database, generated token)"},
+	{"db", "HOOKD_DB", "sqlite:PATH", SETTING_STRING, STR(db_url), 0, 0, NULL, "`sqlite:DIR/hookd.db`", "the database",
+	 NULL},
+	{"token", "HOOKD_TOKEN", "TOKEN", SETTING_STRING, STR(token), 8, 0, NULL, "`DIR/token`, made at first start",
+	 "API bearer token, 8+ characters", NULL},
+	{"retry-schedule", "HOOKD_RETRY_SCHEDULE", "LIST", SETTING_SCHEDULE, FIELD(backoff, struct backoff), 0, 0,
+	 "5s,5m,30m,2h,5h,10h,10h", NULL, "delays between attempts",
+	 "delays between attempts (durations: `ms`, `s`, `m`, `h`, `d`; empty: no retries)"},
+	{"retry-jitter", "HOOKD_RETRY_JITTER", "F", SETTING_FRACTION, FIELD(backoff.jitter, double), 0, 1, "0.2", NULL,
+	 "+- fraction of each delay (0 to 1)", NULL},
+	{"throttled-min-delay", "HOOKD_THROTTLED_MIN_DELAY", "D", SETTING_DURATION,
+	 FIELD(backoff.throttled_min_ms, int64_t), 0, 0, "60s", NULL, "least wait after a 429 or a timeout", NULL},
+	{"request-timeout", "HOOKD_REQUEST_TIMEOUT", "D", SETTING_DURATION, FIELD(request_timeout_ms, int64_t), 1, 0,
+	 "30s", NULL, "per delivery request", NULL},
+	{"drain-timeout", "HOOKD_DRAIN_TIMEOUT", "D", SETTING_DURATION, FIELD(drain_timeout_ms, int64_t), 0, 0, "10s",
+	 NULL, "how long SIGTERM waits for deliveries in flight", NULL},
+	{"max-body", "HOOKD_MAX_BODY", "BYTES", SETTING_SIZE, FIELD(max_body, size_t), 1024, 1L << 30, "1048576", NULL,
+	 "API request body cap in bytes (413 beyond)", NULL},
+	{"max-inflight", "HOOKD_MAX_INFLIGHT", "N", SETTING_INT, FIELD(max_inflight, int), 1, 100000, "256", NULL,
+	 "deliveries in flight, all endpoints", NULL},
+	{"endpoint-inflight", "HOOKD_ENDPOINT_INFLIGHT", "N", SETTING_INT, FIELD(endpoint_inflight, int), 1, 100000, "32",
+	 NULL, "deliveries in flight per endpoint", NULL},
+	{"http-threads", "HOOKD_HTTP_THREADS", "N", SETTING_INT, FIELD(http_threads, int), 1, 64, "2", NULL,
+	 "API threads", NULL},
+	{"disable-after", "HOOKD_DISABLE_AFTER", "D", SETTING_DURATION, FIELD(disable_after_ms, int64_t), 1, 0, "5d",
+	 NULL, "disable an endpoint failing continuously this long",
+	 "an endpoint failing continuously this long is disabled (a 410 answer disables at once)"},
+	{"breaker-failures", "HOOKD_BREAKER_FAILURES", "N", SETTING_INT, FIELD(breaker_failures, int), 1, 1000000, "10",
+	 NULL, "failures in a row (for at least the cooldown) that pause an endpoint",
+	 "failures in a row, with no success for at least the cooldown, that pause an endpoint (circuit breaker)"},
+	{"breaker-cooldown", "HOOKD_BREAKER_COOLDOWN", "D", SETTING_DURATION, FIELD(breaker_cooldown_ms, int64_t), 1, 0,
+	 "30s", NULL, "pause before probing it again; doubles up to 10m",
+	 "the pause before one probe delivery; doubles on each failed probe, up to 10 min"},
+	{"operational-url", "HOOKD_OPERATIONAL_URL", "URL", SETTING_URL, STR(operational_url), 0, 0, NULL, "off",
+	 "where operational webhooks (endpoint.disabled, ...) go",
+	 "operational webhooks (`endpoint.created/updated/deleted/disabled`, "
+	 "`message.attempt.failing/exhausted/recovered`) go here, signed"},
+	{"operational-secret", "HOOKD_OPERATIONAL_SECRET", "S", SETTING_SECRET, STR(operational_secret), 0, 0, NULL,
+	 "made at first start and logged", "their signing secret (whsec_...)",
+	 "their Standard Webhooks secret (`whsec_...`)"},
+	{"public-url", "HOOKD_PUBLIC_URL", "URL", SETTING_BASE_URL, STR(public_url), 0, 0, NULL, "unknown",
+	 "how providers reach hookd (for URL-signing schemes: twilio)",
+	 "how providers reach hookd (`https://hooks.example.com`); URL-signing inbound schemes (Twilio) verify "
+	 "`<public-url>/in/<source>?<query>` unless the source sets its own `publicUrl`"},
+	{"retention", "HOOKD_RETENTION", "D", SETTING_DURATION, FIELD(retention_ms, int64_t), 1, 0, "90d", NULL,
+	 "purge payloads and response bodies older than this",
+	 "payloads and attempt response bodies older than this are purged in the background (the message then reads "
+	 "`payload {}`, the attempt `response \"\"`); a message's `payloadRetentionPeriod` (days) overrides it for its "
+	 "payload"},
+	{"chore-interval", "HOOKD_CHORE_INTERVAL", "D", SETTING_DURATION, FIELD(chore_interval_ms, int64_t), 10, 3600000,
+	 "60s", NULL, "how often background chores run (10ms to 1h)",
+	 "how often the background chores run (idempotency expiry, retention purge; 10 ms to 1 h)"},
+	{"log-level", "HOOKD_LOG_LEVEL", "LEVEL", SETTING_LOG_LEVEL, FIELD(log_level, int), 0, 0, "info", NULL,
+	 "error, warn, info or debug", "`error`, `warn`, `info`, `debug`"},
+};
+
+const size_t config_nsettings = sizeof config_settings / sizeof config_settings[0];
+
+static const struct setting *setting_find(const char *name)
+{
+	for (size_t i = 0; i < config_nsettings; i++)
+		if (strcmp(config_settings[i].name, name) == 0)
+			return &config_settings[i];
+	return NULL;
+}
+
+static int parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static bool is_http_url(const char *v) { return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0; }
+
+/* Parse v as s says and store it in its field; -1 if it is not a valid value. */
+static int setting_parse(const struct setting *s, struct config *c, const char *v)
+{
+	void *field = (char *)c + s->offset;
+	char **str = field;
+	long n;
+	int64_t ms;
+	char host[256], *end;
+	int port;
+	switch (s->kind) {
+	case SETTING_STRING:
+		if (strlen(v) < (size_t)s->min)
+			return -1;
+		break;
+	case SETTING_LISTEN:
+		if (config_split_listen(v, host, sizeof host, &port) < 0)
+			return -1;
+		break;
+	case SETTING_URL:
+	case SETTING_BASE_URL:
+		if (!is_http_url(v))
+			return -1;
+		break;
+	case SETTING_SECRET: {
+		uint8_t key[HOOKD_KEY_MAX];
+		size_t keylen;
+		int rc = hookd_secret_decode(v, key, &keylen);
+		explicit_bzero(key, sizeof key);
+		if (rc != HOOKD_OK)
+			return -1;
+		break;
+	}
+	case SETTING_INT:
+	case SETTING_SIZE:
+		if (parse_int(v, (long)s->min, (long)s->max, &n) < 0)
+			return -1;
+		if (s->kind == SETTING_INT)
+			*(int *)field = (int)n;
+		else
+			*(size_t *)field = (size_t)n;
+		return 0;
+	case SETTING_FRACTION: {
+		double d = strtod(v, &end);
+		if (end == v || *end != '\0' || !(d >= (double)s->min && d <= (double)s->max)) /* NaN fails too */
+			return -1;
+		*(double *)field = d;
+		return 0;
+	}
+	case SETTING_DURATION:
+		if (duration_parse(v, &ms) < 0 || ms < s->min || (s->max > 0 && ms > s->max))
+			return -1;
+		*(int64_t *)field = ms;
+		return 0;
+	case SETTING_SCHEDULE:
+		return backoff_parse_schedule(field, v);
+	case SETTING_LOG_LEVEL:
+		n = log_level_parse(v);
+		if (n < 0)
+			return -1;
+		*(int *)field = (int)n;
+		return 0;
+	}
+	/* the string kinds, checked */
+	free(*str);
+	*str = xstrdup(v);
+	if (s->kind == SETTING_BASE_URL) { /* "https://h/" + "/in/x" */
+		size_t len = strlen(*str);
+		while (len > 0 && (*str)[len - 1] == '/')
+			(*str)[--len] = '\0';
+	}
+	return 0;
+}
+
 void config_init(struct config *c)
 {
 	memset(c, 0, sizeof *c);
-	c->listen = xstrdup("127.0.0.1:8071");
-	c->data_dir = xstrdup("./data");
-	backoff_default(&c->backoff);
-	c->request_timeout_ms = 30000;
-	c->drain_timeout_ms = 10000;
-	c->max_body = 1024 * 1024;
-	c->max_inflight = 256;
-	c->endpoint_inflight = 32;
-	c->http_threads = 2;
-	c->disable_after_ms = 5LL * 86400 * 1000;
-	c->breaker_failures = 10;
-	c->breaker_cooldown_ms = 30000;
-	c->retention_ms = 90LL * 86400 * 1000;
-	c->chore_interval_ms = 60000;
-	c->log_level = LOG_INFO;
+	backoff_default(&c->backoff); /* what no setting covers (the Retry-After cap) */
+	for (size_t i = 0; i < config_nsettings; i++) {
+		const struct setting *s = &config_settings[i];
+		if (s->dflt != NULL && setting_parse(s, c, s->dflt) < 0)
+			fatalx("config: the default of --%s does not parse: '%s'", s->name, s->dflt);
+	}
 }
 
 void config_dispose(struct config *c)
@@ -42,156 +196,28 @@ void config_dispose(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
-static int parse_int(const char *s, long min, long max, long *out)
+int config_set(struct config *c, const char *name, const char *v, char *err, size_t errlen)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static void set_str(char **dst, const char *v)
-{
-	free(*dst);
-	*dst = xstrdup(v);
-}
-
-/* Apply one setting by its name (the flag without "--"). */
-static int config_set(struct config *c, const char *name, const char *v, char *err, size_t errlen)
-{
-	long n;
-	int64_t ms;
-	double d;
-	char *end;
-	if (strcmp(name, "listen") == 0) {
-		char host[256];
-		int port;
-		if (config_split_listen(v, host, sizeof host, &port) < 0)
-			goto bad;
-		set_str(&c->listen, v);
-	} else if (strcmp(name, "data") == 0) {
-		set_str(&c->data_dir, v);
-	} else if (strcmp(name, "db") == 0) {
-		set_str(&c->db_url, v);
-	} else if (strcmp(name, "token") == 0) {
-		if (strlen(v) < 8)
-			goto bad;
-		set_str(&c->token, v);
-	} else if (strcmp(name, "retry-schedule") == 0) {
-		if (backoff_parse_schedule(&c->backoff, v) < 0)
-			goto bad;
-	} else if (strcmp(name, "retry-jitter") == 0) {
-		d = strtod(v, &end);
-		if (end == v || *end != '\0' || d < 0 || d > 1)
-			goto bad;
-		c->backoff.jitter = d;
-	} else if (strcmp(name, "throttled-min-delay") == 0) {
-		if (duration_parse(v, &ms) < 0)
-			goto bad;
-		c->backoff.throttled_min_ms = ms;
-	} else if (strcmp(name, "request-timeout") == 0) {
-		if (duration_parse(v, &ms) < 0 || ms < 1)
-			goto bad;
-		c->request_timeout_ms = ms;
-	} else if (strcmp(name, "drain-timeout") == 0) {
-		if (duration_parse(v, &ms) < 0)
-			goto bad;
-		c->drain_timeout_ms = ms;
-	} else if (strcmp(name, "max-body") == 0) {
-		if (parse_int(v, 1024, 1L << 30, &n) < 0)
-			goto bad;
-		c->max_body = (size_t)n;
-	} else if (strcmp(name, "max-inflight") == 0) {
-		if (parse_int(v, 1, 100000, &n) < 0)
-			goto bad;
-		c->max_inflight = (int)n;
-	} else if (strcmp(name, "endpoint-inflight") == 0) {
-		if (parse_int(v, 1, 100000, &n) < 0)
-			goto bad;
-		c->endpoint_inflight = (int)n;
-	} else if (strcmp(name, "http-threads") == 0) {
-		if (parse_int(v, 1, 64, &n) < 0)
-			goto bad;
-		c->http_threads = (int)n;
-	} else if (strcmp(name, "disable-after") == 0) {
-		if (duration_parse(v, &ms) < 0 || ms < 1)
-			goto bad;
-		c->disable_after_ms = ms;
-	} else if (strcmp(name, "breaker-failures") == 0) {
-		if (parse_int(v, 1, 1000000, &n) < 0)
-			goto bad;
-		c->breaker_failures = (int)n;
-	} else if (strcmp(name, "breaker-cooldown") == 0) {
-		if (duration_parse(v, &ms) < 0 || ms < 1)
-			goto bad;
-		c->breaker_cooldown_ms = ms;
-	} else if (strcmp(name, "retention") == 0) {
-		if (duration_parse(v, &ms) < 0 || ms < 1)
-			goto bad;
-		c->retention_ms = ms;
-	} else if (strcmp(name, "chore-interval") == 0) {
-		if (duration_parse(v, &ms) < 0 || ms < 10 || ms > 3600 * 1000)
-			goto bad;
-		c->chore_interval_ms = ms;
-	} else if (strcmp(name, "public-url") == 0) {
-		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-			goto bad;
-		set_str(&c->public_url, v);
-		size_t len = strlen(c->public_url);
-		while (len > 0 && c->public_url[len - 1] == '/') /* "https://h/" + "/in/x" */
-			c->public_url[--len] = '\0';
-	} else if (strcmp(name, "operational-url") == 0) {
-		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-			goto bad;
-		set_str(&c->operational_url, v);
-	} else if (strcmp(name, "operational-secret") == 0) {
-		uint8_t key[HOOKD_KEY_MAX];
-		size_t keylen;
-		if (hookd_secret_decode(v, key, &keylen) != HOOKD_OK)
-			goto bad;
-		set_str(&c->operational_secret, v);
-	} else if (strcmp(name, "log-level") == 0) {
-		int lvl = log_level_parse(v);
-		if (lvl < 0)
-			goto bad;
-		c->log_level = lvl;
-	} else {
+	const struct setting *s = setting_find(name);
+	if (s == NULL) {
 		snprintf(err, errlen, "unknown option --%s (see hookd --help)", name);
 		return -1;
 	}
+	if (setting_parse(s, c, v) < 0) {
+		snprintf(err, errlen, "invalid value for --%s: '%s'", name, v);
+		return -1;
+	}
 	return 0;
-bad:
-	snprintf(err, errlen, "invalid value for --%s: '%s'", name, v);
-	return -1;
-}
-
-static const char *const settings[] = {"listen", "data", "db", "token", "retry-schedule", "retry-jitter",
-				       "throttled-min-delay", "request-timeout", "drain-timeout", "max-body",
-				       "max-inflight", "endpoint-inflight", "http-threads", "disable-after",
-				       "breaker-failures", "breaker-cooldown", "operational-url", "operational-secret", "public-url",
-				       "retention", "chore-interval", "log-level"};
-
-/* HOOKD_RETRY_SCHEDULE for "retry-schedule". */
-static void env_name(const char *setting, char *out, size_t outlen)
-{
-	size_t i = (size_t)snprintf(out, outlen, "HOOKD_");
-	for (const char *p = setting; *p && i + 1 < outlen; p++)
-		out[i++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	out[i] = '\0';
 }
 
 int config_load(struct config *c, int argc, char **argv, char *err, size_t errlen)
 {
-	char name[64];
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-		env_name(settings[i], name, sizeof name);
-		const char *v = getenv(name);
-		if (v != NULL && *v != '\0' && config_set(c, settings[i], v, err, errlen) < 0) {
+	for (size_t i = 0; i < config_nsettings; i++) {
+		const struct setting *s = &config_settings[i];
+		const char *v = getenv(s->env);
+		if (v != NULL && *v != '\0' && config_set(c, s->name, v, err, errlen) < 0) {
 			size_t n = strlen(err);
-			snprintf(err + n, errlen - n, " (from %s)", name);
+			snprintf(err + n, errlen - n, " (from %s)", s->env);
 			return -1;
 		}
 	}
@@ -248,4 +274,60 @@ int config_split_listen(const char *listen, char *host, size_t hostlen, int *por
 	host[hl] = '\0';
 	*port = (int)p;
 	return 0;
+}
+
+/* ---- documentation ---- */
+
+#define HELP_COLUMN 30 /* where the help text starts */
+#define HELP_WIDTH 116 /* where it wraps */
+
+/* Text without markdown's backticks; returns how many characters it put. */
+static int put_plain(FILE *f, const char *s)
+{
+	int n = 0;
+	for (; *s != '\0'; s++)
+		if (*s != '`')
+			fputc(*s, f), n++;
+	return n;
+}
+
+void config_help(FILE *f)
+{
+	fputs("hookd serve [options]\n", f);
+	for (size_t i = 0; i < config_nsettings; i++) {
+		const struct setting *s = &config_settings[i];
+		char line[512], words[256];
+		int n = snprintf(line, sizeof line, "  --%s %s", s->name, s->arg);
+		snprintf(words, sizeof words, "%s (default%s %s)", s->help, s->dflt != NULL ? "" : ":",
+			 s->dflt != NULL ? s->dflt : s->dflt_doc);
+		fprintf(f, "%-*s", HELP_COLUMN - 1, line);
+		int col = n < HELP_COLUMN - 1 ? HELP_COLUMN - 1 : n;
+		/* word by word, wrapped under the help column */
+		for (char *save, *w = strtok_r(words, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+			if (col + 1 + (int)strlen(w) > HELP_WIDTH && col > HELP_COLUMN) {
+				fprintf(f, "\n%*s", HELP_COLUMN - 1, "");
+				col = HELP_COLUMN - 1;
+			}
+			fputc(' ', f);
+			col += 1 + put_plain(f, w);
+		}
+		fputc('\n', f);
+	}
+	fputs("Every option can also be set in the environment (--retry-schedule is HOOKD_RETRY_SCHEDULE); flags win.\n"
+	      "Durations: 500ms, 5s, 2m, 1h, 5d (a plain number is seconds).\n",
+	      f);
+}
+
+void config_markdown(FILE *f)
+{
+	fputs("| flag | environment | default | meaning |\n|---|---|---|---|\n", f);
+	for (size_t i = 0; i < config_nsettings; i++) {
+		const struct setting *s = &config_settings[i];
+		fprintf(f, "| `--%s %s` | `%s` | ", s->name, s->arg, s->env);
+		if (s->dflt != NULL)
+			fprintf(f, "`%s`", s->dflt);
+		else
+			fputs(s->dflt_doc, f);
+		fprintf(f, " | %s |\n", s->doc != NULL ? s->doc : s->help);
+	}
 }

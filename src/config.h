@@ -1,9 +1,11 @@
-/* config.h: settings from flags, then HOOKD_* environment, then defaults. */
+/* config.h: the settings of hookd serve: flags, then HOOKD_* environment, then defaults, all from one table
+ * (config_settings) that also gives hookd serve --help and the README's settings table. */
 #ifndef HOOKD_CONFIG_H
 #define HOOKD_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "backoff.h"
 
@@ -32,12 +34,52 @@ struct config {
 				    * the schemes that sign the URL (twilio); NULL: unknown */
 };
 
+/* How a setting's text is parsed, and so the type of its field in struct config. */
+enum setting_kind {
+	SETTING_STRING,     /* char *: at least min characters */
+	SETTING_LISTEN,     /* char *: "host:port", "[v6]:port" */
+	SETTING_URL,        /* char *: http:// or https:// */
+	SETTING_BASE_URL,   /* char *: http:// or https://, trailing slashes dropped */
+	SETTING_SECRET,     /* char *: a signing secret hookd_secret_decode takes (whsec_...) */
+	SETTING_INT,        /* int: digits in [min, max] */
+	SETTING_SIZE,       /* size_t: digits in [min, max] */
+	SETTING_FRACTION,   /* double: in [min, max] */
+	SETTING_DURATION,   /* int64_t ms: "500ms", "5s", "2m", "1h", "5d" (plain: seconds) in [min, max]; max 0: none */
+	SETTING_SCHEDULE,   /* struct backoff: comma-separated durations (backoff_parse_schedule) */
+	SETTING_LOG_LEVEL,  /* int: error, warn, info, debug */
+};
+
+/* One setting of hookd serve. */
+struct setting {
+	const char *name;     /* the flag without "--": "retry-schedule" */
+	const char *env;      /* HOOKD_ and the name in upper snake case: "HOOKD_RETRY_SCHEDULE" */
+	const char *arg;      /* what the value is, in help: "D", "ADDR:PORT" */
+	enum setting_kind kind;
+	size_t offset;        /* of its field in struct config */
+	int64_t min, max;     /* bounds, as the kind reads them */
+	const char *dflt;     /* the default as text, parsed like a value by config_init; NULL: none (the field is 0) */
+	const char *dflt_doc; /* the default as the docs say it, when dflt is NULL (markdown: `code`); NULL: dflt */
+	const char *help;     /* one line for hookd serve --help */
+	const char *doc;      /* the README's text (markdown); NULL: help */
+};
+
+extern const struct setting config_settings[];
+extern const size_t config_nsettings;
+
+/* Every setting at its default. */
 void config_init(struct config *c);
 void config_dispose(struct config *c);
-/* Apply HOOKD_* variables; then `serve` flags from argv (starting after "serve"). 0, or -1 with a one-line
- * message in err. */
+/* Apply one setting by its name (the flag without "--"). 0, or -1 with "invalid value for --NAME: 'VALUE'" or
+ * "unknown option --NAME (see hookd --help)" in err. */
+int config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen);
+/* Apply HOOKD_* variables; then `serve` flags from argv (starting after "serve"): "--name value" or
+ * "--name=value"; flags win. 0, or -1 with a one-line message in err. */
 int config_load(struct config *c, int argc, char **argv, char *err, size_t errlen);
 /* Split "host:port" (IPv6 as "[::1]:port"); -1 if malformed. */
 int config_split_listen(const char *listen, char *host, size_t hostlen, int *port);
+/* hookd serve --help: a usage line and one line per setting. */
+void config_help(FILE *f);
+/* The settings as a markdown table (the README's, between <!-- settings:begin --> and <!-- settings:end -->). */
+void config_markdown(FILE *f);
 
 #endif

@@ -1,21 +1,20 @@
-/* deliver.h: the dispatcher thread. curl multi with keep-alive, a global and a per-endpoint cap on transfers
- * in flight, Standard Webhooks signing at send time, and outcomes (OK / RETRY at t / FAIL) sent back to the
- * committer in batches. */
+/* deliver.h: the dispatcher thread. curl multi with keep-alive and a global cap on transfers in flight; what to
+ * send comes from the schedule (scheduler.h), each delivery passes its endpoint's gate (gate.h), its request is
+ * built and signed at send time (request.h), and the outcomes (OK / RETRY at t / FAIL) go back through the queue
+ * (queue.h) in batches. */
 #ifndef HOOKD_DELIVER_H
 #define HOOKD_DELIVER_H
 
 #include "config.h"
-#include "scheduler.h"
-#include "store.h"
 
-/* Prepare the dispatcher and load every pending delivery from the store (call before commit_start). */
-int deliver_init(const struct config *cfg, struct store *st);
+/* Prepare the dispatcher (before the schedule is filled: sched_init takes deliver_wake). */
+int deliver_init(const struct config *cfg);
+/* Wake the dispatcher's loop from any thread (something was scheduled or loaded). */
+void deliver_wake(void);
 /* Start the thread. */
 void deliver_start(void);
-/* Hand over a committed message's deliveries (takes the reference). Thread-safe. */
-void deliver_submit(struct outmsg *om);
 /* Stop starting transfers, wait up to the drain timeout for those in flight (the rest stay pending in the
- * store, to be sent after restart), hand the last outcomes to the committer, join. */
+ * store, to be sent after restart), hand the last outcomes to the queue, join. */
 void deliver_stop(void);
 void deliver_dispose(void);
 

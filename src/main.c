@@ -1,54 +1,16 @@
-/* main.c: main() and the command line: a table of subcommands. */
+/* main.c: main() and the command line: a table of subcommands, each with its help. `hookd --help` prints every
+ * section; `hookd help CMD`, `hookd CMD --help` and `hookd CMD -h` print one. serve's section comes from the
+ * settings table (config.h), as does the README's settings table (`hookd serve --help-markdown`). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cli_client.h"
+#include "config.h"
 #include "hookd.h"
 #include "server.h"
 
-static const char usage[] =
-	"usage: hookd <command> [options]\n"
-	"\n"
-	"commands:\n"
-	"  serve      run the webhook server\n"
-	"  sign       sign a body read from stdin; print the headers to send\n"
-	"  verify     verify a received body (stdin) and its headers; exit 0 and print ok, or 1\n"
-	"  secret     make a new signing secret\n"
-	"  endpoints  list, show, create, disable, enable or delete a running server's endpoints\n"
-	"  messages   list, show or send messages\n"
-	"  attempts   list delivery attempts\n"
-	"  resend     send a message to an endpoint again\n"
-	"  recover    resend an endpoint's failed messages since a time\n"
-	"  version    print the version\n"
-	"  help       show this help\n"
-	"\n"
-	"hookd serve [--listen ADDR:PORT] [--db sqlite:PATH] [--data DIR] [options]\n"
-	"  --listen ADDR:PORT          where the API listens (default 127.0.0.1:8071)\n"
-	"  --data DIR                  data directory (default ./data)\n"
-	"  --db sqlite:PATH            database (default sqlite:DIR/hookd.db)\n"
-	"  --token TOKEN               API bearer token (default: DIR/token, made at first start)\n"
-	"  --retry-schedule LIST       delays between attempts (default 5s,5m,30m,2h,5h,10h,10h)\n"
-	"  --retry-jitter F            +- fraction of each delay (default 0.2)\n"
-	"  --throttled-min-delay D     least wait after a 429 or a timeout (default 60s)\n"
-	"  --request-timeout D         per-request timeout (default 30s)\n"
-	"  --drain-timeout D           how long SIGTERM waits for requests in flight (default 10s)\n"
-	"  --max-body BYTES            API request body cap (default 1048576)\n"
-	"  --max-inflight N            deliveries in flight, all endpoints (default 256)\n"
-	"  --endpoint-inflight N       deliveries in flight per endpoint (default 32)\n"
-	"  --http-threads N            API threads (default 2)\n"
-	"  --disable-after D           disable an endpoint failing for this long (default 5d)\n"
-	"  --breaker-failures N        failures in a row, lasting at least the cooldown, that pause an\n"
-	"                              endpoint (default 10)\n"
-	"  --breaker-cooldown D        pause before probing it again; doubles up to 10m (default 30s)\n"
-	"  --operational-url URL       send operational webhooks (endpoint.disabled, ...) to URL\n"
-	"  --public-url URL            how providers reach this server (for URL-signing schemes: twilio)\n"
-	"  --operational-secret S      their signing secret (whsec_...; default: made and logged)\n"
-	"  --retention D               purge payloads and response bodies older than this (default 90d)\n"
-	"  --chore-interval D          how often background chores run (default 60s)\n"
-	"  --log-level LEVEL           error, warn, info or debug (default info)\n"
-	"Every option can also be set in the environment: --retry-schedule is HOOKD_RETRY_SCHEDULE.\n"
-	"\n"
+static const char sig_help[] =
 	"hookd sign --scheme S --secret K [--secret K2...] [--id ID] [--timestamp T] [options] < body\n"
 	"hookd verify --scheme S --secret K [--secret K2...] --header 'Name: value'... [options] < body\n"
 	"hookd secret new [--scheme S]\n"
@@ -62,27 +24,77 @@ static const char usage[] =
 	"  --tolerance S               verify: seconds allowed into the past and the future ('none': no limit)\n"
 	"  --max-age S, --max-future S verify: the same, one side at a time\n"
 	"  --now T                     verify: the current unix time, for checking old deliveries\n"
-	"Bodies are read as raw bytes, up to 16 MiB. verify exits 0 (ok), 1 (rejected, why on stderr) or 2.\n"
-	"\n"
-	"hookd endpoints list|get|create|disable|enable|delete --app APP [EP] [options]\n"
-	"hookd messages list|get|send --app APP [MSG] [options]\n"
-	"hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status N]\n"
-	"hookd resend --app APP --msg MSG --endpoint EP\n"
-	"hookd recover --app APP --endpoint EP --since RFC3339 [--wait]\n"
-	"hookd sources list | get SRC | requests SRC | replay SRC (--request REQ | --since RFC3339 [--wait])\n"
+	"Bodies are read as raw bytes, up to 16 MiB. verify exits 0 (ok), 1 (rejected, why on stderr) or 2.\n";
+
+/* The client commands: each one's usage and own option lines; they share client_common. */
+static const struct {
+	const char *name, *usage, *options;
+} client_help[] = {
+	{"endpoints", "hookd endpoints list|get|create|disable|enable|delete --app APP [EP] [options]\n",
+	 "  endpoints create: --url URL [--event-type T]... [--channel C]... [--uid UID] [--description D]\n"},
+	{"messages", "hookd messages list|get|send --app APP [MSG] [options]\n",
+	 "  messages list: [--event-type T]...; messages send: --event-type T [--data JSON | < payload]\n"
+	 "                              [--event-id ID] [--channel C]...\n"},
+	{"attempts", "hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status N]\n",
+	 "  attempts list: --status 0-4 (success, pending, fail, sending, canceled)\n"},
+	{"resend", "hookd resend --app APP --msg MSG --endpoint EP\n", ""},
+	{"recover", "hookd recover --app APP --endpoint EP --since RFC3339 [--wait]\n",
+	 "  recover: --wait follows the background task, progress on stderr, until it finishes\n"},
+	{"sources", "hookd sources list | get SRC | requests SRC | replay SRC (--request REQ | --since RFC3339 [--wait])\n",
+	 "  sources replay: --request REQ sends one received request again; --since T every one since then,\n"
+	 "                              as a background task (--wait follows it)\n"},
+};
+
+static const char client_common[] =
 	"  --server URL                the server (default $HOOKD_SERVER, else http://127.0.0.1:8071)\n"
 	"  --token TOKEN               API token (default $HOOKD_TOKEN, else the first line of ./data/token)\n"
 	"  --json                      print the API's answer (one JSON document) instead of a table\n"
-	"  --limit N                   list: at most N items, across pages (default 50)\n"
-	"  endpoints create: --url URL [--event-type T]... [--channel C]... [--uid UID] [--description D]\n"
-	"  messages list: [--event-type T]...; messages send: --event-type T [--data JSON | < payload]\n"
-	"                              [--event-id ID] [--channel C]...\n"
-	"  attempts list: --status 0-4 (success, pending, fail, sending, canceled)\n"
-	"  recover: --wait follows the background task, progress on stderr, until it finishes\n"
+	"  --limit N                   list: at most N items, across pages (default 50)\n";
+
+static const char client_exits[] =
 	"These exit 0, 1 (the API answered an error: its code and detail on stderr), 2 (usage) or 3 (server\n"
 	"unreachable). See docs/cli.md.\n";
 
-static int cmd_serve(int argc, char **argv) { return server_main(argc, argv); }
+static void help_sig(FILE *f) { fputs(sig_help, f); }
+
+/* One client command's section, or (name NULL) all of them as one. */
+static void help_client_section(FILE *f, const char *name)
+{
+	size_t n = sizeof client_help / sizeof client_help[0];
+	for (size_t i = 0; i < n; i++)
+		if (name == NULL || strcmp(client_help[i].name, name) == 0)
+			fputs(client_help[i].usage, f);
+	fputs(client_common, f);
+	for (size_t i = 0; i < n; i++)
+		if (name == NULL || strcmp(client_help[i].name, name) == 0)
+			fputs(client_help[i].options, f);
+	fputs(client_exits, f);
+}
+
+static void help_endpoints(FILE *f) { help_client_section(f, "endpoints"); }
+static void help_messages(FILE *f) { help_client_section(f, "messages"); }
+static void help_attempts(FILE *f) { help_client_section(f, "attempts"); }
+static void help_resend(FILE *f) { help_client_section(f, "resend"); }
+static void help_recover(FILE *f) { help_client_section(f, "recover"); }
+static void help_sources(FILE *f) { help_client_section(f, "sources"); }
+
+static void help_version(FILE *f) { fputs("hookd version\n  print the version (also hookd --version)\n", f); }
+
+static void help_help(FILE *f)
+{
+	fputs("hookd help [COMMAND]\n"
+	      "  every command's help, or one command's (also hookd COMMAND --help, hookd COMMAND -h)\n",
+	      f);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "--help-markdown") == 0) { /* for make docs-settings; not in the help */
+		config_markdown(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	return server_main(argc, argv);
+}
 
 static int cmd_version(int argc, char **argv)
 {
@@ -92,44 +104,98 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_help(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fputs(usage, stdout);
-	return 0;
-}
+static int cmd_help(int argc, char **argv);
 
-static const struct {
+static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	void (*help)(FILE *f);
+	const char *summary; /* NULL: an alias, not listed */
 } commands[] = {
-	{"serve", cmd_serve},
-	{"sign", cli_sign},
-	{"verify", cli_verify},
-	{"secret", cli_secret},
-	{"endpoints", cli_endpoints},
-	{"messages", cli_messages},
-	{"attempts", cli_attempts},
-	{"resend", cli_resend},
-	{"recover", cli_recover},
-	{"sources", cli_sources},
-	{"version", cmd_version},
-	{"--version", cmd_version},
-	{"help", cmd_help},
-	{"--help", cmd_help},
-	{"-h", cmd_help},
+	{"serve", cmd_serve, config_help, "run the webhook server"},
+	{"sign", cli_sign, help_sig, "sign a body read from stdin; print the headers to send"},
+	{"verify", cli_verify, help_sig, "verify a received body (stdin) and its headers; exit 0 and print ok, or 1"},
+	{"secret", cli_secret, help_sig, "make a new signing secret"},
+	{"endpoints", cli_endpoints, help_endpoints,
+	 "list, show, create, disable, enable or delete a running server's endpoints"},
+	{"messages", cli_messages, help_messages, "list, show or send messages"},
+	{"attempts", cli_attempts, help_attempts, "list delivery attempts"},
+	{"resend", cli_resend, help_resend, "send a message to an endpoint again"},
+	{"recover", cli_recover, help_recover, "resend an endpoint's failed messages since a time"},
+	{"sources", cli_sources, help_sources, "list inbound sources and their received requests; replay them"},
+	{"version", cmd_version, help_version, "print the version"},
+	{"--version", cmd_version, help_version, NULL},
+	{"help", cmd_help, help_help, "show this help, or one command's: hookd help COMMAND"},
+	{"--help", cmd_help, help_help, NULL},
+	{"-h", cmd_help, help_help, NULL},
 };
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Everything: the commands, then each section once (sign, verify and secret share theirs; so do the client
+ * commands). */
+static void help_all(FILE *f)
+{
+	fputs("usage: hookd <command> [options]\n\ncommands:\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].summary != NULL)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\n", f);
+	config_help(f);
+	fputs("\n", f);
+	help_sig(f);
+	fputs("\n", f);
+	help_client_section(f, NULL);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc == 0) {
+		help_all(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	const struct command *c = command_find(argv[0]);
+	if (c == NULL || argc > 1) {
+		fprintf(stderr, argc > 1 ? "hookd help: expected one command, not '%s' (see hookd --help)\n"
+					 : "hookd help: unknown command '%s' (see hookd --help)\n",
+			argv[argc > 1 ? 1 : 0]);
+		return 2;
+	}
+	c->help(stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* --help or -h anywhere among a command's arguments. */
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage, stderr);
+		help_all(stderr);
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 2, argv + 2);
-	fprintf(stderr, "hookd: unknown command '%s' (see hookd --help)\n", argv[1]);
-	return 2;
+	const struct command *c = command_find(argv[1]);
+	if (c == NULL) {
+		fprintf(stderr, "hookd: unknown command '%s' (see hookd --help)\n", argv[1]);
+		return 2;
+	}
+	if (c->run != cmd_help && wants_help(argc - 2, argv + 2)) {
+		c->help(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	return c->run(argc - 2, argv + 2);
 }

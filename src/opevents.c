@@ -6,38 +6,11 @@
 #include <string.h>
 
 #include "cache.h"
-#include "commit.h"
-#include "deliver.h"
 #include "json.h"
 #include "log.h"
-#include "scheduler.h"
+#include "queue.h"
 
 static char app_id[ID_MAX]; /* "" when operational webhooks are off */
-
-struct op_job {
-	struct commit_job job;
-	struct outmsg *om;
-	const char **ptrs;
-};
-
-static int op_run(struct store *st, void *arg)
-{
-	struct op_job *j = arg;
-	return st->ops->msg_insert(st, &j->om->m, j->ptrs, j->om->n, j->om->m.created_ms, j->om->dkeys);
-}
-
-static void op_done(void *arg, int rc)
-{
-	struct op_job *j = arg;
-	if (rc == STORE_OK && j->om->n > 0)
-		deliver_submit(j->om);
-	else
-		outmsg_unref(j->om);
-	if (rc != STORE_OK)
-		log_warnx("opevents: an operational event could not be stored");
-	free(j->ptrs);
-	free(j);
-}
 
 bool opevents_is_internal(const char *id) { return app_id[0] != '\0' && strcmp(id, app_id) == 0; }
 
@@ -59,13 +32,7 @@ void opevents_emit(const char *type, json_t *data)
 	json_decref(payload);
 	char(*ids)[ID_MAX];
 	size_t n = cache_fanout(app_id, type, &m.channels, &ids);
-	struct op_job *j = xcalloc(1, sizeof *j);
-	j->om = outmsg_new(&m, ids, n);
-	j->ptrs = xcalloc(n + 1, sizeof *j->ptrs);
-	for (size_t i = 0; i < n; i++)
-		j->ptrs[i] = j->om->ep_ids[i];
-	j->job = (struct commit_job){.run = op_run, .done = op_done, .arg = j};
-	commit_submit(&j->job);
+	queue_submit(outmsg_new(&m, ids, n));
 }
 
 json_t *opevents_endpoint_data(const char *app, const char *endpoint_id, const char *endpoint_uid)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "opevents.h"
+#include "scheduler.h"
 #include "source.h"
 #include "store.h"
 #include "task.h"
@@ -293,15 +294,16 @@ static int serve(struct config *cfg)
 		goto out;
 	}
 	cache_init();
-	if (load_cache(st) < 0 || deliver_init(cfg, st) < 0) {
+	if (load_cache(st) < 0 || deliver_init(cfg) < 0 || sched_init(cfg, st, deliver_wake) < 0) {
 		fprintf(stderr, "hookd: cannot load state from %s\n", cfg->db_url);
-		goto out_cache;
+		goto out_deliver;
 	}
 	if (opevents_init(cfg, st, err, sizeof err) < 0) {
 		fprintf(stderr, "hookd: %s\n", err);
 		goto out_deliver;
 	}
 	commit_start(st);
+	sched->start();
 	deliver_start();
 	if ((api = api_start(cfg, st, fd, token)) == NULL) {
 		fprintf(stderr, "hookd: cannot start the HTTP server on %s\n", cfg->listen);
@@ -314,11 +316,11 @@ static int serve(struct config *cfg)
 		status = 0;
 	}
 	deliver_stop();
-	commit_stop();
-out_deliver:
-	deliver_dispose();
+	commit_stop(); /* the last outcomes: their retries reach the schedule, disposed below */
 	log_info("hookd: stopped");
-out_cache:
+out_deliver:
+	sched->dispose();
+	deliver_dispose();
 	evtypes_dispose();
 	sources_dispose();
 	cache_dispose();

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "cache.h"
-#include "deliver.h"
 #include "filter.h"
 #include "log.h"
+#include "queue.h"
 #include "task.h"
 
 #define TASK_BATCH 500
@@ -31,14 +31,15 @@ void task_run_free(struct task_run *tr)
 	free(tr);
 }
 
-/* One delivery (dkey) of m (moved in) to the task's endpoint, for the dispatcher. */
-static void out_add(struct task_run *tr, struct message *m, int64_t dkey)
+/* One delivery of m (moved in) to the task's endpoint, kept in the batch for the queue to schedule after the
+ * commit. */
+static struct outmsg *out_add(struct task_run *tr, struct message *m)
 {
 	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
 	memcpy(ids[0], tr->t.endpoint_id, ID_MAX);
 	struct outmsg *om = outmsg_new(m, ids, 1);
-	om->dkeys[0] = dkey;
 	tr->out[tr->nout++] = om;
+	return om;
 }
 
 static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool *last)
@@ -52,7 +53,7 @@ static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
 		msgs[i].deliver_at_ms = 0; /* due now, as the store has it */
-		out_add(tr, &msgs[i], dkeys[i]);
+		out_add(tr, &msgs[i])->dkeys[0] = dkeys[i]; /* made pending again by recover_batch */
 	}
 	tr->t.processed += (int64_t)n;
 	*last = !more;
@@ -85,15 +86,13 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 /* replay-missing: the message goes to the task's endpoint if its filters take it. */
 static int replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
 {
-	int64_t dkey, due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
+	int64_t due = m->deliver_at_ms > now ? m->deliver_at_ms : now;
 	if (!filter_types_match(&tr->ep.event_types, m->event_type) ||
 	    !filter_channels_match(&tr->ep.channels, &m->channels))
 		return STORE_OK;
-	int rc = st->ops->delivery_add(st, m->app_id, m->id, tr->t.endpoint_id, TRIGGER_SCHEDULED, due, &dkey);
-	if (rc == STORE_OK) {
-		out_add(tr, m, dkey);
+	int rc = queue_write_deliveries(st, out_add(tr, m), due);
+	if (rc == STORE_OK)
 		tr->t.processed++;
-	}
 	return rc;
 }
 
@@ -109,11 +108,7 @@ static int source_replay_msg(struct store *st, struct task_run *tr, struct messa
 	struct outmsg *om = outmsg_new(m, ids, k);
 	tr->out[tr->nout++] = om;
 	tr->t.processed += (int64_t)k;
-	int rc = STORE_OK;
-	for (size_t j = 0; rc == STORE_OK && j < k; j++)
-		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[j], TRIGGER_SCHEDULED, now,
-					   &om->dkeys[j]);
-	return rc;
+	return queue_write_deliveries(st, om, now);
 }
 
 /* The task's target is gone: its endpoint (or, replaying a source, the source's app). */
@@ -154,7 +149,7 @@ static void task_job_done(void *arg, int rc)
 	if (rc == STORE_OK && !tr->failing) {
 		tr->committed = tr->t.processed;
 		for (size_t i = 0; i < tr->nout; i++)
-			deliver_submit(tr->out[i]);
+			queue_committed(tr->out[i], STORE_OK);
 		tr->nout = 0;
 	}
 	for (size_t i = 0; i < tr->nout; i++) /* a rolled-back batch: nothing was queued in the store */

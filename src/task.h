@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "commit.h"
-#include "deliver.h"
+#include "queue.h"
 #include "model.h"
 
 #define TASK_KIND_RECOVER "endpoint.recover"
@@ -22,7 +22,7 @@ struct task_run {
 	char after_id[ID_MAX];      /* replay: the message cursor (from the window's lower id bound) */
 	char before_id[ID_MAX];     /* replay: the window's upper id bound */
 	struct endpoint ep;         /* replay: the endpoint's filters, as the task started */
-	struct outmsg **out;        /* this batch's deliveries, for the dispatcher after the commit */
+	struct outmsg **out;        /* this batch's deliveries, for the queue after the commit */
 	size_t nout;
 	bool failing;               /* the job only records that the task failed */
 };

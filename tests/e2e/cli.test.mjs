@@ -95,3 +95,108 @@ e2e('cli: without HOOKD_TOKEN a token is generated, stored, works, and is reused
   assert.equal(list.json.data.length, 1);
   assert.equal(await h.stop(), 0);
 });
+
+// --help everywhere: every command's help on stdout, exit 0, the same through all three spellings.
+const COMMANDS = {
+  serve: 'hookd serve', sign: 'hookd sign', verify: 'hookd verify', secret: 'hookd secret new',
+  endpoints: 'hookd endpoints', messages: 'hookd messages', attempts: 'hookd attempts', resend: 'hookd resend',
+  recover: 'hookd recover', sources: 'hookd sources', version: 'hookd version', help: 'hookd help',
+};
+
+e2e('cli: hookd CMD --help, hookd CMD -h and hookd help CMD print the command\'s help and exit 0', async () => {
+  for (const [cmd, usage] of Object.entries(COMMANDS)) {
+    const forms = cmd === 'help' ? [['help', '--help'], ['help', '-h'], ['help', 'help']]
+      : [[cmd, '--help'], [cmd, '-h'], ['help', cmd]];
+    const outs = [];
+    for (const args of forms) {
+      const r = await runHookd(args);
+      assert.equal(r.code, 0, `hookd ${args.join(' ')}: ${r.stderr}`);
+      assert.ok(!r.timedOut, `hookd ${args.join(' ')} exits at once`);
+      assert.ok(r.stdout.includes(usage), `hookd ${args.join(' ')} shows '${usage}':\n${r.stdout}`);
+      outs.push(r.stdout);
+    }
+    assert.equal(outs[1], outs[0], `${cmd}: -h is --help`);
+    assert.equal(outs[2], outs[0], `${cmd}: help CMD is CMD --help`);
+  }
+});
+
+e2e('cli: --help wins anywhere among the arguments, before any work', async () => {
+  const a = await runHookd(['endpoints', 'list', '--app', 'x', '--server', 'http://127.0.0.1:9', '--help']);
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stdout, /hookd endpoints list/);
+  const b = await runHookd(['sign', '--scheme', 'nope', '-h']);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /--secret-file/);
+  const c = await runHookd(['secret', 'new', '--help']);
+  assert.equal(c.code, 0, c.stderr);
+});
+
+e2e('cli: hookd help and hookd --help list every command; hookd alone prints it on stderr and exits 2', async () => {
+  const a = await runHookd(['help']);
+  const b = await runHookd(['--help']);
+  const c = await runHookd(['-h']);
+  assert.equal(a.code, 0);
+  assert.equal(b.stdout, a.stdout);
+  assert.equal(c.stdout, a.stdout);
+  for (const cmd of Object.keys(COMMANDS)) assert.match(a.stdout, new RegExp(`^  ${cmd} `, 'm'), cmd);
+  const none = await runHookd([]);
+  assert.equal(none.code, 2);
+  assert.equal(none.stdout, '');
+  assert.equal(none.stderr, a.stdout);
+});
+
+e2e('cli: an unknown command or help topic is one line on stderr and exit 2', async () => {
+  for (const args of [['no-such-command'], ['help', 'no-such-command'], ['no-such-command', '--help']]) {
+    const r = await runHookd(args);
+    assert.equal(r.code, 2, `hookd ${args.join(' ')}`);
+    assert.equal(r.stdout, '');
+    assert.match(oneLine(r.stderr), /unknown command 'no-such-command'/);
+  }
+});
+
+/** The README's settings table (between its markers). */
+async function readmeSettings() {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const m = readme.match(/<!-- settings:begin -->\n([\s\S]*?)<!-- settings:end -->/);
+  assert.ok(m, 'README.md has the settings markers');
+  return m[1];
+}
+
+e2e('cli: serve --help lists every setting of the README, and exits without serving', async () => {
+  const r = await runHookd(['serve', '--help', '--listen', '127.0.0.1:1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!r.timedOut);
+  const table = await readmeSettings();
+  const flags = [...table.matchAll(/^\| `(--[a-z-]+) ([^`]+)`/gm)].map((m) => [m[1], m[2]]);
+  assert.ok(flags.length > 20, `flags in the README: ${flags.length}`);
+  for (const [flag, arg] of flags) assert.ok(r.stdout.includes(`  ${flag} ${arg} `), `serve --help lists ${flag} ${arg}`);
+  assert.ok(!r.stdout.includes('--help-markdown'), 'the docs flag is not advertised');
+});
+
+e2e('cli: serve --help-markdown is the README\'s settings table', async () => {
+  const r = await runHookd(['serve', '--help-markdown']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, await readmeSettings());
+});
+
+e2e('cli: serve settings: flags win over the environment; bad values name the flag, and the variable', async (t) => {
+  const dir = await tmpDir(t);
+  const bad = await runHookd(['serve', '--data', dir, '--max-inflight', '0'], { env: TOKEN_ENV });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(oneLine(bad.stderr), /invalid value for --max-inflight: '0'/);
+  const env = await runHookd(['serve', '--data', dir], { env: { ...TOKEN_ENV, HOOKD_LOG_LEVEL: 'loud' } });
+  assert.notEqual(env.code, 0);
+  assert.match(oneLine(env.stderr), /invalid value for --log-level: 'loud' \(from HOOKD_LOG_LEVEL\)/);
+  const novalue = await runHookd(['serve', '--listen'], { env: TOKEN_ENV });
+  assert.notEqual(novalue.code, 0);
+  assert.match(oneLine(novalue.stderr), /option --listen needs a value/);
+
+  // HOOKD_LISTEN names an address in use; the flag's free one wins and the server starts.
+  const blocker = net.createServer();
+  await new Promise((res) => blocker.listen(0, '127.0.0.1', res));
+  t.after(() => new Promise((res) => blocker.close(res)));
+  const h = await startHookd(t, { env: { HOOKD_LISTEN: `127.0.0.1:${blocker.address().port}` } });
+  const { req } = api(h);
+  assert.equal((await req('GET', '/app')).status, 200);
+  assert.equal(await h.stop(), 0);
+});

@@ -3,6 +3,8 @@
 
 #include "tests.h"
 
+Suite *config_suite(void); /* test_config.c */
+
 int main(void)
 {
 	SRunner *sr = srunner_create(util_suite());
@@ -14,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, json_suite());
 	srunner_add_suite(sr, evtypes_suite());
 	srunner_add_suite(sr, source_suite());
+	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, cache_suite());
 	srunner_add_suite(sr, commit_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,180 @@
+/* queue.c: the one door for a message. Producers hand messages in; they are written through the committer and,
+ * once durable, scheduled; the dispatcher's outcomes come back here to be recorded, and the retries among them
+ * are scheduled after their commit. See queue.h. */
+#include "queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "log.h"
+#include "scheduler.h"
+
+struct outmsg *outmsg_new(struct message *m, char (*ep_ids)[ID_MAX], size_t n)
+{
+	struct outmsg *om = xcalloc(1, sizeof *om);
+	om->refs = 1;
+	om->m = *m;
+	memset(m, 0, sizeof *m);
+	om->n = n;
+	om->ep_ids = ep_ids;
+	om->dkeys = xcalloc(n ? n : 1, sizeof *om->dkeys);
+	return om;
+}
+
+int64_t outmsg_held_bytes;
+
+void outmsg_unref(struct outmsg *om)
+{
+	if (om == NULL || --om->refs > 0)
+		return;
+	if (om->held)
+		outmsg_held_bytes -= (int64_t)om->m.payload_len;
+	message_dispose(&om->m);
+	free(om->ep_ids);
+	free(om->dkeys);
+	free(om);
+}
+
+/* ---- writing (committer thread) ---- */
+
+#define PTRS_ON_STACK 64
+
+int queue_write_msg(struct store *st, struct outmsg *om, int64_t due_ms, char existing[ID_MAX])
+{
+	const struct message *m = &om->m;
+	if (m->event_id != NULL) {
+		char found[ID_MAX];
+		int rc = st->ops->msg_find_event_id(st, m->app_id, m->event_id, found);
+		if (rc == STORE_OK) {
+			if (existing != NULL)
+				memcpy(existing, found, ID_MAX);
+			return STORE_CONFLICT;
+		}
+		if (rc != STORE_NOTFOUND)
+			return rc;
+	}
+	const char *stack[PTRS_ON_STACK];
+	const char **ptrs = om->n <= PTRS_ON_STACK ? stack : xcalloc(om->n, sizeof *ptrs);
+	for (size_t i = 0; i < om->n; i++)
+		ptrs[i] = om->ep_ids[i];
+	int rc = st->ops->msg_insert(st, m, ptrs, om->n, due_ms, om->dkeys);
+	if (ptrs != stack)
+		free(ptrs);
+	return rc;
+}
+
+int queue_write_deliveries(struct store *st, struct outmsg *om, int64_t due_ms)
+{
+	int rc = STORE_OK;
+	for (size_t i = 0; rc == STORE_OK && i < om->n; i++)
+		rc = st->ops->delivery_add(st, om->m.app_id, om->m.id, om->ep_ids[i], om->trigger, due_ms,
+					   &om->dkeys[i]);
+	return rc;
+}
+
+void queue_committed(struct outmsg *om, int rc)
+{
+	if (om == NULL)
+		return;
+	if (rc == STORE_OK && om->n > 0)
+		sched->insert(om);
+	else
+		outmsg_unref(om);
+}
+
+/* ---- a producer without a job of its own ---- */
+
+struct submit_job {
+	struct commit_job job;
+	struct outmsg *om;
+};
+
+static int submit_run(struct store *st, void *arg)
+{
+	struct submit_job *j = arg;
+	return queue_write_msg(st, j->om, j->om->m.created_ms, NULL);
+}
+
+static void submit_done(void *arg, int rc)
+{
+	struct submit_job *j = arg;
+	if (rc != STORE_OK)
+		log_warnx("queue: message %s (%s) could not be stored", j->om->m.id, j->om->m.event_type);
+	queue_committed(j->om, rc);
+	free(j);
+}
+
+void queue_submit(struct outmsg *om)
+{
+	struct submit_job *j = xcalloc(1, sizeof *j);
+	j->om = om;
+	j->job = (struct commit_job){.run = submit_run, .done = submit_done, .arg = j};
+	commit_submit(&j->job);
+}
+
+/* ---- outcomes (dispatcher thread; done on the committer thread) ---- */
+
+struct outcome_batch {
+	struct commit_job job;
+	struct outcome *v;
+	size_t n, cap;
+};
+
+static struct outcome_batch *pending_outcomes; /* the dispatcher's */
+
+static int outcomes_run(struct store *st, void *arg)
+{
+	struct outcome_batch *b = arg;
+	return st->ops->outcomes_record(st, b->v, b->n);
+}
+
+/* After the commit: the retries go to the schedule, by key (their payload is read again when due, so a long
+ * retry schedule does not pin payloads in memory). */
+static void outcomes_done(void *arg, int rc)
+{
+	struct outcome_batch *b = arg;
+	if (rc != STORE_OK) {
+		log_warnx("queue: %zu outcomes were not recorded; they will be retried after restart", b->n);
+	} else {
+		struct sched_item *retries = NULL;
+		size_t n = 0;
+		for (size_t i = 0; i < b->n; i++) {
+			const struct outcome *o = &b->v[i];
+			if (o->new_status != DS_PENDING)
+				continue;
+			if (retries == NULL)
+				retries = xmalloc(b->n * sizeof *retries);
+			retries[n++] = (struct sched_item){o->next_ms, o->dkey, NULL, 0, o->attempts};
+		}
+		sched->retry(retries, n);
+		free(retries);
+	}
+	for (size_t i = 0; i < b->n; i++)
+		attempt_dispose(&b->v[i].attempt);
+	free(b->v);
+	free(b);
+}
+
+struct outcome *queue_outcome_add(void)
+{
+	struct outcome_batch *b = pending_outcomes;
+	if (b == NULL) {
+		b = pending_outcomes = xcalloc(1, sizeof *b);
+		b->job = (struct commit_job){.run = outcomes_run, .done = outcomes_done, .arg = b};
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+	}
+	struct outcome *o = &b->v[b->n++];
+	memset(o, 0, sizeof *o);
+	return o;
+}
+
+void queue_outcomes_flush(void)
+{
+	if (pending_outcomes != NULL)
+		commit_submit(&pending_outcomes->job);
+	pending_outcomes = NULL;
+}

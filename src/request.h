@@ -1,0 +1,29 @@
+/* request.h: building one delivery's request: the headers, signed at send time with the endpoint's scheme
+ * (the signature covers this attempt's timestamp), and the custom and forwarded headers. Dispatcher thread. */
+#ifndef HOOKD_REQUEST_H
+#define HOOKD_REQUEST_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+
+#include "cache.h"
+#include "gate.h"
+#include "model.h"
+
+/* A transfer's request headers as the curl_slist libcurl reads: lines in one buffer and nodes in one array, both
+ * kept by the transfer and reused, so a delivery's headers cost no allocation once they have grown. */
+struct hdrset {
+	char *buf;                 /* "name: value\0" lines */
+	size_t len, cap;
+	size_t *off;               /* where each line starts in buf */
+	struct curl_slist *nodes;
+	size_t n, ncap;
+};
+
+/* The headers of one delivery of m to ep, built into h (reused: no allocation once it has grown), as the list
+ * libcurl reads. es keeps the endpoint's signer between requests. */
+struct curl_slist *request_headers(struct hdrset *h, struct ep_state *es, const struct ep_snap *ep,
+				   const struct message *m);
+void hdrset_dispose(struct hdrset *h);
+
+#endif

@@ -1,0 +1,361 @@
+/* sched_ram.c: the in-memory schedule, for a store with one writer (SQLite).
+ *
+ * The store is the truth; this is its index of what is due when. At start-up every pending delivery is read
+ * into a min-heap by key (32 bytes each). Committed messages arrive with their payload and, when due soon, keep
+ * it in memory, so a fresh delivery costs no read; retries and later deliveries are known by key only. A key
+ * that comes due goes to the loader thread, which reads such deliveries from the store in batches (a read
+ * connection, never the dispatcher thread) and hands them back ready to send. The loader works at most
+ * LOAD_AHEAD deliveries ahead of the dispatcher, so a backlog that all comes due at once (a restart after an
+ * outage) is read as fast as it is sent, not all at once into memory.
+ *
+ * Threads: insert and retry from any thread (an inbox under a mutex); take, wait_ms, count and boot_oldest on the
+ * dispatcher thread, which alone touches the heap; the loader's lists under their own mutex.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "scheduler.h"
+
+#define HOLD_PAYLOAD_MS 5000
+#define HOLD_PAYLOAD_BYTES (32 << 20) /* beyond this, fresh deliveries too are loaded when due */
+#define LOAD_AHEAD 1024               /* deliveries being loaded or loaded and not yet taken */
+#define LOAD_BATCH 256                /* keys per store read */
+
+static struct store *store;
+static void (*wake_fn)(void);
+static struct heap heap;  /* dispatcher thread */
+static struct hmap boot;  /* endpoint id -> malloc'd int64_t: its oldest pending key at start-up */
+
+struct vec {
+	struct sched_item *v;
+	size_t n, cap;
+};
+
+static void vec_add(struct vec *q, const struct sched_item *it)
+{
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 64;
+		q->v = xrealloc(q->v, q->cap * sizeof *q->v);
+	}
+	q->v[q->n++] = *it;
+}
+
+/* the inbox: committed messages and retries, from the committer thread */
+static pthread_mutex_t in_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct outmsg *in_head, *in_tail;
+static struct vec in_retry;
+
+/* the loader: keys to read, and deliveries read */
+static pthread_mutex_t ld_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ld_cv = PTHREAD_COND_INITIALIZER;
+static struct vec ld_todo, ld_ready;
+static size_t ld_outstanding; /* in todo, being loaded, or in ready (atomic reads for the gauge) */
+static bool ld_stop, ld_running;
+static pthread_t ld_thread;
+
+static void scan_cb(void *arg, int64_t dkey, int64_t next_ms)
+{
+	(void)arg;
+	struct sched_item it = {.due_ms = next_ms, .dkey = dkey, .msg = NULL, .attempts = -1};
+	heap_push(&heap, &it);
+}
+
+/* fifo endpoints' oldest pending delivery, so that after a restart the order holds (read once, here) */
+static int boot_fill(struct store *st)
+{
+	struct endpoint *eps = NULL;
+	size_t n = 0;
+	if (st->ops->endpoints_load(st, &eps, &n) != STORE_OK)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int64_t oldest;
+		if (eps[i].fifo && st->ops->delivery_oldest_pending(st, eps[i].id, &oldest) == STORE_OK) {
+			int64_t *v = xmalloc(sizeof *v);
+			*v = oldest;
+			hmap_put(&boot, eps[i].id, v);
+		}
+		endpoint_dispose(&eps[i]);
+	}
+	free(eps);
+	return 0;
+}
+
+static int ram_init(const struct config *cfg, struct store *st, void (*wake)(void))
+{
+	(void)cfg;
+	store = st;
+	wake_fn = wake;
+	heap_init(&heap);
+	hmap_init(&boot);
+	if (st->ops->deliveries_reset_sending(st) != STORE_OK ||
+	    st->ops->deliveries_scan_pending(st, scan_cb, NULL) != STORE_OK || boot_fill(st) < 0)
+		return -1;
+	if (heap.n > 0)
+		log_info("sched: %zu pending deliveries loaded", heap.n);
+	return 0;
+}
+
+/* ---- the loader ---- */
+
+/* One delivery read by key, ready to send; NULL if it is no longer pending. */
+static struct outmsg *load_one(struct sched_item *it)
+{
+	struct delivery d;
+	struct message m;
+	memset(&m, 0, sizeof m);
+	if (store->ops->delivery_load(store, it->dkey, &d, &m) != STORE_OK)
+		return NULL;
+	if (d.status != DS_PENDING) {
+		message_dispose(&m);
+		return NULL;
+	}
+	char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
+	memcpy(ids[0], d.endpoint_id, ID_MAX);
+	struct outmsg *om = outmsg_new(&m, ids, 1);
+	om->dkeys[0] = d.dkey;
+	om->trigger = d.trigger;
+	if (it->attempts < 0)
+		it->attempts = d.attempts;
+	return om;
+}
+
+static void *loader_main(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "sched-loader");
+	struct vec work = {0}, done = {0};
+	pthread_mutex_lock(&ld_mu);
+	for (;;) {
+		while (!ld_stop && ld_todo.n == 0)
+			pthread_cond_wait(&ld_cv, &ld_mu);
+		if (ld_stop)
+			break;
+		struct vec t = work; /* swap: the dispatcher fills a fresh list while we read */
+		work = ld_todo;
+		ld_todo = t;
+		ld_todo.n = 0;
+		pthread_mutex_unlock(&ld_mu);
+		size_t dropped = 0;
+		done.n = 0;
+		for (size_t i = 0; i < work.n; i++) {
+			struct sched_item it = work.v[i];
+			it.msg = load_one(&it);
+			it.ep_idx = 0;
+			if (it.msg != NULL)
+				vec_add(&done, &it);
+			else
+				dropped++;
+		}
+		pthread_mutex_lock(&ld_mu);
+		for (size_t i = 0; i < done.n; i++)
+			vec_add(&ld_ready, &done.v[i]);
+		ld_outstanding -= dropped;
+		bool any = done.n > 0;
+		pthread_mutex_unlock(&ld_mu);
+		if (any)
+			wake_fn();
+		pthread_mutex_lock(&ld_mu);
+	}
+	pthread_mutex_unlock(&ld_mu);
+	free(work.v);
+	free(done.v);
+	return NULL;
+}
+
+static void ram_start(void)
+{
+	ld_stop = false;
+	if (pthread_create(&ld_thread, NULL, loader_main, NULL) != 0)
+		fatal("sched: pthread_create");
+	ld_running = true;
+}
+
+static void ram_stop(void)
+{
+	if (!ld_running)
+		return;
+	pthread_mutex_lock(&ld_mu);
+	ld_stop = true;
+	pthread_cond_signal(&ld_cv);
+	pthread_mutex_unlock(&ld_mu);
+	pthread_join(ld_thread, NULL);
+	ld_running = false;
+}
+
+/* ---- the inbox ---- */
+
+static void ram_insert(struct outmsg *om)
+{
+	om->next = NULL;
+	pthread_mutex_lock(&in_mu);
+	bool was_empty = in_head == NULL && in_retry.n == 0;
+	if (in_tail)
+		in_tail->next = om;
+	else
+		in_head = om;
+	in_tail = om;
+	pthread_mutex_unlock(&in_mu);
+	/* the dispatcher drains the whole inbox once woken: only the first entry needs the wakeup (a syscall) */
+	if (was_empty)
+		wake_fn();
+}
+
+static void ram_retry(const struct sched_item *v, size_t n)
+{
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&in_mu);
+	bool was_empty = in_head == NULL && in_retry.n == 0;
+	for (size_t i = 0; i < n; i++)
+		vec_add(&in_retry, &v[i]);
+	pthread_mutex_unlock(&in_mu);
+	if (was_empty)
+		wake_fn();
+}
+
+static void inbox_drain(int64_t now)
+{
+	pthread_mutex_lock(&in_mu);
+	struct outmsg *om = in_head;
+	in_head = in_tail = NULL;
+	for (size_t i = 0; i < in_retry.n; i++)
+		heap_push(&heap, &in_retry.v[i]);
+	in_retry.n = 0;
+	pthread_mutex_unlock(&in_mu);
+	while (om != NULL) {
+		struct outmsg *next = om->next;
+		int64_t due = om->m.deliver_at_ms > now ? om->m.deliver_at_ms : now;
+		/* Keep the payload in memory only for what is due soon; the rest is loaded when due, like a retry, so
+		 * a backlog scheduled for later costs 32 bytes a delivery, not its payload. */
+		bool keep = due - now <= HOLD_PAYLOAD_MS && outmsg_held_bytes < HOLD_PAYLOAD_BYTES;
+		if (keep && !om->held) {
+			om->held = true;
+			outmsg_held_bytes += (int64_t)om->m.payload_len;
+		}
+		for (size_t i = 0; i < om->n; i++) {
+			if (keep)
+				om->refs++;
+			struct sched_item it = {due, om->dkeys[i], keep ? om : NULL, (uint32_t)i, keep ? 0 : -1};
+			heap_push(&heap, &it);
+		}
+		outmsg_unref(om);
+		om = next;
+	}
+}
+
+/* ---- the dispatcher's side ---- */
+
+static size_t ram_take(int64_t now, struct sched_item *out, size_t max)
+{
+	inbox_drain(now);
+	size_t n = 0;
+	pthread_mutex_lock(&ld_mu);
+	size_t k = ld_ready.n < max ? ld_ready.n : max;
+	if (k > 0) {
+		memcpy(out, ld_ready.v, k * sizeof *out);
+		memmove(ld_ready.v, ld_ready.v + k, (ld_ready.n - k) * sizeof *out);
+		ld_ready.n -= k;
+	}
+	ld_outstanding -= k;
+	n = k;
+	bool signal = false;
+	const struct sched_item *top;
+	while (n < max && (top = heap_peek(&heap)) != NULL && top->due_ms <= now) {
+		if (top->msg == NULL && ld_outstanding >= LOAD_AHEAD)
+			break; /* the loader is far enough ahead: wait for it */
+		struct sched_item it;
+		heap_pop(&heap, &it);
+		if (it.msg != NULL) {
+			out[n++] = it;
+		} else {
+			vec_add(&ld_todo, &it);
+			ld_outstanding++;
+			signal |= ld_todo.n == 1 || ld_todo.n % LOAD_BATCH == 0;
+		}
+	}
+	if (signal)
+		pthread_cond_signal(&ld_cv);
+	pthread_mutex_unlock(&ld_mu);
+	return n;
+}
+
+static int64_t ram_wait_ms(int64_t now, int64_t cap)
+{
+	pthread_mutex_lock(&ld_mu);
+	bool ready = ld_ready.n > 0, full = ld_outstanding >= LOAD_AHEAD;
+	pthread_mutex_unlock(&ld_mu);
+	if (ready)
+		return 0;
+	const struct sched_item *top = heap_peek(&heap);
+	if (top == NULL || (top->msg == NULL && full))
+		return cap; /* the loader wakes us */
+	int64_t w = top->due_ms - now;
+	return w < 0 ? 0 : w > cap ? cap : w;
+}
+
+static size_t ram_count(void)
+{
+	return heap.n + __atomic_load_n(&ld_outstanding, __ATOMIC_RELAXED);
+}
+
+static int64_t ram_boot_oldest(const char *endpoint_id)
+{
+	int64_t *v = hmap_del(&boot, endpoint_id);
+	int64_t k = v != NULL ? *v : 0;
+	free(v);
+	return k;
+}
+
+static bool ram_owns(const char *endpoint_id)
+{
+	(void)endpoint_id;
+	return true; /* one process: every endpoint is ours */
+}
+
+static void ram_release(const char *endpoint_id) { (void)endpoint_id; }
+
+static size_t ram_lost(char (*out)[ID_MAX], size_t max)
+{
+	(void)out;
+	(void)max;
+	return 0;
+}
+
+static void ram_dispose(void)
+{
+	ram_stop();
+	inbox_drain(0);
+	heap_dispose(&heap);
+	for (size_t i = 0; i < ld_ready.n; i++)
+		outmsg_unref(ld_ready.v[i].msg);
+	free(ld_ready.v);
+	free(ld_todo.v);
+	free(in_retry.v);
+	memset(&ld_ready, 0, sizeof ld_ready);
+	memset(&ld_todo, 0, sizeof ld_todo);
+	memset(&in_retry, 0, sizeof in_retry);
+	ld_outstanding = 0;
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&boot, e, &i)) != NULL;)
+		free(e->val);
+	hmap_dispose(&boot);
+}
+
+const struct sched_backend sched_ram = {
+	.name = "ram",
+	.init = ram_init,
+	.start = ram_start,
+	.stop = ram_stop,
+	.dispose = ram_dispose,
+	.insert = ram_insert,
+	.retry = ram_retry,
+	.take = ram_take,
+	.wait_ms = ram_wait_ms,
+	.count = ram_count,
+	.boot_oldest = ram_boot_oldest,
+	.owns = ram_owns,
+	.release = ram_release,
+	.lost = ram_lost,
+};
