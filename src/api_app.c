@@ -61,10 +61,10 @@ static int app_put_run(struct store *st, struct req *r)
 	int rc = st->w->app_put(st, r->op);
 	if (rc == STORE_CONFLICT)
 		api_error(r, 409, "conflict", "An application with this uid already exists");
+	if (rc == STORE_OK)
+		commit_change(&r->job, &(struct change){.kind = CHANGE_APP_PUT, .app = r->op});
 	return rc;
 }
-
-static void app_put_after(struct req *r) { cache_app_put(r->op); }
 
 static void app_cleanup(struct req *r)
 {
@@ -95,7 +95,6 @@ static void app_submit(struct req *r, struct app *a, int status)
 	}
 	api_reply_json(r, status, app_to_json(op));
 	r->run = app_put_run;
-	r->after = app_put_after;
 	api_submit(r);
 }
 
@@ -210,10 +209,11 @@ void api_app_patch(struct req *r) { app_write(r, true); }
 
 static int app_delete_run(struct store *st, struct req *r)
 {
-	return st->w->app_delete(st, ((struct app *)r->op)->id);
+	int rc = st->w->app_delete(st, ((struct app *)r->op)->id);
+	if (rc == STORE_OK)
+		commit_change(&r->job, &(struct change){.kind = CHANGE_APP_DELETE, .id = ((struct app *)r->op)->id});
+	return rc;
 }
-
-static void app_delete_after(struct req *r) { cache_app_delete(((struct app *)r->op)->id); }
 
 void api_app_delete(struct req *r)
 {
@@ -224,6 +224,5 @@ void api_app_delete(struct req *r)
 		return;
 	api_reply(r, 204, NULL);
 	r->run = app_delete_run;
-	r->after = app_delete_after;
 	api_submit(r);
 }

@@ -279,32 +279,49 @@ static void endpoint_cleanup(struct req *r)
 	}
 }
 
+/* An endpoint write, and the endpoint as the cache held it when the write took effect (id "" if it held none). */
+struct ep_put {
+	struct endpoint e;
+	struct endpoint before;
+};
+
+static void endpoint_put_cleanup(struct req *r)
+{
+	struct ep_put *op = r->op;
+	if (op != NULL) {
+		endpoint_dispose(&op->e);
+		endpoint_dispose(&op->before);
+		free(op);
+	}
+}
+
 static int endpoint_put_run(struct store *st, struct req *r)
 {
-	int rc = st->w->endpoint_put(st, r->op);
+	struct ep_put *op = r->op;
+	int rc = st->w->endpoint_put(st, &op->e);
 	if (rc == STORE_CONFLICT)
 		api_error(r, 409, "conflict", "An endpoint with this uid already exists");
+	if (rc == STORE_OK)
+		commit_change(&r->job,
+			      &(struct change){.kind = CHANGE_ENDPOINT_PUT, .endpoint = &op->e, .before = &op->before});
 	return rc;
 }
 
-/* After an endpoint write: the cache, then the operational events. */
+/* After an endpoint write (the cache has it): the operational events. */
 static void endpoint_put_after(struct req *r)
 {
-	struct endpoint *e = r->op;
-	struct endpoint before = {0};
-	bool existed = cache_endpoint_get(e->app_id, e->id, &before) == STORE_OK;
-	cache_endpoint_put(e);
+	struct ep_put *op = r->op;
+	const struct endpoint *e = &op->e;
+	bool existed = op->before.id[0] != '\0';
 	if (opevents_is_internal(e->app_id))
 		return;
 	opevents_emit(existed ? "endpoint.updated" : "endpoint.created",
 		      opevents_endpoint_data(e->app_id, e->id, e->uid));
-	if (existed && e->disabled && !before.disabled) {
+	if (existed && e->disabled && !op->before.disabled) {
 		json_t *d = opevents_endpoint_data(e->app_id, e->id, e->uid);
 		json_object_set_new(d, "trigger", json_string("manual"));
 		opevents_emit("endpoint.disabled", d);
 	}
-	if (existed)
-		endpoint_dispose(&before);
 }
 
 /* Make a secret for the scheme when there is none, or when the scheme changed and the old one does not fit
@@ -341,11 +358,12 @@ static int signer_check(struct req *r, struct endpoint *e, bool secret_given)
 
 static void endpoint_submit(struct req *r, struct endpoint *e, int status, bool secret_given)
 {
-	struct endpoint *op = xmalloc(sizeof *op);
+	struct ep_put *put = xcalloc(1, sizeof *put);
+	struct endpoint *op = &put->e;
 	*op = *e;
 	memset(e, 0, sizeof *e);
-	r->op = op;
-	r->cleanup = endpoint_cleanup;
+	r->op = put;
+	r->cleanup = endpoint_put_cleanup;
 	if (op->uid != NULL && cache_endpoint_uid_taken(op->app_id, op->uid, op->id)) {
 		api_error(r, 409, "conflict", "An endpoint with this uid already exists");
 		return;
@@ -487,13 +505,16 @@ void api_endpoint_patch(struct req *r) { endpoint_update(r, true); }
 
 static int endpoint_delete_run(struct store *st, struct req *r)
 {
-	return st->w->endpoint_delete(st, ((struct endpoint *)r->op)->id);
+	const char *id = ((struct endpoint *)r->op)->id;
+	int rc = st->w->endpoint_delete(st, id);
+	if (rc == STORE_OK)
+		commit_change(&r->job, &(struct change){.kind = CHANGE_ENDPOINT_DELETE, .id = id});
+	return rc;
 }
 
 static void endpoint_delete_after(struct req *r)
 {
 	struct endpoint *e = r->op;
-	cache_endpoint_delete(e->id);
 	if (!opevents_is_internal(e->app_id))
 		opevents_emit("endpoint.deleted", opevents_endpoint_data(e->app_id, e->id, e->uid));
 }

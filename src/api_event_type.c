@@ -86,16 +86,26 @@ static void event_type_cleanup(struct req *r)
 	}
 }
 
-static int put_run(struct store *st, struct req *r) { return st->w->event_type_put(st, r->op); }
+/* After a successful write of r->op: the registry follows once committed. */
+static int put_recorded(struct req *r, int rc)
+{
+	if (rc == STORE_OK)
+		commit_change(&r->job, &(struct change){.kind = CHANGE_EVENT_TYPE_PUT, .event_type = r->op});
+	return rc;
+}
+
+static int put_run(struct store *st, struct req *r)
+{
+	return put_recorded(r, st->w->event_type_put(st, r->op));
+}
 
 static int create_run(struct store *st, struct req *r)
 {
 	int rc = st->w->event_type_create(st, r->op);
 	if (rc == STORE_CONFLICT) /* another create of the name committed first (the check below saw neither) */
 		api_error(r, 409, "conflict", "An event type with this name already exists");
-	return rc;
+	return put_recorded(r, rc);
 }
-static void put_after(struct req *r) { evtypes_put(r->op); }
 
 /* Write t (moved into the request) with run and answer status with it once committed. */
 static void event_type_submit(struct req *r, struct event_type *t, int status,
@@ -111,7 +121,6 @@ static void event_type_submit(struct req *r, struct event_type *t, int status,
 	else
 		api_reply_json(r, status, event_type_to_json(op, true));
 	r->run = run;
-	r->after = put_after;
 	api_submit(r);
 }
 
@@ -213,10 +222,12 @@ void api_event_type_patch(struct req *r) { event_type_update(r, true); }
 
 static int expunge_run(struct store *st, struct req *r)
 {
-	return st->w->event_type_delete(st, ((struct event_type *)r->op)->name);
+	const char *name = ((struct event_type *)r->op)->name;
+	int rc = st->w->event_type_delete(st, name);
+	if (rc == STORE_OK)
+		commit_change(&r->job, &(struct change){.kind = CHANGE_EVENT_TYPE_DELETE, .id = name});
+	return rc;
 }
-
-static void expunge_after(struct req *r) { evtypes_delete(((struct event_type *)r->op)->name); }
 
 /* DELETE archives (the type stays listed with include_archived and can be brought back); ?expunge=true deletes
  * it for good. */
@@ -242,6 +253,5 @@ void api_event_type_delete(struct req *r)
 	r->cleanup = event_type_cleanup;
 	api_reply(r, 204, NULL);
 	r->run = expunge_run;
-	r->after = expunge_after;
 	api_submit(r);
 }

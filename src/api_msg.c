@@ -13,6 +13,7 @@
 #include "json.h"
 #include "metrics.h"
 #include "queue.h"
+#include "registry.h"
 
 struct msg_op {
 	struct outmsg *om;
@@ -42,6 +43,8 @@ static int msg_run(struct store *st, struct req *r)
 			api_error(r, 409, "conflict", "An application with this uid already exists");
 		return rc;
 	}
+	if (op->new_app != NULL)
+		commit_change(&r->job, &(struct change){.kind = CHANGE_APP_PUT, .app = op->new_app});
 	char existing[ID_MAX] = "";
 	rc = queue_write_msg(st, op->om, op->due_ms, existing);
 	if (rc == STORE_CONFLICT && existing[0] != '\0') /* the eventId is taken: nothing was written */
@@ -53,8 +56,6 @@ static void msg_after(struct req *r)
 {
 	struct msg_op *op = r->op;
 	METRIC_ADD(messages_accepted, 1);
-	if (op->new_app != NULL)
-		cache_app_put(op->new_app);
 	queue_committed(op->om, STORE_OK);
 	op->om = NULL;
 }

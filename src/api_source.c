@@ -44,6 +44,24 @@ static void src_cleanup(struct req *r)
 	free(op);
 }
 
+/* The registries follow the job's writes once it commits: recorded in the order of the writes. */
+static void src_changes(struct req *r, const struct src_op *op)
+{
+	struct commit_job *job = &r->job;
+	if (op->src == NULL) {
+		commit_change(job, &(struct change){.kind = CHANGE_SOURCE_DELETE, .id = op->id});
+		commit_change(job, &(struct change){.kind = CHANGE_APP_DELETE, .id = op->app_id});
+		return;
+	}
+	if (op->new_app != NULL)
+		commit_change(job, &(struct change){.kind = CHANGE_APP_PUT, .app = op->new_app});
+	for (size_t i = 0; i < op->ndead; i++)
+		commit_change(job, &(struct change){.kind = CHANGE_ENDPOINT_DELETE, .id = op->dead[i]});
+	for (size_t i = 0; i < op->neps; i++)
+		commit_change(job, &(struct change){.kind = CHANGE_ENDPOINT_PUT, .endpoint = &op->eps[i]});
+	commit_change(job, &(struct change){.kind = CHANGE_SOURCE_PUT, .source = op->src});
+}
+
 static int src_run(struct store *st, struct req *r)
 {
 	struct src_op *op = r->op;
@@ -55,6 +73,8 @@ static int src_run(struct store *st, struct req *r)
 			rc = o->app_delete(st, op->app_id);
 		if (rc == STORE_NOTFOUND)
 			api_not_found(r);
+		if (rc == STORE_OK)
+			src_changes(r, op);
 		return rc;
 	}
 	if (op->new_app != NULL)
@@ -67,24 +87,9 @@ static int src_run(struct store *st, struct req *r)
 		rc = o->source_put(st, op->id, op->src->uid, op->config_text);
 	if (rc == STORE_CONFLICT)
 		api_error(r, 409, "conflict", "A source with this uid already exists");
+	if (rc == STORE_OK)
+		src_changes(r, op);
 	return rc;
-}
-
-static void src_after(struct req *r)
-{
-	struct src_op *op = r->op;
-	if (op->src == NULL) {
-		sources_del(op->id);
-		cache_app_delete(op->app_id);
-		return;
-	}
-	if (op->new_app != NULL)
-		cache_app_put(op->new_app);
-	for (size_t i = 0; i < op->ndead; i++)
-		cache_endpoint_delete(op->dead[i]);
-	for (size_t i = 0; i < op->neps; i++)
-		cache_endpoint_put(&op->eps[i]);
-	sources_put(op->src);
 }
 
 static struct src_op *src_op_new(struct req *r)
@@ -93,7 +98,6 @@ static struct src_op *src_op_new(struct req *r)
 	r->op = op;
 	r->cleanup = src_cleanup;
 	r->run = src_run;
-	r->after = src_after;
 	return op;
 }
 

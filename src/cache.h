@@ -1,8 +1,9 @@
 /* cache.h: every application and endpoint, in memory, kept in step with committed writes.
  *
  * The API reads apps and endpoints from here (no query per message); fan-out is computed here; the dispatcher
- * takes endpoint snapshots from here. Writers call the _put/_delete functions after their commit, so the cache
- * never shows what the store does not hold. All functions are thread-safe (a rwlock).
+ * takes endpoint snapshots from here. It changes only through the change feed (registry.h): a writer records
+ * struct changes in its committer job, and the committer applies them through registry_apply() once the write is
+ * durable, so the cache never shows what the store does not hold. All functions are thread-safe (a rwlock).
  */
 #ifndef HOOKD_CACHE_H
 #define HOOKD_CACHE_H
@@ -27,6 +28,7 @@ void cache_dispose(void);
 /* Take ownership of everything loaded from the store at start-up. */
 void cache_load(struct app *apps, size_t napps, struct endpoint *eps, size_t neps);
 
+/* The mutations: for registry.c (registry_apply); everyone else goes through it. */
 void cache_app_put(const struct app *a);          /* copies */
 void cache_app_delete(const char *app_id);        /* with its endpoints */
 void cache_endpoint_put(const struct endpoint *e); /* copies */

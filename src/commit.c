@@ -1,13 +1,16 @@
 /* commit.c: one writer thread, group commit.
  * The queue is a mutex-protected singly linked list; the thread swaps it out whole, runs every job in one
- * transaction (each in a savepoint when the backend has them), commits once, then calls each done() in order. */
+ * transaction (each in a savepoint when the backend has them), commits once, then for each job in order applies
+ * the changes it recorded (if it succeeded) and calls its done(). */
 #include "commit.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "log.h"
+#include "util.h"
 
 #define BATCH_MAX 4096 /* bounds the latency of the last job in a batch */
 
@@ -19,6 +22,39 @@ static bool stopping, running;
 static pthread_t thread;
 static struct store *store;
 static uint64_t n_batches, n_jobs;
+static _Thread_local struct commit_job *current; /* the job whose run() is running, on the committer thread */
+
+struct commit_change_rec {
+	struct change c; /* the committer's copy */
+	struct commit_change_rec *next;
+};
+
+void commit_change(struct commit_job *job, const struct change *c)
+{
+	if (job == NULL || job != current)
+		fatalx("commit_change: called outside the job's run()");
+	struct commit_change_rec *rec = xmalloc(sizeof *rec);
+	change_copy(&rec->c, c);
+	rec->next = NULL;
+	if (job->changes_last != NULL)
+		job->changes_last->next = rec;
+	else
+		job->changes = rec;
+	job->changes_last = rec;
+}
+
+/* Apply (if apply) then free the changes job recorded. */
+static void changes_finish(struct commit_job *job, bool apply)
+{
+	for (struct commit_change_rec *rec = job->changes, *next; rec != NULL; rec = next) {
+		next = rec->next;
+		if (apply)
+			registry_apply(&rec->c);
+		change_dispose(&rec->c);
+		free(rec);
+	}
+	job->changes = job->changes_last = NULL;
+}
 
 void commit_submit(struct commit_job *job)
 {
@@ -66,11 +102,14 @@ static void run_batch(struct commit_job *batch)
 	int brc = w->batch_begin(store);
 	for (struct commit_job *j = batch; j != NULL; j = j->next, njobs++) {
 		j->rc = STORE_ERR;
+		j->changes = j->changes_last = NULL;
 		if (brc != STORE_OK || (w->job_begin != NULL && w->job_begin(store) != STORE_OK)) {
 			brc = STORE_ERR;
 			continue;
 		}
+		current = j;
 		j->rc = j->run(store, j->arg);
+		current = NULL;
 		if (w->job_end != NULL) /* a backend without per-job savepoints: jobs validate before they write */
 			w->job_end(store, j->rc == STORE_OK);
 	}
@@ -84,7 +123,9 @@ static void run_batch(struct commit_job *batch)
 	__atomic_add_fetch(&n_jobs, njobs, __ATOMIC_RELAXED);
 	for (struct commit_job *j = batch, *next; j != NULL; j = next) {
 		next = j->next; /* done() may free j */
-		j->done(j->arg, brc == STORE_OK ? j->rc : STORE_ERR);
+		int rc = brc == STORE_OK ? j->rc : STORE_ERR;
+		changes_finish(j, rc == STORE_OK);
+		j->done(j->arg, rc);
 	}
 }
 

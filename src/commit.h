@@ -2,12 +2,19 @@
  *
  * Jobs that arrive while a commit is in progress wait and go together into the next transaction, so many
  * concurrent writers share one fsync. A job's done() runs on the committer thread after its batch is durable,
- * in submission order; it must be quick (resume a connection, update the cache, hand deliveries on).
+ * in submission order; it must be quick (resume a connection, hand deliveries on).
+ *
+ * The in-memory registries (cache, event types, sources) change through the job too: run() records each change
+ * it makes with commit_change(), and the committer applies a job's changes (registry_apply, registry.h) after
+ * the batch is durable and just before that job's done(), only if the job succeeded.
  */
 #ifndef HOOKD_COMMIT_H
 #define HOOKD_COMMIT_H
 
+#include "registry.h"
 #include "store.h"
+
+struct commit_change_rec;
 
 struct commit_job {
 	/* Runs inside the batch, in its own savepoint; a non-zero return rolls back this job only. */
@@ -17,12 +24,18 @@ struct commit_job {
 	void *arg;
 	struct commit_job *next; /* the committer's */
 	int rc;                  /* the committer's */
+	struct commit_change_rec *changes, *changes_last; /* the committer's: what run() recorded */
 };
 
 /* Start the committer thread on a store. */
 void commit_start(struct store *st);
 /* Queue a job (intrusive: no allocation; the job must live until done() runs). Thread-safe. */
 void commit_submit(struct commit_job *job);
+/* From job's run() only (on the committer thread, inside the batch): record a change to the registries, to be
+ * applied once the batch is durable if this job succeeds, before its done(); dropped if the job fails or the
+ * batch does not commit. A job's changes are applied in the order recorded. The change is copied at once (see
+ * registry.h for what is copied, and for before); the caller keeps its own objects. */
+void commit_change(struct commit_job *job, const struct change *c);
 /* Commit everything queued so far, then stop the thread. Jobs submitted after this are refused (done()
  * with STORE_ERR at once). */
 void commit_stop(void);

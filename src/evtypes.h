@@ -12,7 +12,7 @@
 void evtypes_dispose(void);
 /* Take ownership of every event type loaded from the store at start-up (v is freed). */
 void evtypes_load(struct event_type *v, size_t n);
-/* Insert or replace by name (copies); remove. Call after the commit. */
+/* Insert or replace by name (copies); remove. For registry.c: writers record a struct change (registry.h). */
 void evtypes_put(const struct event_type *t);
 void evtypes_delete(const char *name);
 /* Copy out (caller disposes). STORE_OK or STORE_NOTFOUND. */

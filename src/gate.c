@@ -11,6 +11,7 @@
 #include "log.h"
 #include "opevents.h"
 #include "queue.h"
+#include "registry.h"
 #include "scheduler.h"
 
 static const struct config *cfg;
@@ -230,6 +231,9 @@ static int disable_run(struct store *st, void *arg)
 {
 	struct disable_job *d = arg;
 	int rc = st->w->endpoint_set_disabled(st, d->endpoint_id, true, d->at);
+	if (rc == STORE_OK)
+		commit_change(&d->job, &(struct change){.kind = CHANGE_ENDPOINT_DISABLED, .id = d->endpoint_id,
+							.disabled = true, .updated_ms = d->at});
 	return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
@@ -238,7 +242,6 @@ static void disable_done(void *arg, int rc)
 	struct disable_job *d = arg;
 	struct ep_snap *s = rc == STORE_OK ? cache_endpoint_ref(d->endpoint_id) : NULL;
 	if (s != NULL) {
-		cache_endpoint_set_disabled(d->endpoint_id, true, d->at);
 		if (!opevents_is_internal(s->ep.app_id)) {
 			json_t *data = opevents_endpoint_data(s->ep.app_id, s->ep.id, s->ep.uid);
 			json_object_set_new(data, "trigger", json_string("automatic"));

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "queue.h"
+#include "registry.h"
 
 static char app_id[ID_MAX]; /* "" when operational webhooks are off */
 
@@ -104,8 +105,8 @@ int opevents_init(const struct config *cfg, struct store *st, char *err, size_t 
 	e.updated_ms = now;
 	int rc = write_setup(st, &a, &e);
 	if (rc == 0) {
-		cache_app_put(&a);
-		cache_endpoint_put(&e);
+		registry_apply(&(struct change){.kind = CHANGE_APP_PUT, .app = &a}); /* written directly at start-up */
+		registry_apply(&(struct change){.kind = CHANGE_ENDPOINT_PUT, .endpoint = &e});
 		memcpy(app_id, a.id, ID_MAX);
 	} else {
 		snprintf(err, errlen, "cannot set up operational webhooks to %s", cfg->operational_url);

@@ -56,7 +56,8 @@ struct source *source_new(json_t *config);
 struct source *source_ref(struct source *s);
 void source_unref(struct source *s);
 
-/* The registry. put takes a reference of its own. lookup by id or uid returns a reference, or NULL. */
+/* The registry. put takes a reference of its own; put and del are for registry.c (writers record a struct change,
+ * registry.h). lookup by id or uid returns a reference, or NULL. */
 void sources_put(struct source *s);
 void sources_del(const char *id);
 struct source *sources_lookup(const char *id_or_uid);

@@ -12,5 +12,7 @@ Suite *store_suite(void);
 Suite *json_suite(void);
 Suite *evtypes_suite(void);
 Suite *source_suite(void);
+Suite *cache_suite(void);
+Suite *commit_suite(void);
 
 #endif

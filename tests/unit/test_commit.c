@@ -1,0 +1,362 @@
+/* test_commit.c: the committer on a real SQLite store: group commit, per-job rollback, done() order, and the
+ * change feed (a job's changes reach the cache after its commit, before its done(), and only if it succeeded). */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "commit.h"
+#include "registry.h"
+#include "store.h"
+#include "tests.h"
+
+static struct store *st;
+static char dir[64];
+
+static void setup(void)
+{
+	char url[128], err[256] = "";
+	snprintf(dir, sizeof dir, "/tmp/hookd-commit-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
+	st = store_open(url, err, sizeof err);
+	ck_assert_msg(st != NULL, "open %s: %s", url, err);
+	cache_init();
+	commit_start(st);
+}
+
+static void teardown(void)
+{
+	commit_stop();
+	store_close(st);
+	st = NULL;
+	cache_dispose();
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	char p[512];
+	while (dp != NULL && (e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	}
+	if (dp != NULL)
+		closedir(dp);
+	rmdir(dir);
+}
+
+/* ---- a test job: writes an app (and records it), optionally fails after that ---- */
+
+#define MAX_JOBS 16
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int done_order[MAX_JOBS], ndone;
+
+struct tjob {
+	struct commit_job job;
+	int index;
+	char app_id[ID_MAX];
+	int fail_rc;       /* run's result after its writes (STORE_OK: succeed) */
+	bool ran;
+	int rc;            /* as done() got it */
+	bool saw_app;      /* done() found the app in the cache */
+	bool block;        /* run() waits for release() (holds the committer inside a batch) */
+};
+
+static bool blocked, released;
+
+static int tjob_run(struct store *s, void *arg)
+{
+	struct tjob *t = arg;
+	t->ran = true;
+	if (t->block) {
+		pthread_mutex_lock(&mu);
+		blocked = true;
+		pthread_cond_broadcast(&cv);
+		while (!released)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+	}
+	if (t->app_id[0] == '\0')
+		return t->fail_rc;
+	struct app a = {.name = "t", .metadata = json_object(), .created_ms = 1, .updated_ms = 1};
+	memcpy(a.id, t->app_id, ID_MAX);
+	int rc = s->w->app_put(s, &a);
+	if (rc == STORE_OK)
+		commit_change(&t->job, &(struct change){.kind = CHANGE_APP_PUT, .app = &a});
+	json_decref(a.metadata); /* the change was copied */
+	return rc == STORE_OK ? t->fail_rc : rc;
+}
+
+static void tjob_done(void *arg, int rc)
+{
+	struct tjob *t = arg;
+	struct app a;
+	t->rc = rc;
+	t->saw_app = t->app_id[0] != '\0' && cache_app_get(t->app_id, &a) == STORE_OK;
+	if (t->saw_app)
+		app_dispose(&a);
+	pthread_mutex_lock(&mu);
+	done_order[ndone++] = t->index;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void tjob_init(struct tjob *t, int index, const char *app_id, int fail_rc)
+{
+	memset(t, 0, sizeof *t);
+	t->job = (struct commit_job){.run = tjob_run, .done = tjob_done, .arg = t};
+	t->index = index;
+	t->fail_rc = fail_rc;
+	if (app_id != NULL)
+		snprintf(t->app_id, sizeof t->app_id, "%s", app_id);
+}
+
+static void reset(void)
+{
+	pthread_mutex_lock(&mu);
+	ndone = 0;
+	blocked = released = false;
+	pthread_mutex_unlock(&mu);
+}
+
+static void wait_done(int n)
+{
+	pthread_mutex_lock(&mu);
+	while (ndone < n)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+/* Submit a blocker and wait until the committer is inside its run(): what is submitted next waits for the
+ * next batch, all together. */
+static void hold(struct tjob *blocker)
+{
+	tjob_init(blocker, 0, NULL, STORE_OK);
+	blocker->block = true;
+	commit_submit(&blocker->job);
+	pthread_mutex_lock(&mu);
+	while (!blocked)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+static void release(void)
+{
+	pthread_mutex_lock(&mu);
+	released = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* The ids of the apps in the store (the committer stopped first: apps_load is a start-up read). */
+static bool store_has_app(const char *id)
+{
+	struct app *v = NULL;
+	size_t n = 0;
+	bool found = false;
+	ck_assert_int_eq(st->w->apps_load(st, &v, &n), STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		found = found || strcmp(v[i].id, id) == 0;
+		app_dispose(&v[i]);
+	}
+	free(v);
+	return found;
+}
+
+/* ---- tests ---- */
+
+START_TEST(test_jobs_share_a_batch)
+{
+	struct tjob blocker, t[8];
+	uint64_t b0, j0, b1, j1;
+	reset();
+	commit_stats(&b0, &j0);
+	hold(&blocker);
+	for (int i = 0; i < 8; i++) {
+		char id[ID_MAX];
+		snprintf(id, sizeof id, "app_%d", i + 1);
+		tjob_init(&t[i], i + 1, id, STORE_OK);
+		commit_submit(&t[i].job);
+	}
+	release();
+	wait_done(9);
+	commit_stats(&b1, &j1);
+	ck_assert_uint_eq(b1 - b0, 2); /* the blocker's, then one for the eight */
+	ck_assert_uint_eq(j1 - j0, 9);
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(t[i].rc, STORE_OK);
+		ck_assert(t[i].saw_app);
+	}
+}
+END_TEST
+
+START_TEST(test_failing_job_rolls_back_alone)
+{
+	struct tjob blocker, a, b, c;
+	uint64_t b0, j0, b1, j1;
+	reset();
+	commit_stats(&b0, &j0);
+	hold(&blocker);
+	tjob_init(&a, 1, "app_a", STORE_OK);
+	tjob_init(&b, 2, "app_b", STORE_ERR); /* writes its app, records the change, then fails */
+	tjob_init(&c, 3, "app_c", STORE_OK);
+	commit_submit(&a.job);
+	commit_submit(&b.job);
+	commit_submit(&c.job);
+	release();
+	wait_done(4);
+	commit_stats(&b1, &j1);
+	ck_assert_uint_eq(b1 - b0, 2); /* a, b and c in one batch */
+	ck_assert(b.ran);
+	ck_assert_int_eq(a.rc, STORE_OK);
+	ck_assert_int_eq(b.rc, STORE_ERR);
+	ck_assert_int_eq(c.rc, STORE_OK);
+	struct app got;
+	ck_assert_int_eq(cache_app_get("app_b", &got), STORE_NOTFOUND); /* its change was dropped */
+	ck_assert(a.saw_app && c.saw_app && !b.saw_app);
+	commit_stop();
+	ck_assert(store_has_app("app_a"));
+	ck_assert(!store_has_app("app_b")); /* its write was rolled back */
+	ck_assert(store_has_app("app_c"));
+}
+END_TEST
+
+START_TEST(test_done_in_submission_order)
+{
+	struct tjob blocker, t[12];
+	reset();
+	hold(&blocker);
+	for (int i = 0; i < 6; i++) { /* one batch */
+		tjob_init(&t[i], i + 1, NULL, i % 2 ? STORE_NOTFOUND : STORE_OK);
+		commit_submit(&t[i].job);
+	}
+	release();
+	for (int i = 6; i < 12; i++) { /* and whatever batches these make */
+		tjob_init(&t[i], i + 1, NULL, STORE_OK);
+		commit_submit(&t[i].job);
+	}
+	wait_done(13);
+	for (int i = 0; i < 13; i++)
+		ck_assert_int_eq(done_order[i], i);
+	ck_assert_int_eq(t[1].rc, STORE_NOTFOUND); /* run's own result */
+	ck_assert_int_eq(t[2].rc, STORE_OK);
+}
+END_TEST
+
+/* A job's changes, in the order recorded, before its done(); the next job of the batch sees them in its. */
+struct chjob {
+	struct commit_job job;
+	int step;
+	struct endpoint before;
+	bool disabled_seen;
+	int rc;
+};
+
+static int chjob_run(struct store *s, void *arg)
+{
+	struct chjob *j = arg;
+	struct app a = {.name = "c", .metadata = json_object()};
+	struct endpoint e = {.url = "http://a/", .description = "", .metadata = json_object(), .headers = json_object(),
+			     .secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
+	snprintf(a.id, sizeof a.id, "app_c");
+	snprintf(e.id, sizeof e.id, "ep_c");
+	snprintf(e.app_id, sizeof e.app_id, "app_c");
+	int rc = STORE_OK;
+	if (j->step == 0) {
+		rc = s->w->app_put(s, &a);
+		if (rc == STORE_OK)
+			rc = s->w->endpoint_put(s, &e);
+		if (rc == STORE_OK) {
+			commit_change(&j->job, &(struct change){.kind = CHANGE_APP_PUT, .app = &a});
+			commit_change(&j->job, &(struct change){.kind = CHANGE_ENDPOINT_PUT, .endpoint = &e});
+			commit_change(&j->job, &(struct change){.kind = CHANGE_ENDPOINT_DISABLED, .id = "ep_c",
+								.disabled = true, .updated_ms = 7});
+		}
+	} else {
+		e.url = "http://b/";
+		rc = s->w->endpoint_put(s, &e);
+		if (rc == STORE_OK)
+			commit_change(&j->job, &(struct change){.kind = CHANGE_ENDPOINT_PUT, .endpoint = &e,
+								.before = &j->before});
+	}
+	json_decref(a.metadata);
+	json_decref(e.metadata);
+	json_decref(e.headers);
+	return rc;
+}
+
+static void chjob_done(void *arg, int rc)
+{
+	struct chjob *j = arg; /* no ck_assert here: this is the committer thread */
+	j->rc = rc;
+	struct ep_snap *s = cache_endpoint_ref("ep_c");
+	j->disabled_seen = s != NULL && s->ep.disabled;
+	ep_snap_unref(s);
+	pthread_mutex_lock(&mu);
+	ndone++;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+START_TEST(test_changes_before_done)
+{
+	struct tjob blocker;
+	struct chjob j[2] = {0};
+	reset();
+	hold(&blocker);
+	for (int i = 0; i < 2; i++) {
+		j[i].job = (struct commit_job){.run = chjob_run, .done = chjob_done, .arg = &j[i]};
+		j[i].step = i;
+		commit_submit(&j[i].job);
+	}
+	release();
+	wait_done(3);
+	ck_assert_int_eq(j[0].rc, STORE_OK);
+	ck_assert_int_eq(j[1].rc, STORE_OK);
+	ck_assert(j[0].disabled_seen); /* app, endpoint, then disabled: applied in order, before done() */
+	ck_assert(!j[1].disabled_seen); /* the second put replaced the snapshot */
+	ck_assert_str_eq(j[1].before.id, "ep_c"); /* as the first job left it */
+	ck_assert(j[1].before.disabled);
+	ck_assert_str_eq(j[1].before.url, "http://a/");
+	endpoint_dispose(&j[1].before);
+	struct endpoint e;
+	ck_assert_int_eq(cache_endpoint_get("app_c", "ep_c", &e), STORE_OK);
+	ck_assert_str_eq(e.url, "http://b/");
+	endpoint_dispose(&e);
+}
+END_TEST
+
+START_TEST(test_after_stop_refused)
+{
+	struct tjob t;
+	reset();
+	commit_stop();
+	tjob_init(&t, 0, "app_late", STORE_OK);
+	commit_submit(&t.job); /* done() at once, on this thread */
+	ck_assert_int_eq(ndone, 1);
+	ck_assert(!t.ran);
+	ck_assert_int_eq(t.rc, STORE_ERR);
+	ck_assert(!t.saw_app);
+	ck_assert(!store_has_app("app_late"));
+}
+END_TEST
+
+Suite *commit_suite(void)
+{
+	Suite *s = suite_create("commit");
+	TCase *tc = tcase_create("committer");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_jobs_share_a_batch);
+	tcase_add_test(tc, test_failing_job_rolls_back_alone);
+	tcase_add_test(tc, test_done_in_submission_order);
+	tcase_add_test(tc, test_changes_before_done);
+	tcase_add_test(tc, test_after_stop_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
