@@ -14,5 +14,6 @@ Suite *evtypes_suite(void);
 Suite *source_suite(void);
 Suite *cache_suite(void);
 Suite *commit_suite(void);
+Suite *scheduler_suite(void);
 
 #endif
