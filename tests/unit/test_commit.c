@@ -1,6 +1,5 @@
 /* test_commit.c: the committer on a real SQLite store: group commit, per-job rollback, done() order, and the
  * change feed (a job's changes reach the cache after its commit, before its done(), and only if it succeeded). */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,18 +33,7 @@ static void teardown(void)
 	store_close(st);
 	st = NULL;
 	cache_dispose();
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-	char p[512];
-	while (dp != NULL && (e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-			unlink(p);
-		}
-	}
-	if (dp != NULL)
-		closedir(dp);
-	rmdir(dir);
+	tests_rmdir(dir);
 }
 
 /* ---- a test job: writes an app (and records it), optionally fails after that ---- */

@@ -12,7 +12,6 @@
 
 #define DAY (INT64_C(86400) * 1000)
 
-Suite *config_suite(void); /* run by main.c */
 
 /* No HOOKD_* setting in the environment. */
 static void env_clear(void)

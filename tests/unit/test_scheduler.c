@@ -1,7 +1,6 @@
 /* test_scheduler.c: the heap, and the in-memory schedule (sched_ram) on a real SQLite store: filled from the
  * store at start-up, fresh messages taken with their payload, keys read back by the loader thread in batches
  * (never by the caller of take), deliveries no longer pending dropped, fifo's boot head, the wait. */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,18 +119,7 @@ static void teardown(void)
 	sched->dispose();
 	store_close(st);
 	config_dispose(&cfg);
-	DIR *dp = opendir(dir);
-	struct dirent *e;
-	char p[512];
-	while (dp != NULL && (e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-			unlink(p);
-		}
-	}
-	if (dp != NULL)
-		closedir(dp);
-	rmdir(dir);
+	tests_rmdir(dir);
 }
 
 /* Take until want items came (the loader works in the background: wait for its wakeups), at most 5 s. */

@@ -9,7 +9,6 @@
  *
  * The "contract" case runs on any backend; the "sqlite" case (files, permissions, schema versions) only on
  * SQLite. Tests of per-job rollback run only on a backend with savepoints (job_begin != NULL). */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,29 +61,12 @@ static void setup(void)
 /* A backend may have no per-job savepoints (store.h): then a job's writes are not undone alone. */
 static bool has_savepoints(void) { return st->w->job_begin != NULL; }
 
-static void rm_dir(const char *d)
-{
-	DIR *dp = opendir(d);
-	if (dp == NULL)
-		return;
-	struct dirent *e;
-	char p[512];
-	while ((e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof p, "%s/%s", d, e->d_name);
-		unlink(p);
-	}
-	closedir(dp);
-	rmdir(d);
-}
-
 static void teardown(void)
 {
 	store_close(st);
 	st = NULL;
 	if (dir[0] != '\0')
-		rm_dir(dir);
+		tests_rmdir(dir);
 }
 
 /* ---- helpers ---- */

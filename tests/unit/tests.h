@@ -15,5 +15,9 @@ Suite *source_suite(void);
 Suite *cache_suite(void);
 Suite *commit_suite(void);
 Suite *scheduler_suite(void);
+Suite *config_suite(void);
+
+/* Remove a test's temp dir and the files in it. */
+void tests_rmdir(const char *dir);
 
 #endif
