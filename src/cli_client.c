@@ -22,6 +22,36 @@
 #include "hookd.h"
 #include "util.h"
 
+/* ---- calls shown: the transport (cli_http.c) feeding the output (cli_table.c) ---- */
+
+/* A call answering one object, shown. */
+int client_call_show(struct client *c, const char *method, char *path, const char *body)
+{
+	struct reply r;
+	json_t *j = NULL;
+	int rc = client_call(c, method, path, NULL, body, &r, &j);
+	if (rc == 0)
+		rc = client_show_object(c, &r, j);
+	json_decref(j);
+	buf_dispose(&r.body);
+	free(path);
+	return rc;
+}
+
+/* A list shown as a table, or as one JSON document with --json. */
+int client_list_show(struct client *c, char *path, struct buf *filter, const struct column *cols, size_t ncols)
+{
+	json_t *j;
+	int rc = client_list(c, path, filter, &j);
+	if (rc == 0)
+		rc = c->json ? client_print_json(j) : client_print_table(json_object_get(j, "data"), cols, ncols);
+	json_decref(j);
+	buf_dispose(filter);
+	free(path);
+	return rc;
+}
+
+
 #define LIMIT_DEFAULT 50     /* what a list fetches, across pages, without --limit */
 #define LIMIT_MAX 1000000    /* --limit's ceiling; the answer cap (16 MiB) usually comes first */
 #define POLL_MS 500          /* recover --wait: between two looks at the background task */

@@ -83,6 +83,8 @@ int client_print_table(const json_t *rows, const struct column *cols, size_t nco
 int client_print_object(const json_t *obj);
 /* The answer of a call for one object: raw with --json, else as field lines. */
 int client_show_object(const struct client *c, const struct reply *r, const json_t *obj);
+/* ---- cli_client.c: a call and its output together ---- */
+
 /* A call answering one object, shown; path is taken (freed). */
 int client_call_show(struct client *c, const char *method, char *path, const char *body);
 /* A list shown as a table, or as one JSON document with --json; path and filter are taken. */

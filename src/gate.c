@@ -10,7 +10,7 @@
 #include "json.h"
 #include "log.h"
 #include "opevents.h"
-#include "queue.h"
+#include "outmsg.h"
 #include "registry.h"
 #include "scheduler.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue.h"
+#include "outmsg.h"
 #include "util.h"
 
 void heap_init(struct heap *s) { memset(s, 0, sizeof *s); }

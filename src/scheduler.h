@@ -18,7 +18,7 @@
 
 #include "config.h"
 #include "heap.h"
-#include "queue.h"
+#include "outmsg.h"
 #include "store.h"
 
 struct sched_backend {
