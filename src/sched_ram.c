@@ -22,6 +22,7 @@
 #define HOLD_PAYLOAD_BYTES (32 << 20) /* beyond this, fresh deliveries too are loaded when due */
 #define LOAD_AHEAD 1024               /* deliveries being loaded or loaded and not yet taken */
 #define LOAD_BATCH 256                /* keys per store read */
+#define LOAD_RETRY_MS 1000            /* after a failed read */
 
 static struct store *store;
 static void (*wake_fn)(void);
@@ -98,10 +99,13 @@ static int ram_init(const struct config *cfg, struct store *st, void (*wake)(voi
 	return 0;
 }
 
+static void ram_retry(const struct sched_item *v, size_t n);
+
 /* ---- the loader ---- */
 
 /* Read a batch of due deliveries by key (one store read per LOAD_BATCH); those still pending go into done, ready
- * to send. Returns how many were dropped (sent, failed or canceled meanwhile, or gone). */
+ * to send. Returns how many left the loader without being ready: dropped (sent, failed or canceled meanwhile, or
+ * gone), or put back in the schedule for later when the read failed. */
 static size_t load_batch(const struct sched_item *v, size_t n, struct vec *done)
 {
 	int64_t keys[LOAD_BATCH] = {0};
@@ -111,7 +115,18 @@ static size_t load_batch(const struct sched_item *v, size_t n, struct vec *done)
 	for (size_t i = 0; i < n; i++)
 		keys[i] = v[i].dkey;
 	memset(m, 0, n * sizeof *m);
-	store->q->deliveries_load(store, keys, n, d, m);
+	if (store->q->deliveries_load(store, keys, n, d, m) != STORE_OK) {
+		/* the store failed, not the deliveries: they stay pending there; try them again in a while */
+		struct sched_item again[LOAD_BATCH];
+		int64_t later = now_ms() + LOAD_RETRY_MS;
+		for (size_t i = 0; i < n; i++) {
+			again[i] = v[i];
+			again[i].due_ms = later;
+		}
+		log_warnx("sched: %zu due deliveries could not be read; again in %d ms", n, LOAD_RETRY_MS);
+		ram_retry(again, n);
+		return n;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (d[i].status != DS_PENDING) {
 			message_dispose(&m[i]);
