@@ -2,6 +2,8 @@
 #   make            build build/hookd, build/libhookd.a, build/libhookd.so, build/examples/receiver
 #   make SANITIZE=1 build into build-san/ with ASan+UBSan
 #   make test       deps, strict build, unit tests (plain and sanitized), e2e tests
+#   make test-pg-store   the store contract suite on a throwaway PostgreSQL (scripts/pg.sh), plain and sanitized
+#   make e2e-pg     the e2e tests with hookd on a throwaway PostgreSQL, a database per hookd (docs/testing.md)
 #   make run        deps, build, start hookd on 127.0.0.1:8071 with ./data
 #   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers and the daemon's body scanners, FUZZ_TIME=20 s each
 #   make install PREFIX=/usr/local   hookd, libhookd.{a,so}, hookd.h and lib/pkgconfig/hookd.pc
@@ -35,7 +37,7 @@ CORE_OBJS   := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build
+.PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build test-pg-store e2e-pg
 all: $(BUILD)/hookd $(BUILD)/libhookd.a $(BUILD)/libhookd.so $(BUILD)/examples/receiver
 
 $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h include/*.h lib/*.h) | $(BUILD)
@@ -126,6 +128,18 @@ test: deps
 
 e2e: all
 	HOOKD_BIN=$(CURDIR)/$(BUILD)/hookd sh scripts/e2e.sh
+
+# PostgreSQL: scripts/pg.sh starts a throwaway cluster, runs the command with HOOKD_TEST_PG set, and removes it.
+# test-pg-store: the store contract suite (tests/unit/test_store.c) on it, plain and sanitized, a schema per test.
+test-pg-store: deps
+	$(MAKE) WERROR=1 all build/unit
+	$(MAKE) WERROR=1 SANITIZE=1 all build-san/unit
+	sh scripts/pg.sh run -- sh -c 'HOOKD_TEST_STORE="$$HOOKD_TEST_PG" CK_RUN_SUITE=store CK_FORK=no ./build/unit && \
+		HOOKD_TEST_STORE="$$HOOKD_TEST_PG" CK_RUN_SUITE=store CK_FORK=no ASAN_OPTIONS=detect_leaks=1 ./build-san/unit'
+
+# e2e-pg: the e2e tests with every hookd on its own database of one cluster (E2E_FILES="a.test.mjs b.test.mjs": some)
+e2e-pg: all
+	HOOKD_BIN=$(CURDIR)/$(BUILD)/hookd sh scripts/pg.sh run -- sh scripts/e2e.sh $(E2E_FILES)
 
 run: deps all
 	@sh scripts/run.sh $(BUILD)/hookd
