@@ -9,7 +9,12 @@
 //   });
 //
 // e2e() wraps node:test's test() and prints the hookd logs of a test that fails or times out.
-import { spawn } from 'node:child_process';
+//
+// PostgreSQL: with HOOKD_TEST_PG set (a superuser's URL; `make e2e-pg` runs the suite under scripts/pg.sh, which
+// sets it), every hookd runs on a database of its own on that server (HOOKD_DB), created before it starts and dropped
+// after its test; a hookd started again on the same data dir gets the same database. Without it, SQLite in the data
+// dir, as always. startHookd(t, { db: h1.db }) starts another node on h1's database; { db: null } keeps SQLite.
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,6 +30,54 @@ import { Webhook } from 'standardwebhooks';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const HOOKD_BIN = path.resolve(process.env.HOOKD_BIN || path.join(here, '../../../build/hookd'));
+
+/** The PostgreSQL server the hookds run on (a URL), or null: SQLite. */
+export const PG = process.env.HOOKD_TEST_PG || null;
+const PSQL = process.env.HOOKD_TEST_PG_BIN ? path.join(process.env.HOOKD_TEST_PG_BIN, 'psql') : 'psql';
+
+/** Run SQL with psql on url (default: HOOKD_TEST_PG's database); resolves with its unaligned output. */
+export function pgSql(sql, url = PG) {
+  return new Promise((resolve, reject) => {
+    execFile(PSQL, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { timeout: 30000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`psql ${sql}: ${stderr.trim() || err.message}`));
+        else resolve(stdout);
+      });
+  });
+}
+
+/** The URL of database name on the same server as HOOKD_TEST_PG (same user, host, port and parameters). */
+export function pgUrl(name) {
+  const u = new URL(PG);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+// The database of each data dir, while a test uses it: dataDir -> {name, url, refs (hookds with a test context),
+// made (a promise: CREATE DATABASE done)}.
+const pgDbs = new Map();
+
+async function pgDatabaseFor(dataDir) {
+  let db = pgDbs.get(dataDir);
+  if (!db) {
+    const name = `hookd_e2e_${randomBytes(6).toString('hex')}`;
+    db = { name, url: pgUrl(name), refs: 0, made: pgSql(`CREATE DATABASE ${name}`) };
+    pgDbs.set(dataDir, db);
+    db.made.catch(() => pgDbs.delete(dataDir));
+  }
+  await db.made;
+  return db;
+}
+
+async function pgRelease(dataDir, db) {
+  if (--db.refs > 0 || pgDbs.get(dataDir) !== db) return;
+  pgDbs.delete(dataDir);
+  try {
+    await pgSql(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+  } catch (err) {
+    process.stderr.write(`[harness: ${err.message}]\n`); // the cluster goes away with pg.sh anyway
+  }
+}
 
 // Settings that make a test fast and deterministic; a test's env overrides them.
 export const TEST_ENV = {
@@ -97,17 +150,28 @@ function exitCode(code, signal) {
  * t: the test context (cleanup and log dumps are tied to it), or null to clean up by hand.
  * opts.env: extra environment; opts.token: the HOOKD_TOKEN (default random; null: none, hookd makes one and
  * the harness reads it from DIR/token); opts.dataDir, opts.port: reuse these; opts.args: more flags.
+ * opts.db: the HOOKD_DB URL to use (another hookd's h.db: a second node), or null for hookd's default (SQLite);
+ * by default, with HOOKD_TEST_PG set, the data dir's own database (see the top), unless env or args set one.
+ * h.db is the database URL given to hookd, or null.
  */
 export async function startHookd(t, opts = {}) {
   const port = opts.port ?? await freePort();
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? await mkdtemp(path.join(os.tmpdir(), 'hookd-e2e-'));
   const fixedToken = opts.token === undefined ? `testtoken-${randomBytes(12).toString('hex')}` : opts.token;
-  const env = childEnv({ ...TEST_ENV, HOOKD_TOKEN: fixedToken ?? undefined, ...opts.env });
+  const testSetsDb = opts.env?.HOOKD_DB !== undefined || (opts.args ?? []).some((a) => a === '--db' || a.startsWith('--db='));
+  let pgDb = null; // the data dir's database, when the harness made it
+  let dbUrl = opts.db ?? null;
+  if (opts.db === undefined && PG && !testSetsDb) {
+    pgDb = await pgDatabaseFor(dataDir);
+    if (t) pgDb.refs++;
+    dbUrl = pgDb.url;
+  }
+  const env = childEnv({ ...TEST_ENV, HOOKD_TOKEN: fixedToken ?? undefined, HOOKD_DB: dbUrl ?? undefined, ...opts.env });
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...(opts.args ?? [])];
 
   const h = {
-    url: `http://127.0.0.1:${port}`, port, dataDir, token: fixedToken, proc: null, runs: [],
+    url: `http://127.0.0.1:${port}`, port, dataDir, token: fixedToken, db: dbUrl, proc: null, runs: [],
     logs: () => h.runs.at(-1)?.text ?? '',
     allLogs: () => h.runs.map((r, i) => `[run ${i + 1}: ${r.cmd}]\n${r.text}`).join('\n'),
     /** SIGTERM; resolves with the exit code (128+signal if killed by one; a stuck hookd is killed after 20 s). */
@@ -131,7 +195,7 @@ export async function startHookd(t, opts = {}) {
 
   async function launch() {
     if (h.proc && h.proc.exitCode === null && h.proc.signalCode === null) throw new Error('hookd is still running');
-    const run = { cmd: `${HOOKD_BIN} ${args.join(' ')}`, text: '' };
+    const run = { cmd: `${env.HOOKD_DB ? `HOOKD_DB=${env.HOOKD_DB} ` : ''}${HOOKD_BIN} ${args.join(' ')}`, text: '' };
     h.runs.push(run);
     const proc = spawn(HOOKD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     h.proc = proc;
@@ -180,14 +244,19 @@ export async function startHookd(t, opts = {}) {
     byTest.get(t).push(h);
     t.after(async () => {
       await h.stop();
+      if (pgDb) await pgRelease(dataDir, pgDb);
       if (ownDir) await rm(dataDir, { recursive: true, force: true });
     });
   }
   return launch();
 }
 
-/** Run hookd once with args (not a server): resolves {code, stdout, stderr}; killed after timeoutMs. */
+/** Run hookd once with args (not a server): resolves {code, stdout, stderr}; killed after timeoutMs.
+ *  With --data DIR of a hookd on PostgreSQL (startHookd), it gets that hookd's database too. */
 export function runHookd(args, { env = {}, timeoutMs = 15000 } = {}) {
+  const i = args.indexOf('--data');
+  const db = i >= 0 ? pgDbs.get(args[i + 1]) : undefined;
+  if (db && env.HOOKD_DB === undefined && !args.includes('--db')) env = { HOOKD_DB: db.url, ...env };
   return new Promise((resolve) => {
     const proc = spawn(HOOKD_BIN, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(proc);
