@@ -94,7 +94,6 @@ create() {
 			max_connections = 300
 			shared_buffers = 64MB
 			max_parallel_workers_per_gather = 0
-			log_min_messages = warning
 			log_line_prefix = '%m [%p] %d '
 		EOF
 		[ -z "$as_pg" ] || chown "$pguser" "$data/hookd.conf"
@@ -201,6 +200,11 @@ run)
 	# what CMD left running in its group (dash: kill -SIG -PGID, no "--")
 	kill -TERM "-$child" 2>/dev/null || true
 	child=""
+	if [ "$status" != 0 ] && [ -s "$dir/log" ]; then
+		# the log goes away with the cluster: its end, for a CI run that failed
+		echo "pg.sh: CMD exited $status; the end of the server log ($dir/log):" >&2
+		tail -n 30 "$dir/log" | sed 's/^/pg.sh: | /' >&2
+	fi
 	exit "$status"
 	;;
 start)
