@@ -343,6 +343,33 @@ static int migrate(struct pg_store *s, char *err, size_t errlen)
 	return -1;
 }
 
+/* The write connection lost (PostgreSQL restarted, the network): a new one with its session, the node lock and
+ * its statements, tried at most once a second. What was in flight failed with its batch. */
+int pg_writer_reconnect(struct pg_store *s)
+{
+	int64_t now = mono_ms();
+	if (now < s->reconnect_at_ms)
+		return STORE_ERR;
+	s->reconnect_at_ms = now + 1000;
+	char err[512];
+	PGconn *c = pg_connect(s->conninfo, s->schema, true, err, sizeof err);
+	if (c == NULL) {
+		log_warnx("postgres: the write connection is down: %s", err);
+		return STORE_ERR;
+	}
+	PQfinish(s->w);
+	s->w = c;
+	s->node_lock = 0;
+	if (take_node_lock(s, err, sizeof err) || pg_prepare_writes(s, err, sizeof err)) {
+		log_warnx("postgres: reconnected, but: %s", err);
+		PQfinish(s->w);
+		s->w = NULL; /* libpq takes a NULL connection as a bad one: every statement fails until the next try */
+		return STORE_ERR;
+	}
+	log_info("postgres: the write connection is back");
+	return STORE_OK;
+}
+
 static struct store *pg_open(const char *location, char *err, size_t errlen)
 {
 	struct pg_store *s = xcalloc(1, sizeof *s);

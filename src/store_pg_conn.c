@@ -19,18 +19,21 @@
 void pg_oneline(const char *msg, char *out, size_t outlen)
 {
 	size_t o = 0;
-	for (const char *p = msg != NULL ? msg : ""; *p != '\0' && o + 1 < outlen; p++) {
-		if (*p == '\n' || *p == '\r') {
-			if (p[1] != '\0' && o + 2 < outlen && o > 0 && out[o - 1] != ' ') {
-				out[o++] = ';';
-				out[o++] = ' ';
-			}
+	bool space = false, newline = false;
+	for (const char *p = msg != NULL ? msg : ""; *p != '\0' && o + 3 < outlen; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t' || *p == ' ') {
+			space = true;
+			newline |= *p == '\n';
 			continue;
 		}
+		if (space && o > 0) {
+			if (newline)
+				out[o++] = ';';
+			out[o++] = ' ';
+		}
+		space = newline = false;
 		out[o++] = *p;
 	}
-	while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == ';'))
-		o--;
 	if (outlen > 0)
 		out[o] = '\0';
 }
@@ -443,31 +446,46 @@ void pg_pool_close(struct pg_store *s)
 	}
 }
 
-PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc)
+/* One try on one pooled connection; *lost if that connection turned out to be broken. */
+static PGresult *read_once(struct pg_store *s, enum pg_rstmt r, struct pgp *p, int *rc, bool *lost)
 {
-	struct pg_store *s = to_pg(st);
 	struct pg_rconn *c = rconn_get(s);
 	*rc = STORE_ERR;
+	*lost = false;
 	if (c == NULL)
 		return NULL;
 	char name[16];
 	stmt_name(name, 'r', (int)r);
+	PGresult *res = NULL;
 	if (!c->prepared[r]) {
-		PGresult *res = PQprepare(c->c, name, pg_rdefs[r].sql, 0, NULL);
-		c->prepared[r] = pg_result_rc(res, pg_rdefs[r].name) == STORE_OK;
-		PQclear(res);
-		if (!c->prepared[r]) {
-			rconn_put(s, c);
-			return NULL;
-		}
+		res = PQprepare(c->c, name, pg_rdefs[r].sql, 0, NULL);
+		c->prepared[r] = PQresultStatus(res) == PGRES_COMMAND_OK;
 	}
-	PGresult *res = PQexecPrepared(c->c, name, p->n, p->v, p->len, p->fmt, 1);
-	*rc = pg_result_rc(res, pg_rdefs[r].name);
+	if (c->prepared[r]) {
+		PQclear(res);
+		res = PQexecPrepared(c->c, name, p->n, p->v, p->len, p->fmt, 1);
+	}
+	*lost = PQstatus(c->c) != CONNECTION_OK;
+	if (!*lost)
+		*rc = pg_result_rc(res, pg_rdefs[r].name);
 	rconn_put(s, c);
 	if (*rc != STORE_OK) {
 		PQclear(res);
 		res = NULL;
 	}
+	return res;
+}
+
+/* A read on a pooled connection that was broken meanwhile (PostgreSQL restarted) is tried once more on a fresh
+ * one: reads change nothing. */
+PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc)
+{
+	bool lost;
+	PGresult *res = read_once(to_pg(st), r, p, rc, &lost);
+	if (lost)
+		res = read_once(to_pg(st), r, p, rc, &lost);
+	if (lost)
+		log_warnx("postgres: %s: the connection was lost", pg_rdefs[r].name);
 	return res;
 }
 

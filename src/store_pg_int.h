@@ -97,6 +97,7 @@ struct pg_store {
 	int64_t node_lock; /* pg_try_advisory_lock key of the single-node lock */
 	PGconn *w;         /* the write connection: the committer thread only (and start-up before it) */
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
+	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	struct pg_rconn *idle; /* idle read connections */
@@ -171,6 +172,7 @@ PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc);
 PGconn *pg_connect(const char *conninfo, const char *schema, bool writer, char *err, size_t errlen);
 int pg_prepare_writes(struct pg_store *s, char *err, size_t errlen);
 void pg_pool_close(struct pg_store *s);
+int pg_writer_reconnect(struct pg_store *s); /* store_pg.c */
 void pg_oneline(const char *msg, char *out, size_t outlen);
 
 /* ---- reading columns (binary results): NULLs and odd values become safe defaults, never a crash ---- */

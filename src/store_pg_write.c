@@ -168,23 +168,30 @@ static void pg_batch_rollback(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
 	s->release_pending = false;
-	if (PQtransactionStatus(s->w) != PQTRANS_IDLE)
+	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) != PQTRANS_IDLE)
 		pg_exec_simple(s->w, "ROLLBACK", "rollback");
 }
 
 static int pg_batch_begin(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
-	if (PQstatus(s->w) != CONNECTION_OK) {
-		log_warnx("postgres: the write connection is down");
-		return STORE_ERR; /* reconnecting (and taking the node lock again) comes with the fault handling */
-	}
+	if (PQstatus(s->w) != CONNECTION_OK && pg_writer_reconnect(s) != STORE_OK)
+		return STORE_ERR;
 	if (PQtransactionStatus(s->w) != PQTRANS_IDLE) {
 		log_warnx("postgres: a transaction was left open; rolling it back");
 		pg_batch_rollback(st);
 	}
 	s->release_pending = false;
-	return pg_exec_simple(s->w, "BEGIN", "begin");
+	PGresult *res = PQexec(s->w, "BEGIN");
+	bool lost = PQstatus(s->w) != CONNECTION_OK;
+	int rc = lost ? STORE_ERR : pg_result_rc(res, "begin");
+	PQclear(res);
+	if (lost) { /* found broken by the first statement of a batch, so nothing is lost yet: once more */
+		s->reconnect_at_ms = 0;
+		if (pg_writer_reconnect(s) == STORE_OK)
+			rc = pg_exec_simple(s->w, "BEGIN", "begin");
+	}
+	return rc;
 }
 
 /* COMMIT of a transaction that had an error (and was not rolled back to a savepoint) answers ROLLBACK without an
@@ -887,7 +894,16 @@ static int pg_deliveries_scan_pending(struct store *st,
 	struct pgp p;
 	pgp_init(&p);
 	struct scan_arg a = {cb, arg};
-	return pg_wstream(to_pg(st), PW_DLV_SCAN, &p, scan_row, &a);
+	struct pg_store *s = to_pg(st);
+	/* the one statement that may rightly run long: every pending delivery, read while the schedule fills */
+	if (pg_exec_simple(s->w, "SET statement_timeout = 0", "deliveries_scan_pending") != STORE_OK)
+		return STORE_ERR;
+	int rc = pg_wstream(s, PW_DLV_SCAN, &p, scan_row, &a);
+	char sql[64];
+	snprintf(sql, sizeof sql, "SET statement_timeout = %d", PG_STATEMENT_TIMEOUT_MS);
+	if (pg_exec_simple(s->w, sql, "deliveries_scan_pending") != STORE_OK)
+		rc = STORE_ERR;
+	return rc;
 }
 
 const struct store_write_ops pg_write_ops = {
