@@ -255,6 +255,50 @@ int pg_wcmd(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int64_t *changes
 	return rc;
 }
 
+/* A statement that fails on a unique key held by another row, inside a savepoint of its own (one pipeline):
+ * STORE_CONFLICT leaves the job's transaction usable. */
+int pg_wguarded(struct pg_store *s, enum pg_wstmt w, struct pgp *p)
+{
+	struct pg_step steps[3] = {{.sql = "SAVEPOINT u"}, {.w = w, .p = p}, {.sql = "RELEASE u"}};
+	int rc = pg_pipeline(s, steps, 3);
+	for (int i = 0; i < 3; i++)
+		PQclear(steps[i].res);
+	if (rc != STORE_OK && pg_exec_simple(s->w, "ROLLBACK TO u; RELEASE u", "rollback to") != STORE_OK)
+		rc = STORE_ERR;
+	pgp_free(p);
+	return rc;
+}
+
+/* A statement that returns no rows; its params are freed. */
+int pg_wcmd_free(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int64_t *changes)
+{
+	int rc = pg_wcmd(s, w, p, changes);
+	pgp_free(p);
+	return rc;
+}
+
+/* The same, STORE_NOTFOUND if it changed no row. */
+int pg_wcmd_found(struct pg_store *s, enum pg_wstmt w, struct pgp *p)
+{
+	int64_t n = 0;
+	int rc = pg_wcmd_free(s, w, p, &n);
+	return rc == STORE_OK && n == 0 ? STORE_NOTFOUND : rc;
+}
+
+/* A statement whose one row counts what each of its parts changed: *more if any part reached limit. */
+int pg_wcounted(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int limit, bool *more)
+{
+	int rc;
+	PGresult *res = pg_wexec(s, w, p, &rc);
+	pgp_free(p);
+	*more = false;
+	for (int c = 0; rc == STORE_OK && PQntuples(res) > 0 && c < PQnfields(res); c++)
+		if (pg_col_i64(res, 0, c) >= limit)
+			*more = true;
+	PQclear(res);
+	return rc;
+}
+
 /* Read one query's results up to its terminating NULL: the first is kept, any other dropped. */
 static PGresult *pipeline_result(PGconn *c)
 {

@@ -149,6 +149,14 @@ PGresult *pg_wexec(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int *rc);
 /* The same for a statement that returns no rows: *changes (may be NULL) gets the rows it changed. */
 int pg_wcmd(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int64_t *changes);
 int64_t pg_changes(PGresult *res);
+/* Write helpers that free the params: a statement that returns no rows (*changes, may be NULL, the rows it
+ * changed); the same, STORE_NOTFOUND if it changed none; one inside a savepoint of its own (a uid conflict
+ * leaves the job's transaction usable); one whose row counts what each of its parts changed (*more if any
+ * reached limit). */
+int pg_wcmd_free(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int64_t *changes);
+int pg_wcmd_found(struct pg_store *s, enum pg_wstmt w, struct pgp *p);
+int pg_wguarded(struct pg_store *s, enum pg_wstmt w, struct pgp *p);
+int pg_wcounted(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int limit, bool *more);
 
 /* One statement of a pipeline: a prepared write statement (sql NULL) or a parameterless command. */
 struct pg_step {

@@ -126,8 +126,7 @@ static int read_all(struct store *st, enum pg_rstmt r, struct pgp *p, const stru
 
 static int pg_delivery_load(struct store *st, int64_t dkey, struct delivery *d, struct message *m)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_i64(&p, dkey);
 	int rc;
 	PGresult *res = pg_read(st, PR_DLV_LOAD, &p, &rc);
@@ -171,8 +170,7 @@ static int pg_deliveries_load(struct store *st, const int64_t *dkeys, size_t n, 
 	deliveries_clear(n, d, m);
 	if (n == 0)
 		return STORE_OK;
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_i64_array(&p, dkeys, n);
 	int rc;
 	PGresult *res = pg_read(st, PR_DLVS_LOAD, &p, &rc);
@@ -206,8 +204,7 @@ static int pg_deliveries_load(struct store *st, const int64_t *dkeys, size_t n, 
 
 static int pg_msg_get(struct store *st, const char *app_id, const char *id_or_event_id, struct message *out)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
 	pgp_str(&p, id_or_event_id);
 	return read_one(st, PR_MSG_GET, &p, pg_row_message, out);
@@ -216,8 +213,7 @@ static int pg_msg_get(struct store *st, const char *app_id, const char *id_or_ev
 static int pg_attempt_get(struct store *st, const char *app_id, const char *msg_id, const char *attempt_id,
 			  struct attempt *out)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
 	pgp_str(&p, msg_id);
 	pgp_str(&p, attempt_id);
@@ -278,8 +274,7 @@ static int pg_delivery_counts(struct store *st, const char *app_id, const char *
 {
 	memset(counts, 0, 5 * sizeof counts[0]);
 	enum pg_rstmt which = endpoint_id != NULL ? PR_COUNTS_EP : app_id != NULL ? PR_COUNTS_APP : PR_COUNTS_ALL;
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	if (which != PR_COUNTS_ALL)
 		pgp_str(&p, app_id);
 	if (which == PR_COUNTS_EP)
@@ -298,8 +293,7 @@ static int pg_delivery_counts(struct store *st, const char *app_id, const char *
 
 static int pg_task_get(struct store *st, const char *id, struct task *out)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, id);
 	return read_one(st, PR_TASK_GET, &p, pg_row_task, out);
 }
@@ -308,8 +302,7 @@ static int pg_task_list(struct store *st, const struct page *pg, int status, con
 			size_t *n)
 {
 	pg = page_or_all(pg);
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_page(&p, pg);
 	pgp_int_opt(&p, status);
 	pgp_str(&p, kind);
@@ -319,8 +312,7 @@ static int pg_task_list(struct store *st, const struct page *pg, int status, con
 static int pg_msg_deliveries(struct store *st, const char *app_id, const char *msg_id, struct delivery **out,
 			     size_t *n)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
 	pgp_str(&p, msg_id);
 	int rc;
@@ -339,8 +331,7 @@ static int pg_endpoint_msgs(struct store *st, const char *app_id, const char *en
 			    struct endpoint_msg **out, size_t *n)
 {
 	pg = page_or_all(pg);
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
 	pgp_page(&p, pg);
 	pgp_str(&p, endpoint_id);
@@ -363,8 +354,7 @@ static int pg_attempt_figures(struct store *st, const char *app_id, const char *
 {
 	char floor[ID_MAX];
 	id_floor("atmpt_", since_ms, floor);
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
 	pgp_str(&p, endpoint_id);
 	pgp_str(&p, floor);
@@ -382,8 +372,7 @@ static int pg_attempt_figures(struct store *st, const char *app_id, const char *
 
 static int pg_delivery_oldest_pending(struct store *st, const char *endpoint_id, int64_t *dkey)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, endpoint_id);
 	int rc;
 	PGresult *res = pg_read(st, PR_OLDEST_PENDING, &p, &rc);
@@ -402,8 +391,7 @@ static int pg_inreq_list(struct store *st, const char *source_id, const struct p
 			 size_t *n)
 {
 	pg = page_or_all(pg);
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, source_id);
 	pgp_page(&p, pg);
 	return read_all(st, pg->ascending ? PR_INR_LIST : PR_INR_LIST_DESC, &p, &pg_inreq_rows, (void **)out, n);
@@ -411,8 +399,7 @@ static int pg_inreq_list(struct store *st, const char *source_id, const struct p
 
 static int pg_inreq_get(struct store *st, const char *source_id, const char *id, struct inreq *out)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, source_id);
 	pgp_str(&p, id);
 	return read_one(st, PR_INR_GET, &p, pg_row_inreq, out);

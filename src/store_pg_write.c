@@ -231,42 +231,11 @@ static void pg_job_end(struct store *st, bool ok)
 		pg_exec_simple(s->w, "ROLLBACK TO j; RELEASE j", "rollback to");
 }
 
-/* A statement that fails on a unique key held by another row, inside a savepoint of its own (one pipeline):
- * STORE_CONFLICT leaves the job's transaction usable. */
-static int guarded(struct pg_store *s, enum pg_wstmt w, struct pgp *p)
-{
-	struct pg_step steps[3] = {{.sql = "SAVEPOINT u"}, {.w = w, .p = p}, {.sql = "RELEASE u"}};
-	int rc = pg_pipeline(s, steps, 3);
-	for (int i = 0; i < 3; i++)
-		PQclear(steps[i].res);
-	if (rc != STORE_OK && pg_exec_simple(s->w, "ROLLBACK TO u; RELEASE u", "rollback to") != STORE_OK)
-		rc = STORE_ERR;
-	pgp_free(p);
-	return rc;
-}
-
-/* A statement that returns no rows; its params are freed. */
-static int cmd(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int64_t *changes)
-{
-	int rc = pg_wcmd(s, w, p, changes);
-	pgp_free(p);
-	return rc;
-}
-
-/* The same, STORE_NOTFOUND if it changed no row. */
-static int cmd_found(struct pg_store *s, enum pg_wstmt w, struct pgp *p)
-{
-	int64_t n = 0;
-	int rc = cmd(s, w, p, &n);
-	return rc == STORE_OK && n == 0 ? STORE_NOTFOUND : rc;
-}
-
 /* ---- writes (committer thread) ---- */
 
 static int pg_app_put(struct store *st, const struct app *a)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, a->id);
 	pgp_str(&p, a->uid);
 	pgp_str(&p, a->name);
@@ -274,21 +243,19 @@ static int pg_app_put(struct store *st, const struct app *a)
 	pgp_i64(&p, a->throttle_rate);
 	pgp_i64(&p, a->created_ms);
 	pgp_i64(&p, a->updated_ms);
-	return guarded(to_pg(st), PW_APP_PUT, &p);
+	return pg_wguarded(to_pg(st), PW_APP_PUT, &p);
 }
 
 static int pg_app_delete(struct store *st, const char *app_id)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
-	return cmd_found(to_pg(st), PW_APP_DEL, &p);
+	return pg_wcmd_found(to_pg(st), PW_APP_DEL, &p);
 }
 
 static int pg_endpoint_put(struct store *st, const struct endpoint *e)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, e->id);
 	pgp_str(&p, e->app_id);
 	pgp_str(&p, e->uid);
@@ -308,60 +275,54 @@ static int pg_endpoint_put(struct store *st, const struct endpoint *e)
 	pgp_json(&p, e->old_secrets);
 	pgp_bool(&p, e->fifo);
 	pgp_retry(&p, e);
-	return guarded(to_pg(st), PW_EP_PUT, &p);
+	return pg_wguarded(to_pg(st), PW_EP_PUT, &p);
 }
 
 static int pg_endpoint_cancel_pending(struct store *st, const char *endpoint_id)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, endpoint_id);
 	pgp_i64(&p, now_ms());
-	return cmd(to_pg(st), PW_EP_CANCEL, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_EP_CANCEL, &p, NULL);
 }
 
 static int pg_endpoint_delete(struct store *st, const char *endpoint_id)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, endpoint_id);
 	pgp_i64(&p, now_ms());
-	return cmd_found(to_pg(st), PW_EP_DEL, &p);
+	return pg_wcmd_found(to_pg(st), PW_EP_DEL, &p);
 }
 
 static int pg_endpoint_set_disabled(struct store *st, const char *endpoint_id, bool disabled, int64_t updated_ms)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, endpoint_id);
 	pgp_bool(&p, disabled);
 	pgp_i64(&p, updated_ms);
-	return cmd_found(to_pg(st), PW_EP_DISABLE, &p);
+	return pg_wcmd_found(to_pg(st), PW_EP_DISABLE, &p);
 }
 
 static int pg_endpoint_set_failing(struct store *st, const char *endpoint_id, int64_t since_ms)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, endpoint_id);
 	pgp_i64(&p, since_ms);
-	return cmd(to_pg(st), PW_EP_FAILING, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_EP_FAILING, &p, NULL);
 }
 
 static int pg_msg_expunge(struct store *st, const char *app_id, const char *msg_id)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
 	pgp_str(&p, msg_id);
-	return cmd_found(to_pg(st), PW_MSG_EXPUNGE, &p);
+	return pg_wcmd_found(to_pg(st), PW_MSG_EXPUNGE, &p);
 }
 
 /* The id of the message of app holding event_id ("" if none): a fresh snapshot. */
 static int find_event_id(struct pg_store *s, const char *app_id, const char *event_id, char msg_id[ID_MAX])
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, app_id);
 	pgp_str(&p, event_id);
 	int rc;
@@ -419,8 +380,7 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 			 int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX])
 {
 	struct pg_store *s = to_pg(st);
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, m->id);
 	pgp_str(&p, m->app_id);
 	pgp_str(&p, m->event_type);
@@ -465,8 +425,7 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 static int pg_delivery_add(struct store *st, const char *app_id, const char *msg_id, const char *endpoint_id,
 			   int trigger, int64_t due_ms, int64_t *dkey)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, msg_id);
 	pgp_str(&p, app_id);
 	pgp_str(&p, endpoint_id);
@@ -535,8 +494,7 @@ static int pg_idem_claim(struct store *st, const char *key, int64_t min_created_
 			 char **body)
 {
 	struct pg_store *s = to_pg(st);
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, key);
 	pgp_i64(&p, min_created_ms);
 	pgp_i64(&p, now);
@@ -562,59 +520,40 @@ static int pg_idem_claim(struct store *st, const char *key, int64_t min_created_
 
 static int pg_idem_put(struct store *st, const char *key, int status, const char *body, int64_t created_ms)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, key);
 	pgp_i64(&p, status);
 	pgp_str(&p, body);
 	pgp_i64(&p, created_ms);
-	return cmd(to_pg(st), PW_IDEM_PUT, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_IDEM_PUT, &p, NULL);
 }
 
 static int pg_idem_release(struct store *st, const char *key)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, key);
-	return cmd(to_pg(st), PW_IDEM_RELEASE, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_IDEM_RELEASE, &p, NULL);
 }
 
 static int pg_idem_purge(struct store *st, int64_t before_ms)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_i64(&p, before_ms);
-	return cmd(to_pg(st), PW_IDEM_PURGE, &p, NULL);
-}
-
-/* A statement whose one row counts what each of its parts changed: *more if any part reached limit. */
-static int counted(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int limit, bool *more)
-{
-	int rc;
-	PGresult *res = pg_wexec(s, w, p, &rc);
-	pgp_free(p);
-	*more = false;
-	for (int c = 0; rc == STORE_OK && PQntuples(res) > 0 && c < PQnfields(res); c++)
-		if (pg_col_i64(res, 0, c) >= limit)
-			*more = true;
-	PQclear(res);
-	return rc;
+	return pg_wcmd_free(to_pg(st), PW_IDEM_PURGE, &p, NULL);
 }
 
 static int pg_retention_purge(struct store *st, int64_t now, int64_t retention_ms, int limit, bool *more)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_i64(&p, now - retention_ms);
 	pgp_i64(&p, now);
 	pgp_i64(&p, limit);
-	return counted(to_pg(st), PW_PURGE, &p, limit, more);
+	return pg_wcounted(to_pg(st), PW_PURGE, &p, limit, more);
 }
 
 static int pg_task_put(struct store *st, const struct task *t)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, t->id);
 	pgp_str(&p, t->kind);
 	pgp_i64(&p, t->status);
@@ -625,7 +564,7 @@ static int pg_task_put(struct store *st, const struct task *t)
 	pgp_i64(&p, t->processed);
 	pgp_i64(&p, t->created_ms);
 	pgp_i64(&p, t->updated_ms);
-	return cmd(to_pg(st), PW_TASK_PUT, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_TASK_PUT, &p, NULL);
 }
 
 static int64_t byte_cap(size_t max_bytes) { return max_bytes > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max_bytes; }
@@ -654,8 +593,7 @@ static struct message *scan_msgs(PGresult *res, bool keyed, int limit, size_t ma
 static int pg_recover_batch(struct store *st, const struct task *t, int64_t *after, int limit, size_t max_bytes,
 			    int64_t now, struct message **msgs, int64_t **dkeys, size_t *n, bool *more)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, t->app_id);
 	pgp_str(&p, t->endpoint_id);
 	pgp_i64(&p, *after);
@@ -683,8 +621,7 @@ static int pg_recover_batch(struct store *st, const struct task *t, int64_t *aft
 static int pg_replay_scan(struct store *st, const struct task *t, const char *after_id, const char *before_id,
 			  int limit, size_t max_bytes, struct message **out, size_t *n, bool *more)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, t->app_id);
 	pgp_str(&p, after_id);
 	pgp_str(&p, before_id);
@@ -724,7 +661,7 @@ static int pg_event_type_put(struct store *st, const struct event_type *t)
 {
 	struct pgp p;
 	event_type_params(&p, t);
-	return cmd(to_pg(st), PW_EVT_PUT, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_EVT_PUT, &p, NULL);
 }
 
 static int pg_event_type_create(struct store *st, const struct event_type *t)
@@ -732,34 +669,31 @@ static int pg_event_type_create(struct store *st, const struct event_type *t)
 	struct pgp p;
 	event_type_params(&p, t);
 	int64_t n = 0;
-	int rc = cmd(to_pg(st), PW_EVT_CREATE, &p, &n);
+	int rc = pg_wcmd_free(to_pg(st), PW_EVT_CREATE, &p, &n);
 	return rc == STORE_OK && n == 0 ? STORE_CONFLICT : rc;
 }
 
 static int pg_event_type_delete(struct store *st, const char *name)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, name);
-	return cmd_found(to_pg(st), PW_EVT_DEL, &p);
+	return pg_wcmd_found(to_pg(st), PW_EVT_DEL, &p);
 }
 
 /* ---- inbound ---- */
 
 static int pg_source_put(struct store *st, const char *id, const char *uid, const char *config)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, id);
 	pgp_str(&p, uid);
 	pgp_str(&p, config);
-	return guarded(to_pg(st), PW_SRC_PUT, &p);
+	return pg_wguarded(to_pg(st), PW_SRC_PUT, &p);
 }
 
 static int pg_source_delete(struct store *st, const char *id)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, id);
 	int rc;
 	PGresult *res = pg_wexec(to_pg(st), PW_SRC_DEL, &p, &rc);
@@ -772,8 +706,7 @@ static int pg_source_delete(struct store *st, const char *id)
 
 static int pg_inreq_insert(struct store *st, const struct inreq *r)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, r->id);
 	pgp_str(&p, r->source_id);
 	pgp_str(&p, r->dedup_key);
@@ -784,7 +717,7 @@ static int pg_inreq_insert(struct store *st, const struct inreq *r)
 	pgp_i64(&p, r->verify_rc);
 	pgp_bool(&p, r->duplicate);
 	pgp_str(&p, r->msg_id[0] ? r->msg_id : NULL);
-	return cmd(to_pg(st), PW_INR_INSERT, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_INR_INSERT, &p, NULL);
 }
 
 static int pg_inreq_dedup(struct store *st, const char *source_id, const char *dedup_key, int64_t received_ms,
@@ -792,14 +725,13 @@ static int pg_inreq_dedup(struct store *st, const char *source_id, const char *d
 {
 	if (dedup_key == NULL)
 		return STORE_OK;
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, source_id);
 	pgp_str(&p, dedup_key);
 	pgp_i64(&p, received_ms);
 	pgp_i64(&p, since_ms);
 	int64_t n = 0;
-	int rc = cmd(to_pg(st), PW_INR_DEDUP, &p, &n);
+	int rc = pg_wcmd_free(to_pg(st), PW_INR_DEDUP, &p, &n);
 	return rc == STORE_OK && n == 0 ? STORE_CONFLICT : rc;
 }
 
@@ -807,20 +739,18 @@ static int pg_inreq_purge(struct store *st, int64_t before_ms, int limit, bool *
 {
 	char bound[ID_MAX];
 	id_new_at("inr_", before_ms, bound);
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_str(&p, bound);
 	pgp_i64(&p, before_ms); /* the keys claimed before the bound: no window reaches back that far */
 	pgp_i64(&p, limit);
-	return counted(to_pg(st), PW_INR_PURGE, &p, limit, more);
+	return pg_wcounted(to_pg(st), PW_INR_PURGE, &p, limit, more);
 }
 
 /* ---- start-up (write connection; no other thread runs yet) ---- */
 
 static int load(struct store *st, enum pg_wstmt w, const struct pg_row_kind *k, void **out, size_t *n)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	int rc;
 	PGresult *res = pg_wexec(to_pg(st), w, &p, &rc);
 	*out = pg_collect(res, k, n);
@@ -845,8 +775,7 @@ static int pg_event_types_load(struct store *st, struct event_type **out, size_t
 
 static int pg_sources_load(struct store *st, char ***out, size_t *n)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	int rc;
 	PGresult *res = pg_wexec(to_pg(st), PW_SRCS_LOAD, &p, &rc);
 	*out = NULL;
@@ -862,17 +791,15 @@ static int pg_sources_load(struct store *st, char ***out, size_t *n)
 
 static int pg_tasks_fail_running(struct store *st, int64_t now)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	pgp_i64(&p, now);
-	return cmd(to_pg(st), PW_TASKS_FAIL, &p, NULL);
+	return pg_wcmd_free(to_pg(st), PW_TASKS_FAIL, &p, NULL);
 }
 
 static int pg_deliveries_reset_sending(struct store *st)
 {
-	struct pgp p;
-	pgp_init(&p);
-	return cmd(to_pg(st), PW_DLV_RESET, &p, NULL);
+	struct pgp p = {0};
+	return pg_wcmd_free(to_pg(st), PW_DLV_RESET, &p, NULL);
 }
 
 struct scan_arg {
@@ -891,8 +818,7 @@ static int pg_deliveries_scan_pending(struct store *st,
 				      void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id),
 				      void *arg)
 {
-	struct pgp p;
-	pgp_init(&p);
+	struct pgp p = {0};
 	struct scan_arg a = {cb, arg};
 	struct pg_store *s = to_pg(st);
 	/* the one statement that may rightly run long: every pending delivery, read while the schedule fills */
