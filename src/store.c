@@ -1,4 +1,11 @@
-/* store.c: pick a backend by the URL's scheme. */
+/* store.c: pick a backend by the URL.
+ *
+ *   sqlite:PATH, or a bare PATH                 SQLite (store_sqlite.c)
+ *   postgres://... or postgresql://...          PostgreSQL (store_pg.c), libpq's URI form
+ *   host=... dbname=... (libpq's key=value)     PostgreSQL too: a string that starts with one of libpq's usual
+ *                                               keywords and '=' (host, hostaddr, port, dbname, user, service,
+ *                                               ...); a SQLite path that looks like that takes "sqlite:"
+ * The PostgreSQL backend gets the whole string (libpq parses it, less hookd's own schema=NAME parameter). */
 #include "store.h"
 
 #include <stdio.h>
@@ -7,13 +14,28 @@
 
 static const struct store_backend *const backends[] = {&store_sqlite_backend};
 
+static bool is_pg_keyvalue(const char *url)
+{
+	static const char *const keys[] = {"host", "hostaddr", "port", "dbname", "user", "password", "passfile",
+					   "service", "sslmode", "connect_timeout", "application_name", "options"};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		size_t n = strlen(keys[i]);
+		if (strncmp(url, keys[i], n) == 0 && (url[n] == '=' || url[n] == ' '))
+			return strchr(url, '=') != NULL;
+	}
+	return false;
+}
+
 struct store *store_open(const char *url, char *err, size_t errlen)
 {
+	if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0 || is_pg_keyvalue(url))
+		return store_pg_backend.open(url, err, errlen);
 	const char *colon = strchr(url, ':');
 	const char *location = url;
 	const struct store_backend *be = &store_sqlite_backend;
 	if (colon != NULL && strncmp(url, "postgres", 8) == 0) {
-		snprintf(err, errlen, "postgres is not supported yet in this build (%s)", url);
+		snprintf(err, errlen, "a PostgreSQL URL starts with postgres:// or postgresql:// (got '%.*s')",
+			 (int)(colon - url), url);
 		return NULL;
 	}
 	if (colon != NULL) {
@@ -24,7 +46,8 @@ struct store *store_open(const char *url, char *err, size_t errlen)
 				be = backends[i];
 		}
 		if (be == NULL) {
-			snprintf(err, errlen, "unknown database scheme in '%s' (expected sqlite:PATH)", url);
+			snprintf(err, errlen, "unknown database scheme in '%s' (expected sqlite:PATH or postgres://...)",
+				 url);
 			return NULL;
 		}
 		location = colon + 1;

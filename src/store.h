@@ -1,4 +1,4 @@
-/* store.h: durable state behind a backend's two tables of functions (sqlite now, postgres next).
+/* store.h: durable state behind a backend's two tables of functions (sqlite, postgres).
  *
  * Nothing outside store_*.c sees a backend's types. Return codes: 0 (STORE_OK) or a negative enum store_rc.
  * A backend (struct store_backend) opens a store and gives it two halves, so a second backend can be written
@@ -223,9 +223,10 @@ struct store_query_ops {
 
 /* A backend: its URL scheme, how to open and close its stores, and its two tables. */
 struct store_backend {
-	const char *scheme; /* "sqlite" */
-	/* Open (creating and migrating as needed) the store at location (the URL after "scheme:"; a path for
-	 * sqlite). On failure returns NULL and writes a one-line reason into err. */
+	const char *scheme; /* "sqlite", "postgres" */
+	/* Open (creating and migrating as needed) the store at location (the URL after "scheme:", a path, for
+	 * sqlite; the whole URL or key=value string for postgres). On failure returns NULL and writes a one-line
+	 * reason into err. */
 	struct store *(*open)(const char *location, char *err, size_t errlen);
 	void (*close)(struct store *);
 	const struct store_write_ops *write;
@@ -240,8 +241,11 @@ struct store {
 };
 
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_pg_backend;
 
-/* Open a store from a URL: "sqlite:PATH" (or a bare path). NULL with a reason in err on failure. */
+/* Open a store from a URL: "sqlite:PATH" (or a bare path), "postgres://..." / "postgresql://..." or libpq's
+ * key=value form ("host=... dbname=..."), with hookd's schema=NAME parameter (store.c). NULL with a reason in
+ * err on failure. */
 struct store *store_open(const char *url, char *err, size_t errlen);
 void store_close(struct store *st);
 

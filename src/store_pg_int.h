@@ -1,0 +1,216 @@
+/* store_pg_int.h: what the files of the PostgreSQL backend share (src/store_pg*.c only: nothing else includes
+ * libpq-fe.h).
+ *
+ *   store_pg.c        the connection string and hookd's schema= parameter, open (the single-node lock, the
+ *                     schema and its migrations), close, the backend's tables
+ *   store_pg_write.c  the write path (the committer thread; the start-up group before it runs)
+ *   store_pg_read.c   the query side (any thread, through the read pool)
+ *   store_pg_conn.c   connections, the read pool, parameters, statements (prepared, pipelined, streamed),
+ *                     columns and rows
+ */
+#ifndef HOOKD_STORE_PG_INT_H
+#define HOOKD_STORE_PG_INT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* The SQL writes these statuses as literals: partial indexes are only used for literal WHERE terms. */
+_Static_assert(DS_SUCCESS == 0 && DS_PENDING == 1 && DS_FAIL == 2 && DS_SENDING == 3 && DS_CANCELED == 4,
+	       "statuses in SQL");
+_Static_assert(TASK_RUNNING == 0 && TASK_FAILED == 2 && TRIGGER_SCHEDULED == 0, "task statuses in SQL");
+
+#define PG_STATEMENT_TIMEOUT_MS 30000
+#define PG_POOL_MAX 8       /* read connections at most; a reader waits for one beyond that */
+#define PG_PIPELINE_MAX 256 /* statements per pipeline sync (outcomes of a batch) */
+
+/* ---- columns (the same lists as SQLite's, so rows read the same way) ---- */
+
+#define APP_COLS "id, uid, name, metadata, throttle_rate, created_ms, updated_ms"
+#define EP_COLS                                                                                              \
+	"id, app_id, uid, url, description, disabled, event_types, channels, secret, metadata, headers, "    \
+	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo, retry_schedule"
+#define MSG_COLS(p)                                                                                          \
+	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
+	p "created_ms, " p "deliver_at_ms, " p "content_type, " p "extra_headers"
+#define DLV_COLS(p)                                                                                          \
+	p "id, " p "msg_id, " p "endpoint_id, " p "app_id, " p "status, " p "attempts, " p "trigger_type, "  \
+	p "next_ms"
+#define ATT_COLS                                                                                             \
+	"id, msg_id, endpoint_id, app_id, url, status_code, duration_ms, response, status, trigger_type, "   \
+	"created_ms"
+#define EVT_COLS "name, description, archived, deprecated, schemas, feature_flag, group_name, created_ms, updated_ms"
+#define TASK_COLS "id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms"
+#define INR_COLS "id, source_id, dedup_key, method, headers, body, received_ms, verify_rc, duplicate, msg_id"
+#define SET(c) c " = excluded." c
+
+/* ---- statements: prepared once per connection, named w<n> (writer) and r<n> (readers) ---- */
+
+struct pg_stmt {
+	const char *name; /* for log lines */
+	const char *sql;
+};
+
+enum pg_wstmt {
+	PW_APP_PUT, PW_APP_DEL, PW_EP_PUT, PW_EP_CANCEL, PW_EP_DEL, PW_EP_DISABLE, PW_EP_FAILING,
+	PW_MSG_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_OUTCOME,
+	PW_IDEM_CLAIM, PW_IDEM_GET, PW_IDEM_PUT, PW_IDEM_RELEASE, PW_IDEM_PURGE,
+	PW_PURGE, PW_TASK_PUT, PW_TASKS_FAIL, PW_RECOVER, PW_REPLAY_SCAN,
+	PW_EVT_PUT, PW_EVT_CREATE, PW_EVT_DEL,
+	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
+	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_DLV_RESET, PW_DLV_SCAN,
+	PW_COUNT
+};
+extern const struct pg_stmt pg_wdefs[PW_COUNT]; /* store_pg_write.c, prepared at open on the writer */
+
+/* Lists come in ascending/descending pairs (descending = ascending + 1). */
+enum pg_rstmt {
+	PR_DLV_LOAD, PR_DLVS_LOAD, PR_MSG_GET, PR_ATT_GET,
+	PR_MSG_LIST, PR_MSG_LIST_DESC,
+	PR_ATT_LIST_APP, PR_ATT_LIST_APP_DESC,
+	PR_ATT_LIST_EP, PR_ATT_LIST_EP_DESC,
+	PR_ATT_LIST_MSG, PR_ATT_LIST_MSG_DESC,
+	PR_COUNTS_EP, PR_COUNTS_APP, PR_COUNTS_ALL, PR_MSG_DLVS, PR_OLDEST_PENDING, PR_ATT_FIGURES,
+	PR_EP_MSGS, PR_EP_MSGS_DESC,
+	PR_TASK_GET, PR_TASK_LIST, PR_TASK_LIST_DESC,
+	PR_INR_LIST, PR_INR_LIST_DESC, PR_INR_GET,
+	PR_COUNT
+};
+extern const struct pg_stmt pg_rdefs[PR_COUNT]; /* store_pg_read.c, prepared by each read connection on first use */
+
+/* ---- the store ---- */
+
+struct pg_rconn {
+	PGconn *c;
+	bool prepared[PR_COUNT];
+	struct pg_rconn *next;
+};
+
+struct pg_store {
+	struct store base; /* first, so a struct store * is a struct pg_store * */
+	char *conninfo;    /* the URL or key=value string, without hookd's schema= */
+	char schema[64];
+	int64_t node_lock; /* pg_try_advisory_lock key of the single-node lock */
+	PGconn *w;         /* the write connection: the committer thread only (and start-up before it) */
+	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
+	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond;
+	struct pg_rconn *idle; /* idle read connections */
+	int pool_open;         /* read connections open, idle or in use */
+};
+
+static inline struct pg_store *to_pg(struct store *st) { return (struct pg_store *)st; }
+
+extern const struct store_write_ops pg_write_ops;
+extern const struct store_query_ops pg_query_ops;
+
+/* ---- parameters: text, except BYTEA (binary); a NULL string is SQL NULL ---- */
+
+#define PG_MAXP 20
+
+struct pgp {
+	int n;
+	const char *v[PG_MAXP];
+	int len[PG_MAXP];
+	int fmt[PG_MAXP];
+	char num[PG_MAXP][24];
+	char *own[PG_MAXP]; /* freed by pgp_free */
+};
+
+void pgp_init(struct pgp *p);
+void pgp_free(struct pgp *p);
+void pgp_null(struct pgp *p);
+void pgp_str(struct pgp *p, const char *s);
+void pgp_own(struct pgp *p, char *s); /* a malloc'd string the params free */
+void pgp_i64(struct pgp *p, int64_t v);
+void pgp_i64_pos(struct pgp *p, int64_t v); /* NULL unless > 0 (time filters) */
+void pgp_int_opt(struct pgp *p, int v);     /* NULL if < 0 */
+void pgp_bool(struct pgp *p, bool v);
+void pgp_bytes(struct pgp *p, const char *data, size_t len);
+void pgp_json(struct pgp *p, const json_t *j);
+void pgp_strlist(struct pgp *p, const struct strlist *l);
+void pgp_retry(struct pgp *p, const struct endpoint *e);
+void pgp_text_array(struct pgp *p, const char *const *v, size_t n); /* a text[] literal */
+void pgp_i64_array(struct pgp *p, const int64_t *v, size_t n);       /* a bigint[] literal */
+/* Page bounds: after ("" if none), before (past every id if none), limit (NULL: none if < 0). */
+void pgp_page(struct pgp *p, const struct page *pg);
+
+/* ---- running statements: results are binary; a taken unique key (23505) is STORE_CONFLICT ---- */
+
+int pg_result_rc(PGresult *res, const char *what);
+int pg_exec_simple(PGconn *c, const char *sql, const char *what);
+/* A prepared write statement on the write connection: its result (the caller clears it) or NULL, with *rc. */
+PGresult *pg_wexec(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int *rc);
+/* The same for a statement that returns no rows: *changes (may be NULL) gets the rows it changed. */
+int pg_wcmd(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int64_t *changes);
+int64_t pg_changes(PGresult *res);
+/* Write helpers that free the params: a statement that returns no rows (*changes, may be NULL, the rows it
+ * changed); the same, STORE_NOTFOUND if it changed none; one inside a savepoint of its own (a uid conflict
+ * leaves the job's transaction usable); one whose row counts what each of its parts changed (*more if any
+ * reached limit). */
+int pg_wcmd_free(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int64_t *changes);
+int pg_wcmd_found(struct pg_store *s, enum pg_wstmt w, struct pgp *p);
+int pg_wguarded(struct pg_store *s, enum pg_wstmt w, struct pgp *p);
+int pg_wcounted(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int limit, bool *more);
+
+/* One statement of a pipeline: a prepared write statement (sql NULL) or a parameterless command. */
+struct pg_step {
+	enum pg_wstmt w;
+	const char *sql;
+	struct pgp *p;
+	PGresult *res; /* set by pg_pipeline; the caller clears it */
+};
+/* Send the steps in one pipeline (one round trip) and read every result; the first failure's rc. A failure
+ * skips the steps after it (their res is NULL or aborted) and leaves the transaction aborted. */
+int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n);
+/* Stream a write statement's rows one at a time to cb (single-row mode). */
+int pg_wstream(struct pg_store *s, enum pg_wstmt w, struct pgp *p, void (*cb)(void *arg, PGresult *row),
+	       void *arg);
+/* A prepared read statement on a pooled connection (the connection goes back before this returns). */
+PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc);
+
+/* ---- connections ---- */
+
+/* Connect and set up a session (search_path, statement_timeout, ...); NULL with a one-line reason in err. */
+PGconn *pg_connect(const char *conninfo, const char *schema, bool writer, char *err, size_t errlen);
+int pg_prepare_writes(struct pg_store *s, char *err, size_t errlen);
+void pg_pool_close(struct pg_store *s);
+int pg_writer_reconnect(struct pg_store *s); /* store_pg.c */
+void pg_oneline(const char *msg, char *out, size_t outlen);
+
+/* ---- reading columns (binary results): NULLs and odd values become safe defaults, never a crash ---- */
+
+bool pg_isnull(const PGresult *r, int row, int c);
+void pg_col_id(const PGresult *r, int row, int c, char out[ID_MAX]);
+char *pg_col_str(const PGresult *r, int row, int c);
+char *pg_col_str0(const PGresult *r, int row, int c);
+char *pg_col_bytes(const PGresult *r, int row, int c, size_t *len);
+int64_t pg_col_i64(const PGresult *r, int row, int c); /* bool, int2, int4 or int8 */
+int pg_col_int(const PGresult *r, int row, int c);
+
+/* ---- rows: each reads a model struct from the columns starting at c ---- */
+
+void pg_row_app(const PGresult *r, int row, int c, void *out);
+void pg_row_endpoint(const PGresult *r, int row, int c, void *out);
+void pg_row_message(const PGresult *r, int row, int c, void *out);
+void pg_row_attempt(const PGresult *r, int row, int c, void *out);
+void pg_row_event_type(const PGresult *r, int row, int c, void *out);
+void pg_row_task(const PGresult *r, int row, int c, void *out);
+void pg_row_inreq(const PGresult *r, int row, int c, void *out);
+void pg_row_delivery(const PGresult *r, int row, int c, struct delivery *d);
+
+struct pg_row_kind {
+	size_t size;
+	void (*read)(const PGresult *, int row, int col, void *elem);
+};
+extern const struct pg_row_kind pg_app_rows, pg_endpoint_rows, pg_message_rows, pg_attempt_rows, pg_task_rows,
+	pg_event_type_rows, pg_inreq_rows;
+/* Every row of a result into a malloc'd array (NULL if none). */
+void *pg_collect(const PGresult *res, const struct pg_row_kind *k, size_t *n);
+
+#endif

@@ -1,0 +1,875 @@
+/* store_pg_write.c: the PostgreSQL backend's write path: batches and jobs, writes, the start-up group.
+ * Everything here runs on the write connection: the committer thread, or the main thread before it starts.
+ *
+ * Round trips: a batch is BEGIN and COMMIT; a job its SAVEPOINT (sent together with the RELEASE of the job
+ * before it); each write one statement, however many rows it touches (a message with all its deliveries, an app
+ * with everything it owns, all three retention purges), and outcomes_record one pipeline for all its outcomes.
+ * The next step is to pipeline the job's statements with its savepoint (and the batch's BEGIN), so that a batch
+ * costs a couple of round trips rather than two per job. */
+#include "store_pg_int.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parameters are cast where the statement alone does not fix their type (INSERT ... SELECT, IS NULL). */
+const struct pg_stmt pg_wdefs[PW_COUNT] = {
+	[PW_APP_PUT] = {"app_put", "INSERT INTO apps (" APP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+				   " ON CONFLICT (id) DO UPDATE SET " SET("uid") ", " SET("name") ", " SET("metadata") ", "
+				   SET("throttle_rate") ", " SET("created_ms") ", " SET("updated_ms")},
+	/* one statement: every sub-statement sees the same snapshot and all of them run */
+	[PW_APP_DEL] = {"app_delete", "WITH a AS (DELETE FROM attempts WHERE app_id = $1),"
+				      " d AS (DELETE FROM deliveries WHERE app_id = $1),"
+				      " m AS (DELETE FROM messages WHERE app_id = $1),"
+				      " e AS (DELETE FROM endpoints WHERE app_id = $1)"
+				      " DELETE FROM apps WHERE id = $1"},
+	[PW_EP_PUT] = {"endpoint_put",
+		       "INSERT INTO endpoints (" EP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+		       " $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid")
+		       ", " SET("url") ", " SET("description") ", " SET("disabled") ", " SET("event_types") ", "
+		       SET("channels") ", " SET("secret") ", " SET("metadata") ", " SET("headers") ", "
+		       SET("throttle_rate") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("scheme") ", "
+		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo") ", " SET("retry_schedule")},
+	/* app_id from the endpoint row so the (app_id, endpoint_id, status) index applies */
+	[PW_EP_CANCEL] = {"endpoint_cancel",
+			  "UPDATE deliveries SET status = 4, updated_ms = $2"
+			  " WHERE app_id = (SELECT app_id FROM endpoints WHERE id = $1) AND endpoint_id = $1"
+			  " AND status IN (1, 3)"},
+	[PW_EP_DEL] = {"endpoint_delete",
+		       "WITH c AS (UPDATE deliveries SET status = 4, updated_ms = $2"
+		       " WHERE app_id = (SELECT app_id FROM endpoints WHERE id = $1) AND endpoint_id = $1"
+		       " AND status IN (1, 3)) DELETE FROM endpoints WHERE id = $1"},
+	[PW_EP_DISABLE] = {"endpoint_set_disabled", "UPDATE endpoints SET disabled = $2, updated_ms = $3 WHERE id = $1"},
+	[PW_EP_FAILING] = {"endpoint_set_failing", "UPDATE endpoints SET failing_since = $2 WHERE id = $1"},
+	/* The message and its deliveries in one statement. ON CONFLICT DO NOTHING covers both unique keys (the id,
+	 * the eventId), so a taken one fails nothing: no message row, hence no delivery. The rows say what happened:
+	 * kind 0 a delivery (key, endpoint), kind 1 the message was written, kind 2 the eventId's holder (read in
+	 * the statement's snapshot; PW_MSG_FIND_EVENT reads again if a concurrent writer took it since). */
+	[PW_MSG_INSERT] = {"msg_insert",
+			   "WITH m AS (INSERT INTO messages (" MSG_COLS("") ", expires_ms)"
+			   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"
+			   " RETURNING id, app_id),"
+			   " d AS (INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
+			   " next_ms, updated_ms) SELECT m.id, m.app_id, e.ep, 1, 0, 0, $14::bigint, $8::bigint"
+			   " FROM m CROSS JOIN unnest($13::text[]) WITH ORDINALITY AS e(ep, ord) ORDER BY e.ord"
+			   " RETURNING id, endpoint_id)"
+			   " SELECT 0, id, endpoint_id FROM d UNION ALL SELECT 1, NULL, NULL FROM m"
+			   " UNION ALL SELECT 2, NULL, id FROM messages WHERE $4::text IS NOT NULL AND app_id = $2"
+			   " AND event_id = $4 AND NOT EXISTS (SELECT 1 FROM m)"},
+	[PW_MSG_FIND_EVENT] = {"msg_insert", "SELECT id FROM messages WHERE app_id = $1 AND event_id = $2"},
+	[PW_DLV_INSERT] = {"delivery_add",
+			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
+			   " next_ms, updated_ms) VALUES ($1, $2, $3, 1, 0, $4, $5, $6) RETURNING id"},
+	[PW_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2"},
+	/* The delivery first, then its attempt only if the delivery is still there (its app may be gone). A retry
+	 * must not revive a delivery canceled while its attempt was in flight. */
+	[PW_OUTCOME] = {"outcomes_record",
+			"WITH u AS (UPDATE deliveries SET status = CASE WHEN status = 4 AND $2::int = 1 THEN 4"
+			" ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5 WHERE id = $1 RETURNING id)"
+			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
+			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint FROM u"
+			" WHERE $6::text IS NOT NULL"},
+	/* A claim is a row with status 0; it takes over a record created before $2 (expired). When the key is
+	 * held, the holder's row comes back (the statement's snapshot: PW_IDEM_GET reads again if a concurrent
+	 * claimer committed it since). */
+	[PW_IDEM_CLAIM] = {"idem_claim",
+			   "WITH c AS (INSERT INTO idempotency (key, status, body, created_ms) VALUES ($1, 0, NULL, $3)"
+			   " ON CONFLICT (key) DO UPDATE SET status = 0, body = NULL, created_ms = excluded.created_ms"
+			   " WHERE idempotency.created_ms < $2 RETURNING 1)"
+			   " SELECT true, 0, NULL::text FROM c UNION ALL SELECT false, status, body FROM idempotency"
+			   " WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM c)"},
+	[PW_IDEM_GET] = {"idem_claim", "SELECT false, status, body FROM idempotency WHERE key = $1"},
+	[PW_IDEM_PUT] = {"idem_put", "INSERT INTO idempotency (key, status, body, created_ms) VALUES ($1, $2, $3, $4)"
+				     " ON CONFLICT (key) DO UPDATE SET " SET("status") ", " SET("body") ", "
+				     SET("created_ms")},
+	[PW_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = $1 AND status = 0"},
+	[PW_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < $1"},
+	/* The three purges at once, at most $3 rows each; each WHERE repeats its partial index's terms literally,
+	 * so the planner picks that index. $1: the server's bound, $2: now. */
+	[PW_PURGE] = {"retention_purge",
+		      "WITH a AS (UPDATE messages SET payload = NULL WHERE (app_id, id) IN (SELECT app_id, id FROM messages"
+		      " WHERE payload IS NOT NULL AND expires_ms IS NULL AND created_ms < $1 LIMIT $3) RETURNING 1),"
+		      " b AS (UPDATE messages SET payload = NULL WHERE (app_id, id) IN (SELECT app_id, id FROM messages"
+		      " WHERE payload IS NOT NULL AND expires_ms IS NOT NULL AND expires_ms < $2 LIMIT $3) RETURNING 1),"
+		      " c AS (UPDATE attempts SET response = NULL WHERE (app_id, msg_id, id) IN (SELECT app_id, msg_id, id"
+		      " FROM attempts WHERE response IS NOT NULL AND created_ms < $1 LIMIT $3) RETURNING 1)"
+		      " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT count(*) FROM c)"},
+	[PW_TASK_PUT] = {"task_put", "INSERT INTO tasks (" TASK_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+				     " ON CONFLICT (id) DO UPDATE SET " SET("kind") ", " SET("status") ", " SET("app_id")
+				     ", " SET("endpoint_id") ", " SET("since_ms") ", " SET("until_ms") ", "
+				     SET("processed") ", " SET("created_ms") ", " SET("updated_ms")},
+	[PW_TASKS_FAIL] = {"tasks_fail_running", "UPDATE tasks SET status = 2, updated_ms = $1 WHERE status = 0"},
+	/* Scan and set in one statement: up to $6 failed scheduled deliveries after key $3, in key order (the
+	 * (app_id, endpoint_id, status, id) index), cut where the payloads before a row reach $7 bytes; those
+	 * become pending again, due at $8. */
+	[PW_RECOVER] = {"recover_batch",
+			"WITH c AS (SELECT d.id AS dkey, " MSG_COLS("m.") ", coalesce(octet_length(m.payload), 0) AS len"
+			" FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.msg_id"
+			" WHERE d.app_id = $1 AND d.endpoint_id = $2 AND d.status = 2 AND d.id > $3"
+			" AND d.trigger_type = 0 AND m.created_ms >= $4 AND m.created_ms < $5 ORDER BY d.id LIMIT $6),"
+			" s AS (SELECT * FROM (SELECT c.*, sum(len) OVER (ORDER BY dkey) - len AS before FROM c) w"
+			" WHERE before < $7),"
+			" u AS (UPDATE deliveries d SET status = 1, attempts = 0, next_ms = $8, updated_ms = $8 FROM s"
+			" WHERE d.id = s.dkey AND d.status = 2)"
+			" SELECT dkey, " MSG_COLS("") " FROM s ORDER BY dkey"},
+	/* ids sort by time, so the window's id bounds keep the scan to the window; the byte cap as above */
+	[PW_REPLAY_SCAN] = {"replay_scan",
+			    "WITH c AS (SELECT " MSG_COLS("m.") ", coalesce(octet_length(m.payload), 0) AS len"
+			    " FROM messages m WHERE m.app_id = $1 AND m.id > $2 AND m.id < $3"
+			    " AND m.created_ms >= $4 AND m.created_ms < $5 AND NOT EXISTS (SELECT 1 FROM deliveries d"
+			    " WHERE d.msg_id = m.id AND d.endpoint_id = $6) ORDER BY m.id LIMIT $7)"
+			    " SELECT " MSG_COLS("") " FROM (SELECT c.*, sum(len) OVER (ORDER BY id) - len AS before"
+			    " FROM c) w WHERE before < $8 ORDER BY id"},
+	[PW_EVT_PUT] = {"event_type_put", "INSERT INTO event_types (" EVT_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+					  " ON CONFLICT (name) DO UPDATE SET " SET("description") ", " SET("archived") ", "
+					  SET("deprecated") ", " SET("schemas") ", " SET("feature_flag") ", "
+					  SET("group_name") ", " SET("created_ms") ", " SET("updated_ms")},
+	/* a create revives an archived type, never a live one: the check is in the write */
+	[PW_EVT_CREATE] = {"event_type_create",
+			   "INSERT INTO event_types (" EVT_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+			   " ON CONFLICT (name) DO UPDATE SET " SET("description") ", " SET("archived") ", "
+			   SET("deprecated") ", " SET("schemas") ", " SET("feature_flag") ", " SET("group_name") ", "
+			   SET("created_ms") ", " SET("updated_ms") " WHERE event_types.archived"},
+	[PW_EVT_DEL] = {"event_type_delete", "DELETE FROM event_types WHERE name = $1"},
+	[PW_SRC_PUT] = {"source_put", "INSERT INTO sources (id, uid, config) VALUES ($1, $2, $3)"
+				      " ON CONFLICT (id) DO UPDATE SET " SET("uid") ", " SET("config")},
+	/* the requests and keys go only with the source */
+	[PW_SRC_DEL] = {"source_delete",
+			"WITH s AS (DELETE FROM sources WHERE id = $1 RETURNING id),"
+			" r AS (DELETE FROM inbound_requests WHERE source_id IN (SELECT id FROM s)),"
+			" k AS (DELETE FROM inbound_dedup WHERE source_id IN (SELECT id FROM s))"
+			" SELECT count(*) FROM s"},
+	[PW_INR_INSERT] = {"inreq_insert", "INSERT INTO inbound_requests (" INR_COLS ")"
+					   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"},
+	/* the key's row holds when it was last claimed; a claim takes it only if that was before the window */
+	[PW_INR_DEDUP] = {"inreq_dedup",
+			  "INSERT INTO inbound_dedup (source_id, dedup_key, received_ms) VALUES ($1, $2, $3)"
+			  " ON CONFLICT (source_id, dedup_key) DO UPDATE SET " SET("received_ms")
+			  " WHERE inbound_dedup.received_ms < $4"},
+	/* ids sort by time: the primary key finds the old requests ($1 an id made at the bound) */
+	[PW_INR_PURGE] = {"inreq_purge",
+			  "WITH r AS (DELETE FROM inbound_requests WHERE id IN (SELECT id FROM inbound_requests"
+			  " WHERE id < $1 LIMIT $3) RETURNING 1),"
+			  " k AS (DELETE FROM inbound_dedup WHERE (source_id, dedup_key) IN (SELECT source_id, dedup_key"
+			  " FROM inbound_dedup WHERE received_ms < $2 LIMIT $3) RETURNING 1)"
+			  " SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM k)"},
+	[PW_APPS_LOAD] = {"apps_load", "SELECT " APP_COLS " FROM apps ORDER BY id"},
+	[PW_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS ", failing_since FROM endpoints ORDER BY id"},
+	[PW_EVTS_LOAD] = {"event_types_load", "SELECT " EVT_COLS " FROM event_types ORDER BY name"},
+	[PW_SRCS_LOAD] = {"sources_load", "SELECT config FROM sources ORDER BY id"},
+	[PW_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
+	[PW_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1"},
+};
+
+/* ---- transactions (committer thread) ---- */
+
+static void pg_batch_rollback(struct store *st)
+{
+	struct pg_store *s = to_pg(st);
+	s->release_pending = false;
+	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) != PQTRANS_IDLE)
+		pg_exec_simple(s->w, "ROLLBACK", "rollback");
+}
+
+static int pg_batch_begin(struct store *st)
+{
+	struct pg_store *s = to_pg(st);
+	if (PQstatus(s->w) != CONNECTION_OK && pg_writer_reconnect(s) != STORE_OK)
+		return STORE_ERR;
+	if (PQtransactionStatus(s->w) != PQTRANS_IDLE) {
+		log_warnx("postgres: a transaction was left open; rolling it back");
+		pg_batch_rollback(st);
+	}
+	s->release_pending = false;
+	PGresult *res = PQexec(s->w, "BEGIN");
+	bool lost = PQstatus(s->w) != CONNECTION_OK;
+	int rc = lost ? STORE_ERR : pg_result_rc(res, "begin");
+	PQclear(res);
+	if (lost) { /* found broken by the first statement of a batch, so nothing is lost yet: once more */
+		s->reconnect_at_ms = 0;
+		if (pg_writer_reconnect(s) == STORE_OK)
+			rc = pg_exec_simple(s->w, "BEGIN", "begin");
+	}
+	return rc;
+}
+
+/* COMMIT of a transaction that had an error (and was not rolled back to a savepoint) answers ROLLBACK without an
+ * error: only the tag "COMMIT" means committed. */
+static int pg_batch_commit(struct store *st)
+{
+	struct pg_store *s = to_pg(st);
+	s->release_pending = false;
+	PGresult *res = PQexec(s->w, "COMMIT");
+	int rc = pg_result_rc(res, "commit");
+	if (rc == STORE_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		log_warnx("postgres: commit: the transaction had failed and was rolled back");
+		rc = STORE_ERR;
+	}
+	PQclear(res);
+	if (rc != STORE_OK)
+		pg_batch_rollback(st); /* never leave the connection inside a half-failed transaction */
+	return rc == STORE_CONFLICT ? STORE_ERR : rc;
+}
+
+/* A job's savepoint is released lazily: with the next job's SAVEPOINT (one round trip for both), or by the
+ * COMMIT, which ends every savepoint anyway. */
+static int pg_job_begin(struct store *st)
+{
+	struct pg_store *s = to_pg(st);
+	const char *sql = s->release_pending ? "RELEASE j; SAVEPOINT j" : "SAVEPOINT j";
+	s->release_pending = false;
+	return pg_exec_simple(s->w, sql, "savepoint") == STORE_OK ? STORE_OK : STORE_ERR;
+}
+
+static void pg_job_end(struct store *st, bool ok)
+{
+	struct pg_store *s = to_pg(st);
+	if (ok)
+		s->release_pending = true;
+	else
+		pg_exec_simple(s->w, "ROLLBACK TO j; RELEASE j", "rollback to");
+}
+
+/* ---- writes (committer thread) ---- */
+
+static int pg_app_put(struct store *st, const struct app *a)
+{
+	struct pgp p = {0};
+	pgp_str(&p, a->id);
+	pgp_str(&p, a->uid);
+	pgp_str(&p, a->name);
+	pgp_json(&p, a->metadata);
+	pgp_i64(&p, a->throttle_rate);
+	pgp_i64(&p, a->created_ms);
+	pgp_i64(&p, a->updated_ms);
+	return pg_wguarded(to_pg(st), PW_APP_PUT, &p);
+}
+
+static int pg_app_delete(struct store *st, const char *app_id)
+{
+	struct pgp p = {0};
+	pgp_str(&p, app_id);
+	return pg_wcmd_found(to_pg(st), PW_APP_DEL, &p);
+}
+
+static int pg_endpoint_put(struct store *st, const struct endpoint *e)
+{
+	struct pgp p = {0};
+	pgp_str(&p, e->id);
+	pgp_str(&p, e->app_id);
+	pgp_str(&p, e->uid);
+	pgp_str(&p, e->url);
+	pgp_str(&p, e->description);
+	pgp_bool(&p, e->disabled);
+	pgp_strlist(&p, &e->event_types);
+	pgp_strlist(&p, &e->channels);
+	pgp_str(&p, e->secret);
+	pgp_json(&p, e->metadata);
+	pgp_json(&p, e->headers);
+	pgp_i64(&p, e->throttle_rate);
+	pgp_i64(&p, e->created_ms);
+	pgp_i64(&p, e->updated_ms);
+	pgp_str(&p, e->scheme);
+	pgp_json(&p, e->scheme_options);
+	pgp_json(&p, e->old_secrets);
+	pgp_bool(&p, e->fifo);
+	pgp_retry(&p, e);
+	return pg_wguarded(to_pg(st), PW_EP_PUT, &p);
+}
+
+static int pg_endpoint_cancel_pending(struct store *st, const char *endpoint_id)
+{
+	struct pgp p = {0};
+	pgp_str(&p, endpoint_id);
+	pgp_i64(&p, now_ms());
+	return pg_wcmd_free(to_pg(st), PW_EP_CANCEL, &p, NULL);
+}
+
+static int pg_endpoint_delete(struct store *st, const char *endpoint_id)
+{
+	struct pgp p = {0};
+	pgp_str(&p, endpoint_id);
+	pgp_i64(&p, now_ms());
+	return pg_wcmd_found(to_pg(st), PW_EP_DEL, &p);
+}
+
+static int pg_endpoint_set_disabled(struct store *st, const char *endpoint_id, bool disabled, int64_t updated_ms)
+{
+	struct pgp p = {0};
+	pgp_str(&p, endpoint_id);
+	pgp_bool(&p, disabled);
+	pgp_i64(&p, updated_ms);
+	return pg_wcmd_found(to_pg(st), PW_EP_DISABLE, &p);
+}
+
+static int pg_endpoint_set_failing(struct store *st, const char *endpoint_id, int64_t since_ms)
+{
+	struct pgp p = {0};
+	pgp_str(&p, endpoint_id);
+	pgp_i64(&p, since_ms);
+	return pg_wcmd_free(to_pg(st), PW_EP_FAILING, &p, NULL);
+}
+
+static int pg_msg_expunge(struct store *st, const char *app_id, const char *msg_id)
+{
+	struct pgp p = {0};
+	pgp_str(&p, app_id);
+	pgp_str(&p, msg_id);
+	return pg_wcmd_found(to_pg(st), PW_MSG_EXPUNGE, &p);
+}
+
+/* The id of the message of app holding event_id ("" if none): a fresh snapshot. */
+static int find_event_id(struct pg_store *s, const char *app_id, const char *event_id, char msg_id[ID_MAX])
+{
+	struct pgp p = {0};
+	pgp_str(&p, app_id);
+	pgp_str(&p, event_id);
+	int rc;
+	PGresult *res = pg_wexec(s, PW_MSG_FIND_EVENT, &p, &rc);
+	pgp_free(&p);
+	msg_id[0] = '\0';
+	if (res != NULL && PQntuples(res) > 0)
+		pg_col_id(res, 0, 0, msg_id);
+	PQclear(res);
+	return rc;
+}
+
+struct keyed_row {
+	int64_t key;
+	int row;
+};
+
+static int keyed_row_cmp(const void *a, const void *b)
+{
+	const struct keyed_row *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The delivery rows come back in any order: by ascending key, each goes to the first slot of its endpoint not
+ * yet filled. The keys were drawn in the endpoints' order, so the slot is almost always the next one. */
+static void place_dkeys(const PGresult *res, const char *const *endpoint_ids, size_t n, int64_t *dkeys)
+{
+	int rows = PQntuples(res);
+	struct keyed_row *kr = xcalloc((size_t)rows + 1, sizeof *kr);
+	size_t nk = 0;
+	for (int i = 0; i < rows; i++)
+		if (pg_col_int(res, i, 0) == 0)
+			kr[nk++] = (struct keyed_row){pg_col_i64(res, i, 1), i};
+	qsort(kr, nk, sizeof *kr, keyed_row_cmp);
+	bool *filled = xcalloc(n + 1, sizeof *filled);
+	size_t next = 0;
+	for (size_t j = 0; j < nk; j++) {
+		const char *ep = PQgetvalue(res, kr[j].row, 2);
+		size_t k = next;
+		if (k >= n || filled[k] || strcmp(endpoint_ids[k], ep) != 0)
+			for (k = 0; k < n && (filled[k] || strcmp(endpoint_ids[k], ep) != 0); k++)
+				;
+		if (k < n) {
+			dkeys[k] = kr[j].key;
+			filled[k] = true;
+			next = k + 1;
+		}
+	}
+	free(filled);
+	free(kr);
+}
+
+/* One round trip: the message and every delivery, or nothing if the id or the eventId is taken. */
+static int pg_msg_insert(struct store *st, const struct message *m, const char *const *endpoint_ids, size_t n,
+			 int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX])
+{
+	struct pg_store *s = to_pg(st);
+	struct pgp p = {0};
+	pgp_str(&p, m->id);
+	pgp_str(&p, m->app_id);
+	pgp_str(&p, m->event_type);
+	pgp_str(&p, m->event_id);
+	pgp_strlist(&p, &m->channels);
+	pgp_strlist(&p, &m->tags);
+	pgp_bytes(&p, m->payload, m->payload_len);
+	pgp_i64(&p, m->created_ms);
+	pgp_i64(&p, m->deliver_at_ms);
+	pgp_str(&p, m->content_type);
+	pgp_str(&p, m->extra_headers);
+	if (m->retention_ms > 0)
+		pgp_i64(&p, m->created_ms + m->retention_ms);
+	else
+		pgp_null(&p);
+	pgp_text_array(&p, endpoint_ids, n);
+	pgp_i64(&p, due_ms);
+	int rc;
+	PGresult *res = pg_wexec(s, PW_MSG_INSERT, &p, &rc);
+	pgp_free(&p);
+	char found[ID_MAX] = "";
+	bool written = false;
+	for (int i = 0; res != NULL && i < PQntuples(res); i++) {
+		int kind = pg_col_int(res, i, 0);
+		written |= kind == 1;
+		if (kind == 2)
+			pg_col_id(res, i, 2, found);
+	}
+	if (rc == STORE_OK && written && dkeys != NULL)
+		place_dkeys(res, endpoint_ids, n, dkeys);
+	PQclear(res);
+	if (rc == STORE_OK && !written) {
+		rc = STORE_CONFLICT;
+		if (found[0] == '\0' && m->event_id != NULL && find_event_id(s, m->app_id, m->event_id, found) != STORE_OK)
+			rc = STORE_ERR;
+	}
+	if (existing_id != NULL)
+		memcpy(existing_id, rc == STORE_CONFLICT ? found : "", rc == STORE_CONFLICT ? ID_MAX : 1);
+	return rc;
+}
+
+static int pg_delivery_add(struct store *st, const char *app_id, const char *msg_id, const char *endpoint_id,
+			   int trigger, int64_t due_ms, int64_t *dkey)
+{
+	struct pgp p = {0};
+	pgp_str(&p, msg_id);
+	pgp_str(&p, app_id);
+	pgp_str(&p, endpoint_id);
+	pgp_i64(&p, trigger);
+	pgp_i64(&p, due_ms);
+	pgp_i64(&p, now_ms());
+	int rc;
+	PGresult *res = pg_wexec(to_pg(st), PW_DLV_INSERT, &p, &rc);
+	pgp_free(&p);
+	if (rc == STORE_OK && dkey != NULL)
+		*dkey = PQntuples(res) > 0 ? pg_col_i64(res, 0, 0) : 0;
+	PQclear(res);
+	return rc;
+}
+
+static void outcome_params(struct pgp *p, const struct outcome *o, int64_t now)
+{
+	const struct attempt *a = &o->attempt;
+	bool att = a->id[0] != '\0';
+	pgp_init(p);
+	pgp_i64(p, o->dkey);
+	pgp_i64(p, o->new_status);
+	pgp_i64(p, o->attempts);
+	pgp_i64(p, o->next_ms);
+	pgp_i64(p, now);
+	pgp_str(p, att ? a->id : NULL);
+	pgp_str(p, a->msg_id);
+	pgp_str(p, a->endpoint_id);
+	pgp_str(p, a->app_id);
+	pgp_str(p, a->url);
+	pgp_i64(p, a->status_code);
+	pgp_i64(p, a->duration_ms);
+	pgp_bytes(p, a->response, a->response_len);
+	pgp_i64(p, a->status);
+	pgp_i64(p, a->trigger);
+	pgp_i64(p, a->created_ms);
+}
+
+/* All the outcomes in pipelines of up to PG_PIPELINE_MAX statements: one round trip for a usual batch. */
+static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t n)
+{
+	struct pg_store *s = to_pg(st);
+	int64_t now = now_ms();
+	int rc = STORE_OK;
+	size_t chunk = n < PG_PIPELINE_MAX ? n : PG_PIPELINE_MAX;
+	struct pgp *p = xcalloc(chunk + 1, sizeof *p);
+	struct pg_step *steps = xcalloc(chunk + 1, sizeof *steps);
+	for (size_t at = 0; rc == STORE_OK && at < n; at += chunk) {
+		size_t k = n - at < chunk ? n - at : chunk;
+		for (size_t i = 0; i < k; i++) {
+			outcome_params(&p[i], &o[at + i], now);
+			steps[i] = (struct pg_step){.w = PW_OUTCOME, .p = &p[i]};
+		}
+		rc = pg_pipeline(s, steps, k);
+		for (size_t i = 0; i < k; i++) {
+			PQclear(steps[i].res);
+			pgp_free(&p[i]);
+		}
+	}
+	free(steps);
+	free(p);
+	return rc == STORE_CONFLICT ? STORE_ERR : rc;
+}
+
+static int pg_idem_claim(struct store *st, const char *key, int64_t min_created_ms, int64_t now, int *status,
+			 char **body)
+{
+	struct pg_store *s = to_pg(st);
+	struct pgp p = {0};
+	pgp_str(&p, key);
+	pgp_i64(&p, min_created_ms);
+	pgp_i64(&p, now);
+	int rc;
+	PGresult *res = pg_wexec(s, PW_IDEM_CLAIM, &p, &rc);
+	if (rc == STORE_OK && PQntuples(res) == 0) { /* held by a claim committed after the snapshot */
+		PQclear(res);
+		pgp_free(&p);
+		pgp_str(&p, key);
+		res = pg_wexec(s, PW_IDEM_GET, &p, &rc);
+	}
+	pgp_free(&p);
+	if (rc == STORE_OK && PQntuples(res) == 0)
+		rc = STORE_ERR;
+	if (rc == STORE_OK && pg_col_i64(res, 0, 0) == 0) { /* held: the stored answer */
+		*status = pg_col_int(res, 0, 1);
+		*body = pg_col_str0(res, 0, 2);
+		rc = STORE_CONFLICT;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int pg_idem_put(struct store *st, const char *key, int status, const char *body, int64_t created_ms)
+{
+	struct pgp p = {0};
+	pgp_str(&p, key);
+	pgp_i64(&p, status);
+	pgp_str(&p, body);
+	pgp_i64(&p, created_ms);
+	return pg_wcmd_free(to_pg(st), PW_IDEM_PUT, &p, NULL);
+}
+
+static int pg_idem_release(struct store *st, const char *key)
+{
+	struct pgp p = {0};
+	pgp_str(&p, key);
+	return pg_wcmd_free(to_pg(st), PW_IDEM_RELEASE, &p, NULL);
+}
+
+static int pg_idem_purge(struct store *st, int64_t before_ms)
+{
+	struct pgp p = {0};
+	pgp_i64(&p, before_ms);
+	return pg_wcmd_free(to_pg(st), PW_IDEM_PURGE, &p, NULL);
+}
+
+static int pg_retention_purge(struct store *st, int64_t now, int64_t retention_ms, int limit, bool *more)
+{
+	struct pgp p = {0};
+	pgp_i64(&p, now - retention_ms);
+	pgp_i64(&p, now);
+	pgp_i64(&p, limit);
+	return pg_wcounted(to_pg(st), PW_PURGE, &p, limit, more);
+}
+
+static int pg_task_put(struct store *st, const struct task *t)
+{
+	struct pgp p = {0};
+	pgp_str(&p, t->id);
+	pgp_str(&p, t->kind);
+	pgp_i64(&p, t->status);
+	pgp_str(&p, t->app_id);
+	pgp_str(&p, t->endpoint_id);
+	pgp_i64(&p, t->since_ms);
+	pgp_i64(&p, t->until_ms);
+	pgp_i64(&p, t->processed);
+	pgp_i64(&p, t->created_ms);
+	pgp_i64(&p, t->updated_ms);
+	return pg_wcmd_free(to_pg(st), PW_TASK_PUT, &p, NULL);
+}
+
+static int64_t byte_cap(size_t max_bytes) { return max_bytes > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max_bytes; }
+
+/* The task scans' rows: messages (after a delivery key in column 0 when keyed). The statement already cut them
+ * at limit rows and at max_bytes; *more: it stopped at either, so rows may remain. */
+static struct message *scan_msgs(PGresult *res, bool keyed, int limit, size_t max_bytes, int64_t **dkeys, size_t *n,
+				 bool *more)
+{
+	int rows = PQntuples(res);
+	size_t bytes = 0;
+	struct message *v = rows > 0 ? xcalloc((size_t)rows, sizeof *v) : NULL;
+	if (dkeys != NULL)
+		*dkeys = rows > 0 ? xcalloc((size_t)rows, sizeof **dkeys) : NULL;
+	for (int i = 0; i < rows; i++) {
+		if (keyed)
+			(*dkeys)[i] = pg_col_i64(res, i, 0);
+		pg_row_message(res, i, keyed ? 1 : 0, &v[i]);
+		bytes += v[i].payload_len;
+	}
+	*n = (size_t)rows;
+	*more = rows >= limit || bytes >= max_bytes;
+	return v;
+}
+
+static int pg_recover_batch(struct store *st, const struct task *t, int64_t *after, int limit, size_t max_bytes,
+			    int64_t now, struct message **msgs, int64_t **dkeys, size_t *n, bool *more)
+{
+	struct pgp p = {0};
+	pgp_str(&p, t->app_id);
+	pgp_str(&p, t->endpoint_id);
+	pgp_i64(&p, *after);
+	pgp_i64(&p, t->since_ms);
+	pgp_i64(&p, t->until_ms);
+	pgp_i64(&p, limit);
+	pgp_i64(&p, byte_cap(max_bytes));
+	pgp_i64(&p, now);
+	int rc;
+	PGresult *res = pg_wexec(to_pg(st), PW_RECOVER, &p, &rc);
+	pgp_free(&p);
+	*msgs = NULL;
+	*dkeys = NULL;
+	*n = 0;
+	*more = false;
+	if (rc != STORE_OK)
+		return rc;
+	*msgs = scan_msgs(res, true, limit, max_bytes, dkeys, n, more);
+	if (*n > 0)
+		*after = (*dkeys)[*n - 1];
+	PQclear(res);
+	return STORE_OK;
+}
+
+static int pg_replay_scan(struct store *st, const struct task *t, const char *after_id, const char *before_id,
+			  int limit, size_t max_bytes, struct message **out, size_t *n, bool *more)
+{
+	struct pgp p = {0};
+	pgp_str(&p, t->app_id);
+	pgp_str(&p, after_id);
+	pgp_str(&p, before_id);
+	pgp_i64(&p, t->since_ms);
+	pgp_i64(&p, t->until_ms);
+	pgp_str(&p, t->endpoint_id);
+	pgp_i64(&p, limit);
+	pgp_i64(&p, byte_cap(max_bytes));
+	int rc;
+	PGresult *res = pg_wexec(to_pg(st), PW_REPLAY_SCAN, &p, &rc);
+	pgp_free(&p);
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	if (rc != STORE_OK)
+		return rc;
+	*out = scan_msgs(res, false, limit, max_bytes, NULL, n, more);
+	PQclear(res);
+	return STORE_OK;
+}
+
+static void event_type_params(struct pgp *p, const struct event_type *t)
+{
+	pgp_init(p);
+	pgp_str(p, t->name);
+	pgp_str(p, t->description);
+	pgp_bool(p, t->archived);
+	pgp_bool(p, t->deprecated);
+	pgp_json(p, t->schemas);
+	pgp_str(p, t->feature_flag);
+	pgp_str(p, t->group_name);
+	pgp_i64(p, t->created_ms);
+	pgp_i64(p, t->updated_ms);
+}
+
+static int pg_event_type_put(struct store *st, const struct event_type *t)
+{
+	struct pgp p;
+	event_type_params(&p, t);
+	return pg_wcmd_free(to_pg(st), PW_EVT_PUT, &p, NULL);
+}
+
+static int pg_event_type_create(struct store *st, const struct event_type *t)
+{
+	struct pgp p;
+	event_type_params(&p, t);
+	int64_t n = 0;
+	int rc = pg_wcmd_free(to_pg(st), PW_EVT_CREATE, &p, &n);
+	return rc == STORE_OK && n == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pg_event_type_delete(struct store *st, const char *name)
+{
+	struct pgp p = {0};
+	pgp_str(&p, name);
+	return pg_wcmd_found(to_pg(st), PW_EVT_DEL, &p);
+}
+
+/* ---- inbound ---- */
+
+static int pg_source_put(struct store *st, const char *id, const char *uid, const char *config)
+{
+	struct pgp p = {0};
+	pgp_str(&p, id);
+	pgp_str(&p, uid);
+	pgp_str(&p, config);
+	return pg_wguarded(to_pg(st), PW_SRC_PUT, &p);
+}
+
+static int pg_source_delete(struct store *st, const char *id)
+{
+	struct pgp p = {0};
+	pgp_str(&p, id);
+	int rc;
+	PGresult *res = pg_wexec(to_pg(st), PW_SRC_DEL, &p, &rc);
+	pgp_free(&p);
+	if (rc == STORE_OK && (PQntuples(res) == 0 || pg_col_i64(res, 0, 0) == 0))
+		rc = STORE_NOTFOUND;
+	PQclear(res);
+	return rc;
+}
+
+static int pg_inreq_insert(struct store *st, const struct inreq *r)
+{
+	struct pgp p = {0};
+	pgp_str(&p, r->id);
+	pgp_str(&p, r->source_id);
+	pgp_str(&p, r->dedup_key);
+	pgp_str(&p, r->method);
+	pgp_str(&p, r->headers);
+	pgp_bytes(&p, r->body, r->body_len);
+	pgp_i64(&p, r->received_ms);
+	pgp_i64(&p, r->verify_rc);
+	pgp_bool(&p, r->duplicate);
+	pgp_str(&p, r->msg_id[0] ? r->msg_id : NULL);
+	return pg_wcmd_free(to_pg(st), PW_INR_INSERT, &p, NULL);
+}
+
+static int pg_inreq_dedup(struct store *st, const char *source_id, const char *dedup_key, int64_t received_ms,
+			  int64_t since_ms)
+{
+	if (dedup_key == NULL)
+		return STORE_OK;
+	struct pgp p = {0};
+	pgp_str(&p, source_id);
+	pgp_str(&p, dedup_key);
+	pgp_i64(&p, received_ms);
+	pgp_i64(&p, since_ms);
+	int64_t n = 0;
+	int rc = pg_wcmd_free(to_pg(st), PW_INR_DEDUP, &p, &n);
+	return rc == STORE_OK && n == 0 ? STORE_CONFLICT : rc;
+}
+
+static int pg_inreq_purge(struct store *st, int64_t before_ms, int limit, bool *more)
+{
+	char bound[ID_MAX];
+	id_new_at("inr_", before_ms, bound);
+	struct pgp p = {0};
+	pgp_str(&p, bound);
+	pgp_i64(&p, before_ms); /* the keys claimed before the bound: no window reaches back that far */
+	pgp_i64(&p, limit);
+	return pg_wcounted(to_pg(st), PW_INR_PURGE, &p, limit, more);
+}
+
+/* ---- start-up (write connection; no other thread runs yet) ---- */
+
+static int load(struct store *st, enum pg_wstmt w, const struct pg_row_kind *k, void **out, size_t *n)
+{
+	struct pgp p = {0};
+	int rc;
+	PGresult *res = pg_wexec(to_pg(st), w, &p, &rc);
+	*out = pg_collect(res, k, n);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_apps_load(struct store *st, struct app **out, size_t *n)
+{
+	return load(st, PW_APPS_LOAD, &pg_app_rows, (void **)out, n);
+}
+
+static int pg_endpoints_load(struct store *st, struct endpoint **out, size_t *n)
+{
+	return load(st, PW_EPS_LOAD, &pg_endpoint_rows, (void **)out, n);
+}
+
+static int pg_event_types_load(struct store *st, struct event_type **out, size_t *n)
+{
+	return load(st, PW_EVTS_LOAD, &pg_event_type_rows, (void **)out, n);
+}
+
+static int pg_sources_load(struct store *st, char ***out, size_t *n)
+{
+	struct pgp p = {0};
+	int rc;
+	PGresult *res = pg_wexec(to_pg(st), PW_SRCS_LOAD, &p, &rc);
+	*out = NULL;
+	*n = 0;
+	int rows = res != NULL ? PQntuples(res) : 0;
+	if (rows > 0)
+		*out = xcalloc((size_t)rows, sizeof **out);
+	for (int i = 0; i < rows; i++)
+		(*out)[(*n)++] = pg_col_str0(res, i, 0);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_tasks_fail_running(struct store *st, int64_t now)
+{
+	struct pgp p = {0};
+	pgp_i64(&p, now);
+	return pg_wcmd_free(to_pg(st), PW_TASKS_FAIL, &p, NULL);
+}
+
+static int pg_deliveries_reset_sending(struct store *st)
+{
+	struct pgp p = {0};
+	return pg_wcmd_free(to_pg(st), PW_DLV_RESET, &p, NULL);
+}
+
+struct scan_arg {
+	void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id);
+	void *arg;
+};
+
+static void scan_row(void *arg, PGresult *row)
+{
+	struct scan_arg *a = arg;
+	a->cb(a->arg, pg_col_i64(row, 0, 0), pg_col_i64(row, 0, 1), PQgetvalue(row, 0, 2));
+}
+
+/* Streamed a row at a time: the pending set may be millions of rows. */
+static int pg_deliveries_scan_pending(struct store *st,
+				      void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id),
+				      void *arg)
+{
+	struct pgp p = {0};
+	struct scan_arg a = {cb, arg};
+	struct pg_store *s = to_pg(st);
+	/* the one statement that may rightly run long: every pending delivery, read while the schedule fills */
+	if (pg_exec_simple(s->w, "SET statement_timeout = 0", "deliveries_scan_pending") != STORE_OK)
+		return STORE_ERR;
+	int rc = pg_wstream(s, PW_DLV_SCAN, &p, scan_row, &a);
+	char sql[64];
+	snprintf(sql, sizeof sql, "SET statement_timeout = %d", PG_STATEMENT_TIMEOUT_MS);
+	if (pg_exec_simple(s->w, sql, "deliveries_scan_pending") != STORE_OK)
+		rc = STORE_ERR;
+	return rc;
+}
+
+const struct store_write_ops pg_write_ops = {
+	.batch_begin = pg_batch_begin,
+	.batch_commit = pg_batch_commit,
+	.batch_rollback = pg_batch_rollback,
+	.job_begin = pg_job_begin,
+	.job_end = pg_job_end,
+	.app_put = pg_app_put,
+	.app_delete = pg_app_delete,
+	.endpoint_put = pg_endpoint_put,
+	.endpoint_delete = pg_endpoint_delete,
+	.endpoint_set_disabled = pg_endpoint_set_disabled,
+	.endpoint_set_failing = pg_endpoint_set_failing,
+	.endpoint_cancel_pending = pg_endpoint_cancel_pending,
+	.msg_insert = pg_msg_insert,
+	.delivery_add = pg_delivery_add,
+	.msg_expunge = pg_msg_expunge,
+	.outcomes_record = pg_outcomes_record,
+	.idem_claim = pg_idem_claim,
+	.idem_put = pg_idem_put,
+	.idem_release = pg_idem_release,
+	.idem_purge = pg_idem_purge,
+	.retention_purge = pg_retention_purge,
+	.task_put = pg_task_put,
+	.recover_batch = pg_recover_batch,
+	.replay_scan = pg_replay_scan,
+	.event_type_put = pg_event_type_put,
+	.event_type_create = pg_event_type_create,
+	.event_type_delete = pg_event_type_delete,
+	.source_put = pg_source_put,
+	.source_delete = pg_source_delete,
+	.inreq_insert = pg_inreq_insert,
+	.inreq_dedup = pg_inreq_dedup,
+	.inreq_purge = pg_inreq_purge,
+	.apps_load = pg_apps_load,
+	.endpoints_load = pg_endpoints_load,
+	.event_types_load = pg_event_types_load,
+	.sources_load = pg_sources_load,
+	.tasks_fail_running = pg_tasks_fail_running,
+	.deliveries_reset_sending = pg_deliveries_reset_sending,
+	.deliveries_scan_pending = pg_deliveries_scan_pending,
+};
