@@ -167,26 +167,43 @@ run)
 	[ "${1:-}" = -- ] && shift
 	[ $# -gt 0 ] || die "usage: pg.sh run -- CMD ARGS..."
 	dir="" data="" child=""
-	# CMD runs in its own session (setsid), so that its whole process group can be ended by id: on a signal to us
-	# (Ctrl-C reaches only us then), and when CMD exits, for what it may have left running against the cluster
+	# CMD runs in its own session (setsid), so that its whole process group can be signalled by id: on a signal to
+	# us (Ctrl-C reaches only us then) and when CMD exits, for what it may have left running against the cluster.
+	# A signal is passed on as it came (node --test cleans up on SIGINT); if CMD still runs after 10 s, SIGTERM,
+	# and SIGKILL 3 s later.
 	end_cmd() {
 		[ -n "$child" ] || return 0
-		kill -TERM "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
+		sig=$1
+		# a background CMD of sh starts with SIGINT ignored (node resets it, a shell does not): SIGTERM for it then
+		if [ "$sig" = INT ] && ignores_int "$child"; then sig=TERM; fi
+		kill -"$sig" "-$child" 2>/dev/null || kill -"$sig" "$child" 2>/dev/null || true
+		n=0
+		while alive "$child" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+		if alive "$child"; then
+			kill -TERM "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
+			n=0
+			while alive "$child" && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
+		fi
+		kill -KILL "$child" 2>/dev/null || true
 		wait "$child" 2>/dev/null || true
 		n=0
-		while kill -0 "-$child" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+		while kill -0 "-$child" 2>/dev/null && [ $n -lt 30 ]; do sleep 0.1; n=$((n + 1)); done
 		kill -KILL "-$child" 2>/dev/null || true
 		child=""
 	}
+	ignores_int() {
+		m=$(sed -n 's/^SigIgn:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null) || return 1
+		[ -n "$m" ] && [ $((0x$(printf %s "$m" | tail -c 1) & 2)) -ne 0 ]
+	}
 	on_signal() {
 		trap '' INT TERM HUP
-		end_cmd
-		exit "$1"
+		end_cmd "$1"
+		exit "$2"
 	}
 	trap 'destroy' EXIT
-	trap 'on_signal 130' INT
-	trap 'on_signal 143' TERM
-	trap 'on_signal 129' HUP
+	trap 'on_signal INT 130' INT
+	trap 'on_signal TERM 143' TERM
+	trap 'on_signal HUP 129' HUP
 	create
 	where
 	export HOOKD_TEST_PG="$url" HOOKD_TEST_PG_DIR="$dir" HOOKD_TEST_PG_BIN="$bin"
