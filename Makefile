@@ -1,7 +1,8 @@
 # hookd: plain Makefile with pkg-config.
 #   make            build build/hookd, build/libhookd.a, build/libhookd.so, build/examples/receiver
 #   make SANITIZE=1 build into build-san/ with ASan+UBSan
-#   make test       deps, strict build, unit tests (plain and sanitized), e2e tests
+#   make test       deps, strict build, unit tests (plain and sanitized; the store suite on SQLite and on a
+#                   throwaway PostgreSQL too), e2e tests on SQLite and on PostgreSQL
 #   make test-pg-store   the store contract suite on a throwaway PostgreSQL (scripts/pg.sh), plain and sanitized
 #   make e2e-pg     the e2e tests with hookd on a throwaway PostgreSQL, a database per hookd (docs/testing.md)
 #   make run        deps, build, start hookd on 127.0.0.1:8071 with ./data
@@ -37,7 +38,7 @@ CORE_OBJS   := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build test-pg-store e2e-pg
+.PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build test-pg-store pg-store-suite e2e-pg
 all: $(BUILD)/hookd $(BUILD)/libhookd.a $(BUILD)/libhookd.so $(BUILD)/examples/receiver
 
 $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h include/*.h lib/*.h) | $(BUILD)
@@ -122,8 +123,10 @@ test: deps
 	$(MAKE) WERROR=1 SANITIZE=1 all build-san/unit
 	CK_FORK=no ./build/unit
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 ./build-san/unit
+	$(MAKE) pg-store-suite
 	$(MAKE) fuzz FUZZ_TIME=2
 	HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/e2e.sh
+	HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/pg.sh run -- sh scripts/e2e.sh
 	$(MAKE) WERROR=1 CC=clang BUILD=build-clang bench-bins && $(MAKE) WERROR=1 bench-smoke
 
 e2e: all
@@ -134,6 +137,8 @@ e2e: all
 test-pg-store: deps
 	$(MAKE) WERROR=1 all build/unit
 	$(MAKE) WERROR=1 SANITIZE=1 all build-san/unit
+	$(MAKE) pg-store-suite
+pg-store-suite:
 	sh scripts/pg.sh run -- sh -c 'HOOKD_TEST_STORE="$$HOOKD_TEST_PG" CK_RUN_SUITE=store CK_FORK=no ./build/unit && \
 		HOOKD_TEST_STORE="$$HOOKD_TEST_PG" CK_RUN_SUITE=store CK_FORK=no ASAN_OPTIONS=detect_leaks=1 ./build-san/unit'
 

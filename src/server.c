@@ -278,6 +278,18 @@ static void block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/* The database URL for the logs: a password in it (postgres://user:PASSWORD@host, password=...) is masked. */
+static void url_for_log(const char *url, char *out, size_t n)
+{
+	snprintf(out, n, "%s", url);
+	char *s = strstr(out, "://"), *at = s != NULL ? strchr(s + 3, '@') : NULL;
+	char *colon = at != NULL ? memchr(s + 3, ':', (size_t)(at - s - 3)) : NULL;
+	if (colon != NULL)
+		memset(colon + 1, '*', (size_t)(at - colon - 1));
+	for (char *p = strstr(out, "password="); p != NULL; p = strstr(p + 9, "password="))
+		memset(p + 9, '*', strcspn(p + 9, " &"));
+}
+
 static int serve(struct config *cfg)
 {
 	char err[512];
@@ -295,7 +307,9 @@ static int serve(struct config *cfg)
 	}
 	cache_init();
 	if (load_cache(st) < 0 || deliver_init(cfg) < 0 || sched_init(cfg, st, deliver_wake) < 0) {
-		fprintf(stderr, "hookd: cannot load state from %s\n", cfg->db_url);
+		char shown[1024];
+		url_for_log(cfg->db_url, shown, sizeof shown);
+		fprintf(stderr, "hookd: cannot load state from %s\n", shown);
 		goto out_deliver;
 	}
 	if (opevents_init(cfg, st, err, sizeof err) < 0) {
@@ -309,7 +323,9 @@ static int serve(struct config *cfg)
 		fprintf(stderr, "hookd: cannot start the HTTP server on %s\n", cfg->listen);
 		status = 1;
 	} else {
-		log_info("hookd %s listening on http://%s (database %s)", HOOKD_VERSION, cfg->listen, cfg->db_url);
+		char shown[1024];
+		url_for_log(cfg->db_url, shown, sizeof shown);
+		log_info("hookd %s listening on http://%s (database %s)", HOOKD_VERSION, cfg->listen, shown);
 		wait_for_signal(cfg, st);
 		api_stop(api);
 		fd = -1; /* closed by api_stop */
