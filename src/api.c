@@ -270,7 +270,7 @@ static int req_run(struct store *st, void *arg)
 			return rc;
 	}
 	int rc = r->run(st, r);
-	if (r->idem_key == NULL || rc == STORE_ERR)
+	if (r->idem_key == NULL || rc == STORE_ERR || rc == STORE_UNAVAILABLE)
 		return rc;
 	if (rc == STORE_OK && r->status >= 200 && r->status < 300)
 		return st->w->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now);
@@ -283,6 +283,8 @@ static void req_done(void *arg, int rc)
 	struct req *r = arg;
 	if (rc == STORE_ERR)
 		api_error(r, 500, "internal_error", "the write could not be committed");
+	else if (rc == STORE_UNAVAILABLE) /* never a 2xx for what may not be durable: the client tries again */
+		api_error(r, 503, "store_unavailable", "the database cannot be reached; try again");
 	else if (rc == STORE_OK && !r->replayed && r->after != NULL)
 		r->after(r);
 	r->ready = true;

@@ -99,12 +99,13 @@ static void run_batch(struct commit_job *batch)
 {
 	const struct store_write_ops *w = store->w;
 	uint64_t njobs = 0;
-	int brc = w->batch_begin(store);
+	int brc = w->batch_begin(store), jrc = STORE_OK;
 	for (struct commit_job *j = batch; j != NULL; j = j->next, njobs++) {
 		j->rc = STORE_ERR;
 		j->changes = j->changes_last = NULL;
-		if (brc != STORE_OK || (w->job_begin != NULL && w->job_begin(store) != STORE_OK)) {
-			brc = STORE_ERR;
+		if (brc != STORE_OK || (w->job_begin != NULL && (jrc = w->job_begin(store)) != STORE_OK)) {
+			if (brc == STORE_OK)
+				brc = jrc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;
 			continue;
 		}
 		current = j;
@@ -117,13 +118,14 @@ static void run_batch(struct commit_job *batch)
 		brc = w->batch_commit(store);
 	if (brc != STORE_OK) {
 		w->batch_rollback(store);
-		log_warnx("commit: a batch of %llu jobs failed; each gets an error", (unsigned long long)njobs);
+		log_warnx("commit: a batch of %llu jobs failed%s; each gets an error", (unsigned long long)njobs,
+			  brc == STORE_UNAVAILABLE ? " (the database is unavailable)" : "");
 	}
 	__atomic_add_fetch(&n_batches, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&n_jobs, njobs, __ATOMIC_RELAXED);
 	for (struct commit_job *j = batch, *next; j != NULL; j = next) {
 		next = j->next; /* done() may free j */
-		int rc = brc == STORE_OK ? j->rc : STORE_ERR;
+		int rc = brc == STORE_OK ? j->rc : brc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;
 		changes_finish(j, rc == STORE_OK);
 		j->done(j->arg, rc);
 	}

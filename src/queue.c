@@ -3,6 +3,7 @@
  * are scheduled after their commit. See queue.h. */
 #include "queue.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,9 +83,61 @@ struct outcome_batch {
 	struct commit_job job;
 	struct outcome *v;
 	size_t n, cap;
+	int64_t retry_mono;         /* kept after a failed commit: when to write it again */
+	struct outcome_batch *next; /* the kept list */
 };
 
+/* Outcomes whose commit failed (the database was unavailable) are kept and written again, up to this many; past
+ * it a batch is let go and its deliveries are scheduled again instead (they are still pending in the store, so
+ * they are sent again: at-least-once). */
+#define OUTCOMES_KEPT_MAX 100000
+#define OUTCOMES_RETRY_MS 1000
+
 static struct outcome_batch *pending_outcomes; /* the dispatcher's */
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct outcome_batch *kept_head, *kept_tail;
+static size_t kept_n;
+
+static void batch_free(struct outcome_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		attempt_dispose(&b->v[i].attempt);
+	free(b->v);
+	free(b);
+}
+
+/* A batch that could not be written: kept for another try, or (over the cap) its deliveries sent again. */
+static void outcomes_keep(struct outcome_batch *b, int rc)
+{
+	pthread_mutex_lock(&kept_mu);
+	bool keep = kept_n + b->n <= OUTCOMES_KEPT_MAX;
+	if (keep) {
+		b->retry_mono = mono_ms() + OUTCOMES_RETRY_MS;
+		b->next = NULL;
+		if (kept_tail)
+			kept_tail->next = b;
+		else
+			kept_head = b;
+		kept_tail = b;
+		kept_n += b->n;
+	}
+	size_t total = kept_n;
+	pthread_mutex_unlock(&kept_mu);
+	if (keep) {
+		log_warnx("queue: %zu outcomes not recorded (%s); kept (%zu in all), written again in %d ms", b->n,
+			  rc == STORE_UNAVAILABLE ? "database unavailable" : "write failed", total, OUTCOMES_RETRY_MS);
+		return;
+	}
+	log_warnx("queue: %zu outcomes not recorded and over the %d kept; their deliveries are sent again", b->n,
+		  OUTCOMES_KEPT_MAX);
+	struct sched_item *again = xmalloc(b->n * sizeof *again);
+	int64_t later = now_ms() + OUTCOMES_RETRY_MS;
+	for (size_t i = 0; i < b->n; i++)
+		again[i] = (struct sched_item){later, b->v[i].dkey, NULL, 0, -1};
+	sched->retry(again, b->n);
+	free(again);
+	batch_free(b);
+}
 
 static int outcomes_run(struct store *st, void *arg)
 {
@@ -98,8 +151,10 @@ static void outcomes_done(void *arg, int rc)
 {
 	struct outcome_batch *b = arg;
 	if (rc != STORE_OK) {
-		log_warnx("queue: %zu outcomes were not recorded; they will be retried after restart", b->n);
-	} else {
+		outcomes_keep(b, rc);
+		return;
+	}
+	{
 		struct sched_item *retries = NULL;
 		size_t n = 0;
 		for (size_t i = 0; i < b->n; i++) {
@@ -113,10 +168,7 @@ static void outcomes_done(void *arg, int rc)
 		sched->retry(retries, n);
 		free(retries);
 	}
-	for (size_t i = 0; i < b->n; i++)
-		attempt_dispose(&b->v[i].attempt);
-	free(b->v);
-	free(b);
+	batch_free(b);
 }
 
 struct outcome *queue_outcome_add(void)
@@ -140,4 +192,31 @@ void queue_outcomes_flush(void)
 	if (pending_outcomes != NULL)
 		commit_submit(&pending_outcomes->job);
 	pending_outcomes = NULL;
+	/* kept batches whose wait is over go again, in their order */
+	int64_t now = mono_ms();
+	pthread_mutex_lock(&kept_mu);
+	while (kept_head != NULL && kept_head->retry_mono <= now) {
+		struct outcome_batch *b = kept_head;
+		kept_head = b->next;
+		if (kept_head == NULL)
+			kept_tail = NULL;
+		kept_n -= b->n;
+		commit_submit(&b->job);
+	}
+	pthread_mutex_unlock(&kept_mu);
+}
+
+void queue_dispose(void)
+{
+	size_t n = 0;
+	while (kept_head != NULL) {
+		struct outcome_batch *b = kept_head;
+		kept_head = b->next;
+		n += b->n;
+		batch_free(b);
+	}
+	kept_tail = NULL;
+	kept_n = 0;
+	if (n > 0)
+		log_warnx("queue: %zu outcomes were never recorded; their deliveries are sent again after restart", n);
 }

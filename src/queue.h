@@ -39,7 +39,11 @@ void queue_submit(struct outmsg *om);
 /* ---- outcomes (dispatcher thread) ---- */
 /* A zeroed outcome in the current batch, to fill in. */
 struct outcome *queue_outcome_add(void);
-/* Send the batch to the committer; after its commit, the retries in it go to the schedule. */
+/* Send the batch to the committer; after its commit, the retries in it go to the schedule. A batch whose commit
+ * failed (the database unavailable) is kept, bounded, and sent again by a later flush. */
 void queue_outcomes_flush(void);
+/* At shutdown, after the committer stopped: drop what is still kept (those deliveries stay pending in the
+ * store and are sent again after restart). */
+void queue_dispose(void);
 
 #endif

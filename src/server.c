@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "opevents.h"
+#include "queue.h"
 #include "scheduler.h"
 #include "source.h"
 #include "store.h"
@@ -333,6 +334,7 @@ static int serve(struct config *cfg)
 	}
 	deliver_stop();
 	commit_stop(); /* the last outcomes: their retries reach the schedule, disposed below */
+	queue_dispose();
 	log_info("hookd: stopped");
 out_deliver:
 	sched->dispose();

@@ -30,6 +30,8 @@ enum store_rc {
 	STORE_ERR = -1,      /* backend failure, logged by the backend */
 	STORE_NOTFOUND = -2,
 	STORE_CONFLICT = -3, /* a unique key (uid, eventId) is taken */
+	STORE_UNAVAILABLE = -4, /* the database cannot be reached now (a networked backend's connection is down);
+				 * a batch that ends so was not committed, or its outcome is unknown: never a 2xx */
 };
 
 /* Optional filters of a list; a NULL pointer or a negative number means "any". */

@@ -63,13 +63,14 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			   " next_ms, updated_ms) VALUES ($1, $2, $3, 1, 0, $4, $5, $6) RETURNING id"},
 	[PW_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2"},
 	/* The delivery first, then its attempt only if the delivery is still there (its app may be gone). A retry
-	 * must not revive a delivery canceled while its attempt was in flight. */
+	 * must not revive a delivery canceled while its attempt was in flight. Recording a batch again (its first
+	 * COMMIT's fate was unknown) writes the same attempt once. */
 	[PW_OUTCOME] = {"outcomes_record",
 			"WITH u AS (UPDATE deliveries SET status = CASE WHEN status = 4 AND $2::int = 1 THEN 4"
 			" ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5 WHERE id = $1 RETURNING id)"
 			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
 			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint FROM u"
-			" WHERE $6::text IS NOT NULL"},
+			" WHERE $6::text IS NOT NULL ON CONFLICT DO NOTHING"},
 	/* A claim is a row with status 0; it takes over a record created before $2 (expired). When the key is
 	 * held, the holder's row comes back (the statement's snapshot: PW_IDEM_GET reads again if a concurrent
 	 * claimer committed it since). */
@@ -176,7 +177,7 @@ static int pg_batch_begin(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
 	if (PQstatus(s->w) != CONNECTION_OK && pg_writer_reconnect(s) != STORE_OK)
-		return STORE_ERR;
+		return STORE_UNAVAILABLE;
 	if (PQtransactionStatus(s->w) != PQTRANS_IDLE) {
 		log_warnx("postgres: a transaction was left open; rolling it back");
 		pg_batch_rollback(st);
@@ -188,10 +189,11 @@ static int pg_batch_begin(struct store *st)
 	PQclear(res);
 	if (lost) { /* found broken by the first statement of a batch, so nothing is lost yet: once more */
 		s->reconnect_at_ms = 0;
+		rc = STORE_UNAVAILABLE;
 		if (pg_writer_reconnect(s) == STORE_OK)
 			rc = pg_exec_simple(s->w, "BEGIN", "begin");
 	}
-	return rc;
+	return rc != STORE_OK && PQstatus(s->w) != CONNECTION_OK ? STORE_UNAVAILABLE : rc;
 }
 
 /* COMMIT of a transaction that had an error (and was not rolled back to a savepoint) answers ROLLBACK without an
@@ -207,6 +209,8 @@ static int pg_batch_commit(struct store *st)
 		rc = STORE_ERR;
 	}
 	PQclear(res);
+	if (rc != STORE_OK && PQstatus(s->w) != CONNECTION_OK)
+		return STORE_UNAVAILABLE; /* lost during the batch or its COMMIT: not committed, or not known to be */
 	if (rc != STORE_OK)
 		pg_batch_rollback(st); /* never leave the connection inside a half-failed transaction */
 	return rc == STORE_CONFLICT ? STORE_ERR : rc;
@@ -219,7 +223,9 @@ static int pg_job_begin(struct store *st)
 	struct pg_store *s = to_pg(st);
 	const char *sql = s->release_pending ? "RELEASE j; SAVEPOINT j" : "SAVEPOINT j";
 	s->release_pending = false;
-	return pg_exec_simple(s->w, sql, "savepoint") == STORE_OK ? STORE_OK : STORE_ERR;
+	if (pg_exec_simple(s->w, sql, "savepoint") == STORE_OK)
+		return STORE_OK;
+	return PQstatus(s->w) != CONNECTION_OK ? STORE_UNAVAILABLE : STORE_ERR;
 }
 
 static void pg_job_end(struct store *st, bool ok)

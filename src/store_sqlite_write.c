@@ -54,7 +54,8 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			   "UPDATE deliveries SET status = CASE WHEN status = 4 AND ?2 = 1 THEN 4 ELSE ?2 END,"
 			   " attempts = ?3, next_ms = ?4, updated_ms = ?5 WHERE id = ?1"},
 	[WS_ATT_INSERT] = {"attempt_insert",
-			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+			   " ON CONFLICT DO NOTHING"},
 	/* a claim is a row with status 0; it takes over a record that has expired (created before ?2) */
 	[WS_IDEM_CLAIM] = {"idem_claim", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, 0, NULL, ?3)"
 					 " ON CONFLICT (key) DO UPDATE SET status = 0, body = NULL,"
