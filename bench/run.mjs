@@ -1103,7 +1103,9 @@ async function main() {
     process.stdout.write('\nnot writing bench/results/: something is broken (see above)\n');
   } else if (opt.write) {
     mkdirSync(opt.out, { recursive: true });
-    const file = path.join(opt.out, `${results.date.slice(0, 10)}.json`);
+    // a run of the PostgreSQL scenarios alone (make bench-pg) does not replace the day's run of the others
+    const pgOnly = order.every((n) => PG_SCENARIOS.has(n));
+    const file = path.join(opt.out, `${results.date.slice(0, 10)}${pgOnly ? '-pg' : ''}.json`);
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\nwrote ${path.relative(process.cwd(), file) || file}\n`);
   }
