@@ -5,6 +5,10 @@
 //   node bench/run.mjs [--bin build] [--scale 1] [--smoke] [--only limits,ingest,...] [--out bench/results]
 //                      [--no-write] [--json]
 //
+// The pg-* scenarios run hookd on PostgreSQL (a fresh database of HOOKD_TEST_PG per hookd, made with psql and
+// dropped after): only when HOOKD_TEST_PG is set, as under `sh scripts/pg.sh run -- ...` (make bench-pg); without
+// it they are listed as skipped, and --smoke leaves them out.
+//
 // Every scenario gets a fresh hookd (own port, own data dir) and a fresh receiver; every process is killed and
 // every temp dir removed on the way out, error or not. Figures are printed next to their targets and never
 // asserted: the exit status is 1 only if something is broken (a process crashed or hung, messages were lost or
@@ -22,7 +26,13 @@ const root = path.resolve(here, '..');
 
 // ---- options ---------------------------------------------------------------------------------------------------
 
-const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog', 'inbound'];
+const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
+  'pg-latency'];
+const PG_SCENARIOS = new Set(['pg-ingest', 'pg-fanout', 'pg-latency']);
+/** The PostgreSQL server of the pg-* scenarios (scripts/pg.sh sets it), its cluster directory and binaries. */
+const PG = process.env.HOOKD_TEST_PG || null;
+const PG_DIR = process.env.HOOKD_TEST_PG_DIR || null;
+const PSQL = process.env.HOOKD_TEST_PG_BIN ? path.join(process.env.HOOKD_TEST_PG_BIN, 'psql') : 'psql';
 
 function parseArgs(argv) {
   const o = { bin: path.join(root, 'build'), scale: Number(process.env.BENCH_SCALE ?? 1), smoke: false,
@@ -46,6 +56,7 @@ function parseArgs(argv) {
   if (!(o.scale > 0)) usage('--scale must be > 0');
   for (const s of o.only) if (!SCENARIOS.includes(s)) usage(`unknown scenario ${s} (${SCENARIOS.join(', ')})`);
   if (o.smoke) {
+    if (!PG) o.only = o.only.filter((s) => !PG_SCENARIOS.has(s)); // a smoke run without PostgreSQL: SQLite only
     o.scale = Math.min(o.scale, 0.01);
     o.write = false; // a smoke run's figures mean nothing; keep bench/results/ for real runs
   }
@@ -86,6 +97,7 @@ const T = opt.smoke
   : { loadgen: 600, stall: 30, scenario: 1200, total: 3600 };
 
 const TARGETS = {
+  pgIngestRate: 8000, // one node on PostgreSQL, delivering meanwhile
   ingestRate: 25000, fanoutRate: 20000, latencyP99Ms: 10, fanoutRssMiB: 64, txPerMsg: 0.05, backlogRatio: 1.5,
 };
 
@@ -93,11 +105,19 @@ const TARGETS = {
 
 const live = new Set();
 const tempDirs = new Set();
+const pgDbs = new Set(); // databases we made on HOOKD_TEST_PG and have not dropped yet
 function cleanupSync() {
   for (const p of live) try { p.kill('SIGKILL'); } catch { /* gone */ }
   live.clear();
   for (const d of tempDirs) try { rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ }
   tempDirs.clear();
+  for (const name of pgDbs) {
+    try {
+      execFileSync(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', PG, '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`],
+        { stdio: 'ignore', timeout: 10000 });
+    } catch { /* the cluster of pg.sh goes away anyway */ }
+  }
+  pgDbs.clear();
 }
 process.on('exit', cleanupSync);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
@@ -243,7 +263,7 @@ let hookdsOfScenario = []; // for their logs when a scenario breaks
 let metricsMissing = false; // hookd answered GET /metrics with something else than 200
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
-async function startHookd(extraEnv = {}) {
+async function startHookd(extraEnv = {}, { db = null } = {}) {
   const port = await freePort();
   const dataDir = tempDir('data-');
   const token = `bench-${randomBytes(12).toString('hex')}`;
@@ -251,6 +271,7 @@ async function startHookd(extraEnv = {}) {
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HOOKD_')) env[k] = v;
   Object.assign(env, { HOOKD_TOKEN: token, HOOKD_LOG_LEVEL: 'info' }, extraEnv);
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir];
+  if (db) args.push('--db', db);
   const h = startProc('hookd', HOOKD, args, { env, deathsig: true });
   hookdsOfScenario.push(h);
   Object.assign(h, { port, dataDir, token, url: `http://127.0.0.1:${port}` });
@@ -317,6 +338,133 @@ function dbBytes(dir) {
     try { files[f] = statSync(path.join(dir, f)).size; total += files[f]; } catch { files[f] = 0; }
   }
   return { total, ...files };
+}
+
+// ---- PostgreSQL (the pg-* scenarios) -------------------------------------------------------------------------
+
+/** Run SQL with psql on url (default HOOKD_TEST_PG's database); resolves with its unaligned, tuples-only output. */
+function pgSql(sql, url = PG) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(PSQL, ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (c) => { out += c; });
+    p.stderr.on('data', (c) => { err += c; });
+    const t = setTimeout(() => p.kill('SIGKILL'), 30000);
+    p.once('error', (e) => { clearTimeout(t); reject(new Error(`psql: ${e.message}`)); });
+    p.once('close', (code) => {
+      clearTimeout(t);
+      if (code === 0) resolve(out.trim());
+      else reject(new Error(`psql ${sql}: ${err.trim() || `exit ${code}`}`));
+    });
+  });
+}
+
+/** A fresh database on HOOKD_TEST_PG's server: {name, url, emptyBytes (its size before hookd)}. Dropped by
+ *  pgDropDb, or on exit. */
+async function pgCreateDb() {
+  const name = `bench_${randomBytes(6).toString('hex')}`;
+  pgDbs.add(name);
+  await pgSql(`CREATE DATABASE ${name}`);
+  const u = new URL(PG);
+  u.pathname = `/${name}`;
+  return { name, url: u.toString(), emptyBytes: Number(await pgSql(`SELECT pg_database_size('${name}')`)) };
+}
+async function pgDropDb(db) {
+  if (!db || !pgDbs.has(db.name)) return;
+  await pgSql(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+  pgDbs.delete(db.name);
+}
+/** What hookd added to its database (pg_database_size, less that of the empty database). */
+const pgDbSize = async (db) => Number(await pgSql(`SELECT pg_database_size('${db.name}')`)) - db.emptyBytes;
+
+/** CPU seconds of the whole cluster so far: the postmaster (its pid is the first line of data/postmaster.pid)
+ *  with its children that have exited (cutime + cstime), and every live child (/proc/<pid>/stat whose ppid is
+ *  the postmaster): backends, checkpointer, WAL writer, autovacuum. NaN without HOOKD_TEST_PG_DIR. */
+function pgCpuS() {
+  if (!PG_DIR) return NaN;
+  let pm;
+  try { pm = Number(readFileSync(path.join(PG_DIR, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]); } catch { return NaN; }
+  const fields = (pid) => {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return st.slice(st.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+  };
+  let ticks;
+  try {
+    const f = fields(pm);
+    ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
+  } catch { return NaN; }
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const f = fields(name);
+      if (Number(f[1]) === pm) ticks += Number(f[11]) + Number(f[12]); // ppid (4); utime (14), stime (15)
+    } catch { /* gone meanwhile */ }
+  }
+  return ticks / CLK_TCK;
+}
+
+const HAVE_SS = (() => { try { execFileSync('ss', ['-V'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+/** Data segments each client connection to the server's port has sent so far (`ss -ti`, tcp_info's
+ *  data_segs_out), by local address. A libpq client sends once per round trip (a query, or a pipeline up to its
+ *  sync) and a send below the loopback MSS (64 KiB) is one segment, so their count is the round trips; only our
+ *  hookd talks to the throwaway cluster during a load. null when ss is missing or shows no tcp_info. */
+function pgClientSegs() {
+  if (!HAVE_SS || !PG) return null;
+  const port = new URL(PG).port || '5432';
+  let out;
+  try {
+    out = execFileSync('ss', ['-tinH', 'state', 'established', `( dport = :${port} )`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  } catch { return null; }
+  const m = new Map();
+  let local = null;
+  for (const line of out.split('\n')) {
+    const sock = /^\s*\d+\s+\d+\s+(\S+)\s+\S+/.exec(line);
+    if (sock && !/data_segs|rtt:/.test(line)) { local = sock[1]; continue; }
+    const d = /\bdata_segs_out:(\d+)/.exec(line);
+    if (local !== null && d) { m.set(local, Number(d[1])); local = null; }
+    else if (local !== null && /rtt:/.test(line)) { m.set(local, 0); local = null; } // connected, nothing sent yet
+  }
+  return m;
+}
+
+/** Start measuring a pg-* load on hookd h: the cluster's CPU, hookd's CPU, the client segments. */
+function pgMeterStart(h) {
+  return { pg: pgCpuS(), hookd: procStats(h.pid).cpuS, segs: pgClientSegs(), t: Date.now() };
+}
+/** The figures since pgMeterStart: CPU seconds of PostgreSQL and hookd, client round trips (null if unknown; the
+ *  connections closed meanwhile are not counted, so it is a lower bound then, and said so). */
+function pgMeterStop(m0, h) {
+  const segs = pgClientSegs();
+  let trips = null, closed = 0;
+  if (m0.segs && segs) {
+    trips = 0;
+    for (const [k, v] of segs) trips += v - (m0.segs.get(k) ?? 0);
+    for (const k of m0.segs.keys()) if (!segs.has(k)) closed++;
+  }
+  return { pgCpuS: pgCpuS() - m0.pg, hookdCpuS: procStats(h.pid).cpuS - m0.hookd, roundTrips: trips,
+    connections: segs ? segs.size : null, closedMeanwhile: closed, seconds: (Date.now() - m0.t) / 1000 };
+}
+/** The rows every pg-* scenario adds: CPU per message of hookd and of PostgreSQL, round trips per message. */
+function pgRows(label, pm, msgs, window) {
+  const us = (cpu) => (msgs ? (cpu / msgs) * 1e6 : NaN);
+  row(label, `hookd CPU per message (${window})`, us(pm.hookdCpuS), { unit: 'us' });
+  row(label, `PostgreSQL CPU per message (${window}, all of the cluster's processes)`, us(pm.pgCpuS), { unit: 'us' });
+  row(label, `round trips to PostgreSQL per message (${window}; client sends, ss data_segs_out)`,
+    pm.roundTrips === null ? null : pm.roundTrips / msgs, { digits: 2 });
+}
+
+/** hookd for scenario kind k: on a fresh PostgreSQL database for the pg-* ones (h.pgdb). */
+async function startNode(k, extraEnv = {}) {
+  const db = k.pg ? await pgCreateDb() : null;
+  const h = await startHookd(extraEnv, { db: db?.url ?? null });
+  h.pgdb = db;
+  return h;
+}
+/** Stop it (again: a no-op once stopped), remove its data dir, drop its database. */
+async function endNode(h) {
+  await h.stop();
+  removeDir(h.dataDir);
+  await pgDropDb(h.pgdb);
 }
 
 /** Stop hookd (SIGTERM, drain); broken if it does not exit 0. Returns the database size after the stop. */
@@ -434,109 +582,140 @@ async function runLimits(s) {
   }
 }
 
-async function runIngest(s) {
+/** The kinds of the scenarios that also run on PostgreSQL: the label of their rows, on PostgreSQL or not. */
+const KIND = {
+  ingest: { label: 'ingest', pg: false }, 'pg-ingest': { label: 'pg-ingest', pg: true },
+  fanout: { label: 'fan-out', pg: false }, 'pg-fanout': { label: 'pg-fan-out', pg: true },
+  latency: { label: 'latency', pg: false }, 'pg-latency': { label: 'pg-latency', pg: true },
+};
+
+async function runIngest(s, k = KIND.ingest) {
   const p = P.ingest;
+  const L = k.label;
+  const rateTarget = k.pg ? TARGETS.pgIngestRate : TARGETS.ingestRate;
   const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
-  const h = await startHookd();
+  const h = await startNode(k);
   try {
     const url = await makeApp(h, 'ingest', 1, rcv);
     const m0 = await h.metrics();
     const c0 = procStats(h.pid).cpuS;
-    const r = await loadgen(sendArgs(url, h.token, p), 'ingest');
+    const pm0 = k.pg ? pgMeterStart(h) : null;
+    const r = await loadgen(sendArgs(url, h.token, p), L);
     const m1 = await h.metrics();
     const c1 = procStats(h.pid).cpuS;
-    s.checkAnswers('ingest', r);
+    s.checkAnswers(L, r);
     const w = await waitReceived(rcv, r.ok, { hookd: h });
+    const pm = k.pg ? pgMeterStop(pm0, h) : null;
     const st = await rcv.stats();
-    s.checkReceiver('ingest', st, r.ok);
+    s.checkReceiver(L, st, r.ok);
     const m2 = await h.metrics();
     const ps = procStats(h.pid);
     const dbLive = h.dbBytes();
     const dbAfter = await stopHookd(h, s);
+    const pgBytes = k.pg ? await pgDbSize(h.pgdb) : null;
     const batches = metricDelta(m0, m1, M.batches), acc = metricDelta(m0, m1, M.accepted);
     const tx = batches !== null && acc ? batches / acc : null;
     const txAll = m2 && m0 && metricDelta(m0, m2, M.accepted) ? metricDelta(m0, m2, M.batches) / metricDelta(m0, m2, M.accepted) : null;
     const drainS = st.last_ns && r.first_send_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
     s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, afterIngest: m1, afterDrain: m2 },
-      hookd: { ...ps, cpuIngestS: c1 - c0 }, db: { live: dbLive, afterStop: dbAfter }, txPerMsg: tx, txPerMsgWithDrain: txAll };
+      hookd: { ...ps, cpuIngestS: c1 - c0 }, db: { live: dbLive, afterStop: dbAfter, pgBytes }, txPerMsg: tx, txPerMsgWithDrain: txAll,
+      pg: pm };
     const lim = results.limits.receiverRate;
-    row('ingest', `accepted (${r.count} x ${p.size} B, ${p.concurrency} senders)`, r.rate,
-      { unit: 'msg/s', target: `>= ${TARGETS.ingestRate}`, met: r.rate >= TARGETS.ingestRate, fraction: lim ? r.rate / lim : null });
-    row('ingest', 'ingest latency p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(1)}`, { unit: 'ms' });
-    row('ingest', 'transactions per message (during ingest)', tx, { digits: 4, target: `<= ${TARGETS.txPerMsg}`,
+    row(L, `accepted (${r.count} x ${p.size} B, ${p.concurrency} senders)`, r.rate,
+      { unit: 'msg/s', target: `>= ${rateTarget}`, met: r.rate >= rateTarget, fraction: lim ? r.rate / lim : null });
+    row(L, 'ingest latency p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(1)}`, { unit: 'ms' });
+    row(L, 'transactions per message (during ingest)', tx, { digits: 4, target: `<= ${TARGETS.txPerMsg}`,
       met: tx === null ? null : tx <= TARGETS.txPerMsg });
-    row('ingest', 'transactions per message (ingest + delivery)', txAll, { digits: 4 });
+    row(L, 'transactions per message (ingest + delivery)', txAll, { digits: 4 });
     const msgs = metricDelta(m0, m2, M.accepted) || r.ok;
-    row('ingest', 'database bytes per message (after stop)', dbAfter.total / msgs, { unit: 'B' });
-    row('ingest', 'database files before stop: hookd.db / -wal', `${mib(dbLive['hookd.db'])} / ${mib(dbLive['hookd.db-wal'])}`, { unit: 'MiB' });
-    row('ingest', 'all delivered: first send -> last receipt', drainS, { unit: 's', digits: 2 });
-    row('ingest', 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1 });
-    row('ingest', 'hookd CPU s during ingest', c1 - c0, { unit: 's', digits: 2 });
+    if (k.pg) {
+      pgRows(L, pm, r.ok, 'ingest + delivery');
+      row(L, 'database bytes per message (pg_database_size after stop, less the empty database)', pgBytes / msgs, { unit: 'B' });
+    } else {
+      row(L, 'database bytes per message (after stop)', dbAfter.total / msgs, { unit: 'B' });
+      row(L, 'database files before stop: hookd.db / -wal', `${mib(dbLive['hookd.db'])} / ${mib(dbLive['hookd.db-wal'])}`, { unit: 'MiB' });
+    }
+    row(L, 'all delivered: first send -> last receipt', drainS, { unit: 's', digits: 2 });
+    row(L, 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1 });
+    row(L, 'hookd CPU s during ingest', c1 - c0, { unit: 's', digits: 2 });
   } finally {
-    await h.stop();
     await rcv.stop(5000);
-    removeDir(h.dataDir);
+    await endNode(h);
   }
   // The same load to an app without endpoints: the API and commit path alone, nothing delivered.
-  const h2 = await startHookd();
+  const h2 = await startNode(k);
   try {
     const url = await makeApp(h2, 'ingest0', 0, null);
     const m0 = await h2.metrics();
-    const r = await loadgen(sendArgs(url, h2.token, p), 'ingest, no endpoint');
+    const pm0 = k.pg ? pgMeterStart(h2) : null;
+    const r = await loadgen(sendArgs(url, h2.token, p), `${L}, no endpoint`);
+    const pm = k.pg ? pgMeterStop(pm0, h2) : null;
     const m1 = await h2.metrics();
-    s.checkAnswers('ingest, no endpoint', r);
+    s.checkAnswers(`${L}, no endpoint`, r);
     await stopHookd(h2, s);
     const acc = metricDelta(m0, m1, M.accepted);
     const tx = acc ? metricDelta(m0, m1, M.batches) / acc : null;
-    s.raw.noEndpoint = { loadgen: r, metrics: { before: m0, after: m1 }, txPerMsg: tx };
+    s.raw.noEndpoint = { loadgen: r, metrics: { before: m0, after: m1 }, txPerMsg: tx, pg: pm };
     const lim = results.limits.receiverRate;
-    row('ingest', 'accepted, app without endpoints (commit path only)', r.rate,
-      { unit: 'msg/s', target: `(>= ${TARGETS.ingestRate})`, met: r.rate >= TARGETS.ingestRate, fraction: lim ? r.rate / lim : null });
-    row('ingest', '  ingest latency p50 / p99; transactions per message', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} ms; ${tx === null ? 'n/a' : tx.toFixed(4)}`);
+    row(L, 'accepted, app without endpoints (commit path only)', r.rate,
+      { unit: 'msg/s', target: `(>= ${rateTarget})`, met: r.rate >= rateTarget, fraction: lim ? r.rate / lim : null });
+    row(L, '  ingest latency p50 / p99; transactions per message', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} ms; ${tx === null ? 'n/a' : tx.toFixed(4)}`);
+    if (k.pg) {
+      const us = (cpu) => fx((cpu / Math.max(1, r.ok)) * 1e6, 1);
+      row(L, '  hookd / PostgreSQL CPU per message; round trips per message',
+        `${us(pm.hookdCpuS)} / ${us(pm.pgCpuS)} us; ${pm.roundTrips === null ? 'n/a' : fx(pm.roundTrips / Math.max(1, r.ok))}`);
+    }
   } finally {
-    await h2.stop();
-    removeDir(h2.dataDir);
+    await endNode(h2);
   }
 }
 
-async function runFanout(s) {
+async function runFanout(s, k = KIND.fanout) {
   const p = P.fanout;
+  const L = k.label;
   const expectedMax = p.count * p.endpoints;
   const rcv = await startReceiver({ capacity: expectedMax * 2, verify: SECRET });
-  const h = await startHookd();
+  const h = await startNode(k);
   try {
     const url = await makeApp(h, 'fanout', p.endpoints, rcv);
     const m0 = await h.metrics();
     const c0 = procStats(h.pid).cpuS;
-    const r = await loadgen(sendArgs(url, h.token, p), 'fan-out');
-    s.checkAnswers('fan-out', r);
+    const pm0 = k.pg ? pgMeterStart(h) : null;
+    const r = await loadgen(sendArgs(url, h.token, p), L);
+    s.checkAnswers(L, r);
     const expected = r.ok * p.endpoints;
     const w = await waitReceived(rcv, expected, { hookd: h });
+    const pm = k.pg ? pgMeterStop(pm0, h) : null;
     const st = await rcv.stats();
     const ps = procStats(h.pid);
-    s.checkReceiver('fan-out', st, expected);
+    s.checkReceiver(L, st, expected);
     const m1 = await h.metrics();
     const dbAfter = await stopHookd(h, s);
+    const pgBytes = k.pg ? await pgDbSize(h.pgdb) : null;
     const span = st.last_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
     const rate = st.distinct_ok / span;
     const succ = metricDelta(m0, m1, M.success) ?? st.distinct_ok;
     const cpu1k = ((ps.cpuS - c0) / succ) * 1000;
     const tx = metricDelta(m0, m1, M.batches) !== null ? metricDelta(m0, m1, M.batches) / r.ok : null;
     s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, after: m1 }, hookd: ps,
-      db: { afterStop: dbAfter }, spanS: span };
-    row('fan-out', `deliveries/s (${r.count} msgs x ${p.endpoints} endpoints, first send -> last receipt)`, rate,
+      db: { afterStop: dbAfter, pgBytes }, spanS: span, pg: pm };
+    row(L, `deliveries/s (${r.count} msgs x ${p.endpoints} endpoints, first send -> last receipt)`, rate,
       { unit: 'del/s', target: `>= ${TARGETS.fanoutRate}`, met: rate >= TARGETS.fanoutRate,
         fraction: results.limits.curlRate ? rate / results.limits.curlRate : null });
-    row('fan-out', 'ingest rate while fanning out', r.rate, { unit: 'msg/s' });
-    row('fan-out', 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(1)} / ${ms(st.lat_ns.p99).toFixed(1)} / ${ms(st.lat_ns.max).toFixed(1)}`, { unit: 'ms' });
-    row('fan-out', 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1, target: `<= ${TARGETS.fanoutRssMiB}`, met: ps.hwmMiB <= TARGETS.fanoutRssMiB });
-    row('fan-out', 'hookd CPU s per 1,000 deliveries', cpu1k, { unit: 's', digits: 3 });
-    row('fan-out', 'transactions per message', tx, { digits: 4 });
-    row('fan-out', 'database bytes per message (after stop)', dbAfter.total / r.ok, { unit: 'B' });
+    row(L, 'ingest rate while fanning out', r.rate, { unit: 'msg/s' });
+    row(L, 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(1)} / ${ms(st.lat_ns.p99).toFixed(1)} / ${ms(st.lat_ns.max).toFixed(1)}`, { unit: 'ms' });
+    row(L, 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1, target: `<= ${TARGETS.fanoutRssMiB}`, met: ps.hwmMiB <= TARGETS.fanoutRssMiB });
+    row(L, 'hookd CPU s per 1,000 deliveries', cpu1k, { unit: 's', digits: 3 });
+    row(L, 'transactions per message', tx, { digits: 4 });
+    if (k.pg) {
+      pgRows(L, pm, r.ok, 'ingest + fan-out');
+      row(L, 'database bytes per message (pg_database_size after stop, less the empty database)', pgBytes / r.ok, { unit: 'B' });
+    } else {
+      row(L, 'database bytes per message (after stop)', dbAfter.total / r.ok, { unit: 'B' });
+    }
   } finally {
-    await h.stop();
     await rcv.stop(5000);
-    removeDir(h.dataDir);
+    await endNode(h);
   }
 }
 
@@ -589,19 +768,24 @@ async function runInbound(s) {
   }
 }
 
-async function runLatency(s) {
+async function runLatency(s, k = KIND.latency) {
   const p = P.latency;
+  const L = k.label;
   const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
-  const h = await startHookd();
+  const h = await startNode(k);
   const dir = tempDir('acks-');
   try {
     const url = await makeApp(h, 'latency', 1, rcv);
     const acks = path.join(dir, 'acks.txt');
-    const r = await loadgen(sendArgs(url, h.token, { ...p, acks }), 'latency');
-    s.checkAnswers('latency', r);
+    const m0 = k.pg ? await h.metrics() : null;
+    const pm0 = k.pg ? pgMeterStart(h) : null;
+    const r = await loadgen(sendArgs(url, h.token, { ...p, acks }), L);
+    s.checkAnswers(L, r);
     const w = await waitReceived(rcv, r.ok, { hookd: h });
+    const pm = k.pg ? pgMeterStop(pm0, h) : null;
+    const m1 = k.pg ? await h.metrics() : null;
     const st = await rcv.stats();
-    s.checkReceiver('latency', st, r.ok);
+    s.checkReceiver(L, st, r.ok);
     const receipts = await rcv.receipts();
     const ps = procStats(h.pid);
     await stopHookd(h, s);
@@ -615,17 +799,22 @@ async function runLatency(s) {
     }
     d.sort((a, b) => a - b);
     const ar = { count: d.length, p50: pctOf(d, 0.5), p99: pctOf(d, 0.99), max: d.at(-1) ?? NaN, min: d[0] ?? NaN };
-    s.raw = { loadgen: r, receiver: st, complete: w.complete, acceptedToReceivedMs: ar, hookd: ps };
-    row('latency', `accepted -> received p50 / p99 / max (${r.count} at ${p.rate}/s)`,
+    s.raw = { loadgen: r, receiver: st, complete: w.complete, acceptedToReceivedMs: ar, hookd: ps, pg: pm,
+      metrics: k.pg ? { before: m0, after: m1 } : undefined };
+    row(L, `accepted -> received p50 / p99 / max (${r.count} at ${p.rate}/s)`,
       `${fx(ar.p50)} / ${fx(ar.p99)} / ${fx(ar.max)}`,
       { unit: 'ms', target: `p99 <= ${TARGETS.latencyP99Ms}`, met: ar.p99 <= TARGETS.latencyP99Ms });
-    row('latency', 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(2)} / ${ms(st.lat_ns.p99).toFixed(2)} / ${ms(st.lat_ns.max).toFixed(2)}`, { unit: 'ms' });
-    row('latency', 'ingest (sent -> 202) p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(2)}`, { unit: 'ms' });
-    if (r.send_lag_ms.max > 5) s.note(`latency: the generator sent up to ${r.send_lag_ms.max.toFixed(1)} ms late (p99 ${r.send_lag_ms.p99.toFixed(2)} ms)`);
+    row(L, 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(2)} / ${ms(st.lat_ns.p99).toFixed(2)} / ${ms(st.lat_ns.max).toFixed(2)}`, { unit: 'ms' });
+    row(L, 'ingest (sent -> 202) p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(2)}`, { unit: 'ms' });
+    if (k.pg) {
+      const acc = metricDelta(m0, m1, M.accepted);
+      row(L, 'transactions per message (ingest + delivery)', acc ? metricDelta(m0, m1, M.batches) / acc : null, { digits: 4 });
+      pgRows(L, pm, r.ok, 'ingest + delivery');
+    }
+    if (r.send_lag_ms.max > 5) s.note(`${L}: the generator sent up to ${r.send_lag_ms.max.toFixed(1)} ms late (p99 ${r.send_lag_ms.p99.toFixed(2)} ms)`);
   } finally {
-    await h.stop();
     await rcv.stop(5000);
-    removeDir(h.dataDir);
+    await endNode(h);
     removeDir(dir);
   }
 }
@@ -781,7 +970,8 @@ async function runBacklog(s) {
 }
 
 const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout, latency: runLatency, faults: runFaults, backlog: runBacklog,
-  inbound: runInbound };
+  inbound: runInbound, 'pg-ingest': (s) => runIngest(s, KIND['pg-ingest']), 'pg-fanout': (s) => runFanout(s, KIND['pg-fanout']),
+  'pg-latency': (s) => runLatency(s, KIND['pg-latency']) };
 
 // ---- output ----------------------------------------------------------------------------------------------------
 
@@ -812,7 +1002,7 @@ function printTable() {
   const rows = results.table.map((r) => [
     r.scenario, r.figure, fmt(r.value, r.digits, r.unit),
     r.target === null ? '' : `${r.target}${r.met === null ? '' : r.met ? '  ok' : '  MISSED'}`,
-    r.fraction === null || r.fraction === undefined ? '' : `${(r.fraction * 100).toFixed(0)}% of ${r.scenario === 'fan-out' ? 'libcurl' : 'ceiling'}`,
+    r.fraction === null || r.fraction === undefined ? '' : `${(r.fraction * 100).toFixed(0)}% of ${r.scenario.endsWith('fan-out') ? 'libcurl' : 'ceiling'}`,
   ]);
   const head = ['scenario', 'figure', 'value', 'target', 'vs machine limit'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -854,12 +1044,29 @@ async function main() {
   }, T.total * 1000);
   watchdog.unref();
   const order = SCENARIOS.filter((n) => opt.only.includes(n));
+  if (PG && order.some((n) => PG_SCENARIOS.has(n))) {
+    try {
+      results.postgres = { version: await pgSql('SHOW server_version'), settings: Object.fromEntries((await pgSql(
+        "SELECT name || '=' || setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'wal_level', 'max_connections')"))
+        .split('\n').map((l) => l.split('='))) };
+    } catch (err) {
+      process.stderr.write(`run.mjs: HOOKD_TEST_PG is set but PostgreSQL does not answer: ${err.message}\n`);
+      process.exit(2);
+    }
+  }
   for (const name of order) {
+    if (PG_SCENARIOS.has(name) && !PG) {
+      row(name, 'skipped: HOOKD_TEST_PG is not set (run under scripts/pg.sh: make bench-pg)', '-');
+      results.notes.push(`${name}: skipped, it needs PostgreSQL: run under scripts/pg.sh (make bench-pg)`);
+      results.scenarios[name] = { skipped: 'HOOKD_TEST_PG not set' };
+      continue;
+    }
     const s = scenario(name);
     const quiet = opt.smoke ? null : await quietMachine();
     if (quiet && quiet.waitedS > 1.5) log(`${name}: waited ${quiet.waitedS.toFixed(0)} s for other processes to calm down`);
     const t0 = Date.now();
     const busy0 = machineBusyS(), ours0 = ourCpu, node0 = nodeCpuS();
+    const pgCpu0 = PG_DIR ? pgCpuS() : NaN; // our cluster's CPU is ours, not a neighbour's
     hookdsOfScenario = [];
     log(`${name} ...`);
     let timer;
@@ -875,7 +1082,8 @@ async function main() {
       clearTimeout(timer);
     }
     s.seconds = (Date.now() - t0) / 1000;
-    const foreign = Math.max(0, machineBusyS() - busy0 - (ourCpu - ours0) - (nodeCpuS() - node0));
+    const pgCpu = PG_DIR ? pgCpuS() - pgCpu0 : NaN;
+    const foreign = Math.max(0, machineBusyS() - busy0 - (ourCpu - ours0) - (nodeCpuS() - node0) - (pgCpu > 0 ? pgCpu : 0));
     s.foreignCpuS = Number(foreign.toFixed(2));
     if (!opt.smoke && foreign > 0.5 && foreign / s.seconds > 0.15)
       s.note(`${name}: other processes on this machine used ${foreign.toFixed(1)} CPU-s during its ${s.seconds.toFixed(1)} s ` +
@@ -895,7 +1103,9 @@ async function main() {
     process.stdout.write('\nnot writing bench/results/: something is broken (see above)\n');
   } else if (opt.write) {
     mkdirSync(opt.out, { recursive: true });
-    const file = path.join(opt.out, `${results.date.slice(0, 10)}.json`);
+    // a run of the PostgreSQL scenarios alone (make bench-pg) does not replace the day's run of the others
+    const pgOnly = order.every((n) => PG_SCENARIOS.has(n));
+    const file = path.join(opt.out, `${results.date.slice(0, 10)}${pgOnly ? '-pg' : ''}.json`);
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\nwrote ${path.relative(process.cwd(), file) || file}\n`);
   }
