@@ -228,6 +228,15 @@ static void stmt_name(char out[16], char kind, int i) { snprintf(out, 16, "%c%d"
 
 PGresult *pg_wexec(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int *rc)
 {
+	if (s->savepoint_pending) { /* the job's first write: with its SAVEPOINT, one round trip */
+		struct pg_step step = {.w = w, .p = p};
+		*rc = pg_pipeline(s, &step, 1);
+		if (*rc != STORE_OK) {
+			PQclear(step.res);
+			step.res = NULL;
+		}
+		return step.res;
+	}
 	char name[16];
 	stmt_name(name, 'w', (int)w);
 	PGresult *res = PQexecPrepared(s->w, name, p->n, p->v, p->len, p->fmt, 1);
@@ -310,6 +319,19 @@ static PGresult *pipeline_result(PGconn *c)
 	return first;
 }
 
+/* The job's deferred savepoint commands, sent ahead of its first write in the same pipeline. */
+static size_t savepoint_steps(struct pg_store *s, const char *pre[2])
+{
+	size_t n = 0;
+	if (!s->savepoint_pending)
+		return 0;
+	if (s->release_pending)
+		pre[n++] = "RELEASE j";
+	pre[n++] = "SAVEPOINT j";
+	s->savepoint_pending = s->release_pending = false;
+	return n;
+}
+
 int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 {
 	PGconn *c = s->w;
@@ -319,9 +341,16 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		log_warnx("postgres: cannot enter pipeline mode: %s", PQerrorMessage(c));
 		return STORE_ERR;
 	}
-	size_t sent = 0;
+	const char *pre[2];
+	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0;
 	bool ok = true;
-	for (; ok && sent < n; sent++) {
+	while (ok && pre_sent < npre) {
+		if (PQsendQueryParams(c, pre[pre_sent], 0, NULL, NULL, NULL, NULL, 1) == 1)
+			pre_sent++;
+		else
+			ok = false;
+	}
+	while (ok && sent < n) {
 		struct pg_step *st = &steps[sent];
 		char name[16];
 		stmt_name(name, 'w', (int)st->w);
@@ -329,13 +358,19 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 			ok = PQsendQueryParams(c, st->sql, 0, NULL, NULL, NULL, NULL, 1) == 1;
 		else
 			ok = PQsendQueryPrepared(c, name, st->p->n, st->p->v, st->p->len, st->p->fmt, 1) == 1;
+		if (ok)
+			sent++;
 	}
-	if (!ok)
-		sent--;
 	ok = PQpipelineSync(c) == 1 && ok;
 	int rc = ok ? STORE_OK : STORE_ERR;
 	if (!ok)
 		log_warnx("postgres: cannot send a pipeline: %s", PQerrorMessage(c));
+	for (size_t i = 0; i < pre_sent; i++) {
+		PGresult *res = pipeline_result(c);
+		if (rc == STORE_OK)
+			rc = pg_result_rc(res, pre[i]);
+		PQclear(res);
+	}
 	for (size_t i = 0; i < sent; i++) {
 		const char *what = steps[i].sql != NULL ? steps[i].sql : pg_wdefs[steps[i].w].name;
 		steps[i].res = pipeline_result(c);
@@ -359,6 +394,8 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 
 int pg_wstream(struct pg_store *s, enum pg_wstmt w, struct pgp *p, void (*cb)(void *arg, PGresult *row), void *arg)
 {
+	if (s->savepoint_pending && pg_pipeline(s, NULL, 0) != STORE_OK) /* the job's savepoint first */
+		return STORE_ERR;
 	char name[16];
 	stmt_name(name, 'w', (int)w);
 	if (PQsendQueryPrepared(s->w, name, p->n, p->v, p->len, p->fmt, 1) != 1) {

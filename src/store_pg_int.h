@@ -97,6 +97,7 @@ struct pg_store {
 	int64_t node_lock; /* pg_try_advisory_lock key of the single-node lock */
 	PGconn *w;         /* the write connection: the committer thread only (and start-up before it) */
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
+	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;

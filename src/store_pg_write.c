@@ -168,7 +168,7 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 static void pg_batch_rollback(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
-	s->release_pending = false;
+	s->release_pending = s->savepoint_pending = false;
 	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) != PQTRANS_IDLE)
 		pg_exec_simple(s->w, "ROLLBACK", "rollback");
 }
@@ -182,7 +182,7 @@ static int pg_batch_begin(struct store *st)
 		log_warnx("postgres: a transaction was left open; rolling it back");
 		pg_batch_rollback(st);
 	}
-	s->release_pending = false;
+	s->release_pending = s->savepoint_pending = false;
 	PGresult *res = PQexec(s->w, "BEGIN");
 	bool lost = PQstatus(s->w) != CONNECTION_OK;
 	int rc = lost ? STORE_ERR : pg_result_rc(res, "begin");
@@ -201,7 +201,7 @@ static int pg_batch_begin(struct store *st)
 static int pg_batch_commit(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
-	s->release_pending = false;
+	s->release_pending = s->savepoint_pending = false;
 	PGresult *res = PQexec(s->w, "COMMIT");
 	int rc = pg_result_rc(res, "commit");
 	if (rc == STORE_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
@@ -216,21 +216,25 @@ static int pg_batch_commit(struct store *st)
 	return rc == STORE_CONFLICT ? STORE_ERR : rc;
 }
 
-/* A job's savepoint is released lazily: with the next job's SAVEPOINT (one round trip for both), or by the
- * COMMIT, which ends every savepoint anyway. */
+/* A job's savepoint costs no round trip of its own: its SAVEPOINT (and the previous job's RELEASE) go in one
+ * pipeline with the job's first write (pg_pipeline), and a job that writes nothing sends neither. The RELEASE of
+ * a job that succeeded waits for the next job's SAVEPOINT, or for the COMMIT, which ends every savepoint. */
 static int pg_job_begin(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
-	const char *sql = s->release_pending ? "RELEASE j; SAVEPOINT j" : "SAVEPOINT j";
-	s->release_pending = false;
-	if (pg_exec_simple(s->w, sql, "savepoint") == STORE_OK)
-		return STORE_OK;
-	return PQstatus(s->w) != CONNECTION_OK ? STORE_UNAVAILABLE : STORE_ERR;
+	if (PQstatus(s->w) != CONNECTION_OK)
+		return STORE_UNAVAILABLE;
+	s->savepoint_pending = true;
+	return STORE_OK;
 }
 
 static void pg_job_end(struct store *st, bool ok)
 {
 	struct pg_store *s = to_pg(st);
+	if (s->savepoint_pending) { /* it wrote nothing: no savepoint of its own to release or roll back to */
+		s->savepoint_pending = false;
+		return;
+	}
 	if (ok)
 		s->release_pending = true;
 	else
