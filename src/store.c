@@ -64,3 +64,35 @@ void store_close(struct store *st)
 	if (st != NULL)
 		st->be->close(st);
 }
+
+static int key_slot_cmp(const void *a, const void *b)
+{
+	const struct store_key_slot *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key ? 1 : x->i < y->i ? -1 : x->i > y->i;
+}
+
+struct store_key_slot *store_key_slots(const int64_t *keys, size_t n)
+{
+	struct store_key_slot *ks = xcalloc(n ? n : 1, sizeof *ks);
+	for (size_t i = 0; i < n; i++)
+		ks[i] = (struct store_key_slot){keys[i], i};
+	qsort(ks, n, sizeof *ks, key_slot_cmp);
+	return ks;
+}
+
+size_t store_key_slot_find(const struct store_key_slot *ks, size_t n, int64_t key, size_t *count)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ks[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = lo;
+	while (k < n && ks[k].key == key)
+		k++;
+	*count = k - lo;
+	return lo;
+}

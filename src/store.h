@@ -245,6 +245,17 @@ struct store {
 extern const struct store_backend store_sqlite_backend;
 extern const struct store_backend store_pg_backend;
 
+/* For a backend's deliveries_load, whose rows come back in any order: the request's keys sorted with their
+ * positions, and the positions of one key (a key may be asked for twice). */
+struct store_key_slot {
+	int64_t key;
+	size_t i;
+};
+/* A malloc'd index of keys[0..n), sorted by key. */
+struct store_key_slot *store_key_slots(const int64_t *keys, size_t n);
+/* The first slot of key in ks (n of them), and how many follow it with the same key (*count). */
+size_t store_key_slot_find(const struct store_key_slot *ks, size_t n, int64_t key, size_t *count);
+
 /* Open a store from a URL: "sqlite:PATH" (or a bare path), "postgres://..." / "postgresql://..." or libpq's
  * key=value form ("host=... dbname=..."), with hookd's schema=NAME parameter (store.c). NULL with a reason in
  * err on failure. */

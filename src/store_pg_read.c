@@ -142,18 +142,6 @@ static int pg_delivery_load(struct store *st, int64_t dkey, struct delivery *d, 
 	return rc;
 }
 
-/* A key and where it goes, sorted by key so each row finds its slots. */
-struct key_slot {
-	int64_t key;
-	size_t i;
-};
-
-static int key_slot_cmp(const void *a, const void *b)
-{
-	const struct key_slot *x = a, *y = b;
-	return x->key < y->key ? -1 : x->key > y->key ? 1 : x->i < y->i ? -1 : x->i > y->i;
-}
-
 static void deliveries_clear(size_t n, struct delivery *d, struct message *m)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -177,21 +165,11 @@ static int pg_deliveries_load(struct store *st, const int64_t *dkeys, size_t n, 
 	pgp_free(&p);
 	if (rc != STORE_OK)
 		return rc;
-	struct key_slot *ks = xcalloc(n, sizeof *ks);
-	for (size_t i = 0; i < n; i++)
-		ks[i] = (struct key_slot){dkeys[i], i};
-	qsort(ks, n, sizeof *ks, key_slot_cmp);
+	struct store_key_slot *ks = store_key_slots(dkeys, n);
 	for (int row = 0; row < PQntuples(res); row++) {
 		int64_t key = pg_col_i64(res, row, 0);
-		size_t lo = 0, hi = n; /* the first slot of the key */
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (ks[mid].key < key)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (size_t k = lo; k < n && ks[k].key == key; k++) {
+		size_t cnt, lo = store_key_slot_find(ks, n, key, &cnt);
+		for (size_t k = lo; k < lo + cnt; k++) {
 			pg_row_delivery(res, row, 0, &d[ks[k].i]);
 			if (m != NULL)
 				pg_row_message(res, row, 8, &m[ks[k].i]);

@@ -101,18 +101,6 @@ static int sq_delivery_load(struct store *st, int64_t dkey, struct delivery *d, 
 	return rc;
 }
 
-/* A key and where it goes, sorted by key so each row finds its slots. */
-struct key_slot {
-	int64_t key;
-	size_t i;
-};
-
-static int key_slot_cmp(const void *a, const void *b)
-{
-	const struct key_slot *x = a, *y = b;
-	return x->key < y->key ? -1 : x->key > y->key ? 1 : x->i < y->i ? -1 : x->i > y->i;
-}
-
 static void deliveries_clear(size_t n, struct delivery *d, struct message *m, bool dispose)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -131,31 +119,22 @@ static int sq_deliveries_load(struct store *st, const int64_t *dkeys, size_t n, 
 	deliveries_clear(n, d, m, false);
 	if (n == 0)
 		return STORE_OK;
-	struct key_slot *ks = xcalloc(n, sizeof *ks);
+	struct store_key_slot *ks = store_key_slots(dkeys, n);
 	char *keys = xmalloc(n * 22 + 3), *p = keys;
 	*p++ = '[';
 	for (size_t i = 0; i < n; i++) {
-		ks[i] = (struct key_slot){dkeys[i], i};
 		p += sprintf(p, "%s%lld", i ? "," : "", (long long)dkeys[i]);
 	}
 	*p++ = ']';
 	*p = '\0';
-	qsort(ks, n, sizeof *ks, key_slot_cmp);
 	struct rq r;
 	sqlite3_stmt *q = sq_rq_begin(&r, st, RS_DLVS_LOAD);
 	int rc = STORE_ERR, step = SQLITE_ERROR;
 	if (q != NULL && sqlite3_bind_text(q, 1, keys, (int)(p - keys), SQLITE_STATIC) == SQLITE_OK) {
 		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 			int64_t key = sq_col_i64(q, 0);
-			size_t lo = 0, hi = n; /* the first slot of the key */
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (ks[mid].key < key)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			for (size_t k = lo; k < n && ks[k].key == key; k++) {
+			size_t cnt, lo = store_key_slot_find(ks, n, key, &cnt);
+			for (size_t k = lo; k < lo + cnt; k++) {
 				sq_row_delivery(q, 0, &d[ks[k].i]);
 				if (m != NULL)
 					sq_row_message(q, 8, &m[ks[k].i]);
