@@ -33,7 +33,6 @@ struct xfer {
 	struct xfer *next_all;
 	int64_t dkey;
 	struct outmsg *msg;
-	size_t idx;
 	struct ep_snap *ep;
 	struct ep_state *es;
 	int attempts; /* before this one */
@@ -198,7 +197,6 @@ static void start_item(struct sched_item *it)
 	struct xfer *x = xfer_get();
 	x->dkey = it->dkey;
 	x->msg = om;
-	x->idx = it->ep_idx;
 	x->ep = ep;
 	x->es = es;
 	x->attempts = it->attempts;

@@ -111,3 +111,25 @@ void event_type_copy(struct event_type *dst, const struct event_type *src)
 	dst->feature_flag = src->feature_flag ? xstrdup(src->feature_flag) : NULL;
 	dst->group_name = src->group_name ? xstrdup(src->group_name) : NULL;
 }
+
+json_t *endpoint_retry_to_json(const struct endpoint *e)
+{
+	if (!e->has_retry)
+		return NULL;
+	json_t *a = json_array();
+	for (int k = 0; k < e->retry_steps && k < BACKOFF_MAX_STEPS; k++)
+		json_array_append_new(a, json_integer(e->retry_ms[k]));
+	return a;
+}
+
+void endpoint_retry_from_json(struct endpoint *e, const json_t *a)
+{
+	e->has_retry = a != NULL;
+	e->retry_steps = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		if (json_is_integer(v) && json_integer_value(v) >= 0 && e->retry_steps < BACKOFF_MAX_STEPS)
+			e->retry_ms[e->retry_steps++] = json_integer_value(v);
+	}
+}

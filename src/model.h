@@ -170,6 +170,10 @@ void app_dispose(struct app *a);
 void app_copy(struct app *dst, const struct app *src);
 void endpoint_dispose(struct endpoint *e);
 void endpoint_copy(struct endpoint *dst, const struct endpoint *src);
+/* An endpoint's retrySchedule as stored: a JSON array of ms, or NULL for the server's ("[]" is no retries). */
+json_t *endpoint_retry_to_json(const struct endpoint *e);
+/* Back from storage: NULL is the server's schedule; entries that are not whole ms >= 0 are skipped. */
+void endpoint_retry_from_json(struct endpoint *e, const json_t *a);
 void message_dispose(struct message *m);
 void attempt_dispose(struct attempt *a);
 void event_type_dispose(struct event_type *t);

@@ -140,13 +140,7 @@ void pgp_strlist(struct pgp *p, const struct strlist *l)
 
 void pgp_retry(struct pgp *p, const struct endpoint *e)
 {
-	if (!e->has_retry) {
-		pgp_null(p); /* the server's schedule, unlike "[]" (no retries) */
-		return;
-	}
-	json_t *a = json_array();
-	for (int k = 0; k < e->retry_steps && k < BACKOFF_MAX_STEPS; k++)
-		json_array_append_new(a, json_integer(e->retry_ms[k]));
+	json_t *a = endpoint_retry_to_json(e); /* NULL: the server's schedule, unlike "[]" (no retries) */
 	pgp_json(p, a);
 	json_decref(a);
 }
@@ -665,17 +659,8 @@ static json_t *col_array(const PGresult *r, int row, int c)
 /* An endpoint's retry schedule: NULL is the server's; entries that are not whole ms >= 0 are skipped. */
 static void col_retry(const PGresult *r, int row, int c, struct endpoint *e)
 {
-	e->has_retry = !pg_isnull(r, row, c);
-	e->retry_steps = 0;
-	if (!e->has_retry)
-		return;
-	json_t *a = col_array(r, row, c);
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v) {
-		if (json_is_integer(v) && json_integer_value(v) >= 0 && e->retry_steps < BACKOFF_MAX_STEPS)
-			e->retry_ms[e->retry_steps++] = json_integer_value(v);
-	}
+	json_t *a = pg_isnull(r, row, c) ? NULL : col_array(r, row, c);
+	endpoint_retry_from_json(e, a);
 	json_decref(a);
 }
 

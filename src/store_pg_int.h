@@ -18,35 +18,17 @@
 #include <stdint.h>
 
 #include "store.h"
-
-/* The SQL writes these statuses as literals: partial indexes are only used for literal WHERE terms. */
-_Static_assert(DS_SUCCESS == 0 && DS_PENDING == 1 && DS_FAIL == 2 && DS_SENDING == 3 && DS_CANCELED == 4,
-	       "statuses in SQL");
-_Static_assert(TASK_RUNNING == 0 && TASK_FAILED == 2 && TRIGGER_SCHEDULED == 0, "task statuses in SQL");
+#include "store_sql.h"
 
 #define PG_STATEMENT_TIMEOUT_MS 30000
 #define PG_POOL_MAX 8       /* read connections at most; a reader waits for one beyond that */
 #define PG_PIPELINE_MAX 256 /* statements per pipeline sync (outcomes of a batch) */
 
-/* ---- columns (the same lists as SQLite's, so rows read the same way) ---- */
+/* ---- columns (store_sql.h has the lists both backends share) ---- */
 
-#define APP_COLS "id, uid, name, metadata, throttle_rate, created_ms, updated_ms"
-#define EP_COLS                                                                                              \
-	"id, app_id, uid, url, description, disabled, event_types, channels, secret, metadata, headers, "    \
-	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo, retry_schedule"
-#define MSG_COLS(p)                                                                                          \
-	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
-	p "created_ms, " p "deliver_at_ms, " p "content_type, " p "extra_headers"
 #define DLV_COLS(p)                                                                                          \
 	p "id, " p "msg_id, " p "endpoint_id, " p "app_id, " p "status, " p "attempts, " p "trigger_type, "  \
 	p "next_ms"
-#define ATT_COLS                                                                                             \
-	"id, msg_id, endpoint_id, app_id, url, status_code, duration_ms, response, status, trigger_type, "   \
-	"created_ms"
-#define EVT_COLS "name, description, archived, deprecated, schemas, feature_flag, group_name, created_ms, updated_ms"
-#define TASK_COLS "id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms"
-#define INR_COLS "id, source_id, dedup_key, method, headers, body, received_ms, verify_rc, duplicate, msg_id"
-#define SET(c) c " = excluded." c
 
 /* ---- statements: prepared once per connection, named w<n> (writer) and r<n> (readers) ---- */
 

@@ -77,11 +77,7 @@ int sq_bind_json(sqlite3_stmt *q, int i, const json_t *j)
 
 int sq_bind_retry(sqlite3_stmt *q, int i, const struct endpoint *e)
 {
-	if (!e->has_retry)
-		return sqlite3_bind_null(q, i); /* the server's schedule, unlike "[]" (no retries) */
-	json_t *a = json_array();
-	for (int k = 0; k < e->retry_steps && k < BACKOFF_MAX_STEPS; k++)
-		json_array_append_new(a, json_integer(e->retry_ms[k]));
+	json_t *a = endpoint_retry_to_json(e); /* NULL: the server's schedule, unlike "[]" (no retries) */
 	int rc = sq_bind_json(q, i, a);
 	json_decref(a);
 	return rc;
@@ -199,17 +195,8 @@ json_t *sq_col_array(sqlite3_stmt *q, int c)
 /* An endpoint's retry schedule: NULL is the server's; entries that are not whole ms >= 0 are skipped. */
 void sq_col_retry(sqlite3_stmt *q, int c, struct endpoint *e)
 {
-	e->has_retry = sqlite3_column_type(q, c) != SQLITE_NULL;
-	e->retry_steps = 0;
-	if (!e->has_retry)
-		return;
-	json_t *a = sq_col_array(q, c);
-	size_t i;
-	json_t *v;
-	json_array_foreach(a, i, v) {
-		if (json_is_integer(v) && json_integer_value(v) >= 0 && e->retry_steps < BACKOFF_MAX_STEPS)
-			e->retry_ms[e->retry_steps++] = json_integer_value(v);
-	}
+	json_t *a = sqlite3_column_type(q, c) != SQLITE_NULL ? sq_col_array(q, c) : NULL;
+	endpoint_retry_from_json(e, a);
 	json_decref(a);
 }
 

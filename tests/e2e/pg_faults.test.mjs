@@ -33,7 +33,7 @@ async function ownCluster(t) {
 const post = (h, appId, payload) =>
   api(h).req('POST', `/app/${appId}/msg`, { eventType: 'fault.test', payload });
 
-e2e('pg faults: database down is 503 store_unavailable, a finished attempt is kept, all resumes after', { skip: !PG }, async (t) => {
+e2e('pg faults: database down is 503 store_unavailable, a finished attempt is kept, all resumes after', async (t) => {
   const pg = await ownCluster(t);
   let slowRelease = null;
   const slowGot = new Promise((res) => { slowRelease = res; });
@@ -101,4 +101,19 @@ e2e('pg faults: database down is 503 store_unavailable, a finished attempt is ke
   assert.equal(slowCopies, 1, 'the slow message was not sent again');
   assert.ok(!rcv.requests.some((x) => JSON.parse(x.body).kind === 'during'), 'nothing refused was delivered');
   assert.equal(await h.stop(), 0);
-});
+}, { skip: !PG && 'runs in the PostgreSQL pass (HOOKD_TEST_PG)' });
+
+e2e('pg: a password in the database URL never reaches the logs', async (t) => {
+  const { pgSql, pgUrl } = await import('./lib/harness.mjs');
+  const name = `hookd_e2e_pw_${process.pid}`;
+  await pgSql(`CREATE DATABASE ${name}`);
+  t.after(() => pgSql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {}));
+  const u = new URL(pgUrl(name));
+  u.password = 'n0t-in-the-logs';
+  const h = await startHookd(t, { db: u.toString() });
+  assert.equal((await api(h).req('POST', '/app', { name: 'pw' })).status, 201);
+  assert.equal(await h.stop(), 0);
+  const logs = h.runs.map((r) => r.text).join('\n'); // what hookd printed (not the harness's command line)
+  assert.match(logs, /database postgres:\/\/hookd:\*+@/, 'the URL is logged, masked');
+  assert.ok(!logs.includes('n0t-in-the-logs'), `the password is not: ${logs}`);
+}, { skip: !PG && 'runs in the PostgreSQL pass (HOOKD_TEST_PG)' });

@@ -5,7 +5,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store.h"
 #include "tests.h"
+
+struct store *tests_sqlite_store(char dir[64], const char *name)
+{
+	char url[128], err[256] = "";
+	snprintf(dir, 64, "/tmp/hookd-%s-XXXXXX", name);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
+	struct store *st = store_open(url, err, sizeof err);
+	ck_assert_msg(st != NULL, "open %s: %s", url, err);
+	return st;
+}
 
 void tests_rmdir(const char *d)
 {

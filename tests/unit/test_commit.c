@@ -17,12 +17,7 @@ static char dir[64];
 
 static void setup(void)
 {
-	char url[128], err[256] = "";
-	snprintf(dir, sizeof dir, "/tmp/hookd-commit-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
-	st = store_open(url, err, sizeof err);
-	ck_assert_msg(st != NULL, "open %s: %s", url, err);
+	st = tests_sqlite_store(dir, "commit");
 	cache_init();
 	commit_start(st);
 }

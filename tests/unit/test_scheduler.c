@@ -104,12 +104,7 @@ static void write_outcome(int64_t dkey, int status, int attempts)
 
 static void setup(void)
 {
-	char url[128], err[256] = "";
-	snprintf(dir, sizeof dir, "/tmp/hookd-sched-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(url, sizeof url, "sqlite:%s/t.db", dir);
-	st = store_open(url, err, sizeof err);
-	ck_assert_msg(st != NULL, "open %s: %s", url, err);
+	st = tests_sqlite_store(dir, "sched");
 	config_init(&cfg);
 	wakes = 0;
 }

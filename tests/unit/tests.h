@@ -17,6 +17,10 @@ Suite *commit_suite(void);
 Suite *scheduler_suite(void);
 Suite *config_suite(void);
 
+struct store;
+/* A fresh SQLite store in a new temp dir (/tmp/hookd-NAME-XXXXXX, written into dir); fails the test if it
+ * cannot be opened. */
+struct store *tests_sqlite_store(char dir[64], const char *name);
 /* Remove a test's temp dir and the files in it. */
 void tests_rmdir(const char *dir);
 
