@@ -26,6 +26,7 @@ struct config {
 				    * with no success) that pause an endpoint */
 	int64_t breaker_cooldown_ms; /* HOOKD_BREAKER_COOLDOWN: first pause before a probe; doubles, max 10 min */
 	int64_t retention_ms;      /* HOOKD_RETENTION: payloads and response bodies older than this are purged (90 d) */
+	int64_t lease_time_ms;     /* HOOKD_LEASE_TIME: endpoint leases of several nodes on PostgreSQL (10 s) */
 	int64_t chore_interval_ms; /* HOOKD_CHORE_INTERVAL: how often the main thread runs its chores (60 s) */
 	int log_level;             /* HOOKD_LOG_LEVEL */
 	char *operational_url;     /* HOOKD_OPERATIONAL_URL: where operational webhooks go; NULL: off */

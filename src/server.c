@@ -24,6 +24,7 @@
 #include "evtypes.h"
 #include "hookd.h"
 #include "log.h"
+#include "node.h"
 #include "metrics.h"
 #include "opevents.h"
 #include "queue.h"
@@ -302,6 +303,7 @@ static int serve(struct config *cfg)
 		goto out;
 	if ((fd = listen_on(cfg->listen)) < 0)
 		goto out;
+	node_init();
 	if ((st = store_open(cfg->db_url, err, sizeof err)) == NULL) {
 		fprintf(stderr, "hookd: %s\n", err);
 		goto out;

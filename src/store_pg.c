@@ -243,6 +243,7 @@ static void pg_close(struct store *st)
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_cond);
 	free(s->conninfo);
+	free(s->notes);
 	free(s);
 }
 

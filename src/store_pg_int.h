@@ -81,6 +81,9 @@ struct pg_store {
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
 	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
+	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
+	char *notes;
+	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	struct pg_rconn *idle; /* idle read connections */
@@ -156,6 +159,16 @@ int pg_wstream(struct pg_store *s, enum pg_wstmt w, struct pgp *p, void (*cb)(vo
 	       void *arg);
 /* A prepared read statement on a pooled connection (the connection goes back before this returns). */
 PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc);
+
+/* ---- notifications (store_pg_cluster.c) ---- */
+
+/* Committer thread, inside a batch: deliveries made pending by this batch (new, or due again), so that their
+ * endpoints' owners hear of them when it commits. Every write that makes a delivery pending calls it. */
+void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n);
+/* The batch's notes: dropped with a failed job (from its start) or a failed batch; sent with COMMIT. */
+void pg_notes_job_begin(struct pg_store *s);
+void pg_notes_job_drop(struct pg_store *s);
+void pg_notes_clear(struct pg_store *s);
 
 /* ---- connections ---- */
 

@@ -169,6 +169,7 @@ static void pg_batch_rollback(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
 	s->release_pending = s->savepoint_pending = false;
+	pg_notes_clear(s);
 	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) != PQTRANS_IDLE)
 		pg_exec_simple(s->w, "ROLLBACK", "rollback");
 }
@@ -183,6 +184,7 @@ static int pg_batch_begin(struct store *st)
 		pg_batch_rollback(st);
 	}
 	s->release_pending = s->savepoint_pending = false;
+	pg_notes_clear(s);
 	PGresult *res = PQexec(s->w, "BEGIN");
 	bool lost = PQstatus(s->w) != CONNECTION_OK;
 	int rc = lost ? STORE_ERR : pg_result_rc(res, "begin");
@@ -225,6 +227,7 @@ static int pg_job_begin(struct store *st)
 	if (PQstatus(s->w) != CONNECTION_OK)
 		return STORE_UNAVAILABLE;
 	s->savepoint_pending = true;
+	pg_notes_job_begin(s);
 	return STORE_OK;
 }
 
@@ -235,10 +238,12 @@ static void pg_job_end(struct store *st, bool ok)
 		s->savepoint_pending = false;
 		return;
 	}
-	if (ok)
+	if (ok) {
 		s->release_pending = true;
-	else
+	} else {
+		pg_notes_job_drop(s);
 		pg_exec_simple(s->w, "ROLLBACK TO j; RELEASE j", "rollback to");
+	}
 }
 
 /* ---- writes (committer thread) ---- */
@@ -385,6 +390,23 @@ static void place_dkeys(const PGresult *res, const char *const *endpoint_ids, si
 	free(kr);
 }
 
+/* The keys of the deliveries a msg_insert wrote (rows of kind 0), for their owners' notification. */
+static void note_rows(struct pg_store *s, const PGresult *res)
+{
+	int64_t keys[64];
+	size_t k = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (pg_col_int(res, i, 0) != 0)
+			continue;
+		keys[k++] = pg_col_i64(res, i, 1);
+		if (k == 64) {
+			pg_note_pending(s, keys, k);
+			k = 0;
+		}
+	}
+	pg_note_pending(s, keys, k);
+}
+
 /* One round trip: the message and every delivery, or nothing if the id or the eventId is taken. */
 static int pg_msg_insert(struct store *st, const struct message *m, const char *const *endpoint_ids, size_t n,
 			 int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX])
@@ -421,6 +443,8 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 	}
 	if (rc == STORE_OK && written && dkeys != NULL)
 		place_dkeys(res, endpoint_ids, n, dkeys);
+	if (rc == STORE_OK && written)
+		note_rows(s, res);
 	PQclear(res);
 	if (rc == STORE_OK && !written) {
 		rc = STORE_CONFLICT;
@@ -445,8 +469,11 @@ static int pg_delivery_add(struct store *st, const char *app_id, const char *msg
 	int rc;
 	PGresult *res = pg_wexec(to_pg(st), PW_DLV_INSERT, &p, &rc);
 	pgp_free(&p);
+	int64_t k = rc == STORE_OK && PQntuples(res) > 0 ? pg_col_i64(res, 0, 0) : 0;
 	if (rc == STORE_OK && dkey != NULL)
-		*dkey = PQntuples(res) > 0 ? pg_col_i64(res, 0, 0) : 0;
+		*dkey = k;
+	if (k > 0)
+		pg_note_pending(to_pg(st), &k, 1);
 	PQclear(res);
 	return rc;
 }
@@ -624,6 +651,7 @@ static int pg_recover_batch(struct store *st, const struct task *t, int64_t *aft
 	*msgs = scan_msgs(res, true, limit, max_bytes, dkeys, n, more);
 	if (*n > 0)
 		*after = (*dkeys)[*n - 1];
+	pg_note_pending(to_pg(st), *dkeys, *n);
 	PQclear(res);
 	return STORE_OK;
 }
