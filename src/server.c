@@ -179,9 +179,19 @@ struct chore {
 
 static int chores_stopping; /* atomic: a purge that found more does not queue itself again */
 
+/* On a shared database, one node at a time runs a chore: STORE_CONFLICT from chore_lock means another node's
+ * batch is at it now, and this round is skipped (the purges are idempotent; the next round catches up). */
+static int chore_lock(struct store *st, const char *name)
+{
+	return st->w->chore_lock != NULL ? st->w->chore_lock(st, name) : STORE_OK;
+}
+
 static int purge_run(struct store *st, void *arg)
 {
 	(void)arg;
+	int rc = chore_lock(st, "idempotency");
+	if (rc != STORE_OK)
+		return rc == STORE_CONFLICT ? STORE_OK : rc;
 	return st->w->idem_purge(st, now_ms() - IDEMPOTENCY_TTL_MS);
 }
 
@@ -201,7 +211,11 @@ static int retention_run(struct store *st, void *arg)
 	struct retention_chore *r = arg;
 	int64_t now = now_ms(), keep = r->c.cfg->retention_ms;
 	bool more_inbound = false;
-	int rc = st->w->retention_purge(st, now, keep, RETENTION_BATCH, &r->more);
+	r->more = false;
+	int rc = chore_lock(st, "retention");
+	if (rc != STORE_OK)
+		return rc == STORE_CONFLICT ? STORE_OK : rc;
+	rc = st->w->retention_purge(st, now, keep, RETENTION_BATCH, &r->more);
 	/* a received request also answers dedup lookups: it stays for the longest dedup window too */
 	if (sources_max_window_ms() > keep)
 		keep = sources_max_window_ms();

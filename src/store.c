@@ -96,3 +96,18 @@ size_t store_key_slot_find(const struct store_key_slot *ks, size_t n, int64_t ke
 	*count = k - lo;
 	return lo;
 }
+
+void idvec_add(struct idvec *l, const char *id)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	snprintf(l->v[l->n++], ID_MAX, "%s", id);
+}
+
+void idvec_free(struct idvec *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}

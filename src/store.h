@@ -110,6 +110,10 @@ struct store_write_ops {
 			  char **body);
 	int (*idem_put)(struct store *, const char *key, int status, const char *body, int64_t created_ms);
 	int (*idem_release)(struct store *, const char *key);
+	/* For a chore (idempotency expiry, retention purge) that one node at a time should run on a shared
+	 * database: take the chore's lock until the batch ends (STORE_OK), or STORE_CONFLICT if another node's batch
+	 * holds it now (skip this round). NULL: one writer, always free. */
+	int (*chore_lock)(struct store *, const char *name);
 	/* Delete idempotency records created before ms. */
 	int (*idem_purge)(struct store *, int64_t before_ms);
 
@@ -223,7 +227,43 @@ struct store_query_ops {
 	int (*inreq_get)(struct store *, const char *source_id, const char *id, struct inreq *out);
 };
 
-/* A backend: its URL scheme, how to open and close its stores, and its two tables. */
+/* A growing list of ids (endpoint ids of leases). */
+struct idvec {
+	char (*v)[ID_MAX];
+	size_t n, cap;
+};
+void idvec_add(struct idvec *l, const char *id);
+void idvec_free(struct idvec *l);
+
+/* The cluster side of a shared database: several nodes, the endpoints each one owns, and the notifications of
+ * every node's commits (NULL for a store with one writer, SQLite). One thread uses it (a node's cluster thread),
+ * on a connection of its own, beside the writer and the readers. Times are the database's clock, so the nodes'
+ * clocks need not agree. docs/scaling.md has the design these serve. */
+struct store_cluster_ops {
+	/* Heartbeat: node is alive for lease_ms more. *live: nodes alive now, node included; *endpoints: how many
+	 * endpoints the store holds (the fair share of each node is endpoints / live, rounded up). */
+	int (*beat)(struct store *, const char *node, int64_t lease_ms, int *live, int64_t *endpoints);
+	/* Renew node's leases for lease_ms more; the endpoints it still holds go into held (the caller's, appended).
+	 * Leases of endpoints that are gone are dropped. */
+	int (*renew)(struct store *, const char *node, int64_t lease_ms, struct idvec *held);
+	/* Claim up to max endpoints that no node holds a live lease on (none, or expired), for lease_ms; the ids won
+	 * go into got. Two nodes claiming at once never both win an endpoint. */
+	int (*claim)(struct store *, const char *node, int64_t lease_ms, size_t max, struct idvec *got);
+	/* Give up node's leases of these endpoints (handed over, or stopping). */
+	int (*release)(struct store *, const char *node, const char (*ids)[ID_MAX], size_t n);
+	/* The pending deliveries of these endpoints: cb per delivery (key, due time, endpoint id), in any order. */
+	int (*pending_of)(struct store *, const char (*ids)[ID_MAX], size_t n,
+			  void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg);
+	/* Wait up to timeout_ms for notifications of commits (any node's, this one's included), cb per payload
+	 * ("<node id>\n<entry>\n...": "d LO-HI" / "d K" deliveries made pending, "scan" for too many to list).
+	 * *resync is set when the listening connection was (re)opened by this call, so that notifications may have
+	 * been missed before it: the caller rescans what it owns. STORE_UNAVAILABLE when the database cannot be
+	 * reached (the next call tries again, at most once a second). */
+	int (*wait)(struct store *, int timeout_ms, void (*cb)(void *arg, const char *payload), void *arg,
+		    bool *resync);
+};
+
+/* A backend: its URL scheme, how to open and close its stores, and its tables. */
 struct store_backend {
 	const char *scheme; /* "sqlite", "postgres" */
 	/* Open (creating and migrating as needed) the store at location (the URL after "scheme:", a path, for
@@ -233,6 +273,7 @@ struct store_backend {
 	void (*close)(struct store *);
 	const struct store_write_ops *write;
 	const struct store_query_ops *query;
+	const struct store_cluster_ops *cluster; /* NULL: one writer */
 };
 
 /* Every backend's store starts with this; callers write st->w->msg_insert(st, ...) and st->q->msg_list(st, ...). */
@@ -240,6 +281,7 @@ struct store {
 	const struct store_backend *be;
 	const struct store_write_ops *w; /* be->write */
 	const struct store_query_ops *q; /* be->query */
+	const struct store_cluster_ops *c; /* be->cluster, NULL for a backend with one writer */
 };
 
 extern const struct store_backend store_sqlite_backend;

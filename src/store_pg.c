@@ -96,6 +96,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE inbound_dedup (source_id " ID " NOT NULL, dedup_key TEXT NOT NULL, received_ms BIGINT NOT NULL,"
 	" PRIMARY KEY (source_id, dedup_key));"
 	"CREATE INDEX inbound_dedup_received ON inbound_dedup (received_ms);",
+	/* 2: several nodes: a heartbeat per node, a lease per endpoint owned (times from the database's clock) */
+	"CREATE TABLE nodes (id " ID " PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL);"
+	"CREATE TABLE leases (endpoint_id " ID " PRIMARY KEY, node_id " ID " NOT NULL,"
+	" expires_at TIMESTAMPTZ NOT NULL);"
+	"CREATE INDEX leases_node ON leases (node_id);",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -229,6 +234,8 @@ static void pg_close(struct store *st)
 	if (s == NULL)
 		return;
 	pg_pool_close(s);
+	if (s->cl != NULL)
+		PQfinish(s->cl);
 	if (s->w != NULL) {
 		/* unlock first: a backend ends a little after PQfinish, and a reopen right away must find it free */
 		if (PQtransactionStatus(s->w) != PQTRANS_IDLE)
@@ -374,7 +381,8 @@ int pg_writer_reconnect(struct pg_store *s)
 static struct store *pg_open(const char *location, char *err, size_t errlen)
 {
 	struct pg_store *s = xcalloc(1, sizeof *s);
-	s->base = (struct store){&store_pg_backend, store_pg_backend.write, store_pg_backend.query};
+	s->base = (struct store){&store_pg_backend, store_pg_backend.write, store_pg_backend.query,
+				 store_pg_backend.cluster};
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
 	s->conninfo = xmalloc(strlen(location) + 1);
@@ -392,6 +400,7 @@ static struct store *pg_open(const char *location, char *err, size_t errlen)
 	}
 	if (schema[0] != '\0')
 		snprintf(s->schema, sizeof s->schema, "%.63s", schema); /* checked: at most 63 */
+	snprintf(s->channel, sizeof s->channel, "hookd_%s", s->schema);
 	s->w = pg_connect(s->conninfo, s->schema, true, err, errlen);
 	if (s->w == NULL || take_node_lock(s, err, errlen) || migrate(s, err, errlen) ||
 	    pg_prepare_writes(s, err, errlen)) {
@@ -407,4 +416,5 @@ const struct store_backend store_pg_backend = {
 	.close = pg_close,
 	.write = &pg_write_ops,
 	.query = &pg_query_ops,
+	.cluster = &pg_cluster_ops,
 };

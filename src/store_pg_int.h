@@ -44,7 +44,7 @@ enum pg_wstmt {
 	PW_PURGE, PW_TASK_PUT, PW_TASKS_FAIL, PW_RECOVER, PW_REPLAY_SCAN,
 	PW_EVT_PUT, PW_EVT_CREATE, PW_EVT_DEL,
 	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
-	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_DLV_RESET, PW_DLV_SCAN,
+	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_CHORE_LOCK,
 	PW_COUNT
 };
 extern const struct pg_stmt pg_wdefs[PW_COUNT]; /* store_pg_write.c, prepared at open on the writer */
@@ -76,11 +76,14 @@ struct pg_store {
 	struct store base; /* first, so a struct store * is a struct pg_store * */
 	char *conninfo;    /* the URL or key=value string, without hookd's schema= */
 	char schema[64];
+	char channel[80]; /* the notifications' channel: hookd_<schema> */
 	int64_t node_lock; /* pg_try_advisory_lock key of the single-node lock */
 	PGconn *w;         /* the write connection: the committer thread only (and start-up before it) */
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
 	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
+	PGconn *cl;              /* the cluster connection (LISTENs): the cluster thread only; NULL until used */
+	int64_t cl_retry_at_ms;  /* mono_ms before which it is not opened again */
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
@@ -94,6 +97,7 @@ static inline struct pg_store *to_pg(struct store *st) { return (struct pg_store
 
 extern const struct store_write_ops pg_write_ops;
 extern const struct store_query_ops pg_query_ops;
+extern const struct store_cluster_ops pg_cluster_ops; /* store_pg_cluster.c */
 
 /* ---- parameters: text, except BYTEA (binary); a NULL string is SQL NULL ---- */
 
@@ -169,6 +173,11 @@ void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n);
 void pg_notes_job_begin(struct pg_store *s);
 void pg_notes_job_drop(struct pg_store *s);
 void pg_notes_clear(struct pg_store *s);
+/* COMMIT with the batch's notes, in one pipeline: a NOTIFY on channel (one per chunk of at most 8000 bytes; a
+ * listener gets them only if the transaction commits), then COMMIT. STORE_OK only if committed. */
+int pg_commit_notes(struct pg_store *s, const char *channel);
+/* store_write_ops.chore_lock: a transaction-level advisory lock named by the schema and the chore. */
+int pg_chore_lock(struct store *st, const char *name);
 
 /* ---- connections ---- */
 

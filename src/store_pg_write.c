@@ -63,11 +63,12 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			   " next_ms, updated_ms) VALUES ($1, $2, $3, 1, 0, $4, $5, $6) RETURNING id"},
 	[PW_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2"},
 	/* The delivery first, then its attempt only if the delivery is still there (its app may be gone). A retry
-	 * must not revive a delivery canceled while its attempt was in flight. Recording a batch again (its first
+	 * must not revive a delivery canceled while its attempt was in flight, and a success is final (an endpoint's
+	 * earlier owner reporting late must not undo it). Recording a batch again (its first
 	 * COMMIT's fate was unknown) writes the same attempt once. */
 	[PW_OUTCOME] = {"outcomes_record",
 			"WITH u AS (UPDATE deliveries SET status = CASE WHEN status = 4 AND $2::int = 1 THEN 4"
-			" ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5 WHERE id = $1 RETURNING id)"
+			" WHEN status = 0 THEN 0 ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5 WHERE id = $1 RETURNING id)"
 			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
 			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint FROM u"
 			" WHERE $6::text IS NOT NULL ON CONFLICT DO NOTHING"},
@@ -161,6 +162,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_SRCS_LOAD] = {"sources_load", "SELECT config FROM sources ORDER BY id"},
 	[PW_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
 	[PW_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1"},
+	[PW_NOTIFY] = {"notify", "SELECT pg_notify($1, x) FROM unnest($2::text[]) x"},
+	[PW_CHORE_LOCK] = {"chore_lock", "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"},
 };
 
 /* ---- transactions (committer thread) ---- */
@@ -204,13 +207,18 @@ static int pg_batch_commit(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
 	s->release_pending = s->savepoint_pending = false;
-	PGresult *res = PQexec(s->w, "COMMIT");
-	int rc = pg_result_rc(res, "commit");
-	if (rc == STORE_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		log_warnx("postgres: commit: the transaction had failed and was rolled back");
-		rc = STORE_ERR;
+	int rc;
+	if (s->notes_len > 0) {
+		rc = pg_commit_notes(s, s->channel);
+	} else {
+		PGresult *res = PQexec(s->w, "COMMIT");
+		rc = pg_result_rc(res, "commit");
+		if (rc == STORE_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+			log_warnx("postgres: commit: the transaction had failed and was rolled back");
+			rc = STORE_ERR;
+		}
+		PQclear(res);
 	}
-	PQclear(res);
 	if (rc != STORE_OK && PQstatus(s->w) != CONNECTION_OK)
 		return STORE_UNAVAILABLE; /* lost during the batch or its COMMIT: not committed, or not known to be */
 	if (rc != STORE_OK)
@@ -890,6 +898,7 @@ const struct store_write_ops pg_write_ops = {
 	.idem_claim = pg_idem_claim,
 	.idem_put = pg_idem_put,
 	.idem_release = pg_idem_release,
+	.chore_lock = pg_chore_lock,
 	.idem_purge = pg_idem_purge,
 	.retention_purge = pg_retention_purge,
 	.task_put = pg_task_put,

@@ -231,7 +231,7 @@ static struct store *sq_open(const char *path, char *err, size_t errlen)
 	if (create_private(path, err, errlen))
 		return NULL;
 	struct sqlite_store *s = xcalloc(1, sizeof *s);
-	s->base = (struct store){&store_sqlite_backend, store_sqlite_backend.write, store_sqlite_backend.query};
+	s->base = (struct store){&store_sqlite_backend, store_sqlite_backend.write, store_sqlite_backend.query, NULL};
 	s->path = xstrdup(path);
 	pthread_mutex_init(&s->pool_lock, NULL);
 	int rc = sq_conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db);

@@ -51,7 +51,8 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	[WS_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = ?1 AND id = ?2"},
 	/* a retry must not revive a delivery canceled while its attempt was in flight */
 	[WS_DLV_UPDATE] = {"outcomes_record",
-			   "UPDATE deliveries SET status = CASE WHEN status = 4 AND ?2 = 1 THEN 4 ELSE ?2 END,"
+			   "UPDATE deliveries SET status = CASE WHEN status = 4 AND ?2 = 1 THEN 4 WHEN status = 0 THEN 0"
+			   " ELSE ?2 END,"
 			   " attempts = ?3, next_ms = ?4, updated_ms = ?5 WHERE id = ?1"},
 	[WS_ATT_INSERT] = {"attempt_insert",
 			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "node.h"
 #include "tests.h"
 
 static struct store *st;
@@ -767,6 +768,15 @@ START_TEST(test_retry_keeps_canceled)
 	struct outcome o = mk_outcome(r, 1, 1, 1, 1, DS_PENDING, 1, 20000); /* the in-flight attempt failed */
 	record(&o, 1);
 	ck_assert_int_eq(delivery_status(r), DS_CANCELED);
+
+	/* a success is final: a late outcome of the same delivery (a node that lost the endpoint) does not undo it */
+	int64_t r2;
+	ck_assert_int_eq(insert_msg(2, 1, NULL, eps, 1, 9000, &r2), STORE_OK);
+	struct outcome ok = mk_outcome(r2, 2, 2, 1, 1, DS_SUCCESS, 1, 0);
+	record(&ok, 1);
+	struct outcome late = mk_outcome(r2, 3, 2, 1, 1, DS_PENDING, 2, 20000);
+	record(&late, 1);
+	ck_assert_int_eq(delivery_status(r2), DS_SUCCESS);
 }
 END_TEST
 
@@ -1666,6 +1676,121 @@ START_TEST(test_recover_and_replay_scans)
 }
 END_TEST
 
+/* ---- the cluster side (a shared database only) ---- */
+
+static void wait_cb(void *arg, const char *payload)
+{
+	char *seen = arg;
+	size_t len = strlen(seen);
+	snprintf(seen + len, 4096 - len, "%s|", payload);
+}
+
+static size_t pending_n;
+static char pending_ep[ID_MAX];
+static void pending_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
+{
+	(void)arg;
+	ck_assert_int_gt(dkey, 0);
+	ck_assert_int_eq(next_ms, 9000);
+	snprintf(pending_ep, sizeof pending_ep, "%s", endpoint_id);
+	pending_n++;
+}
+
+START_TEST(test_cluster_leases)
+{
+	if (st->c == NULL)
+		return; /* one writer: nothing to share */
+	put_app(1, NULL);
+	for (int i = 1; i <= 3; i++)
+		ck_assert_int_eq(put_plain_endpoint(i, 1), STORE_OK);
+	int live = 0;
+	int64_t eps = 0;
+	ck_assert_int_eq(st->c->beat(st, "node_a", 5000, &live, &eps), STORE_OK);
+	ck_assert_int_eq(live, 1);
+	ck_assert_int_eq(eps, 3);
+
+	struct idvec got = {0}, held = {0};
+	ck_assert_int_eq(st->c->claim(st, "node_a", 5000, 2, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, 2);
+	ck_assert_int_eq(st->c->claim(st, "node_a", 5000, 10, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, 3); /* the one left */
+	ck_assert_int_eq(st->c->claim(st, "node_b", 5000, 10, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, 3); /* every lease is live: nothing for b */
+	ck_assert_int_eq(st->c->beat(st, "node_b", 5000, &live, &eps), STORE_OK);
+	ck_assert_int_eq(live, 2);
+	ck_assert_int_eq(st->c->renew(st, "node_a", 5000, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 3);
+
+	/* a lease given up goes to the next claimer */
+	ck_assert_int_eq(st->c->release(st, "node_a", (const char(*)[ID_MAX])got.v, 1), STORE_OK);
+	struct idvec b = {0};
+	ck_assert_int_eq(st->c->claim(st, "node_b", 5000, 10, &b), STORE_OK);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_str_eq(b.v[0], got.v[0]);
+
+	/* an expired lease too: b's lapses, a takes it */
+	held.n = 0;
+	ck_assert_int_eq(st->c->renew(st, "node_b", 1, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 1);
+	usleep(20 * 1000);
+	struct idvec a2 = {0};
+	ck_assert_int_eq(st->c->claim(st, "node_a", 5000, 10, &a2), STORE_OK);
+	ck_assert_uint_eq(a2.n, 1);
+	ck_assert_str_eq(a2.v[0], got.v[0]);
+	held.n = 0;
+	ck_assert_int_eq(st->c->renew(st, "node_b", 5000, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 0); /* b lost it */
+
+	/* the lease of an endpoint that is gone is dropped */
+	begin();
+	ck_assert_int_eq(st->w->endpoint_delete(st, got.v[1]), STORE_OK);
+	commit();
+	held.n = 0;
+	ck_assert_int_eq(st->c->renew(st, "node_a", 5000, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 2);
+
+	idvec_free(&got);
+	idvec_free(&held);
+	idvec_free(&b);
+	idvec_free(&a2);
+}
+END_TEST
+
+START_TEST(test_cluster_pending_and_notify)
+{
+	if (st->c == NULL)
+		return;
+	node_init(); /* the sender's id in the payloads */
+	char seen[4096] = "";
+	bool resync = false;
+	ck_assert_int_eq(st->c->wait(st, 0, wait_cb, seen, &resync), STORE_OK); /* opens and LISTENs */
+	ck_assert(resync);
+	int eps[] = {1, 2};
+	int64_t dkeys[2] = {0};
+	ck_assert_int_eq(insert_msg(1, 1, "e-1", eps, 2, 9000, dkeys), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 1, "e-1", eps, 2, 9000, NULL), STORE_CONFLICT); /* notifies nothing */
+
+	char want[128];
+	snprintf(want, sizeof want, "\nd %lld-%lld|", (long long)dkeys[0], (long long)dkeys[1]);
+	for (int i = 0; i < 50 && strstr(seen, want) == NULL; i++) {
+		ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+		ck_assert(!resync);
+	}
+	ck_assert_msg(strstr(seen, want) != NULL, "notified: %s", seen);
+	ck_assert_msg(strncmp(seen, node_id(), strlen(node_id())) == 0 && seen[strlen(node_id())] == '\n',
+		      "the sender's node id first: %s", seen);
+	ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+	ck_assert_msg(strchr(strchr(seen, '|') + 1, '|') == NULL, "one notification only: %s", seen);
+
+	char ep[1][ID_MAX];
+	mk_id(ep[0], "ep_", 2);
+	pending_n = 0;
+	ck_assert_int_eq(st->c->pending_of(st, (const char(*)[ID_MAX])ep, 1, pending_cb, NULL), STORE_OK);
+	ck_assert_uint_eq(pending_n, 1);
+	ck_assert_str_eq(pending_ep, ep[0]);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1703,6 +1828,8 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_msg_event_id_conflict);
 	tcase_add_test(tc, test_inbound_dedup);
 	tcase_add_test(tc, test_event_type_create_conflict);
+	tcase_add_test(tc, test_cluster_leases);
+	tcase_add_test(tc, test_cluster_pending_and_notify);
 	suite_add_tcase(s, tc);
 	if (on_sqlite()) {
 		TCase *sq = tcase_create("sqlite");

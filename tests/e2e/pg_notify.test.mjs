@@ -1,0 +1,65 @@
+// pg_notify.test.mjs: on PostgreSQL, every batch that makes deliveries pending tells the other nodes when it
+// commits (NOTIFY hookd_<schema>, "<node>\n<entry>..." with "d LO-HI" per run of delivery keys), and a write that
+// does not commit tells nobody. The endpoints' owners take their new deliveries from these (docs/scaling.md).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { PG, api, e2e, eventually, pgSql, startHookd } from './lib/harness.mjs';
+
+const PSQL = process.env.HOOKD_TEST_PG_BIN ? path.join(process.env.HOOKD_TEST_PG_BIN, 'psql') : 'psql';
+
+/** A psql session LISTENing on channel; .poll() makes it print what arrived; .text holds its output. */
+function listener(t, url, channel) {
+  const p = spawn(PSQL, ['-X', '-q', '-A', '-t', '-d', url], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const l = { text: '', poll: () => p.stdin.write('SELECT 1;\n') };
+  p.stdout.on('data', (d) => { l.text += d; });
+  p.stdin.write(`LISTEN ${channel};\n`);
+  t.after(() => { p.stdin.end(); p.kill(); });
+  return l;
+}
+
+/** The delivery keys named by the notifications in psql's output ("d 5" or "d 5-7" lines). */
+function notedKeys(text) {
+  const keys = [];
+  for (const m of text.matchAll(/payload "([^"]*)"/g))
+    for (const line of m[1].split('\n').slice(1)) {
+      const r = line.match(/^d (\d+)(?:-(\d+))?$/);
+      if (r) for (let k = Number(r[1]); k <= Number(r[2] || r[1]); k++) keys.push(k);
+    }
+  return keys.sort((a, b) => a - b);
+}
+
+e2e('pg notify: committed deliveries are announced with their keys, a refused write announces nothing', async (t) => {
+  const h = await startHookd(t, { env: { HOOKD_RETRY_SCHEDULE: '1h' } });
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'notify' })).json;
+  for (let i = 0; i < 3; i++) await req('POST', `/app/${app.id}/endpoint`, { url: 'http://127.0.0.1:9/' });
+  const l = listener(t, h.db, 'hookd_public');
+  // eventually() retries while its function throws
+  const polled = async (cond, what) => eventually(async () => {
+    l.poll();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(cond(), `${what}: psql printed ${l.text}`);
+  }, { what });
+  await polled(() => l.text.includes('1'), 'psql listening');
+
+  const ids = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await req('POST', `/app/${app.id}/msg`, { eventType: 'n.test', eventId: `ev-${i}`, payload: { i } });
+    assert.equal(r.status, 202, r.text);
+    ids.push(r.json.id);
+  }
+  const dup = await req('POST', `/app/${app.id}/msg`, { eventType: 'n.test', eventId: 'ev-0', payload: {} });
+  assert.equal(dup.status, 409, dup.text);
+
+  const want = (await pgSql('SELECT id FROM deliveries ORDER BY id', h.db)).trim().split('\n').map(Number);
+  assert.equal(want.length, 12, 'three deliveries for each of four messages');
+  await polled(() => notedKeys(l.text).length >= 12, 'notifications of 12 deliveries');
+  // a stray notification of the refused duplicate would be in by the next two polls
+  const ones = () => l.text.split('\n').filter((x) => x === '1').length;
+  const before = ones();
+  await polled(() => ones() >= before + 2, 'two more polls');
+  assert.deepEqual(notedKeys(l.text), want, 'each committed key exactly once, nothing for the 409');
+  const node = l.text.match(/payload "(node_[0-9A-Za-z]+)\n/);
+  assert.ok(node, `each notification starts with the sending node's id: ${l.text}`);
+}, { skip: !PG && 'PostgreSQL only (HOOKD_TEST_PG)' });
