@@ -4,6 +4,7 @@
  *   store_pg.c        the connection string and hookd's schema= parameter, open (the single-node lock, the
  *                     schema and its migrations), close, the backend's tables
  *   store_pg_write.c  the write path (the committer thread; the start-up group before it runs)
+ *   store_pg_batch.c  a batch's message inserts in one pipeline (msg_prefetch)
  *   store_pg_read.c   the query side (any thread, through the read pool)
  *   store_pg_conn.c   connections, the read pool, parameters, statements (prepared, pipelined, streamed),
  *                     columns and rows
@@ -81,6 +82,12 @@ struct pg_store {
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
 	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
+	/* message inserts run ahead by msg_prefetch (store_pg_batch.c), each result kept for its job's msg_insert */
+	struct pg_pre {
+		const struct message *m;
+		PGresult *res;
+	} *pre;
+	size_t pre_n, pre_at;
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
@@ -159,6 +166,19 @@ int pg_wstream(struct pg_store *s, enum pg_wstmt w, struct pgp *p, void (*cb)(vo
 	       void *arg);
 /* A prepared read statement on a pooled connection (the connection goes back before this returns). */
 PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc);
+
+/* ---- message inserts (store_pg_batch.c) ---- */
+
+/* msg_insert's parameters (PW_MSG_INSERT). */
+void pg_msg_params(struct pgp *p, const struct message *m, const char *const *endpoint_ids, size_t n,
+		   int64_t due_ms);
+/* store_write_ops.msg_prefetch: the inserts in one pipeline inside a savepoint of their own; if any fails, it
+ * is rolled back and each msg_insert runs as usual. */
+void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n);
+/* The kept result of m's insert (the caller clears it), or NULL: then run it. */
+PGresult *pg_pre_take(struct pg_store *s, const struct message *m);
+/* Drop what is kept (batch begin, commit, rollback). */
+void pg_pre_clear(struct pg_store *s);
 
 /* ---- notifications (store_pg_cluster.c) ---- */
 
