@@ -10,9 +10,11 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "outmsg.h"
 #include "util.h"
 
 #define BATCH_MAX 4096 /* bounds the latency of the last job in a batch */
+#define PREFETCH_MAX 256 /* message inserts announced to the backend at once (msg_prefetch) */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -95,14 +97,32 @@ static struct commit_job *take_batch(void)
 	return batch;
 }
 
+/* Announce the run of message-insert jobs starting at j (msg_prefetch); how many. */
+static size_t prefetch(const struct store_write_ops *w, struct commit_job *j)
+{
+	struct store_msg_ins ins[PREFETCH_MAX];
+	size_t n = 0;
+	for (; j != NULL && j->pre_om != NULL && n < PREFETCH_MAX; j = j->next, n++)
+		ins[n] = (struct store_msg_ins){.m = &j->pre_om->m, .ep_ids = (const char(*)[ID_MAX])j->pre_om->ep_ids,
+						.n = j->pre_om->n, .due_ms = j->pre_due};
+	if (n > 1)
+		w->msg_prefetch(store, ins, n);
+	return n;
+}
+
 static void run_batch(struct commit_job *batch)
 {
 	const struct store_write_ops *w = store->w;
 	uint64_t njobs = 0;
+	size_t announced = 0; /* jobs left of the last prefetched run */
 	int brc = w->batch_begin(store), jrc = STORE_OK;
 	for (struct commit_job *j = batch; j != NULL; j = j->next, njobs++) {
 		j->rc = STORE_ERR;
 		j->changes = j->changes_last = NULL;
+		if (announced > 0)
+			announced--;
+		else if (brc == STORE_OK && j->pre_om != NULL && w->msg_prefetch != NULL)
+			announced = prefetch(w, j) - 1;
 		if (brc != STORE_OK || (w->job_begin != NULL && (jrc = w->job_begin(store)) != STORE_OK)) {
 			if (brc == STORE_OK)
 				brc = jrc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;

@@ -14,6 +14,8 @@
 #include "registry.h"
 #include "store.h"
 
+struct outmsg;
+
 struct commit_change_rec;
 
 struct commit_job {
@@ -22,6 +24,10 @@ struct commit_job {
 	/* After the batch: rc is run's result, or STORE_ERR if the batch failed to commit. */
 	void (*done)(void *arg, int rc);
 	void *arg;
+	/* Optional: run()'s only write is queue_write_msg of this outmsg, due at pre_due (then the backend may insert
+	 * it together with its neighbours in the batch: store_write_ops.msg_prefetch). */
+	struct outmsg *pre_om;
+	int64_t pre_due;
 	struct commit_job *next; /* the committer's */
 	int rc;                  /* the committer's */
 	struct commit_change_rec *changes, *changes_last; /* the committer's: what run() recorded */

@@ -73,7 +73,8 @@ void queue_submit(struct outmsg *om)
 {
 	struct submit_job *j = xcalloc(1, sizeof *j);
 	j->om = om;
-	j->job = (struct commit_job){.run = submit_run, .done = submit_done, .arg = j};
+	j->job = (struct commit_job){.run = submit_run, .done = submit_done, .arg = j, .pre_om = om,
+				     .pre_due = om->m.created_ms};
 	commit_submit(&j->job);
 }
 

@@ -55,6 +55,14 @@ struct page {
 
 struct store;
 
+/* A message insert announced ahead of its job (msg_prefetch): msg_insert's arguments. */
+struct store_msg_ins {
+	const struct message *m;
+	const char (*ep_ids)[ID_MAX];
+	size_t n;
+	int64_t due_ms;
+};
+
 /* The write path: the committer thread only (src/commit.c), plus the start-up group at the end, which runs
  * before any other thread does. Every function but the start-up ones runs inside a batch. */
 struct store_write_ops {
@@ -68,6 +76,11 @@ struct store_write_ops {
 	void (*batch_rollback)(struct store *);
 	int (*job_begin)(struct store *);
 	void (*job_end)(struct store *, bool ok);
+	/* Optional: the next n jobs of the batch are message inserts, each a job whose only write is msg_insert of
+	 * ins[i] (the same message pointer), in this order. A backend may run them all at once here (in the jobs'
+	 * places: nothing else runs between them) and answer each msg_insert from what it kept; if it cannot, each
+	 * msg_insert runs as usual. Called before the first of these jobs' job_begin. */
+	void (*msg_prefetch)(struct store *, const struct store_msg_ins *ins, size_t n);
 
 	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another app. */
 	int (*app_put)(struct store *, const struct app *);

@@ -38,6 +38,23 @@ void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n)
 	}
 }
 
+/* The keys of the deliveries a msg_insert wrote (rows of kind 0), for their owners' notification. */
+void pg_note_rows(struct pg_store *s, const PGresult *res)
+{
+	int64_t keys[64];
+	size_t k = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (pg_col_int(res, i, 0) != 0)
+			continue;
+		keys[k++] = pg_col_i64(res, i, 1);
+		if (k == 64) {
+			pg_note_pending(s, keys, k);
+			k = 0;
+		}
+	}
+	pg_note_pending(s, keys, k);
+}
+
 void pg_notes_job_begin(struct pg_store *s) { s->notes_job = s->notes_len; }
 
 void pg_notes_job_drop(struct pg_store *s) { s->notes_len = s->notes_job; }

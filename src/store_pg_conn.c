@@ -9,9 +9,12 @@
 
 #include <endian.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* ---- messages ---- */
 
@@ -326,6 +329,15 @@ static size_t savepoint_steps(struct pg_store *s, const char *pre[2])
 	return n;
 }
 
+/* A pipeline's statements leave in as few TCP segments as its bytes need (libpq sends every 8 KiB): corked while
+ * they are written, uncorked at the sync. Not TCP (a Unix socket): nothing to do. */
+static void cork(PGconn *c, int on)
+{
+	int fd = PQsocket(c);
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+}
+
 int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 {
 	PGconn *c = s->w;
@@ -337,7 +349,9 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 	}
 	const char *pre[2];
 	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0;
-	bool ok = true;
+	bool ok = true, corked = n > 8;
+	if (corked)
+		cork(c, 1);
 	while (ok && pre_sent < npre) {
 		if (PQsendQueryParams(c, pre[pre_sent], 0, NULL, NULL, NULL, NULL, 1) == 1)
 			pre_sent++;
@@ -356,6 +370,8 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 			sent++;
 	}
 	ok = PQpipelineSync(c) == 1 && ok;
+	if (corked)
+		cork(c, 0);
 	int rc = ok ? STORE_OK : STORE_ERR;
 	if (!ok)
 		log_warnx("postgres: cannot send a pipeline: %s", PQerrorMessage(c));

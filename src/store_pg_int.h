@@ -4,6 +4,7 @@
  *   store_pg.c        the connection string and hookd's schema= parameter, open (the single-node lock, the
  *                     schema and its migrations), close, the backend's tables
  *   store_pg_write.c  the write path (the committer thread; the start-up group before it runs)
+ *   store_pg_batch.c  a batch's message inserts in one pipeline (msg_prefetch)
  *   store_pg_read.c   the query side (any thread, through the read pool)
  *   store_pg_conn.c   connections, the read pool, parameters, statements (prepared, pipelined, streamed),
  *                     columns and rows
@@ -84,6 +85,12 @@ struct pg_store {
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
 	PGconn *cl;              /* the cluster connection (LISTENs): the cluster thread only; NULL until used */
 	int64_t cl_retry_at_ms;  /* mono_ms before which it is not opened again */
+	/* message inserts run ahead by msg_prefetch (store_pg_batch.c), each result kept for its job's msg_insert */
+	struct pg_pre {
+		const struct message *m;
+		PGresult *res;
+	} *pre;
+	size_t pre_n, pre_at;
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
@@ -164,11 +171,26 @@ int pg_wstream(struct pg_store *s, enum pg_wstmt w, struct pgp *p, void (*cb)(vo
 /* A prepared read statement on a pooled connection (the connection goes back before this returns). */
 PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc);
 
+/* ---- message inserts (store_pg_batch.c) ---- */
+
+/* msg_insert's parameters (PW_MSG_INSERT). */
+void pg_msg_params(struct pgp *p, const struct message *m, const char *const *endpoint_ids, size_t n,
+		   int64_t due_ms);
+/* store_write_ops.msg_prefetch: the inserts in one pipeline inside a savepoint of their own; if any fails, it
+ * is rolled back and each msg_insert runs as usual. */
+void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n);
+/* The kept result of m's insert (the caller clears it), or NULL: then run it. */
+PGresult *pg_pre_take(struct pg_store *s, const struct message *m);
+/* Drop what is kept (batch begin, commit, rollback). */
+void pg_pre_clear(struct pg_store *s);
+
 /* ---- notifications (store_pg_cluster.c) ---- */
 
 /* Committer thread, inside a batch: deliveries made pending by this batch (new, or due again), so that their
  * endpoints' owners hear of them when it commits. Every write that makes a delivery pending calls it. */
 void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n);
+/* The same for the delivery keys in a msg_insert's result (its rows of kind 0: kind, key, endpoint). */
+void pg_note_rows(struct pg_store *s, const PGresult *res);
 /* The batch's notes: dropped with a failed job (from its start) or a failed batch; sent with COMMIT. */
 void pg_notes_job_begin(struct pg_store *s);
 void pg_notes_job_drop(struct pg_store *s);

@@ -1,11 +1,11 @@
 /* store_pg_write.c: the PostgreSQL backend's write path: batches and jobs, writes, the start-up group.
  * Everything here runs on the write connection: the committer thread, or the main thread before it starts.
  *
- * Round trips: a batch is BEGIN and COMMIT; a job its SAVEPOINT (sent together with the RELEASE of the job
- * before it); each write one statement, however many rows it touches (a message with all its deliveries, an app
- * with everything it owns, all three retention purges), and outcomes_record one pipeline for all its outcomes.
- * The next step is to pipeline the job's statements with its savepoint (and the batch's BEGIN), so that a batch
- * costs a couple of round trips rather than two per job. */
+ * Round trips: a batch is BEGIN and COMMIT; a run of message-insert jobs one pipeline for all of them
+ * (msg_prefetch, store_pg_batch.c); any other job its SAVEPOINT (sent together with the RELEASE of the job before
+ * it) in one pipeline with its first write, and each write one statement, however many rows it touches (a message
+ * with all its deliveries, an app with everything it owns, all three retention purges); outcomes_record one
+ * pipeline for all its outcomes. */
 #include "store_pg_int.h"
 #include "log.h"
 
@@ -173,6 +173,7 @@ static void pg_batch_rollback(struct store *st)
 	struct pg_store *s = to_pg(st);
 	s->release_pending = s->savepoint_pending = false;
 	pg_notes_clear(s);
+	pg_pre_clear(s);
 	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) != PQTRANS_IDLE)
 		pg_exec_simple(s->w, "ROLLBACK", "rollback");
 }
@@ -188,6 +189,7 @@ static int pg_batch_begin(struct store *st)
 	}
 	s->release_pending = s->savepoint_pending = false;
 	pg_notes_clear(s);
+	pg_pre_clear(s);
 	PGresult *res = PQexec(s->w, "BEGIN");
 	bool lost = PQstatus(s->w) != CONNECTION_OK;
 	int rc = lost ? STORE_ERR : pg_result_rc(res, "begin");
@@ -207,6 +209,7 @@ static int pg_batch_commit(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
 	s->release_pending = s->savepoint_pending = false;
+	pg_pre_clear(s);
 	int rc;
 	if (s->notes_len > 0) {
 		rc = pg_commit_notes(s, s->channel);
@@ -398,49 +401,20 @@ static void place_dkeys(const PGresult *res, const char *const *endpoint_ids, si
 	free(kr);
 }
 
-/* The keys of the deliveries a msg_insert wrote (rows of kind 0), for their owners' notification. */
-static void note_rows(struct pg_store *s, const PGresult *res)
-{
-	int64_t keys[64];
-	size_t k = 0;
-	for (int i = 0; i < PQntuples(res); i++) {
-		if (pg_col_int(res, i, 0) != 0)
-			continue;
-		keys[k++] = pg_col_i64(res, i, 1);
-		if (k == 64) {
-			pg_note_pending(s, keys, k);
-			k = 0;
-		}
-	}
-	pg_note_pending(s, keys, k);
-}
-
-/* One round trip: the message and every delivery, or nothing if the id or the eventId is taken. */
+/* One round trip: the message and every delivery, or nothing if the id or the eventId is taken (none if its job
+ * was announced: msg_prefetch ran it with the batch's others). */
 static int pg_msg_insert(struct store *st, const struct message *m, const char *const *endpoint_ids, size_t n,
 			 int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX])
 {
 	struct pg_store *s = to_pg(st);
-	struct pgp p = {0};
-	pgp_str(&p, m->id);
-	pgp_str(&p, m->app_id);
-	pgp_str(&p, m->event_type);
-	pgp_str(&p, m->event_id);
-	pgp_strlist(&p, &m->channels);
-	pgp_strlist(&p, &m->tags);
-	pgp_bytes(&p, m->payload, m->payload_len);
-	pgp_i64(&p, m->created_ms);
-	pgp_i64(&p, m->deliver_at_ms);
-	pgp_str(&p, m->content_type);
-	pgp_str(&p, m->extra_headers);
-	if (m->retention_ms > 0)
-		pgp_i64(&p, m->created_ms + m->retention_ms);
-	else
-		pgp_null(&p);
-	pgp_text_array(&p, endpoint_ids, n);
-	pgp_i64(&p, due_ms);
-	int rc;
-	PGresult *res = pg_wexec(s, PW_MSG_INSERT, &p, &rc);
-	pgp_free(&p);
+	int rc = STORE_OK;
+	PGresult *res = pg_pre_take(s, m);
+	if (res == NULL) {
+		struct pgp p;
+		pg_msg_params(&p, m, endpoint_ids, n, due_ms);
+		res = pg_wexec(s, PW_MSG_INSERT, &p, &rc);
+		pgp_free(&p);
+	}
 	char found[ID_MAX] = "";
 	bool written = false;
 	for (int i = 0; res != NULL && i < PQntuples(res); i++) {
@@ -452,7 +426,7 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 	if (rc == STORE_OK && written && dkeys != NULL)
 		place_dkeys(res, endpoint_ids, n, dkeys);
 	if (rc == STORE_OK && written)
-		note_rows(s, res);
+		pg_note_rows(s, res);
 	PQclear(res);
 	if (rc == STORE_OK && !written) {
 		rc = STORE_CONFLICT;
@@ -892,6 +866,7 @@ const struct store_write_ops pg_write_ops = {
 	.endpoint_set_failing = pg_endpoint_set_failing,
 	.endpoint_cancel_pending = pg_endpoint_cancel_pending,
 	.msg_insert = pg_msg_insert,
+	.msg_prefetch = pg_msg_prefetch,
 	.delivery_add = pg_delivery_add,
 	.msg_expunge = pg_msg_expunge,
 	.outcomes_record = pg_outcomes_record,
