@@ -1676,6 +1676,55 @@ START_TEST(test_recover_and_replay_scans)
 }
 END_TEST
 
+/* A batch's message inserts announced ahead (msg_prefetch, where the backend has it): each job still gets its own
+ * answer, a conflict in the middle writes nothing and touches neither neighbour. */
+START_TEST(test_msg_prefetch)
+{
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	int eps[] = {1};
+	ck_assert_int_eq(insert_msg(1, 1, "p-1", eps, 1, 9000, NULL), STORE_OK);
+	struct message m[3];
+	msg_init(&m[0], 2, 1, "p-2");
+	msg_init(&m[1], 3, 1, "p-1"); /* taken by message 1 */
+	msg_init(&m[2], 4, 1, NULL);
+	char ep[1][ID_MAX];
+	mk_id(ep[0], "ep_", 1);
+	const char *ptrs[1] = {ep[0]};
+	struct store_msg_ins ins[3];
+	for (int i = 0; i < 3; i++)
+		ins[i] = (struct store_msg_ins){.m = &m[i], .ep_ids = (const char(*)[ID_MAX])ep, .n = 1, .due_ms = 9000};
+	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
+	if (st->w->msg_prefetch != NULL)
+		st->w->msg_prefetch(st, ins, 3);
+	int rc[3];
+	int64_t dk[3] = {0};
+	char existing[3][ID_MAX];
+	for (int i = 0; i < 3; i++) {
+		job_begin();
+		rc[i] = st->w->msg_insert(st, &m[i], ptrs, 1, 9000, &dk[i], existing[i]);
+		job_end(rc[i] == STORE_OK);
+	}
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
+	char want[ID_MAX];
+	mk_id(want, "msg_", 1);
+	ck_assert_int_eq(rc[0], STORE_OK);
+	ck_assert_int_eq(rc[1], STORE_CONFLICT);
+	ck_assert_str_eq(existing[1], want);
+	ck_assert_int_eq(rc[2], STORE_OK);
+	ck_assert_int_gt(dk[0], 0);
+	ck_assert_int_gt(dk[2], dk[0]);
+	int64_t c[5];
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[DS_PENDING], 3); /* messages 1, 2 and 4 */
+	struct message got;
+	char id3[ID_MAX];
+	mk_id(id3, "msg_", 3);
+	ck_assert_int_eq(st->q->msg_get(st, app_id_of(1), id3, &got), STORE_NOTFOUND);
+	for (int i = 0; i < 3; i++)
+		message_dispose(&m[i]);
+}
+END_TEST
+
 /* ---- the cluster side (a shared database only) ---- */
 
 static void wait_cb(void *arg, const char *payload)
@@ -1828,6 +1877,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_msg_event_id_conflict);
 	tcase_add_test(tc, test_inbound_dedup);
 	tcase_add_test(tc, test_event_type_create_conflict);
+	tcase_add_test(tc, test_msg_prefetch);
 	tcase_add_test(tc, test_cluster_leases);
 	tcase_add_test(tc, test_cluster_pending_and_notify);
 	suite_add_tcase(s, tc);
