@@ -315,3 +315,15 @@ json_t *attempt_to_json(const struct attempt *a)
 			 "status", a->status, "statusText", delivery_status_text(a->status), "triggerType",
 			 a->trigger, "timestamp", time_to_json(a->created_ms));
 }
+
+void strlist_from_json(struct strlist *l, const json_t *a)
+{
+	if (l->v == NULL)
+		l->v = xcalloc(1, sizeof *l->v);
+	size_t i;
+	json_t *e;
+	json_array_foreach(a, i, e) {
+		if (json_is_string(e))
+			strlist_add(l, json_string_value(e));
+	}
+}

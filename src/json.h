@@ -35,6 +35,9 @@ bool jfield_bool(json_t *obj, const char *field, struct verr *v, bool *out);
 bool jfield_int(json_t *obj, const char *field, int64_t min, int64_t max, struct verr *v, int64_t *out);
 /* An array of strings, each checked by valid() (may be NULL); max entries. out gets a present list (even if
  * empty). */
+/* A present list (l->v non-NULL, even when empty) of a's string elements; a NULL or non-array a gives none. For
+ * the stores, which keep lists as JSON text. */
+void strlist_from_json(struct strlist *l, const json_t *a);
 bool jfield_strlist(json_t *obj, const char *field, size_t max, bool (*valid)(const char *), struct verr *v,
 		    struct strlist *out);
 /* An object whose values are strings (metadata, headers); out is a new reference. */

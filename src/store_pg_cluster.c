@@ -66,7 +66,7 @@ void pg_notes_clear(struct pg_store *s) { s->notes_len = s->notes_job = 0; }
 #define NOTE_CHUNK 7900
 
 /* Split the notes into chunks of whole lines (malloc'd strings into out, at most max); how many. */
-static size_t note_chunks(struct pg_store *s, char **out, size_t max)
+static size_t note_chunks(struct pg_store *s, char **out, size_t max, bool *all)
 {
 	const char *node = node_id();
 	size_t nlen = strlen(node), k = 0, i = 0;
@@ -87,6 +87,7 @@ static size_t note_chunks(struct pg_store *s, char **out, size_t max)
 		c[len] = '\0';
 		out[k++] = c;
 	}
+	*all = i >= s->notes_len;
 	return k;
 }
 
@@ -95,8 +96,9 @@ static size_t note_chunks(struct pg_store *s, char **out, size_t max)
 int pg_commit_notes(struct pg_store *s, const char *channel)
 {
 	char **chunks = xcalloc(CHUNKS_MAX, sizeof *chunks);
-	size_t n = note_chunks(s, chunks, CHUNKS_MAX);
-	if (n == CHUNKS_MAX && s->notes_len > 0) { /* more than fit: the last chunk says so */
+	bool all;
+	size_t n = note_chunks(s, chunks, CHUNKS_MAX, &all);
+	if (!all) { /* more than fit: the last chunk says so */
 		size_t nlen = strlen(node_id());
 		free(chunks[n - 1]);
 		chunks[n - 1] = xmalloc(nlen + 8);

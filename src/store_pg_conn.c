@@ -5,6 +5,7 @@
  * (payloads, bodies, responses: binary, so any bytes go as they are), results in binary format (integers
  * big-endian, text and BYTEA as their bytes). */
 #include "store_pg_int.h"
+#include "json.h"
 #include "log.h"
 
 #include <endian.h>
@@ -687,14 +688,8 @@ static void col_strlist(const PGresult *r, int row, int c, struct strlist *l)
 	l->n = 0;
 	if (pg_isnull(r, row, c))
 		return;
-	l->v = xcalloc(1, sizeof *l->v);
 	json_t *a = col_array(r, row, c);
-	size_t i;
-	json_t *e;
-	json_array_foreach(a, i, e) {
-		if (json_is_string(e))
-			strlist_add(l, json_string_value(e));
-	}
+	strlist_from_json(l, a);
 	json_decref(a);
 }
 

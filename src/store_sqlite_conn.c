@@ -1,5 +1,6 @@
 /* store_sqlite_conn.c: the SQLite backend's connections, read pool, statement helpers and checkpointer. */
 #include "store_sqlite_int.h"
+#include "json.h"
 #include "log.h"
 
 #include <pthread.h>
@@ -207,14 +208,8 @@ void sq_col_strlist(sqlite3_stmt *q, int c, struct strlist *l)
 	l->n = 0;
 	if (sqlite3_column_type(q, c) == SQLITE_NULL)
 		return;
-	l->v = xcalloc(1, sizeof *l->v);
 	json_t *a = json_loads((const char *)sqlite3_column_text(q, c), 0, NULL);
-	size_t i;
-	json_t *e;
-	json_array_foreach(a, i, e) {
-		if (json_is_string(e))
-			strlist_add(l, json_string_value(e));
-	}
+	strlist_from_json(l, a);
 	json_decref(a);
 }
 
