@@ -11,7 +11,6 @@
 #include "source.h"
 #include "task.h"
 
-#define ID_SLACK_MS 1000 /* an id's time may run ahead of created_ms: widen the id bounds of a window by this */
 
 static json_t *task_json(const struct task *t, bool with_data)
 {
@@ -71,24 +70,17 @@ static int window_parse(struct req *r, int64_t *since, int64_t *until)
 static void task_launch(struct req *r, const char *kind, const char *app_id, struct endpoint *e, int64_t since,
 			int64_t until)
 {
-	struct task_run *tr = xcalloc(1, sizeof *tr);
-	struct task *t = &tr->t;
-	id_new("qtask_", t->id);
-	snprintf(t->kind, sizeof t->kind, "%s", kind);
-	memcpy(t->app_id, app_id, ID_MAX);
-	t->since_ms = since;
-	t->until_ms = until;
-	t->created_ms = t->updated_ms = now_ms();
-	id_new_at("msg_", since - ID_SLACK_MS, tr->after_id);
-	id_new_at("msg_", until + ID_SLACK_MS, tr->before_id);
-	if (e != NULL) {
-		memcpy(t->endpoint_id, e->id, ID_MAX);
-		tr->ep = *e;
-		memset(e, 0, sizeof *e);
-	}
+	struct task t = {.since_ms = since, .until_ms = until, .created_ms = now_ms()};
+	id_new("qtask_", t.id);
+	snprintf(t.kind, sizeof t.kind, "%s", kind);
+	memcpy(t.app_id, app_id, ID_MAX);
+	t.updated_ms = t.created_ms;
+	if (e != NULL)
+		memcpy(t.endpoint_id, e->id, ID_MAX);
+	struct task_run *tr = task_run_new(&t, e);
 	r->op = tr;
 	r->cleanup = task_cleanup;
-	api_reply_json(r, 202, task_json(t, false));
+	api_reply_json(r, 202, task_json(&tr->t, false));
 	r->run = task_create_run;
 	r->after = task_create_after;
 	api_submit(r);

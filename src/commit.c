@@ -35,6 +35,10 @@ void commit_change(struct commit_job *job, const struct change *c)
 {
 	if (job == NULL || job != current)
 		fatalx("commit_change: called outside the job's run()");
+	if (!job->replay && store->w->note_change != NULL) { /* a shared database: tell the other nodes */
+		const char *key, *kind = change_note(c, &key);
+		store->w->note_change(store, kind, key);
+	}
 	struct commit_change_rec *rec = xmalloc(sizeof *rec);
 	change_copy(&rec->c, c);
 	rec->next = NULL;

@@ -11,6 +11,8 @@
 #ifndef HOOKD_COMMIT_H
 #define HOOKD_COMMIT_H
 
+#include <stdbool.h>
+
 #include "registry.h"
 #include "store.h"
 
@@ -28,6 +30,8 @@ struct commit_job {
 	 * it together with its neighbours in the batch: store_write_ops.msg_prefetch). */
 	struct outmsg *pre_om;
 	int64_t pre_due;
+	/* The changes are another node's, reloaded here (feed.c): applied, not announced to the nodes again. */
+	bool replay;
 	struct commit_job *next; /* the committer's */
 	int rc;                  /* the committer's */
 	struct commit_change_rec *changes, *changes_last; /* the committer's: what run() recorded */

@@ -78,8 +78,8 @@ const struct setting config_settings[] = {
 	{"lease-time", "HOOKD_LEASE_TIME", "D", SETTING_DURATION, FIELD(lease_time_ms, int64_t), 1000, 600000, "10s",
 	 NULL, "PostgreSQL: how long a dead node keeps its endpoints (1s to 10m)",
 	 "several nodes on PostgreSQL: each endpoint is owned by one live node through a lease renewed about every "
-	 "tenth of this; a node that dies (kill -9) loses its endpoints to the others within it (1 s to 10 min). Read "
-	 "but not used yet: this build serves one node per database (docs/scaling.md)"},
+	 "tenth of this; a node that dies (kill -9) loses its endpoints to the others within it (1 s to 10 min); a "
+	 "node that stops gracefully hands them over at once (docs/scaling.md)"},
 	{"log-level", "HOOKD_LOG_LEVEL", "LEVEL", SETTING_LOG_LEVEL, FIELD(log_level, int), 0, 0, "info", NULL,
 	 "error, warn, info or debug", "`error`, `warn`, `info`, `debug`"},
 };

@@ -44,6 +44,7 @@ struct xfer {
 };
 
 #define TAKE_BATCH 64
+#define UNKNOWN_ENDPOINT_WAIT_MS 200
 
 static const struct config *cfg;
 static CURLM *multi;
@@ -181,6 +182,13 @@ static void start_item(struct sched_item *it)
 		return;
 	}
 	struct ep_snap *ep = cache_endpoint_ref(ep_id);
+	if (ep == NULL && sched->shared) {
+		/* another node's new endpoint, not in this node's registry yet (the feed brings it): a moment later. A
+		 * deleted one's deliveries were canceled with it, and its lease goes at the next renewal. */
+		it->due_ms = now_ms() + UNKNOWN_ENDPOINT_WAIT_MS;
+		sched->retry(it, 1);
+		return;
+	}
 	if (ep == NULL || ep->ep.disabled) {
 		outcome_canceled(it->dkey, it->attempts);
 		if (ep != NULL)
@@ -358,16 +366,30 @@ static int poll_timeout_ms(void)
 	return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
-/* Endpoints this node lost (a shared database's rebalancing): forget their state once drained. */
+static struct idvec draining; /* endpoints lost whose transfers are still in flight */
+
+/* Endpoints this node lost (a shared database's rebalancing): once their transfers in flight are done, forget
+ * their state, send their outcomes to the committer, and let the schedule release them behind those. */
 static void drop_lost(void)
 {
 	char ids[16][ID_MAX];
 	size_t n;
 	while ((n = sched->lost(ids, 16)) > 0)
-		for (size_t i = 0; i < n; i++) {
-			gate_drop(ids[i]);
-			sched->release(ids[i]);
+		for (size_t i = 0; i < n; i++)
+			idvec_add(&draining, ids[i]);
+	size_t kept = 0;
+	bool flushed = false;
+	for (size_t i = 0; i < draining.n; i++) {
+		if (!gate_drop(draining.v[i])) {
+			memmove(draining.v[kept++], draining.v[i], ID_MAX);
+			continue;
 		}
+		if (!flushed)
+			queue_outcomes_flush(); /* before the release: the next owner reads these outcomes */
+		flushed = true;
+		sched->release(draining.v[i]);
+	}
+	draining.n = kept;
 }
 
 /* Transfers still running at the drain deadline stay pending in the store, to be sent after restart. */
@@ -421,6 +443,7 @@ void deliver_stop(void)
 void deliver_dispose(void)
 {
 	gate_dispose();
+	idvec_free(&draining);
 	free_xfers = NULL;
 	while (all_xfers != NULL) {
 		struct xfer *x = all_xfers;

@@ -276,7 +276,11 @@ struct failing_job {
 static int failing_run(struct store *st, void *arg)
 {
 	struct failing_job *f = arg;
-	return st->w->endpoint_set_failing(st, f->endpoint_id, f->since);
+	int rc = st->w->endpoint_set_failing(st, f->endpoint_id, f->since);
+	/* a shared database: the other nodes reload the endpoint, so that its next owner counts on from here */
+	if (rc == STORE_OK && st->w->note_change != NULL)
+		st->w->note_change(st, "endpoint", f->endpoint_id);
+	return rc;
 }
 
 static void failing_done(void *arg, int rc)
@@ -299,13 +303,17 @@ static void failing_set(struct ep_state *es, const char *endpoint_id, int64_t si
 }
 
 /* The first snapshot seen takes the stored failing_since; a later one (the endpoint edited or re-enabled)
- * starts with a clean bill of health. */
+ * starts with a clean bill of health. A snapshot of the same version (updated_ms), reloaded because another
+ * node wrote it (its failing_since) or after a resync, is no edit. */
 static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 {
 	if (es->seen_gen == s->gen)
 		return;
 	bool first = es->seen_gen == 0;
 	es->seen_gen = s->gen;
+	if (!first && s->ep.updated_ms == es->seen_updated_ms)
+		return;
+	es->seen_updated_ms = s->ep.updated_ms;
 	es->failures = 0;
 	if (first)
 		es->failing_since = s->ep.failing_since;
@@ -428,13 +436,16 @@ static void state_free(struct ep_state *es)
 	free(es);
 }
 
-void gate_drop(const char *endpoint_id)
+bool gate_drop(const char *endpoint_id)
 {
 	struct ep_state *es = hmap_get(&ep_states, endpoint_id);
-	if (es == NULL || es->inflight > 0)
-		return; /* still draining: dropped when asked again */
+	if (es == NULL)
+		return true;
+	if (es->inflight > 0)
+		return false; /* still draining: dropped when asked again */
 	hmap_del(&ep_states, endpoint_id);
 	state_free(es);
+	return true;
 }
 
 void gate_dispose(void)

@@ -36,6 +36,7 @@ struct ep_state {
 	bool probing;            /* one delivery is testing a paused endpoint */
 	bool disabling;          /* a disable is on its way to the store */
 	uint64_t seen_gen;       /* the endpoint's snapshot: an edit (say, re-enabling it) resets health */
+	int64_t seen_updated_ms; /* its updated_ms: a new snapshot of the same version (reloaded) is no edit */
 	/* signing (request.c): the endpoint's libhookd config, rebuilt when the endpoint changes or a secret expires */
 	struct hookd_config *signer;
 	uint64_t signer_gen;
@@ -68,7 +69,8 @@ size_t gate_take(int64_t now_ms, struct sched_item *out, size_t max);
 int64_t gate_wait_ms(int64_t now_ms);
 /* Deliveries held in the gate, for the scheduled gauge. */
 size_t gate_held(void);
-/* Forget an endpoint this node no longer owns (its held deliveries are dropped: the new owner sends them). */
-void gate_drop(const char *endpoint_id);
+/* Forget an endpoint this node no longer owns (its held deliveries are dropped: the new owner sends them).
+ * false while transfers of it are still in flight: nothing done, ask again once they finished. */
+bool gate_drop(const char *endpoint_id);
 
 #endif

@@ -164,6 +164,9 @@ struct task {
 	int64_t since_ms, until_ms; /* messages created in [since, until) */
 	int64_t processed;      /* deliveries queued so far */
 	int64_t created_ms, updated_ms;
+	/* The cursor, committed with each batch, so that a task cut short resumes where it was (task.c). */
+	int64_t after_key;      /* recover: the last delivery key done (0: none yet) */
+	char after_id[ID_MAX];  /* replay: the last message id done ("": none yet) */
 };
 
 void app_dispose(struct app *a);

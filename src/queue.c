@@ -157,17 +157,24 @@ static void outcomes_done(void *arg, int rc)
 	}
 	{
 		struct sched_item *retries = NULL;
-		size_t n = 0;
+		int64_t *settled = NULL;
+		size_t n = 0, ns = 0;
 		for (size_t i = 0; i < b->n; i++) {
 			const struct outcome *o = &b->v[i];
-			if (o->new_status != DS_PENDING)
+			if (o->new_status != DS_PENDING) {
+				if (settled == NULL)
+					settled = xmalloc(b->n * sizeof *settled);
+				settled[ns++] = o->dkey;
 				continue;
+			}
 			if (retries == NULL)
 				retries = xmalloc(b->n * sizeof *retries);
 			retries[n++] = (struct sched_item){o->next_ms, o->dkey, NULL, 0, o->attempts};
 		}
 		sched->retry(retries, n);
+		sched->settled(settled, ns);
 		free(retries);
+		free(settled);
 	}
 	batch_free(b);
 }

@@ -113,3 +113,36 @@ void change_dispose(struct change *c)
 	free((char *)c->id);
 	memset(c, 0, sizeof *c);
 }
+
+const char *change_note(const struct change *c, const char **key)
+{
+	switch (c->kind) {
+	case CHANGE_APP_PUT:
+		*key = c->app->id;
+		return "app";
+	case CHANGE_APP_DELETE:
+		*key = c->id;
+		return "app";
+	case CHANGE_ENDPOINT_PUT:
+		*key = c->endpoint->id;
+		return "endpoint";
+	case CHANGE_ENDPOINT_DELETE:
+	case CHANGE_ENDPOINT_DISABLED:
+		*key = c->id;
+		return "endpoint";
+	case CHANGE_EVENT_TYPE_PUT:
+		*key = c->event_type->name;
+		return "evtype";
+	case CHANGE_EVENT_TYPE_DELETE:
+		*key = c->id;
+		return "evtype";
+	case CHANGE_SOURCE_PUT:
+		*key = c->source->id;
+		return "source";
+	case CHANGE_SOURCE_DELETE:
+		*key = c->id;
+		return "source";
+	}
+	*key = "";
+	return "";
+}

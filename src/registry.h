@@ -86,4 +86,8 @@ void registry_apply(const struct change *c);
 void change_copy(struct change *dst, const struct change *src);
 void change_dispose(struct change *c);
 
+/* What a shared database's other nodes are told of a change (store_write_ops.note_change): the registry's name
+ * ("app", "endpoint", "evtype", "source") and the entry's key into *key (the change's own storage). */
+const char *change_note(const struct change *c, const char **key);
+
 #endif

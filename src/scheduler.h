@@ -23,6 +23,8 @@
 
 struct sched_backend {
 	const char *name;
+	/* Other nodes write the store too: an endpoint this node has not heard of yet may be another's new one. */
+	bool shared;
 	/* Fill the schedule from the store (before any other thread runs). wake is called, from any thread, when
 	 * something became ready that the dispatcher may be sleeping through. 0, or -1. */
 	int (*init)(const struct config *cfg, struct store *st, void (*wake)(void));
@@ -34,8 +36,11 @@ struct sched_backend {
 	/* ---- from the queue, after commit; any thread ---- */
 	/* A committed message's deliveries; takes the reference. */
 	void (*insert)(struct outmsg *om);
-	/* Committed retries, known by key (item.msg NULL), n of them. */
+	/* Committed retries, known by key (item.msg NULL), n of them; or a taken item put back for later (its
+	 * message reference goes with it). */
 	void (*retry)(const struct sched_item *v, size_t n);
+	/* Committed final outcomes (sent, failed for good, canceled): these deliveries left the schedule. */
+	void (*settled)(const int64_t *dkeys, size_t n);
 
 	/* ---- the dispatcher thread ---- */
 	/* Up to max items due by now_ms, each with its message loaded (msg != NULL); never blocks. */
@@ -59,9 +64,10 @@ struct sched_backend {
 	size_t (*lost)(char (*out)[ID_MAX], size_t max);
 };
 
-extern const struct sched_backend sched_ram;
+extern const struct sched_backend sched_ram; /* one writer (SQLite): every endpoint, filled at start-up */
+extern const struct sched_backend sched_pg;  /* a shared database: the endpoints this node holds leases on */
 
-/* The schedule in use: the backend that serves the store's kind (today: sched_ram for every store). */
+/* The schedule in use: the backend that serves the store's kind. */
 extern const struct sched_backend *sched;
 
 /* Pick the backend for st and fill it (sched_backend->init). */

@@ -161,10 +161,7 @@ static int load_cache(struct store *st)
 	if (st->w->event_types_load(st, &types, &ntypes) != STORE_OK)
 		return -1;
 	evtypes_load(types, ntypes);
-	if (sources_load(st) < 0)
-		return -1;
-	/* a task cut short by the last stop is not resumed */
-	return st->w->tasks_fail_running(st, now_ms()) == STORE_OK ? 0 : -1;
+	return sources_load(st);
 }
 
 /* ---- chores: expire idempotency records; purge payloads and response bodies past their retention ---- */
@@ -265,18 +262,30 @@ static void wait_for_signal(const struct config *cfg, struct store *st)
 	retention.c = (struct chore){.job = {.run = retention_run, .done = retention_done}, .cfg = cfg};
 	retention.c.job.arg = &retention;
 	gauges_refresh(st);
+	/* on a shared database, the running tasks of nodes that died are taken over about once a lease time */
+	int64_t next_chore = mono_ms() + cfg->chore_interval_ms, next_adopt = INT64_MAX;
+	if (sched->shared)
+		next_adopt = mono_ms() + cfg->lease_time_ms;
 	for (;;) {
-		struct timespec ts = {.tv_sec = cfg->chore_interval_ms / 1000,
-				      .tv_nsec = (long)(cfg->chore_interval_ms % 1000) * 1000000};
+		int64_t now = mono_ms(), next = next_chore < next_adopt ? next_chore : next_adopt;
+		int64_t wait = next > now ? next - now : 0;
+		struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (long)(wait % 1000) * 1000000};
 		int sig = sigtimedwait(&set, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("hookd: %s received, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			break;
 		}
-		if (sig < 0 && errno == EAGAIN) {
+		if (sig >= 0 || errno != EAGAIN)
+			continue;
+		if (mono_ms() >= next_chore) {
 			chore_submit(&purge);
 			chore_submit(&retention.c);
 			gauges_refresh(st);
+			next_chore = mono_ms() + cfg->chore_interval_ms;
+		}
+		if (mono_ms() >= next_adopt) {
+			tasks_adopt(false);
+			next_adopt = mono_ms() + cfg->lease_time_ms;
 		}
 	}
 	__atomic_store_n(&chores_stopping, 1, __ATOMIC_RELEASE);
@@ -317,7 +326,8 @@ static int serve(struct config *cfg)
 		goto out;
 	if ((fd = listen_on(cfg->listen)) < 0)
 		goto out;
-	node_init();
+	if (node_init(cfg->data_dir) < 0)
+		goto out;
 	if ((st = store_open(cfg->db_url, err, sizeof err)) == NULL) {
 		fprintf(stderr, "hookd: %s\n", err);
 		goto out;
@@ -336,6 +346,7 @@ static int serve(struct config *cfg)
 	commit_start(st);
 	sched->start();
 	deliver_start();
+	tasks_adopt(true); /* the tasks cut short by this node's last stop go on from their cursor */
 	if ((api = api_start(cfg, st, fd, token)) == NULL) {
 		fprintf(stderr, "hookd: cannot start the HTTP server on %s\n", cfg->listen);
 		status = 1;

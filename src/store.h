@@ -183,8 +183,20 @@ struct store_write_ops {
 	int (*event_types_load)(struct store *, struct event_type **out, size_t *n);
 	/* Every source's config text; array malloc'd, each string freed by the caller. */
 	int (*sources_load)(struct store *, char ***out, size_t *n);
-	/* Tasks still running when the process stopped are marked failed (they are not resumed). */
-	int (*tasks_fail_running)(struct store *, int64_t now_ms);
+	/* ---- a shared database's registry feed (NULL for a backend with one writer) ----
+	 * note_change, inside a job: a registry entry changed ("app", "endpoint", "evtype" (id: the name),
+	 * "source"); the other nodes hear of it when the batch commits, or never if the job fails.
+	 * registry_row, inside a job: that entry as it is now, read on the write connection so that it is ordered
+	 * with this node's own writes (an app, endpoint or event_type struct into out, or, for a source, its config
+	 * text as a malloc'd string into *(char **)out); *found false if it is gone. */
+	void (*note_change)(struct store *, const char *kind, const char *id);
+	int (*registry_row)(struct store *, const char *kind, const char *id, void *out, bool *found);
+	/* Take over the running tasks whose runner is gone, to resume them from their cursor (task.c): with own_too
+	 * (at start-up) this node's own from before its restart; on a shared database also those of nodes that are
+	 * no longer alive (never a live node's: two claimers never both get one). Each becomes this node's, its
+	 * updated_ms now; the array is malloc'd. A task taken over from this node makes its task_put answer
+	 * STORE_CONFLICT, so that a runner that lost its task stops. */
+	int (*tasks_adopt)(struct store *, int64_t now_ms, bool own_too, struct task **out, size_t *n);
 	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
 	int (*deliveries_reset_sending)(struct store *);
 	/* Call cb for every DS_PENDING delivery, in any order, with its due time and endpoint (the string lives
@@ -267,6 +279,13 @@ struct store_cluster_ops {
 	/* The pending deliveries of these endpoints: cb per delivery (key, due time, endpoint id), in any order. */
 	int (*pending_of)(struct store *, const char (*ids)[ID_MAX], size_t n,
 			  void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg);
+	/* The pending deliveries whose keys lie in one of the n ranges [lo[i], hi[i]] (a notification's entries):
+	 * cb per delivery, in any order. */
+	int (*pending_in)(struct store *, const int64_t *lo, const int64_t *hi, size_t n,
+			  void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg);
+	/* A node stopping: its heartbeat row and every lease it holds go now, so the others take its endpoints
+	 * over at their next tick instead of after the lease time. */
+	int (*leave)(struct store *, const char *node);
 	/* Wait up to timeout_ms for notifications of commits (any node's, this one's included), cb per payload
 	 * ("<node id>\n<entry>\n...": "d LO-HI" / "d K" deliveries made pending, "scan" for too many to list).
 	 * *resync is set when the listening connection was (re)opened by this call, so that notifications may have

@@ -15,9 +15,8 @@
  * reports without failing. Reads go through a pool of read connections (store_pg_conn.c); each read is one
  * statement, so it sees one committed snapshot.
  *
- * Single node for now: at open the write connection takes a session advisory lock derived from the schema name;
- * while a hookd holds it another one refuses to open the schema. The lock goes with the connection, also when the
- * process is killed. Several nodes on one database come with endpoint ownership (leases).
+ * Several nodes may open one schema at once: which node sends for which endpoint is decided by leases
+ * (store_pg_cluster.c, sched_pg.c), and every uniqueness by the database's indexes.
  *
  * Schema changes are numbered migrations recorded in the table hookd_schema (one row per version applied),
  * applied in one transaction under pg_advisory_xact_lock, so nodes starting together do not race: append to
@@ -101,6 +100,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE leases (endpoint_id " ID " PRIMARY KEY, node_id " ID " NOT NULL,"
 	" expires_at TIMESTAMPTZ NOT NULL);"
 	"CREATE INDEX leases_node ON leases (node_id);",
+	/* 3: the node running a task and its cursor (committed with each batch), so that a task whose node died is
+	 * taken over by a live node and resumed where it was */
+	"ALTER TABLE tasks ADD COLUMN node_id " ID ", ADD COLUMN after_key BIGINT NOT NULL DEFAULT 0,"
+	" ADD COLUMN after_id " ID ";",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -237,14 +240,8 @@ static void pg_close(struct store *st)
 	if (s->cl != NULL)
 		PQfinish(s->cl);
 	if (s->w != NULL) {
-		/* unlock first: a backend ends a little after PQfinish, and a reopen right away must find it free */
 		if (PQtransactionStatus(s->w) != PQTRANS_IDLE)
 			pg_exec_simple(s->w, "ROLLBACK", "close");
-		if (s->node_lock != 0) {
-			char sql[96];
-			snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)", (long long)s->node_lock);
-			PQclear(PQexec(s->w, sql));
-		}
 		PQfinish(s->w);
 	}
 	pthread_mutex_destroy(&s->pool_lock);
@@ -281,32 +278,6 @@ static int exec_err(PGconn *c, const char *sql, const char *what, char *err, siz
 	}
 	PQclear(res);
 	return ok ? 0 : -1;
-}
-
-/* The single-node lock. A node killed a moment ago may still show as holding it until its server process has
- * noticed, so a few tries over a second before refusing. */
-static int take_node_lock(struct pg_store *s, char *err, size_t errlen)
-{
-	char sql[96];
-	int64_t key = lock_key("hookd-node:", s->schema);
-	snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)", (long long)key);
-	for (int i = 0; i < 10; i++) {
-		char *v = query_value(s->w, sql, err, errlen);
-		if (v == NULL)
-			return -1;
-		bool got = strcmp(v, "t") == 0;
-		free(v);
-		if (got) {
-			s->node_lock = key;
-			return 0;
-		}
-		usleep(100 * 1000);
-	}
-	snprintf(err, errlen,
-		 "another hookd node is serving this database (schema %s); several nodes on one PostgreSQL come with "
-		 "endpoint ownership, not in this build",
-		 s->schema);
-	return -1;
 }
 
 /* Create the schema if missing and apply the migrations it lacks, in one transaction under a transaction-level
@@ -351,8 +322,8 @@ static int migrate(struct pg_store *s, char *err, size_t errlen)
 	return -1;
 }
 
-/* The write connection lost (PostgreSQL restarted, the network): a new one with its session, the node lock and
- * its statements, tried at most once a second. What was in flight failed with its batch. */
+/* The write connection lost (PostgreSQL restarted, the network): a new one with its session and its statements,
+ * tried at most once a second. What was in flight failed with its batch. */
 int pg_writer_reconnect(struct pg_store *s)
 {
 	int64_t now = mono_ms();
@@ -367,8 +338,7 @@ int pg_writer_reconnect(struct pg_store *s)
 	}
 	PQfinish(s->w);
 	s->w = c;
-	s->node_lock = 0;
-	if (take_node_lock(s, err, sizeof err) || pg_prepare_writes(s, err, sizeof err)) {
+	if (pg_prepare_writes(s, err, sizeof err)) {
 		log_warnx("postgres: reconnected, but: %s", err);
 		PQfinish(s->w);
 		s->w = NULL; /* libpq takes a NULL connection as a bad one: every statement fails until the next try */
@@ -402,7 +372,7 @@ static struct store *pg_open(const char *location, char *err, size_t errlen)
 		snprintf(s->schema, sizeof s->schema, "%.63s", schema); /* checked: at most 63 */
 	snprintf(s->channel, sizeof s->channel, "hookd_%s", s->schema);
 	s->w = pg_connect(s->conninfo, s->schema, true, err, errlen);
-	if (s->w == NULL || take_node_lock(s, err, errlen) || migrate(s, err, errlen) ||
+	if (s->w == NULL || migrate(s, err, errlen) ||
 	    pg_prepare_writes(s, err, errlen)) {
 		pg_close(&s->base);
 		return NULL;

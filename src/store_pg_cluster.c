@@ -55,6 +55,17 @@ void pg_note_rows(struct pg_store *s, const PGresult *res)
 	pg_note_pending(s, keys, k);
 }
 
+/* "c <kind> <id>": a registry row changed (the endpoints': nodes under their fair share claim a new one at once) */
+void pg_note_change(struct pg_store *s, const char *kind, const char *id)
+{
+	char e[96];
+	int len = snprintf(e, sizeof e, "c %s %s", kind, id);
+	if (len > 0 && (size_t)len < sizeof e)
+		note_add(s, e, (size_t)len);
+}
+
+void pg_note_change_op(struct store *st, const char *kind, const char *id) { pg_note_change(to_pg(st), kind, id); }
+
 void pg_notes_job_begin(struct pg_store *s) { s->notes_job = s->notes_len; }
 
 void pg_notes_job_drop(struct pg_store *s) { s->notes_len = s->notes_job; }
@@ -166,9 +177,15 @@ static const char *const SQL_CLAIM =
 static const char *const SQL_RELEASE = "DELETE FROM leases WHERE node_id = $1 AND endpoint_id = ANY($2::text[])";
 static const char *const SQL_PENDING_OF =
 	"SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1 AND endpoint_id = ANY($1::text[])";
+static const char *const SQL_PENDING_IN =
+	"SELECT d.id, d.next_ms, d.endpoint_id FROM deliveries d"
+	" JOIN unnest($1::bigint[], $2::bigint[]) AS r(lo, hi) ON d.id BETWEEN r.lo AND r.hi WHERE d.status = 1";
+static const char *const SQL_LEAVE =
+	"WITH l AS (DELETE FROM leases WHERE node_id = $1) DELETE FROM nodes WHERE id = $1";
 
-/* The cluster connection, opened (and LISTENing) on first use and after a loss, at most once a second. */
-static PGconn *cl_conn(struct pg_store *s, bool *opened)
+/* The cluster connection, opened (and LISTENing) on first use and after a loss, at most once a second. Whichever
+ * call opens it, the next wait reports a resync: what was committed before the LISTEN was heard by nobody. */
+static PGconn *cl_conn(struct pg_store *s)
 {
 	if (s->cl != NULL && PQstatus(s->cl) == CONNECTION_OK)
 		return s->cl;
@@ -193,15 +210,14 @@ static PGconn *cl_conn(struct pg_store *s, bool *opened)
 		return NULL;
 	}
 	s->cl = c;
-	if (opened != NULL)
-		*opened = true;
+	s->cl_fresh = true;
 	return c;
 }
 
 /* A statement on the cluster connection; NULL (with *rc) on failure. */
 static PGresult *cl_exec(struct pg_store *s, const char *sql, const char *what, struct pgp *p, int *rc)
 {
-	PGconn *c = cl_conn(s, NULL);
+	PGconn *c = cl_conn(s);
 	if (c == NULL) {
 		*rc = STORE_UNAVAILABLE;
 		return NULL;
@@ -299,6 +315,16 @@ static int pg_cl_release(struct store *st, const char *node, const char (*ids)[I
 	return rc;
 }
 
+static void pending_rows(const PGresult *res,
+			 void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg)
+{
+	for (int i = 0; res != NULL && i < PQntuples(res); i++) {
+		char ep[ID_MAX];
+		pg_col_id(res, i, 2, ep);
+		cb(arg, pg_col_i64(res, i, 0), pg_col_i64(res, i, 1), ep);
+	}
+}
+
 static int pg_cl_pending_of(struct store *st, const char (*ids)[ID_MAX], size_t n,
 			    void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg)
 {
@@ -309,12 +335,34 @@ static int pg_cl_pending_of(struct store *st, const char (*ids)[ID_MAX], size_t 
 	int rc;
 	PGresult *res = cl_exec(to_pg(st), SQL_PENDING_OF, "pending deliveries of endpoints", &p, &rc);
 	pgp_free(&p);
-	for (int i = 0; res != NULL && i < PQntuples(res); i++) {
-		char ep[ID_MAX];
-		pg_col_id(res, i, 2, ep);
-		cb(arg, pg_col_i64(res, i, 0), pg_col_i64(res, i, 1), ep);
-	}
+	pending_rows(res, cb, arg);
 	PQclear(res);
+	return rc;
+}
+
+static int pg_cl_pending_in(struct store *st, const int64_t *lo, const int64_t *hi, size_t n,
+			    void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg)
+{
+	if (n == 0)
+		return STORE_OK;
+	struct pgp p = {0};
+	pgp_i64_array(&p, lo, n);
+	pgp_i64_array(&p, hi, n);
+	int rc;
+	PGresult *res = cl_exec(to_pg(st), SQL_PENDING_IN, "pending deliveries by key", &p, &rc);
+	pgp_free(&p);
+	pending_rows(res, cb, arg);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_cl_leave(struct store *st, const char *node)
+{
+	struct pgp p = {0};
+	pgp_str(&p, node);
+	int rc;
+	PQclear(cl_exec(to_pg(st), SQL_LEAVE, "leave", &p, &rc));
+	pgp_free(&p);
 	return rc;
 }
 
@@ -331,8 +379,9 @@ static int pg_cl_wait(struct store *st, int timeout_ms, void (*cb)(void *arg, co
 		      bool *resync)
 {
 	struct pg_store *s = to_pg(st);
-	*resync = false;
-	PGconn *c = cl_conn(s, resync);
+	PGconn *c = cl_conn(s);
+	*resync = s->cl_fresh;
+	s->cl_fresh = false;
 	if (c == NULL) {
 		if (timeout_ms > 0)
 			poll(NULL, 0, timeout_ms > 1000 ? 1000 : timeout_ms);
@@ -355,5 +404,7 @@ const struct store_cluster_ops pg_cluster_ops = {
 	.claim = pg_cl_claim,
 	.release = pg_cl_release,
 	.pending_of = pg_cl_pending_of,
+	.pending_in = pg_cl_pending_in,
+	.leave = pg_cl_leave,
 	.wait = pg_cl_wait,
 };

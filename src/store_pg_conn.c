@@ -792,6 +792,8 @@ void pg_row_task(const PGresult *r, int row, int c, void *out)
 	t->processed = pg_col_i64(r, row, c + 7);
 	t->created_ms = pg_col_i64(r, row, c + 8);
 	t->updated_ms = pg_col_i64(r, row, c + 9);
+	t->after_key = pg_col_i64(r, row, c + 10);
+	pg_col_id(r, row, c + 11, t->after_id);
 }
 
 /* A request with its body (NULL in lists), the body's size and the forwarded message's delivery counts. */

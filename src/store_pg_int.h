@@ -42,10 +42,11 @@ enum pg_wstmt {
 	PW_APP_PUT, PW_APP_DEL, PW_EP_PUT, PW_EP_CANCEL, PW_EP_DEL, PW_EP_DISABLE, PW_EP_FAILING,
 	PW_MSG_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_OUTCOME,
 	PW_IDEM_CLAIM, PW_IDEM_GET, PW_IDEM_PUT, PW_IDEM_RELEASE, PW_IDEM_PURGE,
-	PW_PURGE, PW_TASK_PUT, PW_TASKS_FAIL, PW_RECOVER, PW_REPLAY_SCAN,
+	PW_PURGE, PW_TASK_PUT, PW_TASKS_ADOPT, PW_RECOVER, PW_REPLAY_SCAN,
 	PW_EVT_PUT, PW_EVT_CREATE, PW_EVT_DEL,
 	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
-	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_CHORE_LOCK,
+	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_APP_ONE, PW_EP_ONE, PW_EVT_ONE, PW_SRC_ONE,
+	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_CHORE_LOCK,
 	PW_COUNT
 };
 extern const struct pg_stmt pg_wdefs[PW_COUNT]; /* store_pg_write.c, prepared at open on the writer */
@@ -78,13 +79,13 @@ struct pg_store {
 	char *conninfo;    /* the URL or key=value string, without hookd's schema= */
 	char schema[64];
 	char channel[80]; /* the notifications' channel: hookd_<schema> */
-	int64_t node_lock; /* pg_try_advisory_lock key of the single-node lock */
 	PGconn *w;         /* the write connection: the committer thread only (and start-up before it) */
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
 	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
 	PGconn *cl;              /* the cluster connection (LISTENs): the cluster thread only; NULL until used */
 	int64_t cl_retry_at_ms;  /* mono_ms before which it is not opened again */
+	bool cl_fresh;           /* opened since the last wait: that wait reports a resync */
 	/* message inserts run ahead by msg_prefetch (store_pg_batch.c), each result kept for its job's msg_insert */
 	struct pg_pre {
 		const struct message *m;
@@ -188,6 +189,19 @@ void pg_pre_clear(struct pg_store *s);
 
 /* Committer thread, inside a batch: deliveries made pending by this batch (new, or due again), so that their
  * endpoints' owners hear of them when it commits. Every write that makes a delivery pending calls it. */
+/* store_pg_load.c: the write connection's reads (store_write_ops) */
+int pg_apps_load(struct store *st, struct app **out, size_t *n);
+int pg_endpoints_load(struct store *st, struct endpoint **out, size_t *n);
+int pg_event_types_load(struct store *st, struct event_type **out, size_t *n);
+int pg_sources_load(struct store *st, char ***out, size_t *n);
+int pg_tasks_adopt(struct store *st, int64_t now, bool own_too, struct task **out, size_t *n);
+int pg_deliveries_reset_sending(struct store *st);
+int pg_deliveries_scan_pending(struct store *st,
+			       void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg);
+int pg_registry_row(struct store *st, const char *kind, const char *id, void *out, bool *found);
+void pg_note_change_op(struct store *st, const char *kind, const char *id);
+
+void pg_note_change(struct pg_store *s, const char *kind, const char *id);
 void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n);
 /* The same for the delivery keys in a msg_insert's result (its rows of kind 0: kind, key, endpoint). */
 void pg_note_rows(struct pg_store *s, const PGresult *res);

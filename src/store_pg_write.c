@@ -7,6 +7,8 @@
  * with all its deliveries, an app with everything it owns, all three retention purges); outcomes_record one
  * pipeline for all its outcomes. */
 #include "store_pg_int.h"
+
+#include "node.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -97,11 +99,19 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 		      " c AS (UPDATE attempts SET response = NULL WHERE (app_id, msg_id, id) IN (SELECT app_id, msg_id, id"
 		      " FROM attempts WHERE response IS NOT NULL AND created_ms < $1 LIMIT $3) RETURNING 1)"
 		      " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT count(*) FROM c)"},
-	[PW_TASK_PUT] = {"task_put", "INSERT INTO tasks (" TASK_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+	/* only while the task is this node's: a runner whose task another node took over writes nothing */
+	[PW_TASK_PUT] = {"task_put", "INSERT INTO tasks (" TASK_COLS ", node_id)"
+				     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 				     " ON CONFLICT (id) DO UPDATE SET " SET("kind") ", " SET("status") ", " SET("app_id")
 				     ", " SET("endpoint_id") ", " SET("since_ms") ", " SET("until_ms") ", "
-				     SET("processed") ", " SET("created_ms") ", " SET("updated_ms")},
-	[PW_TASKS_FAIL] = {"tasks_fail_running", "UPDATE tasks SET status = 2, updated_ms = $1 WHERE status = 0"},
+				     SET("processed") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("after_key")
+				     ", " SET("after_id") " WHERE tasks.node_id IS NOT DISTINCT FROM EXCLUDED.node_id"},
+	/* running tasks of nodes that are not alive (a live node's go on there), and ($3) this node's own; a second
+	 * claimer waits on the row lock and then finds it a live node's */
+	[PW_TASKS_ADOPT] = {"tasks_adopt", "UPDATE tasks t SET node_id = $2, updated_ms = $1 WHERE status = 0 AND"
+					   " ((t.node_id = $2 AND $3) OR (t.node_id IS DISTINCT FROM $2 AND"
+					   " NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = t.node_id"
+					   " AND n.expires_at > clock_timestamp()))) RETURNING " TASK_COLS},
 	/* Scan and set in one statement: up to $6 failed scheduled deliveries after key $3, in key order (the
 	 * (app_id, endpoint_id, status, id) index), cut where the payloads before a row reach $7 bytes; those
 	 * become pending again, due at $8. */
@@ -160,6 +170,10 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS ", failing_since FROM endpoints ORDER BY id"},
 	[PW_EVTS_LOAD] = {"event_types_load", "SELECT " EVT_COLS " FROM event_types ORDER BY name"},
 	[PW_SRCS_LOAD] = {"sources_load", "SELECT config FROM sources ORDER BY id"},
+	[PW_APP_ONE] = {"app_row", "SELECT " APP_COLS " FROM apps WHERE id = $1"},
+	[PW_EP_ONE] = {"endpoint_row", "SELECT " EP_COLS ", failing_since FROM endpoints WHERE id = $1"},
+	[PW_EVT_ONE] = {"event_type_row", "SELECT " EVT_COLS " FROM event_types WHERE name = $1"},
+	[PW_SRC_ONE] = {"source_row", "SELECT config FROM sources WHERE id = $1"},
 	[PW_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
 	[PW_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1"},
 	[PW_NOTIFY] = {"notify", "SELECT pg_notify($1, x) FROM unnest($2::text[]) x"},
@@ -583,7 +597,11 @@ static int pg_task_put(struct store *st, const struct task *t)
 	pgp_i64(&p, t->processed);
 	pgp_i64(&p, t->created_ms);
 	pgp_i64(&p, t->updated_ms);
-	return pg_wcmd_free(to_pg(st), PW_TASK_PUT, &p, NULL);
+	pgp_i64(&p, t->after_key);
+	pgp_str(&p, t->after_id[0] ? t->after_id : NULL);
+	pgp_str(&p, node_id());
+	int rc = pg_wcmd_found(to_pg(st), PW_TASK_PUT, &p);
+	return rc == STORE_NOTFOUND ? STORE_CONFLICT : rc;
 }
 
 static int64_t byte_cap(size_t max_bytes) { return max_bytes > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max_bytes; }
@@ -766,92 +784,6 @@ static int pg_inreq_purge(struct store *st, int64_t before_ms, int limit, bool *
 	return pg_wcounted(to_pg(st), PW_INR_PURGE, &p, limit, more);
 }
 
-/* ---- start-up (write connection; no other thread runs yet) ---- */
-
-static int load(struct store *st, enum pg_wstmt w, const struct pg_row_kind *k, void **out, size_t *n)
-{
-	struct pgp p = {0};
-	int rc;
-	PGresult *res = pg_wexec(to_pg(st), w, &p, &rc);
-	*out = pg_collect(res, k, n);
-	PQclear(res);
-	return rc;
-}
-
-static int pg_apps_load(struct store *st, struct app **out, size_t *n)
-{
-	return load(st, PW_APPS_LOAD, &pg_app_rows, (void **)out, n);
-}
-
-static int pg_endpoints_load(struct store *st, struct endpoint **out, size_t *n)
-{
-	return load(st, PW_EPS_LOAD, &pg_endpoint_rows, (void **)out, n);
-}
-
-static int pg_event_types_load(struct store *st, struct event_type **out, size_t *n)
-{
-	return load(st, PW_EVTS_LOAD, &pg_event_type_rows, (void **)out, n);
-}
-
-static int pg_sources_load(struct store *st, char ***out, size_t *n)
-{
-	struct pgp p = {0};
-	int rc;
-	PGresult *res = pg_wexec(to_pg(st), PW_SRCS_LOAD, &p, &rc);
-	*out = NULL;
-	*n = 0;
-	int rows = res != NULL ? PQntuples(res) : 0;
-	if (rows > 0)
-		*out = xcalloc((size_t)rows, sizeof **out);
-	for (int i = 0; i < rows; i++)
-		(*out)[(*n)++] = pg_col_str0(res, i, 0);
-	PQclear(res);
-	return rc;
-}
-
-static int pg_tasks_fail_running(struct store *st, int64_t now)
-{
-	struct pgp p = {0};
-	pgp_i64(&p, now);
-	return pg_wcmd_free(to_pg(st), PW_TASKS_FAIL, &p, NULL);
-}
-
-static int pg_deliveries_reset_sending(struct store *st)
-{
-	struct pgp p = {0};
-	return pg_wcmd_free(to_pg(st), PW_DLV_RESET, &p, NULL);
-}
-
-struct scan_arg {
-	void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id);
-	void *arg;
-};
-
-static void scan_row(void *arg, PGresult *row)
-{
-	struct scan_arg *a = arg;
-	a->cb(a->arg, pg_col_i64(row, 0, 0), pg_col_i64(row, 0, 1), PQgetvalue(row, 0, 2));
-}
-
-/* Streamed a row at a time: the pending set may be millions of rows. */
-static int pg_deliveries_scan_pending(struct store *st,
-				      void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id),
-				      void *arg)
-{
-	struct pgp p = {0};
-	struct scan_arg a = {cb, arg};
-	struct pg_store *s = to_pg(st);
-	/* the one statement that may rightly run long: every pending delivery, read while the schedule fills */
-	if (pg_exec_simple(s->w, "SET statement_timeout = 0", "deliveries_scan_pending") != STORE_OK)
-		return STORE_ERR;
-	int rc = pg_wstream(s, PW_DLV_SCAN, &p, scan_row, &a);
-	char sql[64];
-	snprintf(sql, sizeof sql, "SET statement_timeout = %d", PG_STATEMENT_TIMEOUT_MS);
-	if (pg_exec_simple(s->w, sql, "deliveries_scan_pending") != STORE_OK)
-		rc = STORE_ERR;
-	return rc;
-}
-
 const struct store_write_ops pg_write_ops = {
 	.batch_begin = pg_batch_begin,
 	.batch_commit = pg_batch_commit,
@@ -891,7 +823,9 @@ const struct store_write_ops pg_write_ops = {
 	.endpoints_load = pg_endpoints_load,
 	.event_types_load = pg_event_types_load,
 	.sources_load = pg_sources_load,
-	.tasks_fail_running = pg_tasks_fail_running,
+	.note_change = pg_note_change_op,
+	.registry_row = pg_registry_row,
+	.tasks_adopt = pg_tasks_adopt,
 	.deliveries_reset_sending = pg_deliveries_reset_sending,
 	.deliveries_scan_pending = pg_deliveries_scan_pending,
 };

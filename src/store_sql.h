@@ -22,7 +22,8 @@ _Static_assert(TASK_RUNNING == 0 && TASK_FAILED == 2 && TRIGGER_SCHEDULED == 0, 
 	"id, msg_id, endpoint_id, app_id, url, status_code, duration_ms, response, status, trigger_type, "   \
 	"created_ms"
 #define EVT_COLS "name, description, archived, deprecated, schemas, feature_flag, group_name, created_ms, updated_ms"
-#define TASK_COLS "id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms"
+#define TASK_COLS                                                                                                  \
+	"id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms, after_key, after_id"
 #define INR_COLS "id, source_id, dedup_key, method, headers, body, received_ms, verify_rc, duplicate, msg_id"
 #define SET(c) c " = excluded." c
 

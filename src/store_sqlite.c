@@ -120,6 +120,9 @@ static const char *const migrations[] = {
 	" FROM inbound_requests WHERE duplicate = 0 AND verify_rc = 0 AND dedup_key IS NOT NULL"
 	" GROUP BY source_id, dedup_key;"
 	"CREATE INDEX inbound_dedup_received ON inbound_dedup (received_ms);",
+	/* 12: a task's cursor, committed with each batch, so that a task cut short resumes where it was */
+	("ALTER TABLE tasks ADD COLUMN after_key INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE tasks ADD COLUMN after_id TEXT;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

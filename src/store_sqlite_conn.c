@@ -316,6 +316,8 @@ void sq_row_task(sqlite3_stmt *q, int c, void *out)
 	t->processed = sq_col_i64(q, c + 7);
 	t->created_ms = sq_col_i64(q, c + 8);
 	t->updated_ms = sq_col_i64(q, c + 9);
+	t->after_key = sq_col_i64(q, c + 10);
+	sq_col_id(q, c + 11, t->after_id);
 }
 
 void sq_row_delivery(sqlite3_stmt *q, int c, struct delivery *d)

@@ -90,8 +90,9 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			      "UPDATE messages SET payload = NULL WHERE rowid IN (SELECT rowid FROM messages"
 			      " WHERE payload IS NOT NULL AND expires_ms IS NOT NULL AND expires_ms < ?1 LIMIT ?2)"},
 	[WS_TASK_PUT] = {"task_put", "INSERT OR REPLACE INTO tasks (" TASK_COLS ")"
-				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
-	[WS_TASKS_FAIL] = {"tasks_fail_running", "UPDATE tasks SET status = 2, updated_ms = ?1 WHERE status = 0"},
+				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+	/* one node: every running task is its own, cut short by its last stop */
+	[WS_TASKS_ADOPT] = {"tasks_adopt", "UPDATE tasks SET updated_ms = ?1 WHERE status = 0 RETURNING " TASK_COLS},
 	/* the (app_id, endpoint_id, status) index, in key order from the cursor; a failed manual resend stays failed */
 	[WS_RECOVER_SCAN] = {"recover_batch",
 			     "SELECT d.id, " MSG_COLS("m.") " FROM deliveries d JOIN messages m"
@@ -424,7 +425,8 @@ static int sq_task_put(struct store *st, const struct task *t)
 	int rc = sq_bind_str(q, 1, t->id) | sq_bind_str(q, 2, t->kind) | sqlite3_bind_int(q, 3, t->status) |
 		 sq_bind_str(q, 4, t->app_id) | sq_bind_str(q, 5, t->endpoint_id) | sqlite3_bind_int64(q, 6, t->since_ms) |
 		 sqlite3_bind_int64(q, 7, t->until_ms) | sqlite3_bind_int64(q, 8, t->processed) |
-		 sqlite3_bind_int64(q, 9, t->created_ms) | sqlite3_bind_int64(q, 10, t->updated_ms);
+		 sqlite3_bind_int64(q, 9, t->created_ms) | sqlite3_bind_int64(q, 10, t->updated_ms) |
+		 sqlite3_bind_int64(q, 11, t->after_key) | sq_bind_str(q, 12, t->after_id[0] ? t->after_id : NULL);
 	return rc ? sq_bind_failed(q, "task_put") : sq_run(q, "task_put");
 }
 
@@ -568,10 +570,18 @@ static int sq_event_type_delete(struct store *st, const char *name)
 
 /* ---- start-up (write connection; no other thread runs yet) ---- */
 
-static int sq_tasks_fail_running(struct store *st, int64_t now)
+static int sq_tasks_adopt(struct store *st, int64_t now, bool own_too, struct task **out, size_t *n)
 {
-	sqlite3_stmt *q = to_sq(st)->st[WS_TASKS_FAIL];
-	return sqlite3_bind_int64(q, 1, now) ? sq_bind_failed(q, "tasks_fail_running") : sq_run(q, "tasks_fail_running");
+	sqlite3_stmt *q = to_sq(st)->st[WS_TASKS_ADOPT];
+	int rc;
+	*out = NULL;
+	*n = 0;
+	if (!own_too) /* no other node: nobody else's to take over */
+		return STORE_OK;
+	if (sqlite3_bind_int64(q, 1, now))
+		return sq_bind_failed(q, "tasks_adopt");
+	*out = sq_collect(q, "tasks_adopt", &sq_task_rows, n, &rc);
+	return rc;
 }
 
 static int sq_event_types_load(struct store *st, struct event_type **out, size_t *n)
@@ -734,7 +744,7 @@ const struct store_write_ops sq_write_ops = {
 	.endpoints_load = sq_endpoints_load,
 	.event_types_load = sq_event_types_load,
 	.sources_load = sq_sources_load,
-	.tasks_fail_running = sq_tasks_fail_running,
+	.tasks_adopt = sq_tasks_adopt,
 	.deliveries_reset_sending = sq_deliveries_reset_sending,
 	.deliveries_scan_pending = sq_deliveries_scan_pending,
 };

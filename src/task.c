@@ -3,14 +3,18 @@
  * The call commits a task row and answers 202 at once. The work then runs as a chain of committer jobs, each
  * doing one batch (TASK_BATCH deliveries) and recording the task's progress in the same transaction; after its
  * commit a job hands the batch's deliveries to the dispatcher and queues the next job behind the writes that
- * arrived meanwhile, so live traffic shares every commit with the task instead of waiting for it. A task cut
- * short by a shutdown stays "running" in the store and is marked failed at the next start. */
+ * arrived meanwhile, so live traffic shares every commit with the task instead of waiting for it. The task's
+ * cursor is committed with each batch: a task cut short (a shutdown, a crash, its node's death on a shared
+ * database) stays "running" in the store and is taken over and resumed exactly where it was (tasks_adopt).
+ * Only one runner writes a task: on a shared database task_put answers STORE_CONFLICT to a runner whose task
+ * another node took over, and that runner stops. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
 #include "filter.h"
+#include "id.h"
 #include "log.h"
 #include "queue.h"
 #include "task.h"
@@ -48,7 +52,7 @@ static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool
 	int64_t *dkeys;
 	size_t n;
 	bool more = false;
-	int rc = st->w->recover_batch(st, &tr->t, &tr->after_dkey, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
+	int rc = st->w->recover_batch(st, &tr->t, &tr->t.after_key, TASK_BATCH, TASK_BATCH_BYTES, now, &msgs,
 					&dkeys, &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
@@ -74,6 +78,7 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
 		memcpy(tr->after_id, msgs[i].id, ID_MAX);
+		memcpy(tr->t.after_id, msgs[i].id, ID_MAX);
 		if (rc == STORE_OK)
 			rc = per_msg(st, tr, &msgs[i], now);
 		message_dispose(&msgs[i]);
@@ -146,6 +151,11 @@ static int task_job_run(struct store *st, void *arg)
 static void task_job_done(void *arg, int rc)
 {
 	struct task_run *tr = arg;
+	if (rc == STORE_CONFLICT) { /* another node took the task over (ours was thought dead): it goes on there */
+		log_warnx("task %s: taken over by another node; this node stops running it", tr->t.id);
+		task_run_free(tr);
+		return;
+	}
 	if (rc == STORE_OK && !tr->failing) {
 		tr->committed = tr->t.processed;
 		for (size_t i = 0; i < tr->nout; i++)
@@ -175,4 +185,72 @@ void task_run_start(struct task_run *tr)
 {
 	tr->job = (struct commit_job){.run = task_job_run, .done = task_job_done, .arg = tr};
 	commit_submit(&tr->job);
+}
+
+struct task_run *task_run_new(const struct task *t, struct endpoint *ep)
+{
+	struct task_run *tr = xcalloc(1, sizeof *tr);
+	tr->t = *t;
+	tr->committed = t->processed;
+	/* the id bounds hold every message created in the window (ids carry their creation time) */
+	if (t->after_id[0] != '\0')
+		memcpy(tr->after_id, t->after_id, ID_MAX);
+	else
+		id_new_at("msg_", t->since_ms - ID_SLACK_MS, tr->after_id);
+	id_new_at("msg_", t->until_ms + ID_SLACK_MS, tr->before_id);
+	if (ep != NULL) {
+		tr->ep = *ep;
+		memset(ep, 0, sizeof *ep);
+	}
+	return tr;
+}
+
+/* ---- taking over tasks without a runner ---- */
+
+struct adopt_job {
+	struct commit_job job;
+	bool own_too;
+	struct task *v;
+	size_t n;
+};
+
+static struct adopt_job adopt_job;
+static int adopt_busy; /* atomic */
+
+static int adopt_run(struct store *st, void *arg)
+{
+	struct adopt_job *a = arg;
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+	return st->w->tasks_adopt(st, now_ms(), a->own_too, &a->v, &a->n);
+}
+
+static void adopt_done(void *arg, int rc)
+{
+	struct adopt_job *a = arg;
+	bool stop = __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+	for (size_t i = 0; rc == STORE_OK && !stop && i < a->n; i++) {
+		const struct task *t = &a->v[i];
+		struct endpoint ep = {0};
+		bool have_ep = t->endpoint_id[0] != '\0' && cache_endpoint_get(t->app_id, t->endpoint_id, &ep) == STORE_OK;
+		struct task_run *tr = task_run_new(t, have_ep ? &ep : NULL); /* no endpoint: target_gone fails it */
+		log_info("task %s (%s): resumed after %lld deliveries", t->id, t->kind, (long long)t->processed);
+		task_run_start(tr);
+	}
+	/* on a stop, the adopted tasks stay running in the store, this node's: resumed at its next start or by
+	 * another node once this one is gone */
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+	__atomic_store_n(&adopt_busy, 0, __ATOMIC_RELEASE);
+}
+
+void tasks_adopt(bool own_too)
+{
+	if (__atomic_exchange_n(&adopt_busy, 1, __ATOMIC_ACQ_REL))
+		return;
+	adopt_job = (struct adopt_job){.job = {.run = adopt_run, .done = adopt_done, .arg = &adopt_job},
+				       .own_too = own_too};
+	commit_submit(&adopt_job.job);
 }

@@ -129,16 +129,19 @@ async function longReplay(req, app) {
   return { ep, res };
 }
 
-e2e('tasks: a task cut short by a crash is failed at the next start', async (t) => {
+e2e('tasks: a task cut short by a crash resumes at the next start from its recorded progress', async (t) => {
   const h = await startHookd(t);
   const { req } = api(h);
   const app = (await req('POST', '/app', { name: 'crash' })).json;
   const { ep, res } = await longReplay(req, app);
   await h.kill9(); // six batches of 500 take far longer than this
   await h.restart();
-  const task = (await req('GET', `/background-task/${res.json.id}`)).json;
-  assert.equal(task.status, 'failed');
-  assert.ok(task.data.processed < 3000, `processed ${task.data.processed}`);
+  const task = await finished(req, res.json.id);
+  assert.equal(task.status, 'finished');
+  assert.deepEqual(task.data, { processed: 3000 }, 'every message once, none twice');
+  assert.match(h.logs(), new RegExp(`task ${res.json.id} \\(endpoint.replay\\): resumed after \\d+ deliveries`));
+  const stats = (await req('GET', `/app/${app.id}/endpoint/${ep.id}/stats`)).json;
+  assert.equal(Object.values(stats).reduce((a, b) => a + b, 0), 3000, `one delivery per message: ${JSON.stringify(stats)}`);
   assert.equal(await h.stop(), 0);
 });
 

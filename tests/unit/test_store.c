@@ -1408,7 +1408,8 @@ END_TEST
 START_TEST(test_tasks)
 {
 	struct task t = {.status = TASK_RUNNING, .since_ms = 1, .until_ms = 2, .processed = 7, .created_ms = 10,
-			 .updated_ms = 11};
+			 .updated_ms = 11, .after_key = 4242};
+	mk_id(t.after_id, "msg_", 9);
 	mk_id(t.id, "qtask_", 1);
 	snprintf(t.kind, sizeof t.kind, "endpoint.recover");
 	mk_id(t.app_id, "app_", 1);
@@ -1419,14 +1420,41 @@ START_TEST(test_tasks)
 	t.status = TASK_FINISHED;
 	ck_assert_int_eq(st->w->task_put(st, &t), STORE_OK);
 	commit();
-	ck_assert_int_eq(st->w->tasks_fail_running(st, 99), STORE_OK);
-	struct task got;
+	/* a running task of this node's is adopted only at its start-up (own_too), with its cursor */
+	struct task *adopted = NULL;
+	size_t nadopted = 0;
+	begin();
+	ck_assert_int_eq(st->w->tasks_adopt(st, 98, false, &adopted, &nadopted), STORE_OK);
+	commit();
+	ck_assert_uint_eq(nadopted, 0);
+	free(adopted);
+	begin();
+	ck_assert_int_eq(st->w->tasks_adopt(st, 99, true, &adopted, &nadopted), STORE_OK);
+	commit();
+	ck_assert_uint_eq(nadopted, 1); /* not the finished one */
 	mk_id(t.id, "qtask_", 1);
+	ck_assert_str_eq(adopted[0].id, t.id);
+	ck_assert_int_eq(adopted[0].status, TASK_RUNNING);
+	ck_assert_int_eq(adopted[0].after_key, 4242);
+	ck_assert_str_eq(adopted[0].after_id, t.after_id);
+	ck_assert_int_eq(adopted[0].processed, 7);
+	free(adopted);
+	struct task got;
 	ck_assert_int_eq(st->q->task_get(st, t.id, &got), STORE_OK);
-	ck_assert_int_eq(got.status, TASK_FAILED);
+	ck_assert_int_eq(got.status, TASK_RUNNING);
 	ck_assert_int_eq(got.updated_ms, 99);
 	ck_assert_int_eq(got.processed, 7);
+	ck_assert_int_eq(got.after_key, 4242);
 	ck_assert_str_eq(got.kind, "endpoint.recover");
+	/* the runner that adopted it writes on (it is this node's) */
+	got.processed = 8;
+	got.status = TASK_FAILED;
+	begin();
+	ck_assert_int_eq(st->w->task_put(st, &got), STORE_OK);
+	commit();
+	ck_assert_int_eq(st->q->task_get(st, t.id, &got), STORE_OK);
+	ck_assert_int_eq(got.status, TASK_FAILED);
+	ck_assert_int_eq(got.processed, 8);
 	struct task *v;
 	size_t n;
 	ck_assert_int_eq(st->q->task_list(st, &(struct page){.limit = 10}, TASK_FINISHED, NULL, &v, &n), STORE_OK);
@@ -1809,7 +1837,13 @@ START_TEST(test_cluster_pending_and_notify)
 {
 	if (st->c == NULL)
 		return;
-	node_init(); /* the sender's id in the payloads */
+	char ndir[] = "/tmp/hookd-node-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(ndir));
+	ck_assert_int_eq(node_init(ndir), 0); /* the sender's id in the payloads */
+	char file[64];
+	snprintf(file, sizeof file, "%s/node", ndir);
+	unlink(file);
+	rmdir(ndir);
 	char seen[4096] = "";
 	bool resync = false;
 	ck_assert_int_eq(st->c->wait(st, 0, wait_cb, seen, &resync), STORE_OK); /* opens and LISTENs */

@@ -1,0 +1,724 @@
+/* sched_pg.c: the schedule of a shared database (PostgreSQL): this node sends for the endpoints it holds a lease
+ * on, and several nodes share the endpoints fairly (docs/scaling.md, "Several nodes").
+ *
+ * The cluster thread, on the store's cluster connection, ticks about every tenth of the lease time: heartbeat,
+ * renew, claim up to the fair share ceil(endpoints / live nodes), shed what is over it. Between ticks it listens
+ * for other nodes' commits ("d LO-HI": deliveries made pending), reads which of those keys are its endpoints'
+ * (one query per wake-up) and schedules them; a periodic scan of its endpoints' pending deliveries is the safety
+ * net for a notification lost with the listening connection (and runs after it reconnects).
+ *
+ * Each key in the schedule is in a key set with its endpoint and a state (scheduled, or out: handed to the
+ * dispatcher), so the overlapping sources (the claim's read, local commits, notifications, scans, retries)
+ * never put a delivery in twice; a final outcome (settled) takes it out. An endpoint's record is made before its
+ * claim's read, so a commit that the read misses is admitted when it arrives; deliveries of an endpoint whose
+ * read is still running wait (deferred), so fifo's head is known before anything of it starts.
+ *
+ * Losing an endpoint (shed, a lease not renewed, or no renewal for most of the lease time): its keys leave the
+ * set at once and the dispatcher drops what comes due of it; once its transfers in flight are done and their
+ * outcomes committed (the dispatcher's release, a committer barrier behind them), the lease row is deleted and
+ * the next owner reads everything that is pending.
+ *
+ * Threads: the record map, the key set and the lost/release lists under mu; the heap and inbox are the core's
+ * (sched_core.h); the deferred list is the dispatcher's.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commit.h"
+#include "feed.h"
+#include "keyset.h"
+#include "log.h"
+#include "node.h"
+#include "sched_core.h"
+#include "scheduler.h"
+
+#define SCAN_MS 30000 /* the safety-net scan of owned endpoints' pending deliveries */
+#define LISTEN_MS 250 /* the longest wait for notifications: how soon the thread sees a stop */
+
+enum own_state { OWN_LOADING, OWN_OWNED, OWN_GONE };
+enum key_state { K_SCHED, K_OUT };
+
+struct own {
+	char id[ID_MAX];
+	int state;
+	bool seen;           /* in the last renewal */
+	int64_t boot_oldest; /* the smallest pending key the claim's read found (fifo's head), until asked */
+};
+
+static struct store *store;
+static void (*wake_fn)(void);
+static int64_t lease_ms, tick_ms;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct hmap owned; /* endpoint id -> struct own */
+static struct keyset keys;
+static struct idvec lost_q, release_q;
+
+static pthread_t cl_thread;
+static bool cl_running;
+static int cl_stop; /* atomic */
+
+struct vec {
+	struct sched_item *v;
+	size_t n, cap;
+};
+
+static void vec_add(struct vec *q, const struct sched_item *it)
+{
+	if (q->n == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 64;
+		q->v = xrealloc(q->v, q->cap * sizeof *q->v);
+	}
+	q->v[q->n++] = *it;
+}
+
+static struct vec deferred; /* dispatcher thread: items of endpoints whose claim's read is running */
+
+static bool active(const struct own *o) { return o != NULL && o->state != OWN_GONE; }
+
+static bool owner_gone(const void *owner) { return ((const struct own *)owner)->state == OWN_GONE; }
+
+/* ---- the core's hooks ---- */
+
+static bool pg_admit(int64_t dkey, const char *endpoint_id)
+{
+	pthread_mutex_lock(&mu);
+	struct own *o = hmap_get(&owned, endpoint_id);
+	bool ok = active(o) && keyset_add(&keys, dkey, o, K_SCHED);
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
+
+static void pg_dropped(int64_t dkey)
+{
+	pthread_mutex_lock(&mu);
+	struct kent *e = keyset_get(&keys, dkey);
+	if (e != NULL && e->state == K_SCHED)
+		keyset_del(&keys, dkey);
+	pthread_mutex_unlock(&mu);
+}
+
+static const struct sched_core_hooks hooks = {.admit = pg_admit, .dropped = pg_dropped};
+
+/* ---- keys from the store (the cluster thread) ---- */
+
+struct found {
+	struct vec items;
+	bool claim; /* a claim's read: note each endpoint's oldest key */
+};
+
+/* A pending delivery read from the store: scheduled if its endpoint is ours and it is not in the set yet. */
+static void found_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
+{
+	struct found *f = arg;
+	pthread_mutex_lock(&mu);
+	struct own *o = hmap_get(&owned, endpoint_id);
+	if (active(o)) {
+		if (f->claim && o->state == OWN_LOADING && (o->boot_oldest == 0 || dkey < o->boot_oldest))
+			o->boot_oldest = dkey;
+		if (keyset_add(&keys, dkey, o, K_SCHED))
+			vec_add(&f->items, &(struct sched_item){next_ms, dkey, NULL, 0, -1});
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+static void found_push(struct found *f)
+{
+	core_push(f->items.v, f->items.n);
+	free(f->items.v);
+	f->items = (struct vec){0};
+}
+
+/* ---- ownership (the cluster thread) ---- */
+
+static struct own *own_new(const char *id)
+{
+	struct own *o = xcalloc(1, sizeof *o);
+	snprintf(o->id, sizeof o->id, "%s", id);
+	o->state = OWN_LOADING;
+	hmap_put(&owned, o->id, o);
+	return o;
+}
+
+/* Under mu: the endpoint is no longer ours to send; the dispatcher drains it and calls release. */
+static void own_lose(struct own *o)
+{
+	o->state = OWN_GONE;
+	o->boot_oldest = 0;
+	idvec_add(&lost_q, o->id);
+}
+
+/* Claimed (or found held): ours from now; a record being released is taken back. */
+static void own_take(const char *id)
+{
+	struct own *o = hmap_get(&owned, id);
+	if (o == NULL)
+		o = own_new(id);
+	else if (o->state == OWN_GONE)
+		o->state = OWN_LOADING;
+	o->seen = true;
+}
+
+static size_t count_active(void)
+{
+	size_t n = 0, i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		n += active(e->val);
+	return n;
+}
+
+/* Every endpoint lost at once (the lease could not be renewed in time). */
+static void lose_all(const char *why)
+{
+	pthread_mutex_lock(&mu);
+	size_t n = 0, i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		if (active(e->val)) {
+			own_lose(e->val);
+			n++;
+		}
+	keyset_drop_owners(&keys, owner_gone);
+	pthread_mutex_unlock(&mu);
+	if (n > 0) {
+		log_warnx("sched: %zu endpoints given up: %s", n, why);
+		wake_fn(); /* the dispatcher drains them now */
+	}
+}
+
+/* The renewal's answer is the truth: what it returned is ours (even a lease whose claim's answer was lost),
+ * the rest is not. */
+static void apply_renewal(const struct idvec *held)
+{
+	pthread_mutex_lock(&mu);
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		((struct own *)e->val)->seen = false;
+	for (size_t k = 0; k < held->n; k++) {
+		struct own *o = hmap_get(&owned, held->v[k]);
+		if (o == NULL || o->state != OWN_GONE) /* a shed one stays gone until released */
+			own_take(held->v[k]);
+		else
+			o->seen = true;
+	}
+	size_t lost = 0;
+	i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;) {
+		struct own *o = e->val;
+		if (active(o) && !o->seen) {
+			own_lose(o);
+			lost++;
+		}
+	}
+	if (lost > 0)
+		keyset_drop_owners(&keys, owner_gone);
+	pthread_mutex_unlock(&mu);
+	if (lost > 0) {
+		log_warnx("sched: %zu endpoint leases lost (expired or taken over)", lost);
+		wake_fn();
+	}
+}
+
+/* Over the fair share: give up the excess (drained, then released). */
+static void shed(size_t excess)
+{
+	pthread_mutex_lock(&mu);
+	size_t n = 0, i = 0;
+	for (struct hent *e = NULL; n < excess && (e = hmap_next(&owned, e, &i)) != NULL;) {
+		struct own *o = e->val;
+		if (o->state == OWN_OWNED) {
+			own_lose(o);
+			n++;
+		}
+	}
+	keyset_drop_owners(&keys, owner_gone);
+	pthread_mutex_unlock(&mu);
+	if (n > 0) {
+		log_info("sched: handing %zu endpoints over to other nodes", n);
+		wake_fn(); /* drained and released without waiting for the dispatcher's next round */
+	}
+}
+
+/* Read the pending deliveries of the endpoints just claimed; then they are owned (their deferred items go). */
+static void load_claimed(void)
+{
+	struct idvec ids = {0};
+	pthread_mutex_lock(&mu);
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		if (((struct own *)e->val)->state == OWN_LOADING)
+			idvec_add(&ids, ((struct own *)e->val)->id);
+	pthread_mutex_unlock(&mu);
+	if (ids.n == 0)
+		return;
+	struct found f = {.claim = true};
+	int rc = store->c->pending_of(store, (const char(*)[ID_MAX])ids.v, ids.n, found_cb, &f);
+	size_t found = f.items.n;
+	found_push(&f);
+	if (rc == STORE_OK) {
+		pthread_mutex_lock(&mu);
+		for (size_t k = 0; k < ids.n; k++) {
+			struct own *o = hmap_get(&owned, ids.v[k]);
+			if (o != NULL && o->state == OWN_LOADING)
+				o->state = OWN_OWNED;
+		}
+		pthread_mutex_unlock(&mu);
+		log_info("sched: %zu endpoints claimed, %zu deliveries pending", ids.n, found);
+		wake_fn();
+	}
+	idvec_free(&ids);
+}
+
+/* Leases drained by the dispatcher (release_q): delete their rows, forget the records. */
+static void release_drained(void)
+{
+	struct idvec ids = {0};
+	pthread_mutex_lock(&mu);
+	for (size_t k = 0; k < release_q.n; k++) {
+		struct own *o = hmap_get(&owned, release_q.v[k]);
+		if (o != NULL && o->state == OWN_GONE) /* not taken back meanwhile */
+			idvec_add(&ids, o->id);
+	}
+	release_q.n = 0;
+	pthread_mutex_unlock(&mu);
+	if (ids.n == 0)
+		return;
+	int rc = store->c->release(store, node_id(), (const char(*)[ID_MAX])ids.v, ids.n);
+	pthread_mutex_lock(&mu);
+	for (size_t k = 0; k < ids.n; k++) {
+		if (rc != STORE_OK) { /* again at the next tick */
+			idvec_add(&release_q, ids.v[k]);
+			continue;
+		}
+		struct own *o = hmap_get(&owned, ids.v[k]);
+		if (o != NULL && o->state == OWN_GONE) {
+			hmap_del(&owned, ids.v[k]);
+			free(o);
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	idvec_free(&ids);
+}
+
+static int64_t renewed_at; /* monotonic ms when the last successful renewal was sent */
+
+static void tick(void)
+{
+	int live = 1;
+	int64_t endpoints = 0, sent = mono_ms();
+	struct idvec held = {0};
+	if (store->c->beat(store, node_id(), lease_ms, &live, &endpoints) != STORE_OK ||
+	    store->c->renew(store, node_id(), lease_ms, &held) != STORE_OK) {
+		idvec_free(&held);
+		/* stop sending well before the leases expire, so two nodes never both send for an endpoint */
+		if (mono_ms() > renewed_at + lease_ms - 2 * tick_ms)
+			lose_all("the leases could not be renewed");
+		release_drained();
+		return;
+	}
+	renewed_at = sent;
+	apply_renewal(&held);
+	idvec_free(&held);
+	if (live < 1)
+		live = 1;
+	size_t share = (size_t)((endpoints + live - 1) / live);
+	pthread_mutex_lock(&mu);
+	size_t have = count_active();
+	pthread_mutex_unlock(&mu);
+	if (have < share) {
+		struct idvec got = {0};
+		if (store->c->claim(store, node_id(), lease_ms, share - have, &got) == STORE_OK) {
+			pthread_mutex_lock(&mu);
+			for (size_t k = 0; k < got.n; k++)
+				own_take(got.v[k]);
+			pthread_mutex_unlock(&mu);
+		}
+		idvec_free(&got);
+	} else if (have > share) {
+		shed(have - share);
+	}
+	load_claimed();
+	release_drained();
+}
+
+/* ---- notifications (the cluster thread) ---- */
+
+struct heard {
+	int64_t *lo, *hi;
+	size_t n, cap;
+	bool scan, claim;
+};
+
+/* "<node id>\n" then entries: "d LO-HI" / "d K" (deliveries made pending), "scan", "c <kind> <id>" */
+static void heard_cb(void *arg, const char *payload)
+{
+	struct heard *h = arg;
+	const char *nl = strchr(payload, '\n');
+	if (nl == NULL)
+		return;
+	const char *me = node_id();
+	bool own = (size_t)(nl - payload) == strlen(me) && strncmp(payload, me, strlen(me)) == 0;
+	for (const char *p = nl + 1; *p != '\0'; p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		if (p[0] == 'c' && p[1] == ' ') { /* "c <kind> <key>": a registry entry changed */
+			const char *kind = p + 2, *sp = strchr(kind, ' '), *eol = strchr(kind, '\n');
+			if (eol == NULL)
+				eol = kind + strlen(kind);
+			if (sp == NULL || sp > eol)
+				continue;
+			if (sp - kind == 8 && strncmp(kind, "endpoint", 8) == 0)
+				h->claim = true; /* maybe a new endpoint: those under their share claim it now */
+			if (!own) {
+				char k[12];
+				snprintf(k, sizeof k, "%.*s", (int)(sp - kind < 11 ? sp - kind : 11), kind);
+				feed_heard(k, sp + 1, (size_t)(eol - sp - 1));
+			}
+		} else if (own) {
+			continue; /* this node scheduled its own commits as they were made */
+		} else if (strncmp(p, "scan", 4) == 0) {
+			h->scan = true;
+		} else if (p[0] == 'd' && p[1] == ' ') {
+			char *end;
+			long long lo = strtoll(p + 2, &end, 10), hi = lo;
+			if (*end == '-')
+				hi = strtoll(end + 1, &end, 10);
+			if (lo <= 0 || hi < lo)
+				continue;
+			if (h->n == h->cap) {
+				h->cap = h->cap ? h->cap * 2 : 16;
+				h->lo = xrealloc(h->lo, h->cap * sizeof *h->lo);
+				h->hi = xrealloc(h->hi, h->cap * sizeof *h->hi);
+			}
+			h->lo[h->n] = lo;
+			h->hi[h->n++] = hi;
+		}
+	}
+}
+
+/* Every pending delivery of the endpoints owned (the safety net; after the listening connection came back). */
+static void scan_owned(void)
+{
+	struct idvec ids = {0};
+	pthread_mutex_lock(&mu);
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		if (((struct own *)e->val)->state == OWN_OWNED)
+			idvec_add(&ids, ((struct own *)e->val)->id);
+	pthread_mutex_unlock(&mu);
+	struct found f = {0};
+	if (ids.n > 0 && store->c->pending_of(store, (const char(*)[ID_MAX])ids.v, ids.n, found_cb, &f) == STORE_OK &&
+	    f.items.n > 0)
+		log_info("sched: the scan found %zu pending deliveries not yet scheduled", f.items.n);
+	found_push(&f);
+	idvec_free(&ids);
+}
+
+static void *cluster_main(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "sched-cluster");
+	int64_t next_tick = 0, next_scan = mono_ms() + SCAN_MS;
+	bool scan = false;
+	struct heard h = {0};
+	while (!__atomic_load_n(&cl_stop, __ATOMIC_ACQUIRE)) {
+		int64_t now = mono_ms();
+		if (now >= next_tick || h.claim) {
+			h.claim = false;
+			tick();
+			if (feed_again()) /* at most once a tick while the database does not answer */
+				feed_resync();
+			next_tick = mono_ms() + tick_ms;
+		}
+		if (scan || now >= next_scan) {
+			scan = false;
+			scan_owned();
+			next_scan = mono_ms() + SCAN_MS;
+		}
+		int64_t wait = next_tick - mono_ms();
+		wait = wait < 0 ? 0 : wait > LISTEN_MS ? LISTEN_MS : wait;
+		bool resync = false;
+		h.n = 0;
+		h.scan = false;
+		store->c->wait(store, (int)wait, heard_cb, &h, &resync);
+		scan |= resync || h.scan;
+		if (resync)
+			feed_resync(); /* notifications may have been missed: every registry is read again */
+		feed_flush();
+		if (h.n > 0) {
+			struct found f = {0};
+			store->c->pending_in(store, h.lo, h.hi, h.n, found_cb, &f);
+			found_push(&f);
+		}
+	}
+	free(h.lo);
+	free(h.hi);
+	return NULL;
+}
+
+/* ---- the backend ---- */
+
+static int pg_init(const struct config *cfg, struct store *st, void (*wake)(void))
+{
+	store = st;
+	wake_fn = wake;
+	lease_ms = cfg->lease_time_ms;
+	tick_ms = lease_ms / 10 < 1000 ? lease_ms / 10 : 1000;
+	hmap_init(&owned);
+	core_init(st, wake, &hooks);
+	renewed_at = mono_ms();
+	log_info("sched: node %s; endpoints shared with the other nodes by leases of %lld ms", node_id(),
+		 (long long)lease_ms);
+	return 0;
+}
+
+static void pg_start(void)
+{
+	core_start();
+	__atomic_store_n(&cl_stop, 0, __ATOMIC_RELEASE);
+	if (pthread_create(&cl_thread, NULL, cluster_main, NULL) != 0)
+		fatal("sched: pthread_create");
+	cl_running = true;
+}
+
+static void pg_stop(void)
+{
+	if (cl_running) {
+		__atomic_store_n(&cl_stop, 1, __ATOMIC_RELEASE);
+		pthread_join(cl_thread, NULL);
+		cl_running = false;
+	}
+	core_stop();
+}
+
+/* Committed retries: back in the schedule if the endpoint is still ours (an endpoint lost meanwhile is read by its
+ * next owner, after these outcomes' commit). */
+static void pg_retry(const struct sched_item *v, size_t n)
+{
+	struct sched_item *keep = n > 0 ? xmalloc(n * sizeof *keep) : NULL;
+	size_t k = 0;
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < n; i++) {
+		struct kent *e = keyset_get(&keys, v[i].dkey);
+		if (e != NULL && e->state == K_OUT) {
+			e->state = K_SCHED;
+			keep[k++] = v[i];
+		} else if (v[i].msg != NULL) {
+			outmsg_unref(v[i].msg); /* no longer ours */
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	core_push(keep, k);
+	free(keep);
+}
+
+static void pg_settled(const int64_t *dkeys, size_t n)
+{
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < n; i++) {
+		struct kent *e = keyset_get(&keys, dkeys[i]);
+		if (e != NULL && e->state == K_OUT)
+			keyset_del(&keys, dkeys[i]);
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+enum verdict { V_TAKE, V_DROP, V_DEFER };
+
+/* Under mu: may this due item (message loaded) go to the dispatcher? */
+static enum verdict judge(const struct sched_item *it)
+{
+	struct own *o = hmap_get(&owned, it->msg->ep_ids[it->ep_idx]);
+	struct kent *e = keyset_get(&keys, it->dkey);
+	if (!active(o) || e == NULL || e->owner != o || e->state != K_SCHED)
+		return V_DROP; /* not ours, or a copy of one that is out already */
+	if (o->state == OWN_LOADING)
+		return V_DEFER;
+	e->state = K_OUT;
+	return V_TAKE;
+}
+
+static size_t pg_take(int64_t now, struct sched_item *out, size_t max)
+{
+	size_t n = 0, kept = 0;
+	struct outmsg *drop[64];
+	size_t ndrop = 0;
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < deferred.n; i++) {
+		enum verdict v = n < max ? judge(&deferred.v[i]) : V_DEFER;
+		if (v == V_TAKE)
+			out[n++] = deferred.v[i];
+		else if (v == V_DEFER)
+			deferred.v[kept++] = deferred.v[i];
+		else
+			outmsg_unref(deferred.v[i].msg);
+	}
+	deferred.n = kept;
+	pthread_mutex_unlock(&mu);
+	while (n < max) {
+		size_t k = core_take(now, out + n, max - n);
+		if (k == 0)
+			break;
+		pthread_mutex_lock(&mu);
+		size_t w = n;
+		for (size_t i = n; i < n + k; i++) {
+			enum verdict v = judge(&out[i]);
+			if (v == V_TAKE)
+				out[w++] = out[i];
+			else if (v == V_DEFER)
+				vec_add(&deferred, &out[i]);
+			else if (ndrop < 64)
+				drop[ndrop++] = out[i].msg;
+			else
+				outmsg_unref(out[i].msg);
+		}
+		pthread_mutex_unlock(&mu);
+		for (size_t i = 0; i < ndrop; i++)
+			outmsg_unref(drop[i]);
+		ndrop = 0;
+		n = w;
+	}
+	return n;
+}
+
+static size_t pg_count(void) { return core_count() + deferred.n; }
+
+static int64_t pg_boot_oldest(const char *endpoint_id)
+{
+	pthread_mutex_lock(&mu);
+	struct own *o = hmap_get(&owned, endpoint_id);
+	int64_t k = o != NULL ? o->boot_oldest : 0;
+	if (o != NULL)
+		o->boot_oldest = 0;
+	pthread_mutex_unlock(&mu);
+	return k;
+}
+
+static bool pg_owns(const char *endpoint_id)
+{
+	pthread_mutex_lock(&mu);
+	bool ok = active(hmap_get(&owned, endpoint_id));
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
+
+/* Releases whose barrier failed (the database unavailable), to be drained and released again: until then the
+ * record stays gone and this node keeps renewing the lease, so nobody else would ever send for the endpoint. The
+ * next try waits until the outcomes kept by that failure (queue.c: written again after a second) have been
+ * submitted again, ahead of the next barrier. Under mu. */
+#define RELEASE_AGAIN_MS 1500
+
+struct again {
+	char id[ID_MAX];
+	int64_t at; /* monotonic ms */
+};
+static struct again *again_v;
+static size_t again_n, again_cap;
+
+static size_t pg_lost(char (*out)[ID_MAX], size_t max)
+{
+	pthread_mutex_lock(&mu);
+	int64_t now = mono_ms();
+	size_t kept = 0;
+	for (size_t i = 0; i < again_n; i++) {
+		struct own *o = hmap_get(&owned, again_v[i].id);
+		if (o == NULL || o->state != OWN_GONE)
+			continue; /* released meanwhile, or taken back */
+		if (again_v[i].at <= now)
+			idvec_add(&lost_q, again_v[i].id);
+		else
+			again_v[kept++] = again_v[i];
+	}
+	again_n = kept;
+	size_t n = lost_q.n < max ? lost_q.n : max;
+	if (n == 0) {
+		pthread_mutex_unlock(&mu);
+		return 0;
+	}
+	memcpy(out, lost_q.v, n * sizeof *out);
+	memmove(lost_q.v, lost_q.v + n, (lost_q.n - n) * sizeof *lost_q.v);
+	lost_q.n -= n;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+/* A committer job that writes nothing: its done() runs once everything submitted before it has committed (the
+ * drained endpoint's outcomes), and only then is the lease given up. */
+struct barrier {
+	struct commit_job job;
+	char id[ID_MAX];
+};
+
+static int barrier_run(struct store *st, void *arg)
+{
+	(void)st;
+	(void)arg;
+	return STORE_OK;
+}
+
+static void barrier_done(void *arg, int rc)
+{
+	struct barrier *b = arg;
+	pthread_mutex_lock(&mu);
+	if (rc == STORE_OK) {
+		idvec_add(&release_q, b->id);
+	} else { /* the outcomes before it may not be written: drained and released again later */
+		if (again_n == again_cap) {
+			again_cap = again_cap ? again_cap * 2 : 16;
+			again_v = xrealloc(again_v, again_cap * sizeof *again_v);
+		}
+		memcpy(again_v[again_n].id, b->id, ID_MAX);
+		again_v[again_n++].at = mono_ms() + RELEASE_AGAIN_MS;
+	}
+	pthread_mutex_unlock(&mu);
+	free(b);
+}
+
+static void pg_release(const char *endpoint_id)
+{
+	struct barrier *b = xcalloc(1, sizeof *b);
+	snprintf(b->id, sizeof b->id, "%s", endpoint_id);
+	b->job = (struct commit_job){.run = barrier_run, .done = barrier_done, .arg = b};
+	commit_submit(&b->job);
+}
+
+static void pg_dispose(void)
+{
+	pg_stop();
+	core_dispose(); /* before the records: draining the inbox asks pg_admit */
+	for (size_t i = 0; i < deferred.n; i++)
+		outmsg_unref(deferred.v[i].msg);
+	free(deferred.v);
+	deferred = (struct vec){0};
+	/* the outcomes are committed (the committer stopped first): the others may take everything over now */
+	if (store != NULL && store->c->leave(store, node_id()) != STORE_OK)
+		log_warnx("sched: could not give the leases up; the other nodes take them over when they expire");
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		free(e->val);
+	hmap_dispose(&owned);
+	keyset_dispose(&keys);
+	idvec_free(&lost_q);
+	idvec_free(&release_q);
+	free(again_v);
+	again_v = NULL;
+	again_n = again_cap = 0;
+	store = NULL;
+}
+
+const struct sched_backend sched_pg = {
+	.name = "pg",
+	.shared = true,
+	.init = pg_init,
+	.start = pg_start,
+	.stop = pg_stop,
+	.dispose = pg_dispose,
+	.insert = core_insert,
+	.retry = pg_retry,
+	.settled = pg_settled,
+	.take = pg_take,
+	.wait_ms = core_wait_ms,
+	.count = pg_count,
+	.boot_oldest = pg_boot_oldest,
+	.owns = pg_owns,
+	.release = pg_release,
+	.lost = pg_lost,
+};
