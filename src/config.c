@@ -21,11 +21,11 @@ const struct setting config_settings[] = {
 	{"listen", "HOOKD_LISTEN", "ADDR:PORT", SETTING_LISTEN, STR(listen), 0, 0, "127.0.0.1:8071", NULL,
 	 "where the API listens", NULL},
 	{"data", "HOOKD_DATA", "DIR", SETTING_STRING, STR(data_dir), 0, 0, "./data", NULL, "data directory",
-	 "data directory (database, generated token)"},
+	 "data directory (database, generated token, node id)"},
 	{"db", "HOOKD_DB", "URL", SETTING_STRING, STR(db_url), 0, 0, NULL, "`sqlite:DIR/hookd.db`",
 	 "the database: sqlite:PATH or postgres://...",
 	 "the database: `sqlite:PATH`, or PostgreSQL as `postgres://user@host/db` or libpq's `key=value` form "
-	 "(`schema=NAME` picks a schema; one hookd node per database in this build)"},
+	 "(`schema=NAME` picks a schema; several nodes may share one: docs/scaling.md)"},
 	{"token", "HOOKD_TOKEN", "TOKEN", SETTING_STRING, STR(token), 8, 0, NULL, "`DIR/token`, made at first start",
 	 "API bearer token, 8+ characters", NULL},
 	{"retry-schedule", "HOOKD_RETRY_SCHEDULE", "LIST", SETTING_SCHEDULE, FIELD(backoff, struct backoff), 0, 0,
