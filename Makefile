@@ -167,8 +167,9 @@ install: all
 #   make bench                     full run (a few minutes)
 #   make bench BENCH_SCALE=0.1     every count scaled; BENCH_ARGS="--only ingest,latency" for a subset
 #   make bench-smoke               tiny counts, a few seconds; fails only if something is broken (part of make test)
-#   make bench-pg                  the PostgreSQL scenarios (pg-ingest, pg-fanout, pg-latency) on a throwaway cluster
-#                                  (scripts/pg.sh); make bench and bench-smoke stay on SQLite
+#   make bench-pg                  the PostgreSQL scenarios (pg-ingest, pg-fanout, pg-latency on one node; pg2-ingest,
+#                                  pg2-fanout, pg2-latency on two; pg-takeover) on a throwaway cluster (scripts/pg.sh);
+#                                  make bench and bench-smoke stay on SQLite
 BENCH_SCALE ?= 1
 BENCH_ARGS  ?=
 BENCH_BINS  := $(BUILD)/bench/loadgen $(BUILD)/bench/receiver
@@ -185,7 +186,7 @@ bench: all $(BENCH_BINS)
 bench-smoke: all $(BENCH_BINS)
 	node bench/run.mjs --bin $(BUILD) --smoke $(BENCH_ARGS)
 bench-pg: all $(BENCH_BINS)
-	sh scripts/pg.sh run -- node bench/run.mjs --bin $(BUILD) --scale $(BENCH_SCALE) --only pg-ingest,pg-fanout,pg-latency $(BENCH_ARGS)
+	sh scripts/pg.sh run -- node bench/run.mjs --bin $(BUILD) --scale $(BENCH_SCALE) --only pg-ingest,pg-fanout,pg-latency,pg2-ingest,pg2-fanout,pg2-latency,pg-takeover $(BENCH_ARGS)
 
 # docs-settings: README.md's settings table, between <!-- settings:begin --> and <!-- settings:end -->, regenerated
 # from the settings table in src/config.c (a unit test fails while it is stale).

@@ -7,7 +7,9 @@
 //
 // The pg-* scenarios run hookd on PostgreSQL (a fresh database of HOOKD_TEST_PG per hookd, made with psql and
 // dropped after): only when HOOKD_TEST_PG is set, as under `sh scripts/pg.sh run -- ...` (make bench-pg); without
-// it they are listed as skipped, and --smoke leaves them out.
+// it they are listed as skipped, and --smoke leaves them out. pg2-ingest, pg2-fanout and pg2-latency are the same
+// loads on two hookd nodes sharing one database (endpoints spread by leases); pg-takeover kills one of two nodes
+// with -9 and times the survivor's takeover of its endpoints.
 //
 // Every scenario gets a fresh hookd (own port, own data dir) and a fresh receiver; every process is killed and
 // every temp dir removed on the way out, error or not. Figures are printed next to their targets and never
@@ -27,8 +29,9 @@ const root = path.resolve(here, '..');
 // ---- options ---------------------------------------------------------------------------------------------------
 
 const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
-  'pg-latency'];
-const PG_SCENARIOS = new Set(['pg-ingest', 'pg-fanout', 'pg-latency']);
+  'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency', 'pg-takeover'];
+const PG_SCENARIOS = new Set(['pg-ingest', 'pg-fanout', 'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency',
+  'pg-takeover']);
 /** The PostgreSQL server of the pg-* scenarios (scripts/pg.sh sets it), its cluster directory and binaries. */
 const PG = process.env.HOOKD_TEST_PG || null;
 const PG_DIR = process.env.HOOKD_TEST_PG_DIR || null;
@@ -90,6 +93,8 @@ const P = {
   backlog: { messages: sc(100000, 300), endpoints: 10, burst: sc(5000, 100), repeats: 3, probe: sc(2000, 50),
     probeRate: 1000, concurrency: 64, size: 1024 },
   inbound: { count: sc(20000, 200), resend: sc(2000, 20), concurrency: 64, size: 1024 },
+  // two nodes, one killed with -9: endpoints spread over both (one app each), HOOKD_LEASE_TIME short
+  takeover: { endpoints: 8, leaseTime: '2s', leaseMs: 2000, rounds: sc(3, 1) },
 };
 // Time limits (seconds): a loadgen run, a wait for deliveries without progress, a whole scenario.
 const T = opt.smoke
@@ -98,6 +103,7 @@ const T = opt.smoke
 
 const TARGETS = {
   pgIngestRate: 8000, // one node on PostgreSQL, delivering meanwhile
+  pgCrossP99Ms: 50, // two nodes: from the 202 of one node to the first send by the other, at 1,000 msg/s
   ingestRate: 25000, fanoutRate: 20000, latencyP99Ms: 10, fanoutRssMiB: 64, txPerMsg: 0.05, backlogRatio: 1.5,
 };
 
@@ -244,15 +250,17 @@ async function startReceiver({ capacity, failFirst = 0, verify = null }) {
 }
 
 /** Poll the receiver until its distinct ids answered 2xx reach `expected` (or `received` reaches it, with
- *  field). Gives up after T.stall seconds without progress. */
+ *  field). Gives up after T.stall seconds without progress. hookd: one node or an array of them, that must stay up. */
 async function waitReceived(rcv, expected, { field = 'distinct_ok', hookd = null } = {}) {
   let last = -1, lastChange = Date.now(), c;
+  const nodes = hookd === null ? [] : [].concat(hookd);
   for (;;) {
     c = await rcv.counters();
     if (c[field] >= expected) return { complete: true, counters: c };
     if (c[field] !== last) { last = c[field]; lastChange = Date.now(); }
     if (Date.now() - lastChange > T.stall * 1000) return { complete: false, counters: c };
-    if (hookd && !hookd.alive()) throw new Error(`hookd exited (${hookd.code}) while delivering:\n${tail(hookd.stderr)}`);
+    for (const h of nodes)
+      if (!h.alive()) throw new Error(`hookd exited (${h.code}) while delivering:\n${tail(h.stderr)}`);
     await sleep(expected - c[field] > 1000 ? 100 : 20);
   }
 }
@@ -312,12 +320,28 @@ async function startHookd(extraEnv = {}, { db = null } = {}) {
   return h;
 }
 
-/** An app with n endpoints at receiver paths /<app>/<i>, all signed with SECRET. */
-async function makeApp(h, uid, n, rcv) {
+/** An app with n endpoints at receiver paths /<app>/<i>, all signed with SECRET (rcv: one receiver, or an
+ *  array: endpoint i at receiver i). Returns its messages URL on h; makeAppEps also the endpoint ids. */
+async function makeAppEps(h, uid, n, rcv) {
   await h.api('POST', '/app', { name: uid, uid });
-  for (let i = 0; i < n; i++)
-    await h.api('POST', `/app/${uid}/endpoint`, { url: `${rcv.base}/${uid}/${i}`, secret: SECRET });
-  return `${h.url}/api/v1/app/${uid}/msg`;
+  const eps = [];
+  for (let i = 0; i < n; i++) {
+    const r = Array.isArray(rcv) ? rcv[i] : rcv;
+    eps.push((await h.api('POST', `/app/${uid}/endpoint`, { url: `${r.base}/${uid}/${i}`, secret: SECRET })).id);
+  }
+  return { url: `${h.url}/api/v1/app/${uid}/msg`, uid, eps };
+}
+const makeApp = async (h, uid, n, rcv) => (await makeAppEps(h, uid, n, rcv)).url;
+/** The messages URL of app uid on node h (any node takes any app's messages). */
+const msgUrl = (h, uid) => `${h.url}/api/v1/app/${uid}/msg`;
+
+/** POST one message to app uid on h, in the body shape of loadgen (the receiver reads sent_ns and seq). */
+async function postMessage(h, uid, seq) {
+  const body = `{"eventType":"bench.event","payload":{"sent_ns":${BigInt(Date.now()) * 1000000n},"seq":${seq}}}`;
+  const res = await fetch(msgUrl(h, uid), { method: 'POST', body, signal: AbortSignal.timeout(10000),
+    headers: { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' } });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`POST /app/${uid}/msg on ${h.url}: ${res.status} ${text.slice(0, 300)}`);
 }
 
 function procStats(pid) {
@@ -407,19 +431,26 @@ const HAVE_SS = (() => { try { execFileSync('ss', ['-V'], { stdio: 'ignore' }); 
 /** Data segments each client connection to the server's port has sent so far (`ss -ti`, tcp_info's
  *  data_segs_out), by local address. A libpq client sends once per round trip (a query, or a pipeline up to its
  *  sync) and a send below the loopback MSS (64 KiB) is one segment, so their count is the round trips; only our
- *  hookd talks to the throwaway cluster during a load. null when ss is missing or shows no tcp_info. */
+ *  hookd talks to the throwaway cluster during a load. null when ss is missing or shows no tcp_info. The owning
+ *  process of each (ss -p, when allowed) in the map's `pids`: local address -> [pid, fd]. */
 function pgClientSegs() {
   if (!HAVE_SS || !PG) return null;
   const port = new URL(PG).port || '5432';
   let out;
   try {
-    out = execFileSync('ss', ['-tinH', 'state', 'established', `( dport = :${port} )`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    out = execFileSync('ss', ['-tinpH', 'state', 'established', `( dport = :${port} )`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   } catch { return null; }
   const m = new Map();
+  m.pids = new Map();
   let local = null;
   for (const line of out.split('\n')) {
     const sock = /^\s*\d+\s+\d+\s+(\S+)\s+\S+/.exec(line);
-    if (sock && !/data_segs|rtt:/.test(line)) { local = sock[1]; continue; }
+    if (sock && !/data_segs|rtt:/.test(line)) {
+      local = sock[1];
+      const pid = /\bpid=(\d+),fd=(\d+)/.exec(line);
+      if (pid) m.pids.set(local, [Number(pid[1]), Number(pid[2])]);
+      continue;
+    }
     const d = /\bdata_segs_out:(\d+)/.exec(line);
     if (local !== null && d) { m.set(local, Number(d[1])); local = null; }
     else if (local !== null && /rtt:/.test(line)) { m.set(local, 0); local = null; } // connected, nothing sent yet
@@ -427,21 +458,35 @@ function pgClientSegs() {
   return m;
 }
 
-/** Start measuring a pg-* load on hookd h: the cluster's CPU, hookd's CPU, the client segments. */
+/** CPU seconds so far of hookd h, or of all the nodes of an array (summed). */
+const hookdCpuS = (h) => [].concat(h).reduce((sum, x) => sum + procStats(x.pid).cpuS, 0);
+
+/** Start measuring a pg-* load on hookd h (or the nodes of an array: their CPU summed, all their connections):
+ *  the cluster's CPU, hookd's CPU, the client segments. */
 function pgMeterStart(h) {
-  return { pg: pgCpuS(), hookd: procStats(h.pid).cpuS, segs: pgClientSegs(), t: Date.now() };
+  return { pg: pgCpuS(), hookd: hookdCpuS(h), segs: pgClientSegs(), t: Date.now() };
 }
 /** The figures since pgMeterStart: CPU seconds of PostgreSQL and hookd, client round trips (null if unknown; the
  *  connections closed meanwhile are not counted, so it is a lower bound then, and said so). */
 function pgMeterStop(m0, h) {
   const segs = pgClientSegs();
   let trips = null, closed = 0;
+  const byPid = new Map(), byConn = [];
   if (m0.segs && segs) {
     trips = 0;
-    for (const [k, v] of segs) trips += v - (m0.segs.get(k) ?? 0);
+    for (const [k, v] of segs) {
+      const d = v - (m0.segs.get(k) ?? 0);
+      trips += d;
+      const [pid, fd] = segs.pids.get(k) ?? [];
+      if (pid) byPid.set(pid, (byPid.get(pid) ?? 0) + d);
+      byConn.push({ pid: pid ?? null, fd: fd ?? null, trips: d, new: !m0.segs.has(k) });
+    }
     for (const k of m0.segs.keys()) if (!segs.has(k)) closed++;
   }
-  return { pgCpuS: pgCpuS() - m0.pg, hookdCpuS: procStats(h.pid).cpuS - m0.hookd, roundTrips: trips,
+  const nodes = [].concat(h);
+  return { pgCpuS: pgCpuS() - m0.pg, hookdCpuS: hookdCpuS(h) - m0.hookd, roundTrips: trips,
+    roundTripsPerNode: nodes.length > 1 && trips !== null && byPid.size ? nodes.map((x) => byPid.get(x.pid) ?? 0) : undefined,
+    roundTripsByConnection: byConn.length ? byConn : undefined,
     connections: segs ? segs.size : null, closedMeanwhile: closed, seconds: (Date.now() - m0.t) / 1000 };
 }
 /** The rows every pg-* scenario adds: CPU per message of hookd and of PostgreSQL, round trips per message. */
@@ -451,20 +496,113 @@ function pgRows(label, pm, msgs, window) {
   row(label, `PostgreSQL CPU per message (${window}, all of the cluster's processes)`, us(pm.pgCpuS), { unit: 'us' });
   row(label, `round trips to PostgreSQL per message (${window}; client sends, ss data_segs_out)`,
     pm.roundTrips === null ? null : pm.roundTrips / msgs, { digits: 2 });
+  if (pm.roundTripsPerNode)
+    row(label, '  of which by each node', pm.roundTripsPerNode.map((x) => fx(x / msgs)).join(' / '));
 }
 
 /** hookd for scenario kind k: on a fresh PostgreSQL database for the pg-* ones (h.pgdb). */
 async function startNode(k, extraEnv = {}) {
+  return (await startNodes({ ...k, nodes: 1 }, extraEnv))[0];
+}
+/** The k.nodes (default 1) hookd nodes of scenario kind k, one after the other: each with its own port and data
+ *  dir, all on one fresh PostgreSQL database for the pg* kinds (h.pgdb; h.nodeId: the id it keeps in its data
+ *  dir, as in the leases table and its log's "sched: node ..."). */
+async function startNodes(k, extraEnv = {}) {
   const db = k.pg ? await pgCreateDb() : null;
+  const hs = [];
+  for (let i = 0; i < (k.nodes ?? 1); i++) hs.push(await addNode(db, extraEnv));
+  return hs;
+}
+/** One more hookd on database db (null: SQLite in its own data dir). */
+async function addNode(db, extraEnv = {}) {
   const h = await startHookd(extraEnv, { db: db?.url ?? null });
   h.pgdb = db;
+  try { h.nodeId = readFileSync(path.join(h.dataDir, 'node'), 'utf8').trim(); } catch { h.nodeId = null; }
   return h;
 }
 /** Stop it (again: a no-op once stopped), remove its data dir, drop its database. */
 async function endNode(h) {
-  await h.stop();
-  removeDir(h.dataDir);
-  await pgDropDb(h.pgdb);
+  await endNodes([h]);
+}
+/** Stop every node (a no-op for one already stopped), remove their data dirs, then drop their databases. */
+async function endNodes(hs) {
+  for (const h of hs) await h.stop();
+  for (const h of hs) removeDir(h.dataDir);
+  for (const db of new Set(hs.map((h) => h.pgdb))) await pgDropDb(db);
+}
+/** kill -9 (its CPU so far is counted as ours, as stop() does). */
+async function kill9(h) {
+  ourCpu += procStats(h.pid).cpuS || 0;
+  h.proc.kill('SIGKILL');
+  return h.exited;
+}
+
+/** The live leases of database db: endpoint id -> node id. */
+async function pgLeases(db) {
+  const m = new Map();
+  const out = await pgSql('SELECT endpoint_id, node_id FROM leases WHERE expires_at > clock_timestamp()', db.url);
+  for (const line of out.split('\n')) {
+    const [ep, node] = line.split('|');
+    if (node) m.set(ep, node);
+  }
+  return m;
+}
+/** waitLeases' answer for the results file (its owner map as an object). */
+const leaseRaw = (lease) => (lease ? { ...lease, owner: Object.fromEntries(lease.owner) } : lease);
+/** Wait (up to 30 s) until every endpoint of eps has a live lease and every node of hs holds its fair share
+ *  (floor or ceil of endpoints / nodes), twice in a row 100 ms apart. Returns {owner: endpoint id -> node id,
+ *  perNode: counts in the order of hs, waitedS, settled}. */
+async function waitLeases(hs, eps, s) {
+  const t0 = Date.now();
+  const lo = Math.floor(eps.length / hs.length), hi = Math.ceil(eps.length / hs.length);
+  let good = 0, owner = new Map(), perNode = [];
+  for (;;) {
+    owner = await pgLeases(hs[0].pgdb);
+    perNode = hs.map((h) => eps.filter((e) => owner.get(e) === h.nodeId).length);
+    const ok = eps.every((e) => owner.has(e)) && perNode.every((n) => n >= lo && n <= hi);
+    good = ok ? good + 1 : 0;
+    if (good >= 2) return { owner, perNode, waitedS: (Date.now() - t0) / 1000, settled: true };
+    for (const h of hs) if (!h.alive()) throw new Error(`hookd exited (${h.code}) while endpoints were leased:\n${tail(h.stderr)}`);
+    if (Date.now() - t0 > 30000) {
+      s.note(`${s.name}: the ${eps.length} endpoints were not spread over the ${hs.length} nodes after 30 s (leases per node: ${perNode.join(' / ')}, ${eps.length - eps.filter((e) => owner.has(e)).length} without a lease)`);
+      return { owner, perNode, waitedS: (Date.now() - t0) / 1000, settled: false };
+    }
+    await sleep(100);
+  }
+}
+
+/** Wait (up to 30 s) until every node of hs knows every app of apps (makeAppEps) and its endpoints: GET of each
+ *  answers 200 there (reads come from each node's cache, which learns other nodes' changes through notifications).
+ *  Returns the seconds waited; notes it when that was long. */
+async function waitKnown(hs, apps, s) {
+  const t0 = Date.now();
+  const paths = apps.flatMap((a) => [`/app/${a.uid}`, ...a.eps.map((e) => `/app/${a.uid}/endpoint/${e}`)]);
+  for (const h of hs) {
+    for (const p of paths) {
+      for (;;) {
+        const r = await http('GET', `${h.url}/api/v1${p}`, { token: h.token });
+        if (r.status === 200) break;
+        if (r.status !== 404) throw new Error(`GET ${p} on ${h.url}: ${r.status} ${r.text.slice(0, 300)}`);
+        if (Date.now() - t0 > 30000) throw new Error(`GET ${p} on ${h.url}: still 404 30 s after it was made on ${hs[0].url}`);
+        await sleep(5);
+      }
+    }
+  }
+  const waited = (Date.now() - t0) / 1000;
+  if (waited > 1) s.note(`${s.name}: the other nodes knew the apps and endpoints made on node 1 only after ${waited.toFixed(1)} s`);
+  return waited;
+}
+
+/** GET /metrics of every node of hs, summed by series (null if one of them has none); each node's own in the
+ *  sum's `nodes` (not enumerable: not in the results file twice). */
+async function metricsSum(hs) {
+  const all = await Promise.all(hs.map((h) => h.metrics()));
+  if (all.some((m) => m === null)) return null;
+  if (all.length === 1) return all[0];
+  const sum = {};
+  for (const m of all) for (const [key, v] of Object.entries(m)) sum[key] = (sum[key] ?? 0) + v;
+  Object.defineProperty(sum, 'nodes', { value: all, enumerable: false });
+  return sum;
 }
 
 /** Stop hookd (SIGTERM, drain); broken if it does not exit 0. Returns the database size after the stop. */
@@ -515,6 +653,60 @@ function sendArgs(url, token, { count, concurrency, size = 1024, rate = 0, seqSt
   if (acks) a.push('--acks', acks);
   if (engine) a.push('--engine', engine);
   return a;
+}
+
+/** One load spread over several targets ({url, token}) at once, one loadgen each: count, concurrency and rate
+ *  split evenly, seq ranges one after the other; their results merged (mergeLoadgen). One target: plain loadgen. */
+async function loadgenSplit(targets, p, what) {
+  if (targets.length === 1) return loadgen(sendArgs(targets[0].url, targets[0].token, p), what);
+  const n = targets.length;
+  const dir = tempDir('acks-');
+  try {
+    let seq = p.seqStart ?? 0;
+    const acks = targets.map((_, i) => path.join(dir, `acks-${i}.txt`));
+    const runs = targets.map((t, i) => {
+      const count = Math.floor(p.count / n) + (i < p.count % n ? 1 : 0);
+      const a = { ...p, count, concurrency: Math.max(1, Math.round(p.concurrency / n)), rate: p.rate ? p.rate / n : 0,
+        seqStart: seq, acks: acks[i] };
+      seq += count;
+      return loadgen(sendArgs(t.url, t.token, a), `${what} ${i + 1}/${n}`);
+    });
+    return mergeLoadgen(await Promise.all(runs), acks);
+  } finally {
+    removeDir(dir);
+  }
+}
+
+/** The results of loadgens run side by side as one: counts summed, the rate over the span from the first send to
+ *  the last answer, latency percentiles over all the requests from their acks files (answer - send, the closed
+ *  loop's latency), the separate results in `parts`. */
+function mergeLoadgen(rs, acksFiles) {
+  const sum = (f) => rs.reduce((a, r) => a + f(r), 0);
+  const max = (f) => Math.max(...rs.map(f));
+  const add = (f) => {
+    const o = {};
+    for (const r of rs) for (const [key, v] of Object.entries(f(r) ?? {})) o[key] = (o[key] ?? 0) + v;
+    return o;
+  };
+  const lat = [];
+  for (const f of acksFiles)
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const [, sent, done, status] = line.split(' ');
+      if (status >= 200 && status < 300) lat.push(Number(BigInt(done) - BigInt(sent)) / 1e6);
+    }
+  lat.sort((a, b) => a - b);
+  const first = Math.min(...rs.map((r) => r.first_send_ns)), last = max((r) => r.last_done_ns);
+  const elapsed = (last - first) / 1e9, completed = sum((r) => r.completed);
+  return {
+    engine: rs[0].engine, mode: rs[0].mode, count: sum((r) => r.count), concurrency: sum((r) => r.concurrency),
+    target_rate: sum((r) => r.target_rate), size: rs[0].size, issued: sum((r) => r.issued), completed, ok: sum((r) => r.ok),
+    timed_out: rs.some((r) => r.timed_out), elapsed_s: elapsed, rate: elapsed > 0 ? completed / elapsed : 0,
+    status: add((r) => r.status), errors: add((r) => r.errors), connections_opened: sum((r) => r.connections_opened),
+    latency_ms: { p50: pctOf(lat, 0.5), p90: pctOf(lat, 0.9), p99: pctOf(lat, 0.99), p999: pctOf(lat, 0.999),
+      max: lat.at(-1) ?? 0, mean: lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : 0, from: 'acks' },
+    send_lag_ms: { p99: max((r) => r.send_lag_ms.p99), max: max((r) => r.send_lag_ms.max) },
+    first_send_ns: first, last_done_ns: last, cpu_s: sum((r) => r.cpu_s), parts: rs,
+  };
 }
 
 // ---- scenario bookkeeping ----------------------------------------------------------------------------------------
@@ -582,83 +774,123 @@ async function runLimits(s) {
   }
 }
 
-/** The kinds of the scenarios that also run on PostgreSQL: the label of their rows, on PostgreSQL or not. */
+/** The kinds of the scenarios that also run on PostgreSQL: the label of their rows, on PostgreSQL or not, and how
+ *  many hookd nodes share the database (default 1). */
 const KIND = {
   ingest: { label: 'ingest', pg: false }, 'pg-ingest': { label: 'pg-ingest', pg: true },
   fanout: { label: 'fan-out', pg: false }, 'pg-fanout': { label: 'pg-fan-out', pg: true },
   latency: { label: 'latency', pg: false }, 'pg-latency': { label: 'pg-latency', pg: true },
+  'pg2-ingest': { label: 'pg2-ingest', pg: true, nodes: 2, one: 'pg-ingest' },
+  'pg2-fanout': { label: 'pg2-fan-out', pg: true, nodes: 2, one: 'pg-fanout' },
+  'pg2-latency': { label: 'pg2-latency', pg: true, nodes: 2, one: 'pg-latency' },
+};
+
+/** One figure per node: the number itself for one node, "a / b" for several. */
+const perNode = (xs, d = 0) => (xs.length === 1 ? xs[0] : xs.map((x) => fx(x, d)).join(' / '));
+/** Rows of a scenario on several nodes: how the endpoints were spread and what each node did. */
+function nodeRows(L, hs, lease, known, m0, m1, c0, c1) {
+  if (hs.length === 1) return;
+  row(L, `nodes: ${hs.length} on one database; apps made on node 1 known to all after; endpoints leased per node`,
+    `${fx(known * 1000, 0)} ms; ${lease.perNode.join(' / ')}${lease.settled ? '' : ' (not spread)'} after ${fx(lease.waitedS, 1)} s`);
+  const acc = hs.map((_, i) => (m0?.nodes && m1?.nodes ? m1.nodes[i][M.accepted] - m0.nodes[i][M.accepted] : NaN));
+  const del = hs.map((_, i) => (m0?.nodes && m1?.nodes ? m1.nodes[i][M.success] - m0.nodes[i][M.success] : NaN));
+  row(L, '  per node: messages accepted; deliveries sent; hookd CPU s',
+    `${acc.map((x) => fx(x, 0)).join(' / ')}; ${del.map((x) => fx(x, 0)).join(' / ')}; ${hs.map((_, i) => fx(c1[i] - c0[i])).join(' / ')}`);
+}
+/** The rate of the same scenario on one node in this run, for a target of "at least as much" (or undefined). */
+const oneNodeRate = (k, get) => {
+  const raw = k.one ? results.scenarios[k.one]?.raw : undefined;
+  return raw && !results.scenarios[k.one].failures?.length ? get(raw) : undefined;
 };
 
 async function runIngest(s, k = KIND.ingest) {
   const p = P.ingest;
   const L = k.label;
-  const rateTarget = k.pg ? TARGETS.pgIngestRate : TARGETS.ingestRate;
+  const n = k.nodes ?? 1;
+  const one = oneNodeRate(k, (raw) => raw.loadgen?.rate);
+  const rateTarget = one ?? (k.pg ? TARGETS.pgIngestRate : TARGETS.ingestRate);
+  const targetText = one ? `>= ${Math.round(one)} (${k.one})` : `>= ${rateTarget}`;
   const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
-  const h = await startNode(k);
+  const hs = await startNodes(k);
+  const h = hs[0];
   try {
-    const url = await makeApp(h, 'ingest', 1, rcv);
-    const m0 = await h.metrics();
-    const c0 = procStats(h.pid).cpuS;
-    const pm0 = k.pg ? pgMeterStart(h) : null;
-    const r = await loadgen(sendArgs(url, h.token, p), L);
-    const m1 = await h.metrics();
-    const c1 = procStats(h.pid).cpuS;
+    // One app with one endpoint per node; on several nodes the leases spread the endpoints and every node takes
+    // an equal part of every app's messages, so 1/n of each node's messages are for an endpoint it owns.
+    const apps = [];
+    for (let i = 0; i < n; i++) apps.push(await makeAppEps(h, n === 1 ? 'ingest' : `ingest${i}`, 1, rcv));
+    const known = n > 1 ? await waitKnown(hs, apps, s) : null;
+    const lease = n > 1 ? await waitLeases(hs, apps.flatMap((a) => a.eps), s) : null;
+    const targets = hs.flatMap((x) => apps.map((a) => ({ url: msgUrl(x, a.uid), token: x.token })));
+    const m0 = await metricsSum(hs);
+    const c0 = hs.map(hookdCpuS);
+    const pm0 = k.pg ? pgMeterStart(hs) : null;
+    const r = await loadgenSplit(targets, p, L);
+    const m1 = await metricsSum(hs);
+    const c1 = hs.map(hookdCpuS);
     s.checkAnswers(L, r);
-    const w = await waitReceived(rcv, r.ok, { hookd: h });
-    const pm = k.pg ? pgMeterStop(pm0, h) : null;
+    const w = await waitReceived(rcv, r.ok, { hookd: hs });
+    const pm = k.pg ? pgMeterStop(pm0, hs) : null;
+    const c2 = hs.map(hookdCpuS);
     const st = await rcv.stats();
     s.checkReceiver(L, st, r.ok);
-    const m2 = await h.metrics();
-    const ps = procStats(h.pid);
+    const m2 = await metricsSum(hs);
+    const ps = hs.map((x) => procStats(x.pid));
     const dbLive = h.dbBytes();
-    const dbAfter = await stopHookd(h, s);
+    let dbAfter;
+    for (const x of hs) dbAfter = await stopHookd(x, s);
     const pgBytes = k.pg ? await pgDbSize(h.pgdb) : null;
     const batches = metricDelta(m0, m1, M.batches), acc = metricDelta(m0, m1, M.accepted);
     const tx = batches !== null && acc ? batches / acc : null;
     const txAll = m2 && m0 && metricDelta(m0, m2, M.accepted) ? metricDelta(m0, m2, M.batches) / metricDelta(m0, m2, M.accepted) : null;
     const drainS = st.last_ns && r.first_send_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
+    const cpuIngest = c1.reduce((a, x, i) => a + x - c0[i], 0);
     s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, afterIngest: m1, afterDrain: m2 },
-      hookd: { ...ps, cpuIngestS: c1 - c0 }, db: { live: dbLive, afterStop: dbAfter, pgBytes }, txPerMsg: tx, txPerMsgWithDrain: txAll,
-      pg: pm };
+      hookd: n === 1 ? { ...ps[0], cpuIngestS: cpuIngest } : { nodes: ps, cpuIngestS: cpuIngest },
+      db: { live: dbLive, afterStop: dbAfter, pgBytes }, txPerMsg: tx, txPerMsgWithDrain: txAll, pg: pm };
+    if (n > 1) s.raw.nodes = { ids: hs.map((x) => x.nodeId), knownAfterS: known, leases: leaseRaw(lease), perNodeMetrics: { before: m0?.nodes, afterDrain: m2?.nodes } };
     const lim = results.limits.receiverRate;
-    row(L, `accepted (${r.count} x ${p.size} B, ${p.concurrency} senders)`, r.rate,
-      { unit: 'msg/s', target: `>= ${rateTarget}`, met: r.rate >= rateTarget, fraction: lim ? r.rate / lim : null });
+    row(L, `accepted (${r.count} x ${p.size} B, ${p.concurrency} senders${n > 1 ? `, over ${n} nodes` : ''})`, r.rate,
+      { unit: 'msg/s', target: targetText, met: r.rate >= rateTarget, fraction: lim ? r.rate / lim : null });
+    nodeRows(L, hs, lease, known, m0, m2, c0, c2);
     row(L, 'ingest latency p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(1)}`, { unit: 'ms' });
     row(L, 'transactions per message (during ingest)', tx, { digits: 4, target: `<= ${TARGETS.txPerMsg}`,
       met: tx === null ? null : tx <= TARGETS.txPerMsg });
     row(L, 'transactions per message (ingest + delivery)', txAll, { digits: 4 });
     const msgs = metricDelta(m0, m2, M.accepted) || r.ok;
     if (k.pg) {
-      pgRows(L, pm, r.ok, 'ingest + delivery');
+      pgRows(L, pm, r.ok, `ingest + delivery${n > 1 ? `, the ${n} nodes` : ''}`);
       row(L, 'database bytes per message (pg_database_size after stop, less the empty database)', pgBytes / msgs, { unit: 'B' });
     } else {
       row(L, 'database bytes per message (after stop)', dbAfter.total / msgs, { unit: 'B' });
       row(L, 'database files before stop: hookd.db / -wal', `${mib(dbLive['hookd.db'])} / ${mib(dbLive['hookd.db-wal'])}`, { unit: 'MiB' });
     }
     row(L, 'all delivered: first send -> last receipt', drainS, { unit: 's', digits: 2 });
-    row(L, 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1 });
-    row(L, 'hookd CPU s during ingest', c1 - c0, { unit: 's', digits: 2 });
+    row(L, `hookd peak RSS${n > 1 ? ' per node' : ''}`, perNode(ps.map((x) => x.hwmMiB), 1), { unit: 'MiB', digits: 1 });
+    row(L, `hookd CPU s during ingest${n > 1 ? ' (the nodes together)' : ''}`, cpuIngest, { unit: 's', digits: 2 });
   } finally {
     await rcv.stop(5000);
-    await endNode(h);
+    await endNodes(hs);
   }
   // The same load to an app without endpoints: the API and commit path alone, nothing delivered.
-  const h2 = await startNode(k);
+  const hs2 = await startNodes(k);
   try {
-    const url = await makeApp(h2, 'ingest0', 0, null);
-    const m0 = await h2.metrics();
-    const pm0 = k.pg ? pgMeterStart(h2) : null;
-    const r = await loadgen(sendArgs(url, h2.token, p), `${L}, no endpoint`);
-    const pm = k.pg ? pgMeterStop(pm0, h2) : null;
-    const m1 = await h2.metrics();
+    const app0 = await makeAppEps(hs2[0], 'ingest0', 0, null);
+    if (hs2.length > 1) await waitKnown(hs2, [app0], s);
+    const m0 = await metricsSum(hs2);
+    const pm0 = k.pg ? pgMeterStart(hs2) : null;
+    const r = await loadgenSplit(hs2.map((x) => ({ url: msgUrl(x, 'ingest0'), token: x.token })), p, `${L}, no endpoint`);
+    const pm = k.pg ? pgMeterStop(pm0, hs2) : null;
+    const m1 = await metricsSum(hs2);
     s.checkAnswers(`${L}, no endpoint`, r);
-    await stopHookd(h2, s);
+    for (const x of hs2) await stopHookd(x, s);
     const acc = metricDelta(m0, m1, M.accepted);
     const tx = acc ? metricDelta(m0, m1, M.batches) / acc : null;
     s.raw.noEndpoint = { loadgen: r, metrics: { before: m0, after: m1 }, txPerMsg: tx, pg: pm };
     const lim = results.limits.receiverRate;
+    const one0 = oneNodeRate(k, (raw) => raw.noEndpoint?.loadgen?.rate);
+    const target0 = one0 ?? rateTarget;
     row(L, 'accepted, app without endpoints (commit path only)', r.rate,
-      { unit: 'msg/s', target: `(>= ${rateTarget})`, met: r.rate >= rateTarget, fraction: lim ? r.rate / lim : null });
+      { unit: 'msg/s', target: `(>= ${Math.round(target0)}${one0 ? ` ${k.one}` : ''})`, met: r.rate >= target0, fraction: lim ? r.rate / lim : null });
     row(L, '  ingest latency p50 / p99; transactions per message', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} ms; ${tx === null ? 'n/a' : tx.toFixed(4)}`);
     if (k.pg) {
       const us = (cpu) => fx((cpu / Math.max(1, r.ok)) * 1e6, 1);
@@ -666,56 +898,69 @@ async function runIngest(s, k = KIND.ingest) {
         `${us(pm.hookdCpuS)} / ${us(pm.pgCpuS)} us; ${pm.roundTrips === null ? 'n/a' : fx(pm.roundTrips / Math.max(1, r.ok))}`);
     }
   } finally {
-    await endNode(h2);
+    await endNodes(hs2);
   }
 }
 
 async function runFanout(s, k = KIND.fanout) {
   const p = P.fanout;
   const L = k.label;
+  const n = k.nodes ?? 1;
   const expectedMax = p.count * p.endpoints;
   const rcv = await startReceiver({ capacity: expectedMax * 2, verify: SECRET });
-  const h = await startNode(k);
+  const hs = await startNodes(k);
+  const h = hs[0];
   try {
-    const url = await makeApp(h, 'fanout', p.endpoints, rcv);
-    const m0 = await h.metrics();
-    const c0 = procStats(h.pid).cpuS;
-    const pm0 = k.pg ? pgMeterStart(h) : null;
-    const r = await loadgen(sendArgs(url, h.token, p), L);
+    // several nodes: the endpoints spread over them by the leases, the messages posted to each node in turn
+    const app = await makeAppEps(h, 'fanout', p.endpoints, rcv);
+    const known = n > 1 ? await waitKnown(hs, [app], s) : null;
+    const lease = n > 1 ? await waitLeases(hs, app.eps, s) : null;
+    const m0 = await metricsSum(hs);
+    const c0 = hs.map(hookdCpuS);
+    const pm0 = k.pg ? pgMeterStart(hs) : null;
+    const r = await loadgenSplit(hs.map((x) => ({ url: msgUrl(x, 'fanout'), token: x.token })), p, L);
     s.checkAnswers(L, r);
     const expected = r.ok * p.endpoints;
-    const w = await waitReceived(rcv, expected, { hookd: h });
-    const pm = k.pg ? pgMeterStop(pm0, h) : null;
+    const w = await waitReceived(rcv, expected, { hookd: hs });
+    const pm = k.pg ? pgMeterStop(pm0, hs) : null;
+    const c1 = hs.map(hookdCpuS);
     const st = await rcv.stats();
-    const ps = procStats(h.pid);
+    const ps = hs.map((x) => procStats(x.pid));
     s.checkReceiver(L, st, expected);
-    const m1 = await h.metrics();
-    const dbAfter = await stopHookd(h, s);
+    const m1 = await metricsSum(hs);
+    let dbAfter;
+    for (const x of hs) dbAfter = await stopHookd(x, s);
     const pgBytes = k.pg ? await pgDbSize(h.pgdb) : null;
     const span = st.last_ns ? (st.last_ns - r.first_send_ns) / 1e9 : NaN;
     const rate = st.distinct_ok / span;
     const succ = metricDelta(m0, m1, M.success) ?? st.distinct_ok;
-    const cpu1k = ((ps.cpuS - c0) / succ) * 1000;
+    const cpu = c1.reduce((a, x, i) => a + x - c0[i], 0);
+    const cpu1k = (cpu / succ) * 1000;
     const tx = metricDelta(m0, m1, M.batches) !== null ? metricDelta(m0, m1, M.batches) / r.ok : null;
-    s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, after: m1 }, hookd: ps,
+    const hwm = Math.max(...ps.map((x) => x.hwmMiB));
+    const one = oneNodeRate(k, (raw) => raw.receiver?.distinct_ok / raw.spanS);
+    s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, after: m1 }, hookd: n === 1 ? ps[0] : { nodes: ps },
       db: { afterStop: dbAfter, pgBytes }, spanS: span, pg: pm };
-    row(L, `deliveries/s (${r.count} msgs x ${p.endpoints} endpoints, first send -> last receipt)`, rate,
-      { unit: 'del/s', target: `>= ${TARGETS.fanoutRate}`, met: rate >= TARGETS.fanoutRate,
-        fraction: results.limits.curlRate ? rate / results.limits.curlRate : null });
+    if (n > 1) s.raw.nodes = { ids: hs.map((x) => x.nodeId), knownAfterS: known, leases: leaseRaw(lease), perNodeMetrics: { before: m0?.nodes, after: m1?.nodes } };
+    row(L, `deliveries/s (${r.count} msgs x ${p.endpoints} endpoints${n > 1 ? `, over ${n} nodes` : ''}, first send -> last receipt)`, rate,
+      { unit: 'del/s', target: one ? `>= ${Math.round(one)} (${k.one})` : `>= ${TARGETS.fanoutRate}`,
+        met: rate >= (one ?? TARGETS.fanoutRate), fraction: results.limits.curlRate ? rate / results.limits.curlRate : null });
+    nodeRows(L, hs, lease, known, m0, m1, c0, c1);
     row(L, 'ingest rate while fanning out', r.rate, { unit: 'msg/s' });
     row(L, 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(1)} / ${ms(st.lat_ns.p99).toFixed(1)} / ${ms(st.lat_ns.max).toFixed(1)}`, { unit: 'ms' });
-    row(L, 'hookd peak RSS', ps.hwmMiB, { unit: 'MiB', digits: 1, target: `<= ${TARGETS.fanoutRssMiB}`, met: ps.hwmMiB <= TARGETS.fanoutRssMiB });
-    row(L, 'hookd CPU s per 1,000 deliveries', cpu1k, { unit: 's', digits: 3 });
+    row(L, `hookd peak RSS${n > 1 ? ' per node' : ''}`, perNode(ps.map((x) => x.hwmMiB), 1),
+      { unit: 'MiB', digits: 1, target: `<= ${TARGETS.fanoutRssMiB}`, met: hwm <= TARGETS.fanoutRssMiB });
+    row(L, `hookd CPU s per 1,000 deliveries${n > 1 ? ' (the nodes together)' : ''}`, cpu1k, { unit: 's', digits: 3 });
     row(L, 'transactions per message', tx, { digits: 4 });
     if (k.pg) {
-      pgRows(L, pm, r.ok, 'ingest + fan-out');
+      pgRows(L, pm, r.ok, `ingest + fan-out${n > 1 ? `, the ${n} nodes` : ''}`);
       row(L, 'database bytes per message (pg_database_size after stop, less the empty database)', pgBytes / r.ok, { unit: 'B' });
     } else {
       row(L, 'database bytes per message (after stop)', dbAfter.total / r.ok, { unit: 'B' });
     }
   } finally {
     await rcv.stop(5000);
-    await endNode(h);
+    await endNodes(hs);
   }
 }
 
@@ -768,54 +1013,206 @@ async function runInbound(s) {
   }
 }
 
+/** accepted -> received (ms, sorted): the receiver's first receipt of each seq minus the time the generator had
+ *  its 2xx answer (acks lines "seq sent_ns done_ns status"), joined by seq; only the seqs that pass `want`. */
+function acceptedToReceived(ackLines, receipts, want = () => true) {
+  const d = [];
+  for (const line of ackLines) {
+    const [seq, , done, status] = line.split(' ');
+    if (!status || status < 200 || status >= 300 || !want(Number(seq))) continue;
+    const got = receipts.get(Number(seq));
+    if (got !== undefined) d.push(ms(got - BigInt(done)));
+  }
+  return d.sort((a, b) => a - b);
+}
+const pcts = (d) => ({ count: d.length, p50: pctOf(d, 0.5), p99: pctOf(d, 0.99), max: d.at(-1) ?? NaN, min: d[0] ?? NaN });
+
 async function runLatency(s, k = KIND.latency) {
   const p = P.latency;
   const L = k.label;
-  const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
-  const h = await startNode(k);
+  const n = k.nodes ?? 1;
+  // One app with one endpoint per node, each at its own receiver (the receipts of one message at each are told
+  // apart); the messages are posted to the first node. On several nodes the leases spread the endpoints, so each
+  // message is sent once by the node that accepted it and once by each other node (told by the leases table).
+  const rcvs = [];
+  for (let i = 0; i < n; i++) rcvs.push(await startReceiver({ capacity: p.count * 2, verify: SECRET }));
+  const hs = await startNodes(k);
+  const h = hs[0];
   const dir = tempDir('acks-');
   try {
-    const url = await makeApp(h, 'latency', 1, rcv);
+    const app = await makeAppEps(h, 'latency', n, n === 1 ? rcvs[0] : rcvs);
+    const known = n > 1 ? await waitKnown(hs, [app], s) : null;
+    const lease = n > 1 ? await waitLeases(hs, app.eps, s) : null;
     const acks = path.join(dir, 'acks.txt');
-    const m0 = k.pg ? await h.metrics() : null;
-    const pm0 = k.pg ? pgMeterStart(h) : null;
-    const r = await loadgen(sendArgs(url, h.token, { ...p, acks }), L);
+    const m0 = k.pg ? await metricsSum(hs) : null;
+    const c0 = hs.map(hookdCpuS);
+    const pm0 = k.pg ? pgMeterStart(hs) : null;
+    const r = await loadgen(sendArgs(app.url, h.token, { ...p, acks }), L);
     s.checkAnswers(L, r);
-    const w = await waitReceived(rcv, r.ok, { hookd: h });
-    const pm = k.pg ? pgMeterStop(pm0, h) : null;
-    const m1 = k.pg ? await h.metrics() : null;
-    const st = await rcv.stats();
-    s.checkReceiver(L, st, r.ok);
-    const receipts = await rcv.receipts();
-    const ps = procStats(h.pid);
-    await stopHookd(h, s);
-    // accepted -> received: join the generator's answer times with the receiver's receipt times by seq
-    const d = [];
-    for (const line of readFileSync(acks, 'utf8').split('\n')) {
-      const [seq, , done, status] = line.split(' ');
-      if (!status || status < 200 || status >= 300) continue;
-      const got = receipts.get(Number(seq));
-      if (got !== undefined) d.push(ms(got - BigInt(done)));
+    const ws = [];
+    for (const x of rcvs) ws.push(await waitReceived(x, r.ok, { hookd: hs }));
+    const pm = k.pg ? pgMeterStop(pm0, hs) : null;
+    const c1 = hs.map(hookdCpuS);
+    const m1 = k.pg ? await metricsSum(hs) : null;
+    const sts = [], receipts = [];
+    for (const [i, x] of rcvs.entries()) {
+      const st = await x.stats();
+      s.checkReceiver(n === 1 ? L : `${L}, endpoint ${i}`, st, r.ok);
+      sts.push(st);
+      receipts.push(await x.receipts());
     }
-    d.sort((a, b) => a - b);
-    const ar = { count: d.length, p50: pctOf(d, 0.5), p99: pctOf(d, 0.99), max: d.at(-1) ?? NaN, min: d[0] ?? NaN };
-    s.raw = { loadgen: r, receiver: st, complete: w.complete, acceptedToReceivedMs: ar, hookd: ps, pg: pm,
-      metrics: k.pg ? { before: m0, after: m1 } : undefined };
-    row(L, `accepted -> received p50 / p99 / max (${r.count} at ${p.rate}/s)`,
-      `${fx(ar.p50)} / ${fx(ar.p99)} / ${fx(ar.max)}`,
-      { unit: 'ms', target: `p99 <= ${TARGETS.latencyP99Ms}`, met: ar.p99 <= TARGETS.latencyP99Ms });
-    row(L, 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(2)} / ${ms(st.lat_ns.p99).toFixed(2)} / ${ms(st.lat_ns.max).toFixed(2)}`, { unit: 'ms' });
+    const leaseAfter = n > 1 ? await pgLeases(h.pgdb) : null;
+    const ps = hs.map((x) => procStats(x.pid));
+    for (const x of hs) await stopHookd(x, s);
+    const ackLines = readFileSync(acks, 'utf8').split('\n');
+    const lat = (d) => `${fx(d.p50)} / ${fx(d.p99)} / ${fx(d.max)}`;
+    const sentRcv = (st) => `${ms(st.lat_ns.p50).toFixed(2)} / ${ms(st.lat_ns.p99).toFixed(2)} / ${ms(st.lat_ns.max).toFixed(2)}`;
+    if (n === 1) {
+      const ar = pcts(acceptedToReceived(ackLines, receipts[0]));
+      s.raw = { loadgen: r, receiver: sts[0], complete: ws[0].complete, acceptedToReceivedMs: ar, hookd: ps[0], pg: pm,
+        metrics: k.pg ? { before: m0, after: m1 } : undefined };
+      row(L, `accepted -> received p50 / p99 / max (${r.count} at ${p.rate}/s)`, lat(ar),
+        { unit: 'ms', target: `p99 <= ${TARGETS.latencyP99Ms}`, met: ar.p99 <= TARGETS.latencyP99Ms });
+      row(L, 'sent -> received p50 / p99 / max', sentRcv(sts[0]), { unit: 'ms' });
+    } else {
+      // endpoint i: owned by the node that accepted the messages (same node) or by another one (cross-node)
+      const owners = app.eps.map((e) => lease.owner.get(e) ?? null);
+      const cls = owners.map((o) => (o === h.nodeId ? 'same' : o === null ? 'none' : 'cross'));
+      const moved = app.eps.filter((e, i) => leaseAfter.get(e) !== owners[i]);
+      if (moved.length) s.note(`${L}: ${moved.length} endpoint(s) changed owner during the load: the same/cross split is approximate`);
+      const merged = (c) => {
+        const d = [];
+        for (let i = 0; i < n; i++) if (cls[i] === c) d.push(...acceptedToReceived(ackLines, receipts[i]));
+        return pcts(d.sort((a, b) => a - b));
+      };
+      const cross = merged('cross'), same = merged('same');
+      s.raw = { loadgen: r, receivers: sts, complete: ws.every((w) => w.complete), hookd: { nodes: ps }, pg: pm,
+        metrics: { before: m0, after: m1 }, nodes: { ids: hs.map((x) => x.nodeId), knownAfterS: known, leases: leaseRaw(lease), leasesAfter: Object.fromEntries(leaseAfter ?? []) },
+        endpoints: app.eps.map((e, i) => ({ id: e, owner: owners[i], class: cls[i] })),
+        acceptedToReceivedMs: { crossNode: cross, sameNode: same } };
+      row(L, `accepted by node 1 -> received from another node (cross-node) p50 / p99 / max (${r.count} at ${p.rate}/s)`,
+        cross.count ? lat(cross) : 'n/a (no endpoint leased by another node)',
+        { unit: cross.count ? 'ms' : '', target: `p99 <= ${TARGETS.pgCrossP99Ms}`, met: cross.count ? cross.p99 <= TARGETS.pgCrossP99Ms : null });
+      row(L, '  the same messages to the endpoint of node 1 (same node) p50 / p99 / max',
+        same.count ? lat(same) : 'n/a (no endpoint leased by node 1)',
+        { unit: same.count ? 'ms' : '', target: `(p99 <= ${TARGETS.latencyP99Ms})`, met: same.count ? same.p99 <= TARGETS.latencyP99Ms : null });
+      for (const c of ['cross', 'same']) {
+        const i = cls.indexOf(c);
+        if (i >= 0) row(L, `  sent -> received p50 / p99 / max, ${c === 'cross' ? 'cross-node' : 'same node'}`, sentRcv(sts[i]), { unit: 'ms' });
+      }
+      nodeRows(L, hs, lease, known, m0, m1, c0, c1);
+    }
     row(L, 'ingest (sent -> 202) p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(2)}`, { unit: 'ms' });
     if (k.pg) {
       const acc = metricDelta(m0, m1, M.accepted);
       row(L, 'transactions per message (ingest + delivery)', acc ? metricDelta(m0, m1, M.batches) / acc : null, { digits: 4 });
-      pgRows(L, pm, r.ok, 'ingest + delivery');
+      pgRows(L, pm, r.ok, n === 1 ? 'ingest + delivery' : `ingest + delivery to ${n} endpoints, the ${n} nodes`);
     }
     if (r.send_lag_ms.max > 5) s.note(`${L}: the generator sent up to ${r.send_lag_ms.max.toFixed(1)} ms late (p99 ${r.send_lag_ms.p99.toFixed(2)} ms)`);
   } finally {
-    await rcv.stop(5000);
-    await endNode(h);
+    for (const x of rcvs) await x.stop(5000);
+    await endNodes(hs);
     removeDir(dir);
+  }
+}
+
+/** Two nodes (HOOKD_LEASE_TIME short), an app with one endpoint each (P.takeover.endpoints), spread over both by
+ *  the leases; a message to every endpoint through node 1 (both nodes send); then kill -9 of node 2 and at once a
+ *  message through node 1 to each endpoint node 2 held. Measured from the kill: all those endpoints leased by
+ *  node 1 (psql polling the leases table, and node 1's log line "sched: N endpoints claimed" for the exact time),
+ *  and every one of those messages received. Repeated with a fresh node 2 (rounds). */
+async function runTakeover(s) {
+  const p = P.takeover;
+  const L = 'pg-takeover';
+  const env = { HOOKD_LEASE_TIME: p.leaseTime };
+  const rcv = await startReceiver({ capacity: 65536, verify: SECRET });
+  const hs = await startNodes({ pg: true, nodes: 2 }, env);
+  const a = hs[0];
+  const rounds = [];
+  let seq = 0, delivered = 0;
+  try {
+    const apps = [];
+    for (let i = 0; i < p.endpoints; i++) apps.push(await makeAppEps(a, `to${i}`, 1, rcv));
+    const eps = apps.map((x) => x.eps[0]);
+    await waitKnown(hs, apps, s);
+    for (let round = 0; round < p.rounds; round++) {
+      if (round > 0) hs.push(await addNode(a.pgdb, env));
+      const b = hs.at(-1);
+      if (round > 0) await waitKnown([b], apps, s);
+      const lease = await waitLeases([a, b], eps, s);
+      // both nodes send (node 2's messages come through node 1's commits and notifications)
+      for (const x of apps) await postMessage(a, x.uid, seq++);
+      delivered += apps.length;
+      const w = await waitReceived(rcv, delivered, { hookd: [a, b] });
+      if (!w.complete) throw new Error(`round ${round + 1}: only ${w.counters.distinct_ok} of ${delivered} messages received before the kill`);
+      const victims = apps.filter((x) => lease.owner.get(x.eps[0]) === b.nodeId);
+      if (victims.length === 0) throw new Error(`round ${round + 1}: node 2 holds no endpoint (leases per node ${lease.perNode.join(' / ')})`);
+      const logFrom = a.stderr.length;
+      const killMs = Date.now();
+      await kill9(b);
+      const posted = [];
+      for (const x of victims) {
+        posted.push(seq);
+        await postMessage(a, x.uid, seq++);
+      }
+      const postedMs = Date.now() - killMs;
+      delivered += victims.length;
+      const expiry = Number(await pgSql(`SELECT extract(epoch FROM max(expires_at)) * 1000 FROM leases WHERE node_id = '${b.nodeId}'`, a.pgdb.url));
+      let leasedMs = null, receivedMs = null;
+      const deadline = killMs + p.leaseMs * 5 + 15000;
+      for (;;) {
+        if (leasedMs === null) {
+          const owner = await pgLeases(a.pgdb);
+          if (victims.every((x) => owner.get(x.eps[0]) === a.nodeId)) leasedMs = Date.now() - killMs;
+        }
+        if (receivedMs === null) {
+          const got = await rcv.receipts();
+          if (posted.every((q) => got.has(q))) receivedMs = Math.max(...posted.map((q) => ms(got.get(q)))) - killMs;
+        }
+        if (leasedMs !== null && receivedMs !== null) break;
+        if (!a.alive()) throw new Error(`node 1 exited (${a.code}) during the takeover:\n${tail(a.stderr)}`);
+        if (Date.now() > deadline) {
+          s.fail(`${L}: round ${round + 1}: no takeover ${deadline - killMs} ms after the kill (leased by the survivor: ` +
+            `${leasedMs === null ? 'no' : `${leasedMs} ms`}, messages received: ${receivedMs === null ? 'no' : `${fx(receivedMs, 0)} ms`})`);
+          break;
+        }
+        await sleep(20);
+      }
+      // node 1's log: "<ISO time> info sched: N endpoints claimed, M deliveries pending", after the kill
+      let claimed = 0, claimLogMs = null;
+      for (const line of a.stderr.slice(logFrom).split('\n')) {
+        const m = /^(\S+Z) info sched: (\d+) endpoints claimed/.exec(line);
+        if (!m || Date.parse(m[1]) < killMs - 1) continue;
+        claimed += Number(m[2]);
+        if (claimed >= victims.length && claimLogMs === null) claimLogMs = Date.parse(m[1]) - killMs;
+      }
+      const r = { round: round + 1, endpoints: eps.length, victims: victims.length, leasesBefore: lease.perNode,
+        expiryMs: expiry - killMs, postedMs, claimLogMs, leasedPollMs: leasedMs, receivedMs,
+        takeoverMs: leasedMs === null || receivedMs === null ? null : Math.max(claimLogMs ?? leasedMs, receivedMs) };
+      rounds.push(r);
+      log(`${L}: round ${r.round}: ${JSON.stringify(r)}`);
+    }
+    await sleep(Math.min(1000, p.leaseMs / 2)); // anything more would be a duplicate
+    const st = await rcv.stats();
+    s.checkReceiver(L, st, delivered);
+    for (const x of hs) if (x.alive()) await stopHookd(x, s);
+    s.raw = { leaseTime: p.leaseTime, rounds, receiver: st, nodes: hs.map((x) => x.nodeId) };
+    const list = (f, d = 0) => rounds.map((x) => fx(f(x), d)).join(' / ');
+    const worst = Math.max(...rounds.map((x) => x.takeoverMs ?? Infinity));
+    const each = rounds.length > 1 ? `; ${rounds.length} rounds` : '';
+    row(L, `kill -9 of one of 2 nodes (lease time ${p.leaseTime}${each}): kill -> its endpoints claimed by the survivor ` +
+      'and a message posted after the kill to each received', list((x) => x.takeoverMs),
+      { unit: 'ms', target: `<= ${p.leaseMs} (lease time)`, met: worst <= p.leaseMs });
+    row(L, `  endpoints the killed node held (of ${p.endpoints})`, list((x) => x.victims));
+    row(L, '  kill -> the last of its leases expired (as last renewed)', list((x) => x.expiryMs), { unit: 'ms' });
+    row(L, '  kill -> all claimed by the survivor (its log; psql polling)', `${list((x) => x.claimLogMs)}; ${list((x) => x.leasedPollMs)}`, { unit: 'ms' });
+    row(L, '  lease expiry -> claimed (the survivor ticks every tenth of the lease time)',
+      list((x) => (x.claimLogMs ?? x.leasedPollMs ?? NaN) - x.expiryMs), { unit: 'ms' });
+    row(L, '  kill -> the last of those messages received', list((x) => x.receivedMs), { unit: 'ms' });
+    row(L, '  messages received / posted; duplicates', `${st.distinct_ok} / ${delivered}; ${st.duplicates}`);
+  } finally {
+    await rcv.stop(5000);
+    await endNodes(hs);
   }
 }
 
@@ -971,7 +1368,9 @@ async function runBacklog(s) {
 
 const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout, latency: runLatency, faults: runFaults, backlog: runBacklog,
   inbound: runInbound, 'pg-ingest': (s) => runIngest(s, KIND['pg-ingest']), 'pg-fanout': (s) => runFanout(s, KIND['pg-fanout']),
-  'pg-latency': (s) => runLatency(s, KIND['pg-latency']) };
+  'pg-latency': (s) => runLatency(s, KIND['pg-latency']), 'pg2-ingest': (s) => runIngest(s, KIND['pg2-ingest']),
+  'pg2-fanout': (s) => runFanout(s, KIND['pg2-fanout']), 'pg2-latency': (s) => runLatency(s, KIND['pg2-latency']),
+  'pg-takeover': runTakeover };
 
 // ---- output ----------------------------------------------------------------------------------------------------
 

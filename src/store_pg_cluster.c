@@ -388,6 +388,8 @@ static int pg_cl_wait(struct store *st, int timeout_ms, void (*cb)(void *arg, co
 		return STORE_UNAVAILABLE;
 	}
 	deliver_notes(c, cb, arg); /* those that arrived with the results of other statements */
+	if (*resync)
+		return STORE_OK; /* at once: the caller reloads what it may have missed before anything else */
 	struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
 	int r = poll(&pfd, 1, timeout_ms);
 	if (r > 0 && PQconsumeInput(c) != 1) {
