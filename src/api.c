@@ -270,7 +270,7 @@ static int req_run(struct store *st, void *arg)
 			return rc;
 	}
 	int rc = r->run(st, r);
-	if (r->idem_key == NULL || rc == STORE_ERR || rc == STORE_UNAVAILABLE)
+	if (r->idem_key == NULL || rc == STORE_ERR || rc == STORE_UNAVAILABLE || rc == STORE_RETRY)
 		return rc;
 	if (rc == STORE_OK && r->status >= 200 && r->status < 300)
 		return st->w->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now);

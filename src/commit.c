@@ -15,6 +15,7 @@
 
 #define BATCH_MAX 4096 /* bounds the latency of the last job in a batch */
 #define PREFETCH_MAX 256 /* message inserts announced to the backend at once (msg_prefetch) */
+#define COMMIT_RETRIES 5 /* runs again of a job that met a transient conflict (STORE_RETRY) */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -150,6 +151,15 @@ static void run_batch(struct commit_job *batch)
 	for (struct commit_job *j = batch, *next; j != NULL; j = next) {
 		next = j->next; /* done() may free j */
 		int rc = brc == STORE_OK ? j->rc : brc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;
+		if (rc == STORE_RETRY && j->retries < COMMIT_RETRIES) { /* again behind this batch's commit */
+			j->retries++;
+			changes_finish(j, false);
+			commit_submit(j);
+			continue;
+		}
+		if (rc == STORE_RETRY)
+			rc = STORE_ERR;
+		j->retries = 0; /* a job submitted again (a task's next batch) starts afresh */
 		changes_finish(j, rc == STORE_OK);
 		j->done(j->arg, rc);
 	}

@@ -33,6 +33,7 @@ struct commit_job {
 	/* The changes are another node's, reloaded here (feed.c): applied, not announced to the nodes again. */
 	bool replay;
 	struct commit_job *next; /* the committer's */
+	int retries;             /* the committer's: how often it ran again after STORE_RETRY */
 	int rc;                  /* the committer's */
 	struct commit_change_rec *changes, *changes_last; /* the committer's: what run() recorded */
 };

@@ -13,6 +13,15 @@
  * claim's read, so a commit that the read misses is admitted when it arrives; deliveries of an endpoint whose
  * read is still running wait (deferred), so fifo's head is known before anything of it starts.
  *
+ * Fifo endpoints: this node's own commits for them are not scheduled as they are made (payload in memory) but read
+ * like the other nodes' commits, from their own notification (while this node owns a fifo endpoint, its own "d"
+ * entries are read too). PostgreSQL delivers notifications in commit order, so a message another node accepted
+ * (answered 202) before this node accepted the next one is read first, in the same query or an earlier one, and
+ * comes due first: the local one cannot overtake it while it is still being read. A commit whose notification
+ * went by before this node knew it owned a fifo endpoint waits for a later one (a node's commits are one
+ * committer's, so its keys grow in commit order: a key is echoed once a notification of this node named a key at
+ * least as high), or a second.
+ *
  * Losing an endpoint (shed, a lease not renewed, or no renewal for most of the lease time): its keys leave the
  * set at once and the dispatcher drops what comes due of it; once its transfers in flight are done and their
  * outcomes committed (the dispatcher's release, a committer barrier behind them), the lease row is deleted and
@@ -25,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "commit.h"
 #include "feed.h"
 #include "keyset.h"
@@ -35,6 +45,7 @@
 
 #define SCAN_MS 30000 /* the safety-net scan of owned endpoints' pending deliveries */
 #define LISTEN_MS 250 /* the longest wait for notifications: how soon the thread sees a stop */
+#define ECHO_MAX_MS 1000 /* a fifo commit whose echo was not seen (a "scan" overflow) is read after this anyway */
 
 enum own_state { OWN_LOADING, OWN_OWNED, OWN_GONE };
 enum key_state { K_SCHED, K_OUT };
@@ -48,7 +59,9 @@ struct own {
 
 static struct store *store;
 static void (*wake_fn)(void);
-static int64_t lease_ms, tick_ms;
+/* A lease row lives row_ms = lease - tick from its renewal: the others claim at their first tick after it
+ * expires, so a dead node's endpoints are taken over within the lease time (--lease-time), not a tick later. */
+static int64_t lease_ms, tick_ms, row_ms;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct hmap owned; /* endpoint id -> struct own */
@@ -81,8 +94,37 @@ static bool owner_gone(const void *owner) { return ((const struct own *)owner)->
 
 /* ---- the core's hooks ---- */
 
+/* This node's commits of fifo endpoints' deliveries, waiting for their echo (under mu); the highest key of this
+ * node named by a notification handled so far (the cluster thread's). */
+struct echo {
+	int64_t key, at; /* at: monotonic ms */
+};
+static struct echo *echo_v;
+static size_t echo_n, echo_cap;
+static int64_t echoed;
+static int owns_fifo; /* atomic: this node owns a fifo endpoint (its own notifications' keys are read) */
+
+static bool fifo_endpoint(const char *endpoint_id)
+{
+	struct ep_snap *s = cache_endpoint_ref(endpoint_id);
+	bool fifo = s != NULL && s->ep.fifo;
+	ep_snap_unref(s);
+	return fifo;
+}
+
 static bool pg_admit(int64_t dkey, const char *endpoint_id)
 {
+	if (fifo_endpoint(endpoint_id)) { /* read in commit order with the other nodes' commits, once echoed */
+		__atomic_store_n(&owns_fifo, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&mu);
+		if (echo_n == echo_cap) {
+			echo_cap = echo_cap ? echo_cap * 2 : 64;
+			echo_v = xrealloc(echo_v, echo_cap * sizeof *echo_v);
+		}
+		echo_v[echo_n++] = (struct echo){dkey, mono_ms()};
+		pthread_mutex_unlock(&mu);
+		return false;
+	}
 	pthread_mutex_lock(&mu);
 	struct own *o = hmap_get(&owned, endpoint_id);
 	bool ok = active(o) && keyset_add(&keys, dkey, o, K_SCHED);
@@ -302,16 +344,33 @@ static void release_drained(void)
 
 static int64_t renewed_at; /* monotonic ms when the last successful renewal was sent */
 
+/* Whether this node owns a fifo endpoint now (or an endpoint became fifo: pg_admit sets it at once). */
+static void check_fifo(void)
+{
+	struct idvec ids = {0};
+	pthread_mutex_lock(&mu);
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		if (active(e->val))
+			idvec_add(&ids, ((struct own *)e->val)->id);
+	pthread_mutex_unlock(&mu);
+	bool any = false;
+	for (size_t k = 0; k < ids.n && !any; k++)
+		any = fifo_endpoint(ids.v[k]);
+	__atomic_store_n(&owns_fifo, any, __ATOMIC_RELAXED);
+	idvec_free(&ids);
+}
+
 static void tick(void)
 {
 	int live = 1;
 	int64_t endpoints = 0, sent = mono_ms();
 	struct idvec held = {0};
-	if (store->c->beat(store, node_id(), lease_ms, &live, &endpoints) != STORE_OK ||
-	    store->c->renew(store, node_id(), lease_ms, &held) != STORE_OK) {
+	if (store->c->beat(store, node_id(), row_ms, &live, &endpoints) != STORE_OK ||
+	    store->c->renew(store, node_id(), row_ms, &held) != STORE_OK) {
 		idvec_free(&held);
 		/* stop sending well before the leases expire, so two nodes never both send for an endpoint */
-		if (mono_ms() > renewed_at + lease_ms - 2 * tick_ms)
+		if (mono_ms() > renewed_at + row_ms - 2 * tick_ms)
 			lose_all("the leases could not be renewed");
 		release_drained();
 		return;
@@ -327,7 +386,7 @@ static void tick(void)
 	pthread_mutex_unlock(&mu);
 	if (have < share) {
 		struct idvec got = {0};
-		if (store->c->claim(store, node_id(), lease_ms, share - have, &got) == STORE_OK) {
+		if (store->c->claim(store, node_id(), row_ms, share - have, &got) == STORE_OK) {
 			pthread_mutex_lock(&mu);
 			for (size_t k = 0; k < got.n; k++)
 				own_take(got.v[k]);
@@ -339,6 +398,7 @@ static void tick(void)
 	}
 	load_claimed();
 	release_drained();
+	check_fifo();
 }
 
 /* ---- notifications (the cluster thread) ---- */
@@ -347,7 +407,20 @@ struct heard {
 	int64_t *lo, *hi;
 	size_t n, cap;
 	bool scan, claim;
+	int64_t own_max; /* the highest key of this node's own commits named */
+	bool own_scan;   /* this node's own notes overflowed */
 };
+
+static void heard_add(struct heard *h, int64_t lo, int64_t hi)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 16;
+		h->lo = xrealloc(h->lo, h->cap * sizeof *h->lo);
+		h->hi = xrealloc(h->hi, h->cap * sizeof *h->hi);
+	}
+	h->lo[h->n] = lo;
+	h->hi[h->n++] = hi;
+}
 
 /* "<node id>\n" then entries: "d LO-HI" / "d K" (deliveries made pending), "scan", "c <kind> <id>" */
 static void heard_cb(void *arg, const char *payload)
@@ -372,10 +445,11 @@ static void heard_cb(void *arg, const char *payload)
 				snprintf(k, sizeof k, "%.*s", (int)(sp - kind < 11 ? sp - kind : 11), kind);
 				feed_heard(k, sp + 1, (size_t)(eol - sp - 1));
 			}
-		} else if (own) {
-			continue; /* this node scheduled its own commits as they were made */
 		} else if (strncmp(p, "scan", 4) == 0) {
-			h->scan = true;
+			if (own)
+				h->own_scan = true;
+			else
+				h->scan = true;
 		} else if (p[0] == 'd' && p[1] == ' ') {
 			char *end;
 			long long lo = strtoll(p + 2, &end, 10), hi = lo;
@@ -383,13 +457,11 @@ static void heard_cb(void *arg, const char *payload)
 				hi = strtoll(end + 1, &end, 10);
 			if (lo <= 0 || hi < lo)
 				continue;
-			if (h->n == h->cap) {
-				h->cap = h->cap ? h->cap * 2 : 16;
-				h->lo = xrealloc(h->lo, h->cap * sizeof *h->lo);
-				h->hi = xrealloc(h->hi, h->cap * sizeof *h->hi);
-			}
-			h->lo[h->n] = lo;
-			h->hi[h->n++] = hi;
+			if (own && hi > h->own_max)
+				h->own_max = hi;
+			/* this node's own commits were scheduled as they were made, but for fifo endpoints' */
+			if (!own || __atomic_load_n(&owns_fifo, __ATOMIC_RELAXED))
+				heard_add(h, lo, hi);
 		}
 	}
 }
@@ -410,6 +482,40 @@ static void scan_owned(void)
 		log_info("sched: the scan found %zu pending deliveries not yet scheduled", f.items.n);
 	found_push(&f);
 	idvec_free(&ids);
+}
+
+/* This node's fifo commits whose echo has come (in this batch or before), or that waited too long, go with the
+ * other nodes' keys heard (h->lo, h->hi) into one read. */
+static void echoes_ready(struct heard *h)
+{
+	int64_t now = mono_ms();
+	pthread_mutex_lock(&mu);
+	if (h->own_max > echoed)
+		echoed = h->own_max;
+	size_t kept = 0;
+	for (size_t i = 0; i < echo_n; i++) {
+		if (echo_v[i].key <= echoed || h->own_scan || now - echo_v[i].at >= ECHO_MAX_MS)
+			heard_add(h, echo_v[i].key, echo_v[i].key);
+		else
+			echo_v[kept++] = echo_v[i];
+	}
+	echo_n = kept;
+	pthread_mutex_unlock(&mu);
+}
+
+/* The read failed: this node's fifo commits in it (after the first `foreign` ranges) wait again. */
+static void echoes_again(const struct heard *h, size_t foreign)
+{
+	int64_t now = mono_ms();
+	pthread_mutex_lock(&mu);
+	for (size_t i = foreign; i < h->n; i++) {
+		if (echo_n == echo_cap) {
+			echo_cap = echo_cap ? echo_cap * 2 : 64;
+			echo_v = xrealloc(echo_v, echo_cap * sizeof *echo_v);
+		}
+		echo_v[echo_n++] = (struct echo){h->lo[i], now};
+	}
+	pthread_mutex_unlock(&mu);
 }
 
 static void *cluster_main(void *arg)
@@ -437,15 +543,19 @@ static void *cluster_main(void *arg)
 		wait = wait < 0 ? 0 : wait > LISTEN_MS ? LISTEN_MS : wait;
 		bool resync = false;
 		h.n = 0;
-		h.scan = false;
+		h.scan = h.own_scan = false;
+		h.own_max = 0;
 		store->c->wait(store, (int)wait, heard_cb, &h, &resync);
 		scan |= resync || h.scan;
 		if (resync)
 			feed_resync(); /* notifications may have been missed: every registry is read again */
 		feed_flush();
+		size_t foreign = h.n;
+		echoes_ready(&h);
 		if (h.n > 0) {
 			struct found f = {0};
-			store->c->pending_in(store, h.lo, h.hi, h.n, found_cb, &f);
+			if (store->c->pending_in(store, h.lo, h.hi, h.n, found_cb, &f) != STORE_OK)
+				echoes_again(&h, foreign); /* the other nodes' keys: the scan after the reconnect */
 			found_push(&f);
 		}
 	}
@@ -462,6 +572,7 @@ static int pg_init(const struct config *cfg, struct store *st, void (*wake)(void
 	wake_fn = wake;
 	lease_ms = cfg->lease_time_ms;
 	tick_ms = lease_ms / 10 < 1000 ? lease_ms / 10 : 1000;
+	row_ms = lease_ms - tick_ms;
 	hmap_init(&owned);
 	core_init(st, wake, &hooks);
 	renewed_at = mono_ms();
@@ -698,6 +809,10 @@ static void pg_dispose(void)
 	keyset_dispose(&keys);
 	idvec_free(&lost_q);
 	idvec_free(&release_q);
+	free(echo_v);
+	echo_v = NULL;
+	echo_n = echo_cap = 0;
+	echoed = 0;
 	free(again_v);
 	again_v = NULL;
 	again_n = again_cap = 0;

@@ -32,6 +32,9 @@ enum store_rc {
 	STORE_CONFLICT = -3, /* a unique key (uid, eventId) is taken */
 	STORE_UNAVAILABLE = -4, /* the database cannot be reached now (a networked backend's connection is down);
 				 * a batch that ends so was not committed, or its outcome is unknown: never a 2xx */
+	STORE_RETRY = -5,       /* a transient conflict with another node's transaction (a deadlock, a serialization
+				 * failure): the job's writes were rolled back, and the committer runs it again in a
+				 * later batch, once this one's locks are gone (commit.c) */
 };
 
 /* Optional filters of a list; a NULL pointer or a negative number means "any". */

@@ -207,6 +207,11 @@ int pg_result_rc(PGresult *res, const char *what)
 	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (state != NULL && strcmp(state, "23505") == 0)
 		return STORE_CONFLICT;
+	/* two nodes' batches took row locks in opposite orders (or a serialization failure): run the job again */
+	if (state != NULL && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)) {
+		log_debug("postgres: %s: %s; the job runs again", what, strcmp(state, "40P01") == 0 ? "deadlock" : "serialization failure");
+		return STORE_RETRY;
+	}
 	char line[512];
 	pg_oneline(res != NULL ? PQresultErrorMessage(res) : "no result (out of memory or connection lost)", line,
 		   sizeof line);
@@ -397,8 +402,12 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 			break;
 	}
 	if (PQexitPipelineMode(c) != 1) {
-		log_warnx("postgres: cannot leave pipeline mode: %s", PQerrorMessage(c));
-		rc = STORE_ERR;
+		/* the server went away mid-pipeline: the connection is stuck in pipeline mode and would fail every
+		 * later statement without looking broken; dropped, so the next batch reconnects */
+		log_warnx("postgres: cannot leave pipeline mode: %s; the write connection is dropped", PQerrorMessage(c));
+		PQfinish(c);
+		s->w = NULL;
+		return STORE_UNAVAILABLE;
 	}
 	return rc;
 }
