@@ -24,17 +24,7 @@
 #define LOAD_BATCH 256                /* keys per store read */
 #define LOAD_RETRY_MS 1000            /* after a failed read */
 
-static struct store *store;
-static void (*wake_fn)(void);
-static struct sched_core_hooks hooks;
-static struct heap heap; /* dispatcher thread */
-
-struct vec {
-	struct sched_item *v;
-	size_t n, cap;
-};
-
-static void vec_add(struct vec *q, const struct sched_item *it)
+void sched_vec_add(struct sched_vec *q, const struct sched_item *it)
 {
 	if (q->n == q->cap) {
 		q->cap = q->cap ? q->cap * 2 : 64;
@@ -43,15 +33,21 @@ static void vec_add(struct vec *q, const struct sched_item *it)
 	q->v[q->n++] = *it;
 }
 
+static struct store *store;
+static void (*wake_fn)(void);
+static struct sched_core_hooks hooks;
+static struct heap heap; /* dispatcher thread */
+
+
 /* the inbox: committed messages and retries, from the committer thread */
 static pthread_mutex_t in_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct outmsg *in_head, *in_tail;
-static struct vec in_items;
+static struct sched_vec in_items;
 
 /* the loader: keys to read, and deliveries read */
 static pthread_mutex_t ld_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ld_cv = PTHREAD_COND_INITIALIZER;
-static struct vec ld_todo, ld_ready;
+static struct sched_vec ld_todo, ld_ready;
 static size_t ld_outstanding; /* in todo, being loaded, or in ready (atomic reads for the gauge) */
 static bool ld_stop, ld_running;
 static pthread_t ld_thread;
@@ -79,7 +75,7 @@ size_t core_filled(void) { return heap.n; }
 /* Read a batch of due deliveries by key (one store read per LOAD_BATCH); those still pending go into done, ready
  * to send. Returns how many left the loader without being ready: dropped (sent, failed or canceled meanwhile, or
  * gone), or put back in the schedule for later when the read failed. */
-static size_t load_batch(const struct sched_item *v, size_t n, struct vec *done)
+static size_t load_batch(const struct sched_item *v, size_t n, struct sched_vec *done)
 {
 	int64_t keys[LOAD_BATCH] = {0};
 	struct delivery d[LOAD_BATCH];
@@ -117,7 +113,7 @@ static size_t load_batch(const struct sched_item *v, size_t n, struct vec *done)
 		it.ep_idx = 0;
 		if (it.attempts < 0)
 			it.attempts = d[i].attempts;
-		vec_add(done, &it);
+		sched_vec_add(done, &it);
 	}
 	return dropped;
 }
@@ -126,14 +122,14 @@ static void *loader_main(void *arg)
 {
 	(void)arg;
 	pthread_setname_np(pthread_self(), "sched-loader");
-	struct vec work = {0}, done = {0};
+	struct sched_vec work = {0}, done = {0};
 	pthread_mutex_lock(&ld_mu);
 	for (;;) {
 		while (!ld_stop && ld_todo.n == 0)
 			pthread_cond_wait(&ld_cv, &ld_mu);
 		if (ld_stop)
 			break;
-		struct vec t = work; /* swap: the dispatcher fills a fresh list while we read */
+		struct sched_vec t = work; /* swap: the dispatcher fills a fresh list while we read */
 		work = ld_todo;
 		ld_todo = t;
 		ld_todo.n = 0;
@@ -144,7 +140,7 @@ static void *loader_main(void *arg)
 			dropped += load_batch(work.v + i, work.n - i < LOAD_BATCH ? work.n - i : LOAD_BATCH, &done);
 		pthread_mutex_lock(&ld_mu);
 		for (size_t i = 0; i < done.n; i++)
-			vec_add(&ld_ready, &done.v[i]);
+			sched_vec_add(&ld_ready, &done.v[i]);
 		ld_outstanding -= dropped;
 		bool any = done.n > 0;
 		pthread_mutex_unlock(&ld_mu);
@@ -203,7 +199,7 @@ void core_push(const struct sched_item *v, size_t n)
 	pthread_mutex_lock(&in_mu);
 	bool was_empty = in_head == NULL && in_items.n == 0;
 	for (size_t i = 0; i < n; i++)
-		vec_add(&in_items, &v[i]);
+		sched_vec_add(&in_items, &v[i]);
 	pthread_mutex_unlock(&in_mu);
 	if (was_empty)
 		wake_fn();
@@ -266,7 +262,7 @@ size_t core_take(int64_t now, struct sched_item *out, size_t max)
 		if (it.msg != NULL) {
 			out[n++] = it;
 		} else {
-			vec_add(&ld_todo, &it);
+			sched_vec_add(&ld_todo, &it);
 			ld_outstanding++;
 			signal |= ld_todo.n == 1 || ld_todo.n % LOAD_BATCH == 0;
 		}

@@ -25,6 +25,13 @@ struct sched_core_hooks {
 	void (*dropped)(int64_t dkey);
 };
 
+/* A growable list of schedule items. */
+struct sched_vec {
+	struct sched_item *v;
+	size_t n, cap;
+};
+void sched_vec_add(struct sched_vec *q, const struct sched_item *it);
+
 /* Start empty on st; wake is called (any thread) when something became ready. hooks may be NULL. */
 void core_init(struct store *st, void (*wake)(void), const struct sched_core_hooks *hooks);
 void core_start(void);

@@ -72,21 +72,8 @@ static pthread_t cl_thread;
 static bool cl_running;
 static int cl_stop; /* atomic */
 
-struct vec {
-	struct sched_item *v;
-	size_t n, cap;
-};
 
-static void vec_add(struct vec *q, const struct sched_item *it)
-{
-	if (q->n == q->cap) {
-		q->cap = q->cap ? q->cap * 2 : 64;
-		q->v = xrealloc(q->v, q->cap * sizeof *q->v);
-	}
-	q->v[q->n++] = *it;
-}
-
-static struct vec deferred; /* dispatcher thread: items of endpoints whose claim's read is running */
+static struct sched_vec deferred; /* dispatcher thread: items of endpoints whose claim's read is running */
 
 static bool active(const struct own *o) { return o != NULL && o->state != OWN_GONE; }
 
@@ -112,22 +99,29 @@ static bool fifo_endpoint(const char *endpoint_id)
 	return fifo;
 }
 
+/* Under mu: a commit of this node's for a fifo endpoint it owns, to be read once its echo came. */
+static void echo_add(int64_t key, int64_t at)
+{
+	if (echo_n == echo_cap) {
+		echo_cap = echo_cap ? echo_cap * 2 : 64;
+		echo_v = xrealloc(echo_v, echo_cap * sizeof *echo_v);
+	}
+	echo_v[echo_n++] = (struct echo){key, at};
+}
+
 static bool pg_admit(int64_t dkey, const char *endpoint_id)
 {
-	if (fifo_endpoint(endpoint_id)) { /* read in commit order with the other nodes' commits, once echoed */
-		__atomic_store_n(&owns_fifo, 1, __ATOMIC_RELAXED);
-		pthread_mutex_lock(&mu);
-		if (echo_n == echo_cap) {
-			echo_cap = echo_cap ? echo_cap * 2 : 64;
-			echo_v = xrealloc(echo_v, echo_cap * sizeof *echo_v);
-		}
-		echo_v[echo_n++] = (struct echo){dkey, mono_ms()};
-		pthread_mutex_unlock(&mu);
-		return false;
-	}
-	pthread_mutex_lock(&mu);
+	bool ok = false;
+	pthread_mutex_lock(&mu); /* then the cache's lock: never the other way round */
 	struct own *o = hmap_get(&owned, endpoint_id);
-	bool ok = active(o) && keyset_add(&keys, dkey, o, K_SCHED);
+	if (!active(o)) {
+		/* another node's: it hears of the commit */
+	} else if (fifo_endpoint(endpoint_id)) { /* read in commit order with the other nodes' commits, once echoed */
+		__atomic_store_n(&owns_fifo, 1, __ATOMIC_RELAXED);
+		echo_add(dkey, mono_ms());
+	} else {
+		ok = keyset_add(&keys, dkey, o, K_SCHED);
+	}
 	pthread_mutex_unlock(&mu);
 	return ok;
 }
@@ -146,7 +140,7 @@ static const struct sched_core_hooks hooks = {.admit = pg_admit, .dropped = pg_d
 /* ---- keys from the store (the cluster thread) ---- */
 
 struct found {
-	struct vec items;
+	struct sched_vec items;
 	bool claim; /* a claim's read: note each endpoint's oldest key */
 };
 
@@ -160,7 +154,7 @@ static void found_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpo
 		if (f->claim && o->state == OWN_LOADING && (o->boot_oldest == 0 || dkey < o->boot_oldest))
 			o->boot_oldest = dkey;
 		if (keyset_add(&keys, dkey, o, K_SCHED))
-			vec_add(&f->items, &(struct sched_item){next_ms, dkey, NULL, 0, -1});
+			sched_vec_add(&f->items, &(struct sched_item){next_ms, dkey, NULL, 0, -1});
 	}
 	pthread_mutex_unlock(&mu);
 }
@@ -169,7 +163,7 @@ static void found_push(struct found *f)
 {
 	core_push(f->items.v, f->items.n);
 	free(f->items.v);
-	f->items = (struct vec){0};
+	f->items = (struct sched_vec){0};
 }
 
 /* ---- ownership (the cluster thread) ---- */
@@ -508,13 +502,8 @@ static void echoes_again(const struct heard *h, size_t foreign)
 {
 	int64_t now = mono_ms();
 	pthread_mutex_lock(&mu);
-	for (size_t i = foreign; i < h->n; i++) {
-		if (echo_n == echo_cap) {
-			echo_cap = echo_cap ? echo_cap * 2 : 64;
-			echo_v = xrealloc(echo_v, echo_cap * sizeof *echo_v);
-		}
-		echo_v[echo_n++] = (struct echo){h->lo[i], now};
-	}
+	for (size_t i = foreign; i < h->n; i++)
+		echo_add(h->lo[i], now);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -675,7 +664,7 @@ static size_t pg_take(int64_t now, struct sched_item *out, size_t max)
 			if (v == V_TAKE)
 				out[w++] = out[i];
 			else if (v == V_DEFER)
-				vec_add(&deferred, &out[i]);
+				sched_vec_add(&deferred, &out[i]);
 			else if (ndrop < 64)
 				drop[ndrop++] = out[i].msg;
 			else
@@ -798,7 +787,7 @@ static void pg_dispose(void)
 	for (size_t i = 0; i < deferred.n; i++)
 		outmsg_unref(deferred.v[i].msg);
 	free(deferred.v);
-	deferred = (struct vec){0};
+	deferred = (struct sched_vec){0};
 	/* the outcomes are committed (the committer stopped first): the others may take everything over now */
 	if (store != NULL && store->c->leave(store, node_id()) != STORE_OK)
 		log_warnx("sched: could not give the leases up; the other nodes take them over when they expire");
