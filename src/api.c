@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "feed.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -270,12 +271,26 @@ static int req_run(struct store *st, void *arg)
 			return rc;
 	}
 	int rc = r->run(st, r);
+	if (rc == STORE_OK && r->job.changes != NULL && st->w->note != NULL && (r->ack_token = feed_token()) != 0) {
+		/* a registry write on a shared database: answered once the other nodes applied it (feed.h) */
+		char e[32];
+		snprintf(e, sizeof e, "a %llu", (unsigned long long)r->ack_token);
+		st->w->note(st, e);
+	}
 	if (r->idem_key == NULL || rc == STORE_ERR || rc == STORE_UNAVAILABLE || rc == STORE_RETRY)
 		return rc;
 	if (rc == STORE_OK && r->status >= 200 && r->status < 300)
 		return st->w->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now);
 	int rel = st->w->idem_release(st, r->idem_key); /* only 2xx answers are kept: a retry runs again */
 	return rel != STORE_OK ? rel : rc;
+}
+
+static void req_resume(void *arg)
+{
+	struct req *r = arg;
+	r->ready = true;
+	MHD_resume_connection(r->conn);
+	__atomic_sub_fetch(&suspended, 1, __ATOMIC_ACQ_REL);
 }
 
 static void req_done(void *arg, int rc)
@@ -287,9 +302,12 @@ static void req_done(void *arg, int rc)
 		api_error(r, 503, "store_unavailable", "the database cannot be reached; try again");
 	else if (rc == STORE_OK && !r->replayed && r->after != NULL)
 		r->after(r);
-	r->ready = true;
-	MHD_resume_connection(r->conn);
-	__atomic_sub_fetch(&suspended, 1, __ATOMIC_ACQ_REL);
+	uint64_t token = r->ack_token;
+	r->ack_token = 0; /* a job run again after STORE_RETRY takes a new one */
+	if (rc == STORE_OK && token != 0)
+		feed_await(token, req_resume, r);
+	else
+		req_resume(r);
 }
 
 void api_submit(struct req *r)

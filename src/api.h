@@ -41,6 +41,7 @@ struct req {
 	void (*cleanup)(struct req *r); /* frees op */
 	void *op;
 	bool replayed;
+	uint64_t ack_token; /* a registry write on a shared database: answered once the other nodes acked it */
 	int64_t start_us;              /* monotonic, when the request arrived */
 	bool ingest;                   /* POST .../msg: timed as ingest */
 };

@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "commit.h"
 #include "evtypes.h"
+#include "id.h"
 #include "log.h"
 #include "source.h"
 #include "util.h"
@@ -19,16 +20,25 @@ struct heard_entry {
 	char *key;
 };
 
+struct ack {
+	char origin[ID_MAX];
+	uint64_t seq;
+};
+
 struct feed_job {
 	struct commit_job job;
 	struct heard_entry *v;
 	size_t n;
 	bool all; /* resync: every entry of every registry */
+	struct ack *acks; /* owed once this job's changes are applied: sent by a job of their own */
+	size_t nacks;
 };
 
 static int again; /* atomic: a reload failed; everything is read again (feed_again) */
 static struct heard_entry *pend; /* the cluster thread's, until flushed */
 static size_t npend, cappend;
+static struct ack *pend_acks; /* likewise: tokens heard, to ack after the reload before them */
+static size_t npend_acks, cappend_acks;
 
 void feed_heard(const char *kind, const char *key, size_t key_len)
 {
@@ -206,8 +216,11 @@ static int reload_all(struct store *st, struct commit_job *job)
 static int feed_run(struct store *st, void *arg)
 {
 	struct feed_job *f = arg;
-	if (f->all)
+	if (f->all) {
+		/* this node (re)joined: the others count it at once, so that their registry writes wait for its ack */
+		st->w->note(st, "hello");
 		return reload_all(st, &f->job);
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		int rc = reload(st, &f->job, f->v[i].kind, f->v[i].key);
 		if (rc != STORE_OK)
@@ -216,9 +229,45 @@ static int feed_run(struct store *st, void *arg)
 	return STORE_OK;
 }
 
+/* ---- acks: sent in a batch after the one whose changes they follow, so after those were applied ---- */
+
+struct ack_job {
+	struct commit_job job;
+	struct ack *v;
+	size_t n;
+};
+
+static int ack_run(struct store *st, void *arg)
+{
+	struct ack_job *a = arg;
+	for (size_t i = 0; i < a->n; i++) {
+		char e[ID_MAX + 32];
+		snprintf(e, sizeof e, "k %s %llu", a->v[i].origin, (unsigned long long)a->v[i].seq);
+		st->w->note(st, e);
+	}
+	return STORE_OK;
+}
+
+static void ack_done(void *arg, int rc)
+{
+	(void)rc; /* not sent: the origin stops waiting after FEED_ACK_WAIT_MS */
+	struct ack_job *a = arg;
+	free(a->v);
+	free(a);
+}
+
 static void feed_done(void *arg, int rc)
 {
 	struct feed_job *f = arg;
+	if (rc == STORE_OK && f->nacks > 0) { /* the changes are applied by now: ack them */
+		struct ack_job *a = xcalloc(1, sizeof *a);
+		a->v = f->acks;
+		a->n = f->nacks;
+		f->acks = NULL;
+		a->job = (struct commit_job){.run = ack_run, .done = ack_done, .arg = a};
+		commit_submit(&a->job);
+	}
+	free(f->acks);
 	if (rc != STORE_OK) /* the changes stay unapplied: read everything again once the database answers */
 		__atomic_store_n(&again, 1, __ATOMIC_RELEASE);
 	if (rc != STORE_OK)
@@ -238,14 +287,165 @@ static void submit(struct feed_job *f)
 
 void feed_flush(void)
 {
-	if (npend == 0)
+	if (npend == 0 && npend_acks == 0)
 		return;
 	struct feed_job *f = xcalloc(1, sizeof *f);
 	f->v = pend;
 	f->n = npend;
+	f->acks = pend_acks;
+	f->nacks = npend_acks;
 	pend = NULL;
 	npend = cappend = 0;
+	pend_acks = NULL;
+	npend_acks = cappend_acks = 0;
 	submit(f);
+}
+
+void feed_heard_token(const char *origin, size_t origin_len, uint64_t seq)
+{
+	if (origin_len == 0 || origin_len >= ID_MAX)
+		return;
+	if (npend_acks == cappend_acks) {
+		cappend_acks = cappend_acks ? cappend_acks * 2 : 16;
+		pend_acks = xrealloc(pend_acks, cappend_acks * sizeof *pend_acks);
+	}
+	memcpy(pend_acks[npend_acks].origin, origin, origin_len);
+	pend_acks[npend_acks].origin[origin_len] = '\0';
+	pend_acks[npend_acks++].seq = seq;
+}
+
+/* ---- the origin's side: tokens and their waits ---- */
+
+struct wait {
+	uint64_t seq;
+	int acks, expected;
+	int64_t deadline; /* monotonic ms */
+	void (*cb)(void *arg);
+	void *arg;
+};
+
+static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
+static struct wait *waits;
+static size_t nwaits, capwaits;
+static uint64_t last_seq;
+static int peers; /* other live nodes, as of the last tick */
+
+static struct wait *wait_find(uint64_t seq)
+{
+	for (size_t i = 0; i < nwaits; i++)
+		if (waits[i].seq == seq)
+			return &waits[i];
+	return NULL;
+}
+
+/* Under wmu: end wait i (its cb, if any, runs after the unlock: collected into fire). */
+static void wait_end(size_t i, struct wait *fire, size_t *nfire)
+{
+	if (waits[i].cb != NULL)
+		fire[(*nfire)++] = waits[i];
+	waits[i] = waits[--nwaits];
+}
+
+static void fire_all(const struct wait *fire, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fire[i].cb(fire[i].arg);
+}
+
+uint64_t feed_token(void)
+{
+	pthread_mutex_lock(&wmu);
+	int expected = __atomic_load_n(&peers, __ATOMIC_RELAXED);
+	uint64_t seq = 0;
+	if (expected > 0) {
+		seq = ++last_seq;
+		if (nwaits == capwaits) {
+			capwaits = capwaits ? capwaits * 2 : 16;
+			waits = xrealloc(waits, capwaits * sizeof *waits);
+		}
+		waits[nwaits++] = (struct wait){.seq = seq, .expected = expected,
+						.deadline = mono_ms() + FEED_ACK_WAIT_MS};
+	}
+	pthread_mutex_unlock(&wmu);
+	return seq;
+}
+
+void feed_await(uint64_t token, void (*cb)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&wmu);
+	struct wait *w = token != 0 ? wait_find(token) : NULL;
+	if (w != NULL && w->acks < w->expected && w->cb == NULL) {
+		w->cb = cb;
+		w->arg = arg;
+		pthread_mutex_unlock(&wmu);
+		return;
+	}
+	if (w != NULL) { /* acked before it was awaited */
+		struct wait fire[1];
+		size_t nfire = 0;
+		wait_end((size_t)(w - waits), fire, &nfire);
+	}
+	pthread_mutex_unlock(&wmu);
+	cb(arg);
+}
+
+void feed_acked(uint64_t seq)
+{
+	struct wait fire[1];
+	size_t nfire = 0;
+	pthread_mutex_lock(&wmu);
+	struct wait *w = wait_find(seq);
+	if (w != NULL && ++w->acks >= w->expected && w->cb != NULL)
+		wait_end((size_t)(w - waits), fire, &nfire);
+	pthread_mutex_unlock(&wmu);
+	fire_all(fire, nfire);
+}
+
+void feed_peers(int n)
+{
+	__atomic_store_n(&peers, n > 0 ? n : 0, __ATOMIC_RELAXED);
+}
+
+/* Waits past their time, and tokens of jobs that failed (never awaited), go. */
+static void expire_until(int64_t now)
+{
+	for (;;) {
+		struct wait fire[16];
+		size_t nfire = 0;
+		pthread_mutex_lock(&wmu);
+		for (size_t i = 0; i < nwaits && nfire < 16;) {
+			if (waits[i].deadline <= now)
+				wait_end(i, fire, &nfire);
+			else
+				i++;
+		}
+		bool more = false;
+		for (size_t i = 0; i < nwaits && !more; i++)
+			more = waits[i].deadline <= now;
+		pthread_mutex_unlock(&wmu);
+		fire_all(fire, nfire);
+		if (!more)
+			return;
+	}
+}
+
+void feed_expire(void) { expire_until(mono_ms()); }
+
+void feed_dispose(void)
+{
+	/* the API stopped first, after its waits ended (FEED_ACK_WAIT_MS): what is left has no request behind it */
+	pthread_mutex_lock(&wmu);
+	free(waits);
+	waits = NULL;
+	nwaits = capwaits = 0;
+	pthread_mutex_unlock(&wmu);
+	for (size_t i = 0; i < npend; i++)
+		free(pend[i].key);
+	free(pend);
+	free(pend_acks);
+	pend = NULL;
+	pend_acks = NULL;
+	npend = cappend = npend_acks = cappend_acks = 0;
 }
 
 void feed_resync(void)

@@ -143,6 +143,10 @@ char *metrics_render(void)
 	put_gauge(&b, "hookd_deliveries_pending_stored",
 		  "Deliveries pending in the store (refreshed every chore interval).", &metrics.pending_stored);
 	put_gauge(&b, "hookd_deliveries_scheduled", "Deliveries waiting in the scheduler.", &metrics.scheduled);
+	put_gauge(&b, "hookd_cluster_nodes", "Live hookd nodes on this database, as this node last saw (1 on SQLite).",
+		  &metrics.cluster_nodes);
+	put_gauge(&b, "hookd_cluster_endpoints_owned", "Endpoints this node holds leases on (0 on SQLite, where one node sends for all).",
+		  &metrics.cluster_endpoints);
 	put_histogram(&b, "hookd_ingest_duration_seconds",
 		      "Message ingest: request received to committed and answered.", &hist_ingest);
 	put_histogram(&b, "hookd_api_request_duration_seconds", "API requests, all of them.", &hist_api);

@@ -15,6 +15,8 @@ struct metrics {
 	int64_t scheduled;
 	int64_t dead_letter;          /* gauges from the store, refreshed at each chore tick */
 	int64_t pending_stored;
+	int64_t cluster_nodes;        /* a shared database: live nodes and endpoints this node owns, each tick */
+	int64_t cluster_endpoints;
 };
 extern struct metrics metrics;
 

@@ -39,6 +39,7 @@
 #include "feed.h"
 #include "keyset.h"
 #include "log.h"
+#include "metrics.h"
 #include "node.h"
 #include "sched_core.h"
 #include "scheduler.h"
@@ -372,6 +373,8 @@ static void tick(void)
 	renewed_at = sent;
 	apply_renewal(&held);
 	idvec_free(&held);
+	feed_peers(live - 1); /* the nodes a registry write waits for (feed.h) */
+	METRIC_SET(cluster_nodes, live);
 	if (live < 1)
 		live = 1;
 	size_t share = (size_t)((endpoints + live - 1) / live);
@@ -392,6 +395,9 @@ static void tick(void)
 	}
 	load_claimed();
 	release_drained();
+	pthread_mutex_lock(&mu);
+	METRIC_SET(cluster_endpoints, (int64_t)count_active());
+	pthread_mutex_unlock(&mu);
 	check_fifo();
 }
 
@@ -439,6 +445,16 @@ static void heard_cb(void *arg, const char *payload)
 				snprintf(k, sizeof k, "%.*s", (int)(sp - kind < 11 ? sp - kind : 11), kind);
 				feed_heard(k, sp + 1, (size_t)(eol - sp - 1));
 			}
+		} else if (p[0] == 'a' && p[1] == ' ') { /* "a <seq>": ack once what came before is applied */
+			if (!own)
+				feed_heard_token(payload, (size_t)(nl - payload), strtoull(p + 2, NULL, 10));
+		} else if (p[0] == 'k' && p[1] == ' ') { /* "k <origin> <seq>": a node applied a token's changes */
+			const char *o = p + 2, *sp = strchr(o, ' ');
+			if (!own && sp != NULL && (size_t)(sp - o) == strlen(me) && strncmp(o, me, strlen(me)) == 0)
+				feed_acked(strtoull(sp + 1, NULL, 10));
+		} else if (strncmp(p, "hello", 5) == 0) { /* a node joined (or came back): count it now */
+			if (!own)
+				h->claim = true;
 		} else if (strncmp(p, "scan", 4) == 0) {
 			if (own)
 				h->own_scan = true;
@@ -539,6 +555,7 @@ static void *cluster_main(void *arg)
 		if (resync)
 			feed_resync(); /* notifications may have been missed: every registry is read again */
 		feed_flush();
+		feed_expire();
 		size_t foreign = h.n;
 		echoes_ready(&h);
 		if (h.n > 0) {
@@ -784,6 +801,7 @@ static void pg_dispose(void)
 {
 	pg_stop();
 	core_dispose(); /* before the records: draining the inbox asks pg_admit */
+	feed_dispose();
 	for (size_t i = 0; i < deferred.n; i++)
 		outmsg_unref(deferred.v[i].msg);
 	free(deferred.v);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "sched_core.h"
 #include "scheduler.h"
 
@@ -43,6 +44,7 @@ static int ram_init(const struct config *cfg, struct store *st, void (*wake)(voi
 {
 	(void)cfg;
 	core_init(st, wake, NULL);
+	METRIC_SET(cluster_nodes, 1);
 	hmap_init(&boot);
 	if (st->w->deliveries_reset_sending(st) != STORE_OK ||
 	    st->w->deliveries_scan_pending(st, scan_cb, NULL) != STORE_OK || boot_fill(st) < 0)

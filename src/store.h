@@ -193,6 +193,9 @@ struct store_write_ops {
 	 * with this node's own writes (an app, endpoint or event_type struct into out, or, for a source, its config
 	 * text as a malloc'd string into *(char **)out); *found false if it is gone. */
 	void (*note_change)(struct store *, const char *kind, const char *id);
+	/* note, inside a job: any other entry for the nodes, sent with the batch's commit (feed.c's tokens and
+	 * acks: "a <seq>", "k <node> <seq>"); dropped with the job if it fails. */
+	void (*note)(struct store *, const char *entry);
 	int (*registry_row)(struct store *, const char *kind, const char *id, void *out, bool *found);
 	/* Take over the running tasks whose runner is gone, to resume them from their cursor (task.c): with own_too
 	 * (at start-up) this node's own from before its restart; on a shared database also those of nodes that are

@@ -66,6 +66,8 @@ void pg_note_change(struct pg_store *s, const char *kind, const char *id)
 
 void pg_note_change_op(struct store *st, const char *kind, const char *id) { pg_note_change(to_pg(st), kind, id); }
 
+void pg_note_op(struct store *st, const char *entry) { note_add(to_pg(st), entry, strlen(entry)); }
+
 void pg_notes_job_begin(struct pg_store *s) { s->notes_job = s->notes_len; }
 
 void pg_notes_job_drop(struct pg_store *s) { s->notes_len = s->notes_job; }

@@ -200,6 +200,7 @@ int pg_deliveries_scan_pending(struct store *st,
 			       void (*cb)(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id), void *arg);
 int pg_registry_row(struct store *st, const char *kind, const char *id, void *out, bool *found);
 void pg_note_change_op(struct store *st, const char *kind, const char *id);
+void pg_note_op(struct store *st, const char *entry);
 
 void pg_note_change(struct pg_store *s, const char *kind, const char *id);
 void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n);

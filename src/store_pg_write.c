@@ -824,6 +824,7 @@ const struct store_write_ops pg_write_ops = {
 	.event_types_load = pg_event_types_load,
 	.sources_load = pg_sources_load,
 	.note_change = pg_note_change_op,
+	.note = pg_note_op,
 	.registry_row = pg_registry_row,
 	.tasks_adopt = pg_tasks_adopt,
 	.deliveries_reset_sending = pg_deliveries_reset_sending,

@@ -169,3 +169,35 @@ e2e('pg cluster: a task whose node is killed is taken over by a live node and fi
   const n = (await pgSql(`SELECT count(*) FROM deliveries WHERE endpoint_id = '${ep.id}'`, db)).trim();
   assert.equal(n, '3000', 'one delivery per message');
 }, { skip });
+
+e2e('pg cluster: a registry write answered by one node is seen by the next request on another (read-your-writes)', async (t) => {
+  const rcv = await startReceiver(t);
+  const h1 = await startHookd(t);
+  const h2 = await startHookd(t, { db: h1.db, token: h1.token });
+  const [n1, n2] = [h1, h2].map((h) => api(h).req);
+  // each node counts the other (a joining node says hello), so that its writes wait for the other's ack
+  for (const h of [h1, h2])
+    await eventually(async () => assert.match(await (await fetch(`${h.url}/metrics`)).text(), /^hookd_cluster_nodes 2$/m),
+      { timeout: 3000, what: 'two live nodes, as each node sees it' });
+  const expected = [];
+  const t0 = performance.now();
+  for (let i = 0; i < 20; i++) {
+    const [a, b] = i % 2 ? [n1, n2] : [n2, n1]; // writes on one node, the next request on the other
+    const app = await a('POST', '/app', { name: `ryw-${i}`, uid: `ryw-${i}` });
+    assert.equal(app.status, 201, app.text);
+    const ep = await b('POST', `/app/ryw-${i}/endpoint`, { url: `${rcv.url}?i=${i}` });
+    assert.equal(ep.status, 201, `endpoint on the other node right after the app: ${ep.text}`);
+    const msg = await a('POST', `/app/ryw-${i}/msg`, { eventType: 'c.test', payload: { i } });
+    assert.equal(msg.status, 202, msg.text);
+    expected.push([[`/hook?i=${i}`, `/hook?i=${i}&v=2`], msg.json.id]); // sent with the URL at send time
+    const patched = await b('PATCH', `/app/ryw-${i}/endpoint/${ep.json.id}`, { url: `${rcv.url}?i=${i}&v=2` });
+    assert.equal(patched.status, 200, patched.text);
+    const msg2 = await a('POST', `/app/ryw-${i}/msg`, { eventType: 'c.test', payload: { i, v: 2 } });
+    expected.push([[`/hook?i=${i}&v=2`], msg2.json.id]); // posted after the edit was answered
+  }
+  t.diagnostic(`20 rounds of 5 requests alternating nodes in ${Math.round(performance.now() - t0)} ms`);
+  await rcv.waitForCount(expected.length, 15000, 'every message delivered');
+  const wrong = expected.filter(([urls, id]) => !rcv.requests.some((x) => urls.includes(x.url) && x.headers['webhook-id'] === id))
+    .map(([urls, id]) => `${id} expected at ${urls}, sent to ${rcv.requests.find((x) => x.headers['webhook-id'] === id)?.url}`);
+  assert.deepEqual(wrong, [], 'every message at the endpoint as it was when it was posted');
+}, { skip });
