@@ -6,15 +6,12 @@
 // orders; PostgreSQL restarted under load costs 503s while it is down and nothing accepted, and both nodes go on
 // by themselves. Every test starts its own nodes (and the last its own PostgreSQL cluster, which it stops).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { PG, api, e2e, eventually, pgSql, startHookd, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, pgSql, startHookd, pgOwnCluster, pgsh, startReceiver } from './lib/harness.mjs';
 
 const skip = !PG && 'PostgreSQL only (HOOKD_TEST_PG)';
-const PG_SH = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/pg.sh');
 
 /** Live leases per node: {node_id: count}. */
 async function leases(db) {
@@ -92,24 +89,6 @@ async function postMsg(h, appId, body, headers = {}) {
   }
 }
 
-function pgsh(...args) {
-  return new Promise((resolve, reject) => {
-    execFile('sh', [PG_SH, ...args], { timeout: 60000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`pg.sh ${args.join(' ')}: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** A PostgreSQL cluster of this test's own (pg_faults.test.mjs): {url, dir}, stopped and removed after the test. */
-async function ownCluster(t) {
-  const out = await pgsh('start');
-  const v = (name) => (out.match(new RegExp(`${name}='?([^'\\n]+)'?`)) || [])[1];
-  const cluster = { url: v('HOOKD_TEST_PG'), dir: v('HOOKD_TEST_PG_DIR') };
-  assert.ok(cluster.url && cluster.dir, `pg.sh start printed ${out}`);
-  t.after(() => pgsh('stop', cluster.dir).catch(() => {}));
-  return cluster;
-}
 
 /**
  * Deliveries to endpoints ?ep=0..n-1, counted as they arrive (no rescan of every request at each arrival, so tens
@@ -535,7 +514,7 @@ e2e('pg cluster faults: an idempotency key used on two nodes, one after the othe
 }, { skip, timeout: 90000 });
 
 e2e('pg cluster faults: PostgreSQL restarted under load with two nodes: 503 while down, every 202 delivered, both serve after', async (t) => {
-  const pg = await ownCluster(t);
+  const pg = await pgOwnCluster(t);
   const env = { HOOKD_LEASE_TIME: '2s' };
   const EPS = 4, CYCLES = 2;
   const tr = deliveryTracker(EPS);

@@ -4,37 +4,16 @@
 // meanwhile is kept and recorded once it is back (not sent again); afterwards everything works as before and
 // nothing accepted was lost.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PG, api, e2e, eventually, startHookd, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, startHookd, pgOwnCluster, pgsh, startReceiver } from './lib/harness.mjs';
 
-const PG_SH = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/pg.sh');
 
-function pgsh(...args) {
-  return new Promise((resolve, reject) => {
-    execFile('sh', [PG_SH, ...args], { timeout: 60000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`pg.sh ${args.join(' ')}: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** A cluster of this test's own: {url, dir}, stopped and removed after the test. */
-async function ownCluster(t) {
-  const out = await pgsh('start');
-  const v = (name) => (out.match(new RegExp(`${name}='?([^'\\n]+)'?`)) || [])[1];
-  const cluster = { url: v('HOOKD_TEST_PG'), dir: v('HOOKD_TEST_PG_DIR') };
-  assert.ok(cluster.url && cluster.dir, `pg.sh start printed ${out}`);
-  t.after(() => pgsh('stop', cluster.dir).catch(() => {}));
-  return cluster;
-}
 
 const post = (h, appId, payload) =>
   api(h).req('POST', `/app/${appId}/msg`, { eventType: 'fault.test', payload });
 
 e2e('pg faults: database down is 503 store_unavailable, a finished attempt is kept, all resumes after', async (t) => {
-  const pg = await ownCluster(t);
+  const pg = await pgOwnCluster(t);
   let slowRelease = null;
   const slowGot = new Promise((res) => { slowRelease = res; });
   let answerSlow = null;

@@ -46,6 +46,28 @@ export function pgSql(sql, url = PG) {
   });
 }
 
+const PG_SH = path.join(here, '../../../scripts/pg.sh');
+
+/** scripts/pg.sh with args (start, stop DIR, ctl DIR ...); resolves with what it printed. */
+export function pgsh(...args) {
+  return new Promise((resolve, reject) => {
+    execFile('sh', [PG_SH, ...args], { timeout: 60000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`pg.sh ${args.join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** A PostgreSQL cluster of the test's own, to stop and start under it: {url, dir}, removed after the test. */
+export async function pgOwnCluster(t) {
+  const out = await pgsh('start');
+  const v = (name) => (out.match(new RegExp(`${name}='?([^'\\n]+)'?`)) || [])[1];
+  const cluster = { url: v('HOOKD_TEST_PG'), dir: v('HOOKD_TEST_PG_DIR') };
+  if (!cluster.url || !cluster.dir) throw new Error(`pg.sh start printed ${out}`);
+  t.after(() => pgsh('stop', cluster.dir).catch(() => {}));
+  return cluster;
+}
+
 /** The URL of database name on the same server as HOOKD_TEST_PG (same user, host, port and parameters). */
 export function pgUrl(name) {
   const u = new URL(PG);
