@@ -276,16 +276,25 @@ static void shed(size_t excess)
 	}
 }
 
+static bool is_loading(const struct own *o) { return o->state == OWN_LOADING; }
+static bool is_owned(const struct own *o) { return o->state == OWN_OWNED; }
+
+/* The ids of the endpoint records for which pick is true, copied out under mu. */
+static void ids_where(bool (*pick)(const struct own *), struct idvec *ids)
+{
+	pthread_mutex_lock(&mu);
+	size_t i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+		if (pick(e->val))
+			idvec_add(ids, ((struct own *)e->val)->id);
+	pthread_mutex_unlock(&mu);
+}
+
 /* Read the pending deliveries of the endpoints just claimed; then they are owned (their deferred items go). */
 static void load_claimed(void)
 {
 	struct idvec ids = {0};
-	pthread_mutex_lock(&mu);
-	size_t i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
-		if (((struct own *)e->val)->state == OWN_LOADING)
-			idvec_add(&ids, ((struct own *)e->val)->id);
-	pthread_mutex_unlock(&mu);
+	ids_where(is_loading, &ids);
 	if (ids.n == 0)
 		return;
 	struct found f = {.claim = true};
@@ -343,12 +352,7 @@ static int64_t renewed_at; /* monotonic ms when the last successful renewal was 
 static void check_fifo(void)
 {
 	struct idvec ids = {0};
-	pthread_mutex_lock(&mu);
-	size_t i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
-		if (active(e->val))
-			idvec_add(&ids, ((struct own *)e->val)->id);
-	pthread_mutex_unlock(&mu);
+	ids_where(active, &ids);
 	bool any = false;
 	for (size_t k = 0; k < ids.n && !any; k++)
 		any = fifo_endpoint(ids.v[k]);
@@ -480,12 +484,7 @@ static void heard_cb(void *arg, const char *payload)
 static void scan_owned(void)
 {
 	struct idvec ids = {0};
-	pthread_mutex_lock(&mu);
-	size_t i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
-		if (((struct own *)e->val)->state == OWN_OWNED)
-			idvec_add(&ids, ((struct own *)e->val)->id);
-	pthread_mutex_unlock(&mu);
+	ids_where(is_owned, &ids);
 	struct found f = {0};
 	if (ids.n > 0 && store->c->pending_of(store, (const char(*)[ID_MAX])ids.v, ids.n, found_cb, &f) == STORE_OK &&
 	    f.items.n > 0)
