@@ -25,6 +25,10 @@ static const struct config *cfg;
 static struct store *store;
 static unsigned char token_hash[SHA256_DIGEST_LENGTH];
 static int suspended; /* atomic: writes waiting for their commit */
+static int stopping;  /* atomic: api_stop began: new writes are refused with 503, every answer closes its connection */
+
+/* How long api_stop waits for the writes it accepted to be committed and answered. */
+#define STOP_WAIT_MS 60000
 
 struct store *api_store(void) { return store; }
 const struct config *api_config(void) { return cfg; }
@@ -61,6 +65,8 @@ static enum MHD_Result queue(struct req *r)
 		return MHD_NO;
 	if (r->resp != NULL)
 		MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
+	if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+		MHD_add_response_header(resp, "Connection", "close"); /* a kept-alive client moves to another node */
 	int64_t took = mono_us() - r->start_us;
 	histogram_observe(&hist_api, took);
 	if (r->ingest && r->status == 202)
@@ -316,7 +322,15 @@ void api_submit(struct req *r)
 	r->job.run = req_run;
 	r->job.done = req_done;
 	r->job.arg = r;
-	__atomic_add_fetch(&suspended, 1, __ATOMIC_ACQ_REL);
+	/* Counted before stopping is read, and api_stop sets stopping before it reads the count (both sequentially
+	 * consistent): either api_stop waits for this write, or this write sees the stop and is refused. A connection
+	 * still suspended when MHD_stop_daemon runs aborts the process. */
+	__atomic_add_fetch(&suspended, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&stopping, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&suspended, 1, __ATOMIC_SEQ_CST);
+		api_error(r, 503, "shutting_down", "this node is stopping; nothing was written: try again");
+		return;
+	}
 	MHD_suspend_connection(r->conn); /* before submitting: the commit may finish at once */
 	commit_submit(&r->job);
 }
@@ -605,11 +619,18 @@ void api_stop(struct api *a)
 {
 	if (a == NULL)
 		return;
+	__atomic_store_n(&stopping, 1, __ATOMIC_SEQ_CST);
 	MHD_socket fd = MHD_quiesce_daemon(a->mhd);
-	/* Writes already accepted are committed and answered before the connections close. */
-	for (int i = 0; i < 3000 && __atomic_load_n(&suspended, __ATOMIC_ACQUIRE) > 0; i++)
+	/* Writes already accepted are committed and answered before the connections close; new ones are refused
+	 * (api_submit), so the count only goes down. */
+	int64_t deadline = mono_ms() + STOP_WAIT_MS;
+	while (__atomic_load_n(&suspended, __ATOMIC_SEQ_CST) > 0 && mono_ms() < deadline)
 		usleep(1000);
-	MHD_stop_daemon(a->mhd);
+	if (__atomic_load_n(&suspended, __ATOMIC_SEQ_CST) > 0)
+		log_warnx("api: %d writes still wait for the database after %d s; exiting without closing their "
+			  "connections", __atomic_load_n(&suspended, __ATOMIC_SEQ_CST), STOP_WAIT_MS / 1000);
+	else
+		MHD_stop_daemon(a->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
 	free(a);
