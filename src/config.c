@@ -67,6 +67,15 @@ const struct setting config_settings[] = {
 	 "how providers reach hookd (for URL-signing schemes: twilio)",
 	 "how providers reach hookd (`https://hooks.example.com`); URL-signing inbound schemes (Twilio) verify "
 	 "`<public-url>/in/<source>?<query>` unless the source sets its own `publicUrl`"},
+	{"secret-key", "HOOKD_SECRET_KEY", "KEY", SETTING_STRING, STR(secret_key), 1, 0, NULL,
+	 "`DIR/secret.key`, made at first start", "the key sealing stored secrets: base64 of 32 bytes",
+	 "the key that encrypts the stored secrets (endpoint secrets and header values, source secrets) with "
+	 "AES-256-GCM: base64 of 32 bytes (`openssl rand -base64 32`); every node on one database needs the same "
+	 "(docs/security.md)"},
+	{"secret-key-previous", "HOOKD_SECRET_KEY_PREVIOUS", "KEYS", SETTING_STRING, STR(secret_key_previous), 0, 0,
+	 NULL, "none", "older keys (comma-separated) that still decrypt, for rotation",
+	 "older keys (base64, comma-separated) that still decrypt stored secrets but never encrypt: key rotation, "
+	 "then `hookd rekey` (docs/security.md)"},
 	{"retention", "HOOKD_RETENTION", "D", SETTING_DURATION, FIELD(retention_ms, int64_t), 1, 0, "90d", NULL,
 	 "purge payloads and response bodies older than this",
 	 "payloads and attempt response bodies older than this are purged in the background (the message then reads "
@@ -199,6 +208,8 @@ void config_dispose(struct config *c)
 	free(c->token);
 	free(c->operational_url);
 	free(c->public_url);
+	free(c->secret_key);
+	free(c->secret_key_previous);
 	free(c->operational_secret);
 	memset(c, 0, sizeof *c);
 }

@@ -33,6 +33,9 @@ struct config {
 	char *operational_secret;  /* HOOKD_OPERATIONAL_SECRET: their signing secret (whsec_...) */
 	char *public_url;          /* HOOKD_PUBLIC_URL: how providers reach hookd ("https://hooks.example.com"), for
 				    * the schemes that sign the URL (twilio); NULL: unknown */
+	char *secret_key;          /* HOOKD_SECRET_KEY: base64 of the 32-byte key sealing stored secrets (seal.h); NULL:
+				    * read or make <data_dir>/secret.key */
+	char *secret_key_previous; /* HOOKD_SECRET_KEY_PREVIOUS: older keys, a comma list: they open, never seal */
 };
 
 /* How a setting's text is parsed, and so the type of its field in struct config. */

@@ -96,6 +96,14 @@ static int cmd_serve(int argc, char **argv)
 	return server_main(argc, argv);
 }
 
+static void help_rekey(FILE *f)
+{
+	fputs("hookd rekey [--data DIR] [--db URL] [--secret-key KEY] [--secret-key-previous KEYS]\n"
+	      "  re-encrypt every stored secret with the current key (--secret-key, else DIR/secret.key), reading\n"
+	      "  values sealed with the previous keys; prints how many it rewrote (docs/security.md)\n",
+	      f);
+}
+
 static int cmd_version(int argc, char **argv)
 {
 	(void)argc;
@@ -113,6 +121,7 @@ static const struct command {
 	const char *summary; /* NULL: an alias, not listed */
 } commands[] = {
 	{"serve", cmd_serve, config_help, "run the webhook server"},
+	{"rekey", server_rekey, help_rekey, "re-encrypt the stored secrets with the current secret key"},
 	{"sign", cli_sign, help_sig, "sign a body read from stdin; print the headers to send"},
 	{"verify", cli_verify, help_sig, "verify a received body (stdin) and its headers; exit 0 and print ok, or 1"},
 	{"secret", cli_secret, help_sig, "make a new signing secret"},
@@ -150,6 +159,8 @@ static void help_all(FILE *f)
 			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n", f);
 	config_help(f);
+	fputs("\n", f);
+	help_rekey(f);
 	fputs("\n", f);
 	help_sig(f);
 	fputs("\n", f);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "opevents.h"
 #include "queue.h"
 #include "scheduler.h"
+#include "seal.h"
 #include "source.h"
 #include "store.h"
 #include "task.h"
@@ -112,6 +114,58 @@ static char *token_load(const struct config *cfg)
 	close(fd);
 	fprintf(stderr, "hookd: generated an API token (stored in %s): %s\n", path, tok);
 	return tok;
+}
+
+/* The key sealing stored secrets (seal.h): --secret-key, else the first line of <data>/secret.key, else (make
+ * true) a new one written there, 0600 and fsynced before any secret is sealed with it. 0, or -1 (said why). */
+static int keys_load(const struct config *cfg, bool make)
+{
+	char path[4200], buf[256], err[256];
+	const char *key = cfg->secret_key;
+	snprintf(path, sizeof path, "%s/secret.key", cfg->data_dir);
+	if (key == NULL) {
+		FILE *f = fopen(path, "r");
+		if (f != NULL) {
+			struct stat sb;
+			if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077) != 0)
+				log_warnx("hookd: %s can be read by other users (chmod 600 it)", path);
+			key = fgets(buf, sizeof buf, f);
+			fclose(f);
+			if (key == NULL) {
+				fprintf(stderr, "hookd: %s is empty\n", path);
+				return -1;
+			}
+		} else if (errno != ENOENT || !make) {
+			fprintf(stderr, "hookd: no secret key: cannot read %s: %s (give --secret-key)\n", path,
+				strerror(errno));
+			return -1;
+		}
+	}
+	if (key == NULL) {
+		int fd = seal_key_new(buf) == 0 ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+		if (fd < 0 || dprintf(fd, "%s\n", buf) < 0 || fsync(fd) < 0) {
+			fprintf(stderr, "hookd: cannot write %s: %s\n", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		int dfd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* the new name durable too */
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		key = buf;
+		log_info("hookd: generated the key that encrypts stored secrets, in %s: keep it (and give it to every "
+			 "node sharing the database; docs/security.md)", path);
+	}
+	int rc = seal_keys_set(key, cfg->secret_key_previous, err, sizeof err);
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (rc < 0) {
+		fprintf(stderr, "hookd: %s (%s)\n", err, cfg->secret_key != NULL ? "--secret-key" : path);
+		return -1;
+	}
+	return 0;
 }
 
 static int listen_on(const char *addr)
@@ -326,7 +380,7 @@ static int serve(struct config *cfg)
 		goto out;
 	if ((fd = listen_on(cfg->listen)) < 0)
 		goto out;
-	if (node_init(cfg->data_dir) < 0)
+	if (node_init(cfg->data_dir) < 0 || keys_load(cfg, true) < 0)
 		goto out;
 	if ((st = store_open(cfg->db_url, err, sizeof err)) == NULL) {
 		fprintf(stderr, "hookd: %s\n", err);
@@ -371,6 +425,7 @@ out_deliver:
 	cache_dispose();
 out:
 	store_close(st);
+	seal_keys_clear();
 	if (fd >= 0)
 		close(fd);
 	free(token);
@@ -392,6 +447,40 @@ int server_main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int status = serve(&cfg);
 	curl_global_cleanup();
+	config_dispose(&cfg);
+	return status;
+}
+
+int server_rekey(int argc, char **argv)
+{
+	struct config cfg;
+	char err[512];
+	int status = 1;
+	config_init(&cfg);
+	if (config_load(&cfg, argc, argv, err, sizeof err) < 0) {
+		fprintf(stderr, "hookd rekey: %s\n", err);
+		config_dispose(&cfg);
+		return 2;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+	struct store *st = NULL;
+	int64_t values = 0;
+	if (keys_load(&cfg, false) < 0)
+		goto out;
+	/* opening seals what is still plaintext (counted in its log line); rekey then moves the rest to the key */
+	if ((st = store_open(cfg.db_url, err, sizeof err)) == NULL) {
+		fprintf(stderr, "hookd rekey: %s\n", err);
+		goto out;
+	}
+	if (st->w->secrets_reseal(st, SEAL_NOT_CURRENT, &values, err, sizeof err) != STORE_OK) {
+		fprintf(stderr, "hookd rekey: %s\n", err);
+		goto out;
+	}
+	printf("hookd rekey: %lld secrets re-encrypted with key id %s\n", (long long)values, seal_current_id());
+	status = fflush(stdout) == 0 ? 0 : 1;
+out:
+	store_close(st);
+	seal_keys_clear();
 	config_dispose(&cfg);
 	return status;
 }

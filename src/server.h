@@ -5,5 +5,9 @@
 
 /* argv starts after "serve". Returns the process exit status. */
 int server_main(int argc, char **argv);
+/* `hookd rekey`: argv (after "rekey") takes serve's settings (--data, --db, --secret-key, --secret-key-previous
+ * matter); every stored secret not sealed with the current key is sealed with it, in one transaction. Prints how
+ * many; returns 0, 1 (failed, one line on stderr) or 2 (usage). */
+int server_rekey(int argc, char **argv);
 
 #endif

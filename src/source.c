@@ -406,8 +406,10 @@ int sources_load(struct store *st)
 {
 	char **cfgs = NULL;
 	size_t n = 0;
-	if (st->w->sources_load(st, &cfgs, &n) != STORE_OK)
+	if (st->w->sources_load(st, &cfgs, &n) != STORE_OK) {
+		free(cfgs);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = json_loads(cfgs[i], 0, NULL);
 		struct source *s = j ? source_new(j) : NULL;

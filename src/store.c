@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+#include "seal.h"
+
 static const struct store_backend *const backends[] = {&store_sqlite_backend};
 
 static bool is_pg_keyvalue(const char *url)
@@ -110,4 +113,60 @@ void idvec_free(struct idvec *l)
 {
 	free(l->v);
 	memset(l, 0, sizeof *l);
+}
+
+int store_endpoints_unseal(struct endpoint *eps, size_t n)
+{
+	char err[256];
+	for (size_t i = 0; i < n; i++) {
+		if (seal_endpoint_open(&eps[i], err, sizeof err) == 0)
+			continue;
+		log_warnx("store: endpoint %s: %s", eps[i].id, err);
+		for (size_t j = 0; j < n; j++)
+			endpoint_dispose(&eps[j]);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_sources_unseal(char **configs, size_t n)
+{
+	char err[256];
+	for (size_t i = 0; i < n; i++) {
+		char *open;
+		if (seal_source_open(configs[i], &open, err, sizeof err) == 0) {
+			free(configs[i]);
+			configs[i] = open;
+			continue;
+		}
+		log_warnx("store: a source: %s", err);
+		for (size_t j = 0; j < n; j++)
+			free(configs[j]);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+const struct store_sealed_table store_sealed_tables[2] = {
+	{"endpoints", 3, {"secret", "headers", "old_secrets"}, {SEAL_COL_SECRET, SEAL_COL_HEADERS, SEAL_COL_OLD_SECRETS}},
+	{"sources", 1, {"config"}, {SEAL_COL_SOURCE}},
+};
+
+int store_reseal_row(const struct store_sealed_table *t, const char *const *stored, int mode, char **out,
+		     int64_t *values, char *err, size_t errlen)
+{
+	int any = 0;
+	for (size_t i = 0; i < t->ncols; i++)
+		out[i] = NULL;
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (seal_reseal(t->kinds[i], stored[i], (enum seal_mode)mode, &out[i], values, err, errlen) < 0) {
+			for (size_t j = 0; j < i; j++) {
+				free(out[j]);
+				out[j] = NULL;
+			}
+			return -1;
+		}
+		any |= out[i] != NULL;
+	}
+	return any;
 }

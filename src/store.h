@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "seal.h"
 
 enum store_rc {
 	STORE_OK = 0,
@@ -203,6 +204,11 @@ struct store_write_ops {
 	 * updated_ms now; the array is malloc'd. A task taken over from this node makes its task_put answer
 	 * STORE_CONFLICT, so that a runner that lost its task stops. */
 	int (*tasks_adopt)(struct store *, int64_t now_ms, bool own_too, struct task **out, size_t *n);
+	/* Secrets at rest (seal.h): re-seal the stored secrets that mode (enum seal_mode) selects, in a transaction
+	 * of its own (PostgreSQL: under the migration lock); *values grows by how many were sealed anew. Opening a
+	 * store runs the SEAL_PLAINTEXT pass itself, with its migrations; `hookd rekey` runs SEAL_NOT_CURRENT.
+	 * STORE_ERR with a one-line reason in err (a value sealed with a key this process lacks, say). */
+	int (*secrets_reseal)(struct store *, int mode, int64_t *values, char *err, size_t errlen);
 	/* DS_SENDING deliveries go back to DS_PENDING (at-least-once after a crash). */
 	int (*deliveries_reset_sending)(struct store *);
 	/* Call cb for every DS_PENDING delivery, in any order, with its due time and endpoint (the string lives
@@ -335,6 +341,25 @@ struct store_key_slot {
 struct store_key_slot *store_key_slots(const int64_t *keys, size_t n);
 /* The first slot of key in ks (n of them), and how many follow it with the same key (*count). */
 size_t store_key_slot_find(const struct store_key_slot *ks, size_t n, int64_t key, size_t *count);
+
+/* The columns that hold secrets (seal.h), for a backend's re-seal pass: each table's key is "id". */
+struct store_sealed_table {
+	const char *table;
+	size_t ncols;
+	const char *cols[3];
+	enum seal_column kinds[3];
+};
+extern const struct store_sealed_table store_sealed_tables[2];
+/* One row of t: stored[i] the text of t->cols[i] (NULL: SQL NULL); out[i] its new text (malloc'd) or NULL if it
+ * stays. 1 if any changes, 0 if none, -1 with err if a value cannot be opened. */
+int store_reseal_row(const struct store_sealed_table *t, const char *const *stored, int mode, char **out,
+		     int64_t *values, char *err, size_t errlen);
+
+/* For a backend's loads: open the sealed secrets (seal.h) of loaded endpoints / sources' config texts in place.
+ * STORE_OK, or STORE_ERR (logged: a key id this node lacks, a damaged value) with every element disposed (the
+ * caller still frees the array). */
+int store_endpoints_unseal(struct endpoint *eps, size_t n);
+int store_sources_unseal(char **configs, size_t n);
 
 /* Open a store from a URL: "sqlite:PATH" (or a bare path), "postgres://..." / "postgresql://..." or libpq's
  * key=value form ("host=... dbname=..."), with hookd's schema=NAME parameter (store.c). NULL with a reason in

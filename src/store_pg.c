@@ -280,6 +280,88 @@ static int exec_err(PGconn *c, const char *sql, const char *what, char *err, siz
 	return ok ? 0 : -1;
 }
 
+/* ---- secrets at rest: the re-seal pass (seal.h) ---- */
+
+static int reseal_fail(PGresult *res, const char *table, char *err, size_t errlen)
+{
+	char line[512];
+	pg_oneline(PQresultErrorMessage(res), line, sizeof line);
+	snprintf(err, errlen, "postgres: re-sealing secrets in %s: %s", table, line);
+	PQclear(res);
+	return -1;
+}
+
+/* One table's rows re-sealed as mode says, inside the caller's transaction. Other nodes may be running: a row's
+ * update applies only if it still holds what was read (else a node rewrote it meanwhile, sealed). */
+static int reseal_table(PGconn *c, const struct store_sealed_table *t, int mode, int64_t *values, char *err,
+			size_t errlen)
+{
+	char sel[256], upd[1024];
+	int o = snprintf(sel, sizeof sel, "SELECT id"), u = snprintf(upd, sizeof upd, "UPDATE %s SET ", t->table);
+	for (size_t i = 0; i < t->ncols; i++) {
+		o += snprintf(sel + o, sizeof sel - (size_t)o, ", %s", t->cols[i]);
+		u += snprintf(upd + u, sizeof upd - (size_t)u, "%s%s = coalesce($%zu::text, %s)", i ? ", " : "",
+			      t->cols[i], i + 2, t->cols[i]);
+	}
+	snprintf(sel + o, sizeof sel - (size_t)o, " FROM %s", t->table);
+	u += snprintf(upd + u, sizeof upd - (size_t)u, " WHERE id = $1");
+	for (size_t i = 0; i < t->ncols; i++)
+		u += snprintf(upd + u, sizeof upd - (size_t)u, " AND %s IS NOT DISTINCT FROM $%zu::text", t->cols[i],
+			      t->ncols + i + 2);
+	PGresult *rows = PQexec(c, sel);
+	if (PQresultStatus(rows) != PGRES_TUPLES_OK)
+		return reseal_fail(rows, t->table, err, errlen);
+	int ret = 0;
+	for (int r = 0; ret == 0 && r < PQntuples(rows); r++) {
+		const char *p[7], *stored[3];
+		char *out[3];
+		for (size_t i = 0; i < t->ncols; i++)
+			stored[i] = PQgetisnull(rows, r, (int)i + 1) ? NULL : PQgetvalue(rows, r, (int)i + 1);
+		int any = store_reseal_row(t, stored, mode, out, values, err, errlen);
+		if (any <= 0) {
+			ret = any;
+			continue;
+		}
+		p[0] = PQgetvalue(rows, r, 0);
+		for (size_t i = 0; i < t->ncols; i++) {
+			p[i + 1] = out[i];
+			p[t->ncols + i + 1] = stored[i];
+		}
+		PGresult *res = PQexecParams(c, upd, (int)(2 * t->ncols + 1), NULL, p, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			ret = reseal_fail(res, t->table, err, errlen);
+		else
+			PQclear(res);
+		for (size_t i = 0; i < t->ncols; i++)
+			free(out[i]);
+	}
+	PQclear(rows);
+	return ret;
+}
+
+static int reseal_all(PGconn *c, int mode, int64_t *values, char *err, size_t errlen)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof store_sealed_tables / sizeof store_sealed_tables[0]; i++)
+		rc = reseal_table(c, &store_sealed_tables[i], mode, values, err, errlen);
+	return rc;
+}
+
+int pg_secrets_reseal(struct store *st, int mode, int64_t *values, char *err, size_t errlen)
+{
+	struct pg_store *s = to_pg(st);
+	int64_t before = *values;
+	char sql[128];
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%lld)",
+		 (long long)lock_key("hookd-migrate:", s->schema));
+	if (exec_err(s->w, sql, "rekey", err, errlen) == 0 && reseal_all(s->w, mode, values, err, errlen) == 0 &&
+	    exec_err(s->w, "COMMIT", "rekey", err, errlen) == 0)
+		return STORE_OK;
+	PQclear(PQexec(s->w, "ROLLBACK"));
+	*values = before;
+	return STORE_ERR;
+}
+
 /* Create the schema if missing and apply the migrations it lacks, in one transaction under a transaction-level
  * advisory lock: a second node starting at the same time waits, then finds everything done. */
 static int migrate(struct pg_store *s, char *err, size_t errlen)
@@ -316,8 +398,14 @@ static int migrate(struct pg_store *s, char *err, size_t errlen)
 			 (long long)now_ms());
 		ok = exec_err(s->w, migrations[m], what, err, errlen) == 0 && exec_err(s->w, sql, what, err, errlen) == 0;
 	}
-	if (ok && exec_err(s->w, "COMMIT", "migrate", err, errlen) == 0)
+	/* the secrets still in plaintext (from before hookd sealed them), sealed under the same lock */
+	int64_t sealed = 0;
+	ok = ok && reseal_all(s->w, SEAL_PLAINTEXT, &sealed, err, errlen) == 0;
+	if (ok && exec_err(s->w, "COMMIT", "migrate", err, errlen) == 0) {
+		if (sealed > 0)
+			log_info("postgres: sealed %lld secrets stored in plaintext (docs/security.md)", (long long)sealed);
 		return 0;
+	}
 	PQclear(PQexec(s->w, "ROLLBACK"));
 	return -1;
 }

@@ -194,6 +194,8 @@ int pg_apps_load(struct store *st, struct app **out, size_t *n);
 int pg_endpoints_load(struct store *st, struct endpoint **out, size_t *n);
 int pg_event_types_load(struct store *st, struct event_type **out, size_t *n);
 int pg_sources_load(struct store *st, char ***out, size_t *n);
+/* store.h's secrets_reseal (store_pg.c). */
+int pg_secrets_reseal(struct store *st, int mode, int64_t *values, char *err, size_t errlen);
 int pg_tasks_adopt(struct store *st, int64_t now, bool own_too, struct task **out, size_t *n);
 int pg_deliveries_reset_sending(struct store *st);
 int pg_deliveries_scan_pending(struct store *st,

@@ -3,6 +3,7 @@
 #include "store_pg_int.h"
 
 #include "node.h"
+#include "seal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@ int pg_apps_load(struct store *st, struct app **out, size_t *n)
 
 int pg_endpoints_load(struct store *st, struct endpoint **out, size_t *n)
 {
-	return load(st, PW_EPS_LOAD, &pg_endpoint_rows, (void **)out, n);
+	int rc = load(st, PW_EPS_LOAD, &pg_endpoint_rows, (void **)out, n);
+	return rc == STORE_OK ? store_endpoints_unseal(*out, *n) : rc;
 }
 
 int pg_event_types_load(struct store *st, struct event_type **out, size_t *n)
@@ -47,7 +49,7 @@ int pg_sources_load(struct store *st, char ***out, size_t *n)
 	for (int i = 0; i < rows; i++)
 		(*out)[(*n)++] = pg_col_str0(res, i, 0);
 	PQclear(res);
-	return rc;
+	return rc == STORE_OK ? store_sources_unseal(*out, *n) : rc;
 }
 
 int pg_tasks_adopt(struct store *st, int64_t now, bool own_too, struct task **out, size_t *n)
@@ -114,6 +116,10 @@ int pg_registry_row(struct store *st, const char *kind, const char *id, void *ou
 			*found = true;
 		}
 		PQclear(res);
+		if (*found && store_sources_unseal((char **)out, 1) != STORE_OK) {
+			*found = false;
+			return STORE_ERR;
+		}
 		return rc;
 	}
 	enum pg_wstmt w;
@@ -133,7 +139,9 @@ int pg_registry_row(struct store *st, const char *kind, const char *id, void *ou
 	size_t n = 0;
 	void *rows = pg_collect(res, k, &n);
 	PQclear(res);
-	if (rc == STORE_OK && n == 1) {
+	if (rc == STORE_OK && n == 1 && w == PW_EP_ONE && store_endpoints_unseal(rows, 1) != STORE_OK)
+		rc = STORE_ERR; /* disposed: another node wrote it with a key this one lacks */
+	else if (rc == STORE_OK && n == 1) {
 		memcpy(out, rows, size);
 		*found = true;
 	}

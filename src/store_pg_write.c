@@ -10,6 +10,7 @@
 
 #include "node.h"
 #include "log.h"
+#include "seal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,8 @@ static int pg_app_delete(struct store *st, const char *app_id)
 static int pg_endpoint_put(struct store *st, const struct endpoint *e)
 {
 	struct pgp p = {0};
+	struct sealed_endpoint se;
+	seal_endpoint(e, &se);
 	pgp_str(&p, e->id);
 	pgp_str(&p, e->app_id);
 	pgp_str(&p, e->uid);
@@ -304,17 +307,19 @@ static int pg_endpoint_put(struct store *st, const struct endpoint *e)
 	pgp_bool(&p, e->disabled);
 	pgp_strlist(&p, &e->event_types);
 	pgp_strlist(&p, &e->channels);
-	pgp_str(&p, e->secret);
+	pgp_own(&p, se.secret); /* the parameters own it now */
+	se.secret = NULL;
 	pgp_json(&p, e->metadata);
-	pgp_json(&p, e->headers);
+	pgp_json(&p, se.headers);
 	pgp_i64(&p, e->throttle_rate);
 	pgp_i64(&p, e->created_ms);
 	pgp_i64(&p, e->updated_ms);
 	pgp_str(&p, e->scheme);
 	pgp_json(&p, e->scheme_options);
-	pgp_json(&p, e->old_secrets);
+	pgp_json(&p, se.old_secrets);
 	pgp_bool(&p, e->fifo);
 	pgp_retry(&p, e);
+	seal_endpoint_dispose(&se);
 	return pg_wguarded(to_pg(st), PW_EP_PUT, &p);
 }
 
@@ -725,7 +730,11 @@ static int pg_source_put(struct store *st, const char *id, const char *uid, cons
 	struct pgp p = {0};
 	pgp_str(&p, id);
 	pgp_str(&p, uid);
-	pgp_str(&p, config);
+	char *sealed = seal_source(config);
+	if (sealed != NULL)
+		pgp_own(&p, sealed);
+	else
+		pgp_str(&p, config);
 	return pg_wguarded(to_pg(st), PW_SRC_PUT, &p);
 }
 
@@ -823,6 +832,7 @@ const struct store_write_ops pg_write_ops = {
 	.endpoints_load = pg_endpoints_load,
 	.event_types_load = pg_event_types_load,
 	.sources_load = pg_sources_load,
+	.secrets_reseal = pg_secrets_reseal,
 	.note_change = pg_note_change_op,
 	.note = pg_note_op,
 	.registry_row = pg_registry_row,

@@ -185,7 +185,123 @@ static int configure(sqlite3 *db, const char *path, char *err, size_t errlen)
 			path, err, errlen);
 }
 
-/* Apply the migrations the database lacks, all in one transaction (read the version inside it, too). */
+/* ---- secrets at rest: the re-seal pass (seal.h) ---- */
+
+struct reseal_upd {
+	char *id;
+	char *out[3];
+};
+
+/* One table's rows re-sealed as mode says, inside the caller's transaction: read every row first, then update
+ * those that change (each column only if it changes). */
+static int reseal_table(sqlite3 *db, const struct store_sealed_table *t, int mode, int64_t *values, char *err,
+			size_t errlen)
+{
+	char sel[256], upd[512];
+	int o = snprintf(sel, sizeof sel, "SELECT id"), u = snprintf(upd, sizeof upd, "UPDATE %s SET ", t->table);
+	for (size_t i = 0; i < t->ncols; i++) {
+		o += snprintf(sel + o, sizeof sel - (size_t)o, ", %s", t->cols[i]);
+		u += snprintf(upd + u, sizeof upd - (size_t)u, "%s%s = coalesce(?%zu, %s)", i ? ", " : "", t->cols[i],
+			      i + 2, t->cols[i]);
+	}
+	snprintf(sel + o, sizeof sel - (size_t)o, " FROM %s", t->table);
+	snprintf(upd + u, sizeof upd - (size_t)u, " WHERE id = ?1");
+	sqlite3_stmt *q = NULL;
+	struct reseal_upd *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = sqlite3_prepare_v2(db, sel, -1, &q, NULL), ret = 0;
+	while (rc == SQLITE_OK && ret == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = SQLITE_OK; /* the next row */
+		const char *stored[3];
+		for (size_t i = 0; i < t->ncols; i++)
+			stored[i] = (const char *)sqlite3_column_text(q, (int)i + 1);
+		struct reseal_upd r = {0};
+		int any = store_reseal_row(t, stored, mode, r.out, values, err, errlen);
+		if (any < 0)
+			ret = -1;
+		if (any <= 0)
+			continue;
+		r.id = xstrdup((const char *)sqlite3_column_text(q, 0));
+		if (n == cap)
+			v = xrealloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+		v[n++] = r;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_OK) {
+		snprintf(err, errlen, "re-sealing secrets in %s: %s", t->table, sqlite3_errmsg(db));
+		ret = -1;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (ret == 0 && n > 0 && sqlite3_prepare_v2(db, upd, -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "re-sealing secrets in %s: %s", t->table, sqlite3_errmsg(db));
+		ret = -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (ret == 0) {
+			sqlite3_bind_text(q, 1, v[k].id, -1, SQLITE_STATIC);
+			for (size_t i = 0; i < t->ncols; i++)
+				sqlite3_bind_text(q, (int)i + 2, v[k].out[i], -1, SQLITE_STATIC); /* NULL: SQL NULL */
+			if (sqlite3_step(q) != SQLITE_DONE) {
+				snprintf(err, errlen, "re-sealing secrets in %s: %s", t->table, sqlite3_errmsg(db));
+				ret = -1;
+			}
+			sqlite3_reset(q);
+			sqlite3_clear_bindings(q);
+		}
+		free(v[k].id);
+		for (size_t i = 0; i < t->ncols; i++)
+			free(v[k].out[i]);
+	}
+	sqlite3_finalize(q);
+	free(v);
+	return ret;
+}
+
+/* Every sealed table re-sealed inside the caller's transaction. secure_delete zeroes what the old values
+ * occupied in the pages, so a plaintext value sealed here leaves no copy behind in the file (sq_wal_truncate
+ * after the commit does the same for the WAL). */
+static int reseal_all(sqlite3 *db, int mode, int64_t *values, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL;
+	int was = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA secure_delete", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		was = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof store_sealed_tables / sizeof store_sealed_tables[0]; i++)
+		rc = reseal_table(db, &store_sealed_tables[i], mode, values, err, errlen);
+	char restore[64];
+	snprintf(restore, sizeof restore, "PRAGMA secure_delete = %d", was);
+	sqlite3_exec(db, restore, NULL, NULL, NULL);
+	return rc;
+}
+
+/* After values were re-sealed: the WAL's frames (where the old pages may sit) copied back and the file emptied. */
+static void sq_wal_truncate(sqlite3 *db)
+{
+	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
+		log_warnx("sqlite: checkpoint after re-sealing secrets: %s", sqlite3_errmsg(db));
+}
+
+int sq_secrets_reseal(struct store *st, int mode, int64_t *values, char *err, size_t errlen)
+{
+	struct sqlite_store *s = to_sq(st);
+	int64_t before = *values;
+	if (sq_exec_sql(s->db, "BEGIN IMMEDIATE", s->path, err, errlen))
+		return STORE_ERR;
+	if (reseal_all(s->db, mode, values, err, errlen) == 0 && sq_exec_sql(s->db, "COMMIT", s->path, err, errlen) == 0) {
+		if (*values > before)
+			sq_wal_truncate(s->db);
+		return STORE_OK;
+	}
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	*values = before;
+	return STORE_ERR;
+}
+
+/* Apply the migrations the database lacks, all in one transaction (read the version inside it, too). Then seal
+ * the secrets still stored in plaintext (from before hookd sealed them), in the same transaction. */
 static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	if (sq_exec_sql(db, "BEGIN IMMEDIATE", path, err, errlen))
@@ -206,8 +322,16 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
 		ok = sq_exec_sql(db, migrations[v], path, err, errlen) == 0 && sq_exec_sql(db, sql, path, err, errlen) == 0;
 	}
-	if (ok && sq_exec_sql(db, "COMMIT", path, err, errlen) == 0)
+	int64_t sealed = 0;
+	if (ok && reseal_all(db, SEAL_PLAINTEXT, &sealed, err, errlen) < 0)
+		ok = 0;
+	if (ok && sq_exec_sql(db, "COMMIT", path, err, errlen) == 0) {
+		if (sealed > 0) {
+			log_info("sqlite: sealed %lld secrets stored in plaintext (docs/security.md)", (long long)sealed);
+			sq_wal_truncate(db);
+		}
 		return 0;
+	}
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }

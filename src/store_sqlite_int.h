@@ -153,6 +153,8 @@ int sq_conn_open(const char *path, int flags, sqlite3 **out);
 sqlite3_stmt *sq_prepare(sqlite3 *db, const struct stmt_def *def);
 void sq_rconn_close(struct rconn *c);
 int sq_exec_sql(sqlite3 *db, const char *sql, const char *path, char *err, size_t errlen);
+/* store.h's secrets_reseal (store_sqlite.c). */
+int sq_secrets_reseal(struct store *st, int mode, int64_t *values, char *err, size_t errlen);
 int sq_ckpt_start(struct sqlite_store *s, char *err, size_t errlen);
 void sq_ckpt_stop(struct sqlite_store *s);
 

@@ -2,6 +2,7 @@
  * Everything here runs on the write connection: the committer thread, or the main thread before it starts. */
 #include "store_sqlite_int.h"
 #include "log.h"
+#include "seal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,16 +197,20 @@ static int sq_app_delete(struct store *st, const char *app_id)
 static int sq_endpoint_put(struct store *st, const struct endpoint *e)
 {
 	sqlite3_stmt *q = to_sq(st)->st[WS_EP_PUT];
+	struct sealed_endpoint se;
+	seal_endpoint(e, &se);
 	int rc = sq_bind_str(q, 1, e->id) | sq_bind_str(q, 2, e->app_id) | sq_bind_str(q, 3, e->uid) |
 		 sq_bind_str(q, 4, e->url) |
 		 sq_bind_str(q, 5, e->description) | sqlite3_bind_int(q, 6, e->disabled) |
-		 sq_bind_strlist(q, 7, &e->event_types) | sq_bind_strlist(q, 8, &e->channels) | sq_bind_str(q, 9, e->secret) |
-		 sq_bind_json(q, 10, e->metadata) | sq_bind_json(q, 11, e->headers) |
+		 sq_bind_strlist(q, 7, &e->event_types) | sq_bind_strlist(q, 8, &e->channels) |
+		 (se.secret ? sqlite3_bind_text(q, 9, se.secret, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(q, 9)) |
+		 sq_bind_json(q, 10, e->metadata) | sq_bind_json(q, 11, se.headers) |
 		 sqlite3_bind_int64(q, 12, e->throttle_rate) | sqlite3_bind_int64(q, 13, e->created_ms) |
 		 sqlite3_bind_int64(q, 14, e->updated_ms) | sq_bind_str(q, 15, e->scheme) |
 		 (e->scheme_options ? sq_bind_json(q, 16, e->scheme_options) : sqlite3_bind_null(q, 16)) |
-		 (e->old_secrets ? sq_bind_json(q, 17, e->old_secrets) : sqlite3_bind_null(q, 17)) |
+		 (se.old_secrets ? sq_bind_json(q, 17, se.old_secrets) : sqlite3_bind_null(q, 17)) |
 		 sqlite3_bind_int(q, 18, e->fifo) | sq_bind_retry(q, 19, e);
+	seal_endpoint_dispose(&se);
 	return rc ? sq_bind_failed(q, "endpoint_put") : sq_run(q, "endpoint_put");
 }
 
@@ -602,7 +607,7 @@ static int sq_endpoints_load(struct store *st, struct endpoint **out, size_t *n)
 {
 	int rc;
 	*out = sq_collect(to_sq(st)->st[WS_EPS_LOAD], "endpoints_load", &sq_endpoint_rows, n, &rc);
-	return rc;
+	return rc == STORE_OK ? store_endpoints_unseal(*out, *n) : rc;
 }
 
 static int sq_deliveries_reset_sending(struct store *st)
@@ -628,7 +633,10 @@ static int sq_deliveries_scan_pending(struct store *st,
 static int sq_source_put(struct store *st, const char *id, const char *uid, const char *config)
 {
 	sqlite3_stmt *q = to_sq(st)->st[WS_SRC_PUT];
-	int rc = sq_bind_str(q, 1, id) | sq_bind_str(q, 2, uid) | sq_bind_str(q, 3, config);
+	char *sealed = seal_source(config);
+	int rc = sq_bind_str(q, 1, id) | sq_bind_str(q, 2, uid) |
+		 sqlite3_bind_text(q, 3, sealed ? sealed : config, -1, SQLITE_TRANSIENT);
+	free(sealed);
 	return rc ? sq_bind_failed(q, "source_put") : sq_run(q, "source_put");
 }
 
@@ -662,7 +670,7 @@ static int sq_sources_load(struct store *st, char ***out, size_t *n)
 	}
 	rc = rc == SQLITE_DONE ? STORE_OK : sq_log_err(sqlite3_db_handle(q), "sources_load");
 	sq_stmt_done(q);
-	return rc;
+	return rc == STORE_OK ? store_sources_unseal(*out, *n) : rc;
 }
 
 static int sq_inreq_insert(struct store *st, const struct inreq *r)
@@ -744,6 +752,7 @@ const struct store_write_ops sq_write_ops = {
 	.endpoints_load = sq_endpoints_load,
 	.event_types_load = sq_event_types_load,
 	.sources_load = sq_sources_load,
+	.secrets_reseal = sq_secrets_reseal,
 	.tasks_adopt = sq_tasks_adopt,
 	.deliveries_reset_sending = sq_deliveries_reset_sending,
 	.deliveries_scan_pending = sq_deliveries_scan_pending,

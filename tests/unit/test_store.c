@@ -18,6 +18,7 @@
 
 #include "store.h"
 #include "node.h"
+#include "seal.h"
 #include "tests.h"
 
 static struct store *st;
@@ -56,8 +57,15 @@ static void setup(void)
 		const char *u = getenv("HOOKD_TEST_STORE");
 		snprintf(url, sizeof url, "%s%sschema=hookd_t%ld_%d", u, strchr(u, '?') ? "&" : "?", (long)getpid(), ++n);
 	}
+	/* every contract test runs with secrets sealed at rest, as hookd does (test_store_seal.c tests the rest) */
+	char err[128];
+	ck_assert_int_eq(seal_keys_set(STORE_TEST_KEY, NULL, err, sizeof err), 0);
 	st = open_store();
 }
+
+struct store **store_fixture(void) { return &st; }
+const char *store_fixture_url(void) { return url; }
+const char *store_fixture_path(void) { return path; }
 
 /* A backend may have no per-job savepoints (store.h): then a job's writes are not undone alone. */
 static bool has_savepoints(void) { return st->w->job_begin != NULL; }
@@ -66,6 +74,7 @@ static void teardown(void)
 {
 	store_close(st);
 	st = NULL;
+	seal_keys_clear();
 	if (dir[0] != '\0')
 		tests_rmdir(dir);
 }
@@ -1914,6 +1923,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_msg_prefetch);
 	tcase_add_test(tc, test_cluster_leases);
 	tcase_add_test(tc, test_cluster_pending_and_notify);
+	store_seal_tests(tc);
 	suite_add_tcase(s, tc);
 	if (on_sqlite()) {
 		TCase *sq = tcase_create("sqlite");

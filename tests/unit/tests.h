@@ -16,11 +16,21 @@ Suite *cache_suite(void);
 Suite *commit_suite(void);
 Suite *scheduler_suite(void);
 Suite *config_suite(void);
+Suite *seal_suite(void);
 
 struct store;
 /* A fresh SQLite store in a new temp dir (/tmp/hookd-NAME-XXXXXX, written into dir); fails the test if it
  * cannot be opened. */
 struct store *tests_sqlite_store(char dir[64], const char *name);
+/* The store contract suite's fixture (test_store.c): the store under test (closed and reopened by a test as it
+ * needs), its URL, its SQLite file ("" on PostgreSQL). Every test starts with STORE_TEST_KEY sealing. */
+#define STORE_TEST_KEY "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+struct store **store_fixture(void);
+const char *store_fixture_url(void);
+const char *store_fixture_path(void);
+/* The contract tests of secrets at rest (test_store_seal.c), added to the suite's contract case. */
+void store_seal_tests(TCase *tc);
+
 /* Remove a test's temp dir and the files in it. */
 void tests_rmdir(const char *dir);
 

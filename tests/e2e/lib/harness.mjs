@@ -16,7 +16,7 @@
 // dir, as always. startHookd(t, { db: h1.db }) starts another node on h1's database; { db: null } keeps SQLite.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -98,6 +98,21 @@ async function pgRelease(dataDir, db) {
     await pgSql(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
   } catch (err) {
     process.stderr.write(`[harness: ${err.message}]\n`); // the cluster goes away with pg.sh anyway
+  }
+}
+
+// The nodes of one database share the key that encrypts its stored secrets (docs/security.md): a hookd started on
+// another's database (opts.db) gets a copy of the first one's DIR/secret.key. dbUrl -> the first node's data dir.
+const keyDirs = new Map();
+
+function shareSecretKey(dbUrl, dataDir, env, args) {
+  if (!dbUrl || env.HOOKD_SECRET_KEY !== undefined || args.some((a) => a.startsWith('--secret-key'))) return;
+  const first = keyDirs.get(dbUrl);
+  const theirs = first && path.join(first, 'secret.key'), ours = path.join(dataDir, 'secret.key');
+  if (first && first !== dataDir && existsSync(theirs)) {
+    if (!existsSync(ours)) copyFileSync(theirs, ours);
+  } else if (!first || !existsSync(theirs)) {
+    keyDirs.set(dbUrl, dataDir);
   }
 }
 
@@ -217,6 +232,7 @@ export async function startHookd(t, opts = {}) {
 
   async function launch() {
     if (h.proc && h.proc.exitCode === null && h.proc.signalCode === null) throw new Error('hookd is still running');
+    shareSecretKey(dbUrl, dataDir, env, args);
     const run = { cmd: `${env.HOOKD_DB ? `HOOKD_DB=${env.HOOKD_DB} ` : ''}${HOOKD_BIN} ${args.join(' ')}`, text: '' };
     h.runs.push(run);
     const proc = spawn(HOOKD_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
