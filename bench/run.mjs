@@ -278,7 +278,8 @@ async function startHookd(extraEnv = {}, { db = null } = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HOOKD_')) env[k] = v;
   Object.assign(env, { HOOKD_TOKEN: token, HOOKD_LOG_LEVEL: 'info' }, extraEnv);
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir];
+  // the bench receivers are on 127.0.0.1, which the SSRF guard blocks by default
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, '--allow-network', '127.0.0.0/8'];
   if (db) args.push('--db', db);
   const h = startProc('hookd', HOOKD, args, { env, deathsig: true });
   hookdsOfScenario.push(h);

@@ -4,7 +4,8 @@ set -e
 bin=${1:-build/hookd}
 listen=${HOOKD_LISTEN:-127.0.0.1:8071}
 data=${HOOKD_DATA:-./data}
-"$bin" serve --listen "$listen" --data "$data" &
+# the tour's receiver is on 127.0.0.1, which the SSRF guard blocks by default (docs/security.md)
+"$bin" serve --listen "$listen" --data "$data" --allow-network "${HOOKD_ALLOW_NETWORK:-127.0.0.0/8}" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid; exit 0' INT TERM
 for _ in $(seq 1 100); do
@@ -16,6 +17,7 @@ token=${HOOKD_TOKEN:-$(cat "$data/token" 2>/dev/null)}
 cat <<TXT
 
 hookd is running on http://$listen (data in $data; Ctrl-C stops it)
+Deliveries to loopback (127.0.0.0/8) are allowed for this demo: the SSRF guard blocks them by default.
 API token: $token
 
 Try it:

@@ -111,6 +111,9 @@ void api_endpoint_stats(struct req *r);
 bool api_header_sensitive(const char *name);
 /* body's retrySchedule onto e (absent: the server's, unless patch keeps e's); problems into ve. */
 void api_endpoint_retry_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve);
+/* The SSRF guard on a URL about to be stored (netguard_check_url with the server's settings): a blocked literal
+ * address, or http:// under --require-https, goes into ve as field's 422 detail. */
+void api_url_guard(const char *url, const char *field, struct verr *ve);
 void api_endpoint_figures(struct req *r);
 void api_endpoint_headers_get(struct req *r);
 void api_endpoint_headers_put(struct req *r);

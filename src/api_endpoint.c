@@ -12,6 +12,7 @@
 #include "filter.h"
 #include "hookd.h"
 #include "json.h"
+#include "netguard.h"
 #include "signer.h"
 #include "opevents.h"
 
@@ -30,6 +31,13 @@ static bool url_valid(const char *url)
 	curl_free(host);
 	curl_url_cleanup(h);
 	return ok;
+}
+
+void api_url_guard(const char *url, const char *field, struct verr *ve)
+{
+	char why[NETGUARD_WHY_MAX];
+	if (netguard_check_url(&api_config()->guard, url, why, sizeof why) < 0)
+		verr_add(ve, field, why, "value_error.url");
 }
 
 /* Secrets match ^(whsec_)?[A-Za-z0-9+/=]{32,100}$ and decode to 24..64 bytes. */
@@ -211,6 +219,8 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 		verr_add(ve, "url", "field required", "value_error.missing");
 	else if (e->url != NULL && !url_valid(e->url))
 		verr_add(ve, "url", "invalid or missing URL scheme (http or https)", "value_error.url");
+	else if (e->url != NULL && json_is_string(json_object_get(body, "url")))
+		api_url_guard(e->url, "url", ve); /* a PATCH of other fields leaves a stored URL be */
 	string_field(body, "description", 4096, ve, &e->description);
 	if (e->description == NULL)
 		e->description = xstrdup("");

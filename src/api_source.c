@@ -184,6 +184,7 @@ static json_t *validate(json_t *in, struct verr *ve)
 	json_array_foreach(json_object_get(cfg, "destinations"), i, d) {
 		struct endpoint scratch = {0};
 		api_endpoint_retry_parse(d, &scratch, false, ve);
+		api_url_guard(json_string_value(json_object_get(d, "url")), "destinations", ve);
 	}
 	if (cfg != NULL && verr_any(ve)) {
 		json_decref(cfg);

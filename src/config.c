@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hookd.h"
 #include "log.h"
@@ -89,6 +90,21 @@ const struct setting config_settings[] = {
 	 "several nodes on PostgreSQL: each endpoint is owned by one live node through a lease renewed about every "
 	 "tenth of this; a node that dies (kill -9) loses its endpoints to the others within it (1 s to 10 min); a "
 	 "node that stops gracefully hands them over at once (docs/scaling.md)"},
+	{"allow-network", "HOOKD_ALLOW_NETWORK", "CIDR[,CIDR...]", SETTING_NETS, FIELD(guard, struct netguard), 0, 0,
+	 NULL, "none", "ranges deliveries may reach despite the SSRF guard (e.g. 127.0.0.0/8)",
+	 "ranges (IPv4 or IPv6 CIDRs; a bare address is /32 or /128) that deliveries may reach although the SSRF "
+	 "guard blocks them: by default no delivery connects to loopback, private, link-local (cloud metadata), "
+	 "CGNAT, unique-local, multicast or reserved addresses, checked on the address connected to "
+	 "(docs/security.md)"},
+	{"require-https", "HOOKD_REQUIRE_HTTPS", "BOOL", SETTING_BOOL, FIELD(guard.require_https, bool), 0, 0, "false",
+	 NULL, "refuse http:// endpoint and destination URLs",
+	 "endpoint, destination and operational URLs must be `https://`: `http://` ones are refused (422), and "
+	 "attempts to those already stored fail"},
+	{"proxy", "HOOKD_PROXY", "URL", SETTING_PROXY, STR(proxy), 0, 0, NULL, "none (direct)",
+	 "send deliveries through this egress proxy (http, https, socks5, socks5h)",
+	 "deliveries go through this egress proxy (`http://`, `https://`, `socks5://`, `socks5h://`); the SSRF "
+	 "guard then checks the proxy's address only, so the proxy must enforce its own policy (docs/security.md); "
+	 "`http_proxy` and the like in the environment are ignored either way"},
 	{"log-level", "HOOKD_LOG_LEVEL", "LEVEL", SETTING_LOG_LEVEL, FIELD(log_level, int), 0, 0, "info", NULL,
 	 "error, warn, info or debug", "`error`, `warn`, `info`, `debug`"},
 };
@@ -116,6 +132,23 @@ static int parse_int(const char *s, long min, long max, long *out)
 
 static bool is_http_url(const char *v) { return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0; }
 
+static bool is_proxy_url(const char *v)
+{
+	return is_http_url(v) || strncmp(v, "socks5://", 9) == 0 || strncmp(v, "socks5h://", 10) == 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+			*out = strcasecmp(v, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Parse v as s says and store it in its field; -1 if it is not a valid value. */
 static int setting_parse(const struct setting *s, struct config *c, const char *v)
 {
@@ -139,6 +172,14 @@ static int setting_parse(const struct setting *s, struct config *c, const char *
 		if (!is_http_url(v))
 			return -1;
 		break;
+	case SETTING_PROXY:
+		if (!is_proxy_url(v))
+			return -1;
+		break;
+	case SETTING_BOOL:
+		return parse_bool(v, field);
+	case SETTING_NETS:
+		return netguard_allow_parse(field, v);
 	case SETTING_SECRET: {
 		uint8_t key[HOOKD_KEY_MAX];
 		size_t keylen;
@@ -211,6 +252,8 @@ void config_dispose(struct config *c)
 	free(c->secret_key);
 	free(c->secret_key_previous);
 	free(c->operational_secret);
+	free(c->proxy);
+	netguard_dispose(&c->guard);
 	memset(c, 0, sizeof *c);
 }
 

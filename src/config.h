@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "backoff.h"
+#include "netguard.h"
 
 struct config {
 	char *listen;              /* "127.0.0.1:8071" */
@@ -36,6 +37,8 @@ struct config {
 	char *secret_key;          /* HOOKD_SECRET_KEY: base64 of the 32-byte key sealing stored secrets (seal.h); NULL:
 				    * read or make <data_dir>/secret.key */
 	char *secret_key_previous; /* HOOKD_SECRET_KEY_PREVIOUS: older keys, a comma list: they open, never seal */
+	struct netguard guard;     /* HOOKD_ALLOW_NETWORK, HOOKD_REQUIRE_HTTPS: the SSRF guard (netguard.h) */
+	char *proxy;               /* HOOKD_PROXY: deliveries go through this proxy; NULL: direct */
 };
 
 /* How a setting's text is parsed, and so the type of its field in struct config. */
@@ -51,6 +54,9 @@ enum setting_kind {
 	SETTING_DURATION,   /* int64_t ms: "500ms", "5s", "2m", "1h", "5d" (plain: seconds) in [min, max]; max 0: none */
 	SETTING_SCHEDULE,   /* struct backoff: comma-separated durations (backoff_parse_schedule) */
 	SETTING_LOG_LEVEL,  /* int: error, warn, info, debug */
+	SETTING_BOOL,       /* bool: true/false, yes/no, on/off, 1/0 */
+	SETTING_NETS,       /* struct netguard: its allow list, "CIDR[,CIDR...]" (netguard_allow_parse) */
+	SETTING_PROXY,      /* char *: http://, https://, socks5:// or socks5h:// */
 };
 
 /* One setting of hookd serve. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "backoff.h"
 #include "cache.h"
@@ -22,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "netguard.h"
 #include "opevents.h"
 #include "queue.h"
 #include "request.h"
@@ -41,6 +43,7 @@ struct xfer {
 	int64_t start_mono;
 	int64_t retry_after_ms;
 	char errbuf[CURL_ERROR_SIZE];
+	char blocked[NETGUARD_WHY_MAX]; /* why the guard refused this transfer's last address, or "" */
 };
 
 #define TAKE_BATCH 64
@@ -107,6 +110,19 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Every connection a transfer opens, after DNS (or to the proxy): the guard's verdict on the very address
+ * connected to, so a name that resolves to an internal address, or re-resolves to one later, is refused. */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct xfer *x = arg;
+	(void)purpose;
+	if (netguard_check_sockaddr(&cfg->guard, &a->addr, x->blocked, sizeof x->blocked) < 0) {
+		log_debug("deliver: %s", x->blocked);
+		return CURL_SOCKET_BAD; /* curl: CURLE_COULDNT_CONNECT, unless another address connects */
+	}
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /* The options every transfer shares, set once per easy handle: a handle is reused without curl_easy_reset
  * (which frees and rebuilds its state), and each transfer sets only what differs (xfer_begin). */
 static void xfer_setup(struct xfer *x)
@@ -117,7 +133,13 @@ static void xfer_setup(struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->request_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* --require-https: an http:// URL stored before fails at once (CURLE_UNSUPPORTED_PROTOCOL) */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, cfg->guard.require_https ? "https" : "http,https");
+	/* "" rather than unset: http_proxy and the like in the environment would take the guard's view of where a
+	 * delivery goes away */
+	curl_easy_setopt(e, CURLOPT_PROXY, cfg->proxy != NULL ? cfg->proxy : "");
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -144,6 +166,7 @@ static struct xfer *xfer_get(void)
 	}
 	buf_reset(&x->resp);
 	x->errbuf[0] = '\0';
+	x->blocked[0] = '\0';
 	x->retry_after_ms = -1;
 	return x;
 }
@@ -225,6 +248,10 @@ static void fill_attempt(struct attempt *a, const struct xfer *x, long status, C
 		a->response_len = x->resp.len;
 	} else {
 		const char *err = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+		if (code == CURLE_UNSUPPORTED_PROTOCOL && cfg->guard.require_https)
+			err = "http:// URL refused: only https:// (see --require-https)";
+		else if (code == CURLE_COULDNT_CONNECT && x->blocked[0] != '\0')
+			err = x->blocked;
 		a->response = xstrdup(err);
 		a->response_len = strlen(err);
 	}

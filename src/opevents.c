@@ -65,6 +65,11 @@ int opevents_init(const struct config *cfg, struct store *st, char *err, size_t 
 {
 	if (cfg->operational_url == NULL)
 		return 0;
+	char why[NETGUARD_WHY_MAX];
+	if (netguard_check_url(&cfg->guard, cfg->operational_url, why, sizeof why) < 0) {
+		snprintf(err, errlen, "--operational-url %s: %s", cfg->operational_url, why);
+		return -1;
+	}
 	struct app a = {0};
 	struct endpoint e = {0};
 	int64_t now = now_ms();

@@ -369,6 +369,24 @@ static void url_for_log(const char *url, char *out, size_t n)
 		memset(p + 9, '*', strcspn(p + 9, " &"));
 }
 
+/* What the SSRF guard lets deliveries reach beyond the public internet, and through what. */
+static void guard_banner(const struct config *cfg)
+{
+	char nets[1024];
+	netguard_allow_format(&cfg->guard, nets, sizeof nets);
+	if (nets[0] != '\0')
+		log_info("hookd: deliveries may reach %s despite the SSRF guard%s", nets,
+			 netguard_allows_loopback(&cfg->guard) ? " (loopback deliveries are allowed)" : "");
+	if (cfg->proxy != NULL) {
+		char shown[1024];
+		url_for_log(cfg->proxy, shown, sizeof shown);
+		log_info("hookd: deliveries go through the proxy %s (the SSRF guard checks the proxy's address only)",
+			 shown);
+	}
+	if (cfg->guard.require_https)
+		log_info("hookd: http:// URLs are refused (--require-https)");
+}
+
 static int serve(struct config *cfg)
 {
 	char err[512];
@@ -408,6 +426,7 @@ static int serve(struct config *cfg)
 		char shown[1024];
 		url_for_log(cfg->db_url, shown, sizeof shown);
 		log_info("hookd %s listening on http://%s (database %s)", HOOKD_VERSION, cfg->listen, shown);
+		guard_banner(cfg);
 		wait_for_signal(cfg, st);
 		api_stop(api);
 		fd = -1; /* closed by api_stop */

@@ -49,6 +49,7 @@ int main(void)
 	srunner_add_suite(sr, source_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, seal_suite());
+	srunner_add_suite(sr, netguard_suite());
 	srunner_add_suite(sr, cache_suite());
 	srunner_add_suite(sr, commit_suite());
 	srunner_add_suite(sr, scheduler_suite());

@@ -99,6 +99,36 @@ START_TEST(test_defaults_values)
 	ck_assert_int_eq(c.retention_ms, 90 * DAY);
 	ck_assert_int_eq(c.chore_interval_ms, 60000);
 	ck_assert_int_eq(c.log_level, LOG_INFO);
+	ck_assert_uint_eq(c.guard.nallow, 0); /* the SSRF guard blocks every internal range */
+	ck_assert(!c.guard.require_https);
+	ck_assert_ptr_null(c.proxy);
+	config_dispose(&c);
+}
+END_TEST
+
+START_TEST(test_guard_settings)
+{
+	struct config c;
+	char err[256];
+	char *argv[] = {"--allow-network", "127.0.0.0/8,::1", "--require-https=yes", "--proxy", "socks5h://10.0.0.3:1080"};
+	env_clear();
+	setenv("HOOKD_ALLOW_NETWORK", "10.0.0.0/8", 1);
+	setenv("HOOKD_REQUIRE_HTTPS", "false", 1);
+	config_init(&c);
+	ck_assert_int_eq(config_load(&c, 5, argv, err, sizeof err), 0);
+	ck_assert_uint_eq(c.guard.nallow, 2); /* the flag's list replaces the environment's */
+	ck_assert(c.guard.require_https);
+	ck_assert_str_eq(c.proxy, "socks5h://10.0.0.3:1080");
+	ck_assert(netguard_allows_loopback(&c.guard));
+	ck_assert_int_eq(config_set(&c, "allow-network", "10.0.0.0/33", err, sizeof err), -1);
+	ck_assert_str_eq(err, "invalid value for --allow-network: '10.0.0.0/33'");
+	ck_assert_uint_eq(c.guard.nallow, 2);
+	ck_assert_int_eq(config_set(&c, "require-https", "maybe", err, sizeof err), -1);
+	ck_assert_int_eq(config_set(&c, "proxy", "ftp://p", err, sizeof err), -1);
+	ck_assert_int_eq(config_set(&c, "require-https", "0", err, sizeof err), 0);
+	ck_assert(!c.guard.require_https);
+	unsetenv("HOOKD_ALLOW_NETWORK");
+	unsetenv("HOOKD_REQUIRE_HTTPS");
 	config_dispose(&c);
 }
 END_TEST
@@ -253,6 +283,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults_parse);
 	tcase_add_test(tc, test_defaults_values);
 	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_guard_settings);
 	tcase_add_test(tc, test_flags_beat_env);
 	tcase_add_loop_test(tc, test_bad_value, 0, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(tc, test_bad_args);

@@ -17,6 +17,7 @@ Suite *commit_suite(void);
 Suite *scheduler_suite(void);
 Suite *config_suite(void);
 Suite *seal_suite(void);
+Suite *netguard_suite(void);
 
 struct store;
 /* A fresh SQLite store in a new temp dir (/tmp/hookd-NAME-XXXXXX, written into dir); fails the test if it

@@ -190,6 +190,8 @@ function exitCode(code, signal) {
  * opts.db: the HOOKD_DB URL to use (another hookd's h.db: a second node), or null for hookd's default (SQLite);
  * by default, with HOOKD_TEST_PG set, the data dir's own database (see the top), unless env or args set one.
  * h.db is the database URL given to hookd, or null.
+ * The receivers of the tests listen on 127.0.0.1, which the SSRF guard blocks: hookd gets
+ * --allow-network 127.0.0.0/8 unless opts.guard is true (the default guard) or opts.args has its own.
  */
 export async function startHookd(t, opts = {}) {
   const port = opts.port ?? await freePort();
@@ -205,7 +207,9 @@ export async function startHookd(t, opts = {}) {
     dbUrl = pgDb.url;
   }
   const env = childEnv({ ...TEST_ENV, HOOKD_TOKEN: fixedToken ?? undefined, HOOKD_DB: dbUrl ?? undefined, ...opts.env });
-  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...(opts.args ?? [])];
+  const ownGuard = opts.guard || (opts.args ?? []).some((a) => a === '--allow-network' || a.startsWith('--allow-network='));
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir,
+    ...(ownGuard ? [] : ['--allow-network', '127.0.0.0/8']), ...(opts.args ?? [])];
 
   const h = {
     url: `http://127.0.0.1:${port}`, port, dataDir, token: fixedToken, db: dbUrl, proc: null, runs: [],
