@@ -44,6 +44,7 @@ struct xfer {
 	int64_t retry_after_ms;
 	char errbuf[CURL_ERROR_SIZE];
 	char blocked[NETGUARD_WHY_MAX]; /* why the guard refused this transfer's last address, or "" */
+	bool capped; /* on_body stopped reading at ATTEMPT_RESPONSE_MAX: the status code decides */
 };
 
 #define TAKE_BATCH 64
@@ -83,13 +84,21 @@ void deliver_wake(void) { curl_multi_wakeup(multi); }
 /* ---- one transfer ---- */
 
 
+/* Keep the first ATTEMPT_RESPONSE_MAX bytes of the answer and stop reading there: a short count makes curl
+ * abort the transfer (CURLE_WRITE_ERROR) and close the connection, so a receiver that streams an endless body
+ * costs at most the cap and one connection. xfer_finish judges a capped transfer by its status code. */
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
 	size_t n = size * nmemb;
 	size_t room = ATTEMPT_RESPONSE_MAX - x->resp.len;
-	buf_append(&x->resp, p, n < room ? n : room); /* keep the first 20,000 bytes, read the rest */
-	return n;
+	if (n <= room) {
+		buf_append(&x->resp, p, n);
+		return n;
+	}
+	buf_append(&x->resp, p, room);
+	x->capped = true;
+	return room;
 }
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
@@ -167,6 +176,7 @@ static struct xfer *xfer_get(void)
 	buf_reset(&x->resp);
 	x->errbuf[0] = '\0';
 	x->blocked[0] = '\0';
+	x->capped = false;
 	x->retry_after_ms = -1;
 	return x;
 }
@@ -313,6 +323,8 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 {
 	long status = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (code == CURLE_WRITE_ERROR && x->capped && status != 0)
+		code = CURLE_OK; /* we stopped reading at the cap: an answer, truncated, not a network error */
 	bool ok = code == CURLE_OK && status >= 200 && status <= 299;
 	struct outcome *o = queue_outcome_add();
 	o->dkey = x->dkey;
