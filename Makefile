@@ -5,6 +5,8 @@
 #                   throwaway PostgreSQL too), e2e tests on SQLite and on PostgreSQL
 #   make test-pg-store   the store contract suite on a throwaway PostgreSQL (scripts/pg.sh), plain and sanitized
 #   make e2e-pg     the e2e tests with hookd on a throwaway PostgreSQL, a database per hookd (docs/testing.md)
+#   make soak       hookd under chaos for SOAK_SECONDS (default 600), then an account of every accepted message
+#                   (docs/testing.md); make soak-pg: the same on a throwaway PostgreSQL
 #   make run        deps, build, start hookd on 127.0.0.1:8071 with ./data
 #   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers and the daemon's body scanners, FUZZ_TIME=20 s each
 #   make install PREFIX=/usr/local   hookd, libhookd.{a,so}, hookd.h and lib/pkgconfig/hookd.pc
@@ -38,7 +40,7 @@ CORE_OBJS   := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
-.PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build test-pg-store pg-store-suite e2e-pg
+.PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build test-pg-store pg-store-suite e2e-pg soak soak-pg
 all: $(BUILD)/hookd $(BUILD)/libhookd.a $(BUILD)/libhookd.so $(BUILD)/examples/receiver
 
 $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h include/*.h lib/*.h) | $(BUILD)
@@ -127,6 +129,7 @@ test: deps
 	$(MAKE) fuzz FUZZ_TIME=2
 	HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/e2e.sh
 	HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/pg.sh run -- sh scripts/e2e.sh
+	SOAK_SECONDS=60 HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/soak.sh
 	$(MAKE) WERROR=1 CC=clang BUILD=build-clang bench-bins && $(MAKE) WERROR=1 bench-smoke
 
 e2e: all
@@ -145,6 +148,18 @@ pg-store-suite:
 # e2e-pg: the e2e tests with every hookd on its own database of one cluster (E2E_FILES="a.test.mjs b.test.mjs": some)
 e2e-pg: all
 	HOOKD_BIN=$(CURDIR)/$(BUILD)/hookd sh scripts/pg.sh run -- sh scripts/e2e.sh $(E2E_FILES)
+
+# soak: kill -9 and SIGTERM restarts, hanging, resetting and streaming receivers, slow clients and steady ingest for
+# SOAK_SECONDS, then every message answered 2xx is accounted for per endpoint (delivered, failed, pending; 0 lost)
+# with duplicates and latency (tests/soak/soak.mjs, docs/testing.md). On the sanitized build, which also catches
+# memory errors; make test runs it for 60 s.
+SOAK_SECONDS ?= 600
+soak:
+	$(MAKE) SANITIZE=1 all
+	SOAK_SECONDS=$(SOAK_SECONDS) HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/soak.sh
+soak-pg:
+	$(MAKE) SANITIZE=1 all
+	SOAK_SECONDS=$(SOAK_SECONDS) HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/pg.sh run -- sh scripts/soak.sh
 
 run: deps all
 	@sh scripts/run.sh $(BUILD)/hookd
