@@ -2,7 +2,7 @@
 #   make            build build/hookd, build/libhookd.a, build/libhookd.so, build/examples/receiver
 #   make SANITIZE=1 build into build-san/ with ASan+UBSan
 #   make test       deps, strict build, unit tests (plain and sanitized; the store suite on SQLite and on a
-#                   throwaway PostgreSQL too), e2e tests on SQLite and on PostgreSQL
+#                   throwaway PostgreSQL too), e2e tests on SQLite and on PostgreSQL, a 60 s soak
 #   make test-pg-store   the store contract suite on a throwaway PostgreSQL (scripts/pg.sh), plain and sanitized
 #   make e2e-pg     the e2e tests with hookd on a throwaway PostgreSQL, a database per hookd (docs/testing.md)
 #   make soak       hookd under chaos for SOAK_SECONDS (default 600), then an account of every accepted message
