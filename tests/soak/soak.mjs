@@ -38,7 +38,7 @@ function num(name, dflt) {
 const SECONDS = num('SOAK_SECONDS', 600);       // chaos and load
 const RATE = num('SOAK_RATE', 40);              // messages per second from the keep-alive clients
 const CHAOS_EVERY = num('SOAK_CHAOS_EVERY', 8); // mean seconds between restarts (0: none)
-const DRAIN_SECONDS = num('SOAK_DRAIN_SECONDS', 20);
+const DRAIN_SECONDS = num('SOAK_DRAIN_SECONDS', 20 + Math.round(SECONDS / 20)); // the account's API reads grow with the run
 const SLOW_CLIENTS = num('SOAK_SLOW_CLIENTS', 4);
 const SEED = num('SOAK_SEED', Math.floor(Math.random() * 2 ** 31));
 const KEEP = process.env.SOAK_KEEP === '1';     // keep the data dir even on success
