@@ -38,6 +38,10 @@ const struct setting config_settings[] = {
 	 FIELD(backoff.throttled_min_ms, int64_t), 0, 0, "60s", NULL, "least wait after a 429 or a timeout", NULL},
 	{"request-timeout", "HOOKD_REQUEST_TIMEOUT", "D", SETTING_DURATION, FIELD(request_timeout_ms, int64_t), 1, 0,
 	 "30s", NULL, "per delivery request", NULL},
+	{"connect-timeout", "HOOKD_CONNECT_TIMEOUT", "D", SETTING_DURATION, FIELD(connect_timeout_ms, int64_t), 1, 0,
+	 "5s", NULL, "per delivery connection (at most the request timeout)",
+	 "per delivery connection: an address that does not answer fails the attempt sooner than a slow answer would "
+	 "(at most the request timeout)"},
 	{"drain-timeout", "HOOKD_DRAIN_TIMEOUT", "D", SETTING_DURATION, FIELD(drain_timeout_ms, int64_t), 0, 0, "10s",
 	 NULL, "how long SIGTERM waits for deliveries in flight", NULL},
 	{"max-body", "HOOKD_MAX_BODY", "BYTES", SETTING_SIZE, FIELD(max_body, size_t), 1024, 1L << 30, "1048576", NULL,
@@ -46,6 +50,10 @@ const struct setting config_settings[] = {
 	 "deliveries in flight, all endpoints", NULL},
 	{"endpoint-inflight", "HOOKD_ENDPOINT_INFLIGHT", "N", SETTING_INT, FIELD(endpoint_inflight, int), 1, 100000, "32",
 	 NULL, "deliveries in flight per endpoint", NULL},
+	{"app-inflight", "HOOKD_APP_INFLIGHT", "N", SETTING_INT, FIELD(app_inflight, int), 0, 100000, NULL,
+	 "half of `--max-inflight`", "deliveries in flight per app (0: half of --max-inflight)",
+	 "deliveries in flight per app, so that one app's slow endpoints leave the others room (0: half of "
+	 "`--max-inflight`; docs/security.md)"},
 	{"http-threads", "HOOKD_HTTP_THREADS", "N", SETTING_INT, FIELD(http_threads, int), 1, 64, "2", NULL,
 	 "API threads", NULL},
 	{"disable-after", "HOOKD_DISABLE_AFTER", "D", SETTING_DURATION, FIELD(disable_after_ms, int64_t), 1, 0, "5d",

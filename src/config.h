@@ -21,6 +21,8 @@ struct config {
 	size_t max_body;           /* HOOKD_MAX_BODY, default 1 MiB */
 	int max_inflight;          /* HOOKD_MAX_INFLIGHT: transfers in flight, all endpoints */
 	int endpoint_inflight;     /* HOOKD_ENDPOINT_INFLIGHT: transfers in flight per endpoint */
+	int app_inflight;          /* HOOKD_APP_INFLIGHT: transfers in flight per app; 0: half of max_inflight */
+	int64_t connect_timeout_ms;/* HOOKD_CONNECT_TIMEOUT: per delivery connection, capped by the request timeout */
 	int http_threads;          /* HOOKD_HTTP_THREADS: the API's thread pool */
 	int64_t disable_after_ms;  /* HOOKD_DISABLE_AFTER: an endpoint failing this long is disabled (5 days) */
 	int breaker_failures;      /* HOOKD_BREAKER_FAILURES: failures in a row (for at least the cooldown,
