@@ -463,6 +463,10 @@ static void dispatch(struct req *r)
 		return;
 	}
 	if (strcmp(r->url, "/metrics") == 0 && strcmp(r->method, "GET") == 0) {
+		if (!cfg->metrics_public && !authorized(r)) { /* it names endpoints and their traffic */
+			api_error(r, 401, "authentication_failed", "Invalid or missing bearer token");
+			return;
+		}
 		api_reply(r, 200, metrics_render());
 		r->content_type = "text/plain; version=0.0.4";
 		return;

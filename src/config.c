@@ -105,6 +105,10 @@ const struct setting config_settings[] = {
 	 "deliveries go through this egress proxy (`http://`, `https://`, `socks5://`, `socks5h://`); the SSRF "
 	 "guard then checks the proxy's address only, so the proxy must enforce its own policy (docs/security.md); "
 	 "`http_proxy` and the like in the environment are ignored either way"},
+	{"metrics-public", "HOOKD_METRICS_PUBLIC", "BOOL", SETTING_BOOL, FIELD(metrics_public, bool), 0, 0, "false",
+	 NULL, "serve GET /metrics without the API token",
+	 "`GET /metrics` answers without the API token (by default it needs `Authorization: Bearer <token>` like the "
+	 "API: it lists endpoint ids and their delivery counts; docs/operations.md)"},
 	{"log-level", "HOOKD_LOG_LEVEL", "LEVEL", SETTING_LOG_LEVEL, FIELD(log_level, int), 0, 0, "info", NULL,
 	 "error, warn, info or debug", "`error`, `warn`, `info`, `debug`"},
 };

@@ -39,6 +39,7 @@ struct config {
 	char *secret_key_previous; /* HOOKD_SECRET_KEY_PREVIOUS: older keys, a comma list: they open, never seal */
 	struct netguard guard;     /* HOOKD_ALLOW_NETWORK, HOOKD_REQUIRE_HTTPS: the SSRF guard (netguard.h) */
 	char *proxy;               /* HOOKD_PROXY: deliveries go through this proxy; NULL: direct */
+	bool metrics_public;       /* HOOKD_METRICS_PUBLIC: GET /metrics without the token */
 };
 
 /* How a setting's text is parsed, and so the type of its field in struct config. */

@@ -342,6 +342,12 @@ export function api(h, { token } = {}) {
   return { req };
 }
 
+/** GET /metrics with the API token (it needs one unless --metrics-public); resolves with the Response. */
+export function fetchMetrics(h, { token } = {}) {
+  return fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${token ?? h.token}` },
+    signal: AbortSignal.timeout(30000) });
+}
+
 /** The official SDK pointed at this hookd. */
 export function svixClient(h) {
   return new Svix(h.token, { serverUrl: h.url });
