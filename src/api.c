@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "filter.h"
+#include "id.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -124,7 +126,7 @@ json_t *api_body_object(struct req *r)
 	return j;
 }
 
-int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr)
+int api_list_begin(struct req *r, bool ascending_by_default, const char *id_prefix, struct list_req *lr)
 {
 	memset(lr, 0, sizeof *lr);
 	lr->limit = 50;
@@ -152,7 +154,8 @@ int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr
 		lr->reversed = it[0] == '-';
 		if (lr->reversed)
 			it++;
-		if (strlen(it) >= sizeof lr->bound || !uid_valid(it)) {
+		/* one of the list's own ids (or names): anything else would page from an arbitrary string */
+		if (strlen(it) >= sizeof lr->bound || !(id_prefix ? id_is(id_prefix, it) : filter_event_type_valid(it))) {
 			query_error(r, "iterator", "invalid iterator");
 			return -1;
 		}
@@ -169,15 +172,23 @@ int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr
 	return 0;
 }
 
+struct types_arg {
+	json_t *arr;
+	bool bad; /* a name that no event type can have */
+};
+
 static enum MHD_Result collect_types(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
-	json_t *arr = cls;
+	struct types_arg *ta = cls;
 	if (strcmp(key, "event_types") != 0 || value == NULL)
 		return MHD_YES;
 	char *copy = xstrdup(value), *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
-		json_array_append_new(arr, json_string(t));
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		if (!filter_event_type_valid(t))
+			ta->bad = true;
+		json_array_append_new(ta->arr, json_string(t));
+	}
 	free(copy);
 	return MHD_YES;
 }
@@ -225,11 +236,16 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json)
 	}
 	f->channel = api_query(r, "channel");
 	f->tag = api_query(r, "tag");
-	json_t *types = json_array();
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_types, types);
-	if (json_array_size(types) > 0)
-		*types_json = json_dump(types);
-	json_decref(types);
+	struct types_arg ta = {json_array(), false};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_types, &ta);
+	if (ta.bad) {
+		json_decref(ta.arr);
+		query_error(r, "event_types", "event type names are 1-256 of [a-zA-Z0-9-_.]");
+		return -1;
+	}
+	if (json_array_size(ta.arr) > 0)
+		*types_json = json_dump(ta.arr);
+	json_decref(ta.arr);
 	f->event_types_json = *types_json;
 	return 0;
 }
@@ -413,19 +429,28 @@ static int route_match(const struct req *r, const char *pattern)
 	return i == r->nseg;
 }
 
+/* The segments after /api/v1/, split on the path as sent and then percent-decoded one by one, so that an encoded
+ * '/' stays inside its segment. -1 (not routed) for another prefix, too many segments, or an empty one ("//",
+ * a trailing "/"): "//app//x" is not "app/x". */
 static int split_path(struct req *r)
 {
 	const char *prefix = "/api/v1/";
-	if (strncmp(r->url, prefix, strlen(prefix)) != 0)
+	const char *path = r->raw_path != NULL ? r->raw_path : r->url;
+	if (strncmp(path, prefix, strlen(prefix)) != 0)
 		return -1;
-	r->segs_buf = xstrdup(r->url + strlen(prefix));
-	char *save = NULL;
-	for (char *s = strtok_r(r->segs_buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		if (r->nseg == API_MAX_SEGS)
+	r->segs_buf = xstrdup(path + strlen(prefix));
+	for (char *s = r->segs_buf;;) {
+		char *slash = strchr(s, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (*s == '\0' || r->nseg == API_MAX_SEGS)
 			return -1;
+		MHD_http_unescape(s); /* no NUL comes out: a URI with %00 was refused */
 		r->seg[r->nseg++] = s;
+		if (slash == NULL)
+			return 0;
+		s = slash + 1;
 	}
-	return 0;
 }
 
 static bool authorized(struct req *r)
@@ -458,6 +483,10 @@ static void set_idempotency_key(struct req *r)
 
 static void dispatch(struct req *r)
 {
+	if (r->nul) { /* decoded, it would end the path or the value early: "app/%00" is not "app/" */
+		api_error(r, 400, "bad_request", "the URL has a NUL byte (%00)");
+		return;
+	}
 	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0) {
 		api_reply(r, 204, NULL);
 		return;
@@ -525,6 +554,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	const char *q = strchr(uri, '?');
 	if (q != NULL && strncmp(uri, "/in/", 4) == 0 && strlen(q + 1) <= QUERY_MAX)
 		r->query = xstrdup(q + 1);
+	/* the URI fits in libmicrohttpd's per-connection pool (CONN_MEMORY), so these copies are bounded too */
+	r->raw_path = q != NULL ? xstrndup(uri, (size_t)(q - uri)) : xstrdup(uri);
+	r->nul = strstr(uri, "%00") != NULL;
 	return r;
 }
 
@@ -582,6 +614,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 		r->cleanup(r);
 	free(r->url);
 	free(r->query);
+	free(r->raw_path);
 	free(r->segs_buf);
 	free(r->idem_key);
 	free(r->resp);

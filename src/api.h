@@ -23,6 +23,8 @@ struct req {
 	const char *method;
 	char *url;
 	char *query;                    /* /in/ only: the raw query string, or NULL */
+	char *raw_path;                 /* the path as sent, before percent-decoding */
+	bool nul;                       /* the URI as sent has a NUL byte (%00) */
 	char *segs_buf;
 	const char *seg[API_MAX_SEGS]; /* path segments after /api/v1 */
 	int nseg;
@@ -78,8 +80,9 @@ struct list_req {
 	bool reversed;
 	char bound[LIST_BOUND_MAX];
 };
-/* Fills lr; on bad input answers 422 and returns -1. */
-int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr);
+/* Fills lr; on bad input answers 422 and returns -1. id_prefix: what the list's ids look like ("app_"): an
+ * iterator must be one (or "-" and one); NULL: the list pages by event type name. */
+int api_list_begin(struct req *r, bool ascending_by_default, const char *id_prefix, struct list_req *lr);
 /* List filters from the query: before, after (RFC 3339), event_types (repeated or comma-separated), channel,
  * tag, status, status_code_class. Fills f (strings point into the request; *types_json is malloc'd, free it);
  * on bad input answers 422 and returns -1. */

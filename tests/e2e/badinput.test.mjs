@@ -15,7 +15,7 @@ function assertError(r, status, code) {
 
 /** Assert a 422 whose detail array has an entry whose loc names field. */
 function assert422(r, field) {
-  assert.equal(r.status, 422, `want 422 for ${field}, got ${r.status}: ${r.text.slice(0, 300)}`);
+  assert.equal(r.status, 422, `want 422 for ${field}, got ${r.status} (${r.url}): ${r.text.slice(0, 300)}`);
   assert.ok(Array.isArray(r.json?.detail), `detail is an array: ${r.text.slice(0, 300)}`);
   for (const d of r.json.detail) {
     assert.ok(Array.isArray(d.loc), `loc is an array: ${JSON.stringify(d)}`);
@@ -179,5 +179,97 @@ e2e('badinput: limit above 250 is 422; unknown routes are 404 JSON', async (t) =
   assertError(await req('GET', '/nope'), 404);
   assertError(await req('POST', '/nope/deeper', { a: 1 }), 404);
   assertError(await req('GET', '/api/v2/app'), 404);
+  await healthyAfter(h);
+});
+
+e2e('badinput: a NUL byte (%00) anywhere in the URL is a 400 bad_request, never routed', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'nul', uid: 'nul' })).json;
+  // %00 used to end the decoded path early: /app/%00 answered the app list, /app/nul%00x the app nul
+  for (const p of ['/app/%00', '/app/nul%00x', `/app/${app.id}/msg/%00`, '/app?limit=%00', '/app?iterator=%00',
+    '/app/%00/endpoint', '/%00', '/health%00'])
+    assertError(await req('GET', p), 400, 'bad_request');
+  assertError(await req('POST', '/app%00', { name: 'x' }), 400, 'bad_request');
+  assertError(await req('POST', '/in/%00', '{}'), 400, 'bad_request');
+  assert.equal((await req('GET', '/app/nul')).status, 200);
+  assert.equal((await req('GET', '/app')).json.data.length, 1, 'nothing was created');
+  await healthyAfter(h);
+});
+
+e2e('badinput: empty path segments and encoded slashes are not routed (404 JSON)', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'b', uid: 'b' })).json;
+  assert.equal((await req('GET', '/app/b')).status, 200);
+  // split on '/' dropping empty segments used to make these /app/b and /app/b/endpoint
+  for (const p of ['/api/v1//app//b', '/api/v1/app//b', '/api/v1//app/b', '/api/v1/app/b/', '/api/v1/app/b//endpoint',
+    '/api/v1/app/', '/api/v1//app'])
+    assertError(await req('GET', p), 404, 'not_found');
+  assertError(await req('POST', '/api/v1//app', { name: 'x' }), 404, 'not_found');
+  assertError(await req('DELETE', '/api/v1/app//b'), 404, 'not_found');
+  // an encoded '/' stays inside its segment: an app named "b/endpoint", which no uid can be
+  assertError(await req('GET', '/app/b%2Fendpoint'), 404, 'not_found');
+  assertError(await req('GET', '/app%2Fb'), 404, 'not_found');
+  // other escapes still decode: %62 is b
+  assert.equal((await req('GET', '/app/%62')).json?.id, app.id);
+  assert.equal((await req('GET', '/app')).json.data.length, 1);
+  await healthyAfter(h);
+});
+
+e2e('badinput: an iterator that is not one of the list\'s own ids is a 422 on every list', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'it' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  const msg = (await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: {} })).json;
+  const [rec] = await rcv.waitForCount(1, 10000, 'the delivery');
+  assert.ok(rec);
+  await req('POST', '/event-type', { name: 'a.b', description: 'x' });
+  const src = (await req('POST', '/source', { name: 's', scheme: 'none', destinations: [{ url: rcv.url }] })).json;
+  const lists = {
+    '/app': app.id,
+    [`/app/${app.id}/endpoint`]: ep.id,
+    [`/app/${app.id}/msg`]: msg.id,
+    [`/app/${app.id}/attempt/endpoint/${ep.id}`]: null,
+    [`/app/${app.id}/attempt/msg/${msg.id}`]: null,
+    [`/app/${app.id}/endpoint/${ep.id}/msg`]: msg.id,
+    [`/app/${app.id}/msg/${msg.id}/endpoint`]: ep.id,
+    '/event-type': 'a.b',
+    '/source': src.id,
+    [`/source/${src.id}/request`]: null,
+    '/background-task': null,
+  };
+  const wrongKind = 'src_2X0000000000000000000000000'; // a well-formed id, of another kind
+  for (const [p, good] of Object.entries(lists)) {
+    const sep = p.includes('?') ? '&' : '?';
+    // event types page by name, so a name is an iterator there, but no list takes what no name can be
+    const bads = p === '/event-type' ? ['-', 'x'.repeat(300), ' ', 'a b', 'a/b', 'caf\u00e9']
+      : ['garbage', '-', '--', '-garbage', 'app_short', 'x'.repeat(300), ' ', 'a b'];
+    for (const bad of bads)
+      assert422(await req('GET', `${p}${sep}iterator=${encodeURIComponent(bad)}`), 'iterator');
+    if (p !== '/source' && p !== '/event-type')
+      assert422(await req('GET', `${p}${sep}iterator=${wrongKind}`), 'iterator');
+    if (good !== null) {
+      for (const it of [good, `-${good}`]) {
+        const r = await req('GET', `${p}${sep}iterator=${encodeURIComponent(it)}`);
+        assert.equal(r.status, 200, `${p} iterator=${it}: ${r.text.slice(0, 200)}`);
+      }
+    }
+    assert.equal((await req('GET', `${p}${sep}iterator=`)).status, 200, `${p}: an empty iterator is none`);
+  }
+  // the iterators a list hands out are taken back
+  const page = (await req('GET', `/app/${app.id}/msg?limit=1`)).json;
+  assert.equal((await req('GET', `/app/${app.id}/msg?iterator=${page.iterator}`)).status, 200);
+  assert.equal((await req('GET', `/app/${app.id}/msg?iterator=${page.prevIterator}`)).status, 200);
+  // other malformed query values are 422 too
+  for (const q of ['limit=abc', 'limit=', 'limit=0', 'limit=1.5', 'order=up', 'with_content=maybe',
+    'before=yesterday', 'after=2026-13-01T00:00:00Z', 'event_types=a%20b', 'event_types=ok,b%21ad'])
+    assert.equal((await req('GET', `/app/${app.id}/msg?${q}`)).status, 422, q);
+  for (const q of ['status=9', 'status=x', 'status_code_class=250', 'status_code_class=abc'])
+    assert.equal((await req('GET', `/app/${app.id}/attempt/endpoint/${ep.id}?${q}`)).status, 422, q);
+  assert.equal((await req('GET', '/background-task?status=lost')).status, 422);
+  assert.equal((await req('GET', `/app/${app.id}/msg?event_types=a.b,c.d&event_types=e`)).status, 200);
   await healthyAfter(h);
 });

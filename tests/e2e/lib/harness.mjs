@@ -337,7 +337,7 @@ export function api(h, { token } = {}) {
     const text = await res.text();
     let json;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-    return { status: res.status, json, text, headers: res.headers };
+    return { status: res.status, json, text, headers: res.headers, url };
   }
   return { req };
 }
