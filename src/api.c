@@ -1,6 +1,8 @@
 /* api.c: libmicrohttpd glue: request lifecycle, auth, routing, idempotency, suspended writes, lists. */
 #include "api.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -484,7 +486,7 @@ static void set_idempotency_key(struct req *r)
 static void dispatch(struct req *r)
 {
 	if (r->nul) { /* decoded, it would end the path or the value early: "app/%00" is not "app/" */
-		api_error(r, 400, "bad_request", "the URL has a NUL byte (%00)");
+		api_error(r, 400, "bad_request", "the URL has a NUL byte");
 		return;
 	}
 	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0) {
@@ -530,6 +532,10 @@ static void dispatch(struct req *r)
 		api_not_found(r);
 }
 
+/* A body over its cap is read and dropped up to this many times --max-body, for its 413; past that the connection
+ * is dropped. */
+#define DISCARD_FACTOR 16
+
 /* The body cap: an inbound source's maxBody, else --max-body. */
 static size_t body_cap(const char *url)
 {
@@ -537,6 +543,35 @@ static size_t body_cap(const char *url)
 	size_t cap = s ? s->max_body : cfg->max_body;
 	source_unref(s);
 	return cap;
+}
+
+static void too_large(struct req *r)
+{
+	char detail[128];
+	snprintf(detail, sizeof detail, "request body is larger than %zu bytes", r->body.max);
+	api_error(r, 413, "payload_too_large", detail);
+	if (strncmp(r->url, "/in/", 4) == 0)
+		metrics_inbound(IN_TOO_LARGE);
+}
+
+/* A Content-Length over the cap that is answered before the body: when the client waits for "100 Continue"
+ * (which libmicrohttpd would send unless an answer is queued now), or when the body is longer than what
+ * on_request reads and drops before giving up on the connection. Other clients get their 413 after the body, as
+ * one that does not read an early answer would lose it in the connection's reset. */
+static bool declared_too_large(struct req *r)
+{
+	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl == NULL || *cl < '0' || *cl > '9')
+		return false; /* none, or malformed: libmicrohttpd answers that one */
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(cl, &end, 10);
+	if (errno == ERANGE)
+		n = ULLONG_MAX;
+	if (n <= r->body.max)
+		return false;
+	const char *expect = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+	return (expect != NULL && strcasecmp(expect, "100-continue") == 0) || n > DISCARD_FACTOR * r->body.max;
 }
 
 #define QUERY_MAX 8192
@@ -549,14 +584,17 @@ static size_t body_cap(const char *url)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	(void)cls;
-	(void)conn;
 	struct req *r = xcalloc(1, sizeof *r);
+	if (uri == NULL) /* a request line without a URI (libmicrohttpd refuses it first) */
+		uri = "";
 	const char *q = strchr(uri, '?');
 	if (q != NULL && strncmp(uri, "/in/", 4) == 0 && strlen(q + 1) <= QUERY_MAX)
 		r->query = xstrdup(q + 1);
 	/* the URI fits in libmicrohttpd's per-connection pool (CONN_MEMORY), so these copies are bounded too */
 	r->raw_path = q != NULL ? xstrndup(uri, (size_t)(q - uri)) : xstrdup(uri);
+	r->raw_len = strlen(uri);
 	r->nul = strstr(uri, "%00") != NULL;
+	api_conn_request(conn);
 	return r;
 }
 
@@ -564,7 +602,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
 	(void)cls;
-	(void)version;
 	struct req *r = *ctx;
 	if (r == NULL)
 		*ctx = r = xcalloc(1, sizeof *r);
@@ -573,29 +610,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->method = method;
 		r->url = xstrdup(url);
 		r->start_us = mono_us();
+		/* A NUL byte sent as such ends the URI libmicrohttpd hands over early. The request line is one buffer in
+		 * which the version follows the URI and a space, so the URI as sent ran up to there. */
+		if (version[0] != '\0' && (size_t)(version - url) != r->raw_len + 1)
+			r->nul = true;
 		buf_init(&r->body, body_cap(url));
 		*ctx = r;
-		return MHD_YES;
+		if (!declared_too_large(r))
+			return MHD_YES; /* the body follows (after "100 Continue" if the client asked for it) */
+		too_large(r); /* at once, before the body: libmicrohttpd then closes the connection after the answer */
+		return api_conn_received(conn) ? queue(r) : MHD_NO;
 	}
 	if (*upload_size > 0) {
 		if (buf_append(&r->body, upload, *upload_size) < 0) {
 			r->discarded += *upload_size;
-			if (r->discarded > 16 * cfg->max_body)
+			if (r->discarded > DISCARD_FACTOR * cfg->max_body)
 				return MHD_NO; /* a peer that keeps sending: drop the connection */
 		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (!r->ready && r->job.done == NULL) {
-		if (r->body.toobig) {
-			char detail[128];
-			snprintf(detail, sizeof detail, "request body is larger than %zu bytes", r->body.max);
-			api_error(r, 413, "payload_too_large", detail);
-			if (strncmp(r->url, "/in/", 4) == 0)
-				metrics_inbound(IN_TOO_LARGE);
-		} else {
+		if (!api_conn_received(conn))
+			return MHD_NO; /* past its deadline, already shut down: nothing is done for it */
+		if (r->body.toobig)
+			too_large(r);
+		else
 			dispatch(r);
-		}
 	}
 	if (!r->ready)
 		return MHD_YES; /* suspended until its commit */
@@ -605,8 +646,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	api_conn_answered(conn);
 	struct req *r = *ctx;
 	if (r == NULL)
 		return;
@@ -639,13 +680,18 @@ struct api *api_start(const struct config *c, struct store *st, int listen_fd, c
 	SHA256((const unsigned char *)token, strlen(token), token_hash);
 	struct api *a = xcalloc(1, sizeof *a);
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned limit = api_conn_limit(cfg);
+	api_conn_start(cfg, limit); /* before the first connection's notification */
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				  MHD_OPTION_NOTIFY_CONNECTION, api_conn_event, NULL,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_S, MHD_OPTION_CONNECTION_LIMIT, limit,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (a->mhd == NULL) {
+		api_conn_stop();
 		free(a);
 		return NULL;
 	}
@@ -663,6 +709,7 @@ void api_stop(struct api *a)
 	int64_t deadline = mono_ms() + STOP_WAIT_MS;
 	while (__atomic_load_n(&suspended, __ATOMIC_SEQ_CST) > 0 && mono_ms() < deadline)
 		usleep(1000);
+	api_conn_stop(); /* the connections close below (or the process exits) */
 	if (__atomic_load_n(&suspended, __ATOMIC_SEQ_CST) > 0)
 		log_warnx("api: %d writes still wait for the database after %d s; exiting without closing their "
 			  "connections", __atomic_load_n(&suspended, __ATOMIC_SEQ_CST), STOP_WAIT_MS / 1000);

@@ -22,6 +22,9 @@ struct config {
 	int max_inflight;          /* HOOKD_MAX_INFLIGHT: transfers in flight, all endpoints */
 	int endpoint_inflight;     /* HOOKD_ENDPOINT_INFLIGHT: transfers in flight per endpoint */
 	int http_threads;          /* HOOKD_HTTP_THREADS: the API's thread pool */
+	int max_connections;       /* HOOKD_MAX_CONNECTIONS: API connections open at once (4096) */
+	int max_connections_per_ip;/* HOOKD_MAX_CONNECTIONS_PER_IP: of them from one address (256; 0: no cap) */
+	int64_t receive_timeout_ms;/* HOOKD_RECEIVE_TIMEOUT: an API request must arrive whole within this (10 s) */
 	int64_t disable_after_ms;  /* HOOKD_DISABLE_AFTER: an endpoint failing this long is disabled (5 days) */
 	int breaker_failures;      /* HOOKD_BREAKER_FAILURES: failures in a row (for at least the cooldown,
 				    * with no success) that pause an endpoint */
