@@ -563,9 +563,8 @@ static bool declared_too_large(struct req *r)
 	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl == NULL || *cl < '0' || *cl > '9')
 		return false; /* none, or malformed: libmicrohttpd answers that one */
-	char *end;
 	errno = 0;
-	unsigned long long n = strtoull(cl, &end, 10);
+	unsigned long long n = strtoull(cl, NULL, 10); /* digits: libmicrohttpd refused anything else */
 	if (errno == ERANGE)
 		n = ULLONG_MAX;
 	if (n <= r->body.max)
@@ -612,7 +611,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->start_us = mono_us();
 		/* A NUL byte sent as such ends the URI libmicrohttpd hands over early. The request line is one buffer in
 		 * which the version follows the URI and a space, so the URI as sent ran up to there. */
-		if (version[0] != '\0' && (size_t)(version - url) != r->raw_len + 1)
+		if (r->raw_path != NULL && version[0] != '\0' && (size_t)(version - url) != r->raw_len + 1)
 			r->nul = true;
 		buf_init(&r->body, body_cap(url));
 		*ctx = r;
