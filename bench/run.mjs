@@ -303,7 +303,7 @@ async function startHookd(extraEnv = {}, { db = null } = {}) {
   };
   h.metrics = async () => {
     try {
-      const r = await http('GET', `${h.url}/metrics`, { timeoutMs: 5000 });
+      const r = await http('GET', `${h.url}/metrics`, { token, timeoutMs: 5000 }); // it needs the token
       if (r.status !== 200) {
         metricsMissing = true;
         return null;

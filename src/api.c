@@ -1,6 +1,8 @@
 /* api.c: libmicrohttpd glue: request lifecycle, auth, routing, idempotency, suspended writes, lists. */
 #include "api.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -10,6 +12,8 @@
 #include <unistd.h>
 
 #include "feed.h"
+#include "filter.h"
+#include "id.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -124,7 +128,7 @@ json_t *api_body_object(struct req *r)
 	return j;
 }
 
-int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr)
+int api_list_begin(struct req *r, bool ascending_by_default, const char *id_prefix, struct list_req *lr)
 {
 	memset(lr, 0, sizeof *lr);
 	lr->limit = 50;
@@ -152,7 +156,8 @@ int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr
 		lr->reversed = it[0] == '-';
 		if (lr->reversed)
 			it++;
-		if (strlen(it) >= sizeof lr->bound || !uid_valid(it)) {
+		/* one of the list's own ids (or names): anything else would page from an arbitrary string */
+		if (strlen(it) >= sizeof lr->bound || !(id_prefix ? id_is(id_prefix, it) : filter_event_type_valid(it))) {
 			query_error(r, "iterator", "invalid iterator");
 			return -1;
 		}
@@ -169,15 +174,23 @@ int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr
 	return 0;
 }
 
+struct types_arg {
+	json_t *arr;
+	bool bad; /* a name that no event type can have */
+};
+
 static enum MHD_Result collect_types(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
-	json_t *arr = cls;
+	struct types_arg *ta = cls;
 	if (strcmp(key, "event_types") != 0 || value == NULL)
 		return MHD_YES;
 	char *copy = xstrdup(value), *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
-		json_array_append_new(arr, json_string(t));
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		if (!filter_event_type_valid(t))
+			ta->bad = true;
+		json_array_append_new(ta->arr, json_string(t));
+	}
 	free(copy);
 	return MHD_YES;
 }
@@ -225,11 +238,16 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json)
 	}
 	f->channel = api_query(r, "channel");
 	f->tag = api_query(r, "tag");
-	json_t *types = json_array();
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_types, types);
-	if (json_array_size(types) > 0)
-		*types_json = json_dump(types);
-	json_decref(types);
+	struct types_arg ta = {json_array(), false};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_types, &ta);
+	if (ta.bad) {
+		json_decref(ta.arr);
+		query_error(r, "event_types", "event type names are 1-256 of [a-zA-Z0-9-_.]");
+		return -1;
+	}
+	if (json_array_size(ta.arr) > 0)
+		*types_json = json_dump(ta.arr);
+	json_decref(ta.arr);
 	f->event_types_json = *types_json;
 	return 0;
 }
@@ -413,19 +431,28 @@ static int route_match(const struct req *r, const char *pattern)
 	return i == r->nseg;
 }
 
+/* The segments after /api/v1/, split on the path as sent and then percent-decoded one by one, so that an encoded
+ * '/' stays inside its segment. -1 (not routed) for another prefix, too many segments, or an empty one ("//",
+ * a trailing "/"): "//app//x" is not "app/x". */
 static int split_path(struct req *r)
 {
 	const char *prefix = "/api/v1/";
-	if (strncmp(r->url, prefix, strlen(prefix)) != 0)
+	const char *path = r->raw_path != NULL ? r->raw_path : r->url;
+	if (strncmp(path, prefix, strlen(prefix)) != 0)
 		return -1;
-	r->segs_buf = xstrdup(r->url + strlen(prefix));
-	char *save = NULL;
-	for (char *s = strtok_r(r->segs_buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
-		if (r->nseg == API_MAX_SEGS)
+	r->segs_buf = xstrdup(path + strlen(prefix));
+	for (char *s = r->segs_buf;;) {
+		char *slash = strchr(s, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (*s == '\0' || r->nseg == API_MAX_SEGS)
 			return -1;
+		MHD_http_unescape(s); /* no NUL comes out: a URI with %00 was refused */
 		r->seg[r->nseg++] = s;
+		if (slash == NULL)
+			return 0;
+		s = slash + 1;
 	}
-	return 0;
 }
 
 static bool authorized(struct req *r)
@@ -458,11 +485,19 @@ static void set_idempotency_key(struct req *r)
 
 static void dispatch(struct req *r)
 {
+	if (r->nul) { /* decoded, it would end the path or the value early: "app/%00" is not "app/" */
+		api_error(r, 400, "bad_request", "the URL has a NUL byte");
+		return;
+	}
 	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0) {
 		api_reply(r, 204, NULL);
 		return;
 	}
 	if (strcmp(r->url, "/metrics") == 0 && strcmp(r->method, "GET") == 0) {
+		if (!cfg->metrics_public && !authorized(r)) { /* it names endpoints and their traffic */
+			api_error(r, 401, "authentication_failed", "Invalid or missing bearer token");
+			return;
+		}
 		api_reply(r, 200, metrics_render());
 		r->content_type = "text/plain; version=0.0.4";
 		return;
@@ -497,6 +532,10 @@ static void dispatch(struct req *r)
 		api_not_found(r);
 }
 
+/* A body over its cap is read and dropped up to this many times --max-body, for its 413; past that the connection
+ * is dropped. */
+#define DISCARD_FACTOR 16
+
 /* The body cap: an inbound source's maxBody, else --max-body. */
 static size_t body_cap(const char *url)
 {
@@ -504,6 +543,34 @@ static size_t body_cap(const char *url)
 	size_t cap = s ? s->max_body : cfg->max_body;
 	source_unref(s);
 	return cap;
+}
+
+static void too_large(struct req *r)
+{
+	char detail[128];
+	snprintf(detail, sizeof detail, "request body is larger than %zu bytes", r->body.max);
+	api_error(r, 413, "payload_too_large", detail);
+	if (strncmp(r->url, "/in/", 4) == 0)
+		metrics_inbound(IN_TOO_LARGE);
+}
+
+/* A Content-Length over the cap that is answered before the body: when the client waits for "100 Continue"
+ * (which libmicrohttpd would send unless an answer is queued now), or when the body is longer than what
+ * on_request reads and drops before giving up on the connection. Other clients get their 413 after the body, as
+ * one that does not read an early answer would lose it in the connection's reset. */
+static bool declared_too_large(struct req *r)
+{
+	const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl == NULL || *cl < '0' || *cl > '9')
+		return false; /* none, or malformed: libmicrohttpd answers that one */
+	errno = 0;
+	unsigned long long n = strtoull(cl, NULL, 10); /* digits: libmicrohttpd refused anything else */
+	if (errno == ERANGE)
+		n = ULLONG_MAX;
+	if (n <= r->body.max)
+		return false;
+	const char *expect = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+	return (expect != NULL && strcasecmp(expect, "100-continue") == 0) || n > DISCARD_FACTOR * r->body.max;
 }
 
 #define QUERY_MAX 8192
@@ -516,11 +583,17 @@ static size_t body_cap(const char *url)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	(void)cls;
-	(void)conn;
 	struct req *r = xcalloc(1, sizeof *r);
+	if (uri == NULL) /* a request line without a URI (libmicrohttpd refuses it first) */
+		uri = "";
 	const char *q = strchr(uri, '?');
 	if (q != NULL && strncmp(uri, "/in/", 4) == 0 && strlen(q + 1) <= QUERY_MAX)
 		r->query = xstrdup(q + 1);
+	/* the URI fits in libmicrohttpd's per-connection pool (CONN_MEMORY), so these copies are bounded too */
+	r->raw_path = q != NULL ? xstrndup(uri, (size_t)(q - uri)) : xstrdup(uri);
+	r->raw_len = strlen(uri);
+	r->nul = strstr(uri, "%00") != NULL;
+	api_conn_request(conn);
 	return r;
 }
 
@@ -528,7 +601,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
 	(void)cls;
-	(void)version;
 	struct req *r = *ctx;
 	if (r == NULL)
 		*ctx = r = xcalloc(1, sizeof *r);
@@ -537,29 +609,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->method = method;
 		r->url = xstrdup(url);
 		r->start_us = mono_us();
+		/* A NUL byte sent as such ends the URI libmicrohttpd hands over early. The request line is one buffer in
+		 * which the version follows the URI and a space, so the URI as sent ran up to there. */
+		if (r->raw_path != NULL && version[0] != '\0' && (size_t)(version - url) != r->raw_len + 1)
+			r->nul = true;
 		buf_init(&r->body, body_cap(url));
 		*ctx = r;
-		return MHD_YES;
+		if (!declared_too_large(r))
+			return MHD_YES; /* the body follows (after "100 Continue" if the client asked for it) */
+		too_large(r); /* at once, before the body: libmicrohttpd then closes the connection after the answer */
+		return api_conn_received(conn) ? queue(r) : MHD_NO;
 	}
 	if (*upload_size > 0) {
 		if (buf_append(&r->body, upload, *upload_size) < 0) {
 			r->discarded += *upload_size;
-			if (r->discarded > 16 * cfg->max_body)
+			if (r->discarded > DISCARD_FACTOR * cfg->max_body)
 				return MHD_NO; /* a peer that keeps sending: drop the connection */
 		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (!r->ready && r->job.done == NULL) {
-		if (r->body.toobig) {
-			char detail[128];
-			snprintf(detail, sizeof detail, "request body is larger than %zu bytes", r->body.max);
-			api_error(r, 413, "payload_too_large", detail);
-			if (strncmp(r->url, "/in/", 4) == 0)
-				metrics_inbound(IN_TOO_LARGE);
-		} else {
+		if (!api_conn_received(conn))
+			return MHD_NO; /* past its deadline, already shut down: nothing is done for it */
+		if (r->body.toobig)
+			too_large(r);
+		else
 			dispatch(r);
-		}
 	}
 	if (!r->ready)
 		return MHD_YES; /* suspended until its commit */
@@ -569,8 +645,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	api_conn_answered(conn);
 	struct req *r = *ctx;
 	if (r == NULL)
 		return;
@@ -578,6 +654,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 		r->cleanup(r);
 	free(r->url);
 	free(r->query);
+	free(r->raw_path);
 	free(r->segs_buf);
 	free(r->idem_key);
 	free(r->resp);
@@ -602,13 +679,18 @@ struct api *api_start(const struct config *c, struct store *st, int listen_fd, c
 	SHA256((const unsigned char *)token, strlen(token), token_hash);
 	struct api *a = xcalloc(1, sizeof *a);
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned limit = api_conn_limit(cfg);
+	api_conn_start(cfg, limit); /* before the first connection's notification */
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_LISTEN_SOCKET, listen_fd,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-				  (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+				  MHD_OPTION_NOTIFY_CONNECTION, api_conn_event, NULL,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_S, MHD_OPTION_CONNECTION_LIMIT, limit,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (a->mhd == NULL) {
+		api_conn_stop();
 		free(a);
 		return NULL;
 	}
@@ -626,6 +708,7 @@ void api_stop(struct api *a)
 	int64_t deadline = mono_ms() + STOP_WAIT_MS;
 	while (__atomic_load_n(&suspended, __ATOMIC_SEQ_CST) > 0 && mono_ms() < deadline)
 		usleep(1000);
+	api_conn_stop(); /* the connections close below (or the process exits) */
 	if (__atomic_load_n(&suspended, __ATOMIC_SEQ_CST) > 0)
 		log_warnx("api: %d writes still wait for the database after %d s; exiting without closing their "
 			  "connections", __atomic_load_n(&suspended, __ATOMIC_SEQ_CST), STOP_WAIT_MS / 1000);

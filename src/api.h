@@ -23,6 +23,9 @@ struct req {
 	const char *method;
 	char *url;
 	char *query;                    /* /in/ only: the raw query string, or NULL */
+	char *raw_path;                 /* the path as sent, before percent-decoding */
+	size_t raw_len;                 /* the URI's length as the URI callback saw it (up to a NUL byte) */
+	bool nul;                       /* the URI as sent has a NUL byte (%00, or the byte itself) */
 	char *segs_buf;
 	const char *seg[API_MAX_SEGS]; /* path segments after /api/v1 */
 	int nseg;
@@ -45,6 +48,24 @@ struct req {
 	int64_t start_us;              /* monotonic, when the request arrived */
 	bool ingest;                   /* POST .../msg: timed as ingest */
 };
+
+/* api_conn.c: deadlines on slow connections (--receive-timeout), the file limit. */
+#define API_IDLE_S 60 /* a kept-alive connection's wait for its next request (and libmicrohttpd's idle timeout) */
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection opens (its receive deadline starts) or closes. */
+void api_conn_event(void *cls, struct MHD_Connection *mc, void **socket_context,
+		    enum MHD_ConnectionNotificationCode code);
+/* A request line arrived (the URI callback): a kept-alive connection's next request gets --receive-timeout. */
+void api_conn_request(struct MHD_Connection *mc);
+/* The request is in (about to be answered): no deadline while it is answered. False if the watchdog already
+ * shut the connection down (drop it: answer nothing). */
+bool api_conn_received(struct MHD_Connection *mc);
+/* The request was answered: the connection may wait API_IDLE_S for the next one. */
+void api_conn_answered(struct MHD_Connection *mc);
+/* Raise the soft open-file limit as --max-connections needs; the connection limit it allows (warns if less). */
+unsigned api_conn_limit(const struct config *cfg);
+/* Start and stop the watchdog that shuts down connections past their deadline. */
+void api_conn_start(const struct config *cfg, unsigned max_connections);
+void api_conn_stop(void);
 
 /* The server, started and stopped by server.c. */
 struct api;
@@ -78,8 +99,9 @@ struct list_req {
 	bool reversed;
 	char bound[LIST_BOUND_MAX];
 };
-/* Fills lr; on bad input answers 422 and returns -1. */
-int api_list_begin(struct req *r, bool ascending_by_default, struct list_req *lr);
+/* Fills lr; on bad input answers 422 and returns -1. id_prefix: what the list's ids look like ("app_"): an
+ * iterator must be one (or "-" and one); NULL: the list pages by event type name. */
+int api_list_begin(struct req *r, bool ascending_by_default, const char *id_prefix, struct list_req *lr);
 /* List filters from the query: before, after (RFC 3339), event_types (repeated or comma-separated), channel,
  * tag, status, status_code_class. Fills f (strings point into the request; *types_json is malloc'd, free it);
  * on bad input answers 422 and returns -1. */

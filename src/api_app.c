@@ -101,7 +101,7 @@ static void app_submit(struct req *r, struct app *a, int status)
 void api_app_list(struct req *r)
 {
 	struct list_req lr;
-	if (api_list_begin(r, true, &lr) < 0)
+	if (api_list_begin(r, true, "app_", &lr) < 0)
 		return;
 	struct app *apps;
 	size_t n;

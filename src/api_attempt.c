@@ -12,7 +12,7 @@ static void attempts_reply(struct req *r, const char *app_id, const char *endpoi
 	struct list_filter filter;
 	char *types = NULL;
 	int with_content = api_query_bool(r, "with_content", true);
-	if (with_content < 0 || api_list_begin(r, false, &lr) < 0 || api_list_filter(r, &filter, &types) < 0)
+	if (with_content < 0 || api_list_begin(r, false, "atmpt_", &lr) < 0 || api_list_filter(r, &filter, &types) < 0)
 		return;
 	lr.pg.filter = &filter;
 	struct attempt *v = NULL;
@@ -135,7 +135,7 @@ void api_msg_destinations(struct req *r)
 	struct list_req lr;
 	if (api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	if (resolve_msg(r, a.id, r->seg[3], msg_id) == 0 && api_list_begin(r, true, &lr) == 0) {
+	if (resolve_msg(r, a.id, r->seg[3], msg_id) == 0 && api_list_begin(r, true, "ep_", &lr) == 0) {
 		struct delivery *v = NULL;
 		size_t n = 0, k = 0;
 		struct store *st = api_store();
@@ -174,7 +174,7 @@ void api_endpoint_msgs(struct req *r)
 	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK) {
 		api_not_found(r);
 	} else {
-		if (api_list_begin(r, false, &lr) == 0) {
+		if (api_list_begin(r, false, "msg_", &lr) == 0) {
 			struct endpoint_msg *v = NULL;
 			size_t n = 0;
 			struct store *st = api_store();

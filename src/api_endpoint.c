@@ -408,7 +408,7 @@ void api_endpoint_list(struct req *r)
 	struct list_req lr;
 	if (lookup(r, &a, NULL) < 0)
 		return;
-	if (api_list_begin(r, true, &lr) == 0) {
+	if (api_list_begin(r, true, "ep_", &lr) == 0) {
 		struct endpoint *eps;
 		size_t n;
 		cache_endpoint_list(a.id, &lr.pg, &eps, &n);

@@ -129,7 +129,7 @@ void api_event_type_list(struct req *r)
 	int archived = api_query_bool(r, "include_archived", false);
 	int with_content = archived < 0 ? -1 : api_query_bool(r, "with_content", false);
 	struct list_req lr;
-	if (with_content < 0 || api_list_begin(r, true, &lr) < 0)
+	if (with_content < 0 || api_list_begin(r, true, NULL, &lr) < 0)
 		return;
 	struct event_type *v;
 	size_t n;

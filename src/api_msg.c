@@ -369,7 +369,7 @@ void api_msg_list(struct req *r)
 		return;
 	struct list_filter filter;
 	char *types = NULL;
-	if (api_list_begin(r, false, &lr) == 0 && api_list_filter(r, &filter, &types) == 0) {
+	if (api_list_begin(r, false, "msg_", &lr) == 0 && api_list_filter(r, &filter, &types) == 0) {
 		lr.pg.filter = &filter;
 		struct message *msgs = NULL;
 		size_t n = 0;

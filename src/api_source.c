@@ -261,7 +261,7 @@ void api_source_secret(struct req *r)
 void api_source_list(struct req *r)
 {
 	struct list_req lr;
-	if (api_list_begin(r, true, &lr) < 0)
+	if (api_list_begin(r, true, "src_", &lr) < 0)
 		return;
 	struct source **v;
 	size_t n = sources_list(&lr.pg, &v);
@@ -399,7 +399,7 @@ void api_source_requests(struct req *r)
 	struct source *s = api_source_lookup(r);
 	if (s == NULL)
 		return;
-	if (api_list_begin(r, false, &lr) == 0) {
+	if (api_list_begin(r, false, "inr_", &lr) == 0) {
 		struct inreq *v = NULL;
 		size_t n = 0;
 		if (api_store()->q->inreq_list(api_store(), s->id, &lr.pg, &v, &n) != STORE_OK) {

@@ -151,7 +151,7 @@ void api_task_list(struct req *r)
 	struct list_req lr;
 	int status;
 	const char *kind;
-	if (list_filters(r, &status, &kind) < 0 || api_list_begin(r, false, &lr) < 0)
+	if (list_filters(r, &status, &kind) < 0 || api_list_begin(r, false, "qtask_", &lr) < 0)
 		return;
 	struct task *v = NULL;
 	size_t n = 0;

@@ -38,6 +38,10 @@ const struct setting config_settings[] = {
 	 FIELD(backoff.throttled_min_ms, int64_t), 0, 0, "60s", NULL, "least wait after a 429 or a timeout", NULL},
 	{"request-timeout", "HOOKD_REQUEST_TIMEOUT", "D", SETTING_DURATION, FIELD(request_timeout_ms, int64_t), 1, 0,
 	 "30s", NULL, "per delivery request", NULL},
+	{"connect-timeout", "HOOKD_CONNECT_TIMEOUT", "D", SETTING_DURATION, FIELD(connect_timeout_ms, int64_t), 1, 0,
+	 "5s", NULL, "per delivery connection (at most the request timeout)",
+	 "per delivery connection: an address that does not answer fails the attempt sooner than a slow answer would "
+	 "(at most the request timeout)"},
 	{"drain-timeout", "HOOKD_DRAIN_TIMEOUT", "D", SETTING_DURATION, FIELD(drain_timeout_ms, int64_t), 0, 0, "10s",
 	 NULL, "how long SIGTERM waits for deliveries in flight", NULL},
 	{"max-body", "HOOKD_MAX_BODY", "BYTES", SETTING_SIZE, FIELD(max_body, size_t), 1024, 1L << 30, "1048576", NULL,
@@ -46,8 +50,24 @@ const struct setting config_settings[] = {
 	 "deliveries in flight, all endpoints", NULL},
 	{"endpoint-inflight", "HOOKD_ENDPOINT_INFLIGHT", "N", SETTING_INT, FIELD(endpoint_inflight, int), 1, 100000, "32",
 	 NULL, "deliveries in flight per endpoint", NULL},
+	{"app-inflight", "HOOKD_APP_INFLIGHT", "N", SETTING_INT, FIELD(app_inflight, int), 0, 100000, NULL,
+	 "half of `--max-inflight`", "deliveries in flight per app (0: half of --max-inflight)",
+	 "deliveries in flight per app, so that one app's slow endpoints leave the others room (0: half of "
+	 "`--max-inflight`; docs/security.md)"},
 	{"http-threads", "HOOKD_HTTP_THREADS", "N", SETTING_INT, FIELD(http_threads, int), 1, 64, "2", NULL,
 	 "API threads", NULL},
+	{"max-connections", "HOOKD_MAX_CONNECTIONS", "N", SETTING_INT, FIELD(max_connections, int), 16, 1000000, "4096",
+	 NULL, "API connections open at once, all clients",
+	 "API connections open at once, all clients (hookd raises its open-file limit to fit, as far as the hard "
+	 "limit allows; docs/security.md)"},
+	{"max-connections-per-ip", "HOOKD_MAX_CONNECTIONS_PER_IP", "N", SETTING_INT, FIELD(max_connections_per_ip, int),
+	 0, 1000000, "256", NULL, "API connections open at once from one address (0: no cap)",
+	 "API connections open at once from one client address; more are closed at once (0: no cap; behind a "
+	 "reverse proxy every client has the proxy's address: docs/security.md)"},
+	{"receive-timeout", "HOOKD_RECEIVE_TIMEOUT", "D", SETTING_DURATION, FIELD(receive_timeout_ms, int64_t), 100,
+	 3600000, "10s", NULL, "an API request must arrive whole (headers and body) within this",
+	 "an API request must arrive whole (request line, headers and body) within this, however its bytes trickle, "
+	 "or its connection is closed (100 ms to 1 h; docs/security.md)"},
 	{"disable-after", "HOOKD_DISABLE_AFTER", "D", SETTING_DURATION, FIELD(disable_after_ms, int64_t), 1, 0, "5d",
 	 NULL, "disable an endpoint failing continuously this long",
 	 "an endpoint failing continuously this long is disabled (a 410 answer disables at once)"},
@@ -105,6 +125,10 @@ const struct setting config_settings[] = {
 	 "deliveries go through this egress proxy (`http://`, `https://`, `socks5://`, `socks5h://`); the SSRF "
 	 "guard then checks the proxy's address only, so the proxy must enforce its own policy (docs/security.md); "
 	 "`http_proxy` and the like in the environment are ignored either way"},
+	{"metrics-public", "HOOKD_METRICS_PUBLIC", "BOOL", SETTING_BOOL, FIELD(metrics_public, bool), 0, 0, "false",
+	 NULL, "serve GET /metrics without the API token",
+	 "`GET /metrics` answers without the API token (by default it needs `Authorization: Bearer <token>` like the "
+	 "API: it lists endpoint ids and their delivery counts; docs/operations.md)"},
 	{"log-level", "HOOKD_LOG_LEVEL", "LEVEL", SETTING_LOG_LEVEL, FIELD(log_level, int), 0, 0, "info", NULL,
 	 "error, warn, info or debug", "`error`, `warn`, `info`, `debug`"},
 };

@@ -21,7 +21,12 @@ struct config {
 	size_t max_body;           /* HOOKD_MAX_BODY, default 1 MiB */
 	int max_inflight;          /* HOOKD_MAX_INFLIGHT: transfers in flight, all endpoints */
 	int endpoint_inflight;     /* HOOKD_ENDPOINT_INFLIGHT: transfers in flight per endpoint */
+	int app_inflight;          /* HOOKD_APP_INFLIGHT: transfers in flight per app; 0: half of max_inflight */
+	int64_t connect_timeout_ms;/* HOOKD_CONNECT_TIMEOUT: per delivery connection, capped by the request timeout */
 	int http_threads;          /* HOOKD_HTTP_THREADS: the API's thread pool */
+	int max_connections;       /* HOOKD_MAX_CONNECTIONS: API connections open at once (4096) */
+	int max_connections_per_ip;/* HOOKD_MAX_CONNECTIONS_PER_IP: of them from one address (256; 0: no cap) */
+	int64_t receive_timeout_ms;/* HOOKD_RECEIVE_TIMEOUT: an API request must arrive whole within this (10 s) */
 	int64_t disable_after_ms;  /* HOOKD_DISABLE_AFTER: an endpoint failing this long is disabled (5 days) */
 	int breaker_failures;      /* HOOKD_BREAKER_FAILURES: failures in a row (for at least the cooldown,
 				    * with no success) that pause an endpoint */
@@ -39,6 +44,7 @@ struct config {
 	char *secret_key_previous; /* HOOKD_SECRET_KEY_PREVIOUS: older keys, a comma list: they open, never seal */
 	struct netguard guard;     /* HOOKD_ALLOW_NETWORK, HOOKD_REQUIRE_HTTPS: the SSRF guard (netguard.h) */
 	char *proxy;               /* HOOKD_PROXY: deliveries go through this proxy; NULL: direct */
+	bool metrics_public;       /* HOOKD_METRICS_PUBLIC: GET /metrics without the token */
 };
 
 /* How a setting's text is parsed, and so the type of its field in struct config. */

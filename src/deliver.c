@@ -140,6 +140,10 @@ static void xfer_setup(struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "hookd/" HOOKD_VERSION);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->request_timeout_ms);
+	/* an address that takes no connection fails sooner than a slow answer: its slot is free for others */
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->connect_timeout_ms < cfg->request_timeout_ms
+								    ? cfg->connect_timeout_ms
+								    : cfg->request_timeout_ms));
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	/* --require-https: an http:// URL stored before fails at once (CURLE_UNSUPPORTED_PROTOCOL) */
@@ -331,7 +335,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 	o->attempts = x->attempts + 1;
 	fill_attempt(&o->attempt, x, status, code);
 	o->attempt.status = ok ? DS_SUCCESS : DS_FAIL;
-	gate_health(x->es, &x->ep->ep, ok, code == CURLE_OK ? status : 0);
+	gate_health(x->es, &x->ep->ep, ok, code == CURLE_OK ? status : 0, code == CURLE_OPERATION_TIMEDOUT);
 	histogram_observe(&hist_attempt, o->attempt.duration_ms * 1000);
 	if (ok) {
 		o->new_status = DS_SUCCESS;

@@ -16,6 +16,7 @@
 
 static const struct config *cfg;
 static struct hmap ep_states;
+static struct hmap app_states;      /* struct app_state: each app's share (fair shares, below) */
 static struct heap released;        /* held deliveries whose turn came, for gate_take */
 static struct ep_state **throttled; /* endpoints with deliveries parked for want of a token or a pause's end */
 static size_t nthrottled, capthrottled;
@@ -24,6 +25,7 @@ void gate_init(const struct config *c)
 {
 	cfg = c;
 	hmap_init(&ep_states);
+	hmap_init(&app_states);
 	heap_init(&released);
 }
 
@@ -134,6 +136,87 @@ static int64_t throttled_next(void)
 			next = w < 0 ? 0 : w;
 	}
 	return next;
+}
+
+/* ---- fair shares ---- */
+
+#define WINDOW_START 4 /* slots of an endpoint that has not answered yet: a hanging one holds no more */
+#define STARVED_SCAN 16 /* starved endpoints looked at per freed slot */
+
+struct app_state {
+	int inflight;
+};
+
+static int total_inflight;
+static struct ep_state **starved; /* held back by their app's share or the reserve, oldest first */
+static size_t nstarved, capstarved;
+
+static struct app_state *app_state(const char *app_id)
+{
+	struct app_state *as = hmap_get(&app_states, app_id);
+	if (as == NULL) {
+		as = xcalloc(1, sizeof *as);
+		hmap_put(&app_states, app_id, as);
+	}
+	return as;
+}
+
+/* The endpoint's in-flight limit now: its window, grown by answers and halved by timeouts. */
+static int window_of(struct ep_state *es)
+{
+	if (es->window == 0)
+		es->window = WINDOW_START;
+	return es->window < cfg->endpoint_inflight ? es->window : cfg->endpoint_inflight;
+}
+
+/* May an app start one more transfer? Under its share, and, when the budget is nearly spent, only if it holds
+ * few: the reserve keeps room for apps that come with something to send while others hold the rest. */
+static bool app_may_start(const struct app_state *as)
+{
+	int share = cfg->app_inflight > 0 ? cfg->app_inflight : cfg->max_inflight / 2;
+	if (share < 1)
+		share = 1;
+	int reserve = cfg->max_inflight / 8, few = cfg->max_inflight / 16;
+	return as->inflight < share && (cfg->max_inflight - total_inflight > reserve || as->inflight < few);
+}
+
+static void starve(struct ep_state *es)
+{
+	if (es->starved)
+		return;
+	es->starved = true;
+	if (nstarved == capstarved) {
+		capstarved = capstarved ? capstarved * 2 : 16;
+		starved = xrealloc(starved, capstarved * sizeof *starved);
+	}
+	starved[nstarved++] = es;
+}
+
+static void starved_remove(size_t i)
+{
+	starved[i]->starved = false;
+	memmove(starved + i, starved + i + 1, (nstarved - i - 1) * sizeof *starved);
+	nstarved--;
+}
+
+/* A slot freed: the first starved endpoint that may start now sends its oldest held delivery. One that may not
+ * yet goes to the back of the queue; one whose own window is full is woken by its own transfers' ends. */
+static void starved_wake(void)
+{
+	for (size_t k = 0; k < STARVED_SCAN && nstarved > 0; k++) {
+		struct ep_state *es = starved[0];
+		if (es->n == 0 || es->inflight >= window_of(es)) {
+			starved_remove(0);
+			continue;
+		}
+		if (app_may_start(es->app)) {
+			starved_remove(0);
+			unpark(es);
+			return;
+		}
+		memmove(starved, starved + 1, (nstarved - 1) * sizeof *starved);
+		starved[nstarved - 1] = es;
+	}
 }
 
 /* ---- ordered delivery ---- */
@@ -315,6 +398,7 @@ static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 		return;
 	es->seen_updated_ms = s->ep.updated_ms;
 	es->failures = 0;
+	es->window = 0;
 	if (first)
 		es->failing_since = s->ep.failing_since;
 	else
@@ -325,8 +409,13 @@ static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 	es->disabling = false;
 }
 
-void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long status)
+void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long status, bool timed_out)
 {
+	/* the window: one more slot per answer (doubling per round trip, as TCP's slow start), half on a timeout */
+	if (ok && es->window < cfg->endpoint_inflight)
+		es->window++;
+	else if (timed_out && es->window > 1)
+		es->window /= 2;
 	if (ok) {
 		bool was_paused = es->paused_until != 0;
 		es->failures = 0;
@@ -376,8 +465,15 @@ bool gate_admit(struct ep_state *es, const struct ep_snap *ep, int trigger, cons
 		return false;
 	if (breaker_holds(es, it))
 		return false;
-	if (es->inflight >= cfg->endpoint_inflight) {
+	if (es->inflight >= window_of(es)) {
 		park(es, it);
+		return false;
+	}
+	if (es->app == NULL)
+		es->app = app_state(ep->ep.app_id);
+	if (!app_may_start(es->app)) {
+		park(es, it);
+		starve(es);
 		return false;
 	}
 	int64_t rate = ep->ep.throttle_rate > 0 ? ep->ep.throttle_rate : cache_app_throttle(ep->ep.app_id);
@@ -388,12 +484,22 @@ bool gate_admit(struct ep_state *es, const struct ep_snap *ep, int trigger, cons
 	return true;
 }
 
-void gate_started(struct ep_state *es) { es->inflight++; }
+void gate_started(struct ep_state *es)
+{
+	es->inflight++;
+	es->app->inflight++;
+	total_inflight++;
+}
 
 void gate_finished(struct ep_state *es)
 {
 	es->inflight--;
-	unpark(es);
+	es->app->inflight--;
+	total_inflight--;
+	/* as many as its window has room for: an answer may have just grown it */
+	for (int room = window_of(es) - es->inflight; room > 0 && es->n > 0; room--)
+		unpark(es);
+	starved_wake();
 }
 
 size_t gate_take(int64_t now, struct sched_item *out, size_t max)
@@ -428,6 +534,11 @@ static void state_free(struct ep_state *es)
 	free(es->parked);
 	heap_dispose(&es->fifo_wait);
 	hookd_config_free(es->signer);
+	for (size_t i = 0; i < nstarved; i++)
+		if (starved[i] == es) {
+			starved_remove(i);
+			break;
+		}
 	for (size_t i = 0; i < nthrottled; i++)
 		if (throttled[i] == es) {
 			throttled[i] = throttled[--nthrottled];
@@ -454,6 +565,14 @@ void gate_dispose(void)
 	for (struct hent *e = NULL; (e = hmap_next(&ep_states, e, &i)) != NULL;)
 		state_free(e->val);
 	hmap_dispose(&ep_states);
+	i = 0;
+	for (struct hent *e = NULL; (e = hmap_next(&app_states, e, &i)) != NULL;)
+		free(e->val);
+	hmap_dispose(&app_states);
+	free(starved);
+	starved = NULL;
+	nstarved = capstarved = 0;
+	total_inflight = 0;
 	heap_dispose(&released);
 	free(throttled);
 	throttled = NULL;

@@ -4,6 +4,11 @@
  * failing since, auto-disable). A delivery held back waits here with its reference and is released to the
  * dispatcher when its turn comes (gate_take).
  *
+ * Fair shares: an endpoint starts with a few slots and earns more by answering (up to --endpoint-inflight),
+ * losing half on each timeout; an app holds at most its share of --max-inflight (--app-inflight); and the last
+ * eighth of --max-inflight is kept for apps with few transfers in flight. So slow or hanging endpoints, of one
+ * app or many, hold a bounded part of the budget and the others' deliveries start at once (docs/security.md).
+ *
  * The state is kept per endpoint this node owns (the schedule's ownership, sched.h), so the rules are exact for
  * the whole cluster with no shared counters. Dispatcher thread only.
  */
@@ -20,8 +25,13 @@
 
 struct hookd_config;
 
+struct app_state;
+
 struct ep_state {
 	int inflight;
+	int window;              /* the endpoint's adaptive in-flight limit (gate.c: fair shares); 0: not set yet */
+	struct app_state *app;   /* its app's share */
+	bool starved;            /* on the queue of endpoints held back by their app's share or the reserve */
 	struct sched_item *parked; /* waiting for a free slot, a token, or the end of a pause; in due order */
 	size_t head, n, cap;
 	/* throttleRate: a token bucket holding up to one second of sends */
@@ -60,8 +70,8 @@ void gate_started(struct ep_state *es);
 void gate_finished(struct ep_state *es);
 /* The delivery's new state is known (DS_PENDING: a retry comes back later, the fifo head stays). */
 void gate_outcome(const char *endpoint_id, int64_t dkey, int new_status);
-/* An attempt's result for the endpoint's health: ok, and the HTTP status (0: none). */
-void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long status);
+/* An attempt's result for the endpoint's health: ok, the HTTP status (0: none), and whether it timed out. */
+void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long status, bool timed_out);
 
 /* Released deliveries due by now_ms, up to max (each with its reference). */
 size_t gate_take(int64_t now_ms, struct sched_item *out, size_t max);

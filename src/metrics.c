@@ -147,6 +147,11 @@ char *metrics_render(void)
 		  &metrics.cluster_nodes);
 	put_gauge(&b, "hookd_cluster_endpoints_owned", "Endpoints this node holds leases on (0 on SQLite, where one node sends for all).",
 		  &metrics.cluster_endpoints);
+	put_gauge(&b, "hookd_http_connections", "API connections open.", &metrics.http_connections);
+	put(&b, "# HELP hookd_http_slow_closed_total API connections closed because their request did not arrive in "
+		"time (--receive-timeout) or they stayed idle too long.\n"
+		"# TYPE hookd_http_slow_closed_total counter\nhookd_http_slow_closed_total %llu\n",
+	    (unsigned long long)load(&metrics.http_closed_slow));
 	put_histogram(&b, "hookd_ingest_duration_seconds",
 		      "Message ingest: request received to committed and answered.", &hist_ingest);
 	put_histogram(&b, "hookd_api_request_duration_seconds", "API requests, all of them.", &hist_api);

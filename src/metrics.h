@@ -17,6 +17,8 @@ struct metrics {
 	int64_t pending_stored;
 	int64_t cluster_nodes;        /* a shared database: live nodes and endpoints this node owns, each tick */
 	int64_t cluster_endpoints;
+	int64_t http_connections;     /* API connections open (refreshed by the connection watchdog) */
+	uint64_t http_closed_slow;    /* API connections shut down past their deadline (api_conn.c) */
 };
 extern struct metrics metrics;
 

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
-import { api, e2e, eventually, startHookd, startReceiver } from './lib/harness.mjs';
+import { api, e2e, eventually, fetchMetrics, startHookd, startReceiver } from './lib/harness.mjs';
 
 const stripe = new Stripe('sk_test_hookd');
 const STRIPE_SECRET = 'whsec_inbound_stripe_secret_42';
@@ -132,7 +132,7 @@ e2e('inbound: bad and stale signatures are 401 and not forwarded; 413 and 415', 
 
   // every rejection is counted by its reason in /metrics
   assert.equal((await post(h, { id: 'src_nope' }, body)).status, 404);
-  const text = await (await fetch(`${h.url}/metrics`)).text();
+  const text = await (await fetchMetrics(h)).text();
   const count = (o) => Number(new RegExp(`^hookd_inbound_requests_total\\{outcome="${o}"\\} (\\d+)$`, 'm').exec(text)[1]);
   assert.deepEqual(
     ['accepted', 'invalid_signature', 'missing_signature', 'stale', 'too_large', 'unsupported_type', 'unknown_source']

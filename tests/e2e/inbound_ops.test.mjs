@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { getHmac } from '@shopify/shopify-api/test-helpers';
 import Stripe from 'stripe';
-import { api, e2e, eventually, startHookd, startReceiver } from './lib/harness.mjs';
+import { api, e2e, eventually, fetchMetrics, startHookd, startReceiver } from './lib/harness.mjs';
 
 const stripe = new Stripe('sk_test_hookd');
 const STRIPE_SECRET = 'whsec_inbound_ops_secret';
@@ -196,7 +196,7 @@ e2e('inbound ops: rejected requests are recorded up to a rate, all are counted',
     const r = await post(h, src, `{"i":${i}}`, { 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) });
     assert.equal(r.status, 401);
   }
-  const text = await (await fetch(`${h.url}/metrics`)).text();
+  const text = await (await fetchMetrics(h)).text();
   assert.match(text, new RegExp(`^hookd_inbound_requests_total\\{outcome="invalid_signature"\\} ${n}$`, 'm'));
   let recorded = 0;
   let iterator = '';

@@ -1,6 +1,6 @@
 // metrics.test.mjs: GET /metrics speaks the Prometheus text format and its counters follow what happened.
 import assert from 'node:assert/strict';
-import { api, e2e, eventually, startHookd, startReceiver } from './lib/harness.mjs';
+import { api, e2e, eventually, fetchMetrics, startHookd, startReceiver } from './lib/harness.mjs';
 
 /** Parse the text exposition format: every sample line is `name{labels} value`. */
 function parseMetrics(text) {
@@ -23,7 +23,7 @@ e2e('metrics: counters of messages, deliveries and commits', async (t) => {
   for (let i = 0; i < 3; i++)
     assert.equal((await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } })).status, 202);
 
-  const res = await fetch(`${h.url}/metrics`); // no token needed
+  const res = await fetchMetrics(h);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^text\/plain/);
   const first = parseMetrics(await res.text());
@@ -32,7 +32,7 @@ e2e('metrics: counters of messages, deliveries and commits', async (t) => {
   assert.ok(first.get('hookd_commit_jobs_total') >= first.get('hookd_commit_batches_total'));
 
   const after = await eventually(async () => {
-    const m = parseMetrics(await (await fetch(`${h.url}/metrics`)).text());
+    const m = parseMetrics(await (await fetchMetrics(h)).text());
     assert.equal(m.get('hookd_deliveries_total{outcome="success"}'), 3);
     return m;
   }, { what: 'three successful deliveries counted' });
@@ -53,7 +53,7 @@ e2e('metrics: the exposition parses with a Prometheus text-format parser; histog
     await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } });
   await rcv.waitForCount(5, 5000, 'four deliveries and one retry');
   const families = await eventually(async () => {
-    const fams = parsePrometheusTextFormat(await (await fetch(`${h.url}/metrics`)).text());
+    const fams = parsePrometheusTextFormat(await (await fetchMetrics(h)).text());
     const ing = fams.find((f) => f.name === 'hookd_ingest_duration_seconds');
     assert.equal(ing.type, 'HISTOGRAM');
     assert.equal(Number(ing.metrics[0].count), 4);
@@ -90,9 +90,34 @@ e2e('metrics: the dead-letter gauge counts deliveries that failed for good', asy
   for (let i = 0; i < 3; i++)
     await req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: { i } });
   await eventually(async () => {
-    const m = parseMetrics(await (await fetch(`${h.url}/metrics`)).text());
+    const m = parseMetrics(await (await fetchMetrics(h)).text());
     assert.equal(m.get('hookd_deliveries_dead_letter'), 3);
     assert.equal(m.get('hookd_deliveries_pending_stored'), 0);
   }, { what: 'three dead letters in the gauge' });
   assert.equal(await h.stop(), 0);
+});
+
+e2e('metrics: /metrics needs the API token unless --metrics-public', async (t) => {
+  const h = await startHookd(t);
+  for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: h.token }]) {
+    const r = await fetch(`${h.url}/metrics`, { headers });
+    assert.equal(r.status, 401, `${JSON.stringify(headers)}: ${r.status}`);
+    assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal((await r.json()).code, 'authentication_failed');
+  }
+  const ok = await fetchMetrics(h);
+  assert.equal(ok.status, 200);
+  assert.match(await ok.text(), /^hookd_messages_accepted_total 0$/m);
+  assert.equal(await h.stop(), 0);
+
+  const pub = await startHookd(t, { args: ['--metrics-public', 'true'] });
+  const open = await fetch(`${pub.url}/metrics`);
+  assert.equal(open.status, 200, 'no token needed');
+  assert.match(await open.text(), /^hookd_messages_accepted_total 0$/m);
+  const envPub = await startHookd(t, { env: { HOOKD_METRICS_PUBLIC: '1' } });
+  assert.equal((await fetch(`${envPub.url}/metrics`)).status, 200, 'HOOKD_METRICS_PUBLIC=1 too');
+  // the API itself still needs the token
+  assert.equal((await fetch(`${pub.url}/api/v1/app`)).status, 401);
+  assert.equal(await pub.stop(), 0);
+  assert.equal(await envPub.stop(), 0);
 });

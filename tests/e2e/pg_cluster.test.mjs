@@ -3,7 +3,7 @@
 // that stops hands its endpoints over at once, one killed with -9 loses them within the lease time; registry
 // changes made on one node apply on the others.
 import assert from 'node:assert/strict';
-import { PG, api, e2e, eventually, pgSql, pool, startHookd, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, fetchMetrics, pgSql, pool, startHookd, startReceiver } from './lib/harness.mjs';
 
 const skip = !PG && 'PostgreSQL only (HOOKD_TEST_PG)';
 
@@ -177,7 +177,7 @@ e2e('pg cluster: a registry write answered by one node is seen by the next reque
   const [n1, n2] = [h1, h2].map((h) => api(h).req);
   // each node counts the other (a joining node says hello), so that its writes wait for the other's ack
   for (const h of [h1, h2])
-    await eventually(async () => assert.match(await (await fetch(`${h.url}/metrics`)).text(), /^hookd_cluster_nodes 2$/m),
+    await eventually(async () => assert.match(await (await fetchMetrics(h)).text(), /^hookd_cluster_nodes 2$/m),
       { timeout: 3000, what: 'two live nodes, as each node sees it' });
   const expected = [];
   const t0 = performance.now();

@@ -43,7 +43,7 @@ async function startNodes(t, n, { env = {}, db, envs = [] } = {}) {
 }
 
 /**
- * Which process sent a delivery: each gets http_proxy pointing at a receiver of its own, tagged, so what it sends
+ * Which process sent a delivery: each gets --proxy (HOOKD_PROXY) pointing at a receiver of its own, tagged, so what it sends
  * arrives there (as a proxy request for the endpoint's URL: the same URL, path and headers). Returns the
  * environments to start the processes with; what reaches the endpoint's own receiver went around the proxy.
  */
@@ -51,7 +51,7 @@ async function viaProxy(t, tags, tr) {
   const envs = [];
   for (const tag of tags) {
     const p = await startReceiver(t, tr.handler(tag));
-    envs.push({ http_proxy: `http://127.0.0.1:${p.port}`, no_proxy: undefined, NO_PROXY: undefined });
+    envs.push({ HOOKD_PROXY: `http://127.0.0.1:${p.port}` });
   }
   return envs;
 }

@@ -102,6 +102,30 @@ START_TEST(test_defaults_values)
 	ck_assert_uint_eq(c.guard.nallow, 0); /* the SSRF guard blocks every internal range */
 	ck_assert(!c.guard.require_https);
 	ck_assert_ptr_null(c.proxy);
+	ck_assert_int_eq(c.max_connections, 4096);
+	ck_assert_int_eq(c.max_connections_per_ip, 256);
+	ck_assert_int_eq(c.receive_timeout_ms, 10000);
+	ck_assert(!c.metrics_public);
+	config_dispose(&c);
+}
+END_TEST
+
+START_TEST(test_http_settings)
+{
+	struct config c;
+	char err[256];
+	char *argv[] = {"--max-connections-per-ip", "0", "--receive-timeout=500ms", "--metrics-public", "yes"};
+	env_clear();
+	setenv("HOOKD_MAX_CONNECTIONS", "20000", 1);
+	setenv("HOOKD_MAX_CONNECTIONS_PER_IP", "64", 1);
+	setenv("HOOKD_METRICS_PUBLIC", "false", 1);
+	config_init(&c);
+	ck_assert_int_eq(config_load(&c, 5, argv, err, sizeof err), 0);
+	ck_assert_int_eq(c.max_connections, 20000);
+	ck_assert_int_eq(c.max_connections_per_ip, 0); /* the flag wins: no cap */
+	ck_assert_int_eq(c.receive_timeout_ms, 500);
+	ck_assert(c.metrics_public);
+	env_clear();
 	config_dispose(&c);
 }
 END_TEST
@@ -182,7 +206,8 @@ static const struct {
 	{"disable-after", "0s"},       {"breaker-failures", ""},        {"breaker-cooldown", "0"},
 	{"operational-url", "ftp://x"}, {"operational-secret", "short"}, {"public-url", "hooks.example.com"},
 	{"retention", "1y"},           {"chore-interval", "5ms"},       {"chore-interval", "2h"},
-	{"log-level", "loud"},
+	{"log-level", "loud"},          {"max-connections", "15"},       {"max-connections-per-ip", "-1"},
+	{"receive-timeout", "50ms"},   {"receive-timeout", "2h"},       {"metrics-public", "maybe"},
 };
 
 START_TEST(test_bad_value)
@@ -284,6 +309,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults_values);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_guard_settings);
+	tcase_add_test(tc, test_http_settings);
 	tcase_add_test(tc, test_flags_beat_env);
 	tcase_add_loop_test(tc, test_bad_value, 0, (int)(sizeof bad / sizeof bad[0]));
 	tcase_add_test(tc, test_bad_args);

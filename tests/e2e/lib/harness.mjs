@@ -337,9 +337,46 @@ export function api(h, { token } = {}) {
     const text = await res.text();
     let json;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-    return { status: res.status, json, text, headers: res.headers };
+    return { status: res.status, json, text, headers: res.headers, url };
   }
   return { req };
+}
+
+/** GET /metrics with the API token (it needs one unless --metrics-public); resolves with the Response. */
+export function fetchMetrics(h, { token } = {}) {
+  return fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${token ?? h.token}` },
+    signal: AbortSignal.timeout(30000) });
+}
+
+/**
+ * Send bytes on a fresh TCP connection to h and read until the server closes it or timeoutMs passes.
+ * Resolves {text (latin1), status (of the first status line, or 0), closed (by the server), ms (until the close or
+ * the timeout)}. opts.localAddress: the client address (any 127.x.y.z on Linux's loopback).
+ */
+export function rawHttp(h, bytes, { timeoutMs = 5000, localAddress } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const sock = net.connect({ host: '127.0.0.1', port: h.port, localAddress });
+    const chunks = [];
+    let finished = false;
+    const finish = (closed) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ text, status: m ? Number(m[1]) : 0, closed, ms: performance.now() - t0 });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('connect', () => sock.write(bytes));
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('error', (err) => {
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return; // then 'close'
+      if (!finished) { finished = true; clearTimeout(timer); reject(err); }
+    });
+    sock.on('close', () => finish(true));
+  });
 }
 
 /** The official SDK pointed at this hookd. */
