@@ -103,8 +103,10 @@ int opevents_init(const struct config *cfg, struct store *st, char *err, size_t 
 		char secret[128];
 		hookd_secret_new(24, secret, sizeof secret);
 		e.secret = xstrdup(secret);
-		log_info("opevents: operational webhooks are signed with %s (set --operational-secret to choose)",
-			 secret);
+		/* never the secret itself in a log: where to read it */
+		log_info("opevents: operational webhooks are signed with a secret hookd made: GET "
+			 "/api/v1/app/hookd.operational/endpoint/%s/secret reads it (or set --operational-secret)",
+			 e.id);
 	}
 	e.disabled = false;
 	e.updated_ms = now;
