@@ -5,17 +5,9 @@
 #   sh scripts/e2e.sh [test files...]   (default: all)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-HOOKD_BIN=${HOOKD_BIN:-$root/build/hookd}
-case $HOOKD_BIN in /*) ;; *) HOOKD_BIN=$(pwd)/$HOOKD_BIN ;; esac
-export HOOKD_BIN
-if [ ! -x "$HOOKD_BIN" ]; then
-	echo "e2e: no hookd binary at $HOOKD_BIN (build it, or set HOOKD_BIN)" >&2
-	exit 1
-fi
+default_bin=$root/build/hookd what=e2e
+. "$root/scripts/node-env.sh"
 cd "$root/tests/e2e"
-if ! cmp -s package-lock.json node_modules/.hookd-lock; then
-	npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hookd-lock
-fi
 if [ $# -eq 0 ]; then
 	set -- *.test.mjs
 fi

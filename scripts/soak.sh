@@ -6,17 +6,7 @@
 # With HOOKD_TEST_PG set (sh scripts/pg.sh run -- sh scripts/soak.sh), hookd runs on PostgreSQL.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-HOOKD_BIN=${HOOKD_BIN:-$root/build-san/hookd}
-case $HOOKD_BIN in /*) ;; *) HOOKD_BIN=$(pwd)/$HOOKD_BIN ;; esac
-export HOOKD_BIN
-if [ ! -x "$HOOKD_BIN" ]; then
-	echo "soak: no hookd binary at $HOOKD_BIN (build it, or set HOOKD_BIN)" >&2
-	exit 1
-fi
-# the soak uses the e2e harness and its packages (svix, standardwebhooks)
-cd "$root/tests/e2e"
-if ! cmp -s package-lock.json node_modules/.hookd-lock; then
-	npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hookd-lock
-fi
+default_bin=$root/build-san/hookd what=soak
+. "$root/scripts/node-env.sh"
 cd "$root"
 exec node tests/soak/soak.mjs

@@ -623,7 +623,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size > 0) {
 		if (buf_append(&r->body, upload, *upload_size) < 0) {
 			r->discarded += *upload_size;
-			if (r->discarded > DISCARD_FACTOR * cfg->max_body)
+			if (r->discarded > DISCARD_FACTOR * r->body.max) /* the same cap as declared_too_large's */
 				return MHD_NO; /* a peer that keeps sending: drop the connection */
 		}
 		*upload_size = 0;

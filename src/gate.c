@@ -412,6 +412,7 @@ static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long status, bool timed_out)
 {
 	/* the window: one more slot per answer (doubling per round trip, as TCP's slow start), half on a timeout */
+	window_of(es); /* set if an edit reset it since the last admission */
 	if (ok && es->window < cfg->endpoint_inflight)
 		es->window++;
 	else if (timed_out && es->window > 1)
