@@ -11,7 +11,7 @@
 #   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers and the daemon's body scanners, FUZZ_TIME=20 s each
 #   make install PREFIX=/usr/local   hookd, libhookd.{a,so}, hookd.h and lib/pkgconfig/hookd.pc
 CC       ?= cc
-PKGS     := libmicrohttpd libcurl sqlite3 jansson libcrypto libpq
+PKGS     := libmicrohttpd libcurl sqlite3 jansson libcrypto libpq libpcre2-8 lua5.4
 OPT      ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifeq ($(WERROR),1)

@@ -9,6 +9,8 @@ pkg-config --exists jansson       || need="$need libjansson-dev"
 pkg-config --exists libcrypto     || need="$need libssl-dev"
 pkg-config --exists check         || need="$need check"
 pkg-config --exists libpq         || need="$need libpq-dev"
+pkg-config --exists libpcre2-8    || need="$need libpcre2-dev"
+pkg-config --exists lua5.4        || need="$need liblua5.4-dev"
 # the PostgreSQL server for the tests (scripts/pg.sh starts a throwaway cluster; psql comes with it)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
 command -v pkg-config >/dev/null  || need="$need pkg-config"

@@ -45,6 +45,9 @@ void endpoint_dispose(struct endpoint *e)
 	free(e->scheme);
 	json_decref(e->scheme_options);
 	json_decref(e->old_secrets);
+	free(e->payload_filter);
+	free(e->transformation);
+	free(e->api_version);
 	memset(e, 0, sizeof *e);
 }
 
@@ -62,6 +65,9 @@ void endpoint_copy(struct endpoint *dst, const struct endpoint *src)
 	dst->scheme = src->scheme ? xstrdup(src->scheme) : NULL;
 	dst->scheme_options = src->scheme_options ? json_deep_copy(src->scheme_options) : NULL;
 	dst->old_secrets = src->old_secrets ? json_deep_copy(src->old_secrets) : NULL;
+	dst->payload_filter = src->payload_filter ? xstrdup(src->payload_filter) : NULL;
+	dst->transformation = src->transformation ? xstrdup(src->transformation) : NULL;
+	dst->api_version = src->api_version ? xstrdup(src->api_version) : NULL;
 }
 
 void message_dispose(struct message *m)

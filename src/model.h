@@ -42,6 +42,10 @@ struct endpoint {
 	bool has_retry;         /* false: the server's --retry-schedule */
 	int retry_steps;        /* retries after the first attempt; 0: none */
 	int64_t retry_ms[BACKOFF_MAX_STEPS]; /* delay before retry i+1 */
+	char *payload_filter;   /* payloadFilter as compact JSON text, or NULL (every payload) */
+	char *transformation;   /* Lua code of the transformation, or NULL */
+	bool transformation_enabled;
+	char *api_version;      /* apiVersion the endpoint is pinned to, or NULL (the newest) */
 };
 
 struct message {

@@ -104,6 +104,11 @@ static const char *const migrations[] = {
 	 * taken over by a live node and resumed where it was */
 	"ALTER TABLE tasks ADD COLUMN node_id " ID ", ADD COLUMN after_key BIGINT NOT NULL DEFAULT 0,"
 	" ADD COLUMN after_id " ID ";",
+	/* 4: payload filters, transformations and payload versions (as SQLite's 13) */
+	"ALTER TABLE endpoints ADD COLUMN payload_filter TEXT, ADD COLUMN transformation TEXT,"
+	" ADD COLUMN transformation_enabled BOOLEAN NOT NULL DEFAULT false, ADD COLUMN api_version TEXT;"
+	"ALTER TABLE attempts ADD COLUMN request_body TEXT;"
+	"CREATE TABLE api_versions (name TEXT PRIMARY KEY, downgrade TEXT, created_ms BIGINT NOT NULL);",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

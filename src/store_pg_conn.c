@@ -738,8 +738,12 @@ void pg_row_endpoint(const PGresult *r, int row, int c, void *out)
 	e->old_secrets = pg_isnull(r, row, c + 16) ? NULL : col_array(r, row, c + 16);
 	e->fifo = pg_col_i64(r, row, c + 17) != 0;
 	col_retry(r, row, c + 18, e);
-	if (PQnfields(r) > c + 19) /* only the start-up load reads it */
-		e->failing_since = pg_col_i64(r, row, c + 19);
+	e->payload_filter = pg_col_str(r, row, c + 19);
+	e->transformation = pg_col_str(r, row, c + 20);
+	e->transformation_enabled = pg_col_i64(r, row, c + 21) != 0;
+	e->api_version = pg_col_str(r, row, c + 22);
+	if (PQnfields(r) > c + 23) /* only the start-up load reads it */
+		e->failing_since = pg_col_i64(r, row, c + 23);
 }
 
 void pg_row_message(const PGresult *r, int row, int c, void *out)

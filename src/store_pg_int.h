@@ -109,7 +109,7 @@ extern const struct store_cluster_ops pg_cluster_ops; /* store_pg_cluster.c */
 
 /* ---- parameters: text, except BYTEA (binary); a NULL string is SQL NULL ---- */
 
-#define PG_MAXP 20
+#define PG_MAXP 24
 
 struct pgp {
 	int n;

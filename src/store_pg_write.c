@@ -29,11 +29,13 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 				      " DELETE FROM apps WHERE id = $1"},
 	[PW_EP_PUT] = {"endpoint_put",
 		       "INSERT INTO endpoints (" EP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-		       " $13, $14, $15, $16, $17, $18, $19) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid")
+		       " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid")
 		       ", " SET("url") ", " SET("description") ", " SET("disabled") ", " SET("event_types") ", "
 		       SET("channels") ", " SET("secret") ", " SET("metadata") ", " SET("headers") ", "
 		       SET("throttle_rate") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("scheme") ", "
-		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo") ", " SET("retry_schedule")},
+		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo") ", " SET("retry_schedule") ", "
+		       SET("payload_filter") ", " SET("transformation") ", " SET("transformation_enabled") ", "
+		       SET("api_version")},
 	/* app_id from the endpoint row so the (app_id, endpoint_id, status) index applies */
 	[PW_EP_CANCEL] = {"endpoint_cancel",
 			  "UPDATE deliveries SET status = 4, updated_ms = $2"
@@ -319,6 +321,10 @@ static int pg_endpoint_put(struct store *st, const struct endpoint *e)
 	pgp_json(&p, se.old_secrets);
 	pgp_bool(&p, e->fifo);
 	pgp_retry(&p, e);
+	pgp_str(&p, e->payload_filter);
+	pgp_str(&p, e->transformation);
+	pgp_bool(&p, e->transformation_enabled);
+	pgp_str(&p, e->api_version);
 	seal_endpoint_dispose(&se);
 	return pg_wguarded(to_pg(st), PW_EP_PUT, &p);
 }

@@ -14,7 +14,8 @@ _Static_assert(TASK_RUNNING == 0 && TASK_FAILED == 2 && TRIGGER_SCHEDULED == 0, 
 #define APP_COLS "id, uid, name, metadata, throttle_rate, created_ms, updated_ms"
 #define EP_COLS                                                                                              \
 	"id, app_id, uid, url, description, disabled, event_types, channels, secret, metadata, headers, "    \
-	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo, retry_schedule"
+	"throttle_rate, created_ms, updated_ms, scheme, scheme_options, old_secrets, fifo, retry_schedule, "                   \
+	"payload_filter, transformation, transformation_enabled, api_version"
 #define MSG_COLS(p)                                                                                          \
 	p "id, " p "app_id, " p "event_type, " p "event_id, " p "channels, " p "tags, " p "payload, "        \
 	p "created_ms, " p "deliver_at_ms, " p "content_type, " p "extra_headers"

@@ -123,6 +123,16 @@ static const char *const migrations[] = {
 	/* 12: a task's cursor, committed with each batch, so that a task cut short resumes where it was */
 	("ALTER TABLE tasks ADD COLUMN after_key INTEGER NOT NULL DEFAULT 0;"
 	 "ALTER TABLE tasks ADD COLUMN after_id TEXT;"),
+	/* 13: payload filters, transformations and payload versions: an endpoint's payloadFilter (JSON text), its
+	 * transformation (Lua) and the apiVersion it is pinned to; the body as sent when it differs from the
+	 * message's payload; the registry of payload versions (each with the Lua that turns the next newer shape into
+	 * its own) */
+	("ALTER TABLE endpoints ADD COLUMN payload_filter TEXT;"
+	 "ALTER TABLE endpoints ADD COLUMN transformation TEXT;"
+	 "ALTER TABLE endpoints ADD COLUMN transformation_enabled INTEGER NOT NULL DEFAULT 0;"
+	 "ALTER TABLE endpoints ADD COLUMN api_version TEXT;"
+	 "ALTER TABLE attempts ADD COLUMN request_body TEXT;"
+	 "CREATE TABLE api_versions (name TEXT PRIMARY KEY, downgrade TEXT, created_ms INTEGER NOT NULL);"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

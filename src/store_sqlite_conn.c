@@ -252,8 +252,12 @@ void sq_row_endpoint(sqlite3_stmt *q, int c, void *out)
 	e->old_secrets = sqlite3_column_type(q, c + 16) == SQLITE_NULL ? NULL : sq_col_array(q, c + 16);
 	e->fifo = sq_col_int(q, c + 17) != 0;
 	sq_col_retry(q, c + 18, e);
-	if (sqlite3_column_count(q) > c + 19) /* only the start-up load reads it */
-		e->failing_since = sq_col_i64(q, c + 19);
+	e->payload_filter = sq_col_str(q, c + 19);
+	e->transformation = sq_col_str(q, c + 20);
+	e->transformation_enabled = sq_col_int(q, c + 21) != 0;
+	e->api_version = sq_col_str(q, c + 22);
+	if (sqlite3_column_count(q) > c + 23) /* only the start-up load reads it */
+		e->failing_since = sq_col_i64(q, c + 23);
 }
 
 void sq_row_message(sqlite3_stmt *q, int c, void *out)

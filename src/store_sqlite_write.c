@@ -27,11 +27,13 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	[WS_APP_DEL] = {"app_delete", "DELETE FROM apps WHERE id = ?1"},
 	[WS_EP_PUT] = {"endpoint_put",
 		       "INSERT INTO endpoints (" EP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
+		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
 		       SET("url") ", " SET("description") ", " SET("disabled") ", " SET("event_types") ", "
 		       SET("channels") ", " SET("secret") ", " SET("metadata") ", " SET("headers") ", "
 		       SET("throttle_rate") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("scheme") ", "
-		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo") ", " SET("retry_schedule")},
+		       SET("scheme_options") ", " SET("old_secrets") ", " SET("fifo") ", " SET("retry_schedule") ", "
+		       SET("payload_filter") ", " SET("transformation") ", " SET("transformation_enabled") ", "
+		       SET("api_version")},
 	/* app_id from the endpoint row so the (app_id, endpoint_id, status) index applies */
 	[WS_EP_CANCEL] = {"endpoint_cancel",
 			  "UPDATE deliveries SET status = 4, updated_ms = ?2"
@@ -209,7 +211,9 @@ static int sq_endpoint_put(struct store *st, const struct endpoint *e)
 		 sqlite3_bind_int64(q, 14, e->updated_ms) | sq_bind_str(q, 15, e->scheme) |
 		 (e->scheme_options ? sq_bind_json(q, 16, e->scheme_options) : sqlite3_bind_null(q, 16)) |
 		 (se.old_secrets ? sq_bind_json(q, 17, se.old_secrets) : sqlite3_bind_null(q, 17)) |
-		 sqlite3_bind_int(q, 18, e->fifo) | sq_bind_retry(q, 19, e);
+		 sqlite3_bind_int(q, 18, e->fifo) | sq_bind_retry(q, 19, e) | sq_bind_str(q, 20, e->payload_filter) |
+		 sq_bind_str(q, 21, e->transformation) | sqlite3_bind_int(q, 22, e->transformation_enabled) |
+		 sq_bind_str(q, 23, e->api_version);
 	seal_endpoint_dispose(&se);
 	return rc ? sq_bind_failed(q, "endpoint_put") : sq_run(q, "endpoint_put");
 }
