@@ -1,6 +1,7 @@
-/* apiver.h: payload versions (api-version): the registry of named versions, each with the Lua handler that turns
- * the next newer version's shape into its own. Messages are posted in the newest shape; a delivery to an endpoint
- * pinned to an older version passes through every newer version's downgrade, newest first. Thread-safe. */
+/* apiver.h: payload versions (api-version): the registry of named versions (names sort in time order), each but
+ * the oldest with the Lua handler (its downgrade) that turns a payload of its own shape into the next older
+ * version's. Messages are posted in the newest shape; a delivery to an endpoint pinned to an older version passes
+ * through the downgrade of every newer version, newest first. Thread-safe. */
 #ifndef HOOKD_APIVER_H
 #define HOOKD_APIVER_H
 
