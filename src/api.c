@@ -17,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "seal.h"
 #include "source.h"
 
 #define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
@@ -286,6 +287,15 @@ static int req_run(struct store *st, void *arg)
 			if (status == 0) {
 				free(body);
 				api_error(r, 409, "conflict", "A request with this idempotency key is in progress");
+			} else if (seal_is_sealed(body)) { /* an answer that holds a secret (resp_sealed) */
+				char *plain = NULL, err[128];
+				if (seal_open(body, &plain, err, sizeof err) != 0) {
+					log_warnx("api: idempotent replay: %s", err);
+					api_error(r, 500, "internal_error", "the stored answer cannot be opened");
+				} else {
+					api_reply(r, status, plain);
+				}
+				free(body);
 			} else {
 				api_reply(r, status, body);
 			}
@@ -303,6 +313,12 @@ static int req_run(struct store *st, void *arg)
 	}
 	if (r->idem_key == NULL || rc == STORE_ERR || rc == STORE_UNAVAILABLE || rc == STORE_RETRY)
 		return rc;
+	if (rc == STORE_OK && r->status >= 200 && r->status < 300 && r->resp_sealed && r->resp != NULL) {
+		char *sealed = seal_value(r->resp); /* kept for replays, encrypted like every stored secret */
+		rc = st->w->idem_put(st, r->idem_key, r->status, sealed, now);
+		free(sealed);
+		return rc;
+	}
 	if (rc == STORE_OK && r->status >= 200 && r->status < 300)
 		return st->w->idem_put(st, r->idem_key, r->status, r->resp ? r->resp : "", now);
 	int rel = st->w->idem_release(st, r->idem_key); /* only 2xx answers are kept: a retry runs again */
@@ -355,63 +371,62 @@ void api_submit(struct req *r)
 
 /* ---- routing ---- */
 
-struct route {
-	const char *method;
-	const char *pattern; /* segments; "*" matches one */
-	void (*handler)(struct req *r);
-};
-
+/* cap: what an app-scoped token needs for the route (api_auth.c); none: the operator's token only */
 static const struct route routes[] = {
-	{"GET", "app", api_app_list},
-	{"POST", "app", api_app_create},
-	{"GET", "app/*", api_app_get},
-	{"PUT", "app/*", api_app_put},
-	{"PATCH", "app/*", api_app_patch},
-	{"DELETE", "app/*", api_app_delete},
-	{"GET", "app/*/endpoint", api_endpoint_list},
-	{"POST", "app/*/endpoint", api_endpoint_create},
-	{"GET", "app/*/endpoint/*", api_endpoint_get},
-	{"PUT", "app/*/endpoint/*", api_endpoint_put},
-	{"PATCH", "app/*/endpoint/*", api_endpoint_patch},
-	{"DELETE", "app/*/endpoint/*", api_endpoint_delete},
-	{"GET", "app/*/endpoint/*/secret", api_endpoint_secret},
-	{"POST", "app/*/endpoint/*/secret/rotate", api_endpoint_secret_rotate},
-	{"GET", "app/*/endpoint/*/stats", api_endpoint_stats},
-	{"GET", "app/*/endpoint/*/figures", api_endpoint_figures},
-	{"GET", "app/*/endpoint/*/msg", api_endpoint_msgs},
-	{"GET", "app/*/endpoint/*/headers", api_endpoint_headers_get},
-	{"PUT", "app/*/endpoint/*/headers", api_endpoint_headers_put},
-	{"PATCH", "app/*/endpoint/*/headers", api_endpoint_headers_patch},
-	{"POST", "app/*/endpoint/*/send-example", api_endpoint_send_example},
-	{"POST", "app/*/endpoint/*/recover", api_endpoint_recover},
-	{"POST", "app/*/endpoint/*/replay-missing", api_endpoint_replay_missing},
-	{"GET", "app/*/msg", api_msg_list},
-	{"POST", "app/*/msg", api_msg_create},
-	{"GET", "app/*/msg/*", api_msg_get},
-	{"GET", "app/*/msg/*/attempt/*", api_attempt_get},
-	{"GET", "app/*/msg/*/endpoint", api_msg_destinations},
-	{"POST", "app/*/msg/*/endpoint/*/resend", api_msg_resend},
-	{"DELETE", "app/*/msg/*/content", api_msg_expunge},
-	{"GET", "app/*/attempt/endpoint/*", api_attempt_list_by_endpoint},
-	{"GET", "app/*/attempt/msg/*", api_attempt_list_by_msg},
-	{"GET", "source", api_source_list},
-	{"POST", "source", api_source_create},
-	{"GET", "source/*", api_source_get},
-	{"PATCH", "source/*", api_source_patch},
-	{"DELETE", "source/*", api_source_delete},
-	{"GET", "source/*/request", api_source_requests},
-	{"GET", "source/*/request/*", api_source_request_get},
-	{"POST", "source/*/request/*/replay", api_source_request_replay},
-	{"POST", "source/*/replay", api_source_replay},
-	{"GET", "source/*/secret", api_source_secret},
-	{"GET", "background-task", api_task_list},
-	{"GET", "background-task/*", api_task_get},
-	{"GET", "event-type", api_event_type_list},
-	{"POST", "event-type", api_event_type_create},
-	{"GET", "event-type/*", api_event_type_get},
-	{"PUT", "event-type/*", api_event_type_put},
-	{"PATCH", "event-type/*", api_event_type_patch},
-	{"DELETE", "event-type/*", api_event_type_delete},
+	{"GET", "app", api_app_list, OPERATOR_ONLY},
+	{"POST", "app", api_app_create, OPERATOR_ONLY},
+	{"GET", "app/*", api_app_get, CAP_VIEW},
+	{"PUT", "app/*", api_app_put, OPERATOR_ONLY},
+	{"PATCH", "app/*", api_app_patch, OPERATOR_ONLY},
+	{"DELETE", "app/*", api_app_delete, OPERATOR_ONLY},
+	{"GET", "app/*/endpoint", api_endpoint_list, CAP_VIEW},
+	{"POST", "app/*/endpoint", api_endpoint_create, CAP_MANAGE_ENDPOINT},
+	{"GET", "app/*/endpoint/*", api_endpoint_get, CAP_VIEW},
+	{"PUT", "app/*/endpoint/*", api_endpoint_put, CAP_MANAGE_ENDPOINT},
+	{"PATCH", "app/*/endpoint/*", api_endpoint_patch, CAP_MANAGE_ENDPOINT},
+	{"DELETE", "app/*/endpoint/*", api_endpoint_delete, CAP_MANAGE_ENDPOINT},
+	{"GET", "app/*/endpoint/*/secret", api_endpoint_secret, CAP_VIEW_SECRET},
+	{"POST", "app/*/endpoint/*/secret/rotate", api_endpoint_secret_rotate, CAP_MANAGE_SECRET},
+	{"GET", "app/*/endpoint/*/stats", api_endpoint_stats, CAP_VIEW},
+	{"GET", "app/*/endpoint/*/figures", api_endpoint_figures, CAP_VIEW},
+	{"GET", "app/*/endpoint/*/msg", api_endpoint_msgs, CAP_VIEW},
+	{"GET", "app/*/endpoint/*/headers", api_endpoint_headers_get, CAP_VIEW},
+	{"PUT", "app/*/endpoint/*/headers", api_endpoint_headers_put, CAP_MANAGE_ENDPOINT},
+	{"PATCH", "app/*/endpoint/*/headers", api_endpoint_headers_patch, CAP_MANAGE_ENDPOINT},
+	{"POST", "app/*/endpoint/*/send-example", api_endpoint_send_example, CAP_CREATE_ATTEMPTS},
+	{"POST", "app/*/endpoint/*/recover", api_endpoint_recover, CAP_CREATE_ATTEMPTS},
+	{"POST", "app/*/endpoint/*/replay-missing", api_endpoint_replay_missing, CAP_CREATE_ATTEMPTS},
+	{"GET", "app/*/msg", api_msg_list, CAP_VIEW},
+	{"POST", "app/*/msg", api_msg_create, OPERATOR_ONLY},
+	{"GET", "app/*/msg/*", api_msg_get, CAP_VIEW},
+	{"GET", "app/*/msg/*/attempt/*", api_attempt_get, CAP_VIEW},
+	{"GET", "app/*/msg/*/endpoint", api_msg_destinations, CAP_VIEW},
+	{"POST", "app/*/msg/*/endpoint/*/resend", api_msg_resend, CAP_CREATE_ATTEMPTS},
+	{"DELETE", "app/*/msg/*/content", api_msg_expunge, OPERATOR_ONLY},
+	{"GET", "app/*/attempt/endpoint/*", api_attempt_list_by_endpoint, CAP_VIEW},
+	{"GET", "app/*/attempt/msg/*", api_attempt_list_by_msg, CAP_VIEW},
+	{"GET", "source", api_source_list, OPERATOR_ONLY},
+	{"POST", "source", api_source_create, OPERATOR_ONLY},
+	{"GET", "source/*", api_source_get, OPERATOR_ONLY},
+	{"PATCH", "source/*", api_source_patch, OPERATOR_ONLY},
+	{"DELETE", "source/*", api_source_delete, OPERATOR_ONLY},
+	{"GET", "source/*/request", api_source_requests, OPERATOR_ONLY},
+	{"GET", "source/*/request/*", api_source_request_get, OPERATOR_ONLY},
+	{"POST", "source/*/request/*/replay", api_source_request_replay, OPERATOR_ONLY},
+	{"POST", "source/*/replay", api_source_replay, OPERATOR_ONLY},
+	{"GET", "source/*/secret", api_source_secret, OPERATOR_ONLY},
+	{"GET", "background-task", api_task_list, OPERATOR_ONLY},
+	{"GET", "background-task/*", api_task_get, CAP_VIEW},
+	{"GET", "event-type", api_event_type_list, CAP_VIEW},
+	{"POST", "event-type", api_event_type_create, OPERATOR_ONLY},
+	{"GET", "event-type/*", api_event_type_get, CAP_VIEW},
+	{"PUT", "event-type/*", api_event_type_put, OPERATOR_ONLY},
+	{"PATCH", "event-type/*", api_event_type_patch, OPERATOR_ONLY},
+	{"DELETE", "event-type/*", api_event_type_delete, OPERATOR_ONLY},
+	{"POST", "auth/app-portal-access/*", api_auth_portal_access, OPERATOR_ONLY},
+	{"POST", "auth/dashboard-access/*", api_auth_dashboard_access, OPERATOR_ONLY},
+	{"POST", "auth/app/*/expire-all", api_auth_expire_all, OPERATOR_ONLY},
+	{"POST", "auth/logout", api_auth_logout, CAP_VIEW},
 };
 
 /* Match segments against a pattern; 1 if they match. */
@@ -510,7 +525,12 @@ static void dispatch(struct req *r)
 		api_not_found(r);
 		return;
 	}
-	if (!authorized(r)) {
+	int who = api_auth_identify(r, token_hash);
+	if (who < 0) {
+		api_error(r, 503, "store_unavailable", "the database cannot check this token now; retry");
+		return;
+	}
+	if (who == 0) {
 		api_error(r, 401, "authentication_failed", "Invalid or missing bearer token");
 		return;
 	}
@@ -520,6 +540,10 @@ static void dispatch(struct req *r)
 			continue;
 		path_known = true;
 		if (strcmp(routes[i].method, r->method) == 0) {
+			if (who == 2 && !api_auth_permits(r, &routes[i])) {
+				api_error(r, 403, "forbidden", "this app-scoped token does not grant this operation");
+				return;
+			}
 			r->ingest = routes[i].handler == api_msg_create;
 			set_idempotency_key(r);
 			routes[i].handler(r);
@@ -658,6 +682,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 	free(r->segs_buf);
 	free(r->idem_key);
 	free(r->resp);
+	app_token_dispose(&r->tok);
 	buf_dispose(&r->body);
 	free(r);
 	*ctx = NULL;

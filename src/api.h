@@ -47,7 +47,30 @@ struct req {
 	uint64_t ack_token; /* a registry write on a shared database: answered once the other nodes acked it */
 	int64_t start_us;              /* monotonic, when the request arrived */
 	bool ingest;                   /* POST .../msg: timed as ingest */
+	bool resp_sealed;              /* the answer holds a secret: kept for idempotent replays sealed (seal.h) */
+	/* the caller: the operator's token (tok.app_id ""), or an app-scoped token (api_auth.c) */
+	struct app_token tok;
 };
+
+/* api_auth.c: app-scoped tokens. A route names the capability an app token needs for it (0: the operator's token
+ * only); a route under app/{app} also needs the path's app to be the token's. */
+struct route {
+	const char *method;
+	const char *pattern; /* segments; "*" matches one */
+	void (*handler)(struct req *r);
+	unsigned cap;        /* enum app_cap bits an app token needs; OPERATOR_ONLY: none can */
+};
+#define OPERATOR_ONLY 0u
+/* Who sent r: 1 the operator, 2 an app token (r->tok filled), 0 neither; -1 the store could not tell. */
+int api_auth_identify(struct req *r, const unsigned char operator_hash[32]);
+/* May r's app token use this route? */
+bool api_auth_permits(struct req *r, const struct route *rt);
+/* An app token sees an event type with a feature flag only if it holds that flag. */
+bool api_auth_sees_flag(const struct req *r, const char *feature_flag);
+void api_auth_portal_access(struct req *r);
+void api_auth_dashboard_access(struct req *r);
+void api_auth_expire_all(struct req *r);
+void api_auth_logout(struct req *r);
 
 /* api_conn.c: deadlines on slow connections (--receive-timeout), the file limit. */
 #define API_IDLE_S 60 /* a kept-alive connection's wait for its next request (and libmicrohttpd's idle timeout) */
@@ -117,6 +140,8 @@ void api_app_get(struct req *r);
 void api_app_put(struct req *r);
 void api_app_patch(struct req *r);
 void api_app_delete(struct req *r);
+/* Apply an ApplicationIn (patch false) or ApplicationPatch body onto a; problems into ve. */
+void api_app_parse(json_t *body, struct app *a, bool patch, struct verr *ve);
 /* Looks the path's app up (id or uid); answers 404 and returns -1 if absent. */
 int api_app_lookup(struct req *r, const char *id_or_uid, struct app *out);
 /* api_endpoint.c */

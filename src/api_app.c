@@ -18,7 +18,7 @@ int api_app_lookup(struct req *r, const char *id_or_uid, struct app *out)
 }
 
 /* Apply an ApplicationIn / ApplicationPatch body onto a. */
-static void app_parse(json_t *body, struct app *a, bool patch, struct verr *ve)
+void api_app_parse(json_t *body, struct app *a, bool patch, struct verr *ve)
 {
 	const char *s;
 	int64_t n;
@@ -141,7 +141,7 @@ void api_app_create(struct req *r)
 		return;
 	struct app a = {0};
 	struct verr ve = {0};
-	app_parse(body, &a, false, &ve);
+	api_app_parse(body, &a, false, &ve);
 	json_decref(body);
 	if (verr_any(&ve)) {
 		api_reply(r, 422, verr_body(&ve));
@@ -182,7 +182,7 @@ static void app_write(struct req *r, bool patch)
 		return;
 	}
 	struct verr ve = {0};
-	app_parse(body, &a, patch, &ve);
+	api_app_parse(body, &a, patch, &ve);
 	json_decref(body);
 	if (!exists && a.uid == NULL && !id_is("app_", r->seg[1])) {
 		if (uid_valid(r->seg[1]))

@@ -134,6 +134,15 @@ void api_event_type_list(struct req *r)
 	struct event_type *v;
 	size_t n;
 	evtypes_list(&lr.pg, archived, &v, &n);
+	for (size_t i = 0; i < n;) { /* an app token sees the types of its feature flags only */
+		if (api_auth_sees_flag(r, v[i].feature_flag)) {
+			i++;
+			continue;
+		}
+		event_type_dispose(&v[i]);
+		memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof *v);
+		n--;
+	}
 	json_t **items = xcalloc(n + 1, sizeof *items);
 	const char **names = xcalloc(n + 1, sizeof *names);
 	for (size_t i = 0; i < n; i++) {
@@ -182,6 +191,11 @@ void api_event_type_get(struct req *r)
 {
 	struct event_type t;
 	if (evtypes_get(r->seg[1], &t) != STORE_OK) {
+		api_not_found(r);
+		return;
+	}
+	if (!api_auth_sees_flag(r, t.feature_flag)) {
+		event_type_dispose(&t);
 		api_not_found(r);
 		return;
 	}

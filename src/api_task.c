@@ -121,6 +121,8 @@ void api_task_get(struct req *r)
 {
 	struct task t;
 	int rc = api_store()->q->task_get(api_store(), r->seg[1], &t);
+	if (rc == STORE_OK && r->tok.app_id[0] != '\0' && strcmp(t.app_id, r->tok.app_id) != 0)
+		rc = STORE_NOTFOUND; /* an app token sees its own app's tasks only */
 	if (rc == STORE_OK)
 		api_reply_json(r, 200, task_json(&t, true));
 	else if (rc == STORE_NOTFOUND)

@@ -82,6 +82,13 @@ void message_dispose(struct message *m)
 	memset(m, 0, sizeof *m);
 }
 
+void app_token_dispose(struct app_token *t)
+{
+	free(t->session_id);
+	strlist_dispose(&t->feature_flags);
+	memset(t, 0, sizeof *t);
+}
+
 void inreq_dispose(struct inreq *r)
 {
 	free(r->dedup_key);

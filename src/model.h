@@ -81,6 +81,27 @@ struct inreq {
 };
 void inreq_dispose(struct inreq *r);
 
+/* An app-scoped token (the app portal's, Svix's Authentication API): stored by the SHA-256 of the token only. */
+enum app_cap { /* Svix's AppPortalCapability */
+	CAP_VIEW = 1 << 0,            /* ViewBase: read the app's endpoints, messages, attempts, figures, event types */
+	CAP_VIEW_SECRET = 1 << 1,     /* ViewEndpointSecret */
+	CAP_MANAGE_SECRET = 1 << 2,   /* ManageEndpointSecret: rotate */
+	CAP_MANAGE_TRANSFORM = 1 << 3, /* ManageTransformations */
+	CAP_CREATE_ATTEMPTS = 1 << 4, /* CreateAttempts: resend, recover, replay, send an example */
+	CAP_MANAGE_ENDPOINT = 1 << 5, /* ManageEndpoint: create, change, delete endpoints and their headers */
+	CAP_ALL = (1 << 6) - 1,
+};
+#define APP_TOKEN_HASH_MAX 65 /* hex SHA-256 and its NUL */
+struct app_token {
+	char hash[APP_TOKEN_HASH_MAX];
+	char app_id[ID_MAX];
+	char *session_id;           /* NULL if none */
+	unsigned caps;              /* enum app_cap bits */
+	struct strlist feature_flags; /* event types with one of these flags are visible to it */
+	int64_t expires_ms, created_ms;
+};
+void app_token_dispose(struct app_token *t);
+
 /* Status of a delivery (one message to one endpoint) and of an attempt; numbers are Svix's. */
 enum delivery_status {
 	DS_SUCCESS = 0,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "apptoken.h"
 #include "cache.h"
 #include "commit.h"
 #include "config.h"
@@ -243,7 +244,8 @@ static int purge_run(struct store *st, void *arg)
 	int rc = chore_lock(st, "idempotency");
 	if (rc != STORE_OK)
 		return rc == STORE_CONFLICT ? STORE_OK : rc;
-	return st->w->idem_purge(st, now_ms() - IDEMPOTENCY_TTL_MS);
+	rc = st->w->idem_purge(st, now_ms() - IDEMPOTENCY_TTL_MS);
+	return rc == STORE_OK ? st->w->tokens_purge(st, now_ms()) : rc; /* app tokens past their expiry */
 }
 
 static void chore_done(void *arg, int rc)
@@ -405,6 +407,7 @@ static int serve(struct config *cfg)
 		goto out;
 	}
 	cache_init();
+	apptoken_init();
 	if (load_cache(st) < 0 || deliver_init(cfg) < 0 || sched_init(cfg, st, deliver_wake) < 0) {
 		char shown[1024];
 		url_for_log(cfg->db_url, shown, sizeof shown);
@@ -442,6 +445,7 @@ out_deliver:
 	evtypes_dispose();
 	sources_dispose();
 	cache_dispose();
+	apptoken_dispose();
 out:
 	store_close(st);
 	seal_keys_clear();

@@ -133,6 +133,13 @@ struct store_write_ops {
 	int (*chore_lock)(struct store *, const char *name);
 	/* Delete idempotency records created before ms. */
 	int (*idem_purge)(struct store *, int64_t before_ms);
+	/* App-scoped tokens: token_put inserts one (its hash is the key); tokens_expire brings the expiry of an
+	 * app's tokens (of these session ids only, when sessions has any) forward to expires_ms, never later;
+	 * token_delete drops one (logout; STORE_NOTFOUND if absent); tokens_purge drops those expired before. */
+	int (*token_put)(struct store *, const struct app_token *);
+	int (*tokens_expire)(struct store *, const char *app_id, const struct strlist *sessions, int64_t expires_ms);
+	int (*token_delete)(struct store *, const char *hash);
+	int (*tokens_purge)(struct store *, int64_t before_ms);
 
 	/* Retention: drop (set NULL) the payloads of messages older than retention_ms, or past their own
 	 * payloadRetentionPeriod, and the response bodies of attempts older than retention_ms; at most limit rows of
@@ -253,6 +260,8 @@ struct store_query_ops {
 			      size_t *n);
 	/* A background task by id; a page of them (filters: status >= 0, kind != NULL). */
 	int (*task_get)(struct store *, const char *id, struct task *out);
+	/* An app-scoped token by its hash (expired ones too: the caller checks). STORE_NOTFOUND if absent. */
+	int (*token_get)(struct store *, const char *hash, struct app_token *out);
 	int (*task_list)(struct store *, const struct page *, int status, const char *kind, struct task **out,
 			 size_t *n);
 	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. With neither

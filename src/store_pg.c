@@ -109,6 +109,11 @@ static const char *const migrations[] = {
 	" ADD COLUMN transformation_enabled BOOLEAN NOT NULL DEFAULT false, ADD COLUMN api_version TEXT;"
 	"ALTER TABLE attempts ADD COLUMN request_body TEXT;"
 	"CREATE TABLE api_versions (name TEXT PRIMARY KEY, downgrade TEXT, created_ms BIGINT NOT NULL);",
+	/* 5: app-scoped tokens (as SQLite's 14) */
+	"CREATE TABLE app_tokens (hash TEXT PRIMARY KEY, app_id " ID " NOT NULL, session_id TEXT,"
+	" caps INTEGER NOT NULL, feature_flags TEXT, expires_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL);"
+	"CREATE INDEX app_tokens_app ON app_tokens (app_id);"
+	"CREATE INDEX app_tokens_expires ON app_tokens (expires_ms);",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

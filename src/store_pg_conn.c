@@ -809,6 +809,18 @@ void pg_row_task(const PGresult *r, int row, int c, void *out)
 	pg_col_id(r, row, c + 11, t->after_id);
 }
 
+void pg_row_token(const PGresult *r, int row, int c, void *out)
+{
+	struct app_token *t = out;
+	snprintf(t->hash, sizeof t->hash, "%.*s", PQgetlength(r, row, c), PQgetvalue(r, row, c));
+	pg_col_id(r, row, c + 1, t->app_id);
+	t->session_id = pg_col_str(r, row, c + 2);
+	t->caps = (unsigned)pg_col_int(r, row, c + 3);
+	col_strlist(r, row, c + 4, &t->feature_flags);
+	t->expires_ms = pg_col_i64(r, row, c + 5);
+	t->created_ms = pg_col_i64(r, row, c + 6);
+}
+
 /* A request with its body (NULL in lists), the body's size and the forwarded message's delivery counts. */
 void pg_row_inreq(const PGresult *r, int row, int c, void *out)
 {

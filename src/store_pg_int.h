@@ -42,6 +42,7 @@ enum pg_wstmt {
 	PW_APP_PUT, PW_APP_DEL, PW_EP_PUT, PW_EP_CANCEL, PW_EP_DEL, PW_EP_DISABLE, PW_EP_FAILING,
 	PW_MSG_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_OUTCOME,
 	PW_IDEM_CLAIM, PW_IDEM_GET, PW_IDEM_PUT, PW_IDEM_RELEASE, PW_IDEM_PURGE,
+	PW_TOKEN_PUT, PW_TOKENS_EXPIRE, PW_TOKEN_DEL, PW_TOKENS_PURGE,
 	PW_PURGE, PW_TASK_PUT, PW_TASKS_ADOPT, PW_RECOVER, PW_REPLAY_SCAN,
 	PW_EVT_PUT, PW_EVT_CREATE, PW_EVT_DEL,
 	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
@@ -60,7 +61,7 @@ enum pg_rstmt {
 	PR_ATT_LIST_MSG, PR_ATT_LIST_MSG_DESC,
 	PR_COUNTS_EP, PR_COUNTS_APP, PR_COUNTS_ALL, PR_MSG_DLVS, PR_OLDEST_PENDING, PR_ATT_FIGURES,
 	PR_EP_MSGS, PR_EP_MSGS_DESC,
-	PR_TASK_GET, PR_TASK_LIST, PR_TASK_LIST_DESC,
+	PR_TASK_GET, PR_TASK_LIST, PR_TASK_LIST_DESC, PR_TOKEN_GET,
 	PR_INR_LIST, PR_INR_LIST_DESC, PR_INR_GET,
 	PR_COUNT
 };
@@ -245,6 +246,7 @@ void pg_row_message(const PGresult *r, int row, int c, void *out);
 void pg_row_attempt(const PGresult *r, int row, int c, void *out);
 void pg_row_event_type(const PGresult *r, int row, int c, void *out);
 void pg_row_task(const PGresult *r, int row, int c, void *out);
+void pg_row_token(const PGresult *r, int row, int c, void *out);
 void pg_row_inreq(const PGresult *r, int row, int c, void *out);
 void pg_row_delivery(const PGresult *r, int row, int c, struct delivery *d);
 

@@ -88,6 +88,7 @@ const struct pg_stmt pg_rdefs[PR_COUNT] = {
 	[PR_EP_MSGS] = {"endpoint_msgs", EP_MSGS("ASC")},
 	[PR_EP_MSGS_DESC] = {"endpoint_msgs", EP_MSGS("DESC")},
 	[PR_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = $1"},
+	[PR_TOKEN_GET] = {"token_get", "SELECT " TOKEN_COLS " FROM app_tokens WHERE hash = $1"},
 	[PR_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[PR_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	[PR_INR_LIST] = {"inreq_list", INR_LIST("ASC")},
@@ -276,6 +277,13 @@ static int pg_task_get(struct store *st, const char *id, struct task *out)
 	return read_one(st, PR_TASK_GET, &p, pg_row_task, out);
 }
 
+static int pg_token_get(struct store *st, const char *hash, struct app_token *out)
+{
+	struct pgp p = {0};
+	pgp_str(&p, hash);
+	return read_one(st, PR_TOKEN_GET, &p, pg_row_token, out);
+}
+
 static int pg_task_list(struct store *st, const struct page *pg, int status, const char *kind, struct task **out,
 			size_t *n)
 {
@@ -395,6 +403,7 @@ const struct store_query_ops pg_query_ops = {
 	.delivery_oldest_pending = pg_delivery_oldest_pending,
 	.msg_deliveries = pg_msg_deliveries,
 	.task_get = pg_task_get,
+	.token_get = pg_token_get,
 	.task_list = pg_task_list,
 	.delivery_counts = pg_delivery_counts,
 	.inreq_list = pg_inreq_list,

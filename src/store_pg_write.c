@@ -92,6 +92,11 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 				     SET("created_ms")},
 	[PW_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = $1 AND status = 0"},
 	[PW_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < $1"},
+	[PW_TOKEN_PUT] = {"token_put", "INSERT INTO app_tokens (" TOKEN_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"},
+	[PW_TOKENS_EXPIRE] = {"tokens_expire", "UPDATE app_tokens SET expires_ms = $2 WHERE app_id = $1 AND expires_ms > $2"
+					       " AND ($3::text IS NULL OR session_id IN (SELECT json_array_elements_text($3::json)))"},
+	[PW_TOKEN_DEL] = {"token_delete", "DELETE FROM app_tokens WHERE hash = $1"},
+	[PW_TOKENS_PURGE] = {"tokens_purge", "DELETE FROM app_tokens WHERE expires_ms < $1"},
 	/* The three purges at once, at most $3 rows each; each WHERE repeats its partial index's terms literally,
 	 * so the planner picks that index. $1: the server's bound, $2: now. */
 	[PW_PURGE] = {"retention_purge",
@@ -579,6 +584,43 @@ static int pg_idem_release(struct store *st, const char *key)
 	return pg_wcmd_free(to_pg(st), PW_IDEM_RELEASE, &p, NULL);
 }
 
+static int pg_token_put(struct store *st, const struct app_token *t)
+{
+	struct pgp p = {0};
+	pgp_str(&p, t->hash);
+	pgp_str(&p, t->app_id);
+	pgp_str(&p, t->session_id);
+	pgp_i64(&p, t->caps);
+	pgp_strlist(&p, &t->feature_flags);
+	pgp_i64(&p, t->expires_ms);
+	pgp_i64(&p, t->created_ms);
+	return pg_wcmd_free(to_pg(st), PW_TOKEN_PUT, &p, NULL);
+}
+
+static int pg_tokens_expire(struct store *st, const char *app_id, const struct strlist *sessions, int64_t expires_ms)
+{
+	struct pgp p = {0};
+	struct strlist none = {0};
+	pgp_str(&p, app_id);
+	pgp_i64(&p, expires_ms);
+	pgp_strlist(&p, sessions != NULL && sessions->n > 0 ? sessions : &none);
+	return pg_wcmd_free(to_pg(st), PW_TOKENS_EXPIRE, &p, NULL);
+}
+
+static int pg_token_delete(struct store *st, const char *hash)
+{
+	struct pgp p = {0};
+	pgp_str(&p, hash);
+	return pg_wcmd_found(to_pg(st), PW_TOKEN_DEL, &p);
+}
+
+static int pg_tokens_purge(struct store *st, int64_t before_ms)
+{
+	struct pgp p = {0};
+	pgp_i64(&p, before_ms);
+	return pg_wcmd_free(to_pg(st), PW_TOKENS_PURGE, &p, NULL);
+}
+
 static int pg_idem_purge(struct store *st, int64_t before_ms)
 {
 	struct pgp p = {0};
@@ -822,6 +864,10 @@ const struct store_write_ops pg_write_ops = {
 	.idem_release = pg_idem_release,
 	.chore_lock = pg_chore_lock,
 	.idem_purge = pg_idem_purge,
+	.token_put = pg_token_put,
+	.tokens_expire = pg_tokens_expire,
+	.token_delete = pg_token_delete,
+	.tokens_purge = pg_tokens_purge,
 	.retention_purge = pg_retention_purge,
 	.task_put = pg_task_put,
 	.recover_batch = pg_recover_batch,

@@ -26,6 +26,7 @@ _Static_assert(TASK_RUNNING == 0 && TASK_FAILED == 2 && TRIGGER_SCHEDULED == 0, 
 #define TASK_COLS                                                                                                  \
 	"id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms, after_key, after_id"
 #define INR_COLS "id, source_id, dedup_key, method, headers, body, received_ms, verify_rc, duplicate, msg_id"
+#define TOKEN_COLS "hash, app_id, session_id, caps, feature_flags, expires_ms, created_ms"
 #define SET(c) c " = excluded." c
 
 #endif

@@ -133,6 +133,11 @@ static const char *const migrations[] = {
 	 "ALTER TABLE endpoints ADD COLUMN api_version TEXT;"
 	 "ALTER TABLE attempts ADD COLUMN request_body TEXT;"
 	 "CREATE TABLE api_versions (name TEXT PRIMARY KEY, downgrade TEXT, created_ms INTEGER NOT NULL);"),
+	/* 14: app-scoped tokens (the app portal's), by the SHA-256 of the token */
+	("CREATE TABLE app_tokens (hash TEXT PRIMARY KEY, app_id TEXT NOT NULL, session_id TEXT,"
+	 " caps INTEGER NOT NULL, feature_flags TEXT, expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+	 "CREATE INDEX app_tokens_app ON app_tokens (app_id);"
+	 "CREATE INDEX app_tokens_expires ON app_tokens (expires_ms);"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

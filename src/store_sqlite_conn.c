@@ -324,6 +324,19 @@ void sq_row_task(sqlite3_stmt *q, int c, void *out)
 	sq_col_id(q, c + 11, t->after_id);
 }
 
+void sq_row_token(sqlite3_stmt *q, int c, void *out)
+{
+	struct app_token *t = out;
+	const unsigned char *h = sqlite3_column_text(q, c);
+	snprintf(t->hash, sizeof t->hash, "%s", h != NULL ? (const char *)h : "");
+	sq_col_id(q, c + 1, t->app_id);
+	t->session_id = sq_col_str(q, c + 2);
+	t->caps = (unsigned)sq_col_int(q, c + 3);
+	sq_col_strlist(q, c + 4, &t->feature_flags);
+	t->expires_ms = sq_col_i64(q, c + 5);
+	t->created_ms = sq_col_i64(q, c + 6);
+}
+
 void sq_row_delivery(sqlite3_stmt *q, int c, struct delivery *d)
 {
 	d->dkey = sq_col_i64(q, c);

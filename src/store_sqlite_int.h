@@ -48,6 +48,7 @@ enum wstmt {
 	WS_TASK_PUT, WS_TASKS_ADOPT, WS_RECOVER_SCAN, WS_RECOVER_SET, WS_REPLAY_SCAN,
 	WS_SRC_PUT, WS_SRC_DEL, WS_SRC_DEL_REQS, WS_SRC_DEL_DEDUP, WS_SRCS_LOAD, WS_INR_INSERT, WS_INR_DEDUP, WS_INR_PURGE,
 	WS_DEDUP_PURGE,
+	WS_TOKEN_PUT, WS_TOKENS_EXPIRE, WS_TOKEN_DEL, WS_TOKENS_PURGE,
 	WS_COUNT
 };
 
@@ -63,7 +64,7 @@ enum rstmt {
 	RS_ATT_LIST_MSG, RS_ATT_LIST_MSG_DESC,
 	RS_COUNTS_EP, RS_COUNTS_APP, RS_COUNTS_ALL, RS_MSG_DLVS, RS_OLDEST_PENDING, RS_ATT_FIGURES, RS_EP_MSGS,
 	RS_EP_MSGS_DESC,
-	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC,
+	RS_TASK_GET, RS_TASK_LIST, RS_TASK_LIST_DESC, RS_TOKEN_GET,
 	RS_INR_LIST, RS_INR_LIST_DESC, RS_INR_GET,
 	RS_COUNT
 };
@@ -135,6 +136,7 @@ void sq_row_message(sqlite3_stmt *q, int c, void *out);
 void sq_row_attempt(sqlite3_stmt *q, int c, void *out);
 void sq_row_event_type(sqlite3_stmt *q, int c, void *out);
 void sq_row_task(sqlite3_stmt *q, int c, void *out);
+void sq_row_token(sqlite3_stmt *q, int c, void *out);
 void sq_row_delivery(sqlite3_stmt *q, int c, struct delivery *d);
 
 struct row_kind {

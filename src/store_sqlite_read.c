@@ -65,6 +65,7 @@ const struct stmt_def sq_rdefs[RS_COUNT] = {
 	[RS_INR_LIST_DESC] = {"inreq_list", INR_LIST("DESC")},
 	[RS_INR_GET] = {"inreq_get", INR_SELECT("coalesce(r.body, m.payload)") " WHERE r.source_id = ?1 AND r.id = ?2"},
 	[RS_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = ?1"},
+	[RS_TOKEN_GET] = {"token_get", "SELECT " TOKEN_COLS " FROM app_tokens WHERE hash = ?1"},
 	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	/* the (app_id, endpoint_id, status) index ends in the rowid, so min(id) is its first entry */
@@ -250,6 +251,19 @@ static int sq_task_get(struct store *st, const char *id, struct task *out)
 	return rc;
 }
 
+static int sq_token_get(struct store *st, const char *hash, struct app_token *out)
+{
+	struct rq r;
+	sqlite3_stmt *q = sq_rq_begin(&r, st, RS_TOKEN_GET);
+	int rc = STORE_ERR;
+	if (q != NULL && sq_bind_str(q, 1, hash) == SQLITE_OK)
+		rc = sq_step_row(q, r.what);
+	if (rc == STORE_OK)
+		sq_row_token(q, 0, out);
+	sq_rq_end(&r);
+	return rc;
+}
+
 static int sq_task_list(struct store *st, const struct page *pg, int status, const char *kind, struct task **out,
 			size_t *n)
 {
@@ -416,6 +430,7 @@ const struct store_query_ops sq_query_ops = {
 	.delivery_oldest_pending = sq_delivery_oldest_pending,
 	.msg_deliveries = sq_msg_deliveries,
 	.task_get = sq_task_get,
+	.token_get = sq_token_get,
 	.task_list = sq_task_list,
 	.delivery_counts = sq_delivery_counts,
 	.inreq_list = sq_inreq_list,

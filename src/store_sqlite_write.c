@@ -70,6 +70,11 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 				     SET("created_ms")},
 	[WS_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = ?1 AND status = 0"},
 	[WS_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < ?1"},
+	[WS_TOKEN_PUT] = {"token_put", "INSERT INTO app_tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+	[WS_TOKENS_EXPIRE] = {"tokens_expire", "UPDATE app_tokens SET expires_ms = ?2 WHERE app_id = ?1 AND expires_ms > ?2"
+					       " AND (?3 IS NULL OR session_id IN (SELECT value FROM json_each(?3)))"},
+	[WS_TOKEN_DEL] = {"token_delete", "DELETE FROM app_tokens WHERE hash = ?1"},
+	[WS_TOKENS_PURGE] = {"tokens_purge", "DELETE FROM app_tokens WHERE expires_ms < ?1"},
 	[WS_APPS_LOAD] = {"apps_load", "SELECT " APP_COLS " FROM apps ORDER BY id"},
 	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS ", failing_since FROM endpoints ORDER BY id"},
 	[WS_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
@@ -403,6 +408,38 @@ static int sq_idem_purge(struct store *st, int64_t before_ms)
 {
 	sqlite3_stmt *q = to_sq(st)->st[WS_IDEM_PURGE];
 	return sqlite3_bind_int64(q, 1, before_ms) ? sq_bind_failed(q, "idem_purge") : sq_run(q, "idem_purge");
+}
+
+static int sq_token_put(struct store *st, const struct app_token *t)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_TOKEN_PUT];
+	int rc = sq_bind_str(q, 1, t->hash) | sq_bind_str(q, 2, t->app_id) | sq_bind_str(q, 3, t->session_id) |
+		 sqlite3_bind_int(q, 4, (int)t->caps) | sq_bind_strlist(q, 5, &t->feature_flags) |
+		 sqlite3_bind_int64(q, 6, t->expires_ms) | sqlite3_bind_int64(q, 7, t->created_ms);
+	return rc ? sq_bind_failed(q, "token_put") : sq_run(q, "token_put");
+}
+
+static int sq_tokens_expire(struct store *st, const char *app_id, const struct strlist *sessions, int64_t expires_ms)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_TOKENS_EXPIRE];
+	struct strlist none = {0};
+	int rc = sq_bind_str(q, 1, app_id) | sqlite3_bind_int64(q, 2, expires_ms) |
+		 sq_bind_strlist(q, 3, sessions != NULL && sessions->n > 0 ? sessions : &none);
+	return rc ? sq_bind_failed(q, "tokens_expire") : sq_run(q, "tokens_expire");
+}
+
+static int sq_token_delete(struct store *st, const char *hash)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_TOKEN_DEL];
+	int rc = sq_bind_str(q, 1, hash) ? sq_bind_failed(q, "token_delete") : sq_run(q, "token_delete");
+	return rc == STORE_OK && sqlite3_changes(s->db) == 0 ? STORE_NOTFOUND : rc;
+}
+
+static int sq_tokens_purge(struct store *st, int64_t before_ms)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_TOKENS_PURGE];
+	return sqlite3_bind_int64(q, 1, before_ms) ? sq_bind_failed(q, "tokens_purge") : sq_run(q, "tokens_purge");
 }
 
 /* One purge statement: ?1 the time bound, ?2 the limit; *more if it hit the limit. */
@@ -740,6 +777,10 @@ const struct store_write_ops sq_write_ops = {
 	.idem_put = sq_idem_put,
 	.idem_release = sq_idem_release,
 	.idem_purge = sq_idem_purge,
+	.token_put = sq_token_put,
+	.tokens_expire = sq_tokens_expire,
+	.token_delete = sq_token_delete,
+	.tokens_purge = sq_tokens_purge,
 	.retention_purge = sq_retention_purge,
 	.task_put = sq_task_put,
 	.recover_batch = sq_recover_batch,

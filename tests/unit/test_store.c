@@ -1092,6 +1092,79 @@ static int claim(const char *key, int64_t min_created, int64_t now, int *status,
 	return st->w->idem_claim(st, key, min_created, now, status, body);
 }
 
+START_TEST(test_app_tokens)
+{
+	struct app_token t = {.caps = CAP_VIEW | CAP_MANAGE_ENDPOINT, .expires_ms = 10000, .created_ms = 1000};
+	snprintf(t.hash, sizeof t.hash, "%064d", 1);
+	snprintf(t.app_id, sizeof t.app_id, "app_tok1");
+	t.session_id = xstrdup("s1");
+	strlist_add(&t.feature_flags, "beta");
+	begin();
+	ck_assert_int_eq(st->w->token_put(st, &t), STORE_OK);
+	snprintf(t.hash, sizeof t.hash, "%064d", 2);
+	free(t.session_id);
+	t.session_id = xstrdup("s2");
+	ck_assert_int_eq(st->w->token_put(st, &t), STORE_OK);
+	snprintf(t.hash, sizeof t.hash, "%064d", 3);
+	snprintf(t.app_id, sizeof t.app_id, "app_tok2");
+	ck_assert_int_eq(st->w->token_put(st, &t), STORE_OK);
+	commit();
+	app_token_dispose(&t);
+
+	struct app_token g = {0};
+	char h1[APP_TOKEN_HASH_MAX];
+	snprintf(h1, sizeof h1, "%064d", 1);
+	ck_assert_int_eq(st->q->token_get(st, h1, &g), STORE_OK);
+	ck_assert_str_eq(g.hash, h1);
+	ck_assert_str_eq(g.app_id, "app_tok1");
+	ck_assert_str_eq(g.session_id, "s1");
+	ck_assert_uint_eq(g.caps, CAP_VIEW | CAP_MANAGE_ENDPOINT);
+	ck_assert_uint_eq(g.feature_flags.n, 1);
+	ck_assert_str_eq(g.feature_flags.v[0], "beta");
+	ck_assert_int_eq(g.expires_ms, 10000);
+	app_token_dispose(&g);
+
+	/* expire app_tok1's tokens of session s2 only, then all of them; never later than they were */
+	struct strlist sessions = {0};
+	strlist_add(&sessions, "s2");
+	begin();
+	ck_assert_int_eq(st->w->tokens_expire(st, "app_tok1", &sessions, 5000), STORE_OK);
+	commit();
+	strlist_dispose(&sessions);
+	char h2[APP_TOKEN_HASH_MAX], h3[APP_TOKEN_HASH_MAX];
+	snprintf(h2, sizeof h2, "%064d", 2);
+	snprintf(h3, sizeof h3, "%064d", 3);
+	ck_assert_int_eq(st->q->token_get(st, h1, &g), STORE_OK);
+	ck_assert_int_eq(g.expires_ms, 10000);
+	app_token_dispose(&g);
+	ck_assert_int_eq(st->q->token_get(st, h2, &g), STORE_OK);
+	ck_assert_int_eq(g.expires_ms, 5000);
+	app_token_dispose(&g);
+	begin();
+	ck_assert_int_eq(st->w->tokens_expire(st, "app_tok1", NULL, 7000), STORE_OK);
+	commit();
+	ck_assert_int_eq(st->q->token_get(st, h1, &g), STORE_OK);
+	ck_assert_int_eq(g.expires_ms, 7000);
+	app_token_dispose(&g);
+	ck_assert_int_eq(st->q->token_get(st, h2, &g), STORE_OK);
+	ck_assert_int_eq(g.expires_ms, 5000); /* not moved later */
+	app_token_dispose(&g);
+	ck_assert_int_eq(st->q->token_get(st, h3, &g), STORE_OK); /* another app's: untouched */
+	ck_assert_int_eq(g.expires_ms, 10000);
+	app_token_dispose(&g);
+
+	begin();
+	ck_assert_int_eq(st->w->token_delete(st, h1), STORE_OK);
+	ck_assert_int_eq(st->w->token_delete(st, h1), STORE_NOTFOUND);
+	ck_assert_int_eq(st->w->tokens_purge(st, 6000), STORE_OK); /* h2 (5000) goes, h3 (10000) stays */
+	commit();
+	ck_assert_int_eq(st->q->token_get(st, h1, &g), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->token_get(st, h2, &g), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->token_get(st, h3, &g), STORE_OK);
+	app_token_dispose(&g);
+}
+END_TEST
+
 START_TEST(test_idempotency)
 {
 	int status;
@@ -1907,6 +1980,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_app_delete_cascades);
 	tcase_add_test(tc, test_delivery_keys_not_reused);
 	tcase_add_test(tc, test_idempotency);
+	tcase_add_test(tc, test_app_tokens);
 	tcase_add_test(tc, test_job_rollback);
 	tcase_add_test(tc, test_batch_rollback);
 	tcase_add_test(tc, test_readers_see_only_commits);
