@@ -412,6 +412,11 @@ static const struct route routes[] = {
 	{"PUT", "event-type/*", api_event_type_put},
 	{"PATCH", "event-type/*", api_event_type_patch},
 	{"DELETE", "event-type/*", api_event_type_delete},
+	{"GET", "api-version", api_apiver_list},
+	{"POST", "api-version", api_apiver_create},
+	{"GET", "api-version/*", api_apiver_get},
+	{"PATCH", "api-version/*", api_apiver_patch},
+	{"DELETE", "api-version/*", api_apiver_delete},
 };
 
 /* Match segments against a pattern; 1 if they match. */

@@ -127,6 +127,17 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	/* ids sort by time: the primary key finds the old rows */
 	[WS_INR_PURGE] = {"inreq_purge", "DELETE FROM inbound_requests WHERE rowid IN (SELECT rowid FROM"
 					 " inbound_requests WHERE id < ?1 LIMIT ?2)"},
+	/* the newest-only rule is in the write: of two creates in one batch, the one that sorts first fails */
+	[WS_AV_CREATE] = {"api_version_create", "INSERT INTO api_versions (name, downgrade, created_ms) SELECT ?1, ?2, ?3"
+						 " WHERE NOT EXISTS (SELECT 1 FROM api_versions WHERE name >= ?1)"},
+	[WS_AV_SET] = {"api_version_set_downgrade", "UPDATE api_versions SET downgrade = ?2 WHERE name = ?1"},
+	/* no pin may lose its shape: none on the version, nor (unless it is the newest) on an older one */
+	[WS_AV_DEL] = {"api_version_delete",
+		       "DELETE FROM api_versions WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM endpoints"
+		       " WHERE api_version = ?1) AND (NOT EXISTS (SELECT 1 FROM api_versions WHERE name > ?1)"
+		       " OR NOT EXISTS (SELECT 1 FROM endpoints WHERE api_version < ?1))"},
+	[WS_AV_ONE] = {"api_version_delete", "SELECT 1 FROM api_versions WHERE name = ?1"},
+	[WS_AVS_LOAD] = {"api_versions_load", "SELECT name, downgrade, created_ms FROM api_versions ORDER BY name"},
 	[WS_PURGE_ATT] = {"retention_purge",
 			  "UPDATE attempts SET response = NULL WHERE rowid IN (SELECT rowid FROM attempts"
 			  " WHERE response IS NOT NULL AND created_ms < ?1 LIMIT ?2)"},
@@ -577,6 +588,63 @@ static int sq_event_type_delete(struct store *st, const char *name)
 	return rc;
 }
 
+/* ---- payload versions ---- */
+
+static int sq_api_version_create(struct store *st, const struct api_version *v)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_AV_CREATE];
+	int rc = sq_bind_str(q, 1, v->name) | sq_bind_str(q, 2, v->downgrade) | sqlite3_bind_int64(q, 3, v->created_ms);
+	rc = rc ? sq_bind_failed(q, "api_version_create") : sq_run(q, "api_version_create");
+	return rc == STORE_OK && sqlite3_changes(s->db) == 0 ? STORE_CONFLICT : rc;
+}
+
+static int sq_api_version_set_downgrade(struct store *st, const char *name, const char *downgrade)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_AV_SET];
+	int rc = sq_bind_str(q, 1, name) | sq_bind_str(q, 2, downgrade);
+	rc = rc ? sq_bind_failed(q, "api_version_set_downgrade") : sq_run(q, "api_version_set_downgrade");
+	return rc == STORE_OK && sqlite3_changes(s->db) == 0 ? STORE_NOTFOUND : rc;
+}
+
+static int sq_api_version_delete(struct store *st, const char *name)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_AV_DEL];
+	int rc = sq_bind_str(q, 1, name) ? sq_bind_failed(q, "api_version_delete") : sq_run(q, "api_version_delete");
+	if (rc != STORE_OK || sqlite3_changes(s->db) > 0)
+		return rc;
+	q = s->st[WS_AV_ONE]; /* nothing deleted: absent, or kept for its pins */
+	if (sq_bind_str(q, 1, name))
+		return sq_bind_failed(q, "api_version_delete");
+	rc = sqlite3_step(q);
+	int ret = rc == SQLITE_ROW ? STORE_CONFLICT
+		  : rc == SQLITE_DONE ? STORE_NOTFOUND : sq_log_err(s->db, "api_version_delete");
+	sq_stmt_done(q);
+	return ret;
+}
+
+static int sq_api_versions_load(struct store *st, struct api_version **out, size_t *n)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_AVS_LOAD];
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		(*out)[(*n)++] = (struct api_version){.name = sq_col_str0(q, 0), .downgrade = sq_col_str(q, 1),
+						      .created_ms = sq_col_i64(q, 2)};
+	}
+	rc = rc == SQLITE_DONE ? STORE_OK : sq_log_err(sqlite3_db_handle(q), "api_versions_load");
+	sq_stmt_done(q);
+	return rc;
+}
+
 /* ---- start-up (write connection; no other thread runs yet) ---- */
 
 static int sq_tasks_adopt(struct store *st, int64_t now, bool own_too, struct task **out, size_t *n)
@@ -747,6 +815,9 @@ const struct store_write_ops sq_write_ops = {
 	.event_type_put = sq_event_type_put,
 	.event_type_create = sq_event_type_create,
 	.event_type_delete = sq_event_type_delete,
+	.api_version_create = sq_api_version_create,
+	.api_version_set_downgrade = sq_api_version_set_downgrade,
+	.api_version_delete = sq_api_version_delete,
 	.source_put = sq_source_put,
 	.source_delete = sq_source_delete,
 	.inreq_insert = sq_inreq_insert,
@@ -756,6 +827,7 @@ const struct store_write_ops sq_write_ops = {
 	.endpoints_load = sq_endpoints_load,
 	.event_types_load = sq_event_types_load,
 	.sources_load = sq_sources_load,
+	.api_versions_load = sq_api_versions_load,
 	.secrets_reseal = sq_secrets_reseal,
 	.tasks_adopt = sq_tasks_adopt,
 	.deliveries_reset_sending = sq_deliveries_reset_sending,
