@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "apiver.h"
+#include "registry.h"
 #include "tests.h"
 
 static void put(const char *name, const char *code)
@@ -157,6 +158,31 @@ START_TEST(test_names_and_code)
 }
 END_TEST
 
+/* The one way the registry changes: a change through registry_apply, also as the committer holds it (a copy). */
+START_TEST(test_registry_changes)
+{
+	struct api_version v = {.name = "2025-01-01", .created_ms = 5};
+	struct change c, held;
+	c = (struct change){.kind = CHANGE_API_VERSION_PUT, .api_version = &v};
+	change_copy(&held, &c);
+	registry_apply(&held);
+	const char *key;
+	ck_assert_str_eq(change_note(&held, &key), "apiver");
+	ck_assert_str_eq(key, "2025-01-01");
+	change_dispose(&held);
+	struct api_version got;
+	ck_assert_int_eq(apiver_get("2025-01-01", &got, NULL), STORE_OK);
+	ck_assert_int_eq(got.created_ms, 5);
+	api_version_dispose(&got);
+	c = (struct change){.kind = CHANGE_API_VERSION_DELETE, .id = "2025-01-01"};
+	change_copy(&held, &c);
+	registry_apply(&held);
+	ck_assert_str_eq(change_note(&held, &key), "apiver");
+	change_dispose(&held);
+	ck_assert_int_eq(apiver_get("2025-01-01", &got, NULL), STORE_NOTFOUND);
+}
+END_TEST
+
 Suite *apiver_suite(void)
 {
 	Suite *s = suite_create("apiver");
@@ -168,6 +194,7 @@ Suite *apiver_suite(void)
 	tcase_add_test(tc, test_chain_copies);
 	tcase_add_test(tc, test_get_position_and_list);
 	tcase_add_test(tc, test_names_and_code);
+	tcase_add_test(tc, test_registry_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }
