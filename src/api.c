@@ -427,6 +427,11 @@ static const struct route routes[] = {
 	{"POST", "auth/dashboard-access/*", api_auth_dashboard_access, OPERATOR_ONLY},
 	{"POST", "auth/app/*/expire-all", api_auth_expire_all, OPERATOR_ONLY},
 	{"POST", "auth/logout", api_auth_logout, CAP_VIEW},
+	{"GET", "api-version", api_apiver_list, CAP_VIEW},
+	{"POST", "api-version", api_apiver_create, OPERATOR_ONLY},
+	{"GET", "api-version/*", api_apiver_get, CAP_VIEW},
+	{"PATCH", "api-version/*", api_apiver_patch, OPERATOR_ONLY},
+	{"DELETE", "api-version/*", api_apiver_delete, OPERATOR_ONLY},
 };
 
 /* Match segments against a pattern; 1 if they match. */

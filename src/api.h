@@ -133,6 +133,13 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json);
 void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, const char *const *ids, size_t n);
 
 /* Handlers, by file. */
+/* api_apiver.c: /api-version, and an endpoint body's apiVersion onto e (creating: absent means the newest) */
+void api_apiver_list(struct req *r);
+void api_apiver_create(struct req *r);
+void api_apiver_get(struct req *r);
+void api_apiver_patch(struct req *r);
+void api_apiver_delete(struct req *r);
+void api_apiver_endpoint_field(json_t *body, struct endpoint *e, bool creating, struct verr *ve);
 /* api_app.c */
 void api_app_list(struct req *r);
 void api_app_create(struct req *r);

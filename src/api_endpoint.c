@@ -453,6 +453,7 @@ static void endpoint_write(struct req *r, struct app *a, struct endpoint *e, boo
 	struct verr ve = {0};
 	endpoint_parse(body, e, patch, &ve);
 	event_types_check(body, e, &ve);
+	api_apiver_endpoint_field(body, e, !exists, &ve);
 	bool secret_given = json_is_string(json_object_get(body, "secret"));
 	json_decref(body);
 	if (verr_any(&ve)) {

@@ -1,11 +1,188 @@
-/* apiver.c: payload versions (apiver.h). */
+/* apiver.c: payload versions (apiver.h): the registry, the downgrade chain, the rules of names and code. */
 #include "apiver.h"
 
-#include <stddef.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct api_version *vers; /* sorted by name: oldest first */
+static size_t nvers, capvers;
+
+void apiver_dispose(void)
+{
+	pthread_rwlock_wrlock(&lock);
+	for (size_t i = 0; i < nvers; i++)
+		api_version_dispose(&vers[i]);
+	free(vers);
+	vers = NULL;
+	nvers = capvers = 0;
+	pthread_rwlock_unlock(&lock);
+}
+
+/* The index of name, or of where it would go (the first name sorting after it); *found tells which. Lock held. */
+static size_t find(const char *name, bool *found)
+{
+	size_t lo = 0, hi = nvers;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(vers[mid].name, name);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct api_version *)a)->name, ((const struct api_version *)b)->name);
+}
+
+void apiver_load(struct api_version *v, size_t n)
+{
+	if (n > 0)
+		qsort(v, n, sizeof *v, by_name);
+	pthread_rwlock_wrlock(&lock);
+	for (size_t i = 0; i < nvers; i++)
+		api_version_dispose(&vers[i]);
+	free(vers);
+	vers = v;
+	nvers = capvers = n;
+	pthread_rwlock_unlock(&lock);
+}
+
+void apiver_put(const struct api_version *v)
+{
+	struct api_version copy;
+	api_version_copy(&copy, v);
+	pthread_rwlock_wrlock(&lock);
+	bool found;
+	size_t i = find(v->name, &found);
+	if (found) {
+		api_version_dispose(&vers[i]);
+	} else {
+		if (nvers == capvers) {
+			capvers = capvers ? capvers * 2 : 8;
+			vers = xrealloc(vers, capvers * sizeof *vers);
+		}
+		memmove(&vers[i + 1], &vers[i], (nvers - i) * sizeof *vers);
+		nvers++;
+	}
+	vers[i] = copy;
+	pthread_rwlock_unlock(&lock);
+}
+
+void apiver_delete(const char *name)
+{
+	pthread_rwlock_wrlock(&lock);
+	bool found;
+	size_t i = find(name, &found);
+	if (found) {
+		api_version_dispose(&vers[i]);
+		memmove(&vers[i], &vers[i + 1], (nvers - i - 1) * sizeof *vers);
+		nvers--;
+	}
+	pthread_rwlock_unlock(&lock);
+}
+
+int apiver_get(const char *name, struct api_version *out, struct apiver_pos *pos)
+{
+	pthread_rwlock_rdlock(&lock);
+	bool found;
+	size_t i = find(name, &found);
+	if (found) {
+		api_version_copy(out, &vers[i]);
+		if (pos != NULL)
+			*pos = (struct apiver_pos){.oldest = i == 0, .newest = i + 1 == nvers, .older = i};
+	}
+	pthread_rwlock_unlock(&lock);
+	return found ? STORE_OK : STORE_NOTFOUND;
+}
+
+char *apiver_newest(void)
+{
+	pthread_rwlock_rdlock(&lock);
+	char *s = nvers > 0 ? xstrdup(vers[nvers - 1].name) : NULL;
+	pthread_rwlock_unlock(&lock);
+	return s;
+}
+
+void apiver_list(const struct page *pg, struct api_version **out, size_t *n)
+{
+	*n = 0;
+	pthread_rwlock_rdlock(&lock);
+	size_t cap = nvers < (size_t)pg->limit ? nvers : (size_t)pg->limit;
+	*out = xcalloc(cap + 1, sizeof **out);
+	for (size_t k = 0; k < nvers && *n < cap; k++) {
+		const struct api_version *v = &vers[pg->ascending ? k : nvers - 1 - k];
+		if ((pg->after == NULL || strcmp(v->name, pg->after) > 0) &&
+		    (pg->before == NULL || strcmp(v->name, pg->before) < 0))
+			api_version_copy(&(*out)[(*n)++], v);
+	}
+	pthread_rwlock_unlock(&lock);
+}
 
 char *apiver_chain(const char *pinned, struct strlist *codes)
 {
-	(void)pinned;
-	(void)codes;
-	return NULL; /* no versions yet */
+	pthread_rwlock_rdlock(&lock);
+	char *name = NULL;
+	if (nvers > 0) {
+		bool found = false;
+		/* the pinned version, or the oldest newer one if it is gone; past the newest (or unpinned): the newest */
+		size_t at = pinned != NULL ? find(pinned, &found) : nvers - 1;
+		if (at >= nvers)
+			at = nvers - 1;
+		for (size_t k = nvers - 1; k > at; k--)
+			if (vers[k].downgrade != NULL) /* every version but the oldest has one; none is no change */
+				strlist_add(codes, vers[k].downgrade);
+		name = xstrdup(vers[at].name);
+	}
+	pthread_rwlock_unlock(&lock);
+	return name;
+}
+
+bool apiver_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > API_VERSION_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Compile only, on a bare state that runs nothing: syntax errors surface at the API instead of in every delivery.
+ * (The transformation engine's own check may take this one's place.) */
+int apiver_code_check(const char *code, size_t len, char *err, size_t errlen)
+{
+	if (len > APIVER_CODE_MAX) {
+		snprintf(err, errlen, "the code is longer than %d bytes", APIVER_CODE_MAX);
+		return -1;
+	}
+	lua_State *L = luaL_newstate();
+	if (L == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = luaL_loadbufferx(L, code, len, "=downgrade", "t");
+	if (rc != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		snprintf(err, errlen, "%s", msg != NULL ? msg : "the code does not compile");
+	}
+	lua_close(L);
+	return rc == LUA_OK ? 0 : -1;
 }

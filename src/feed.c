@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiver.h"
 #include "cache.h"
 #include "commit.h"
 #include "evtypes.h"
@@ -82,6 +83,13 @@ static int reload(struct store *st, struct commit_job *job, const char *kind, co
 						 : &(struct change){.kind = CHANGE_EVENT_TYPE_DELETE, .id = key});
 		if (found)
 			event_type_dispose(&t);
+	} else if (strcmp(kind, "apiver") == 0) {
+		struct api_version v = {0};
+		if ((rc = st->w->registry_row(st, kind, key, &v, &found)) == STORE_OK)
+			commit_change(job, found ? &(struct change){.kind = CHANGE_API_VERSION_PUT, .api_version = &v}
+						 : &(struct change){.kind = CHANGE_API_VERSION_DELETE, .id = key});
+		if (found)
+			api_version_dispose(&v);
 	} else if (strcmp(kind, "source") == 0) {
 		char *config = NULL;
 		if ((rc = st->w->registry_row(st, kind, key, &config, &found)) != STORE_OK)
@@ -108,7 +116,7 @@ static int reload(struct store *st, struct commit_job *job, const char *kind, co
 /* Entries of this node's registries that the database no longer has (deleted while notifications were missed):
  * a delete change each. present holds the ids (names) read from the database. */
 static void drop_absent(struct commit_job *job, const struct hmap *apps, const struct hmap *eps,
-			const struct hmap *types, const struct hmap *srcs)
+			const struct hmap *types, const struct hmap *srcs, const struct hmap *vers)
 {
 	const struct page all = {.limit = INT_MAX, .ascending = true};
 	struct app *av = NULL;
@@ -148,6 +156,15 @@ static void drop_absent(struct commit_job *job, const struct hmap *apps, const s
 		source_unref(sv[i]);
 	}
 	free(sv);
+	struct api_version *vv = NULL;
+	size_t nv = 0;
+	apiver_list(&all, &vv, &nv);
+	for (size_t i = 0; i < nv; i++) {
+		if (hmap_get(vers, vv[i].name) == NULL)
+			commit_change(job, &(struct change){.kind = CHANGE_API_VERSION_DELETE, .id = vv[i].name});
+		api_version_dispose(&vv[i]);
+	}
+	free(vv);
 }
 
 /* Every row of every registry as a put, and a delete for every entry the database no longer has (resync). */
@@ -157,9 +174,10 @@ static int reload_all(struct store *st, struct commit_job *job)
 	struct endpoint *eps = NULL;
 	struct event_type *types = NULL;
 	char **srcs = NULL;
-	size_t na = 0, ne = 0, nt = 0, ns = 0;
-	struct hmap seen[4]; /* apps, endpoints, event types, sources present in the database */
-	for (int k = 0; k < 4; k++)
+	struct api_version *vers = NULL;
+	size_t na = 0, ne = 0, nt = 0, ns = 0, nv = 0;
+	struct hmap seen[5]; /* apps, endpoints, event types, sources, versions present in the database */
+	for (int k = 0; k < 5; k++)
 		hmap_init(&seen[k]);
 	int rc = st->w->apps_load(st, &apps, &na);
 	if (rc == STORE_OK)
@@ -168,6 +186,8 @@ static int reload_all(struct store *st, struct commit_job *job)
 		rc = st->w->event_types_load(st, &types, &nt);
 	if (rc == STORE_OK)
 		rc = st->w->sources_load(st, &srcs, &ns);
+	if (rc == STORE_OK)
+		rc = st->w->api_versions_load(st, &vers, &nv);
 	struct source **sv = xcalloc(ns + 1, sizeof *sv);
 	for (size_t i = 0; i < na && rc == STORE_OK; i++) {
 		commit_change(job, &(struct change){.kind = CHANGE_APP_PUT, .app = &apps[i]});
@@ -191,10 +211,17 @@ static int reload_all(struct store *st, struct commit_job *job)
 		commit_change(job, &(struct change){.kind = CHANGE_SOURCE_PUT, .source = sv[i]});
 		hmap_put(&seen[3], sv[i]->id, sv[i]);
 	}
+	for (size_t i = 0; i < nv && rc == STORE_OK; i++) {
+		commit_change(job, &(struct change){.kind = CHANGE_API_VERSION_PUT, .api_version = &vers[i]});
+		hmap_put(&seen[4], vers[i].name, &vers[i]);
+	}
 	if (rc == STORE_OK)
-		drop_absent(job, &seen[0], &seen[1], &seen[2], &seen[3]);
-	for (int k = 0; k < 4; k++)
+		drop_absent(job, &seen[0], &seen[1], &seen[2], &seen[3], &seen[4]);
+	for (int k = 0; k < 5; k++)
 		hmap_dispose(&seen[k]);
+	for (size_t i = 0; i < nv; i++)
+		api_version_dispose(&vers[i]);
+	free(vers);
 	for (size_t i = 0; i < na; i++)
 		app_dispose(&apps[i]);
 	for (size_t i = 0; i < ne; i++)

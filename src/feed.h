@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Another node changed this entry (kind "app", "endpoint", "evtype", "source"); collected until feed_flush. */
+/* Another node changed this entry (kind "app", "endpoint", "evtype", "source", "apiver"); collected until feed_flush. */
 void feed_heard(const char *kind, const char *key, size_t key_len);
 /* Reload what was heard since the last flush, in one committer job. */
 void feed_flush(void);

@@ -284,6 +284,7 @@ json_t *endpoint_to_json(const struct endpoint *e)
 	json_object_set_new(j, "signatureScheme", json_string(e->scheme ? e->scheme : "standard"));
 	json_object_set_new(j, "signatureOptions", e->scheme_options ? json_deep_copy(e->scheme_options) : json_null());
 	json_object_set_new(j, "ordering", json_string(e->fifo ? "fifo" : "parallel"));
+	json_object_set_new(j, "apiVersion", opt_string(e->api_version));
 	return j;
 }
 

@@ -125,6 +125,20 @@ void event_type_copy(struct event_type *dst, const struct event_type *src)
 	dst->group_name = src->group_name ? xstrdup(src->group_name) : NULL;
 }
 
+void api_version_dispose(struct api_version *v)
+{
+	free(v->name);
+	free(v->downgrade);
+	memset(v, 0, sizeof *v);
+}
+
+void api_version_copy(struct api_version *dst, const struct api_version *src)
+{
+	*dst = *src;
+	dst->name = src->name ? xstrdup(src->name) : NULL;
+	dst->downgrade = src->downgrade ? xstrdup(src->downgrade) : NULL;
+}
+
 json_t *endpoint_retry_to_json(const struct endpoint *e)
 {
 	if (!e->has_retry)

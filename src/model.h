@@ -176,6 +176,15 @@ struct event_type {
 	int64_t created_ms, updated_ms;
 };
 
+/* A payload version (api-version, apiver.h): names sort in time order (bytewise); downgrade is the Lua handler
+ * that turns a payload of this version's shape into the next older version's (NULL: none, the oldest). */
+#define API_VERSION_NAME_MAX 64
+struct api_version {
+	char *name;             /* 1-64 of [A-Za-z0-9._-] */
+	char *downgrade;
+	int64_t created_ms;
+};
+
 /* A background task (Svix BackgroundTaskOut): work done in batches after the call that started it answered. */
 enum task_status { TASK_RUNNING = 0, TASK_FINISHED = 1, TASK_FAILED = 2 };
 const char *task_status_text(int status);
@@ -206,5 +215,7 @@ void message_dispose(struct message *m);
 void attempt_dispose(struct attempt *a);
 void event_type_dispose(struct event_type *t);
 void event_type_copy(struct event_type *dst, const struct event_type *src);
+void api_version_dispose(struct api_version *v);
+void api_version_copy(struct api_version *dst, const struct api_version *src);
 
 #endif

@@ -1,9 +1,10 @@
-/* registry.c: every change to the in-memory registries (cache, evtypes, sources) goes through here. */
+/* registry.c: every change to the in-memory registries (cache, evtypes, sources, apiver) goes through here. */
 #include "registry.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiver.h"
 #include "cache.h"
 #include "evtypes.h"
 #include "log.h"
@@ -47,6 +48,12 @@ void registry_apply(const struct change *c)
 	case CHANGE_SOURCE_DELETE:
 		sources_del(c->id);
 		break;
+	case CHANGE_API_VERSION_PUT:
+		apiver_put(c->api_version);
+		break;
+	case CHANGE_API_VERSION_DELETE:
+		apiver_delete(c->id);
+		break;
 	default:
 		log_warnx("registry: a change of unknown kind %d is ignored", (int)c->kind);
 	}
@@ -78,6 +85,12 @@ void change_copy(struct change *dst, const struct change *src)
 	case CHANGE_SOURCE_PUT:
 		dst->source = source_ref(src->source);
 		break;
+	case CHANGE_API_VERSION_PUT: {
+		struct api_version *v = xmalloc(sizeof *v);
+		api_version_copy(v, src->api_version);
+		dst->api_version = v;
+		break;
+	}
 	default:
 		break;
 	}
@@ -107,6 +120,12 @@ void change_dispose(struct change *c)
 	case CHANGE_SOURCE_PUT:
 		source_unref(c->source);
 		break;
+	case CHANGE_API_VERSION_PUT: {
+		struct api_version *v = (struct api_version *)c->api_version;
+		api_version_dispose(v);
+		free(v);
+		break;
+	}
 	default:
 		break;
 	}
@@ -142,6 +161,12 @@ const char *change_note(const struct change *c, const char **key)
 	case CHANGE_SOURCE_DELETE:
 		*key = c->id;
 		return "source";
+	case CHANGE_API_VERSION_PUT:
+		*key = c->api_version->name;
+		return "apiver";
+	case CHANGE_API_VERSION_DELETE:
+		*key = c->id;
+		return "apiver";
 	}
 	*key = "";
 	return "";

@@ -1,7 +1,7 @@
 /* registry.h: the change feed of the in-memory registries.
  *
- * Three registries mirror the store in memory: apps and endpoints (cache.h), event types (evtypes.h) and
- * inbound sources (source.h). They change through ONE path: a struct change handed to registry_apply(), which
+ * Four registries mirror the store in memory: apps and endpoints (cache.h), event types (evtypes.h), inbound
+ * sources (source.h) and payload versions (apiver.h). They change through ONE path: a struct change handed to registry_apply(), which
  * dispatches it to the registry it concerns. Nothing else should call their put/delete functions.
  *
  * Where changes come from:
@@ -59,6 +59,8 @@ enum change_kind {
 	CHANGE_EVENT_TYPE_DELETE, /* id: the type's name */
 	CHANGE_SOURCE_PUT,        /* source: insert or replace by id */
 	CHANGE_SOURCE_DELETE,     /* id: the source's (its internal app is a CHANGE_APP_DELETE of its own) */
+	CHANGE_API_VERSION_PUT,   /* api_version: insert or replace by name (apiver.h) */
+	CHANGE_API_VERSION_DELETE, /* id: the version's name */
 };
 
 struct change {
@@ -68,6 +70,7 @@ struct change {
 		const struct endpoint *endpoint;
 		const struct event_type *event_type;
 		struct source *source;
+		const struct api_version *api_version;
 	};
 	const char *id;     /* the key of a _DELETE or of CHANGE_ENDPOINT_DISABLED (borrowed) */
 	bool disabled;      /* CHANGE_ENDPOINT_DISABLED */
@@ -87,7 +90,7 @@ void change_copy(struct change *dst, const struct change *src);
 void change_dispose(struct change *c);
 
 /* What a shared database's other nodes are told of a change (store_write_ops.note_change): the registry's name
- * ("app", "endpoint", "evtype", "source") and the entry's key into *key (the change's own storage). */
+ * ("app", "endpoint", "evtype", "source", "apiver") and the entry's key into *key (the change's own storage). */
 const char *change_note(const struct change *c, const char **key);
 
 #endif

@@ -23,6 +23,7 @@
 #include "commit.h"
 #include "config.h"
 #include "deliver.h"
+#include "apiver.h"
 #include "evtypes.h"
 #include "hookd.h"
 #include "log.h"
@@ -216,6 +217,11 @@ static int load_cache(struct store *st)
 	if (st->w->event_types_load(st, &types, &ntypes) != STORE_OK)
 		return -1;
 	evtypes_load(types, ntypes);
+	struct api_version *vers = NULL;
+	size_t nvers = 0;
+	if (st->w->api_versions_load(st, &vers, &nvers) != STORE_OK)
+		return -1;
+	apiver_load(vers, nvers);
 	return sources_load(st);
 }
 
@@ -443,6 +449,7 @@ out_deliver:
 	sched->dispose();
 	deliver_dispose();
 	evtypes_dispose();
+	apiver_dispose();
 	sources_dispose();
 	cache_dispose();
 	apptoken_dispose();

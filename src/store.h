@@ -168,6 +168,17 @@ struct store_write_ops {
 	int (*event_type_create)(struct store *, const struct event_type *);
 	int (*event_type_delete)(struct store *, const char *name);
 
+	/* Payload versions (apiver.h; names compare bytewise). api_version_create inserts a version that sorts
+	 * after every stored one: STORE_CONFLICT (nothing written) if the name is taken or a name sorting after it
+	 * exists; one statement decides (PostgreSQL first locks the table until the batch ends, so that two nodes'
+	 * creates are ordered). api_version_set_downgrade replaces a version's code (NULL: none); STORE_NOTFOUND if
+	 * absent. api_version_delete deletes one unless an endpoint is pinned to it, or, when a newer version exists,
+	 * to an older one (whose chain would lose this version's downgrade): then STORE_CONFLICT, nothing deleted;
+	 * STORE_NOTFOUND if absent. */
+	int (*api_version_create)(struct store *, const struct api_version *);
+	int (*api_version_set_downgrade)(struct store *, const char *name, const char *downgrade);
+	int (*api_version_delete)(struct store *, const char *name);
+
 	/* Inbound sources: insert or replace by id (STORE_CONFLICT if the uid is another's); delete with the
 	 * requests received for it (STORE_NOTFOUND if absent). config is the source's JSON text. */
 	int (*source_put)(struct store *, const char *id, const char *uid, const char *config);
@@ -194,12 +205,15 @@ struct store_write_ops {
 	int (*event_types_load)(struct store *, struct event_type **out, size_t *n);
 	/* Every source's config text; array malloc'd, each string freed by the caller. */
 	int (*sources_load)(struct store *, char ***out, size_t *n);
+	/* Every payload version, in name order; array malloc'd, each element disposed by the caller. */
+	int (*api_versions_load)(struct store *, struct api_version **out, size_t *n);
 	/* ---- a shared database's registry feed (NULL for a backend with one writer) ----
 	 * note_change, inside a job: a registry entry changed ("app", "endpoint", "evtype" (id: the name),
-	 * "source"); the other nodes hear of it when the batch commits, or never if the job fails.
+	 * "source", "apiver" (id: the name)); the other nodes hear of it when the batch commits, or never if the
+	 * job fails.
 	 * registry_row, inside a job: that entry as it is now, read on the write connection so that it is ordered
-	 * with this node's own writes (an app, endpoint or event_type struct into out, or, for a source, its config
-	 * text as a malloc'd string into *(char **)out); *found false if it is gone. */
+	 * with this node's own writes (an app, endpoint, event_type or api_version struct into out, or, for a
+	 * source, its config text as a malloc'd string into *(char **)out); *found false if it is gone. */
 	void (*note_change)(struct store *, const char *kind, const char *id);
 	/* note, inside a job: any other entry for the nodes, sent with the batch's commit (feed.c's tokens and
 	 * acks: "a <seq>", "k <node> <seq>"); dropped with the job if it fails. */

@@ -48,6 +48,7 @@ enum pg_wstmt {
 	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
 	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_APP_ONE, PW_EP_ONE, PW_EVT_ONE, PW_SRC_ONE,
 	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_CHORE_LOCK,
+	PW_AV_LOCK, PW_AV_CREATE, PW_AV_SET, PW_AV_DEL, PW_AVS_LOAD, PW_AV_ONE,
 	PW_COUNT
 };
 extern const struct pg_stmt pg_wdefs[PW_COUNT]; /* store_pg_write.c, prepared at open on the writer */
@@ -256,6 +257,12 @@ struct pg_row_kind {
 };
 extern const struct pg_row_kind pg_app_rows, pg_endpoint_rows, pg_message_rows, pg_attempt_rows, pg_task_rows,
 	pg_event_type_rows, pg_inreq_rows;
+/* store_pg_apiver.c: payload versions (store.h), and their rows for registry_row. */
+extern const struct pg_row_kind pg_api_version_rows;
+int pg_api_version_create(struct store *st, const struct api_version *v);
+int pg_api_version_set_downgrade(struct store *st, const char *name, const char *downgrade);
+int pg_api_version_delete(struct store *st, const char *name);
+int pg_api_versions_load(struct store *st, struct api_version **out, size_t *n);
 /* Every row of a result into a malloc'd array (NULL if none). */
 void *pg_collect(const PGresult *res, const struct pg_row_kind *k, size_t *n);
 

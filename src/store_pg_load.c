@@ -131,6 +131,8 @@ int pg_registry_row(struct store *st, const char *kind, const char *id, void *ou
 		w = PW_EP_ONE, k = &pg_endpoint_rows, size = sizeof(struct endpoint);
 	} else if (strcmp(kind, "evtype") == 0) {
 		w = PW_EVT_ONE, k = &pg_event_type_rows, size = sizeof(struct event_type);
+	} else if (strcmp(kind, "apiver") == 0) {
+		w = PW_AV_ONE, k = &pg_api_version_rows, size = sizeof(struct api_version);
 	} else {
 		pgp_free(&p);
 		return STORE_ERR;

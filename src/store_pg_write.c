@@ -186,6 +186,25 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1"},
 	[PW_NOTIFY] = {"notify", "SELECT pg_notify($1, x) FROM unnest($2::text[]) x"},
 	[PW_CHORE_LOCK] = {"chore_lock", "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"},
+	/* payload versions: names compare bytewise (COLLATE "C", as SQLite's); a create locks the table until the
+	 * batch ends, so that two nodes' creates cannot both see themselves the newest */
+	[PW_AV_LOCK] = {"api_version_create", "LOCK TABLE api_versions IN EXCLUSIVE MODE"},
+	[PW_AV_CREATE] = {"api_version_create",
+			  "INSERT INTO api_versions (name, downgrade, created_ms) SELECT $1::text, $2::text, $3::bigint"
+			  " WHERE NOT EXISTS (SELECT 1 FROM api_versions WHERE name >= $1::text COLLATE \"C\")"
+			  " ON CONFLICT (name) DO NOTHING"},
+	[PW_AV_SET] = {"api_version_set_downgrade", "UPDATE api_versions SET downgrade = $2 WHERE name = $1"},
+	/* no pin may lose its shape: none on the version, nor (unless it is the newest) on an older one; the second
+	 * count sees the row as it was, to tell kept from absent */
+	[PW_AV_DEL] = {"api_version_delete",
+		       "WITH d AS (DELETE FROM api_versions WHERE name = $1::text AND NOT EXISTS (SELECT 1 FROM endpoints"
+		       " WHERE api_version = $1::text) AND (NOT EXISTS (SELECT 1 FROM api_versions"
+		       " WHERE name > $1::text COLLATE \"C\") OR NOT EXISTS (SELECT 1 FROM endpoints"
+		       " WHERE api_version < $1::text COLLATE \"C\")) RETURNING 1)"
+		       " SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM api_versions WHERE name = $1::text)"},
+	[PW_AVS_LOAD] = {"api_versions_load",
+			 "SELECT name, downgrade, created_ms FROM api_versions ORDER BY name COLLATE \"C\""},
+	[PW_AV_ONE] = {"api_version_row", "SELECT name, downgrade, created_ms FROM api_versions WHERE name = $1"},
 };
 
 /* ---- transactions (committer thread) ---- */
@@ -875,6 +894,9 @@ const struct store_write_ops pg_write_ops = {
 	.event_type_put = pg_event_type_put,
 	.event_type_create = pg_event_type_create,
 	.event_type_delete = pg_event_type_delete,
+	.api_version_create = pg_api_version_create,
+	.api_version_set_downgrade = pg_api_version_set_downgrade,
+	.api_version_delete = pg_api_version_delete,
 	.source_put = pg_source_put,
 	.source_delete = pg_source_delete,
 	.inreq_insert = pg_inreq_insert,
@@ -884,6 +906,7 @@ const struct store_write_ops pg_write_ops = {
 	.endpoints_load = pg_endpoints_load,
 	.event_types_load = pg_event_types_load,
 	.sources_load = pg_sources_load,
+	.api_versions_load = pg_api_versions_load,
 	.secrets_reseal = pg_secrets_reseal,
 	.note_change = pg_note_change_op,
 	.note = pg_note_op,

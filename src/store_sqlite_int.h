@@ -49,10 +49,16 @@ enum wstmt {
 	WS_SRC_PUT, WS_SRC_DEL, WS_SRC_DEL_REQS, WS_SRC_DEL_DEDUP, WS_SRCS_LOAD, WS_INR_INSERT, WS_INR_DEDUP, WS_INR_PURGE,
 	WS_DEDUP_PURGE,
 	WS_TOKEN_PUT, WS_TOKENS_EXPIRE, WS_TOKEN_DEL, WS_TOKENS_PURGE,
+	WS_AV_CREATE, WS_AV_SET, WS_AV_DEL, WS_AV_ONE, WS_AVS_LOAD,
 	WS_COUNT
 };
 
 extern const struct stmt_def sq_wdefs[WS_COUNT]; /* store_sqlite_write.c, prepared at open on the writer */
+/* store_sqlite_apiver.c: payload versions (store.h). */
+int sq_api_version_create(struct store *st, const struct api_version *v);
+int sq_api_version_set_downgrade(struct store *st, const char *name, const char *downgrade);
+int sq_api_version_delete(struct store *st, const char *name);
+int sq_api_versions_load(struct store *st, struct api_version **out, size_t *n);
 
 /* Read statements. Lists come in ascending/descending pairs (descending = ascending + 1) and share parameter
  * numbers: ?1 app, ?2 after, ?3 before, ?4 limit, ?5 endpoint, ?6 message. */

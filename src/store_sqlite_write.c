@@ -132,6 +132,17 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	/* ids sort by time: the primary key finds the old rows */
 	[WS_INR_PURGE] = {"inreq_purge", "DELETE FROM inbound_requests WHERE rowid IN (SELECT rowid FROM"
 					 " inbound_requests WHERE id < ?1 LIMIT ?2)"},
+	/* the newest-only rule is in the write: of two creates in one batch, the one that sorts first fails */
+	[WS_AV_CREATE] = {"api_version_create", "INSERT INTO api_versions (name, downgrade, created_ms) SELECT ?1, ?2, ?3"
+						 " WHERE NOT EXISTS (SELECT 1 FROM api_versions WHERE name >= ?1)"},
+	[WS_AV_SET] = {"api_version_set_downgrade", "UPDATE api_versions SET downgrade = ?2 WHERE name = ?1"},
+	/* no pin may lose its shape: none on the version, nor (unless it is the newest) on an older one */
+	[WS_AV_DEL] = {"api_version_delete",
+		       "DELETE FROM api_versions WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM endpoints"
+		       " WHERE api_version = ?1) AND (NOT EXISTS (SELECT 1 FROM api_versions WHERE name > ?1)"
+		       " OR NOT EXISTS (SELECT 1 FROM endpoints WHERE api_version < ?1))"},
+	[WS_AV_ONE] = {"api_version_delete", "SELECT 1 FROM api_versions WHERE name = ?1"},
+	[WS_AVS_LOAD] = {"api_versions_load", "SELECT name, downgrade, created_ms FROM api_versions ORDER BY name"},
 	[WS_PURGE_ATT] = {"retention_purge",
 			  "UPDATE attempts SET response = NULL WHERE rowid IN (SELECT rowid FROM attempts"
 			  " WHERE response IS NOT NULL AND created_ms < ?1 LIMIT ?2)"},
@@ -788,6 +799,9 @@ const struct store_write_ops sq_write_ops = {
 	.event_type_put = sq_event_type_put,
 	.event_type_create = sq_event_type_create,
 	.event_type_delete = sq_event_type_delete,
+	.api_version_create = sq_api_version_create,
+	.api_version_set_downgrade = sq_api_version_set_downgrade,
+	.api_version_delete = sq_api_version_delete,
 	.source_put = sq_source_put,
 	.source_delete = sq_source_delete,
 	.inreq_insert = sq_inreq_insert,
@@ -797,6 +811,7 @@ const struct store_write_ops sq_write_ops = {
 	.endpoints_load = sq_endpoints_load,
 	.event_types_load = sq_event_types_load,
 	.sources_load = sq_sources_load,
+	.api_versions_load = sq_api_versions_load,
 	.secrets_reseal = sq_secrets_reseal,
 	.tasks_adopt = sq_tasks_adopt,
 	.deliveries_reset_sending = sq_deliveries_reset_sending,

@@ -1998,6 +1998,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_cluster_leases);
 	tcase_add_test(tc, test_cluster_pending_and_notify);
 	store_seal_tests(tc);
+	store_apiver_tests(tc);
 	suite_add_tcase(s, tc);
 	if (on_sqlite()) {
 		TCase *sq = tcase_create("sqlite");

@@ -18,6 +18,7 @@ Suite *scheduler_suite(void);
 Suite *config_suite(void);
 Suite *seal_suite(void);
 Suite *netguard_suite(void);
+Suite *apiver_suite(void);
 
 struct store;
 /* A fresh SQLite store in a new temp dir (/tmp/hookd-NAME-XXXXXX, written into dir); fails the test if it
@@ -31,6 +32,8 @@ const char *store_fixture_url(void);
 const char *store_fixture_path(void);
 /* The contract tests of secrets at rest (test_store_seal.c), added to the suite's contract case. */
 void store_seal_tests(TCase *tc);
+/* The contract tests of payload versions (test_store_apiver.c). */
+void store_apiver_tests(TCase *tc);
 
 /* Remove a test's temp dir and the files in it. */
 void tests_rmdir(const char *dir);
