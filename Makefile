@@ -192,9 +192,13 @@ install: all
 #                                  make bench and bench-smoke stay on SQLite
 BENCH_SCALE ?= 1
 BENCH_ARGS  ?=
-BENCH_BINS  := $(BUILD)/bench/loadgen $(BUILD)/bench/receiver
+BENCH_BINS  := $(BUILD)/bench/loadgen $(BUILD)/bench/receiver $(BUILD)/bench/pfilter
 .PHONY: bench-bins bench-smoke bench-pg
 bench-bins: $(BENCH_BINS)
+# payload filter evaluation cost (bench/pfilter.c), linked with the daemon's own pfilter.o
+$(BUILD)/bench/pfilter: bench/pfilter.c $(BUILD)/src/pfilter.o $(BUILD)/src/util.o $(BUILD)/src/log.o | $(BUILD)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(shell pkg-config --libs jansson libpcre2-8) -lm
 $(BUILD)/bench/loadgen: bench/loadgen.c bench/bench.h include/hookd.h $(BUILD)/libhookd.a | $(BUILD)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(ALL_LDFLAGS) $(shell pkg-config --libs libcurl libcrypto)
