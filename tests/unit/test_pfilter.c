@@ -276,7 +276,8 @@ START_TEST(test_regex_limits)
 	memset(subject + 6, 'a', 60);
 	strcat(subject, "!\"}");
 	const char *pats[] = {"{\"s\":{\"$regex\":\"^(a+)+$\"}}", "{\"s\":{\"$regex\":\"^(a|a)*$\"}}",
-			      "{\"s\":{\"$regex\":\"^(a|aa)+$\"}}", "{\"s\":{\"$regex\":\"(?:a*)*b\"}}"};
+			      "{\"s\":{\"$regex\":\"^(a|aa)+$\"}}", "{\"s\":{\"$regex\":\"(?:a*)*b\"}}",
+			      "{\"s\":{\"$regex\":\"^(\\\\w+\\\\s?)*$\"}}"};
 	for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
 		double t0 = now_s();
 		ck_assert(!m_on(pats[i], subject));
@@ -284,6 +285,16 @@ START_TEST(test_regex_limits)
 		ck_assert_msg(dt < 1.0, "%s took %.3f s", pats[i], dt);
 	}
 	ck_assert(m_on("{\"s\":{\"$regex\":\"^(a+)+!$\"}}", subject));
+	/* a pattern that would match, but only past the match limit: no match, and promptly */
+	char *big = xcalloc(1, 10100);
+	strcpy(big, "{\"s\":\"");
+	memset(big + 6, 'a', 10000);
+	strcat(big, "\"}");
+	double t0 = now_s();
+	ck_assert(!m_on("{\"s\":{\"$regex\":\"(.*a){20}\"}}", big));
+	ck_assert(now_s() - t0 < 1.0);
+	ck_assert(m_on("{\"s\":{\"$regex\":\"(.*a){3}\"}}", big));
+	free(big);
 }
 END_TEST
 
