@@ -68,13 +68,13 @@ $(BUILD)/examples/receiver: examples/receiver.c include/hookd.h $(BUILD)/libhook
 	@mkdir -p $(BUILD)/examples
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(ALL_LDFLAGS) $(shell pkg-config --libs libmicrohttpd libcrypto)
 
-# Fuzzing: one verify harness per scheme (fuzz/fuzz_verify.c with -DFUZZ_SCHEME), the codecs, the config.
+# Fuzzing: one verify harness per scheme (fuzz/fuzz_verify.c with -DFUZZ_SCHEME), the codecs, the config, payload filters.
 # Seeds in fuzz/corpus/<name>/; what the fuzzer finds goes to build/fuzz/corpus/<name>/, crashes to build/fuzz/.
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 20
 FUZZ_DIR     := build/fuzz
 FUZZ_SCHEMES := standard ed25519 stripe split github shopify slack hmac twilio
-FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config json dedup
+FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config json dedup pfilter
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Ilib $(WARN) -Werror -fno-sanitize-recover=undefined
 FUZZ_OBJS    := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/%.o)
@@ -100,7 +100,12 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
-.SECONDARY: $(FUZZ_OBJS) $(FUZZ_JSON_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o
+# payload filters (src/pfilter.c) with PCRE2
+FUZZ_PFILTER_OBJS := $(addprefix $(FUZZ_DIR)/,pfilter.o util.o log.o)
+$(FUZZ_DIR)/fuzz_pfilter: fuzz/fuzz_pfilter.c $(FUZZ_PFILTER_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_PFILTER_OBJS) \
+		$(shell pkg-config --libs jansson libpcre2-8) -pthread
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_JSON_OBJS) $(FUZZ_PFILTER_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o
 
 fuzz: fuzz-build
 	@for n in $(FUZZ_NAMES); do \
@@ -187,9 +192,13 @@ install: all
 #                                  make bench and bench-smoke stay on SQLite
 BENCH_SCALE ?= 1
 BENCH_ARGS  ?=
-BENCH_BINS  := $(BUILD)/bench/loadgen $(BUILD)/bench/receiver
+BENCH_BINS  := $(BUILD)/bench/loadgen $(BUILD)/bench/receiver $(BUILD)/bench/pfilter
 .PHONY: bench-bins bench-smoke bench-pg
 bench-bins: $(BENCH_BINS)
+# payload filter evaluation cost (bench/pfilter.c), linked with the daemon's own pfilter.o
+$(BUILD)/bench/pfilter: bench/pfilter.c $(BUILD)/src/pfilter.o $(BUILD)/src/util.o $(BUILD)/src/log.o | $(BUILD)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(shell pkg-config --libs jansson libpcre2-8) -lm
 $(BUILD)/bench/loadgen: bench/loadgen.c bench/bench.h include/hookd.h $(BUILD)/libhookd.a | $(BUILD)
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(ALL_LDFLAGS) $(shell pkg-config --libs libcurl libcrypto)

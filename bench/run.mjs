@@ -28,7 +28,7 @@ const root = path.resolve(here, '..');
 
 // ---- options ---------------------------------------------------------------------------------------------------
 
-const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
+const SCENARIOS = ['limits', 'ingest', 'fanout', 'fanout-filter', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
   'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency', 'pg-takeover'];
 const PG_SCENARIOS = new Set(['pg-ingest', 'pg-fanout', 'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency',
   'pg-takeover']);
@@ -77,6 +77,7 @@ const opt = parseArgs(process.argv.slice(2));
 const HOOKD = path.join(opt.bin, 'hookd');
 const LOADGEN = path.join(opt.bin, 'bench', 'loadgen');
 const RECEIVER = path.join(opt.bin, 'bench', 'receiver');
+const PFILTER = path.join(opt.bin, 'bench', 'pfilter'); // payload filter micro-bench (fanout-filter)
 for (const b of [HOOKD, LOADGEN, RECEIVER])
   if (!existsSync(b)) { process.stderr.write(`run.mjs: ${b} is missing (make bench builds it)\n`); process.exit(2); }
 
@@ -323,12 +324,12 @@ async function startHookd(extraEnv = {}, { db = null } = {}) {
 
 /** An app with n endpoints at receiver paths /<app>/<i>, all signed with SECRET (rcv: one receiver, or an
  *  array: endpoint i at receiver i). Returns its messages URL on h; makeAppEps also the endpoint ids. */
-async function makeAppEps(h, uid, n, rcv) {
+async function makeAppEps(h, uid, n, rcv, extra = {}) {
   await h.api('POST', '/app', { name: uid, uid });
   const eps = [];
   for (let i = 0; i < n; i++) {
     const r = Array.isArray(rcv) ? rcv[i] : rcv;
-    eps.push((await h.api('POST', `/app/${uid}/endpoint`, { url: `${r.base}/${uid}/${i}`, secret: SECRET })).id);
+    eps.push((await h.api('POST', `/app/${uid}/endpoint`, { url: `${r.base}/${uid}/${i}`, secret: SECRET, ...extra })).id);
   }
   return { url: `${h.url}/api/v1/app/${uid}/msg`, uid, eps };
 }
@@ -780,6 +781,9 @@ async function runLimits(s) {
 const KIND = {
   ingest: { label: 'ingest', pg: false }, 'pg-ingest': { label: 'pg-ingest', pg: true },
   fanout: { label: 'fan-out', pg: false }, 'pg-fanout': { label: 'pg-fan-out', pg: true },
+  // every endpoint with a three-clause payloadFilter that every message matches (each clause is evaluated)
+  'fanout-filter': { label: 'fan-out+filter', pg: false, plain: 'fanout',
+    filter: { seq: { $gte: 0 }, sent_ns: { $gt: 0 }, pad: { $regex: '^x' } } },
   latency: { label: 'latency', pg: false }, 'pg-latency': { label: 'pg-latency', pg: true },
   'pg2-ingest': { label: 'pg2-ingest', pg: true, nodes: 2, one: 'pg-ingest' },
   'pg2-fanout': { label: 'pg2-fan-out', pg: true, nodes: 2, one: 'pg-fanout' },
@@ -913,7 +917,7 @@ async function runFanout(s, k = KIND.fanout) {
   const h = hs[0];
   try {
     // several nodes: the endpoints spread over them by the leases, the messages posted to each node in turn
-    const app = await makeAppEps(h, 'fanout', p.endpoints, rcv);
+    const app = await makeAppEps(h, 'fanout', p.endpoints, rcv, k.filter ? { payloadFilter: k.filter } : {});
     const known = n > 1 ? await waitKnown(hs, [app], s) : null;
     const lease = n > 1 ? await waitLeases(hs, app.eps, s) : null;
     const m0 = await metricsSum(hs);
@@ -941,7 +945,7 @@ async function runFanout(s, k = KIND.fanout) {
     const hwm = Math.max(...ps.map((x) => x.hwmMiB));
     const one = oneNodeRate(k, (raw) => raw.receiver?.distinct_ok / raw.spanS);
     s.raw = { loadgen: r, receiver: st, complete: w.complete, metrics: { before: m0, after: m1 }, hookd: n === 1 ? ps[0] : { nodes: ps },
-      db: { afterStop: dbAfter, pgBytes }, spanS: span, pg: pm };
+      db: { afterStop: dbAfter, pgBytes }, spanS: span, pg: pm, cpuPer1k: cpu1k };
     if (n > 1) s.raw.nodes = { ids: hs.map((x) => x.nodeId), knownAfterS: known, leases: leaseRaw(lease), perNodeMetrics: { before: m0?.nodes, after: m1?.nodes } };
     row(L, `deliveries/s (${r.count} msgs x ${p.endpoints} endpoints${n > 1 ? `, over ${n} nodes` : ''}, first send -> last receipt)`, rate,
       { unit: 'del/s', target: one ? `>= ${Math.round(one)} (${k.one})` : `>= ${TARGETS.fanoutRate}`,
@@ -953,6 +957,7 @@ async function runFanout(s, k = KIND.fanout) {
       { unit: 'MiB', digits: 1, target: `<= ${TARGETS.fanoutRssMiB}`, met: hwm <= TARGETS.fanoutRssMiB });
     row(L, `hookd CPU s per 1,000 deliveries${n > 1 ? ' (the nodes together)' : ''}`, cpu1k, { unit: 's', digits: 3 });
     row(L, 'transactions per message', tx, { digits: 4 });
+    if (k.filter) filterRows(s, L, rate, cpu1k, k);
     if (k.pg) {
       pgRows(L, pm, r.ok, `ingest + fan-out${n > 1 ? `, the ${n} nodes` : ''}`);
       row(L, 'database bytes per message (pg_database_size after stop, less the empty database)', pgBytes / r.ok, { unit: 'B' });
@@ -963,6 +968,28 @@ async function runFanout(s, k = KIND.fanout) {
     await rcv.stop(5000);
     await endNodes(hs);
   }
+}
+
+/** fan-out+filter: the plain fan-out's figures beside this one's (when it ran), and the micro-bench of one
+ *  filter's evaluation (bench/pfilter.c). */
+function filterRows(s, L, rate, cpu1k, k) {
+  const plain = results.scenarios[k.plain];
+  const praw = plain && !plain.failures?.length ? plain.raw : null;
+  const prate = praw ? praw.receiver.distinct_ok / praw.spanS : NaN;
+  row(L, 'vs plain fan-out: deliveries/s; hookd CPU s per 1,000 deliveries',
+    praw ? `${fx(rate / prate * 100, 0)}% (${fx(prate, 0)} plain); ${fx(cpu1k, 3)} vs ${fx(praw.cpuPer1k, 3)}` : 'n/a (run fanout too)');
+  let mb = null;
+  try {
+    mb = JSON.parse(execFileSync(PFILTER, [opt.smoke ? '20000' : '1000000'], { timeout: 60000 }).toString());
+  } catch (err) {
+    s.fail(`bench/pfilter: ${err.message}`);
+    return;
+  }
+  s.raw.micro = mb;
+  row(L, 'filter evaluation per endpoint, three clauses (C micro-bench)', mb.eval3_ns,
+    { unit: 'ns', target: '<= 2000', met: mb.eval3_ns <= 2000 });
+  row(L, '  the same with a $regex clause; parsing the 1 KiB payload (once per message)',
+    `${fx(mb.eval3_regex_ns, 0)} ns; ${fx(mb.parse_ns / 1000, 1)} us`);
 }
 
 /** A Standard Webhooks provider (the generator, signing each request with libhookd) posts to POST /in/{source}:
@@ -1367,7 +1394,8 @@ async function runBacklog(s) {
   }
 }
 
-const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout, latency: runLatency, faults: runFaults, backlog: runBacklog,
+const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout,
+  'fanout-filter': (s) => runFanout(s, KIND['fanout-filter']), latency: runLatency, faults: runFaults, backlog: runBacklog,
   inbound: runInbound, 'pg-ingest': (s) => runIngest(s, KIND['pg-ingest']), 'pg-fanout': (s) => runFanout(s, KIND['pg-fanout']),
   'pg-latency': (s) => runLatency(s, KIND['pg-latency']), 'pg2-ingest': (s) => runIngest(s, KIND['pg2-ingest']),
   'pg2-fanout': (s) => runFanout(s, KIND['pg2-fanout']), 'pg2-latency': (s) => runLatency(s, KIND['pg2-latency']),

@@ -13,6 +13,7 @@
 #include "hookd.h"
 #include "json.h"
 #include "netguard.h"
+#include "pfilter.h"
 #include "signer.h"
 #include "opevents.h"
 
@@ -201,6 +202,38 @@ static json_t *retry_to_json(const struct endpoint *e)
 	return a;
 }
 
+/* hookd's addition: payloadFilter, an object (pfilter.h), stored as compact JSON; null, absent from a PUT, or {}
+ * removes it. Compiled here only to validate: the cache compiles its own copy. */
+static void payload_filter_parse(json_t *body, struct endpoint *e, bool patch, struct verr *ve)
+{
+	static const char field[] = "payloadFilter";
+	json_t *f = json_object_get(body, field);
+	if (f == NULL ? !patch : json_is_null(f) || (json_is_object(f) && json_object_size(f) == 0)) {
+		free(e->payload_filter);
+		e->payload_filter = NULL;
+		return;
+	}
+	if (f == NULL)
+		return;
+	if (!json_is_object(f)) {
+		verr_add(ve, field, "payloadFilter: must be an object", "type_error.dict");
+		return;
+	}
+	char *text = json_dump(f);
+	char err[PFILTER_ERR_MAX];
+	struct pfilter *pf = strlen(text) > PFILTER_TEXT_MAX ? NULL : pfilter_compile(f, field, err);
+	if (pf == NULL) {
+		if (strlen(text) > PFILTER_TEXT_MAX)
+			snprintf(err, sizeof err, "payloadFilter: longer than %d bytes of JSON", PFILTER_TEXT_MAX);
+		verr_add(ve, field, err, "value_error");
+		free(text);
+		return;
+	}
+	pfilter_free(pf);
+	free(e->payload_filter);
+	e->payload_filter = text;
+}
+
 /* EndpointOut with hookd's fields that json.c's endpoint_to_json does not write. */
 static json_t *endpoint_out(const struct endpoint *e)
 {
@@ -275,6 +308,7 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 		e->fifo = false;
 	}
 	api_endpoint_retry_parse(body, e, patch, ve);
+	payload_filter_parse(body, e, patch, ve);
 	if (e->metadata == NULL)
 		e->metadata = json_object();
 	if (e->headers == NULL)

@@ -162,7 +162,7 @@ static void in_message(struct req *r, struct in_op *op, json_t *recorded)
 	m.content_type = xstrdup(ct ? ct : "application/octet-stream");
 	m.extra_headers = forward_headers(recorded, op);
 	char(*ids)[ID_MAX];
-	size_t n = cache_fanout(m.app_id, m.event_type, &m.channels, &ids);
+	size_t n = cache_fanout(&m, NULL, &ids);
 	op->om = outmsg_new(&m, ids, n);
 }
 
@@ -266,7 +266,7 @@ void api_source_request_replay(struct req *r)
 		r->op = op;
 		r->cleanup = in_cleanup;
 		char(*ids)[ID_MAX];
-		size_t n = cache_fanout(m.app_id, m.event_type, &m.channels, &ids);
+		size_t n = cache_fanout(&m, NULL, &ids);
 		m.deliver_at_ms = 0;
 		op->om = outmsg_new(&m, ids, n);
 		api_reply_json(r, 202, json_pack("{s:s,s:s,s:I}", "id", q.id, "msgId", q.msg_id, "destinations",

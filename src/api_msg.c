@@ -195,7 +195,7 @@ void api_msg_create(struct req *r)
 		m.payload_len = strlen(m.payload);
 	}
 	char(*ids)[ID_MAX];
-	size_t n = cache_fanout(a.id, m.event_type, &m.channels, &ids);
+	size_t n = cache_fanout(&m, payload, &ids);
 	app_dispose(&a);
 	msg_submit(r, &m, ids, n, with_content);
 out:

@@ -13,6 +13,7 @@
 
 #include "hookd.h"
 #include "model.h"
+#include "pfilter.h"
 #include "store.h"
 
 /* An endpoint as the dispatcher uses it: immutable and refcounted. gen grows with every snapshot, so a user of
@@ -21,6 +22,8 @@ struct ep_snap {
 	int refs; /* atomic */
 	uint64_t gen;
 	struct endpoint ep;
+	struct pfilter *pf; /* ep.payload_filter compiled (pfilter.h); NULL: none, or it did not compile (then the
+			     * endpoint takes no message: see cache_fanout) */
 };
 
 void cache_init(void);
@@ -50,10 +53,17 @@ int64_t cache_app_throttle(const char *app_id);
 /* True if some other endpoint of app_id has this uid. */
 int cache_endpoint_uid_taken(const char *app_id, const char *uid, const char *except_id);
 
-/* The enabled endpoints of app_id that take a message of this type and these channels: ids copied into a
- * malloc'd array (NULL when none). Returns the count. */
-size_t cache_fanout(const char *app_id, const char *event_type, const struct strlist *channels,
-		    char (**ids)[ID_MAX]);
+/* The enabled endpoints of m->app_id that take a message of m's type and channels and whose payloadFilter
+ * matches m's payload: ids copied into a malloc'd array (NULL when none). Returns the count. payload is m's
+ * payload parsed when the caller has it; NULL: m->payload is parsed here, once, and only if some candidate
+ * endpoint has a filter (a payload that is not JSON matches no filter). Each endpoint a filter kept the message
+ * from is counted in metrics (hookd_deliveries_filtered_total). */
+size_t cache_fanout(const struct message *m, const json_t *payload, char (**ids)[ID_MAX]);
+/* True if endpoint e, whose payloadFilter compiled is pf (NULL: none or broken), takes m: payload as for
+ * cache_fanout, else m->payload parsed into *parsed on demand (it starts NULL; the caller decrefs it). Counts a
+ * message it keeps out, as cache_fanout does. */
+bool cache_payload_match(const struct endpoint *e, const struct pfilter *pf, const struct message *m,
+			 const json_t *payload, json_t **parsed);
 
 /* A reference to an endpoint's current snapshot, or NULL if it is gone. Release with ep_snap_unref. */
 struct ep_snap *cache_endpoint_ref(const char *endpoint_id);

@@ -1,4 +1,5 @@
-/* filter.h: which endpoints get which messages. */
+/* filter.h: which endpoints get which messages, by event type and channel. Filters on the payload's fields
+ * (an endpoint's payloadFilter) are pfilter.h's. */
 #ifndef HOOKD_FILTER_H
 #define HOOKD_FILTER_H
 

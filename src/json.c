@@ -285,6 +285,8 @@ json_t *endpoint_to_json(const struct endpoint *e)
 	json_object_set_new(j, "signatureOptions", e->scheme_options ? json_deep_copy(e->scheme_options) : json_null());
 	json_object_set_new(j, "ordering", json_string(e->fifo ? "fifo" : "parallel"));
 	json_object_set_new(j, "apiVersion", opt_string(e->api_version));
+	json_t *pf = e->payload_filter ? json_loads(e->payload_filter, 0, NULL) : NULL;
+	json_object_set_new(j, "payloadFilter", pf ? pf : json_null());
 	return j;
 }
 

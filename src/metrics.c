@@ -27,7 +27,7 @@ void histogram_observe(struct histogram *h, int64_t us)
 
 struct ep_counts {
 	char id[48];
-	uint64_t n[3];
+	uint64_t n[4]; /* success, retry, fail, filtered */
 };
 static pthread_mutex_t ep_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ep_counts ep_counts[METRICS_ENDPOINTS_MAX + 1]; /* the last is "_other" */
@@ -46,6 +46,8 @@ void metrics_endpoint_outcome(const char *endpoint_id, int outcome)
 	ep_counts[i].n[outcome]++;
 	pthread_mutex_unlock(&ep_lock);
 }
+
+void metrics_endpoint_filtered(const char *endpoint_id) { metrics_endpoint_outcome(endpoint_id, 3); }
 
 static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct buf *b, const char *fmt, ...)
@@ -95,6 +97,14 @@ static void put_endpoints(struct buf *b)
 			put(b, "hookd_endpoint_deliveries_total{endpoint=\"%s\",outcome=\"%s\"} %llu\n", id,
 			    outcomes[o], (unsigned long long)ep_counts[i].n[o]);
 	}
+	put(b, "# HELP hookd_endpoint_filtered_total Messages an endpoint's payloadFilter kept out, by endpoint (as "
+	       "above; endpoints with none are not listed).\n# TYPE hookd_endpoint_filtered_total counter\n");
+	for (int i = 0; i <= METRICS_ENDPOINTS_MAX; i++) {
+		if ((i >= n_ep && i < METRICS_ENDPOINTS_MAX) || ep_counts[i].n[3] == 0)
+			continue;
+		put(b, "hookd_endpoint_filtered_total{endpoint=\"%s\"} %llu\n",
+		    i == METRICS_ENDPOINTS_MAX ? "_other" : ep_counts[i].id, (unsigned long long)ep_counts[i].n[3]);
+	}
 	pthread_mutex_unlock(&ep_lock);
 }
 
@@ -137,6 +147,10 @@ char *metrics_render(void)
 	put(&b, "hookd_deliveries_total{outcome=\"fail\"} %llu\n", (unsigned long long)load(&metrics.deliveries_fail));
 	put(&b, "hookd_deliveries_total{outcome=\"canceled\"} %llu\n",
 	    (unsigned long long)load(&metrics.deliveries_canceled));
+	put(&b, "# HELP hookd_deliveries_filtered_total Deliveries not made because the endpoint's payloadFilter did "
+		"not match the message.\n# TYPE hookd_deliveries_filtered_total counter\n"
+		"hookd_deliveries_filtered_total %llu\n",
+	    (unsigned long long)load(&metrics.deliveries_filtered));
 	put_gauge(&b, "hookd_deliveries_inflight", "Requests to endpoints in flight.", &metrics.inflight);
 	put_gauge(&b, "hookd_deliveries_dead_letter", "Deliveries in the fail state (refreshed every chore interval).",
 		  &metrics.dead_letter);

@@ -11,6 +11,7 @@ struct metrics {
 	uint64_t deliveries_retry;
 	uint64_t deliveries_fail;
 	uint64_t deliveries_canceled;
+	uint64_t deliveries_filtered; /* deliveries a payloadFilter kept out (no delivery row) */
 	int64_t inflight;             /* gauges, written by the dispatcher */
 	int64_t scheduled;
 	int64_t dead_letter;          /* gauges from the store, refreshed at each chore tick */
@@ -46,6 +47,8 @@ void metrics_inbound(enum inbound_outcome o);
  * under endpoint="_other", so the series stay bounded. outcome: 0 success, 1 retry, 2 fail. */
 #define METRICS_ENDPOINTS_MAX 200
 void metrics_endpoint_outcome(const char *endpoint_id, int outcome);
+/* A message the endpoint's payloadFilter kept out (hookd_endpoint_filtered_total, under the same bound). */
+void metrics_endpoint_filtered(const char *endpoint_id);
 
 #define METRIC_ADD(field, n) __atomic_add_fetch(&metrics.field, (n), __ATOMIC_RELAXED)
 #define METRIC_SET(field, v) __atomic_store_n(&metrics.field, (v), __ATOMIC_RELAXED)

@@ -30,9 +30,9 @@ void opevents_emit(const char *type, json_t *data)
 				    "data", data);
 	m.payload = json_dumps(payload, JSON_COMPACT);
 	m.payload_len = strlen(m.payload);
-	json_decref(payload);
 	char(*ids)[ID_MAX];
-	size_t n = cache_fanout(app_id, type, &m.channels, &ids);
+	size_t n = cache_fanout(&m, payload, &ids);
+	json_decref(payload);
 	queue_submit(outmsg_new(&m, ids, n));
 }
 

@@ -32,6 +32,7 @@ void task_run_free(struct task_run *tr)
 		outmsg_unref(tr->out[i]);
 	free(tr->out);
 	endpoint_dispose(&tr->ep);
+	pfilter_free(tr->pf);
 	free(tr);
 }
 
@@ -95,6 +96,11 @@ static int replay_msg(struct store *st, struct task_run *tr, struct message *m, 
 	if (!filter_types_match(&tr->ep.event_types, m->event_type) ||
 	    !filter_channels_match(&tr->ep.channels, &m->channels))
 		return STORE_OK;
+	json_t *parsed = NULL;
+	bool take = cache_payload_match(&tr->ep, tr->pf, m, NULL, &parsed);
+	json_decref(parsed);
+	if (!take)
+		return STORE_OK;
 	int rc = queue_write_deliveries(st, out_add(tr, m), due);
 	if (rc == STORE_OK)
 		tr->t.processed++;
@@ -106,7 +112,7 @@ static int replay_msg(struct store *st, struct task_run *tr, struct message *m, 
 static int source_replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
 {
 	char(*ids)[ID_MAX];
-	size_t k = m->payload != NULL ? cache_fanout(m->app_id, m->event_type, &m->channels, &ids) : 0;
+	size_t k = m->payload != NULL ? cache_fanout(m, NULL, &ids) : 0;
 	if (k == 0)
 		return STORE_OK;
 	m->deliver_at_ms = 0;
@@ -201,6 +207,10 @@ struct task_run *task_run_new(const struct task *t, struct endpoint *ep)
 	if (ep != NULL) {
 		tr->ep = *ep;
 		memset(ep, 0, sizeof *ep);
+		char err[PFILTER_ERR_MAX];
+		if (tr->ep.payload_filter != NULL) /* not compiling: it takes nothing, as at fan-out */
+			tr->pf = pfilter_compile_text(tr->ep.payload_filter, strlen(tr->ep.payload_filter),
+						      "payloadFilter", err);
 	}
 	return tr;
 }

@@ -10,6 +10,8 @@
 #include "queue.h"
 #include "model.h"
 
+struct pfilter;
+
 #define TASK_KIND_RECOVER "endpoint.recover"
 #define TASK_KIND_REPLAY "endpoint.replay"
 #define TASK_KIND_SOURCE_REPLAY "source.replay" /* app_id: the source's app; no endpoint */
@@ -22,6 +24,7 @@ struct task_run {
 	char after_id[ID_MAX];      /* replay: the message cursor (t.after_id, or the window's lower id bound) */
 	char before_id[ID_MAX];     /* replay: the window's upper id bound */
 	struct endpoint ep;         /* replay: the endpoint's filters, as the task started */
+	struct pfilter *pf;         /* replay: ep.payload_filter compiled */
 	struct outmsg **out;        /* this batch's deliveries, for the queue after the commit */
 	size_t nout;
 	bool failing;               /* the job only records that the task failed */

@@ -42,6 +42,7 @@ int main(void)
 	srunner_add_suite(sr, sign_suite());
 	srunner_add_suite(sr, id_suite());
 	srunner_add_suite(sr, filter_suite());
+	srunner_add_suite(sr, pfilter_suite());
 	srunner_add_suite(sr, backoff_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, json_suite());

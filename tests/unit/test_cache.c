@@ -5,6 +5,7 @@
 
 #include "cache.h"
 #include "evtypes.h"
+#include "metrics.h"
 #include "registry.h"
 #include "source.h"
 #include "tests.h"
@@ -47,12 +48,39 @@ static void apply_id(enum change_kind kind, const char *id)
 static size_t fanout(const char *app_id, const char *type, char first[ID_MAX])
 {
 	char(*ids)[ID_MAX] = NULL;
-	struct strlist none = {0};
-	size_t n = cache_fanout(app_id, type, &none, &ids);
+	struct message m = {.event_type = (char *)type};
+	snprintf(m.app_id, sizeof m.app_id, "%s", app_id);
+	size_t n = cache_fanout(&m, NULL, &ids);
 	if (n > 0 && first != NULL)
 		memcpy(first, ids[0], ID_MAX);
 	free(ids);
 	return n;
+}
+
+/* An endpoint of app_id with a payloadFilter (text as stored). */
+static void ep_filter_apply(const char *id, const char *app_id, const char *filter)
+{
+	struct endpoint e = {.url = "http://f/", .description = "", .payload_filter = (char *)filter};
+	snprintf(e.id, sizeof e.id, "%s", id);
+	snprintf(e.app_id, sizeof e.app_id, "%s", app_id);
+	registry_apply(&(struct change){.kind = CHANGE_ENDPOINT_PUT, .endpoint = &e});
+}
+
+/* The endpoints a payload reaches, as "ep_a,ep_c" (parsed by the caller when parse is set). */
+static char *fanout_payload(const char *payload, bool parse)
+{
+	struct message m = {.event_type = "x", .payload = (char *)payload, .payload_len = strlen(payload)};
+	snprintf(m.app_id, sizeof m.app_id, "app_1");
+	json_t *p = parse ? json_loads(payload, JSON_DECODE_ANY, NULL) : NULL;
+	char(*ids)[ID_MAX] = NULL;
+	size_t n = cache_fanout(&m, p, &ids);
+	json_decref(p);
+	static char out[256];
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", i ? "," : "", ids[i]);
+	free(ids);
+	return out;
 }
 
 /* ---- apps ---- */
@@ -93,6 +121,35 @@ START_TEST(test_app_delete_takes_endpoints)
 	ep_snap_unref(s);
 	ck_assert_uint_eq(fanout("app_1", "x", NULL), 0);
 	ck_assert_uint_eq(fanout("app_2", "x", NULL), 1);
+}
+END_TEST
+
+/* ---- payload filters at fan-out ---- */
+
+START_TEST(test_fanout_payload_filter)
+{
+	app_apply("app_1", NULL);
+	ep_filter_apply("ep_a", "app_1", NULL);
+	ep_filter_apply("ep_b", "app_1", "{\"amount\":{\"$gt\":100}}");
+	ep_filter_apply("ep_c", "app_1", "{\"tier\":\"gold\"}");
+	ep_filter_apply("ep_d", "app_1", "{\"$bogus\":1}"); /* stored but not compiling: takes nothing */
+	uint64_t filtered = metrics.deliveries_filtered;
+	for (int parse = 0; parse < 2; parse++) {
+		ck_assert_str_eq(fanout_payload("{\"amount\":150,\"tier\":\"gold\"}", parse), "ep_a,ep_b,ep_c");
+		ck_assert_str_eq(fanout_payload("{\"amount\":50,\"tier\":\"gold\"}", parse), "ep_a,ep_c");
+		ck_assert_str_eq(fanout_payload("{\"amount\":500}", parse), "ep_a,ep_b");
+	}
+	ck_assert_str_eq(fanout_payload("not json", false), "ep_a"); /* no filter takes a payload that is not JSON */
+	ck_assert_uint_eq(metrics.deliveries_filtered - filtered, 2 * (1 + 2 + 2) + 3);
+	/* an endpoint's filter replaced, then removed */
+	ep_filter_apply("ep_b", "app_1", "{\"amount\":{\"$lt\":100}}");
+	ck_assert_str_eq(fanout_payload("{\"amount\":50}", false), "ep_a,ep_b");
+	ep_filter_apply("ep_c", "app_1", NULL);
+	ck_assert_str_eq(fanout_payload("{\"amount\":500}", false), "ep_a,ep_c");
+	apply_id(CHANGE_ENDPOINT_DELETE, "ep_a");
+	ck_assert_str_eq(fanout_payload("{\"amount\":500}", false), "ep_c");
+	ep_filter_apply("ep_c", "app_1", "{\"amount\":1}");
+	ck_assert_str_eq(fanout_payload("{\"amount\":500}", false), "");
 }
 END_TEST
 
@@ -282,6 +339,7 @@ Suite *cache_suite(void)
 	tcase_add_test(tc, test_endpoint_disabled);
 	tcase_add_test(tc, test_gen_grows);
 	tcase_add_test(tc, test_fanout_follows);
+	tcase_add_test(tc, test_fanout_payload_filter);
 	tcase_add_test(tc, test_event_types_and_sources);
 	tcase_add_test(tc, test_change_copy);
 	suite_add_tcase(s, tc);

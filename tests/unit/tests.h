@@ -7,6 +7,7 @@ Suite *util_suite(void);
 Suite *sign_suite(void);
 Suite *id_suite(void);
 Suite *filter_suite(void);
+Suite *pfilter_suite(void);
 Suite *backoff_suite(void);
 Suite *store_suite(void);
 Suite *json_suite(void);
