@@ -2,11 +2,20 @@
 // security headers, 404s), then the dashboard and the portal in Debian's chromium driven by playwright-core.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { api, e2e, eventually, runHookd, startHookd, startReceiver } from './lib/harness.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
+// screenshots of the main pages, for people (never compared)
+const SHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/ui-screenshots');
+const shot = async (page, name) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+};
 const noBrowser = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (Debian's chromium; make deps installs it)`;
 
 /** GET with exactly these headers (fetch would add Accept-Encoding and decompress); resolves {status, headers, body}. */
@@ -144,6 +153,7 @@ e2e('ui: sign in, create an app and an endpoint, see a message and its attempt',
   await page.getByLabel('API token').fill(h.token);
   await page.getByLabel('API token').press('Enter');
   await page.getByRole('heading', { name: 'Apps' }).waitFor();
+  await shot(page, 'apps');
   assert.doesNotMatch(page.url(), new RegExp(h.token));
   assert.equal(await page.evaluate(() => sessionStorage.getItem('hookd.token')), h.token);
 
@@ -192,11 +202,13 @@ e2e('ui: sign in, create an app and an endpoint, see a message and its attempt',
   await row.locator('summary').click();
   await row.getByText('thanks from the receiver').waitFor();
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await shot(page, 'message');
   assert.equal(await page.locator('table.deliveries').getByText('success').count(), 1);
 
   // the endpoint's health, then disable it and delete it (with a confirmation)
   await page.locator('table.deliveries').getByRole('link', { name: rcv.url }).click();
   await page.locator('table.figures').getByText('100.0 %').first().waitFor();
+  await shot(page, 'endpoint');
   await page.getByRole('button', { name: 'Disable' }).click();
   await page.getByRole('button', { name: 'Enable' }).waitFor();
   assert.equal((await req('GET', `/app/${appId}/endpoint/${eps[0].id}`)).json.disabled, true);
@@ -227,12 +239,60 @@ e2e('ui: a portal link shows its app only and leaves no token in the address bar
   await page.getByRole('link', { name: 'http://127.0.0.1:9/acme-hook' }).waitFor();
   assert.equal(page.url(), `${h.url}/portal/#/app/${mine.id}`);
   assert.ok(!page.url().includes(access.token));
+  await shot(page, 'portal');
   assert.equal(await page.getByText('other-hook').count(), 0);
   assert.equal(await page.getByRole('link', { name: 'Apps' }).count(), 0); // no global pages
   // another app's page is not offered
   await page.goto(`${h.url}/portal/#/app/${other.id}`);
   await page.getByText('Nothing here').waitFor();
+  await shot(page, 'portal-other-app');
   assert.equal(await page.getByText('Other').count(), 0);
   assert.deepEqual(seen.outside(), []);
+  assert.equal(await h.stop(), 0);
+});
+
+/** A datetime-local value (the browser's local time) for ms since the epoch. */
+const localInput = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+
+e2e('ui: a failing endpoint: test event, errors by status code, resend, recover with progress', { skip: noBrowser }, async (t) => {
+  const h = await startHookd(t);
+  let failing = true;
+  const rcv = await startReceiver(t, () => (failing ? { status: 503, body: 'down for maintenance' } : { status: 200, body: 'back' }));
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'Flaky' })).json;
+  // one attempt, then the dead letter
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url, retrySchedule: [] })).json;
+  const { page, seen } = await browserPage(t, h);
+  await page.goto(`${h.url}/ui/`);
+  await page.getByLabel('API token').fill(h.token);
+  await page.getByLabel('API token').press('Enter');
+  await page.getByRole('link', { name: 'Flaky' }).click();
+  await page.getByRole('link', { name: rcv.url }).click();
+  await page.getByRole('heading', { name: rcv.url }).waitFor();
+
+  // a test event, which the receiver refuses: its status code in the health table, the message in the dead letter
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await page.getByText('sent:').waitFor();
+  await rcv.waitForCount(1);
+  const health = page.locator('.card', { has: page.getByRole('heading', { name: 'Health' }) });
+  await refreshUntil(page, health, '503: 1');
+  const dead = page.locator('.card', { has: page.getByRole('heading', { name: 'Dead letter' }) });
+  await refreshUntil(page, dead, 'webhook.test');
+  await shot(page, 'endpoint-failing');
+
+  // fixed: resend from the dead letter reaches it
+  failing = false;
+  await dead.getByRole('button', { name: 'Resend' }).click();
+  await dead.getByText('resent').waitFor();
+  await rcv.waitForCount(2);
+
+  // recover since an hour ago: a task, its progress shown until it is done, and the message delivered again
+  await page.getByLabel('Send failed messages again since').fill(localInput(Date.now() - 3600e3));
+  await page.getByRole('button', { name: 'Recover' }).click();
+  await page.getByText(/endpoint.recover finished: 1 processed/).waitFor();
+  await rcv.waitForCount(3);
+  assert.equal((await req('GET', `/app/${app.id}/attempt/endpoint/${ep.id}`)).json.data.length, 3);
+  assert.deepEqual(seen.outside(), []);
+  assert.deepEqual(seen.errors.filter((e) => !/status of 4\d\d/.test(e)), []);
   assert.equal(await h.stop(), 0);
 });

@@ -3,6 +3,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { call, enc, q } from './api.js';
+import { DeadLetter } from './deadletter.js';
 import { AttemptTable } from './messages.js';
 import { ConfirmButton, Err, Field, link, list, Loading, time, useLoad } from './ui.js';
 
@@ -32,6 +33,8 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
     url: ep?.url ?? '', description: ep?.description ?? '',
     eventTypes: (ep?.eventTypes ?? ep?.filterTypes ?? []).join(', '), channels: (ep?.channels ?? []).join(', '),
     rateLimit: ep?.rateLimit ?? ep?.throttleRate ?? '', disabled: ep?.disabled ?? false,
+    ordering: ep?.ordering ?? 'parallel', retrySchedule: !ep?.retrySchedule ? '' : ep.retrySchedule.length ? ep.retrySchedule.join(', ') : 'none',
+    signatureScheme: ep?.signatureScheme ?? 'standard',
   });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -45,6 +48,10 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
       url: v.url.trim(), description: v.description, disabled: v.disabled,
       eventTypes: types.length ? types : null, channels: chans.length ? chans : null,
       rateLimit: String(v.rateLimit).trim() === '' ? null : Number(v.rateLimit),
+      ordering: v.ordering,
+      retrySchedule: v.retrySchedule.trim() === '' ? null : v.retrySchedule.trim() === 'none' ? []
+        : list(v.retrySchedule).map(Number),
+      ...(ep ? {} : { signatureScheme: v.signatureScheme }),
     };
     try {
       const path = `/app/${enc(app.id)}/endpoint${ep ? `/${enc(ep.id)}` : ''}`;
@@ -62,6 +69,15 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
       <input id="f-channels" value=${v.channels} onInput=${set('channels')} /></${Field}>
     <${Field} label="Rate limit (messages per second)" name="rateLimit" errors=${f} hint="empty: none">
       <input id="f-rateLimit" type="number" min="0" value=${v.rateLimit} onInput=${set('rateLimit')} /></${Field}>
+    <${Field} label="Retry schedule (seconds between attempts)" name="retrySchedule" errors=${f}
+      hint="comma-separated, e.g. 5, 300, 1800; none: no retries; empty: the server's">
+      <input id="f-retrySchedule" value=${v.retrySchedule} onInput=${set('retrySchedule')} /></${Field}>
+    <${Field} label="Ordering" name="ordering" errors=${f} hint="fifo: each message waits for the one before it">
+      <select id="f-ordering" value=${v.ordering} onChange=${set('ordering')}>
+        <option value="parallel">parallel</option><option value="fifo">fifo</option></select></${Field}>
+    ${!ep && html`<${Field} label="Signature scheme" name="signatureScheme" errors=${f}>
+      <select id="f-signatureScheme" value=${v.signatureScheme} onChange=${set('signatureScheme')}>
+        ${SCHEMES.map((x) => html`<option value=${x}>${x}</option>`)}</select></${Field}>`}
     <div class="field check"><input id="f-disabled" type="checkbox" checked=${v.disabled} onChange=${set('disabled')} />
       <label for="f-disabled">Disabled</label></div>
     <${Err} error=${error} />
@@ -69,6 +85,8 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
       ${onCancel && html`<button type="button" onClick=${onCancel}>Cancel</button>`}</div>
   </form>`;
 }
+
+const SCHEMES = ['standard', 'svix', 'ed25519', 'stripe', 'split', 'github', 'shopify', 'slack', 'hmac'];
 
 export function EndpointPage({ appId, epId }) {
   const base = `/app/${enc(appId)}/endpoint/${enc(epId)}`;
@@ -102,11 +120,15 @@ export function EndpointPage({ appId, epId }) {
       <dt>Channels</dt><dd>${(ep.channels ?? []).join(', ') || html`<span class="muted">all</span>`}</dd>
       <dt>Rate limit</dt><dd>${ep.rateLimit ?? ep.throttleRate ?? html`<span class="muted">none</span>`}</dd>
       <dt>Signature scheme</dt><dd>${ep.signatureScheme ?? 'standard'}</dd>
+      <dt>Ordering</dt><dd>${ep.ordering ?? 'parallel'}</dd>
+      <dt>Retry schedule</dt><dd>${!ep.retrySchedule ? html`<span class="muted">the server's</span>`
+        : ep.retrySchedule.length ? `${ep.retrySchedule.join(', ')} s` : 'no retries'}</dd>
       <dt>Created</dt><dd>${time(ep.createdAt)}</dd><dt>Updated</dt><dd>${time(ep.updatedAt)}</dd>
     </dl>
-    <${Secret} base=${base} />
     <${Health} base=${base} />
-    <h2>Recent attempts</h2>
+    <${DeadLetter} appId=${appId} epId=${epId} />
+    <${Secret} base=${base} />
+    <${Headers} base=${base} />
     <${EndpointAttempts} appId=${appId} epId=${epId} />
   </section>`;
 }
@@ -135,6 +157,32 @@ function Secret({ base }) {
     <${Err} error=${error} /></div>`;
 }
 
+/** The headers added to every delivery, one "Name: value" a line; saved with PUT .../headers. */
+function Headers({ base }) {
+  const { data, error } = useLoad(() => call('GET', `${base}/headers`), [base]);
+  const [text, setText] = useState(null);
+  const [state, setState] = useState({ error: null, saved: false });
+  const shown = text ?? Object.entries(data?.headers ?? {}).map(([k, v]) => `${k}: ${v}`).join('\n');
+  async function save(e) {
+    e.preventDefault();
+    const headers = {};
+    for (const line of shown.split('\n')) {
+      const i = line.indexOf(':');
+      if (line.trim() && i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+    }
+    try {
+      await call('PUT', `${base}/headers`, { headers });
+      setState({ error: null, saved: true });
+    } catch (err) { setState({ error: err, saved: false }); }
+  }
+  return html`<form class="card" onSubmit=${save} aria-label="Headers"><h2>Headers</h2><${Err} error=${error} />
+    <label for="f-headers">Added to every delivery, one <code>Name: value</code> a line</label>
+    <textarea id="f-headers" rows="3" value=${shown} onInput=${(e) => { setText(e.target.value); setState({ error: null, saved: false }); }}></textarea>
+    ${data?.sensitive?.length > 0 && html`<small class="muted">sensitive (values hidden): ${data.sensitive.join(', ')}</small>`}
+    <div class="bar"><button type="submit">Save headers</button>${state.saved && html`<span class="muted">saved</span>`}</div>
+    <${Err} error=${state.error} /></form>`;
+}
+
 const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`);
 const ms = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)} ms`);
 
@@ -149,13 +197,14 @@ function Health({ base }) {
         const x = f[w] ?? {};
         return html`<tr key=${w}><th scope="row">last ${w}</th><td>${x.attempts}</td><td>${x.success}</td><td>${x.failed}</td>
           <td>${pct(x.successRate)}</td><td>${ms(x.avgMs)}</td><td>${ms(x.p50Ms)}</td><td>${ms(x.p95Ms)}</td><td>${ms(x.p99Ms)}</td>
-          <td>${Object.entries(x.statusCodes ?? {}).map(([c, n]) => html`<span class=${`code c${String(c)[0]}`}>${c}: ${n}</span> `)}</td></tr>`;
+          <td>${Object.entries(x.statusCodes ?? {}).map(([c, n]) => html`<span class=${`code c${String(c)[0]}`}>${c === '0' ? 'no answer' : c}: ${n}</span> `)}</td></tr>`;
       })}</tbody></table>
       <p>Dead letters: <strong>${f.deadLetter}</strong> · pending: <strong>${f.pending}</strong></p>`}
   </div>`;
 }
 
 function EndpointAttempts({ appId, epId }) {
-  const { data, error } = useLoad(() => call('GET', `/app/${enc(appId)}/attempt/endpoint/${enc(epId)}${q({ limit: 50 })}`), [appId, epId]);
-  return html`<${Err} error=${error} />${data && html`<${AttemptTable} appId=${appId} attempts=${data.data} by="msg" />`}`;
+  const { data, error, reload } = useLoad(() => call('GET', `/app/${enc(appId)}/attempt/endpoint/${enc(epId)}${q({ limit: 50 })}`), [appId, epId]);
+  return html`<div class="bar"><h2>Recent attempts</h2><button type="button" onClick=${reload}>Refresh</button></div>
+    <${Err} error=${error} />${data && html`<${AttemptTable} appId=${appId} attempts=${data.data} by="msg" />`}`;
 }
