@@ -162,6 +162,17 @@ e2e('ui: sign in, create an app and an endpoint, see a message and its attempt',
   await page.getByLabel('API token').press('Enter');
   await page.getByRole('heading', { name: 'Apps' }).waitFor();
   await shot(page, 'apps');
+  // the event type catalog, with its schemas as text
+  // (once the registry has a type, an endpoint may filter only on registered ones)
+  await req('POST', '/event-type', { name: 'order.created', description: 'An order was placed' });
+  await req('POST', '/event-type', { name: 'order.paid', description: 'An order was paid',
+    schemas: { 1: { type: 'object', properties: { amount: { type: 'integer' } } } } });
+  await page.getByRole('link', { name: 'Event types' }).click();
+  await page.getByText('An order was paid').waitFor();
+  await page.locator('table.eventtypes summary').click();
+  await page.locator('table.eventtypes pre').getByText('"amount"').waitFor();
+  await shot(page, 'event-types');
+  await page.getByRole('link', { name: 'Apps' }).click();
   assert.doesNotMatch(page.url(), new RegExp(h.token));
   assert.equal(await page.evaluate(() => sessionStorage.getItem('hookd.token')), h.token);
 
@@ -302,6 +313,9 @@ e2e('ui: a failing endpoint: test event, errors by status code, resend, recover 
   await page.getByText(/endpoint.recover finished: 1 processed/).waitFor();
   await rcv.waitForCount(3);
   assert.equal((await req('GET', `/app/${app.id}/attempt/endpoint/${ep.id}`)).json.data.length, 3);
+  await page.getByRole('link', { name: 'Background tasks' }).click();
+  await page.locator('table.tasks').getByText('endpoint.recover').waitFor();
+  await page.locator('table.tasks').getByText('1 processed').waitFor();
   assert.deepEqual(seen.outside(), []);
   assert.deepEqual(seen.errors.filter((e) => !/status of 4\d\d/.test(e)), []);
   assert.equal(await h.stop(), 0);

@@ -199,8 +199,28 @@ function Health({ base }) {
           <td>${pct(x.successRate)}</td><td>${ms(x.avgMs)}</td><td>${ms(x.p50Ms)}</td><td>${ms(x.p95Ms)}</td><td>${ms(x.p99Ms)}</td>
           <td>${Object.entries(x.statusCodes ?? {}).map(([c, n]) => html`<span class=${`code c${String(c)[0]}`}>${c === '0' ? 'no answer' : c}: ${n}</span> `)}</td></tr>`;
       })}</tbody></table>
+      <${StatusBars} f=${f} />
       <p>Dead letters: <strong>${f.deadLetter}</strong> · pending: <strong>${f.pending}</strong></p>`}
   </div>`;
+}
+
+/** Each window's attempts as one bar split by status code (SVG; colours from the stylesheet). */
+function StatusBars({ f }) {
+  const W = 400;
+  return html`<figure class="bars"><figcaption>Attempts by status code</figcaption>
+    <svg viewBox=${`0 0 ${W + 90} 66`} role="img" aria-label="Attempts by status code, last hour, day and week">
+    ${['hour', 'day', 'week'].map((w, i) => {
+      const x = f[w] ?? {};
+      let at = 90;
+      const codes = Object.entries(x.statusCodes ?? {}).sort(([a], [b]) => Number(a) - Number(b));
+      return html`<g key=${w}><text x="0" y=${i * 22 + 14} class="label">last ${w}</text>
+        ${x.attempts ? codes.map(([c, n]) => {
+          const width = (n / x.attempts) * W, r = html`<rect x=${at} y=${i * 22 + 3} width=${width} height="16" class=${`seg c${c[0]}`}>
+            <title>${c === '0' ? 'no answer' : c}: ${n}</title></rect>`;
+          at += width;
+          return r;
+        }) : html`<rect x="90" y=${i * 22 + 3} width=${W} height="16" class="seg none"><title>no attempts</title></rect>`}</g>`;
+    })}</svg></figure>`;
 }
 
 function EndpointAttempts({ appId, epId }) {

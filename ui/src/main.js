@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, portal, portalApp, setUnauthorized, signIn, signOut, takeFragment, token } from './api.js';
 import { AppList, AppPage } from './apps.js';
 import { EndpointPage } from './endpoints.js';
+import { EventTypes, Tasks } from './global.js';
 import { MessagePage } from './messages.js';
 import { Err } from './ui.js';
 
@@ -24,6 +25,8 @@ function useHash() {
 function route(path) {
   const s = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (s.length === 0) return portal ? null : html`<${AppList} />`;
+  if (!portal && s.length === 1 && s[0] === 'event-types') return html`<${EventTypes} />`;
+  if (!portal && s.length === 1 && s[0] === 'tasks') return html`<${Tasks} />`;
   if (s[0] !== 'app' || s.length < 2) return null;
   if (portal && s[1] !== portalApp()) return null; // the portal shows its own app only
   if (s.length === 2) return html`<${AppPage} appId=${s[1]} tab="endpoints" />`;
@@ -71,7 +74,8 @@ function App() {
   const page = route(path);
   return html`<div class="layout">
     <header><a class="brand" href=${portal ? `#/app/${encodeURIComponent(portalApp())}` : '#/'}>${portal ? 'Webhooks' : 'hookd'}</a>
-      ${!portal && html`<nav aria-label="Main"><a href="#/">Apps</a></nav>`}
+      ${!portal && html`<nav aria-label="Main"><a href="#/">Apps</a> <a href="#/event-types">Event types</a>
+        <a href="#/tasks">Background tasks</a></nav>`}
       <button type="button" class="signout" onClick=${() => { signOut(); setSignedIn(false); }}>Sign out</button></header>
     <main>${page ?? html`<${Err} error=${{ message: `Nothing here: ${path}` }} />`}</main>
   </div>`;
