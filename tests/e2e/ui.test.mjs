@@ -7,6 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { Webhook } from 'standardwebhooks';
 import { api, e2e, eventually, runHookd, startHookd, startReceiver } from './lib/harness.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -318,5 +319,51 @@ e2e('ui: a failing endpoint: test event, errors by status code, resend, recover 
   await page.locator('table.tasks').getByText('1 processed').waitFor();
   assert.deepEqual(seen.outside(), []);
   assert.deepEqual(seen.errors.filter((e) => !/status of 4\d\d/.test(e)), []);
+  assert.equal(await h.stop(), 0);
+});
+
+e2e('ui: inbound sources, their requests (verified, rejected), replay; the server page', { skip: noBrowser }, async (t) => {
+  const h = await startHookd(t);
+  if (!await uiBuilt(t, h)) return;
+  const rcv = await startReceiver(t);
+  const { req } = api(h);
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const src = (await req('POST', '/source', { name: 'Billing provider', uid: 'billing', scheme: 'standard',
+    secrets: [secret], destinations: [{ url: rcv.url }] })).json;
+  const body = '{"type":"invoice.paid","note":"<b>bold?</b>"}';
+  const now = new Date();
+  const post = (headers) => fetch(`${h.url}/in/billing`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  assert.equal((await post({ 'webhook-id': 'evt_1', 'webhook-timestamp': String(Math.floor(now / 1000)),
+    'webhook-signature': new Webhook(secret).sign('evt_1', now, body) })).status, 200);
+  assert.equal((await post({})).status, 401); // unsigned: recorded as rejected
+  await rcv.waitForCount(1);
+
+  const { page, seen } = await browserPage(t, h);
+  await page.goto(`${h.url}/ui/#/source`);
+  await page.getByLabel('API token').fill(h.token);
+  await page.getByLabel('API token').press('Enter');
+  await page.getByRole('link', { name: 'Billing provider' }).click();
+  await page.getByRole('heading', { name: 'Billing provider' }).waitFor();
+  await refreshUntil(page, page, 'verified');
+  const rows = page.locator('table.requests tbody tr');
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(1).textContent(), /verified.*(pending|success)/);
+  assert.match(await rows.nth(0).textContent(), /rejected/);
+  await shot(page, 'source');
+  await rows.nth(1).getByRole('link').click();
+  assert.equal(await page.getByLabel('Body').textContent(), body);
+  await page.getByRole('button', { name: 'Replay' }).click();
+  await page.getByText('replayed as').waitFor();
+  await rcv.waitForCount(2);
+
+  // the server page: gauges and rates from /metrics
+  await page.getByRole('link', { name: 'Server' }).click();
+  await page.getByText('Messages accepted /s').waitFor();
+  await page.locator('.gauge', { hasText: 'In flight' }).waitFor();
+  await shot(page, 'server');
+  assert.ok(seen.urls.some((u) => u === `${h.url}/metrics`));
+  assert.deepEqual(seen.outside(), []);
+  assert.deepEqual(seen.errors.filter((e) => !/status of 4\d\d/.test(e)), []);
+  assert.equal(src.uid, 'billing');
   assert.equal(await h.stop(), 0);
 });

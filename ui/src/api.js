@@ -39,9 +39,16 @@ export function setUnauthorized(fn) { onUnauthorized = fn; }
 
 /** fetch /api/v1 + path; resolves with the parsed JSON (null for no body), rejects with an ApiError. */
 export async function call(method, path, body, tok = token()) {
+  return request(method, '/api/v1' + path, body, tok, true);
+}
+
+/** GET a text resource of hookd with the token (/metrics); rejects with an ApiError. */
+export const getText = (url) => request('GET', url, undefined, token(), false);
+
+async function request(method, url, body, tok, asJson) {
   let res;
   try {
-    res = await fetch('/api/v1' + path, {
+    res = await fetch(url, {
       method,
       headers: { authorization: `Bearer ${tok}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -54,6 +61,7 @@ export async function call(method, path, body, tok = token()) {
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: shown as text */ }
+  if (res.ok && !asJson) return text;
   if (!res.ok) {
     const e = new ApiError(res.status, json, text);
     if (res.status === 401 && tok === token()) onUnauthorized(e);

@@ -7,6 +7,8 @@ import { AppList, AppPage } from './apps.js';
 import { EndpointPage } from './endpoints.js';
 import { EventTypes, Tasks } from './global.js';
 import { MessagePage } from './messages.js';
+import { Server } from './server.js';
+import { RequestPage, SourceList, SourcePage } from './sources.js';
 import { Err } from './ui.js';
 
 takeFragment(); // a portal link's #key=... leaves the address bar before anything else runs
@@ -27,6 +29,12 @@ function route(path) {
   if (s.length === 0) return portal ? null : html`<${AppList} />`;
   if (!portal && s.length === 1 && s[0] === 'event-types') return html`<${EventTypes} />`;
   if (!portal && s.length === 1 && s[0] === 'tasks') return html`<${Tasks} />`;
+  if (!portal && s.length === 1 && s[0] === 'server') return html`<${Server} />`;
+  if (!portal && s[0] === 'source') {
+    if (s.length === 1) return html`<${SourceList} />`;
+    if (s.length === 2) return html`<${SourcePage} srcId=${s[1]} />`;
+    if (s.length === 4 && s[2] === 'request') return html`<${RequestPage} srcId=${s[1]} reqId=${s[3]} />`;
+  }
   if (s[0] !== 'app' || s.length < 2) return null;
   if (portal && s[1] !== portalApp()) return null; // the portal shows its own app only
   if (s.length === 2) return html`<${AppPage} appId=${s[1]} tab="endpoints" />`;
@@ -75,7 +83,7 @@ function App() {
   return html`<div class="layout">
     <header><a class="brand" href=${portal ? `#/app/${encodeURIComponent(portalApp())}` : '#/'}>${portal ? 'Webhooks' : 'hookd'}</a>
       ${!portal && html`<nav aria-label="Main"><a href="#/">Apps</a> <a href="#/event-types">Event types</a>
-        <a href="#/tasks">Background tasks</a></nav>`}
+        <a href="#/source">Inbound sources</a> <a href="#/tasks">Background tasks</a> <a href="#/server">Server</a></nav>`}
       <button type="button" class="signout" onClick=${() => { signOut(); setSignedIn(false); }}>Sign out</button></header>
     <main>${page ?? html`<${Err} error=${{ message: `Nothing here: ${path}` }} />`}</main>
   </div>`;
