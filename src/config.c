@@ -17,6 +17,7 @@
 	(offsetof(struct config, f) + 0 * sizeof(char[_Generic(((struct config *)0)->f, T: 1, default: -1)]))
 #define STR(f) FIELD(f, char *)
 #define DAY (86400LL * 1000)
+#define CSP_SOURCES_MAX 1024 /* bytes of a CSP source list (SETTING_CSP_SOURCES) */
 
 const struct setting config_settings[] = {
 	{"listen", "HOOKD_LISTEN", "ADDR:PORT", SETTING_LISTEN, STR(listen), 0, 0, "127.0.0.1:8071", NULL,
@@ -205,7 +206,7 @@ static int setting_parse(const struct setting *s, struct config *c, const char *
 			return -1;
 		break;
 	case SETTING_CSP_SOURCES: /* it goes into a header: nothing that ends the directive or the line */
-		if (*v == '\0' || v[strspn(v, " !\"#$%&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+		if (*v == '\0' || strlen(v) > CSP_SOURCES_MAX || v[strspn(v, " !\"#$%&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
 					  "abcdefghijklmnopqrstuvwxyz{|}~")] != '\0')
 			return -1;
 		break;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "util.h"
 
 /* No inline script or style, nothing from another origin; frame-ancestors last, from the caller. */
 #define CSP_BASE \
@@ -57,9 +58,13 @@ static void add_headers(struct MHD_Response *resp, const struct ui_file *f, bool
 	char etag[64];
 	snprintf(etag, sizeof etag, "\"%s%s\"", f->etag, gz ? "-gz" : "");
 	const char *fa = portal ? api_config()->portal_frame_ancestors : "'none'";
-	char csp[sizeof CSP_BASE + 512];
-	snprintf(csp, sizeof csp, "%s%s", CSP_BASE, fa != NULL && strlen(fa) < 500 ? fa : "'none'");
-	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	if (fa == NULL)
+		fa = "'none'";
+	size_t n = sizeof CSP_BASE + strlen(fa); /* the setting is at most 1 KiB (config.c) */
+	char *csp = xmalloc(n);
+	snprintf(csp, n, "%s%s", CSP_BASE, fa);
+	MHD_add_response_header(resp, "Content-Security-Policy", csp); /* copied */
+	free(csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "ETag", etag);

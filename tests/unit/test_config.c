@@ -123,6 +123,10 @@ START_TEST(test_portal_frame_ancestors)
 	const char *bad[] = {"", "'self'; script-src *", "a,b", "a\r\nSet-Cookie: x", "caf\xc3\xa9", "a\tb"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_int_eq(config_set(&c, "portal-frame-ancestors", bad[i], err, sizeof err), -1);
+	char long_list[1100];
+	memset(long_list, 'a', sizeof long_list - 1);
+	long_list[sizeof long_list - 1] = '\0';
+	ck_assert_int_eq(config_set(&c, "portal-frame-ancestors", long_list, err, sizeof err), -1); /* over 1 KiB */
 	ck_assert_str_eq(c.portal_frame_ancestors, "https://a.example.com 'self'");
 	config_dispose(&c);
 }
