@@ -1,5 +1,6 @@
 # hookd: plain Makefile with pkg-config.
 #   make            build build/hookd, build/libhookd.a, build/libhookd.so, build/examples/receiver
+#                   (with the web UI bundled by esbuild and embedded when npm is there; make UI=0: without it)
 #   make SANITIZE=1 build into build-san/ with ASan+UBSan
 #   make test       deps, strict build, unit tests (plain and sanitized; the store suite on SQLite and on a
 #                   throwaway PostgreSQL too), e2e tests on SQLite and on PostgreSQL, a 60 s soak
@@ -37,6 +38,13 @@ LIB_SRCS    := $(wildcard lib/*.c)
 DAEMON_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS   := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+# the web UI (ui/, docs/ui.md): bundled and turned into C at build time ($(BUILD)/ui_assets.c, never committed);
+# UI=0 (the default without npm) embeds none, and /ui/ answers 404 saying so. $(BUILD)/ui.mode remembers which.
+UI          ?= $(if $(shell command -v npm 2>/dev/null),1,0)
+UI_SRCS     := $(wildcard ui/src/*) ui/index.html ui/build.mjs ui/package-lock.json scripts/ui-embed.mjs \
+	scripts/ui-build.sh
+UI_MODE     := $(shell mkdir -p $(BUILD) && { echo $(UI) | cmp -s - $(BUILD)/ui.mode || echo $(UI) >$(BUILD)/ui.mode; })
+CORE_OBJS   += $(BUILD)/ui_assets.o
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
@@ -54,6 +62,16 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(wildcard src/*.h lib/*.h include/*.h tests/
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -c -o $@ $<
 $(BUILD):
 	@mkdir -p $(BUILD)
+ifeq ($(UI),1)
+$(BUILD)/ui_assets.c: $(UI_SRCS) $(BUILD)/ui.mode | $(BUILD)
+	sh scripts/ui-build.sh $@
+else
+$(BUILD)/ui_assets.c: $(BUILD)/ui.mode | $(BUILD)
+	printf '%s\n' '/* make UI=0: no web UI */' '#include "ui.h"' 'const struct ui_file ui_files[1];' \
+		'const size_t ui_nfiles = 0;' >$@
+endif
+$(BUILD)/ui_assets.o: $(BUILD)/ui_assets.c src/ui.h
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
 $(BUILD)/libhookd.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

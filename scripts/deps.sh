@@ -16,13 +16,19 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
 command -v pkg-config >/dev/null  || need="$need pkg-config"
 command -v clang >/dev/null       || need="$need clang"
 command -v curl >/dev/null        || need="$need curl"
+# the browser the UI tests drive (tests/e2e/ui.test.mjs, playwright-core): Debian's, never a downloaded one
+[ -x /usr/bin/chromium ]          || need="$need chromium"
 if [ -n "$need" ]; then
 	if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 	echo "deps: installing$need"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null
 fi
-# npm ci again whenever the committed lock file differs from the one installed last
+# npm ci again whenever the committed lock file differs from the one installed last (the UI's: esbuild, Preact)
+if command -v npm >/dev/null && ! cmp -s ui/package-lock.json ui/node_modules/.hookd-lock; then
+	echo "deps: npm ci in ui"
+	(cd ui && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hookd-lock)
+fi
 if [ -f tests/e2e/package-lock.json ] && ! cmp -s tests/e2e/package-lock.json tests/e2e/node_modules/.hookd-lock; then
 	echo "deps: npm ci in tests/e2e"
 	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.hookd-lock)

@@ -19,6 +19,7 @@ cat <<TXT
 hookd is running on http://$listen (data in $data; Ctrl-C stops it)
 Deliveries to loopback (127.0.0.0/8) are allowed for this demo: the SSRF guard blocks them by default.
 API token: $token
+Dashboard: http://$listen/ui/ (sign in with the token; docs/ui.md)
 
 Try it:
   export HOOKD=http://$listen TOKEN=$token

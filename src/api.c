@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "seal.h"
 #include "source.h"
+#include "ui.h"
 
 #define IDEMPOTENCY_TTL_MS (12LL * 3600 * 1000)
 
@@ -63,6 +64,16 @@ void api_not_found(struct req *r) { api_error(r, 404, "not_found", "Entity not f
 
 static enum MHD_Result queue(struct req *r)
 {
+	if (r->mhd_resp != NULL) { /* made whole by its handler (ui.c) */
+		struct MHD_Response *own = r->mhd_resp;
+		r->mhd_resp = NULL;
+		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
+			MHD_add_response_header(own, "Connection", "close");
+		histogram_observe(&hist_api, mono_us() - r->start_us);
+		enum MHD_Result rc = MHD_queue_response(r->conn, (unsigned)r->status, own);
+		MHD_destroy_response(own);
+		return rc;
+	}
 	size_t len = r->resp ? strlen(r->resp) : 0;
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, r->resp ? r->resp : (void *)"", MHD_RESPMEM_MUST_COPY);
@@ -526,6 +537,8 @@ static void dispatch(struct req *r)
 		api_inbound(r);
 		return;
 	}
+	if (ui_dispatch(r))
+		return;
 	if (split_path(r) < 0) {
 		api_not_found(r);
 		return;
@@ -687,6 +700,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 	free(r->segs_buf);
 	free(r->idem_key);
 	free(r->resp);
+	if (r->mhd_resp != NULL)
+		MHD_destroy_response(r->mhd_resp);
 	app_token_dispose(&r->tok);
 	buf_dispose(&r->body);
 	free(r);

@@ -36,6 +36,7 @@ struct req {
 	int status;
 	char *resp;                     /* JSON, or NULL for an empty body (204) */
 	const char *content_type;       /* NULL: application/json */
+	struct MHD_Response *mhd_resp;  /* a ready answer with its own headers (ui.c), instead of resp */
 	bool ready;
 	/* a write in flight */
 	struct commit_job job;

@@ -102,16 +102,19 @@ static void access_cleanup(struct req *r)
 }
 
 /* The portal's address for a token: in the fragment, which browsers never send to a server or put in a log. */
-static char *portal_url(const char *token)
+static char *portal_url(const char *token, const char *app_id)
 {
 	const struct config *c = api_config();
 	const char *base = c->public_url != NULL && *c->public_url != '\0' ? c->public_url : NULL;
 	size_t n = base != NULL ? strlen(base) : strlen(c->listen) + 7;
-	char *url = xmalloc(n + strlen(token) + 16);
+	size_t len = n + strlen(token) + strlen(app_id) + 24;
+	char *url = xmalloc(len);
+	/* the page reads the token and its app from the fragment, which no browser sends to a server */
 	if (base != NULL)
-		sprintf(url, "%.*s/portal/#key=%s", (int)(base[n - 1] == '/' ? n - 1 : n), base, token);
+		snprintf(url, len, "%.*s/portal/#key=%s&app=%s", (int)(base[n - 1] == '/' ? n - 1 : n), base, token,
+			 app_id);
 	else
-		sprintf(url, "http://%s/portal/#key=%s", c->listen, token);
+		snprintf(url, len, "http://%s/portal/#key=%s&app=%s", c->listen, token, app_id);
 	return url;
 }
 
@@ -194,7 +197,7 @@ static void portal_access(struct req *r, bool with_body)
 	apptoken_new(op->token, op->t.hash);
 	op->t.created_ms = now_ms();
 	op->t.expires_ms = op->t.created_ms + expiry * 1000;
-	char *url = portal_url(op->token);
+	char *url = portal_url(op->token, op->t.app_id);
 	api_reply_json(r, 200, json_pack("{s:s%, s:s}", "url", url, strlen(url), "token", op->token));
 	r->resp_sealed = true;
 	explicit_bzero(url, strlen(url));

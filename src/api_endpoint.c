@@ -798,10 +798,11 @@ static json_t *window_figures(const struct figure_rows *rows, int64_t since)
 		json_object_set_new(codes, code, json_integer(c + 1));
 	}
 	qsort(d, n, sizeof *d, cmp_i64);
-	json_t *j = json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "attempts", (json_int_t)n, "success",
+	json_t *j = json_pack("{s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "attempts", (json_int_t)n, "success",
 			      (json_int_t)ok, "failed", (json_int_t)(n - ok), "successRate",
 			      n ? json_real((double)ok / (double)n) : json_null(), "avgMs",
-			      n ? json_real((double)sum / (double)n) : json_null(), "p95Ms",
+			      n ? json_real((double)sum / (double)n) : json_null(), "p50Ms",
+			      n ? json_integer(d[(n * 50 - 1) / 100]) : json_null(), "p95Ms",
 			      n ? json_integer(d[(n * 95 - 1) / 100]) : json_null(), "p99Ms",
 			      n ? json_integer(d[(n * 99 - 1) / 100]) : json_null(), "statusCodes", codes);
 	free(d);

@@ -17,6 +17,7 @@
 	(offsetof(struct config, f) + 0 * sizeof(char[_Generic(((struct config *)0)->f, T: 1, default: -1)]))
 #define STR(f) FIELD(f, char *)
 #define DAY (86400LL * 1000)
+#define CSP_SOURCES_MAX 1024 /* bytes of a CSP source list (SETTING_CSP_SOURCES) */
 
 const struct setting config_settings[] = {
 	{"listen", "HOOKD_LISTEN", "ADDR:PORT", SETTING_LISTEN, STR(listen), 0, 0, "127.0.0.1:8071", NULL,
@@ -129,6 +130,10 @@ const struct setting config_settings[] = {
 	 NULL, "serve GET /metrics without the API token",
 	 "`GET /metrics` answers without the API token (by default it needs `Authorization: Bearer <token>` like the "
 	 "API: it lists endpoint ids and their delivery counts; docs/operations.md)"},
+	{"portal-frame-ancestors", "HOOKD_PORTAL_FRAME_ANCESTORS", "SOURCES", SETTING_CSP_SOURCES,
+	 STR(portal_frame_ancestors), 0, 0, "'none'", NULL, "who may put the app portal in a frame (CSP sources)",
+	 "the `frame-ancestors` of the app portal's Content-Security-Policy: the origins whose pages may embed "
+	 "`/portal/` in an iframe, e.g. `https://app.example.com` (space-separated CSP sources; docs/ui.md)"},
 	{"log-level", "HOOKD_LOG_LEVEL", "LEVEL", SETTING_LOG_LEVEL, FIELD(log_level, int), 0, 0, "info", NULL,
 	 "error, warn, info or debug", "`error`, `warn`, `info`, `debug`"},
 };
@@ -198,6 +203,11 @@ static int setting_parse(const struct setting *s, struct config *c, const char *
 		break;
 	case SETTING_PROXY:
 		if (!is_proxy_url(v))
+			return -1;
+		break;
+	case SETTING_CSP_SOURCES: /* it goes into a header: nothing that ends the directive or the line */
+		if (*v == '\0' || strlen(v) > CSP_SOURCES_MAX || v[strspn(v, " !\"#$%&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
+					  "abcdefghijklmnopqrstuvwxyz{|}~")] != '\0')
 			return -1;
 		break;
 	case SETTING_BOOL:
@@ -277,6 +287,7 @@ void config_dispose(struct config *c)
 	free(c->secret_key_previous);
 	free(c->operational_secret);
 	free(c->proxy);
+	free(c->portal_frame_ancestors);
 	netguard_dispose(&c->guard);
 	memset(c, 0, sizeof *c);
 }

@@ -44,6 +44,7 @@ struct config {
 	char *secret_key_previous; /* HOOKD_SECRET_KEY_PREVIOUS: older keys, a comma list: they open, never seal */
 	struct netguard guard;     /* HOOKD_ALLOW_NETWORK, HOOKD_REQUIRE_HTTPS: the SSRF guard (netguard.h) */
 	char *proxy;               /* HOOKD_PROXY: deliveries go through this proxy; NULL: direct */
+	char *portal_frame_ancestors; /* HOOKD_PORTAL_FRAME_ANCESTORS: CSP frame-ancestors of /portal/ */
 	bool metrics_public;       /* HOOKD_METRICS_PUBLIC: GET /metrics without the token */
 };
 
@@ -63,6 +64,7 @@ enum setting_kind {
 	SETTING_BOOL,       /* bool: true/false, yes/no, on/off, 1/0 */
 	SETTING_NETS,       /* struct netguard: its allow list, "CIDR[,CIDR...]" (netguard_allow_parse) */
 	SETTING_PROXY,      /* char *: http://, https://, socks5:// or socks5h:// */
+	SETTING_CSP_SOURCES, /* char *: a CSP source list (printable ASCII and spaces, no ';' or ',') */
 };
 
 /* One setting of hookd serve. */

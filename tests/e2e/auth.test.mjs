@@ -25,7 +25,8 @@ e2e('the SDK gets a portal token that is scoped to its app', async (t) => {
   const svix = svixClient(h);
   const out = await svix.authentication.appPortalAccess('acme', {});
   assert.match(out.token, /^hkapp_[A-Za-z0-9_-]{43}$/);
-  assert.equal(out.url, `${h.url}/portal/#key=${out.token}`);
+  const acme = (await api(h).req('GET', '/app/acme')).json;
+  assert.equal(out.url, `${h.url}/portal/#key=${out.token}&app=${acme.id}`);
 
   // the token through the SDK, as a portal would use it
   const portal = new Svix(out.token, { serverUrl: h.url });

@@ -25,7 +25,7 @@ e2e('figures: attempts, success rate, response times, status codes and dead lett
     assert.equal(f.failed, 2);
     assert.equal(f.successRate, 0.8);
     assert.deepEqual(f.statusCodes, { 200: 8, 503: 2 });
-    assert.ok(f.avgMs >= 0 && f.p95Ms >= 0 && f.p99Ms >= f.p95Ms);
+    assert.ok(f.avgMs >= 0 && f.p50Ms >= 0 && f.p95Ms >= f.p50Ms && f.p99Ms >= f.p95Ms);
   }
   assert.equal(fig.pending, 0);
   const empty = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url, eventTypes: ['none.such'] })).json;

@@ -106,6 +106,28 @@ START_TEST(test_defaults_values)
 	ck_assert_int_eq(c.max_connections_per_ip, 256);
 	ck_assert_int_eq(c.receive_timeout_ms, 10000);
 	ck_assert(!c.metrics_public);
+	ck_assert_str_eq(c.portal_frame_ancestors, "'none'");
+	config_dispose(&c);
+}
+END_TEST
+
+/* --portal-frame-ancestors goes into a CSP header: a list of sources, nothing that ends the directive or the line */
+START_TEST(test_portal_frame_ancestors)
+{
+	struct config c;
+	char err[256];
+	env_clear();
+	config_init(&c);
+	ck_assert_int_eq(config_set(&c, "portal-frame-ancestors", "https://a.example.com 'self'", err, sizeof err), 0);
+	ck_assert_str_eq(c.portal_frame_ancestors, "https://a.example.com 'self'");
+	const char *bad[] = {"", "'self'; script-src *", "a,b", "a\r\nSet-Cookie: x", "caf\xc3\xa9", "a\tb"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_int_eq(config_set(&c, "portal-frame-ancestors", bad[i], err, sizeof err), -1);
+	char long_list[1100];
+	memset(long_list, 'a', sizeof long_list - 1);
+	long_list[sizeof long_list - 1] = '\0';
+	ck_assert_int_eq(config_set(&c, "portal-frame-ancestors", long_list, err, sizeof err), -1); /* over 1 KiB */
+	ck_assert_str_eq(c.portal_frame_ancestors, "https://a.example.com 'self'");
 	config_dispose(&c);
 }
 END_TEST
@@ -309,6 +331,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_defaults_values);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_guard_settings);
+	tcase_add_test(tc, test_portal_frame_ancestors);
 	tcase_add_test(tc, test_http_settings);
 	tcase_add_test(tc, test_flags_beat_env);
 	tcase_add_loop_test(tc, test_bad_value, 0, (int)(sizeof bad / sizeof bad[0]));
