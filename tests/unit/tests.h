@@ -18,6 +18,7 @@ Suite *scheduler_suite(void);
 Suite *config_suite(void);
 Suite *seal_suite(void);
 Suite *netguard_suite(void);
+Suite *xform_suite(void);
 
 struct store;
 /* A fresh SQLite store in a new temp dir (/tmp/hookd-NAME-XXXXXX, written into dir); fails the test if it
