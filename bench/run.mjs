@@ -28,7 +28,7 @@ const root = path.resolve(here, '..');
 
 // ---- options ---------------------------------------------------------------------------------------------------
 
-const SCENARIOS = ['limits', 'ingest', 'fanout', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
+const SCENARIOS = ['limits', 'ingest', 'fanout', 'fanout-xform', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
   'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency', 'pg-takeover'];
 const PG_SCENARIOS = new Set(['pg-ingest', 'pg-fanout', 'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency',
   'pg-takeover']);
@@ -780,6 +780,9 @@ async function runLimits(s) {
 const KIND = {
   ingest: { label: 'ingest', pg: false }, 'pg-ingest': { label: 'pg-ingest', pg: true },
   fanout: { label: 'fan-out', pg: false }, 'pg-fanout': { label: 'pg-fan-out', pg: true },
+  // the same load with a Lua transformation on every endpoint (docs/transformations.md)
+  'fanout-xform': { label: 'fan-out+xform', pg: false,
+    transform: 'function handler(webhook) webhook.payload.transformed = true return webhook end' },
   latency: { label: 'latency', pg: false }, 'pg-latency': { label: 'pg-latency', pg: true },
   'pg2-ingest': { label: 'pg2-ingest', pg: true, nodes: 2, one: 'pg-ingest' },
   'pg2-fanout': { label: 'pg2-fan-out', pg: true, nodes: 2, one: 'pg-fanout' },
@@ -914,6 +917,9 @@ async function runFanout(s, k = KIND.fanout) {
   try {
     // several nodes: the endpoints spread over them by the leases, the messages posted to each node in turn
     const app = await makeAppEps(h, 'fanout', p.endpoints, rcv);
+    if (k.transform)
+      for (const ep of app.eps)
+        await h.api('PATCH', `/app/fanout/endpoint/${ep}/transformation`, { code: k.transform, enabled: true });
     const known = n > 1 ? await waitKnown(hs, [app], s) : null;
     const lease = n > 1 ? await waitLeases(hs, app.eps, s) : null;
     const m0 = await metricsSum(hs);
@@ -1367,7 +1373,8 @@ async function runBacklog(s) {
   }
 }
 
-const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout, latency: runLatency, faults: runFaults, backlog: runBacklog,
+const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout,
+  'fanout-xform': (s) => runFanout(s, KIND['fanout-xform']), latency: runLatency, faults: runFaults, backlog: runBacklog,
   inbound: runInbound, 'pg-ingest': (s) => runIngest(s, KIND['pg-ingest']), 'pg-fanout': (s) => runFanout(s, KIND['pg-fanout']),
   'pg-latency': (s) => runLatency(s, KIND['pg-latency']), 'pg2-ingest': (s) => runIngest(s, KIND['pg2-ingest']),
   'pg2-fanout': (s) => runFanout(s, KIND['pg2-fanout']), 'pg2-latency': (s) => runLatency(s, KIND['pg2-latency']),
