@@ -2,7 +2,7 @@
 // delivery, or cancel it; the signature covers the body sent; the attempt records it; simulate; validation; and
 // sandbox escapes that fail their own attempts while other endpoints keep delivering.
 import assert from 'node:assert/strict';
-import { api, e2e, eventually, fetchMetrics, startHookd, startReceiver, svixClient, verifyDelivery } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, fetchMetrics, startHookd, startReceiver, svixClient, verifyDelivery } from './lib/harness.mjs';
 
 async function endpointWith(h, appId, rcvUrl, code) {
   const { req } = api(h);
@@ -223,3 +223,31 @@ e2e('transformation: sandbox escapes fail their attempts while other endpoints k
   const metrics = await (await fetchMetrics(h)).text();
   assert.match(metrics, /hookd_transformations_total\{result="failed"\} [1-9]/);
 });
+
+e2e('pg_transformation: set on one node, run by whichever node owns the endpoint', async (t) => {
+  const h1 = await startHookd(t);
+  const h2 = await startHookd(t, { db: h1.db, token: h1.token });
+  const app = await svixClient(h1).application.create({ name: 'xform-cluster' });
+  const rcv = await startReceiver(t);
+  const eps = [];
+  for (let i = 0; i < 4; i++) eps.push(await endpointWith(h1, app.id, `${rcv.url}?ep=${i}`));
+  // written on node 2: answered once node 1 has it too (the change feed)
+  for (const ep of eps) {
+    await eventually(async () => { // node 2 may not have seen the endpoint yet
+      const r = await api(h2).req('PATCH', `/app/${app.id}/endpoint/${ep.id}/transformation`,
+        { code: 'function handler(webhook) webhook.payload.via = "lua" return webhook end', enabled: true });
+      assert.equal(r.status, 204, r.text);
+    }, { what: 'the PATCH on node 2' });
+  }
+  const got = await api(h1).req('GET', `/app/${app.id}/endpoint/${eps[0].id}/transformation`);
+  assert.equal(got.json.enabled, true, 'node 1 reads what node 2 wrote');
+  for (let i = 0; i < 4; i++) {
+    const r = await api(i % 2 ? h2 : h1).req('POST', `/app/${app.id}/msg`, { eventType: 'c.test', payload: { i } });
+    assert.equal(r.status, 202, r.text);
+  }
+  await rcv.waitForCount(16, 30000);
+  for (const r of rcv.requests) {
+    const ep = eps[Number(new URL(r.url, 'http://x').searchParams.get('ep'))];
+    assert.equal(verifyDelivery(ep.key, r).via, 'lua');
+  }
+}, { skip: !PG && 'PostgreSQL only (HOOKD_TEST_PG)' });
