@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "luajson.h"
 #include "util.h"
@@ -110,6 +111,178 @@ static void copy_table(lua_State *L, int src, int dst)
 	}
 }
 
+/* ---- C functions that run long without a VM instruction ----
+ * The count hook sees VM instructions only: a pattern match (string.find and co.), a sort or a concat runs in C
+ * however long it takes, and Lua's matcher backtracks (".-.-.-b" over 3,000 bytes runs for minutes). So the
+ * sandbox's copies of these functions are wrapped: the CPU time each call took is charged to the budget
+ * (NS_PER_INSTR per instruction), and a pattern whose worst case over its subject is beyond PATTERN_FACTOR times
+ * the budget is refused before it starts. */
+#define NS_PER_INSTR 10
+#define PATTERN_FACTOR 10
+
+static int64_t thread_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void charge(lua_State *L, int64_t t0)
+{
+	struct xform *x = of(L);
+	x->spent += (thread_ns() - t0) / NS_PER_INSTR;
+	if (x->spent > x->budget) {
+		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+		luaL_error(L, "instruction budget of %I exceeded", (lua_Integer)x->budget);
+	}
+}
+
+/* Does anything but captures follow position i of pattern p? */
+static bool more_items(const char *p, size_t len, size_t i)
+{
+	while (i < len && (p[i] == '(' || p[i] == ')'))
+		i++;
+	return i < len;
+}
+
+/* Items of a Lua pattern that expand (x*, x+, x-, %bxy) with more items after them: each may try every length
+ * and backtrack when what follows fails. (An expander at the very end does not: it matches at once.) */
+static int pattern_expanders(const char *p, size_t len, bool *anchored)
+{
+	int q = 0;
+	size_t i = 0;
+	*anchored = len > 0 && p[0] == '^';
+	if (*anchored)
+		i++;
+	while (i < len) {
+		char c = p[i];
+		if (c == '(' || c == ')') {
+			i++;
+			continue;
+		}
+		if (c == '%' && i + 1 < len) {
+			char n = p[i + 1];
+			if (n == 'b') { /* %bxy scans ahead */
+				i += 4;
+				q += more_items(p, len, i);
+				continue;
+			}
+			i += 2;
+			if (n != 'f' || i >= len || p[i] != '[') /* %f[set]: the set is skipped below */
+				goto quant;
+			c = '[';
+		}
+		if (c == '[') {
+			i++;
+			if (i < len && p[i] == '^')
+				i++;
+			do { /* a ']' first is a member */
+				if (i < len && p[i] == '%')
+					i++;
+				i++;
+			} while (i < len && p[i] != ']');
+			i++;
+		} else {
+			i++;
+		}
+	quant:
+		if (i < len && (p[i] == '*' || p[i] == '+' || p[i] == '-')) {
+			i++;
+			q += more_items(p, len, i);
+		} else if (i < len && p[i] == '?') {
+			i++;
+		}
+	}
+	return q;
+}
+
+/* Refuse a pattern call whose worst case is far beyond the budget: about n^e / e! steps, e the expanders with
+ * something after them, plus one unless anchored (each start position). */
+static void pattern_check(lua_State *L, int subject, int pattern, int init)
+{
+	size_t n, plen;
+	const char *s = lua_tolstring(L, subject, &n);
+	const char *p = lua_tolstring(L, pattern, &plen);
+	if (s == NULL || p == NULL)
+		return; /* the function itself complains */
+	if (init > 0 && lua_isinteger(L, init)) {
+		lua_Integer at = lua_tointeger(L, init);
+		if (at > 1 && (size_t)at <= n)
+			n -= (size_t)at - 1;
+	}
+	bool anchored;
+	int q = pattern_expanders(p, plen, &anchored);
+	if (q == 0)
+		return;
+	int e = q + (anchored ? 0 : 1);
+	double cost = 1;
+	for (int k = 1; k <= e && cost < 1e300; k++)
+		cost *= ((double)n + 1) / k;
+	struct xform *x = of(L);
+	if (cost > (double)x->budget * PATTERN_FACTOR)
+		luaL_error(L, "pattern too costly over a string of %I bytes for the instruction budget "
+			   "(%d items that may backtrack)", (lua_Integer)n, q);
+}
+
+/* upvalue 1: the library function; 2, 3, 4: where its pattern, init and plain arguments are (0: none) */
+static int l_timed(lua_State *L)
+{
+	int pat = (int)lua_tointeger(L, lua_upvalueindex(2));
+	int plain = (int)lua_tointeger(L, lua_upvalueindex(4));
+	if (pat > 0 && !(plain > 0 && lua_toboolean(L, plain)))
+		pattern_check(L, 1, pat, (int)lua_tointeger(L, lua_upvalueindex(3)));
+	int n = lua_gettop(L);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	int64_t t0 = thread_ns();
+	lua_call(L, n, LUA_MULTRET);
+	charge(L, t0);
+	return lua_gettop(L);
+}
+
+/* string.gmatch: the iterator it returns searches on each call: timed too */
+static int l_gmatch(lua_State *L)
+{
+	pattern_check(L, 1, 2, 3);
+	int n = lua_gettop(L);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, n, 1);
+	lua_pushinteger(L, 0);
+	lua_pushinteger(L, 0);
+	lua_pushinteger(L, 0);
+	lua_pushcclosure(L, l_timed, 4);
+	return 1;
+}
+
+static void wrap(lua_State *L, int lib, const char *name, int pattern, int init, int plain)
+{
+	lua_getfield(L, lib, name);
+	lua_pushinteger(L, pattern);
+	lua_pushinteger(L, init);
+	lua_pushinteger(L, plain);
+	lua_pushcclosure(L, l_timed, 4);
+	lua_setfield(L, lib, name);
+}
+
+static void guard_libs(lua_State *L, int safe)
+{
+	lua_getfield(L, safe, "string");
+	int str = lua_gettop(L);
+	wrap(L, str, "find", 2, 3, 4);
+	wrap(L, str, "match", 2, 3, 0);
+	wrap(L, str, "gsub", 2, 0, 0);
+	wrap(L, str, "rep", 0, 0, 0);
+	lua_getfield(L, str, "gmatch");
+	lua_pushcclosure(L, l_gmatch, 1);
+	lua_setfield(L, str, "gmatch");
+	lua_getfield(L, safe, "table");
+	int tab = lua_gettop(L);
+	wrap(L, tab, "sort", 0, 0, 0);
+	wrap(L, tab, "concat", 0, 0, 0);
+	lua_pop(L, 2);
+}
+
 /* The safe globals, kept in the registry; each call's environment copies them (make_env). */
 static int open_safe(lua_State *L)
 {
@@ -136,6 +309,7 @@ static int open_safe(lua_State *L)
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
 	lua_pop(L, 1);
+	guard_libs(L, safe);
 	/* ("").x reads the real string table through the string metatable: lock it so no script reaches it */
 	lua_pushliteral(L, "");
 	lua_getmetatable(L, -1);

@@ -171,6 +171,7 @@ const ESCAPES = {
   repBomb: 'function handler(w) local s = string.rep("x", 1 << 30) w.payload.s = s return w end',
   endless: 'function handler(w) while true do end end',
   pcallLoop: 'function handler(w) while true do pcall(function() while true do end end) end end',
+  patternBomb: 'function handler(w) string.find(string.rep("a", 3000), ".-.-.-b") return w end',
 };
 
 e2e('transformation: sandbox escapes fail their attempts while other endpoints keep delivering', async (t) => {
@@ -220,6 +221,7 @@ e2e('transformation: sandbox escapes fail their attempts while other endpoints k
   assert.match(await text('repBomb'), /memory limit/);
   assert.match(await text('endless'), /instruction budget/);
   assert.match(await text('pcallLoop'), /instruction budget/);
+  assert.match(await text('patternBomb'), /pattern too costly/);
   const metrics = await (await fetchMetrics(h)).text();
   assert.match(metrics, /hookd_transformations_total\{result="failed"\} [1-9]/);
 });

@@ -7,7 +7,7 @@
 #include "xform.h"
 #include "xform_pool.h"
 
-#define BUDGET 1000000
+#define BUDGET 10000000 /* the default */
 #define MEMORY (4 * 1024 * 1024)
 
 /* Run code over payload (JSON text); the result's payload as compact JSON (malloc'd), or NULL with err set. */
@@ -137,15 +137,32 @@ START_TEST(test_sandbox)
 	fails(x, "function handler(w) w.headers = {x = 'a\\r\\nb: c'} return w end", p, "headers");
 	fails(x, "function handler(w) setmetatable({}, {__gc = function() while true do end end}) return w end", p,
 	      "__gc");
+	/* C functions that backtrack or loop without a VM instruction: refused up front, or charged by CPU time */
+	fails(x, "function handler(w) string.find(string.rep('a', 3000), '.-.-.-b') return w end", p, "pattern too costly");
+	fails(x, "function handler(w) for a in string.gmatch(string.rep('a', 3000), '(.-)(.-)b') do end return w end", p,
+	      "pattern too costly");
+	fails(x, "function handler(w) local s = string.rep('a', 300) while true do s:find('a*b') end end", p,
+	      "instruction budget of");
+	fails(x, "function handler(w) local t = {} for i = 1, 3000 do t[i] = 'x' end"
+		 " while true do table.concat(t) end end", p, "instruction budget of");
 	fails(x, "x = ", p, "handler");
 	fails(x, "y = 1", p, "no function handler");
 	/* one big string many times: the output cap */
 	fails(x, "function handler(w) local s = string.rep('x', 1 << 20) for i = 1, 100 do w.payload[i] = s end"
 		 " return w end",
 	      p, "larger than");
-	/* a call cannot leave globals or change the libraries for the next */
+	/* ordinary patterns work, plain finds of anything too */
 	char err[XFORM_ERR_MAX];
-	char *out = run1(x, "leak = 1 string.upper = nil function handler(w) return w end", p, err, sizeof err);
+	char *out = run1(x, "function handler(w) local s = string.rep(' a b ', 2000)"
+			    " w.payload.n = select(2, s:gsub('%s+', ' ')) w.payload.t = ('  x  '):match('^%s*(.-)%s*$')"
+			    " w.payload.f = string.find(string.rep('a', 100000) .. '.-', '.-', 1, true)"
+			    " local c = 0 for _ in string.gmatch('a,b,c', '[^,]+') do c = c + 1 end w.payload.c = c return w end",
+			    p, err, sizeof err);
+	ck_assert_msg(out != NULL, "%s", err);
+	ck_assert_str_eq(out, "{\"c\":3,\"f\":100001,\"n\":4001,\"t\":\"x\"}");
+	free(out);
+	/* a call cannot leave globals or change the libraries for the next */
+	out = run1(x, "leak = 1 string.upper = nil function handler(w) return w end", p, err, sizeof err);
 	free(out);
 	out = run1(x, "function handler(w) w.payload.v = tostring(leak) .. ('a'):upper() .. string.upper('b') return w end",
 		   p, err, sizeof err);
