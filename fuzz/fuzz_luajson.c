@@ -19,15 +19,13 @@ static const char *const codes[] = {
 	" return t end function handler(w) w.payload = copy(w.payload) return w end",
 };
 
-static struct xform *x;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (x == NULL)
-		x = xform_new(2000000, 8 * 1024 * 1024);
 	json_t *in = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
 	if (in == NULL)
 		return 0;
+	/* a sandbox per input: a kept one's garbage would make the leak check scan memory after every input */
+	struct xform *x = xform_new(2000000, 8 * 1024 * 1024);
 	char *want = json_dumps(in, JSON_COMPACT | JSON_ENCODE_ANY);
 	for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++) {
 		struct xform_hook w = {.payload = json_incref(in), .url = strdup("https://example.com/")};
@@ -46,5 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(want);
 	json_decref(in);
+	xform_free(x);
 	return 0;
 }
