@@ -372,7 +372,6 @@ struct xform *xform_new(int64_t budget, size_t memory)
 		free(x);
 		return NULL;
 	}
-	lua_gc(x->L, LUA_GCGEN, 0, 0); /* most of a call's tables die young */
 	return x;
 }
 
