@@ -224,6 +224,9 @@ e2e('transformation: sandbox escapes fail their attempts while other endpoints k
   assert.match(await text('patternBomb'), /pattern too costly/);
   const metrics = await (await fetchMetrics(h)).text();
   assert.match(metrics, /hookd_transformations_total\{result="failed"\} [1-9]/);
+  // a stop while endless loops run on the workers: they end at their budget, the process exits cleanly
+  await req('POST', `/app/${app.id}/msg`, { eventType: 'user.created', payload: { last: true } });
+  assert.equal(await h.stop(), 0, 'exit code');
 });
 
 e2e('pg_transformation: set on one node, run by whichever node owns the endpoint', async (t) => {
