@@ -124,7 +124,7 @@ START_TEST(test_sandbox)
 	fails(x, "function handler(w) while true do end end", p, "instruction budget");
 	fails(x, "function handler(w) while true do pcall(function() while true do end end) end end", p,
 	      "instruction budget");
-	fails(x, "local function f(n) return 1 + f(n + 1) end function handler(w) f(1) return w end", p, "");
+	fails(x, "local function f(n) return 1 + f(n + 1) end function handler(w) f(1) return w end", p, "memory limit");
 	fails(x, "function handler(w) error({code = 1}) end", p, "error object is a table value");
 	fails(x, "function handler(w) error('custom') end", p, "custom");
 	fails(x, "function handler(w) return 5 end", p, "must return the webhook");
