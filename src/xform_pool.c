@@ -14,6 +14,7 @@ void xform_job_free(struct xform_job *j)
 	if (j == NULL)
 		return;
 	strlist_dispose(&j->codes);
+	strlist_dispose(&j->names);
 	free(j->api_version);
 	free(j->payload_text);
 	xform_hook_dispose(&j->hook);
@@ -39,9 +40,9 @@ void xform_chain_run(struct xform *x, struct xform_job *j)
 	for (size_t i = 0; i < j->codes.n; i++) {
 		if (xform_call(x, j->codes.v[i], &j->hook, err, sizeof err) == 0)
 			continue;
+		const char *name = i < j->names.n ? j->names.v[i] : j->api_version;
 		if (i < j->n_downgrades)
-			snprintf(j->err, sizeof j->err, "api-version %s downgrade failed: %s",
-				 j->api_version ? j->api_version : "?", err);
+			snprintf(j->err, sizeof j->err, "api-version %s downgrade failed: %s", name ? name : "?", err);
 		else
 			snprintf(j->err, sizeof j->err, "transformation failed: %s", err);
 		j->rc = -1;

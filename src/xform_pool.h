@@ -18,6 +18,7 @@ struct xform_job {
 	struct strlist codes;     /* the handlers' code, in order */
 	size_t n_downgrades;      /* codes.v[0..n_downgrades) are api-version downgrades, the rest transformations */
 	char *api_version;        /* the version name that error messages of downgrades name, or NULL */
+	struct strlist names;     /* optional: names.v[i] is downgrade i's own version, named by its error instead */
 	char *payload_text;       /* the payload as JSON text (parsed by the worker), or NULL: hook.payload */
 	struct xform_hook hook;   /* in: url, method, eventType (and payload unless payload_text); out: the result */
 	void *arg;                /* the submitter's */
