@@ -71,8 +71,40 @@ static int64_t call_budget;
 static size_t call_memory;
 static void (*wake_fn)(void);
 
+/* The payload a worker parsed last: a message's deliveries to several endpoints come one after the other, and
+ * each would parse the same text again. jansson's reference counts are atomic and nothing writes a parsed
+ * payload (a handler's result is a new value), so the job shares it. */
+struct parsed {
+	char *text;
+	size_t len;
+	json_t *json;
+};
+
+static void payload_of(struct parsed *c, struct xform_job *j)
+{
+	if (j->payload_text == NULL)
+		return;
+	size_t len = strlen(j->payload_text);
+	if (c->json == NULL || len != c->len || memcmp(c->text, j->payload_text, len) != 0) {
+		json_t *p = json_loads(j->payload_text, JSON_DECODE_ANY, NULL);
+		if (p == NULL)
+			return; /* xform_chain_run says why */
+		free(c->text);
+		json_decref(c->json);
+		c->text = j->payload_text;
+		c->len = len;
+		c->json = p;
+	} else {
+		free(j->payload_text);
+	}
+	j->payload_text = NULL;
+	json_decref(j->hook.payload);
+	j->hook.payload = json_incref(c->json);
+}
+
 static void *worker(void *arg)
 {
+	struct parsed last = {0};
 	(void)arg;
 	pthread_setname_np(pthread_self(), "xform");
 	struct xform *x = xform_new(call_budget, call_memory);
@@ -91,6 +123,7 @@ static void *worker(void *arg)
 		queued--;
 		pthread_mutex_unlock(&mu);
 		int64_t t0 = mono_us();
+		payload_of(&last, j);
 		xform_chain_run(x, j);
 		histogram_observe(&hist_transform, mono_us() - t0);
 		METRIC_ADD(transformations, 1);
@@ -104,6 +137,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&mu);
 	}
 	pthread_mutex_unlock(&mu);
+	free(last.text);
+	json_decref(last.json);
 	xform_free(x);
 	return NULL;
 }
