@@ -130,10 +130,12 @@ static void *worker(void *arg)
 		if (j->rc < 0)
 			METRIC_ADD(transformations_failed, 1);
 		pthread_mutex_lock(&mu);
+		bool first = done_head == NULL; /* else the dispatcher was woken for the list and takes it whole */
 		j->next = done_head;
 		done_head = j;
 		pthread_mutex_unlock(&mu);
-		wake_fn();
+		if (first)
+			wake_fn();
 		pthread_mutex_lock(&mu);
 	}
 	pthread_mutex_unlock(&mu);
