@@ -297,7 +297,8 @@ static void start_item(struct sched_item *it)
 	}
 	/* handlers to run first: the api-version downgrades, the endpoint's transformation */
 	struct strlist codes = {0};
-	char *version = apiver_chain(ep->ep.api_version, &codes);
+	/* operational webhooks are hookd's own events: the users' payload versions are not theirs */
+	char *version = opevents_is_internal(om->m.app_id) ? NULL : apiver_chain(ep->ep.api_version, &codes);
 	bool with_ep = ep->ep.transformation_enabled && ep->ep.transformation != NULL && ep->ep.transformation[0];
 	bool handlers = with_ep || codes.n > 0;
 	if (handlers && !xform_pool_room()) { /* the workers are behind: this one a moment later */
