@@ -92,9 +92,9 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 20
 FUZZ_DIR     := build/fuzz
 FUZZ_SCHEMES := standard ed25519 stripe split github shopify slack hmac twilio
-FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config json dedup pfilter
+FUZZ_NAMES   := $(FUZZ_SCHEMES:%=verify_%) codec config json dedup pfilter luajson
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Ilib $(WARN) -Werror -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Ilib $(shell pkg-config --cflags lua5.4) $(WARN) -Werror -fno-sanitize-recover=undefined
 FUZZ_OBJS    := $(LIB_SRCS:lib/%.c=$(FUZZ_DIR)/%.o)
 FUZZ_LIBS     = $(shell pkg-config --libs libcrypto)
 
@@ -114,6 +114,11 @@ $(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c $(FUZZ_JSON_OBJS)
 $(FUZZ_DIR)/fuzz_dedup: fuzz/fuzz_dedup.c $(FUZZ_JSON_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_DIR)/source.o \
 		$(FUZZ_DIR)/signer.o $(FUZZ_JSON_OBJS) $(FUZZ_OBJS) $(shell pkg-config --libs jansson) $(FUZZ_LIBS) -pthread
+# JSON -> Lua -> JSON through the transformation sandbox
+FUZZ_LUA_OBJS := $(addprefix $(FUZZ_DIR)/,luajson.o xform.o util.o log.o)
+$(FUZZ_DIR)/fuzz_luajson: fuzz/fuzz_luajson.c $(FUZZ_LUA_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(FUZZ_LUA_OBJS) $(shell pkg-config --libs jansson lua5.4) $(FUZZ_LIBS) -lm -pthread
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
 
@@ -123,7 +128,7 @@ FUZZ_PFILTER_OBJS := $(addprefix $(FUZZ_DIR)/,pfilter.o util.o log.o)
 $(FUZZ_DIR)/fuzz_pfilter: fuzz/fuzz_pfilter.c $(FUZZ_PFILTER_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_PFILTER_OBJS) \
 		$(shell pkg-config --libs jansson libpcre2-8) -pthread
-.SECONDARY: $(FUZZ_OBJS) $(FUZZ_JSON_OBJS) $(FUZZ_PFILTER_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_JSON_OBJS) $(FUZZ_PFILTER_OBJS) $(FUZZ_LUA_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o
 
 fuzz: fuzz-build
 	@for n in $(FUZZ_NAMES); do \

@@ -28,7 +28,7 @@ const root = path.resolve(here, '..');
 
 // ---- options ---------------------------------------------------------------------------------------------------
 
-const SCENARIOS = ['limits', 'ingest', 'fanout', 'fanout-filter', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
+const SCENARIOS = ['limits', 'ingest', 'fanout', 'fanout-filter', 'fanout-xform', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
   'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency', 'pg-takeover'];
 const PG_SCENARIOS = new Set(['pg-ingest', 'pg-fanout', 'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency',
   'pg-takeover']);
@@ -784,6 +784,9 @@ const KIND = {
   // every endpoint with a three-clause payloadFilter that every message matches (each clause is evaluated)
   'fanout-filter': { label: 'fan-out+filter', pg: false, plain: 'fanout',
     filter: { seq: { $gte: 0 }, sent_ns: { $gt: 0 }, pad: { $regex: '^x' } } },
+  // the same load with a Lua transformation on every endpoint (docs/transformations.md)
+  'fanout-xform': { label: 'fan-out+xform', pg: false, plain: 'fanout',
+    transform: 'function handler(webhook) webhook.payload.transformed = true return webhook end' },
   latency: { label: 'latency', pg: false }, 'pg-latency': { label: 'pg-latency', pg: true },
   'pg2-ingest': { label: 'pg2-ingest', pg: true, nodes: 2, one: 'pg-ingest' },
   'pg2-fanout': { label: 'pg2-fan-out', pg: true, nodes: 2, one: 'pg-fanout' },
@@ -918,6 +921,9 @@ async function runFanout(s, k = KIND.fanout) {
   try {
     // several nodes: the endpoints spread over them by the leases, the messages posted to each node in turn
     const app = await makeAppEps(h, 'fanout', p.endpoints, rcv, k.filter ? { payloadFilter: k.filter } : {});
+    if (k.transform)
+      for (const ep of app.eps)
+        await h.api('PATCH', `/app/fanout/endpoint/${ep}/transformation`, { code: k.transform, enabled: true });
     const known = n > 1 ? await waitKnown(hs, [app], s) : null;
     const lease = n > 1 ? await waitLeases(hs, app.eps, s) : null;
     const m0 = await metricsSum(hs);
@@ -1395,7 +1401,8 @@ async function runBacklog(s) {
 }
 
 const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout,
-  'fanout-filter': (s) => runFanout(s, KIND['fanout-filter']), latency: runLatency, faults: runFaults, backlog: runBacklog,
+  'fanout-filter': (s) => runFanout(s, KIND['fanout-filter']), 
+  'fanout-xform': (s) => runFanout(s, KIND['fanout-xform']), latency: runLatency, faults: runFaults, backlog: runBacklog,
   inbound: runInbound, 'pg-ingest': (s) => runIngest(s, KIND['pg-ingest']), 'pg-fanout': (s) => runFanout(s, KIND['pg-fanout']),
   'pg-latency': (s) => runLatency(s, KIND['pg-latency']), 'pg2-ingest': (s) => runIngest(s, KIND['pg2-ingest']),
   'pg2-fanout': (s) => runFanout(s, KIND['pg2-fanout']), 'pg2-latency': (s) => runLatency(s, KIND['pg2-latency']),

@@ -173,6 +173,14 @@ void api_endpoint_figures(struct req *r);
 void api_endpoint_headers_get(struct req *r);
 void api_endpoint_headers_put(struct req *r);
 void api_endpoint_headers_patch(struct req *r);
+/* The path's app (seg 1) and endpoint (seg 3); answers 404 and returns -1 if absent. */
+int api_endpoint_lookup(struct req *r, struct app *a, struct endpoint *e);
+/* Write e (its contents taken) as an endpoint update and answer status (204: no body) once committed. */
+void api_endpoint_submit(struct req *r, struct endpoint *e, int status);
+/* api_transform.c: an endpoint's transformation (docs/transformations.md) */
+void api_transformation_get(struct req *r);
+void api_transformation_patch(struct req *r);
+void api_transformation_simulate(struct req *r);
 /* api_msg.c */
 void api_msg_list(struct req *r);
 void api_msg_create(struct req *r);

@@ -436,6 +436,10 @@ static int lookup(struct req *r, struct app *a, struct endpoint *e)
 	return 0;
 }
 
+int api_endpoint_lookup(struct req *r, struct app *a, struct endpoint *e) { return lookup(r, a, e); }
+
+void api_endpoint_submit(struct req *r, struct endpoint *e, int status) { endpoint_submit(r, e, status, false); }
+
 void api_endpoint_list(struct req *r)
 {
 	struct app a;

@@ -57,6 +57,16 @@ const struct setting config_settings[] = {
 	 "`--max-inflight`; docs/security.md)"},
 	{"http-threads", "HOOKD_HTTP_THREADS", "N", SETTING_INT, FIELD(http_threads, int), 1, 64, "2", NULL,
 	 "API threads", NULL},
+	{"transform-workers", "HOOKD_TRANSFORM_WORKERS", "N", SETTING_INT, FIELD(transform_workers, int), 1, 64, "2",
+	 NULL, "threads that run transformations and api-version downgrades",
+	 "threads that run transformations and api-version downgrades (Lua), off the dispatcher thread "
+	 "(docs/transformations.md)"},
+	{"transform-budget", "HOOKD_TRANSFORM_BUDGET", "N", SETTING_INT, FIELD(transform_budget, int), 10000,
+	 2000000000, "10000000", NULL, "Lua instructions a handler call may run",
+	 "Lua instructions a handler call may run before it fails (an endless loop stops there)"},
+	{"transform-memory", "HOOKD_TRANSFORM_MEMORY", "BYTES", SETTING_SIZE, FIELD(transform_memory, size_t), 65536,
+	 1L << 30, "16777216", NULL, "bytes a handler call may hold",
+	 "bytes a handler call may hold (the payload as Lua tables included; also the cap of the body it makes)"},
 	{"max-connections", "HOOKD_MAX_CONNECTIONS", "N", SETTING_INT, FIELD(max_connections, int), 16, 1000000, "4096",
 	 NULL, "API connections open at once, all clients",
 	 "API connections open at once, all clients (hookd raises its open-file limit to fit, as far as the hard "

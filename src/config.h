@@ -24,6 +24,9 @@ struct config {
 	int app_inflight;          /* HOOKD_APP_INFLIGHT: transfers in flight per app; 0: half of max_inflight */
 	int64_t connect_timeout_ms;/* HOOKD_CONNECT_TIMEOUT: per delivery connection, capped by the request timeout */
 	int http_threads;          /* HOOKD_HTTP_THREADS: the API's thread pool */
+	int transform_workers;     /* HOOKD_TRANSFORM_WORKERS: threads that run transformations (2) */
+	int transform_budget;      /* HOOKD_TRANSFORM_BUDGET: Lua instructions per handler call */
+	size_t transform_memory;   /* HOOKD_TRANSFORM_MEMORY: bytes a handler call may hold */
 	int max_connections;       /* HOOKD_MAX_CONNECTIONS: API connections open at once (4096) */
 	int max_connections_per_ip;/* HOOKD_MAX_CONNECTIONS_PER_IP: of them from one address (256; 0: no cap) */
 	int64_t receive_timeout_ms;/* HOOKD_RECEIVE_TIMEOUT: an API request must arrive whole within this (10 s) */

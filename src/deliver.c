@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "apiver.h"
 #include "backoff.h"
 #include "cache.h"
 #include "gate.h"
@@ -28,6 +29,7 @@
 #include "queue.h"
 #include "request.h"
 #include "scheduler.h"
+#include "xform_pool.h"
 
 struct xfer {
 	CURL *easy;
@@ -45,10 +47,19 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 	char blocked[NETGUARD_WHY_MAX]; /* why the guard refused this transfer's last address, or "" */
 	bool capped; /* on_body stopped reading at ATTEMPT_RESPONSE_MAX: the status code decides */
+	/* handlers (api-version downgrades, the endpoint's transformation): docs/transformations.md */
+	struct xform_job *job;  /* while its chain runs on a transformation worker */
+	char *api_version;      /* webhook-api-version to send, or NULL */
+	char *body;             /* the handlers' body, or NULL: the message's payload */
+	size_t body_len;
+	char *url;              /* the handlers' URL, or NULL: the endpoint's */
+	json_t *xheaders;       /* the handlers' extra headers, or NULL */
+	bool put;               /* a handler chose PUT */
 };
 
 #define TAKE_BATCH 64
 #define UNKNOWN_ENDPOINT_WAIT_MS 200
+#define XFORM_BUSY_WAIT_MS 20 /* the transformation queue is full: try a delivery that needs it this much later */
 
 static const struct config *cfg;
 static CURLM *multi;
@@ -86,7 +97,7 @@ void deliver_wake(void) { curl_multi_wakeup(multi); }
 
 /* Keep the first ATTEMPT_RESPONSE_MAX bytes of the answer and stop reading there: a short count makes curl
  * abort the transfer (CURLE_WRITE_ERROR) and close the connection, so a receiver that streams an endless body
- * costs at most the cap and one connection. xfer_finish judges a capped transfer by its status code. */
+ * costs at most the cap and one connection. xfer_done judges a capped transfer by its status code. */
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
@@ -185,19 +196,69 @@ static struct xfer *xfer_get(void)
 	return x;
 }
 
-static void xfer_begin(struct xfer *x)
+/* The delivery counts as in flight from here: its request, or first its handlers on a worker. */
+static void xfer_account(struct xfer *x)
+{
+	x->start_mono = mono_ms();
+	gate_started(x->es);
+	inflight++;
+}
+
+/* Start the request: the handlers' body, URL, method and headers if they ran, else the message's payload. */
+static void xfer_send(struct xfer *x)
 {
 	CURL *e = x->easy;
 	const struct message *m = &x->msg->m;
-	curl_easy_setopt(e, CURLOPT_URL, x->ep->ep.url);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, m->payload ? m->payload : "{}");
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(m->payload ? m->payload_len : 2));
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, request_headers(&x->hdrs, x->es, x->ep, m));
+	struct request_body rb = {.headers = x->xheaders, .api_version = x->api_version};
+	if (x->body != NULL) {
+		rb.body = x->body;
+		rb.len = x->body_len;
+	} else {
+		rb.body = m->payload ? m->payload : "{}";
+		rb.len = m->payload ? m->payload_len : 2;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, x->url ? x->url : x->ep->ep.url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, rb.body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rb.len);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->put ? "PUT" : NULL);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, request_headers(&x->hdrs, x->es, x->ep, m, &rb));
 	x->start_mono = mono_ms();
 	if (curl_multi_add_handle(multi, e) != CURLM_OK)
 		fatalx("curl_multi_add_handle failed");
-	gate_started(x->es);
-	inflight++;
+}
+
+static void xfer_begin(struct xfer *x)
+{
+	xfer_account(x);
+	xfer_send(x);
+}
+
+static void xfer_done(struct xfer *x, CURLcode code, const char *xerr);
+
+/* Hand the delivery's chain to the transformation workers: codes (taken) are the api-version downgrades,
+ * then the endpoint's transformation if with_ep. The queue had room (start_item looked). */
+static void xfer_transform(struct xfer *x, struct strlist *codes, bool with_ep)
+{
+	const struct message *m = &x->msg->m;
+	struct xform_job *j = xcalloc(1, sizeof *j);
+	j->codes = *codes;
+	memset(codes, 0, sizeof *codes);
+	j->n_downgrades = j->codes.n;
+	if (with_ep)
+		strlist_add(&j->codes, x->ep->ep.transformation);
+	j->api_version = x->api_version ? xstrdup(x->api_version) : NULL;
+	j->payload_text = m->payload ? xstrndup(m->payload, m->payload_len) : xstrdup("{}");
+	j->hook.url = xstrdup(x->ep->ep.url);
+	j->hook.method = xstrdup("POST");
+	j->hook.event_type = m->event_type ? xstrdup(m->event_type) : NULL;
+	j->arg = x;
+	xfer_account(x);
+	x->job = j;
+	if (!xform_pool_submit(j)) {
+		x->job = NULL;
+		xform_job_free(j);
+		xfer_done(x, CURLE_OK, "transformation failed: the transformation workers are not running");
+	}
 }
 
 static void outcome_canceled(int64_t dkey, int attempts)
@@ -234,8 +295,24 @@ static void start_item(struct sched_item *it)
 		outmsg_unref(om);
 		return;
 	}
+	/* handlers to run first: the api-version downgrades, the endpoint's transformation */
+	struct strlist codes = {0};
+	/* operational webhooks are hookd's own events: the users' payload versions are not theirs */
+	char *version = opevents_is_internal(om->m.app_id) ? NULL : apiver_chain(ep->ep.api_version, &codes);
+	bool with_ep = ep->ep.transformation_enabled && ep->ep.transformation != NULL && ep->ep.transformation[0];
+	bool handlers = with_ep || codes.n > 0;
+	if (handlers && !xform_pool_room()) { /* the workers are behind: this one a moment later */
+		strlist_dispose(&codes);
+		free(version);
+		ep_snap_unref(ep);
+		it->due_ms = now_ms() + XFORM_BUSY_WAIT_MS;
+		sched->retry(it, 1);
+		return;
+	}
 	struct ep_state *es = gate_state(ep->ep.id);
 	if (!gate_admit(es, ep, om->trigger, it)) {
+		strlist_dispose(&codes);
+		free(version);
 		ep_snap_unref(ep);
 		return;
 	}
@@ -245,19 +322,32 @@ static void start_item(struct sched_item *it)
 	x->ep = ep;
 	x->es = es;
 	x->attempts = it->attempts;
-	xfer_begin(x);
+	x->api_version = version;
+	if (handlers)
+		xfer_transform(x, &codes, with_ep);
+	else
+		xfer_begin(x);
 }
 
-static void fill_attempt(struct attempt *a, const struct xfer *x, long status, CURLcode code)
+/* xerr: the attempt failed before its request (a handler's error), with this text */
+static void fill_attempt(struct attempt *a, const struct xfer *x, long status, CURLcode code, const char *xerr)
 {
+	const struct message *m = &x->msg->m;
 	id_new("atmpt_", a->id);
-	memcpy(a->msg_id, x->msg->m.id, ID_MAX);
+	memcpy(a->msg_id, m->id, ID_MAX);
 	memcpy(a->endpoint_id, x->ep->ep.id, ID_MAX);
-	memcpy(a->app_id, x->msg->m.app_id, ID_MAX);
-	a->url = xstrdup(x->ep->ep.url);
-	a->status_code = code == CURLE_OK ? (int)status : 0;
+	memcpy(a->app_id, m->app_id, ID_MAX);
+	a->url = xstrdup(x->url ? x->url : x->ep->ep.url);
+	/* the body as sent, when it is not the payload */
+	if (x->body != NULL && (m->payload == NULL || x->body_len != m->payload_len ||
+				memcmp(x->body, m->payload, x->body_len) != 0))
+		a->request_body = xstrndup(x->body, x->body_len);
+	a->status_code = code == CURLE_OK && xerr == NULL ? (int)status : 0;
 	a->duration_ms = mono_ms() - x->start_mono;
-	if (code == CURLE_OK) {
+	if (xerr != NULL) {
+		a->response = xstrdup(xerr);
+		a->response_len = strlen(xerr);
+	} else if (code == CURLE_OK) {
 		a->response = xstrndup(x->resp.data ? x->resp.data : "", x->resp.len);
 		a->response_len = x->resp.len;
 	} else {
@@ -282,6 +372,14 @@ static void xfer_release(struct xfer *x)
 	outmsg_unref(x->msg);
 	x->ep = NULL;
 	x->msg = NULL;
+	free(x->api_version);
+	free(x->body);
+	free(x->url);
+	json_decref(x->xheaders);
+	x->api_version = x->body = x->url = NULL;
+	x->xheaders = NULL;
+	x->body_len = 0;
+	x->put = false;
 	x->next_free = free_xfers;
 	free_xfers = x;
 }
@@ -323,17 +421,19 @@ static int64_t retry_delay(const struct xfer *x, int attempts, bool slow_down)
 	return delay;
 }
 
-static void xfer_finish(struct xfer *x, CURLcode code)
+/* The attempt's outcome: its request's (code, and the status curl has), or xerr: it failed before sending. */
+static void xfer_done(struct xfer *x, CURLcode code, const char *xerr)
 {
 	long status = 0;
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (xerr == NULL)
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (code == CURLE_WRITE_ERROR && x->capped && status != 0)
 		code = CURLE_OK; /* we stopped reading at the cap: an answer, truncated, not a network error */
-	bool ok = code == CURLE_OK && status >= 200 && status <= 299;
+	bool ok = xerr == NULL && code == CURLE_OK && status >= 200 && status <= 299;
 	struct outcome *o = queue_outcome_add();
 	o->dkey = x->dkey;
 	o->attempts = x->attempts + 1;
-	fill_attempt(&o->attempt, x, status, code);
+	fill_attempt(&o->attempt, x, status, code, xerr);
 	o->attempt.status = ok ? DS_SUCCESS : DS_FAIL;
 	gate_health(x->es, &x->ep->ep, ok, code == CURLE_OK ? status : 0, code == CURLE_OPERATION_TIMEDOUT);
 	histogram_observe(&hist_attempt, o->attempt.duration_ms * 1000);
@@ -359,7 +459,7 @@ static void xfer_finish(struct xfer *x, CURLcode code)
 		if (delay >= 0)
 			o->next_ms = now_ms() + delay; /* scheduled by the queue once recorded */
 		log_debug("deliver: %s -> %s: %s (attempt %d)", x->msg->m.id, x->ep->ep.id,
-			  code == CURLE_OK ? "HTTP error" : curl_easy_strerror(code), o->attempts);
+			  xerr != NULL ? xerr : code == CURLE_OK ? "HTTP error" : curl_easy_strerror(code), o->attempts);
 	}
 	gate_outcome(x->ep->ep.id, x->dkey, o->new_status);
 	xfer_release(x);
@@ -374,7 +474,75 @@ static void reap(void)
 			continue;
 		struct xfer *x;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		xfer_finish(x, msg->data.result);
+		xfer_done(x, msg->data.result, NULL);
+	}
+}
+
+/* May a handler send the delivery to url? What an endpoint's URL must be (http(s) with a host; the SSRF guard's
+ * store-time checks); the connect-time check runs on every connection anyway. NULL, or why not. */
+static const char *url_refused(const char *url, char *why, size_t whylen)
+{
+	CURLU *h = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok = h != NULL && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		  curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		  (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0] != '\0';
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(h);
+	if (!ok) {
+		snprintf(why, whylen, "not an http(s) URL");
+		return why;
+	}
+	return netguard_check_url(&cfg->guard, url, why, whylen) < 0 ? why : NULL;
+}
+
+/* A chain came back from the workers: cancel, fail the attempt, or send what the handlers made. */
+static void xform_finish(struct xfer *x, struct xform_job *j)
+{
+	if (j->rc < 0) {
+		xfer_done(x, CURLE_OK, j->err);
+		return;
+	}
+	if (j->hook.cancel) {
+		outcome_canceled(x->dkey, x->attempts);
+		gate_outcome(x->ep->ep.id, x->dkey, DS_CANCELED);
+		xfer_release(x);
+		return;
+	}
+	x->body = j->body;
+	x->body_len = j->body_len;
+	j->body = NULL;
+	if (strcmp(j->hook.url, x->ep->ep.url) != 0) {
+		x->url = j->hook.url;
+		j->hook.url = NULL;
+		char why[NETGUARD_WHY_MAX], msg[NETGUARD_WHY_MAX + 64];
+		if (url_refused(x->url, why, sizeof why) != NULL) {
+			snprintf(msg, sizeof msg, "transformation failed: webhook.url refused: %s", why);
+			xfer_done(x, CURLE_OK, msg);
+			return;
+		}
+	}
+	x->put = strcmp(j->hook.method, "PUT") == 0;
+	if (json_object_size(j->hook.headers) > 0) {
+		x->xheaders = j->hook.headers;
+		j->hook.headers = NULL;
+	}
+	xfer_send(x);
+}
+
+static void xform_reap(void)
+{
+	struct xform_job *j = xform_pool_done();
+	while (j != NULL) {
+		struct xform_job *next = j->next;
+		struct xfer *x = j->arg;
+		x->job = NULL;
+		if (x->msg != NULL)
+			xform_finish(x, j);
+		xform_job_free(j);
+		j = next;
 	}
 }
 
@@ -464,6 +632,13 @@ static void *deliver_main(void *arg)
 		curl_multi_poll(multi, NULL, 0, stop ? 100 : poll_timeout_ms(), NULL);
 		curl_multi_perform(multi, &running);
 		reap();
+		xform_reap();
+	}
+	xform_pool_stop(); /* no worker holds a transfer after this */
+	for (struct xform_job *j = xform_pool_done(), *n; j != NULL; j = n) {
+		n = j->next;
+		((struct xfer *)j->arg)->job = NULL;
+		xform_job_free(j);
 	}
 	abort_inflight();
 	queue_outcomes_flush();
@@ -472,6 +647,9 @@ static void *deliver_main(void *arg)
 
 void deliver_start(void)
 {
+	if (xform_pool_start(cfg->transform_workers > 0 ? cfg->transform_workers : 1, cfg->transform_budget,
+			     cfg->transform_memory, (size_t)cfg->max_inflight, deliver_wake) < 0)
+		fatalx("deliver: cannot start the transformation workers");
 	if (pthread_create(&thread, NULL, deliver_main, NULL) != 0)
 		fatal("deliver: pthread_create");
 }

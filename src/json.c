@@ -312,11 +312,16 @@ json_t *attempt_to_json(const struct attempt *a)
 	json_t *resp = json_stringn(a->response ? a->response : "", a->response ? a->response_len : 0);
 	if (resp == NULL)
 		resp = json_string("<response body is not UTF-8>");
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:I,s:i,s:s,s:i,s:o}", "id", a->id, "msgId", a->msg_id,
-			 "endpointId", a->endpoint_id, "url", a->url ? a->url : "", "response", resp,
-			 "responseStatusCode", a->status_code, "responseDurationMs", (json_int_t)a->duration_ms,
-			 "status", a->status, "statusText", delivery_status_text(a->status), "triggerType",
-			 a->trigger, "timestamp", time_to_json(a->created_ms));
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:I,s:i,s:s,s:i,s:o}", "id", a->id, "msgId", a->msg_id,
+			      "endpointId", a->endpoint_id, "url", a->url ? a->url : "", "response", resp,
+			      "responseStatusCode", a->status_code, "responseDurationMs", (json_int_t)a->duration_ms,
+			      "status", a->status, "statusText", delivery_status_text(a->status), "triggerType",
+			      a->trigger, "timestamp", time_to_json(a->created_ms));
+	/* hookd's extension: the body as sent, when handlers (docs/transformations.md) made it differ */
+	json_t *rb = a->request_body != NULL ? json_string(a->request_body) : NULL;
+	if (rb != NULL)
+		json_object_set_new(j, "requestBody", rb);
+	return j;
 }
 
 void strlist_from_json(struct strlist *l, const json_t *a)

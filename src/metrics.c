@@ -10,7 +10,7 @@
 #include "util.h"
 
 struct metrics metrics;
-struct histogram hist_ingest, hist_api, hist_attempt;
+struct histogram hist_ingest, hist_api, hist_attempt, hist_transform;
 
 static const double bounds_s[HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 					      0.25,  0.5,    1,     2.5,  5,     10};
@@ -171,6 +171,13 @@ char *metrics_render(void)
 	put_histogram(&b, "hookd_api_request_duration_seconds", "API requests, all of them.", &hist_api);
 	put_histogram(&b, "hookd_attempt_duration_seconds", "Delivery attempts: the request to the endpoint.",
 		      &hist_attempt);
+	put(&b, "# HELP hookd_transformations_total Handler chains (api-version downgrades, transformations) run, by "
+		"result.\n# TYPE hookd_transformations_total counter\nhookd_transformations_total{result=\"ok\"} %llu\n"
+		"hookd_transformations_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)(load(&metrics.transformations) - load(&metrics.transformations_failed)),
+	    (unsigned long long)load(&metrics.transformations_failed));
+	put_histogram(&b, "hookd_transformation_duration_seconds",
+		      "A delivery's handler chain on a transformation worker.", &hist_transform);
 	put_endpoints(&b);
 	put_inbound(&b);
 	char *s = b.data ? b.data : xstrdup("");

@@ -20,6 +20,8 @@ struct metrics {
 	int64_t cluster_endpoints;
 	int64_t http_connections;     /* API connections open (refreshed by the connection watchdog) */
 	uint64_t http_closed_slow;    /* API connections shut down past their deadline (api_conn.c) */
+	uint64_t transformations;     /* handler chains run by the transformation workers (xform_pool.c) */
+	uint64_t transformations_failed;
 };
 extern struct metrics metrics;
 
@@ -34,6 +36,7 @@ struct histogram {
 extern struct histogram hist_ingest;  /* POST .../msg: request received -> committed and answered */
 extern struct histogram hist_api;     /* every API request */
 extern struct histogram hist_attempt; /* each delivery attempt's request */
+extern struct histogram hist_transform; /* each delivery's handler chain on a transformation worker */
 void histogram_observe(struct histogram *h, int64_t us);
 
 /* Inbound requests by outcome (hookd_inbound_requests_total{outcome}). */

@@ -102,6 +102,7 @@ void attempt_dispose(struct attempt *a)
 {
 	free(a->url);
 	free(a->response);
+	free(a->request_body);
 	memset(a, 0, sizeof *a);
 }
 

@@ -126,6 +126,7 @@ struct attempt {
 	int64_t duration_ms;
 	char *response;         /* body up to ATTEMPT_RESPONSE_MAX bytes, or the network error text */
 	size_t response_len;
+	char *request_body;     /* the body as sent when handlers made it differ from the payload, else NULL */
 	int status;             /* DS_SUCCESS or DS_FAIL */
 	int trigger;            /* enum trigger_type */
 	int64_t created_ms;

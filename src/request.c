@@ -14,7 +14,8 @@
 static bool reserved_header(const char *name, const struct hookd_header *signed_hdrs, int n)
 {
 	static const char *const ours[] = {"content-type", "user-agent", "webhook-id", "webhook-timestamp",
-					   "webhook-signature", "content-length", "host", "expect"};
+					   "webhook-signature", "content-length", "host", "expect",
+					   "webhook-api-version", "transfer-encoding"};
 	for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
 		if (strcasecmp(name, ours[i]) == 0)
 			return true;
@@ -118,13 +119,13 @@ static void add_extra(struct hdrset *h, json_t *extra, json_t *ep_headers)
 }
 
 struct curl_slist *request_headers(struct hdrset *l, struct ep_state *es, const struct ep_snap *ep,
-				   const struct message *m)
+				   const struct message *m, const struct request_body *rb)
 {
 	const struct hookd_config *signer = ep_signer(es, ep);
 	struct hookd_header hs[HOOKD_SIGN_HEADERS_MAX];
 	char sbuf[HOOKD_SIGN_BUF_MAX];
 	int n = signer == NULL ? 0
-			       : hookd_sign(signer, m->id, now_ms() / 1000, m->payload, m->payload ? m->payload_len : 0,
+			       : hookd_sign(signer, m->id, now_ms() / 1000, rb->body, rb->len,
 					    hs, HOOKD_SIGN_HEADERS_MAX, sbuf, sizeof sbuf);
 	if (n < 0) {
 		log_warnx("deliver: signing %s for %s failed: %s", m->id, ep->ep.id, hookd_strerror(n));
@@ -144,11 +145,18 @@ struct curl_slist *request_headers(struct hdrset *l, struct ep_state *es, const 
 	if (!has_id) /* every scheme's receivers get the message id to deduplicate on */
 		add_header(l, "webhook-id", m->id);
 	add_header(l, "Expect", ""); /* no 100-continue round trip */
+	if (rb->api_version != NULL)
+		add_header(l, "webhook-api-version", rb->api_version);
 	add_extra(l, extra, eph);
 	const char *k;
 	json_t *v;
 	json_object_foreach(eph, k, v) {
-		if (json_is_string(v) && (extra_has(extra, k) || !reserved_header(k, hs, n)))
+		if (json_is_string(v) && (extra_has(extra, k) || !reserved_header(k, hs, n)) &&
+		    (rb->headers == NULL || header_get(rb->headers, k) == NULL)) /* a handler's header wins */
+			add_header(l, k, json_string_value(v));
+	}
+	json_object_foreach(rb->headers, k, v) {
+		if (json_is_string(v) && !reserved_header(k, hs, n) && !extra_has(extra, k))
 			add_header(l, k, json_string_value(v));
 	}
 	json_decref(extra);

@@ -9,6 +9,7 @@
 #include "cache.h"
 #include "gate.h"
 #include "model.h"
+#include <jansson.h>
 
 /* A transfer's request headers as the curl_slist libcurl reads: lines in one buffer and nodes in one array, both
  * kept by the transfer and reused, so a delivery's headers cost no allocation once they have grown. */
@@ -20,10 +21,19 @@ struct hdrset {
 	size_t n, ncap;
 };
 
-/* The headers of one delivery of m to ep, built into h (reused: no allocation once it has grown), as the list
- * libcurl reads. es keeps the endpoint's signer between requests. */
+/* What one delivery sends, beyond its message: the body (the payload, or a handler's result) and what the
+ * handlers added. */
+struct request_body {
+	const char *body;         /* what is sent and signed */
+	size_t len;
+	json_t *headers;          /* a handler's extra headers (object), or NULL */
+	const char *api_version;  /* webhook-api-version, or NULL */
+};
+
+/* The headers of one delivery of m to ep with body rb, built into h (reused: no allocation once it has grown),
+ * as the list libcurl reads; the signature covers rb->body. es keeps the endpoint's signer between requests. */
 struct curl_slist *request_headers(struct hdrset *h, struct ep_state *es, const struct ep_snap *ep,
-				   const struct message *m);
+				   const struct message *m, const struct request_body *rb);
 void hdrset_dispose(struct hdrset *h);
 
 #endif

@@ -776,6 +776,7 @@ void pg_row_attempt(const PGresult *r, int row, int c, void *out)
 	a->status = pg_col_int(r, row, c + 8);
 	a->trigger = pg_col_int(r, row, c + 9);
 	a->created_ms = pg_col_i64(r, row, c + 10);
+	a->request_body = pg_col_str(r, row, c + 11);
 }
 
 void pg_row_event_type(const PGresult *r, int row, int c, void *out)

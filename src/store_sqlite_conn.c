@@ -290,6 +290,7 @@ void sq_row_attempt(sqlite3_stmt *q, int c, void *out)
 	a->status = sq_col_int(q, c + 8);
 	a->trigger = sq_col_int(q, c + 9);
 	a->created_ms = sq_col_i64(q, c + 10);
+	a->request_body = sq_col_str(q, c + 11);
 }
 
 void sq_row_event_type(sqlite3_stmt *q, int c, void *out)

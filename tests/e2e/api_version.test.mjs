@@ -6,10 +6,6 @@
 import assert from 'node:assert/strict';
 import { PG, api, e2e, eventually, startHookd, startReceiver, svixClient, verifyDelivery } from './lib/harness.mjs';
 
-// The downgrades run in the dispatcher's Lua engine (the transformations' worker pool): until that is merged the
-// shapes test cannot pass. HOOKD_XFORM=1 runs it (the lead drops this guard after the merge).
-const XFORM_SKIP = !process.env.HOOKD_XFORM && 'needs the Lua engine in deliveries (transformations); HOOKD_XFORM=1 runs it';
-
 const KEEP = 'function handler(webhook) return webhook end';
 
 /** The 422 entries' fields and messages, for asserts. */
@@ -244,7 +240,7 @@ e2e('api-version: endpoints pinned to three versions get three shapes of one mes
   // the message as posted is never changed
   const stored = await req('GET', `/app/${app.id}/msg/${msg.json.id}`);
   assert.deepEqual(stored.json.payload, SHAPES['2025-03-01']);
-}, { skip: XFORM_SKIP });
+});
 
 e2e('pg_api_version: a version made on one node is seen and applied on another of the same database within 1 s', async (t) => {
   const h1 = await startHookd(t);

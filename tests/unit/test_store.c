@@ -712,6 +712,7 @@ START_TEST(test_outcomes_record)
 		mk_outcome(r[1], 2, 1, 2, 1, DS_PENDING, 1, 15000),
 		mk_outcome(r[2], 0, 0, 0, 0, DS_CANCELED, 0, 0), /* no attempt row */
 	};
+	o[1].attempt.request_body = "{\"transformed\":true}"; /* the body as sent, when not the payload */
 	record(o, 3);
 
 	struct delivery d;
@@ -746,7 +747,13 @@ START_TEST(test_outcomes_record)
 	ck_assert_int_eq(a.status, DS_FAIL);
 	ck_assert_int_eq(a.trigger, TRIGGER_SCHEDULED);
 	ck_assert_int_eq(a.created_ms, 6002);
+	ck_assert_str_eq(a.request_body, "{\"transformed\":true}");
 	attempt_dispose(&a);
+	mk_id(att, "atmpt_", 1);
+	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_OK);
+	ck_assert_ptr_null(a.request_body);
+	attempt_dispose(&a);
+	mk_id(att, "atmpt_", 2);
 	char other[ID_MAX];
 	mk_id(other, "app_", 2);
 	ck_assert_int_eq(st->q->attempt_get(st, other, msg, att, &a), STORE_NOTFOUND); /* another app's attempt */
@@ -760,6 +767,16 @@ START_TEST(test_outcomes_record)
 	record(&gone, 1);
 	mk_id(att, "atmpt_", 3);
 	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
+
+	/* the retention purge drops the body as sent with the response */
+	bool more = false;
+	begin();
+	ck_assert_int_eq(st->w->retention_purge(st, 7000, 100, 10, &more), STORE_OK);
+	commit();
+	mk_id(att, "atmpt_", 2);
+	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_OK);
+	ck_assert_ptr_null(a.request_body);
+	attempt_dispose(&a);
 }
 END_TEST
 

@@ -1,0 +1,89 @@
+/* test_request.c: a delivery's headers (request.c) when handlers ran: signed over the body sent, the handler's
+ * extra headers winning over the endpoint's own but never over hookd's, webhook-api-version. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hookd.h"
+#include "request.h"
+#include "signer.h"
+#include "tests.h"
+
+#define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+static int count(struct curl_slist *l, const char *line)
+{
+	int n = 0;
+	for (; l != NULL; l = l->next)
+		n += strcasecmp(l->data, line) == 0;
+	return n;
+}
+
+START_TEST(test_handler_headers_and_signature)
+{
+	struct ep_state es;
+	memset(&es, 0, sizeof es);
+	struct ep_snap snap;
+	memset(&snap, 0, sizeof snap);
+	snap.gen = 1;
+	struct endpoint *e = &snap.ep;
+	strcpy(e->id, "ep_test");
+	e->secret = SECRET;
+	e->headers = json_pack("{s:s,s:s}", "X-Tier", "silver", "X-Other", "kept");
+	struct message m;
+	memset(&m, 0, sizeof m);
+	strcpy(m.id, "msg_test");
+	m.payload = "{\"a\":1}";
+	m.payload_len = strlen(m.payload);
+	const char *body = "{\"a\":1,\"added\":true}";
+	json_t *xh = json_pack("{s:s,s:s,s:s}", "X-Tier", "gold", "webhook-id", "evil", "Content-Type", "text/evil");
+	struct request_body rb = {.body = body, .len = strlen(body), .headers = xh, .api_version = "2024-01-01"};
+	struct hdrset h = {0};
+	struct curl_slist *l = request_headers(&h, &es, &snap, &m, &rb);
+	ck_assert_int_eq(count(l, "webhook-api-version: 2024-01-01"), 1);
+	ck_assert_int_eq(count(l, "X-Tier: gold"), 1);
+	ck_assert_int_eq(count(l, "X-Tier: silver"), 0);
+	ck_assert_int_eq(count(l, "X-Other: kept"), 1);
+	ck_assert_int_eq(count(l, "webhook-id: msg_test"), 1);
+	ck_assert_int_eq(count(l, "webhook-id: evil"), 0);
+	ck_assert_int_eq(count(l, "Content-Type: text/evil"), 0);
+	/* the signature verifies over the body sent, not over the payload */
+	struct hookd_header hv[32];
+	char copy[32][256];
+	size_t n = 0;
+	for (struct curl_slist *p = l; p != NULL && n < 32; p = p->next) {
+		snprintf(copy[n], sizeof copy[n], "%s", p->data);
+		char *colon = strchr(copy[n], ':');
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		hv[n].name = copy[n];
+		hv[n].value = colon + 2;
+		n++;
+	}
+	struct hookd_config *cfg = NULL;
+	int64_t until;
+	ck_assert_int_eq(signer_build(e, now_ms(), &cfg, &until), HOOKD_OK);
+	ck_assert_int_eq(hookd_verify(cfg, hv, n, body, strlen(body), now_ms() / 1000), HOOKD_OK);
+	ck_assert_int_eq(hookd_verify(cfg, hv, n, m.payload, m.payload_len, now_ms() / 1000), HOOKD_ERR_MISMATCH);
+	/* no handlers: no version header, the payload signed */
+	struct request_body plain = {.body = m.payload, .len = m.payload_len};
+	l = request_headers(&h, &es, &snap, &m, &plain);
+	for (struct curl_slist *p = l; p != NULL; p = p->next)
+		ck_assert_msg(strncasecmp(p->data, "webhook-api-version", 19) != 0, "%s", p->data);
+	hookd_config_free(cfg);
+	hookd_config_free(es.signer);
+	hdrset_dispose(&h);
+	json_decref(xh);
+	json_decref(e->headers);
+}
+END_TEST
+
+Suite *request_suite(void)
+{
+	Suite *s = suite_create("request");
+	TCase *tc = tcase_create("request");
+	tcase_add_test(tc, test_handler_headers_and_signature);
+	suite_add_tcase(s, tc);
+	return s;
+}
