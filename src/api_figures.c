@@ -156,7 +156,8 @@ void api_endpoint_figures(struct req *r)
 	    st->q->delivery_counts(st, a.id, e.id, c) != STORE_OK) {
 		api_error(r, 500, "internal_error", "the database failed");
 	} else {
-		qsort(rows.v, rows.n, sizeof *rows.v, cmp_created);
+		if (rows.n > 1)
+			qsort(rows.v, rows.n, sizeof *rows.v, cmp_created);
 		int64_t *d = xcalloc(rows.n + 1, sizeof *d);
 		json_t *j = json_pack("{s:o,s:o,s:o,s:I,s:I}", "hour", window(&rows, now, 3600000, 12, series, d),
 				      "day", window(&rows, now, 86400000, 24, series, d), "week",
