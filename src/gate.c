@@ -429,8 +429,10 @@ static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 	es->cooldown = 0;
 	es->probing = false;
 	es->disabling = false;
-	es->disabled_reason = DISABLED_NONE;
-	es->disabled_ms = 0;
+	if (!(s->ep.disabled && s->ep.updated_ms == es->disabled_ms)) { /* not the snapshot of its own disable */
+		es->disabled_reason = DISABLED_NONE;
+		es->disabled_ms = 0;
+	}
 }
 
 void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long status, bool timed_out)
