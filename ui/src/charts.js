@@ -3,7 +3,7 @@
 // by screen readers and takes its colours from the stylesheet).
 import { html } from 'htm/preact';
 
-const W = 560, H = 120, L = 44, B = 18; // width, height, left axis, bottom axis
+const W = 420, H = 110, L = 52, B = 18; // width, height, left axis, bottom axis
 
 const label = (p, win) => {
   const d = new Date(p.start);
@@ -11,38 +11,40 @@ const label = (p, win) => {
     : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 };
 
-function Frame({ title, children, max, unit, series, win }) {
+function Frame({ title, caption, children, max, unit, series, win }) {
   const n = series.length, bw = (W - L) / n;
-  return html`<figure class="chart"><figcaption>${title}</figcaption>
+  return html`<figure class="chart"><figcaption>${caption ?? title}</figcaption>
     <svg viewBox=${`0 0 ${W} ${H + B}`} role="img" aria-label=${`${title}, last ${win}`}>
       <line x1=${L} y1=${H} x2=${W} y2=${H} class="axis" />
       <text x=${L - 4} y="10" class="tick" text-anchor="end">${max}${unit}</text>
       <text x=${L - 4} y=${H} class="tick" text-anchor="end">0</text>
-      ${[0, Math.floor(n / 2), n - 1].map((i) => html`<text key=${i} x=${L + i * bw} y=${H + 14} class="tick">${label(series[i], win)}</text>`)}
+      ${[[0, 'start'], [Math.floor(n / 2), 'middle'], [n - 1, 'end']].map(([i, a]) => html`<text key=${i}
+        x=${L + i * bw + (a === 'end' ? bw : a === 'middle' ? bw / 2 : 0)} y=${H + 14} class="tick" text-anchor=${a}>${label(series[i], win)}</text>`)}
       ${children(bw)}
     </svg></figure>`;
 }
 
-/** Success rate per bucket: a bar from 0 to 100 %; a bucket with no attempt has none. */
+/** Success rate per bucket: the succeeded share of a full-height bar (green), the failed rest (red); a bucket
+ * with no attempt has none. */
 export function RateChart({ series, win }) {
   return html`<${Frame} title="Success rate" max="100" unit=" %" series=${series} win=${win}>${(bw) => series.map((p, i) => {
     if (!p.attempts) return null;
-    const h = p.successRate * H;
-    return html`<rect key=${i} x=${L + i * bw + 1} y=${H - h} width=${Math.max(bw - 2, 1)} height=${Math.max(h, 1)}
-      class=${p.successRate < 1 ? 'seg c5' : 'seg c2'}><title>${label(p, win)}: ${(p.successRate * 100).toFixed(1)} % of ${p.attempts}</title></rect>`;
+    const h = p.successRate * H, x = L + i * bw + 1, w = Math.max(bw - 2, 1);
+    return html`<g key=${i}><title>${label(p, win)}: ${(p.successRate * 100).toFixed(1)} % of ${p.attempts}</title>
+      <rect x=${x} y="0" width=${w} height=${H - h} class="seg c5" /><rect x=${x} y=${H - h} width=${w} height=${h} class="seg c2" /></g>`;
   })}</${Frame}>`;
 }
 
 /** p50, p95 and p99 response time per bucket: three lines (points where a bucket has attempts). */
 export function LatencyChart({ series, win }) {
   const max = Math.max(1, ...series.map((p) => p.p99Ms ?? 0));
-  return html`<${Frame} title="Response time (p50, p95, p99)" max=${max} unit=" ms" series=${series} win=${win}>${(bw) =>
+  const caption = html`Response time: <span class="key p50Ms">p50</span> <span class="key p95Ms">p95</span> <span class="key p99Ms">p99</span>`;
+  return html`<${Frame} title="Response time (p50, p95, p99)" caption=${caption} max=${max} unit=" ms" series=${series} win=${win}>${(bw) =>
     ['p50Ms', 'p95Ms', 'p99Ms'].map((k) => {
       const pts = series.map((p, i) => (p[k] === null ? null : [L + i * bw + bw / 2, H - (p[k] / max) * H, p, i])).filter(Boolean);
       return html`<g key=${k} class=${`line ${k}`}><polyline points=${pts.map(([x, y]) => `${x},${y}`).join(' ')} />
         ${pts.map(([x, y, p, i]) => html`<circle key=${i} cx=${x} cy=${y} r="2.5"><title>${label(p, win)}: ${k.slice(0, 3)} ${p[k]} ms</title></circle>`)}</g>`;
-    })}</${Frame}>
-    <p class="legend"><span class="key p50Ms">p50</span> <span class="key p95Ms">p95</span> <span class="key p99Ms">p99</span></p>`;
+    })}</${Frame}>`;
 }
 
 /** Attempts per bucket stacked by status code (0: no answer), coloured by class. */

@@ -208,7 +208,7 @@ function State({ f }) {
   return html`<dl class="props state">
     <dt>Circuit breaker</dt><dd>${b.thisNode === false ? html`<span class="muted">held by the node that sends for this endpoint</span>`
       : html`<span class=${`badge ${b.state === 'closed' ? 'on' : 'off'}`}>${b.state}</span>
-        ${b.failures > 0 && ` ${b.failures} failures in a row`}${b.failingSince && ` · failing since ${time(b.failingSince)}`}
+        ${b.failures > 0 && ` ${b.failures} ${b.failures === 1 ? 'failure' : 'failures in a row'}`}${b.failingSince && ` · failing since ${time(b.failingSince)}`}
         ${b.state !== 'closed' && b.openedAt && ` · opened ${time(b.openedAt)}`}${b.retryAt && ` · next try ${time(b.retryAt)}`}
         ${b.state === 'closed' && b.closedAt && ` · last closed ${time(b.closedAt)}`}`}</dd>
     <dt>State</dt><dd>${f.disabled ? html`<span class="badge off">disabled</span> since ${time(f.disabledAt)}: ${REASONS[f.disabledReason] ?? f.disabledReason}`
