@@ -174,10 +174,13 @@ void api_endpoint_msgs(struct req *r)
 	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK) {
 		api_not_found(r);
 	} else {
-		if (api_list_begin(r, false, "msg_", &lr) == 0) {
+		struct list_filter filter;
+		char *types = NULL;
+		if (api_list_begin(r, false, "msg_", &lr) == 0 && api_list_filter(r, &filter, &types) == 0) {
 			struct endpoint_msg *v = NULL;
 			size_t n = 0;
 			struct store *st = api_store();
+			lr.pg.filter = &filter; /* status (the delivery's), channel, tag, before, after, event_types */
 			if (st->q->endpoint_msgs(st, a.id, e.id, &lr.pg, &v, &n) != STORE_OK) {
 				api_error(r, 500, "internal_error", "the database failed");
 			} else {
@@ -201,6 +204,7 @@ void api_endpoint_msgs(struct req *r)
 				message_dispose(&v[i].m);
 			free(v);
 		}
+		free(types);
 		endpoint_dispose(&e);
 	}
 	app_dispose(&a);

@@ -101,21 +101,98 @@ static void access_cleanup(struct req *r)
 	free(op);
 }
 
-/* The portal's address for a token: in the fragment, which browsers never send to a server or put in a log. */
-static char *portal_url(const char *token, const char *app_id)
+/* The portal's address for a token: in the fragment, which browsers never send to a server or put in a log;
+ * theme ("&logo=..&color=..&mode=..", or "") follows it. */
+static char *portal_url(const char *token, const char *app_id, const char *theme)
 {
 	const struct config *c = api_config();
 	const char *base = c->public_url != NULL && *c->public_url != '\0' ? c->public_url : NULL;
 	size_t n = base != NULL ? strlen(base) : strlen(c->listen) + 7;
-	size_t len = n + strlen(token) + strlen(app_id) + 24;
+	size_t len = n + strlen(token) + strlen(app_id) + strlen(theme) + 24;
 	char *url = xmalloc(len);
 	/* the page reads the token and its app from the fragment, which no browser sends to a server */
 	if (base != NULL)
-		snprintf(url, len, "%.*s/portal/#key=%s&app=%s", (int)(base[n - 1] == '/' ? n - 1 : n), base, token,
-			 app_id);
+		snprintf(url, len, "%.*s/portal/#key=%s&app=%s%s", (int)(base[n - 1] == '/' ? n - 1 : n), base, token,
+			 app_id, theme);
 	else
-		snprintf(url, len, "http://%s/portal/#key=%s&app=%s", c->listen, token, app_id);
+		snprintf(url, len, "http://%s/portal/#key=%s&app=%s%s", c->listen, token, app_id, theme);
 	return url;
+}
+
+/* ---- the portal's theme (hookd's extension): {logoUrl, primaryColor, darkMode} ---- */
+
+#define LOGO_URL_MAX 2048
+
+static void pct_append(char *out, size_t *o, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~", *p) != NULL) {
+			out[(*o)++] = (char)*p;
+		} else {
+			out[(*o)++] = '%';
+			out[(*o)++] = hex[*p >> 4];
+			out[(*o)++] = hex[*p & 15];
+		}
+	}
+	out[*o] = '\0';
+}
+
+static bool color_valid(const char *c)
+{
+	size_t n = strlen(c);
+	return (n == 4 || n == 7) && c[0] == '#' && strspn(c + 1, "0123456789abcdefABCDEF") == n - 1;
+}
+
+/* An https: URL of printable ASCII (the page puts it in an <img>; the portal's CSP allows https: images). */
+static bool logo_valid(const char *u)
+{
+	if (strncasecmp(u, "https://", 8) != 0 || u[8] == '\0' || u[8] == '/')
+		return false;
+	for (const char *p = u; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~')
+			return false;
+	return true;
+}
+
+/* The body's theme as the url fragment's tail (malloc'd; "" when there is none). Nothing is stored: the
+ * platform gives it with each link, and the app's metadata gives the defaults (docs/ui.md, "Theming"). */
+static char *parse_theme(json_t *body, struct verr *ve)
+{
+	json_t *t = json_object_get(body, "theme");
+	char *out = xcalloc(1, LOGO_URL_MAX * 3 + 64);
+	if (t == NULL || json_is_null(t))
+		return out;
+	if (!json_is_object(t)) {
+		verr_add(ve, "theme", "value is not a valid dict", "type_error.dict");
+		return out;
+	}
+	const char *logo = NULL, *color = NULL, *mode = NULL;
+	size_t o = 0;
+	if (jfield_string(t, "logoUrl", 1, LOGO_URL_MAX, ve, &logo)) {
+		if (!logo_valid(logo)) {
+			verr_add(ve, "logoUrl", "the logo must be an https: URL", "value_error");
+		} else {
+			o += (size_t)sprintf(out + o, "&logo=");
+			pct_append(out, &o, logo);
+		}
+	}
+	if (jfield_string(t, "primaryColor", 1, 16, ve, &color)) {
+		if (!color_valid(color)) {
+			verr_add(ve, "primaryColor", "a color is #rgb or #rrggbb", "value_error");
+		} else {
+			o += (size_t)sprintf(out + o, "&color=");
+			pct_append(out, &o, color);
+		}
+	}
+	if (jfield_string(t, "darkMode", 1, 8, ve, &mode)) {
+		if (strcmp(mode, "auto") != 0 && strcmp(mode, "light") != 0 && strcmp(mode, "dark") != 0)
+			verr_add(ve, "darkMode", "one of auto, light, dark", "value_error");
+		else
+			o += (size_t)sprintf(out + o, "&mode=%s", mode);
+	}
+	return out;
 }
 
 /* The token's capabilities from `capabilities` or `readOnly`: ViewBase always; everything when neither says. */
@@ -163,6 +240,7 @@ static void portal_access(struct req *r, bool with_body)
 		op->t.session_id = xstrdup(session);
 	jfield_strlist(body, "featureFlags", 100, flag_valid, &ve, &op->t.feature_flags);
 	op->t.caps = parse_caps(body, &ve);
+	char *theme = parse_theme(body, &ve);
 
 	struct app a = {0};
 	if (cache_app_get(r->seg[2], &a) == STORE_OK) {
@@ -183,6 +261,7 @@ static void portal_access(struct req *r, bool with_body)
 		json_decref(body);
 		r->op = op;
 		r->cleanup = access_cleanup;
+		free(theme);
 		api_not_found(r);
 		return;
 	}
@@ -191,13 +270,15 @@ static void portal_access(struct req *r, bool with_body)
 	r->op = op;
 	r->cleanup = access_cleanup;
 	if (verr_any(&ve)) {
+		free(theme);
 		api_reply(r, 422, verr_body(&ve));
 		return;
 	}
 	apptoken_new(op->token, op->t.hash);
 	op->t.created_ms = now_ms();
 	op->t.expires_ms = op->t.created_ms + expiry * 1000;
-	char *url = portal_url(op->token, op->t.app_id);
+	char *url = portal_url(op->token, op->t.app_id, theme);
+	free(theme);
 	api_reply_json(r, 200, json_pack("{s:s%, s:s}", "url", url, strlen(url), "token", op->token));
 	r->resp_sealed = true;
 	explicit_bzero(url, strlen(url));

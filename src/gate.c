@@ -282,6 +282,26 @@ void gate_outcome(const char *endpoint_id, int64_t dkey, int new_status)
 #define COOLDOWN_MAX_MS (10 * 60 * 1000)
 #define PROBING_WAIT_MS (3600 * 1000) /* parked behind a probe: woken by its outcome, not by time */
 
+/* Publish es's health on the board (ephealth.h) when it changed, for the API's figures. */
+static void publish(struct ep_state *es, const char *endpoint_id)
+{
+	struct ephealth h;
+	memset(&h, 0, sizeof h); /* compared whole, padding included */
+	h.breaker = es->paused_until == 0 ? BREAKER_CLOSED : es->probing ? BREAKER_HALF_OPEN : BREAKER_OPEN;
+	h.failures = es->failures;
+	h.failing_since = es->failing_since;
+	h.opened_ms = es->opened_ms;
+	h.retry_ms = es->paused_until != 0 && !es->probing ? es->retry_ms : 0;
+	h.closed_ms = es->closed_ms;
+	h.disabled_reason = es->disabled_reason;
+	h.disabled_ms = es->disabled_ms;
+	if (es->published && memcmp(&h, &es->pub, sizeof h) == 0)
+		return;
+	es->pub = h;
+	es->published = true;
+	ephealth_put(endpoint_id, &h);
+}
+
 static void unpark_all(struct ep_state *es)
 {
 	while (es->n > 0)
@@ -336,7 +356,7 @@ static void disable_done(void *arg, int rc)
 	free(d);
 }
 
-static void endpoint_disable(struct ep_state *es, const struct endpoint *e, const char *why)
+static void endpoint_disable(struct ep_state *es, const struct endpoint *e, int reason, const char *why)
 {
 	if (es->disabling)
 		return;
@@ -345,6 +365,8 @@ static void endpoint_disable(struct ep_state *es, const struct endpoint *e, cons
 	struct disable_job *d = xcalloc(1, sizeof *d);
 	memcpy(d->endpoint_id, e->id, ID_MAX);
 	d->at = now_ms();
+	es->disabled_reason = reason;
+	es->disabled_ms = d->at;
 	d->fail_since = es->failing_since;
 	d->job = (struct commit_job){.run = disable_run, .done = disable_done, .arg = d};
 	commit_submit(&d->job);
@@ -407,6 +429,10 @@ static void health_check_snapshot(struct ep_state *es, const struct ep_snap *s)
 	es->cooldown = 0;
 	es->probing = false;
 	es->disabling = false;
+	if (!(s->ep.disabled && s->ep.updated_ms == es->disabled_ms)) { /* not the snapshot of its own disable */
+		es->disabled_reason = DISABLED_NONE;
+		es->disabled_ms = 0;
+	}
 }
 
 void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long status, bool timed_out)
@@ -425,9 +451,11 @@ void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long st
 		es->cooldown = 0;
 		es->probing = false;
 		if (was_paused) {
+			es->closed_ms = now_ms();
 			log_info("deliver: endpoint %s answers again; resuming", e->id);
 			unpark_all(es);
 		}
+		publish(es, e->id);
 		return;
 	}
 	int64_t now = now_ms();
@@ -435,9 +463,9 @@ void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long st
 	if (es->failing_since == 0)
 		failing_set(es, e->id, now);
 	if (status == 410)
-		endpoint_disable(es, e, "it answered 410 Gone");
+		endpoint_disable(es, e, DISABLED_GONE, "it answered 410 Gone");
 	else if (now - es->failing_since >= cfg->disable_after_ms)
-		endpoint_disable(es, e, "it has failed continuously for the disable-after period");
+		endpoint_disable(es, e, DISABLED_FAILING, "it has failed continuously for the disable-after period");
 	/* Trip on a run of failures that has also lasted a while with no success in between: an endpoint that
 	 * fails a message's first tries but takes its retries keeps succeeding, and must not be paused. */
 	bool tripped = es->paused_until == 0 && es->failures >= cfg->breaker_failures &&
@@ -446,6 +474,9 @@ void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long st
 		int64_t c = es->cooldown ? es->cooldown * 2 : cfg->breaker_cooldown_ms;
 		es->cooldown = c > COOLDOWN_MAX_MS ? COOLDOWN_MAX_MS : c;
 		es->paused_until = mono_ms() + es->cooldown;
+		if (!es->probing)
+			es->opened_ms = now;
+		es->retry_ms = now + es->cooldown;
 		es->probing = false;
 		es->wake_mono = es->paused_until;
 		if (es->n > 0)
@@ -453,6 +484,7 @@ void gate_health(struct ep_state *es, const struct endpoint *e, bool ok, long st
 		log_info("deliver: endpoint %s paused for %lld ms after %d failures in a row", e->id,
 			 (long long)es->cooldown, es->failures);
 	}
+	publish(es, e->id);
 }
 
 /* ---- the dispatcher's calls ---- */
@@ -464,7 +496,9 @@ bool gate_admit(struct ep_state *es, const struct ep_snap *ep, int trigger, cons
 		fifo_release_all(es);
 	if (ep->ep.fifo && trigger != TRIGGER_MANUAL && fifo_waits(es, it))
 		return false;
-	if (breaker_holds(es, it))
+	bool held = breaker_holds(es, it);
+	publish(es, ep->ep.id); /* an edit's reset, a probe let through */
+	if (held)
 		return false;
 	if (es->inflight >= window_of(es)) {
 		park(es, it);
@@ -557,6 +591,7 @@ bool gate_drop(const char *endpoint_id)
 		return false; /* still draining: dropped when asked again */
 	hmap_del(&ep_states, endpoint_id);
 	state_free(es);
+	ephealth_forget(endpoint_id);
 	return true;
 }
 
@@ -566,6 +601,7 @@ void gate_dispose(void)
 	for (struct hent *e = NULL; (e = hmap_next(&ep_states, e, &i)) != NULL;)
 		state_free(e->val);
 	hmap_dispose(&ep_states);
+	ephealth_dispose();
 	i = 0;
 	for (struct hent *e = NULL; (e = hmap_next(&app_states, e, &i)) != NULL;)
 		free(e->val);

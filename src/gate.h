@@ -21,6 +21,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "ephealth.h"
 #include "heap.h"
 
 struct hookd_config;
@@ -45,6 +46,11 @@ struct ep_state {
 	int64_t cooldown;        /* the current pause, doubled by each failed probe */
 	bool probing;            /* one delivery is testing a paused endpoint */
 	bool disabling;          /* a disable is on its way to the store */
+	int64_t opened_ms, retry_ms, closed_ms; /* unix ms: the breaker's last opening, its pause's end, closing */
+	int disabled_reason;     /* enum disable_reason (ephealth.h): why this node disabled it */
+	int64_t disabled_ms;
+	struct ephealth pub;     /* what the health board holds for it (published on change) */
+	bool published;
 	uint64_t seen_gen;       /* the endpoint's snapshot: an edit (say, re-enabling it) resets health */
 	int64_t seen_updated_ms; /* its updated_ms: a new snapshot of the same version (reloaded) is no edit */
 	/* signing (request.c): the endpoint's libhookd config, rebuilt when the endpoint changes or a secret expires */

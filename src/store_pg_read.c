@@ -34,9 +34,13 @@
 #define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", ATT_FILTER filter, order)
 #define ATT_BY_EP " AND endpoint_id = $11"
 #define ATT_BY_MSG " AND msg_id = $12 AND ($11::text IS NULL OR endpoint_id = $11)"
+/* an endpoint's messages: $5/$6 their time, $7-$9 as MSG_FILTER, $10 the delivery's status, $11 the endpoint */
 #define EP_MSGS(order)                                                                                       \
-	DLV_LOAD " WHERE d.app_id = $1 AND d.endpoint_id = $5 AND d.trigger_type = 0 AND d.msg_id > $2"       \
-	" AND d.msg_id < $3 ORDER BY d.msg_id " order " LIMIT $4"
+	DLV_LOAD " WHERE d.app_id = $1 AND d.endpoint_id = $11 AND d.trigger_type = 0 AND d.msg_id > $2"      \
+	" AND d.msg_id < $3 AND ($5::bigint IS NULL OR m.created_ms < $5)"                                    \
+	" AND ($6::bigint IS NULL OR m.created_ms > $6) AND ($7::text IS NULL OR " IN_JSON("m.event_type", "$7") ")" \
+	" AND ($8::text IS NULL OR " HAS("m.channels", "$8") ") AND ($9::text IS NULL OR " HAS("m.tags", "$9") ")" \
+	" AND ($10::int IS NULL OR d.status = $10) ORDER BY d.msg_id " order " LIMIT $4"
 #define COUNTS "SELECT status, count(*) FROM deliveries"
 /* tasks: $1 after, $2 before, $3 limit, $4 status, $5 kind */
 #define TASK_LIST(order) "SELECT " TASK_COLS " FROM tasks WHERE id > $1 AND id < $2"                          \
@@ -317,9 +321,13 @@ static int pg_endpoint_msgs(struct store *st, const char *app_id, const char *en
 			    struct endpoint_msg **out, size_t *n)
 {
 	pg = page_or_all(pg);
-	struct pgp p = {0};
-	pgp_str(&p, app_id);
-	pgp_page(&p, pg);
+	const struct list_filter *f = pg->filter;
+	struct pgp p;
+	list_params(&p, app_id, pg);
+	pgp_str(&p, f != NULL ? f->event_types_json : NULL);
+	pgp_str(&p, f != NULL ? f->channel : NULL);
+	pgp_str(&p, f != NULL ? f->tag : NULL);
+	pgp_int_opt(&p, f != NULL ? f->status : -1);
 	pgp_str(&p, endpoint_id);
 	int rc;
 	PGresult *res = pg_read(st, pg->ascending ? PR_EP_MSGS : PR_EP_MSGS_DESC, &p, &rc);

@@ -28,7 +28,11 @@
 	"SELECT d.id, d.msg_id, d.endpoint_id, d.app_id, d.status, d.attempts, d.trigger_type, d.next_ms, "  \
 	MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.msg_id"        \
 	" WHERE d.app_id = ?1 AND d.endpoint_id = ?5 AND d.trigger_type = 0 AND d.msg_id > ?2 AND d.msg_id < ?3" \
-	" ORDER BY d.msg_id " order " LIMIT ?4"
+	" AND (?7 IS NULL OR m.created_ms < ?7) AND (?8 IS NULL OR m.created_ms > ?8)"                         \
+	" AND (?9 IS NULL OR m.event_type IN (SELECT value FROM json_each(?9)))"                               \
+	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?10))"                 \
+	" AND (?11 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?11))"                     \
+	" AND (?12 IS NULL OR d.status = ?12) ORDER BY d.msg_id " order " LIMIT ?4"
 #define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", MSG_FILTER, order)
 #define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", filter ATT_FILTER, order)
 #define ATT_BY_EP " AND endpoint_id = ?5"
@@ -313,7 +317,9 @@ static int sq_endpoint_msgs(struct store *st, const char *app_id, const char *en
 	size_t cap = 0;
 	*out = NULL;
 	*n = 0;
-	if (q != NULL && (sq_bind_str(q, 1, app_id) | sq_bind_page(q, pg) | sq_bind_str(q, 5, endpoint_id)) == SQLITE_OK) {
+	const struct list_filter *f = pg->filter;
+	if (q != NULL && (sq_bind_str(q, 1, app_id) | sq_bind_page(q, pg) | sq_bind_str(q, 5, endpoint_id) |
+			  (f != NULL && f->status >= 0 ? sqlite3_bind_int(q, 12, f->status) : SQLITE_OK)) == SQLITE_OK) {
 		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 16;

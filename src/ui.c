@@ -11,10 +11,12 @@
 #include "api.h"
 #include "util.h"
 
-/* No inline script or style, nothing from another origin; frame-ancestors last, from the caller. */
-#define CSP_BASE \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
-	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
+/* No inline script or style, nothing from another origin; frame-ancestors last, from the caller. The portal
+ * also shows the platform's logo, an https: image named by its link (docs/ui.md, "Theming"): images carry no
+ * script and the page sends them no data (connect-src stays 'self'; Referrer-Policy no-referrer). */
+#define CSP_HEAD "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
+#define CSP_TAIL "; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " \
+	"frame-ancestors "
 
 static const struct ui_file *find(const char *name)
 {
@@ -60,9 +62,9 @@ static void add_headers(struct MHD_Response *resp, const struct ui_file *f, bool
 	const char *fa = portal ? api_config()->portal_frame_ancestors : "'none'";
 	if (fa == NULL)
 		fa = "'none'";
-	size_t n = sizeof CSP_BASE + strlen(fa); /* the setting is at most 1 KiB (config.c) */
+	size_t n = sizeof CSP_HEAD CSP_TAIL " https:" + strlen(fa); /* the setting is at most 1 KiB (config.c) */
 	char *csp = xmalloc(n);
-	snprintf(csp, n, "%s%s", CSP_BASE, fa);
+	snprintf(csp, n, "%s%s%s%s", CSP_HEAD, portal ? " https:" : "", CSP_TAIL, fa);
 	MHD_add_response_header(resp, "Content-Security-Policy", csp); /* copied */
 	free(csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

@@ -1,6 +1,7 @@
 // api.js: calls to hookd's /api/v1 with the token kept in sessionStorage (never in a URL).
 const KEY = 'hookd.token';
 const APP = 'hookd.app';
+const THEME = 'hookd.theme';
 
 export const portal = location.pathname.startsWith('/portal');
 
@@ -11,13 +12,19 @@ export function takeFragment() {
   if (!key) return;
   sessionStorage.setItem(KEY, key);
   if (f.get('app')) sessionStorage.setItem(APP, f.get('app'));
+  // the platform's theme for this link (app-portal-access's `theme`); the app's metadata fills the gaps
+  const theme = { logoUrl: f.get('logo'), primaryColor: f.get('color'), darkMode: f.get('mode') };
+  sessionStorage.setItem(THEME, JSON.stringify(theme));
   history.replaceState(null, '', location.pathname + (f.get('app') ? `#/app/${encodeURIComponent(f.get('app'))}` : '#/'));
 }
 
 export const token = () => sessionStorage.getItem(KEY);
 export const portalApp = () => sessionStorage.getItem(APP);
 export function signIn(t) { sessionStorage.setItem(KEY, t); }
-export function signOut() { sessionStorage.removeItem(KEY); sessionStorage.removeItem(APP); }
+export function signOut() { sessionStorage.removeItem(KEY); sessionStorage.removeItem(APP); sessionStorage.removeItem(THEME); }
+export function linkTheme() {
+  try { return JSON.parse(sessionStorage.getItem(THEME)) ?? {}; } catch { return {}; }
+}
 
 /** An answer other than 2xx: the API's {code, detail}; a 422's field errors in `fields` by field name. */
 export class ApiError extends Error {

@@ -67,10 +67,11 @@ function SendExample({ appId, base }) {
 
 export function DeadLetter({ appId, epId }) {
   const base = `/app/${enc(appId)}/endpoint/${enc(epId)}`;
-  const { data, error, reload } = useLoad(() => call('GET', `${base}/msg${q({ limit: 250, with_content: false })}`), [base]);
+  const [iter, setIter] = useState(null);
+  const { data, error, reload } = useLoad(() => call('GET', `${base}/msg${q({ status: 2, limit: 50, with_content: false, iterator: iter })}`), [base, iter]);
   const [actErr, setActErr] = useState(null);
   const [resent, setResent] = useState({});
-  const failed = (data?.data ?? []).filter((m) => m.status === 2);
+  const failed = data?.data ?? [];
   const resend = async (m) => {
     setActErr(null);
     try {
@@ -84,7 +85,9 @@ export function DeadLetter({ appId, epId }) {
       <tbody>${failed.map((m) => html`<tr key=${m.id}><td><a href=${link(`/app/${appId}/msg/${m.id}`)}><code>${m.id}</code></a></td>
         <td>${m.eventType}</td><td>${time(m.timestamp)}</td>
         <td>${resent[m.id] ? html`<span class="muted">resent</span>` : html`<button type="button" onClick=${() => resend(m)}>Resend</button>`}</td></tr>`)}
-      ${failed.length === 0 && html`<tr><td colspan="4" class="muted">No failed delivery among the latest ${data.data.length} messages.</td></tr>`}</tbody></table>`}
+      ${failed.length === 0 && html`<tr><td colspan="4" class="muted">No failed delivery.</td></tr>`}</tbody></table>
+      <div class="bar">${iter && html`<button type="button" onClick=${() => setIter(null)}>Newest</button>`}
+        ${!data.done && html`<button type="button" onClick=${() => setIter(data.iterator)}>Older</button>`}</div>`}
     <${SinceAction} base=${base} path="recover" what="Recover" label="Send failed messages again" />
     <${SinceAction} base=${base} path="replay-missing" what="Replay missing" label="Send messages it never got" />
     <${SendExample} appId=${appId} base=${base} />

@@ -3,6 +3,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { call, enc, q } from './api.js';
+import { CodesChart, LatencyChart, RateChart } from './charts.js';
 import { DeadLetter } from './deadletter.js';
 import { AttemptTable } from './messages.js';
 import { ConfirmButton, Err, Field, link, list, Loading, time, useLoad } from './ui.js';
@@ -35,6 +36,7 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
     rateLimit: ep?.rateLimit ?? ep?.throttleRate ?? '', disabled: ep?.disabled ?? false,
     ordering: ep?.ordering ?? 'parallel', retrySchedule: !ep?.retrySchedule ? '' : ep.retrySchedule.length ? ep.retrySchedule.join(', ') : 'none',
     signatureScheme: ep?.signatureScheme ?? 'standard',
+    signatureOptions: ep?.signatureOptions ? JSON.stringify(ep.signatureOptions) : '',
   });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -44,6 +46,14 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
     setBusy(true);
     setError(null);
     const types = list(v.eventTypes), chans = list(v.channels);
+    let opts = null;
+    if (v.signatureOptions.trim()) {
+      try { opts = JSON.parse(v.signatureOptions); } catch {
+        setError({ message: 'signatureOptions: not JSON', fields: { signatureOptions: 'not JSON' } });
+        setBusy(false);
+        return;
+      }
+    }
     const body = {
       url: v.url.trim(), description: v.description, disabled: v.disabled,
       eventTypes: types.length ? types : null, channels: chans.length ? chans : null,
@@ -51,7 +61,7 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
       ordering: v.ordering,
       retrySchedule: v.retrySchedule.trim() === '' ? null : v.retrySchedule.trim() === 'none' ? []
         : list(v.retrySchedule).map(Number),
-      ...(ep ? {} : { signatureScheme: v.signatureScheme }),
+      signatureScheme: v.signatureScheme, signatureOptions: opts,
     };
     try {
       const path = `/app/${enc(app.id)}/endpoint${ep ? `/${enc(ep.id)}` : ''}`;
@@ -75,9 +85,13 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
     <${Field} label="Ordering" name="ordering" errors=${f} hint="fifo: each message waits for the one before it">
       <select id="f-ordering" value=${v.ordering} onChange=${set('ordering')}>
         <option value="parallel">parallel</option><option value="fifo">fifo</option></select></${Field}>
-    ${!ep && html`<${Field} label="Signature scheme" name="signatureScheme" errors=${f}>
+    <${Field} label="Signature scheme" name="signatureScheme" errors=${f}
+      hint=${ep && 'changing it makes a new secret for the new scheme when the current one does not fit it'}>
       <select id="f-signatureScheme" value=${v.signatureScheme} onChange=${set('signatureScheme')}>
-        ${SCHEMES.map((x) => html`<option value=${x}>${x}</option>`)}</select></${Field}>`}
+        ${SCHEMES.map((x) => html`<option value=${x}>${x}</option>`)}</select></${Field}>
+    <${Field} label="Signature options (JSON)" name="signatureOptions" errors=${f}
+      hint='header, timestampHeader, idHeader, prefix, hash, encoding; e.g. {"header":"X-Signature"}; empty: the scheme defaults'>
+      <input id="f-signatureOptions" value=${v.signatureOptions} onInput=${set('signatureOptions')} aria-describedby="e-signatureOptions" /></${Field}>
     <div class="field check"><input id="f-disabled" type="checkbox" checked=${v.disabled} onChange=${set('disabled')} />
       <label for="f-disabled">Disabled</label></div>
     <${Err} error=${error} />
@@ -119,7 +133,7 @@ export function EndpointPage({ appId, epId }) {
       <dt>Event types</dt><dd>${(ep.eventTypes ?? ep.filterTypes ?? []).join(', ') || html`<span class="muted">all</span>`}</dd>
       <dt>Channels</dt><dd>${(ep.channels ?? []).join(', ') || html`<span class="muted">all</span>`}</dd>
       <dt>Rate limit</dt><dd>${ep.rateLimit ?? ep.throttleRate ?? html`<span class="muted">none</span>`}</dd>
-      <dt>Signature scheme</dt><dd>${ep.signatureScheme ?? 'standard'}</dd>
+      <dt>Signature scheme</dt><dd>${ep.signatureScheme ?? 'standard'}${ep.signatureOptions && html` <code>${JSON.stringify(ep.signatureOptions)}</code>`}</dd>
       <dt>Ordering</dt><dd>${ep.ordering ?? 'parallel'}</dd>
       <dt>Retry schedule</dt><dd>${!ep.retrySchedule ? html`<span class="muted">the server's</span>`
         : ep.retrySchedule.length ? `${ep.retrySchedule.join(', ')} s` : 'no retries'}</dd>
@@ -186,12 +200,29 @@ function Headers({ base }) {
 const pct = (x) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`);
 const ms = (x) => (x === null || x === undefined ? '—' : `${Math.round(x)} ms`);
 
-/** Success rate, response times and status codes for the last hour, day and week (GET .../figures). */
+const REASONS = { gone: 'hookd disabled it: it answered 410 Gone', failing: 'it was failing (hookd disables an endpoint that fails for the disable-after period)', manual: 'disabled by hand (API or dashboard)' };
+
+/** The circuit breaker and the disabled state with its reason (from .../figures). */
+function State({ f }) {
+  const b = f.breaker ?? {};
+  return html`<dl class="props state">
+    <dt>Circuit breaker</dt><dd>${b.thisNode === false ? html`<span class="muted">held by the node that sends for this endpoint</span>`
+      : html`<span class=${`badge ${b.state === 'closed' ? 'on' : 'off'}`}>${b.state}</span>
+        ${b.failures > 0 && ` ${b.failures} ${b.failures === 1 ? 'failure' : 'failures in a row'}`}${b.failingSince && ` · failing since ${time(b.failingSince)}`}
+        ${b.state !== 'closed' && b.openedAt && ` · opened ${time(b.openedAt)}`}${b.retryAt && ` · next try ${time(b.retryAt)}`}
+        ${b.state === 'closed' && b.closedAt && ` · last closed ${time(b.closedAt)}`}`}</dd>
+    <dt>State</dt><dd>${f.disabled ? html`<span class="badge off">disabled</span> since ${time(f.disabledAt)}: ${REASONS[f.disabledReason] ?? f.disabledReason}`
+      : html`<span class="badge on">enabled</span>`}</dd></dl>`;
+}
+
+/** Success rate, response times and status codes for the last hour, day and week (GET .../figures?series=true). */
 function Health({ base }) {
-  const { data: f, error, reload } = useLoad(() => call('GET', `${base}/figures`), [base]);
-  return html`<div class="card"><div class="bar"><h2>Health</h2><button type="button" onClick=${reload}>Refresh</button></div>
+  const { data: f, error, reload } = useLoad(() => call('GET', `${base}/figures?series=true`), [base]);
+  const [win, setWin] = useState('day');
+  return html`<div class="card health"><div class="bar"><h2>Health</h2><button type="button" onClick=${reload}>Refresh</button></div>
     <${Err} error=${error} />
-    ${f && html`<table class="list figures"><thead><tr><th>Window</th><th>Attempts</th><th>Succeeded</th><th>Failed</th>
+    ${f && html`<${State} f=${f} />
+      <table class="list figures"><thead><tr><th>Window</th><th>Attempts</th><th>Succeeded</th><th>Failed</th>
       <th>Success rate</th><th>Average</th><th>p50</th><th>p95</th><th>p99</th><th>Status codes</th></tr></thead>
       <tbody>${['hour', 'day', 'week'].map((w) => {
         const x = f[w] ?? {};
@@ -200,6 +231,11 @@ function Health({ base }) {
           <td>${Object.entries(x.statusCodes ?? {}).map(([c, n]) => html`<span class=${`code c${String(c)[0]}`}>${c === '0' ? 'no answer' : c}: ${n}</span> `)}</td></tr>`;
       })}</tbody></table>
       <${StatusBars} f=${f} />
+      <div class="bar" role="group" aria-label="Chart window">Over the last
+        ${['hour', 'day', 'week'].map((w) => html`<button type="button" key=${w} aria-pressed=${win === w} class=${win === w ? 'on' : ''}
+          onClick=${() => setWin(w)}>${w}</button>`)}</div>
+      ${f[win]?.series && html`<div class="charts"><${RateChart} series=${f[win].series} win=${win} />
+        <${LatencyChart} series=${f[win].series} win=${win} /><${CodesChart} series=${f[win].series} win=${win} /></div>`}
       <p>Dead letters: <strong>${f.deadLetter}</strong> · pending: <strong>${f.pending}</strong></p>`}
   </div>`;
 }

@@ -9,6 +9,7 @@ import { EventTypes, Tasks } from './global.js';
 import { MessagePage } from './messages.js';
 import { Server } from './server.js';
 import { RequestPage, SourceList, SourcePage } from './sources.js';
+import { useTheme } from './theme.js';
 import { Err } from './ui.js';
 
 takeFragment(); // a portal link's #key=... leaves the address bar before anything else runs
@@ -74,6 +75,7 @@ function App() {
   const [signedIn, setSignedIn] = useState(!!token());
   const [why, setWhy] = useState(null);
   useEffect(() => setUnauthorized((e) => { signOut(); setWhy(e); setSignedIn(false); }), []);
+  const logo = useTheme(signedIn);
   if (portal && (!signedIn || !portalApp()))
     return html`<main class="signin"><div class="card"><h1>Webhooks</h1>
       <${Err} error=${why} /><p>This portal link is not valid (anymore). Ask for a new one.</p></div></main>`;
@@ -81,7 +83,7 @@ function App() {
   if (portal && path === '/') location.replace(`#/app/${encodeURIComponent(portalApp())}`);
   const page = route(path);
   return html`<div class="layout">
-    <header><a class="brand" href=${portal ? `#/app/${encodeURIComponent(portalApp())}` : '#/'}>${portal ? 'Webhooks' : 'hookd'}</a>
+    <header><a class="brand" href=${portal ? `#/app/${encodeURIComponent(portalApp())}` : '#/'}>${logo && html`<img class="logo" src=${logo} alt="" referrerpolicy="no-referrer" /> `}${portal ? 'Webhooks' : 'hookd'}</a>
       ${!portal && html`<nav aria-label="Main"><a href="#/">Apps</a> <a href="#/event-types">Event types</a>
         <a href="#/source">Inbound sources</a> <a href="#/tasks">Background tasks</a> <a href="#/server">Server</a></nav>`}
       <button type="button" class="signout" onClick=${() => { signOut(); setSignedIn(false); }}>Sign out</button></header>

@@ -4,13 +4,17 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { call, enc, q } from './api.js';
 import { TaskProgress } from './deadletter.js';
-import { Err, link, Loading, pretty, time, useLoad } from './ui.js';
+import { SourceForm } from './sourceform.js';
+import { ConfirmButton, Err, link, Loading, pretty, time, useLoad } from './ui.js';
 
 export function SourceList() {
   const { data, error, loading, reload } = useLoad(() => call('GET', `/source${q({ limit: 250 })}`), []);
   const srcs = data?.data ?? [];
+  const [creating, setCreating] = useState(false);
   return html`<section>
-    <div class="bar"><h1>Inbound sources</h1><button type="button" onClick=${reload}>Refresh</button></div>
+    <div class="bar"><h1>Inbound sources</h1><button type="button" onClick=${reload}>Refresh</button>
+      <button type="button" onClick=${() => setCreating(!creating)} aria-expanded=${creating}>New source</button></div>
+    ${creating && html`<${SourceForm} onCancel=${() => setCreating(false)} onDone=${(s) => { location.hash = link(`/source/${s.id}`); }} />`}
     <${Err} error=${error} />
     ${loading && !data ? html`<${Loading} what="sources" />` : html`<table class="list sources">
       <thead><tr><th>Name</th><th>Scheme</th><th>Receives at</th><th>id</th></tr></thead>
@@ -24,7 +28,9 @@ const verdict = (r) => (r.duplicate ? 'duplicate' : r.verified ? 'verified' : `r
 
 export function SourcePage({ srcId }) {
   const base = `/source/${enc(srcId)}`;
-  const { data: src, error } = useLoad(() => call('GET', base), [base]);
+  const { data: src, error, reload } = useLoad(() => call('GET', base), [base]);
+  const [editing, setEditing] = useState(false);
+  const [delErr, setDelErr] = useState(null);
   const [iter, setIter] = useState(null);
   const reqs = useLoad(() => call('GET', `${base}/request${q({ limit: 50, iterator: iter })}`), [base, iter]);
   const [since, setSince] = useState('');
@@ -40,7 +46,12 @@ export function SourcePage({ srcId }) {
   }
   return html`<section>
     <nav class="crumbs" aria-label="Breadcrumb"><a href="#/source">Inbound sources</a> › ${src.name}</nav>
-    <h1>${src.name}</h1>
+    <div class="bar"><h1>${src.name}</h1>
+      <button type="button" onClick=${() => setEditing(!editing)} aria-expanded=${editing}>Edit</button>
+      <${ConfirmButton} label="Delete" question="Delete this source and its destinations?"
+        onConfirm=${async () => { try { await call('DELETE', base); location.hash = '#/source'; } catch (err) { setDelErr(err); } }} /></div>
+    <${Err} error=${delErr} />
+    ${editing && html`<${SourceForm} src=${src} onCancel=${() => setEditing(false)} onDone=${() => { setEditing(false); reload(); }} />`}
     <p>Receives at <code>/in/${src.uid ?? src.id}</code> · scheme <strong>${src.scheme}</strong></p>
     <details><summary>Configuration</summary><pre>${pretty(src)}</pre></details>
     <div class="bar"><h2>Received requests</h2><button type="button" onClick=${reqs.reload}>Refresh</button></div>
