@@ -417,6 +417,10 @@ static const struct route routes[] = {
 	{"GET", "app/*/msg/*/endpoint", api_msg_destinations, CAP_VIEW},
 	{"POST", "app/*/msg/*/endpoint/*/resend", api_msg_resend, CAP_CREATE_ATTEMPTS},
 	{"DELETE", "app/*/msg/*/content", api_msg_expunge, OPERATOR_ONLY},
+	/* a consumer's cursor is its own state, not the app's configuration: reading is enough to move it */
+	{"GET", "app/*/poller/*", api_poll, CAP_VIEW},
+	{"GET", "app/*/poller/*/consumer/*", api_poll_consumer, CAP_VIEW},
+	{"POST", "app/*/poller/*/consumer/*/seek", api_poll_seek, CAP_VIEW},
 	{"GET", "app/*/attempt/endpoint/*", api_attempt_list_by_endpoint, CAP_VIEW},
 	{"GET", "app/*/attempt/msg/*", api_attempt_list_by_msg, CAP_VIEW},
 	{"GET", "source", api_source_list, OPERATOR_ONLY},

@@ -134,6 +134,10 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json);
 void api_list_reply(struct req *r, const struct list_req *lr, json_t **items, const char *const *ids, size_t n);
 
 /* Handlers, by file. */
+/* api_poll.c: poller sinks (GET .../poller/{sink}, .../consumer/{c}, POST .../consumer/{c}/seek) */
+void api_poll(struct req *r);
+void api_poll_consumer(struct req *r);
+void api_poll_seek(struct req *r);
 /* api_apiver.c: /api-version, and an endpoint body's apiVersion onto e (creating: absent means the newest) */
 void api_apiver_list(struct req *r);
 void api_apiver_create(struct req *r);

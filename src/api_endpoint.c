@@ -20,8 +20,15 @@
 #define URL_MAX 4096
 #define RETRY_DELAY_MAX_S (30 * 86400) /* one retrySchedule entry: 30 days (and no int64 overflow) */
 
+/* An http(s) URL with a host, or a poller sink's "poll:[name]" (printable ASCII). */
 static bool url_valid(const char *url)
 {
+	if (strncmp(url, POLLER_URL_PREFIX, strlen(POLLER_URL_PREFIX)) == 0) {
+		for (const char *p = url; *p != '\0'; p++)
+			if (*p <= ' ' || *p > '~')
+				return false;
+		return true;
+	}
 	CURLU *h = curl_url();
 	char *scheme = NULL, *host = NULL;
 	bool ok = h != NULL && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
@@ -251,8 +258,8 @@ static void endpoint_parse(json_t *body, struct endpoint *e, bool patch, struct 
 	if (e->url == NULL && jfield_missing(body, "url"))
 		verr_add(ve, "url", "field required", "value_error.missing");
 	else if (e->url != NULL && !url_valid(e->url))
-		verr_add(ve, "url", "invalid or missing URL scheme (http or https)", "value_error.url");
-	else if (e->url != NULL && json_is_string(json_object_get(body, "url")))
+		verr_add(ve, "url", "invalid or missing URL scheme (http, https, or poll: for a poller sink)", "value_error.url");
+	else if (e->url != NULL && json_is_string(json_object_get(body, "url")) && !endpoint_is_poller(e))
 		api_url_guard(e->url, "url", ve); /* a PATCH of other fields leaves a stored URL be */
 	string_field(body, "description", 4096, ve, &e->description);
 	if (e->description == NULL)

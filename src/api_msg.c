@@ -244,7 +244,8 @@ void api_endpoint_send_example(struct req *r)
 			char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
 			memcpy(ids[0], e.id, ID_MAX);
 			msg_op_init(r);
-			msg_submit(r, &m, ids, 1, true);
+			/* a poller sink takes no delivery: its consumers read the message */
+			msg_submit(r, &m, ids, endpoint_is_poller(&e) ? 0 : 1, true);
 			message_dispose(&m);
 			endpoint_dispose(&e);
 		}
@@ -282,6 +283,9 @@ void api_msg_resend(struct req *r)
 			api_error(r, 500, "internal_error", "the database failed");
 	} else if (cache_endpoint_get(a.id, r->seg[5], &e) != STORE_OK) {
 		api_not_found(r);
+	} else if (endpoint_is_poller(&e)) {
+		api_error(r, 422, "validation_error", "a poller sink takes no deliveries: its consumers read the message");
+		endpoint_dispose(&e);
 	} else {
 		char(*ids)[ID_MAX] = xmalloc(sizeof *ids);
 		memcpy(ids[0], e.id, ID_MAX);

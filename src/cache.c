@@ -321,7 +321,7 @@ size_t cache_fanout(const struct message *m, const json_t *payload, char (**ids)
 	for (size_t i = 0; ae != NULL && i < ae->neps; i++) {
 		struct ep_snap *s = ae->eps[i];
 		const struct endpoint *e = &s->ep;
-		if (e->disabled || !filter_types_match(&e->event_types, m->event_type) ||
+		if (e->disabled || endpoint_is_poller(e) || !filter_types_match(&e->event_types, m->event_type) ||
 		    !filter_channels_match(&e->channels, &m->channels))
 			continue;
 		if (*ids == NULL)

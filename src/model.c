@@ -51,6 +51,11 @@ void endpoint_dispose(struct endpoint *e)
 	memset(e, 0, sizeof *e);
 }
 
+bool endpoint_is_poller(const struct endpoint *e)
+{
+	return e->url != NULL && strncmp(e->url, POLLER_URL_PREFIX, strlen(POLLER_URL_PREFIX)) == 0;
+}
+
 void endpoint_copy(struct endpoint *dst, const struct endpoint *src)
 {
 	*dst = *src;

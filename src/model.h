@@ -207,6 +207,10 @@ struct task {
 void app_dispose(struct app *a);
 void app_copy(struct app *dst, const struct app *src);
 void endpoint_dispose(struct endpoint *e);
+/* A poller sink (api_poll.c): an endpoint whose URL is "poll:" (or "poll:" and a name). It takes no deliveries:
+ * its app's messages that pass its filters wait for its consumers to pull them. */
+bool endpoint_is_poller(const struct endpoint *e);
+#define POLLER_URL_PREFIX "poll:"
 void endpoint_copy(struct endpoint *dst, const struct endpoint *src);
 /* An endpoint's retrySchedule as stored: a JSON array of ms, or NULL for the server's ("[]" is no retries). */
 json_t *endpoint_retry_to_json(const struct endpoint *e);

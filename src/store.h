@@ -140,6 +140,10 @@ struct store_write_ops {
 	int (*tokens_expire)(struct store *, const char *app_id, const struct strlist *sessions, int64_t expires_ms);
 	int (*token_delete)(struct store *, const char *hash);
 	int (*tokens_purge)(struct store *, int64_t before_ms);
+	/* Poller sinks (api_poll.c): a consumer's committed cursor (a message id, or a floor id from a seek), insert
+	 * or replace. */
+	int (*poll_cursor_put)(struct store *, const char *sink_id, const char *consumer_id, const char *cursor,
+			       int64_t updated_ms);
 
 	/* Retention: drop (set NULL) the payloads of messages older than retention_ms, or past their own
 	 * payloadRetentionPeriod, and the response bodies of attempts older than retention_ms; at most limit rows of
@@ -276,6 +280,8 @@ struct store_query_ops {
 	int (*task_get)(struct store *, const char *id, struct task *out);
 	/* An app-scoped token by its hash (expired ones too: the caller checks). STORE_NOTFOUND if absent. */
 	int (*token_get)(struct store *, const char *hash, struct app_token *out);
+	/* A poller sink consumer's committed cursor into cursor; STORE_NOTFOUND if it has none yet. */
+	int (*poll_cursor_get)(struct store *, const char *sink_id, const char *consumer_id, char cursor[ID_MAX]);
 	int (*task_list)(struct store *, const struct page *, int status, const char *kind, struct task **out,
 			 size_t *n);
 	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. With neither

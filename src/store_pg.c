@@ -114,6 +114,9 @@ static const char *const migrations[] = {
 	" caps INTEGER NOT NULL, feature_flags TEXT, expires_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL);"
 	"CREATE INDEX app_tokens_app ON app_tokens (app_id);"
 	"CREATE INDEX app_tokens_expires ON app_tokens (expires_ms);",
+	/* 6: poller sinks' consumer cursors (as SQLite's 15) */
+	"CREATE TABLE poll_consumers (sink_id " ID " NOT NULL, consumer_id TEXT NOT NULL, cursor " ID " NOT NULL,"
+	" updated_ms BIGINT NOT NULL, PRIMARY KEY (sink_id, consumer_id));",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

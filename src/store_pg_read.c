@@ -93,6 +93,7 @@ const struct pg_stmt pg_rdefs[PR_COUNT] = {
 	[PR_EP_MSGS_DESC] = {"endpoint_msgs", EP_MSGS("DESC")},
 	[PR_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = $1"},
 	[PR_TOKEN_GET] = {"token_get", "SELECT " TOKEN_COLS " FROM app_tokens WHERE hash = $1"},
+	[PR_POLL_GET] = {"poll_cursor_get", "SELECT cursor FROM poll_consumers WHERE sink_id = $1 AND consumer_id = $2"},
 	[PR_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[PR_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	[PR_INR_LIST] = {"inreq_list", INR_LIST("ASC")},
@@ -288,6 +289,19 @@ static int pg_token_get(struct store *st, const char *hash, struct app_token *ou
 	return read_one(st, PR_TOKEN_GET, &p, pg_row_token, out);
 }
 
+static void row_cursor(const PGresult *res, int row, int col, void *out)
+{
+	snprintf(out, ID_MAX, "%s", PQgetvalue(res, row, col));
+}
+
+static int pg_poll_cursor_get(struct store *st, const char *sink_id, const char *consumer_id, char cursor[ID_MAX])
+{
+	struct pgp p = {0};
+	pgp_str(&p, sink_id);
+	pgp_str(&p, consumer_id);
+	return read_one(st, PR_POLL_GET, &p, row_cursor, cursor);
+}
+
 static int pg_task_list(struct store *st, const struct page *pg, int status, const char *kind, struct task **out,
 			size_t *n)
 {
@@ -412,6 +426,7 @@ const struct store_query_ops pg_query_ops = {
 	.msg_deliveries = pg_msg_deliveries,
 	.task_get = pg_task_get,
 	.token_get = pg_token_get,
+	.poll_cursor_get = pg_poll_cursor_get,
 	.task_list = pg_task_list,
 	.delivery_counts = pg_delivery_counts,
 	.inreq_list = pg_inreq_list,

@@ -97,6 +97,9 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 					       " AND ($3::text IS NULL OR session_id IN (SELECT json_array_elements_text($3::json)))"},
 	[PW_TOKEN_DEL] = {"token_delete", "DELETE FROM app_tokens WHERE hash = $1"},
 	[PW_TOKENS_PURGE] = {"tokens_purge", "DELETE FROM app_tokens WHERE expires_ms < $1"},
+	[PW_POLL_PUT] = {"poll_cursor_put", "INSERT INTO poll_consumers (sink_id, consumer_id, cursor, updated_ms)"
+					    " VALUES ($1, $2, $3, $4) ON CONFLICT (sink_id, consumer_id) DO UPDATE SET "
+					    SET("cursor") ", " SET("updated_ms")},
 	/* The three purges at once, at most $3 rows each; each WHERE repeats its partial index's terms literally,
 	 * so the planner picks that index. $1: the server's bound, $2: now. */
 	[PW_PURGE] = {"retention_purge",
@@ -634,6 +637,17 @@ static int pg_token_delete(struct store *st, const char *hash)
 	return pg_wcmd_found(to_pg(st), PW_TOKEN_DEL, &p);
 }
 
+static int pg_poll_cursor_put(struct store *st, const char *sink_id, const char *consumer_id, const char *cursor,
+			      int64_t updated_ms)
+{
+	struct pgp p = {0};
+	pgp_str(&p, sink_id);
+	pgp_str(&p, consumer_id);
+	pgp_str(&p, cursor);
+	pgp_i64(&p, updated_ms);
+	return pg_wcmd_free(to_pg(st), PW_POLL_PUT, &p, NULL);
+}
+
 static int pg_tokens_purge(struct store *st, int64_t before_ms)
 {
 	struct pgp p = {0};
@@ -887,6 +901,7 @@ const struct store_write_ops pg_write_ops = {
 	.token_put = pg_token_put,
 	.tokens_expire = pg_tokens_expire,
 	.token_delete = pg_token_delete,
+	.poll_cursor_put = pg_poll_cursor_put,
 	.tokens_purge = pg_tokens_purge,
 	.retention_purge = pg_retention_purge,
 	.task_put = pg_task_put,

@@ -138,6 +138,9 @@ static const char *const migrations[] = {
 	 " caps INTEGER NOT NULL, feature_flags TEXT, expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
 	 "CREATE INDEX app_tokens_app ON app_tokens (app_id);"
 	 "CREATE INDEX app_tokens_expires ON app_tokens (expires_ms);"),
+	/* 15: poller sinks: each consumer's committed cursor (a message id) */
+	"CREATE TABLE poll_consumers (sink_id TEXT NOT NULL, consumer_id TEXT NOT NULL, cursor TEXT NOT NULL,"
+	" updated_ms INTEGER NOT NULL, PRIMARY KEY (sink_id, consumer_id)) WITHOUT ROWID;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

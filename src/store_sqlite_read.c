@@ -70,6 +70,7 @@ const struct stmt_def sq_rdefs[RS_COUNT] = {
 	[RS_INR_GET] = {"inreq_get", INR_SELECT("coalesce(r.body, m.payload)") " WHERE r.source_id = ?1 AND r.id = ?2"},
 	[RS_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = ?1"},
 	[RS_TOKEN_GET] = {"token_get", "SELECT " TOKEN_COLS " FROM app_tokens WHERE hash = ?1"},
+	[RS_POLL_GET] = {"poll_cursor_get", "SELECT cursor FROM poll_consumers WHERE sink_id = ?1 AND consumer_id = ?2"},
 	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	/* the (app_id, endpoint_id, status) index ends in the rowid, so min(id) is its first entry */
@@ -268,6 +269,21 @@ static int sq_token_get(struct store *st, const char *hash, struct app_token *ou
 	return rc;
 }
 
+static int sq_poll_cursor_get(struct store *st, const char *sink_id, const char *consumer_id, char cursor[ID_MAX])
+{
+	struct rq r;
+	sqlite3_stmt *q = sq_rq_begin(&r, st, RS_POLL_GET);
+	int rc = STORE_ERR;
+	if (q != NULL && (sq_bind_str(q, 1, sink_id) | sq_bind_str(q, 2, consumer_id)) == SQLITE_OK)
+		rc = sq_step_row(q, r.what);
+	if (rc == STORE_OK) {
+		const unsigned char *c = sqlite3_column_text(q, 0);
+		snprintf(cursor, ID_MAX, "%s", c != NULL ? (const char *)c : "");
+	}
+	sq_rq_end(&r);
+	return rc;
+}
+
 static int sq_task_list(struct store *st, const struct page *pg, int status, const char *kind, struct task **out,
 			size_t *n)
 {
@@ -437,6 +453,7 @@ const struct store_query_ops sq_query_ops = {
 	.msg_deliveries = sq_msg_deliveries,
 	.task_get = sq_task_get,
 	.token_get = sq_token_get,
+	.poll_cursor_get = sq_poll_cursor_get,
 	.task_list = sq_task_list,
 	.delivery_counts = sq_delivery_counts,
 	.inreq_list = sq_inreq_list,

@@ -75,6 +75,9 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 					       " AND (?3 IS NULL OR session_id IN (SELECT value FROM json_each(?3)))"},
 	[WS_TOKEN_DEL] = {"token_delete", "DELETE FROM app_tokens WHERE hash = ?1"},
 	[WS_TOKENS_PURGE] = {"tokens_purge", "DELETE FROM app_tokens WHERE expires_ms < ?1"},
+	[WS_POLL_PUT] = {"poll_cursor_put", "INSERT INTO poll_consumers (sink_id, consumer_id, cursor, updated_ms)"
+					    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sink_id, consumer_id) DO UPDATE SET "
+					    SET("cursor") ", " SET("updated_ms")},
 	[WS_APPS_LOAD] = {"apps_load", "SELECT " APP_COLS " FROM apps ORDER BY id"},
 	[WS_EPS_LOAD] = {"endpoints_load", "SELECT " EP_COLS ", failing_since FROM endpoints ORDER BY id"},
 	[WS_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
@@ -447,6 +450,15 @@ static int sq_token_delete(struct store *st, const char *hash)
 	return rc == STORE_OK && sqlite3_changes(s->db) == 0 ? STORE_NOTFOUND : rc;
 }
 
+static int sq_poll_cursor_put(struct store *st, const char *sink_id, const char *consumer_id, const char *cursor,
+			      int64_t updated_ms)
+{
+	sqlite3_stmt *q = to_sq(st)->st[WS_POLL_PUT];
+	int rc = sq_bind_str(q, 1, sink_id) | sq_bind_str(q, 2, consumer_id) | sq_bind_str(q, 3, cursor) |
+		 sqlite3_bind_int64(q, 4, updated_ms);
+	return rc ? sq_bind_failed(q, "poll_cursor_put") : sq_run(q, "poll_cursor_put");
+}
+
 static int sq_tokens_purge(struct store *st, int64_t before_ms)
 {
 	sqlite3_stmt *q = to_sq(st)->st[WS_TOKENS_PURGE];
@@ -791,6 +803,7 @@ const struct store_write_ops sq_write_ops = {
 	.token_put = sq_token_put,
 	.tokens_expire = sq_tokens_expire,
 	.token_delete = sq_token_delete,
+	.poll_cursor_put = sq_poll_cursor_put,
 	.tokens_purge = sq_tokens_purge,
 	.retention_purge = sq_retention_purge,
 	.task_put = sq_task_put,
