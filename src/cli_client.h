@@ -12,6 +12,8 @@
 #ifndef HOOKD_CLI_CLIENT_H
 #define HOOKD_CLI_CLIENT_H
 
+#include <stdio.h>
+
 #define CLIENT_DEFAULT_SERVER "http://127.0.0.1:8071"
 #define CLIENT_REPLY_MAX (16u << 20) /* answers read from the server: 16 MiB */
 
@@ -21,5 +23,9 @@ int cli_attempts(int argc, char **argv);
 int cli_resend(int argc, char **argv);
 int cli_recover(int argc, char **argv);
 int cli_sources(int argc, char **argv);
+/* cli_listen.c: hookd listen --app APP --forward URL: the app's messages through a poller sink, forwarded to a
+ * local URL, signed; exit 0 on SIGINT/SIGTERM. */
+int cli_listen(int argc, char **argv);
+void cli_listen_help(FILE *f);
 
 #endif

@@ -132,6 +132,7 @@ static const struct command {
 	{"resend", cli_resend, help_resend, "send a message to an endpoint again"},
 	{"recover", cli_recover, help_recover, "resend an endpoint's failed messages since a time"},
 	{"sources", cli_sources, help_sources, "list inbound sources and their received requests; replay them"},
+	{"listen", cli_listen, cli_listen_help, "forward an app's messages to a local URL, signed (local development)"},
 	{"version", cmd_version, help_version, "print the version"},
 	{"--version", cmd_version, help_version, NULL},
 	{"help", cmd_help, help_help, "show this help, or one command's: hookd help COMMAND"},
