@@ -100,10 +100,10 @@ e2e('poller sink: poll with filters, consumers commit by iterator, seek, no HTTP
 
 e2e('poller sink on PostgreSQL: two nodes see one consumer cursor', async (t) => {
   const h1 = await startHookd(t);
-  const h2 = await startHookd(t, { db: h1.db, token: h1.token });
   const { req } = api(h1);
   const app = (await req('POST', '/app', { name: 'poll2' })).json;
   const sink = (await req('POST', `/app/${app.id}/endpoint`, { url: 'poll:' })).json;
+  const h2 = await startHookd(t, { db: h1.db, token: h1.token });
   const ids = [];
   for (let i = 0; i < 4; i++) ids.push(await post(api(i % 2 ? h2 : h1).req, app.id, 'x.y', { i }));
   const p1 = svixClient(h1).message.poller, p2 = svixClient(h2).message.poller;
