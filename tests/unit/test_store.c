@@ -1182,6 +1182,30 @@ START_TEST(test_app_tokens)
 }
 END_TEST
 
+/* Poller sinks: a consumer's cursor, per (sink, consumer), replaced on each put. */
+START_TEST(test_poll_cursors)
+{
+	char c[ID_MAX];
+	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w1", c), STORE_NOTFOUND);
+	begin();
+	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink1", "w1", "msg_a", 1000), STORE_OK);
+	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink1", "w2", "msg_b", 1000), STORE_OK);
+	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink2", "w1", "msg_c", 1000), STORE_OK);
+	commit();
+	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w1", c), STORE_OK);
+	ck_assert_str_eq(c, "msg_a");
+	begin();
+	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink1", "w1", "msg_d", 2000), STORE_OK);
+	commit();
+	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w1", c), STORE_OK);
+	ck_assert_str_eq(c, "msg_d");
+	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w2", c), STORE_OK);
+	ck_assert_str_eq(c, "msg_b");
+	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink2", "w1", c), STORE_OK);
+	ck_assert_str_eq(c, "msg_c");
+}
+END_TEST
+
 START_TEST(test_idempotency)
 {
 	int status;
@@ -1998,6 +2022,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_delivery_keys_not_reused);
 	tcase_add_test(tc, test_idempotency);
 	tcase_add_test(tc, test_app_tokens);
+	tcase_add_test(tc, test_poll_cursors);
 	tcase_add_test(tc, test_job_rollback);
 	tcase_add_test(tc, test_batch_rollback);
 	tcase_add_test(tc, test_readers_see_only_commits);
