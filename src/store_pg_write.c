@@ -25,6 +25,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_APP_DEL] = {"app_delete", "WITH a AS (DELETE FROM attempts WHERE app_id = $1),"
 				      " d AS (DELETE FROM deliveries WHERE app_id = $1),"
 				      " m AS (DELETE FROM messages WHERE app_id = $1),"
+				      " p AS (DELETE FROM poll_consumers WHERE sink_id IN"
+				      " (SELECT id FROM endpoints WHERE app_id = $1)),"
 				      " e AS (DELETE FROM endpoints WHERE app_id = $1)"
 				      " DELETE FROM apps WHERE id = $1"},
 	[PW_EP_PUT] = {"endpoint_put",
@@ -44,7 +46,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_EP_DEL] = {"endpoint_delete",
 		       "WITH c AS (UPDATE deliveries SET status = 4, updated_ms = $2"
 		       " WHERE app_id = (SELECT app_id FROM endpoints WHERE id = $1) AND endpoint_id = $1"
-		       " AND status IN (1, 3)) DELETE FROM endpoints WHERE id = $1"},
+		       " AND status IN (1, 3)), p AS (DELETE FROM poll_consumers WHERE sink_id = $1)"
+		       " DELETE FROM endpoints WHERE id = $1"},
 	[PW_EP_DISABLE] = {"endpoint_set_disabled", "UPDATE endpoints SET disabled = $2, updated_ms = $3 WHERE id = $1"},
 	[PW_EP_FAILING] = {"endpoint_set_failing", "UPDATE endpoints SET failing_since = $2 WHERE id = $1"},
 	/* The message and its deliveries in one statement. ON CONFLICT DO NOTHING covers both unique keys (the id,

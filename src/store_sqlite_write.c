@@ -25,6 +25,10 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	[WS_APP_DEL_MESSAGES] = {"app_delete", "DELETE FROM messages WHERE app_id = ?1"},
 	[WS_APP_DEL_ENDPOINTS] = {"app_delete", "DELETE FROM endpoints WHERE app_id = ?1"},
 	[WS_APP_DEL] = {"app_delete", "DELETE FROM apps WHERE id = ?1"},
+	/* a sink's consumer cursors go with it */
+	[WS_APP_DEL_POLL] = {"app_delete", "DELETE FROM poll_consumers WHERE sink_id IN"
+					   " (SELECT id FROM endpoints WHERE app_id = ?1)"},
+	[WS_EP_DEL_POLL] = {"endpoint_delete", "DELETE FROM poll_consumers WHERE sink_id = ?1"},
 	[WS_EP_PUT] = {"endpoint_put",
 		       "INSERT INTO endpoints (" EP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT (id) DO UPDATE SET " SET("app_id") ", " SET("uid") ", "
@@ -205,7 +209,7 @@ static int sq_app_delete(struct store *st, const char *app_id)
 {
 	struct sqlite_store *s = to_sq(st);
 	static const enum wstmt order[] = {WS_APP_DEL_ATTEMPTS, WS_APP_DEL_DELIVERIES, WS_APP_DEL_MESSAGES,
-					   WS_APP_DEL_ENDPOINTS, WS_APP_DEL};
+					   WS_APP_DEL_POLL, WS_APP_DEL_ENDPOINTS, WS_APP_DEL};
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		sqlite3_stmt *q = s->st[order[i]];
 		int rc = sq_bind_str(q, 1, app_id) ? sq_bind_failed(q, "app_delete") : sq_run(q, "app_delete");
@@ -250,7 +254,11 @@ static int sq_endpoint_delete(struct store *st, const char *endpoint_id)
 	int rc = sq_endpoint_cancel_pending(st, endpoint_id); /* first: it finds the app through the endpoint row */
 	if (rc != STORE_OK)
 		return rc;
-	sqlite3_stmt *q = s->st[WS_EP_DEL];
+	sqlite3_stmt *q = s->st[WS_EP_DEL_POLL];
+	rc = sq_bind_str(q, 1, endpoint_id) ? sq_bind_failed(q, "endpoint_delete") : sq_run(q, "endpoint_delete");
+	if (rc != STORE_OK)
+		return rc;
+	q = s->st[WS_EP_DEL];
 	rc = sq_bind_str(q, 1, endpoint_id) ? sq_bind_failed(q, "endpoint_delete") : sq_run(q, "endpoint_delete");
 	if (rc != STORE_OK)
 		return rc;

@@ -1182,27 +1182,48 @@ START_TEST(test_app_tokens)
 }
 END_TEST
 
-/* Poller sinks: a consumer's cursor, per (sink, consumer), replaced on each put. */
+/* Poller sinks: a consumer's cursor, per (sink, consumer), replaced on each put; gone with its sink or app. */
 START_TEST(test_poll_cursors)
 {
-	char c[ID_MAX];
-	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w1", c), STORE_NOTFOUND);
+	char c[ID_MAX], s1[ID_MAX], s2[ID_MAX], s3[ID_MAX], app1[ID_MAX];
+	ck_assert_int_eq(put_app(1, NULL), STORE_OK);
+	ck_assert_int_eq(put_app(2, NULL), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(2, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(3, 2), STORE_OK);
+	mk_id(s1, "ep_", 1);
+	mk_id(s2, "ep_", 2);
+	mk_id(s3, "ep_", 3);
+	mk_id(app1, "app_", 1);
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s1, "w1", c), STORE_NOTFOUND);
 	begin();
-	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink1", "w1", "msg_a", 1000), STORE_OK);
-	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink1", "w2", "msg_b", 1000), STORE_OK);
-	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink2", "w1", "msg_c", 1000), STORE_OK);
+	ck_assert_int_eq(st->w->poll_cursor_put(st, s1, "w1", "msg_a", 1000), STORE_OK);
+	ck_assert_int_eq(st->w->poll_cursor_put(st, s1, "w2", "msg_b", 1000), STORE_OK);
+	ck_assert_int_eq(st->w->poll_cursor_put(st, s2, "w1", "msg_c", 1000), STORE_OK);
+	ck_assert_int_eq(st->w->poll_cursor_put(st, s3, "w1", "msg_e", 1000), STORE_OK);
 	commit();
-	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w1", c), STORE_OK);
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s1, "w1", c), STORE_OK);
 	ck_assert_str_eq(c, "msg_a");
 	begin();
-	ck_assert_int_eq(st->w->poll_cursor_put(st, "ep_sink1", "w1", "msg_d", 2000), STORE_OK);
+	ck_assert_int_eq(st->w->poll_cursor_put(st, s1, "w1", "msg_d", 2000), STORE_OK);
 	commit();
-	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w1", c), STORE_OK);
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s1, "w1", c), STORE_OK);
 	ck_assert_str_eq(c, "msg_d");
-	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink1", "w2", c), STORE_OK);
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s1, "w2", c), STORE_OK);
 	ck_assert_str_eq(c, "msg_b");
-	ck_assert_int_eq(st->q->poll_cursor_get(st, "ep_sink2", "w1", c), STORE_OK);
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s2, "w1", c), STORE_OK);
 	ck_assert_str_eq(c, "msg_c");
+	begin();
+	ck_assert_int_eq(st->w->endpoint_delete(st, s1), STORE_OK);
+	commit();
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s1, "w1", c), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s2, "w1", c), STORE_OK);
+	begin();
+	ck_assert_int_eq(st->w->app_delete(st, app1), STORE_OK);
+	commit();
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s2, "w1", c), STORE_NOTFOUND);
+	ck_assert_int_eq(st->q->poll_cursor_get(st, s3, "w1", c), STORE_OK); /* another app's */
+	ck_assert_str_eq(c, "msg_e");
 }
 END_TEST
 
