@@ -104,9 +104,33 @@ static int parse(struct listen *l, int argc, char **argv)
 	return 0;
 }
 
+/* An endpoint with the uid that is not a poller sink must not become one: it is someone's real endpoint. */
+static int sink_check(struct listen *l)
+{
+	char *path = client_path(&l->c, "app", l->c.app, "endpoint", l->uid, NULL);
+	struct reply r;
+	int rc = client_request(&l->c, "GET", path, NULL, NULL, &r);
+	free(path);
+	if (rc == 0 && r.status == 200) {
+		json_t *j = json_loadb(r.body.data, r.body.len, 0, NULL);
+		const char *url = str_or(json_object_get(j, "url"), "");
+		if (strncmp(url, "poll:", 5) != 0) {
+			fprintf(stderr, "hookd listen: endpoint %s of app %s is not a poller sink (url %s); pick another --uid\n",
+				l->uid, l->c.app, url);
+			rc = 1;
+		}
+		json_decref(j);
+	}
+	buf_dispose(&r.body);
+	return rc; /* another answer (404: no such endpoint yet, or no such app) is the PUT's to report */
+}
+
 /* The sink, upserted by uid (PUT creates it), and its secret. */
 static int sink_open(struct listen *l)
 {
+	int rc = sink_check(l);
+	if (rc != 0)
+		return rc;
 	json_t *body = json_pack("{s:s,s:s}", "url", "poll:hookd-listen", "description", "hookd listen");
 	if (l->types != NULL) {
 		json_t *t = json_array();
@@ -121,7 +145,7 @@ static int sink_open(struct listen *l)
 	char *path = client_path(&l->c, "app", l->c.app, "endpoint", l->uid, NULL);
 	struct reply r;
 	json_t *j = NULL;
-	int rc = client_call(&l->c, "PUT", path, NULL, text, &r, &j);
+	rc = client_call(&l->c, "PUT", path, NULL, text, &r, &j);
 	free(text);
 	free(path);
 	buf_dispose(&r.body);

@@ -75,8 +75,18 @@ e2e('poller sink: poll with filters, consumers commit by iterator, seek, no HTTP
   await poller.consumerSeek(app.id, sink.id, 'worker-1', { after: new Date(0) });
   assert.equal((await poller.consumerPoll(app.id, sink.id, 'worker-1')).data.length, 4);
 
+  // an app-scoped token (the portal's) reads and moves its app's consumers
+  const { token } = await svix.authentication.appPortalAccess(app.id, {});
+  const scoped = api(h, { token }).req;
+  let r = await scoped('GET', `/app/${app.id}/poller/${sink.id}/consumer/portal?limit=1`);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.data.length, 1);
+  const other = await svix.application.create({ name: 'other' });
+  r = await scoped('GET', `/app/${other.id}/poller/x`);
+  assert.ok(r.status === 403 || r.status === 404, r.text);
+
   // errors
-  let r = await req('GET', `/app/${app.id}/poller/${http.id}`);
+  r = await req('GET', `/app/${app.id}/poller/${http.id}`);
   assert.equal(r.status, 404, r.text);
   assert.match(r.json.detail, /poller sink/);
   r = await req('GET', `/app/${app.id}/poller/${sink.id}?limit=0`);
@@ -175,7 +185,7 @@ e2e('hookd listen: forwards signed, one line each, retries, stops on SIGINT and 
   assert.equal(rcv.requests.length, 6);
 });
 
-e2e('hookd listen: --help, usage errors', async () => {
+e2e('hookd listen: --help, usage errors, an endpoint that is not a sink, an unknown app', async (t) => {
   const run = (args) => new Promise((resolve) => {
     const p = spawn(HOOKD_BIN, ['listen', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -188,4 +198,16 @@ e2e('hookd listen: --help, usage errors', async () => {
   assert.match(help.out, /--forward URL/);
   assert.equal((await run(['--app', 'x'])).code, 2);
   assert.equal((await run(['--app', 'x', '--forward', 'ftp://x'])).code, 2);
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'x' })).json;
+  assert.equal((await req('POST', `/app/${app.id}/endpoint`, { url: 'http://127.0.0.1:9/x', uid: 'mine' })).status, 201);
+  const conn = ['--server', h.url, '--token', h.token, '--forward', 'http://127.0.0.1:9/x'];
+  const taken = await run(['--app', app.id, '--uid', 'mine', ...conn]);
+  assert.equal(taken.code, 1);
+  assert.match(taken.out, /not a poller sink/);
+  assert.equal((await req('GET', `/app/${app.id}/endpoint/mine`)).json.url, 'http://127.0.0.1:9/x', 'left as it was');
+  const unknown = await run(['--app', 'nope', ...conn]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.out, /404/);
 });
