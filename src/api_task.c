@@ -93,10 +93,14 @@ static void task_start(struct req *r, const char *kind)
 	struct endpoint e;
 	if (window_parse(r, &since, &until) < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
-	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK)
+	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK) {
 		api_not_found(r);
-	else
+	} else if (endpoint_is_poller(&e)) { /* nothing to send again: its consumers read every message */
+		api_error(r, 422, "validation_error", "a poller sink takes no deliveries: its consumers read the messages");
+		endpoint_dispose(&e);
+	} else {
 		task_launch(r, kind, a.id, &e, since, until);
+	}
 	app_dispose(&a);
 }
 

@@ -61,6 +61,7 @@ struct listen {
 static const char usage[] =
 	"hookd listen --app APP --forward URL [--event-types T,T...] [--uid UID] [--consumer ID]\n"
 	"             [--server URL] [--token TOKEN]\n"
+	"  --server URL (or --url URL), --token TOKEN: as for the other client commands (hookd help endpoints)\n"
 	"Forwards the app's messages to a local URL, signed with the sink's secret (Standard Webhooks), one line\n"
 	"per message with the local answer. It upserts a poller sink (an endpoint with a poll: URL, uid UID,\n"
 	"default hookd-listen, filtered by --event-types) and reads it as consumer ID (default hookd-listen):\n"
@@ -79,10 +80,11 @@ static int parse(struct listen *l, int argc, char **argv)
 			fputs(usage, stdout);
 			return -1;
 		}
+		/* --url: another name of --server (listen has no endpoint URL to take) */
 		static const char *const names[] = {"--app", "--forward", "--event-types", "--uid", "--consumer",
-						    "--server", "--token"};
+						    "--server", "--url", "--token"};
 		const char **dst[] = {&l->c.app, &l->forward, &l->types, &l->uid, &l->consumer, &l->c.server,
-				      &l->c.token_flag};
+				      &l->c.server, &l->c.token_flag};
 		size_t k = 0;
 		while (k < sizeof names / sizeof names[0] && (strlen(names[k]) != n || strncmp(a, names[k], n) != 0))
 			k++;

@@ -106,6 +106,10 @@ e2e('poller sink: poll with filters, consumers commit by iterator, seek, no HTTP
     assert.deepEqual((await req('GET', `/app/${app.id}/attempt/endpoint/${ep.id}`)).json.data, []);
   r = await req('POST', `/app/${app.id}/msg/${ids[0]}/endpoint/${sink.id}/resend`);
   assert.equal(r.status, 422, r.text);
+  for (const op of ['recover', 'replay-missing']) {
+    r = await req('POST', `/app/${app.id}/endpoint/${sink.id}/${op}`, { since: new Date(0).toISOString() });
+    assert.equal(r.status, 422, `${op}: ${r.text}`);
+  }
 });
 
 e2e('poller sink on PostgreSQL: two nodes see one consumer cursor', async (t) => {
@@ -130,7 +134,7 @@ e2e('poller sink on PostgreSQL: two nodes see one consumer cursor', async (t) =>
 
 /** `hookd listen` as a child; lines collects its stdout lines; stop() sends SIGINT and resolves its exit code. */
 function listen(h, args) {
-  const proc = spawn(HOOKD_BIN, ['listen', '--server', h.url, '--token', h.token, ...args],
+  const proc = spawn(HOOKD_BIN, ['listen', '--url', h.url, '--token', h.token, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { lines: [], err: '' };
   let partial = '';
