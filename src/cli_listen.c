@@ -133,7 +133,9 @@ static int sink_open(struct listen *l)
 	int rc = sink_check(l);
 	if (rc != 0)
 		return rc;
-	json_t *body = json_pack("{s:s,s:s}", "url", "poll:hookd-listen", "description", "hookd listen");
+	/* PUT replaces the whole endpoint: the uid must be in the body too, or the next run would not find it */
+	json_t *body = json_pack("{s:s,s:s,s:s}", "url", "poll:hookd-listen", "uid", l->uid, "description",
+				 "hookd listen");
 	if (l->types != NULL) {
 		json_t *t = json_array();
 		char *copy = xstrdup(l->types), *save = NULL;

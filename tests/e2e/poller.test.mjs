@@ -157,7 +157,9 @@ e2e('hookd listen: forwards signed, one line each, retries, stops on SIGINT and 
   const app = (await req('POST', '/app', { name: 'dev', uid: 'acme' })).json;
   let failOnce = true;
   const rcv = await startReceiver(t, (rec) => {
-    if (JSON.parse(rec.body).fail && failOnce) { failOnce = false; return 503; }
+    const b = JSON.parse(rec.body);
+    if (b.dead) return 500;
+    if (b.fail && failOnce) { failOnce = false; return 503; }
     return 200;
   });
   const l1 = listen(h, ['--app', 'acme', '--forward', rcv.url, '--event-types', 'dev.*']);
@@ -169,12 +171,15 @@ e2e('hookd listen: forwards signed, one line each, retries, stops on SIGINT and 
   await post(req, 'acme', 'other.x', { n: 'filtered out' });
   first.push(await post(req, 'acme', 'dev.b', { n: 2, fail: true }));
   first.push(await post(req, 'acme', 'dev.c', { n: 3 }));
-  await rcv.waitForCount(4, 20000, 'three messages, one retried');
+  first.push(await post(req, 'acme', 'dev.dead', { dead: true }));
+  await rcv.waitForCount(8, 20000, 'four messages, one retried, one given up on after four attempts');
   const wh = new Webhook(secret);
   for (const r of rcv.requests) wh.verify(r.body, r.headers);
   assert.deepEqual([...new Set(rcv.requests.map((r) => r.headers['webhook-id']))], first);
   await eventually(() => assert.equal(l1.lines.filter((l) => / -> 200 /.test(l)).length, 3), { what: 'three lines' });
   assert.ok(l1.lines.some((l) => l.startsWith(first[1]) && / -> 503 .*retry 1/.test(l)), l1.lines.join('\n'));
+  await eventually(() => assert.ok(l1.lines.some((l) => l.startsWith(first[3]) && /-> 500 .*given up after 4 attempts/.test(l)),
+    l1.lines.join('\n')), { what: 'the given-up line' });
   assert.equal(await l1.stop(), 0);
   assert.match(l1.lines.at(-1), /stopped/);
 
@@ -182,11 +187,43 @@ e2e('hookd listen: forwards signed, one line each, retries, stops on SIGINT and 
   const later = [await post(req, 'acme', 'dev.d', { n: 4 }), await post(req, 'acme', 'dev.e', { n: 5 })];
   const l2 = listen(h, ['--app', 'acme', '--forward', rcv.url, '--event-types', 'dev.*']);
   t.after(() => l2.stop());
-  await rcv.waitForCount(6, 20000, 'the two sent while stopped');
-  assert.deepEqual(rcv.requests.slice(4).map((r) => r.headers['webhook-id']), later, 'nothing forwarded again');
+  await rcv.waitForCount(10, 20000, 'the two sent while stopped');
+  assert.deepEqual(rcv.requests.slice(8).map((r) => r.headers['webhook-id']), later,
+    'nothing forwarded again, the one given up on neither');
   await eventually(() => assert.equal(l2.lines.filter((l) => / -> 200 /.test(l)).length, 2), { what: 'two lines' });
   assert.equal(await l2.stop(), 0);
-  assert.equal(rcv.requests.length, 6);
+  assert.equal(rcv.requests.length, 10);
+});
+
+e2e('hookd listen: stopped mid-batch, it commits what it forwarded and the rest comes again', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'dev2' })).json;
+  let hung = false;
+  const rcv = await startReceiver(t, (rec) => {
+    if (JSON.parse(rec.body).slow && !hung) { hung = true; return { hang: true }; }
+    return 200;
+  });
+  const sink = (await req('PUT', `/app/${app.id}/endpoint/hookd-listen`, { url: 'poll:hookd-listen' })).json;
+  const ids = [await post(req, app.id, 'a', { n: 1 }), await post(req, app.id, 'a', { slow: true }),
+    await post(req, app.id, 'a', { n: 3 })];
+  await eventually(async () => {
+    assert.equal((await req('GET', `/app/${app.id}/poller/${sink.id}`)).json.data.length, 3);
+  }, { what: 'one batch of three' });
+  const l1 = listen(h, ['--app', app.id, '--forward', rcv.url]);
+  t.after(() => l1.stop());
+  await rcv.waitForCount(2, 20000, 'the first, and the second that hangs');
+  assert.equal(await l1.stop(), 0);
+  assert.equal(l1.lines.filter((l) => l.startsWith('msg_')).length, 1, l1.lines.join('\n'));
+  const l2 = listen(h, ['--app', app.id, '--forward', rcv.url]);
+  t.after(() => l2.stop());
+  await rcv.waitForCount(4, 20000, 'the second again and the third').catch((err) => {
+    err.message += `\nlisten: ${l2.lines.join('\n')}\n${l2.err}`;
+    throw err;
+  });
+  assert.deepEqual(rcv.requests.map((r) => r.headers['webhook-id']), [ids[0], ids[1], ids[1], ids[2]]);
+  assert.equal(await l2.stop(), 0);
+  for (const l of [l1, l2]) assert.match(l.lines[0], new RegExp(`sink ${sink.id},`), 'the same sink, found by its uid');
 });
 
 e2e('hookd listen: --help, usage errors, an endpoint that is not a sink, an unknown app', async (t) => {
