@@ -60,7 +60,6 @@ void api_error(struct req *r, int status, const char *code, const char *detail)
 	api_reply(r, status, json_error_body(code, detail));
 }
 
-void api_not_found(struct req *r) { api_error(r, 404, "not_found", "Entity not found"); }
 
 static enum MHD_Result queue(struct req *r)
 {
@@ -81,6 +80,8 @@ static enum MHD_Result queue(struct req *r)
 		return MHD_NO;
 	if (r->resp != NULL)
 		MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
+	if (r->allow != NULL)
+		MHD_add_response_header(resp, "Allow", r->allow);
 	if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
 		MHD_add_response_header(resp, "Connection", "close"); /* a kept-alive client moves to another node */
 	int64_t took = mono_us() - r->start_us;
@@ -412,6 +413,7 @@ static const struct route routes[] = {
 	{"POST", "app/*/endpoint/*/replay-missing", api_endpoint_replay_missing, CAP_CREATE_ATTEMPTS},
 	{"GET", "app/*/msg", api_msg_list, CAP_VIEW},
 	{"POST", "app/*/msg", api_msg_create, OPERATOR_ONLY},
+	{"POST", "app/*/msg/precheck/active", api_msg_precheck, CAP_VIEW},
 	{"GET", "app/*/msg/*", api_msg_get, CAP_VIEW},
 	{"GET", "app/*/msg/*/attempt/*", api_attempt_get, CAP_VIEW},
 	{"GET", "app/*/msg/*/endpoint", api_msg_destinations, CAP_VIEW},
@@ -441,6 +443,16 @@ static const struct route routes[] = {
 	{"POST", "auth/dashboard-access/*", api_auth_dashboard_access, OPERATOR_ONLY},
 	{"POST", "auth/app/*/expire-all", api_auth_expire_all, OPERATOR_ONLY},
 	{"POST", "auth/logout", api_auth_logout, CAP_VIEW},
+	{"GET", "operational-webhook/endpoint", api_opwebhook_list, OPERATOR_ONLY},
+	{"POST", "operational-webhook/endpoint", api_opwebhook_create, OPERATOR_ONLY},
+	{"GET", "operational-webhook/endpoint/*", api_opwebhook_get, OPERATOR_ONLY},
+	{"PUT", "operational-webhook/endpoint/*", api_opwebhook_put, OPERATOR_ONLY},
+	{"DELETE", "operational-webhook/endpoint/*", api_opwebhook_delete, OPERATOR_ONLY},
+	{"GET", "operational-webhook/endpoint/*/secret", api_opwebhook_secret, OPERATOR_ONLY},
+	{"POST", "operational-webhook/endpoint/*/secret/rotate", api_opwebhook_secret_rotate, OPERATOR_ONLY},
+	{"GET", "operational-webhook/endpoint/*/headers", api_opwebhook_headers_get, OPERATOR_ONLY},
+	{"PUT", "operational-webhook/endpoint/*/headers", api_opwebhook_headers_put, OPERATOR_ONLY},
+	{"PATCH", "operational-webhook/endpoint/*/headers", api_opwebhook_headers_patch, OPERATOR_ONLY},
 	{"GET", "api-version", api_apiver_list, CAP_VIEW},
 	{"POST", "api-version", api_apiver_create, OPERATOR_ONLY},
 	{"GET", "api-version/*", api_apiver_get, CAP_VIEW},
@@ -523,8 +535,12 @@ static void dispatch(struct req *r)
 		api_error(r, 400, "bad_request", "the URL has a NUL byte");
 		return;
 	}
-	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0) {
-		api_reply(r, 204, NULL);
+	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0 ||
+	    strcmp(r->url, "/api/v1/health/ping") == 0 || strcmp(r->url, "/api/v1/health/ping/") == 0) {
+		if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+			api_reply(r, 204, NULL);
+		else
+			api_no_route(r, "GET, HEAD");
 		return;
 	}
 	if (strcmp(r->url, "/metrics") == 0 && strcmp(r->method, "GET") == 0) {
@@ -543,7 +559,7 @@ static void dispatch(struct req *r)
 	if (ui_dispatch(r))
 		return;
 	if (split_path(r) < 0) {
-		api_not_found(r);
+		api_no_route(r, NULL);
 		return;
 	}
 	int who = api_auth_identify(r, token_hash);
@@ -555,11 +571,13 @@ static void dispatch(struct req *r)
 		api_error(r, 401, "authentication_failed", "Invalid or missing bearer token");
 		return;
 	}
-	bool path_known = false;
+	char allow[64] = "";
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		if (!route_match(r, routes[i].pattern))
 			continue;
-		path_known = true;
+		if (strstr(allow, routes[i].method) == NULL) /* the methods this path takes, for the 405 */
+			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
+				 routes[i].method);
 		if (strcmp(routes[i].method, r->method) == 0) {
 			if (who == 2 && !api_auth_permits(r, &routes[i])) {
 				api_error(r, 403, "forbidden", "this app-scoped token does not grant this operation");
@@ -571,10 +589,7 @@ static void dispatch(struct req *r)
 			return;
 		}
 	}
-	if (path_known)
-		api_error(r, 405, "method_not_allowed", "Method not allowed");
-	else
-		api_not_found(r);
+	api_no_route(r, allow[0] ? allow : NULL);
 }
 
 /* A body over its cap is read and dropped up to this many times --max-body, for its 413; past that the connection
@@ -702,6 +717,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 	free(r->raw_path);
 	free(r->segs_buf);
 	free(r->idem_key);
+	free(r->allow);
 	free(r->resp);
 	if (r->mhd_resp != NULL)
 		MHD_destroy_response(r->mhd_resp);

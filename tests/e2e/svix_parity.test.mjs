@@ -1,0 +1,151 @@
+// svix_parity.test.mjs: Svix operations hookd added for parity (precheck, operational webhook endpoints, health
+// ping, featureFlags, app list filters) through the official SDK, and errors that name what is missing.
+import assert from 'node:assert/strict';
+import { api, e2e, startHookd, startReceiver, svixClient, verifyDelivery } from './lib/harness.mjs';
+
+e2e('parity: msg precheck says whether an enabled endpoint takes the type and channels', async (t) => {
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  const app = await svix.application.create({ name: 'pre', uid: 'pre' });
+  assert.deepEqual(await svix.message.precheck('pre', { eventType: 'user.created' }), { active: false });
+  const ep = await svix.endpoint.create('pre', { url: 'http://127.0.0.1:9/x', filterTypes: ['user.created'],
+    channels: ['eu'] });
+  assert.equal((await svix.message.precheck('pre', { eventType: 'user.created', channels: ['eu'] })).active, true);
+  assert.equal((await svix.message.precheck(app.id, { eventType: 'user.created', channels: ['us'] })).active, false);
+  assert.equal((await svix.message.precheck('pre', { eventType: 'user.deleted', channels: ['eu'] })).active, false);
+  await svix.endpoint.patch('pre', ep.id, { disabled: true });
+  assert.equal((await svix.message.precheck('pre', { eventType: 'user.created', channels: ['eu'] })).active, false);
+  // nothing was written
+  assert.equal((await svix.message.list('pre')).data.length, 0);
+  const { req } = api(h);
+  const bad = await req('POST', '/app/pre/msg/precheck/active', {});
+  assert.equal(bad.status, 422);
+  assert.equal(bad.json.detail[0].loc[1], 'eventType');
+});
+
+e2e('parity: operational webhook endpoints through the API: CRUD, secret, headers, filtered, signed', async (t) => {
+  const ops = await startReceiver(t);
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  const owe = svix.operationalWebhookEndpoint;
+  assert.deepEqual((await owe.list()).data, []);
+  const ep = await owe.create({ url: ops.url, description: 'ops', filterTypes: ['endpoint.created'],
+    metadata: { team: 'infra' } });
+  assert.match(ep.id, /^ep_/);
+  assert.equal(ep.url, ops.url);
+  assert.deepEqual(ep.filterTypes, ['endpoint.created']);
+  assert.equal((await owe.get(ep.id)).description, 'ops');
+  assert.equal((await owe.list()).data.length, 1);
+  const { key } = await owe.getSecret(ep.id);
+  assert.match(key, /^whsec_/);
+  await owe.updateHeaders(ep.id, { headers: { 'x-team': 'infra' } });
+  assert.equal((await owe.getHeaders(ep.id)).headers['x-team'], 'infra');
+
+  // an endpoint event reaches it, signed with its secret; a type it does not take does not
+  await svix.application.create({ name: 'a', uid: 'a' });
+  const e1 = await svix.endpoint.create('a', { url: 'http://127.0.0.1:9/x', uid: 'one' });
+  await svix.endpoint.delete('a', e1.id); // endpoint.deleted: filtered out
+  const e2 = await svix.endpoint.create('a', { url: 'http://127.0.0.1:9/y', uid: 'two' });
+  await ops.waitForCount(2, 10000, 'two endpoint.created');
+  const evs = ops.requests.map((r) => { verifyDelivery(key, r); return JSON.parse(r.body); });
+  assert.deepEqual(evs.map((e) => e.type), ['endpoint.created', 'endpoint.created']);
+  assert.deepEqual(evs.map((e) => e.data.endpointId), [e1.id, e2.id]);
+  assert.equal(ops.requests[0].headers['x-team'], 'infra');
+
+  const upd = await owe.update(ep.id, { url: ops.url, description: 'ops2', filterTypes: ['endpoint.deleted'] });
+  assert.equal(upd.description, 'ops2');
+  await owe.rotateSecret(ep.id, {});
+  assert.notEqual((await owe.getSecret(ep.id)).key, key);
+  await owe.delete(ep.id);
+  assert.deepEqual((await owe.list()).data, []);
+  // the internal app stays out of the app list
+  assert.deepEqual((await svix.application.list()).data.map((a) => a.uid), ['a']);
+  const { req } = api(h);
+  const miss = await req('GET', `/operational-webhook/endpoint/${ep.id}`);
+  assert.equal(miss.status, 404);
+  assert.match(miss.json.detail, new RegExp(`endpoint ${ep.id} not found`));
+});
+
+e2e('parity: --operational-url keeps working beside API-made operational endpoints', async (t) => {
+  const ops = await startReceiver(t);
+  const more = await startReceiver(t);
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const h = await startHookd(t, { env: { HOOKD_OPERATIONAL_URL: ops.url, HOOKD_OPERATIONAL_SECRET: secret } });
+  const svix = svixClient(h);
+  const list = (await svix.operationalWebhookEndpoint.list()).data;
+  assert.equal(list.length, 1);
+  assert.equal(list[0].url, ops.url);
+  await svix.operationalWebhookEndpoint.create({ url: more.url });
+  await svix.application.create({ name: 'b', uid: 'b' });
+  await svix.endpoint.create('b', { url: 'http://127.0.0.1:9/x' });
+  await ops.waitForCount(1, 10000, 'endpoint.created to the URL');
+  await more.waitForCount(1, 10000, 'endpoint.created to the API endpoint');
+  verifyDelivery(secret, ops.requests[0]);
+  assert.equal(JSON.parse(ops.requests[0].body).type, 'endpoint.created');
+});
+
+e2e('parity: health ping, featureFlags, app list filters', async (t) => {
+  const h = await startHookd(t);
+  for (const m of ['GET', 'HEAD']) {
+    const r = await fetch(`${h.url}/api/v1/health/ping`, { method: m });
+    assert.equal(r.status, 204, m);
+  }
+  const svix = svixClient(h);
+  const et = await svix.eventType.create({ name: 'beta.thing', description: 'd', featureFlags: ['beta'] });
+  assert.deepEqual(et.featureFlags, ['beta']);
+  assert.equal(et.featureFlag, 'beta');
+  const plain = await svix.eventType.create({ name: 'plain.thing', description: 'd' });
+  assert.equal(plain.featureFlags ?? null, null);
+  const { req } = api(h);
+  const two = await req('POST', '/event-type', { name: 'x.y', description: 'd', featureFlags: ['a', 'b'] });
+  assert.equal(two.status, 422);
+
+  await svix.application.create({ name: 'none', uid: 'none' });
+  await svix.application.create({ name: 'live', uid: 'live' });
+  await svix.endpoint.create('live', { url: 'http://127.0.0.1:9/x' });
+  await svix.application.create({ name: 'off', uid: 'off' });
+  await svix.endpoint.create('off', { url: 'http://127.0.0.1:9/x', disabled: true });
+  const uids = async (q) => (await req('GET', `/app?${q}`)).json.data.map((a) => a.uid).sort();
+  assert.deepEqual(await uids(''), ['live', 'none', 'off']);
+  assert.deepEqual(await uids('exclude_apps_with_no_endpoints=true'), ['live', 'off']);
+  assert.deepEqual(await uids('exclude_apps_with_disabled_endpoints=true'), ['live', 'none']);
+  assert.deepEqual(await uids('exclude_apps_with_no_endpoints=true&exclude_apps_with_disabled_endpoints=true'),
+    ['live']);
+  // a full page even when apps are left out
+  const page = await req('GET', '/app?exclude_apps_with_no_endpoints=true&limit=1');
+  assert.equal(page.json.data.length, 1);
+  assert.equal(page.json.done, false);
+});
+
+e2e('parity: errors name the missing route, method or entity', async (t) => {
+  const h = await startHookd(t);
+  const { req } = api(h);
+  let r = await req('POST', '/nope/x');
+  assert.equal(r.status, 404);
+  assert.deepEqual(r.json, { code: 'not_found', detail: 'no route POST /api/v1/nope/x' });
+  r = await req('DELETE', '/app');
+  assert.equal(r.status, 405);
+  assert.equal(r.json.code, 'method_not_allowed');
+  assert.match(r.json.detail, /GET, POST/);
+  assert.equal(r.headers.get('allow'), 'GET, POST');
+  r = await req('GET', '/app/acme');
+  assert.deepEqual(r.json, { code: 'not_found', detail: 'app acme not found' });
+  await req('POST', '/app', { name: 'acme', uid: 'acme' });
+  r = await req('GET', '/app/acme/endpoint/ep_nope');
+  assert.equal(r.json.detail, 'endpoint ep_nope not found in app acme');
+  r = await req('GET', '/app/acme/msg/msg_nope');
+  assert.equal(r.json.detail, 'message msg_nope not found in app acme');
+  r = await req('GET', '/app/acme/attempt/msg/msg_nope');
+  assert.equal(r.json.detail, 'message msg_nope not found in app acme');
+  r = await req('GET', '/app/acme/attempt/endpoint/ep_gone');
+  assert.equal(r.json.detail, 'endpoint ep_gone not found in app acme');
+  r = await req('GET', '/app/nope/endpoint/ep_x/secret');
+  assert.equal(r.json.detail, 'app nope not found');
+  r = await req('GET', '/event-type/no.such');
+  assert.equal(r.json.detail, 'event type no.such not found');
+  const m = (await req('POST', '/app/acme/msg', { eventType: 'a', payload: {} })).json;
+  r = await req('GET', `/app/acme/msg/${m.id}/attempt/atmpt_nope`);
+  assert.equal(r.json.detail, `attempt atmpt_nope not found in app acme`);
+  r = await req('GET', `/app/acme/attempt/msg/${m.id}?endpoint_id=ep_zz`);
+  assert.equal(r.json.detail, 'endpoint ep_zz not found in app acme');
+});
