@@ -435,6 +435,7 @@ static const struct route routes[] = {
 	{"GET", "background-task/*", api_task_get, CAP_VIEW},
 	{"GET", "event-type", api_event_type_list, CAP_VIEW},
 	{"POST", "event-type", api_event_type_create, OPERATOR_ONLY},
+	{"POST", "event-type/import/openapi", api_event_type_import, OPERATOR_ONLY},
 	{"GET", "event-type/*", api_event_type_get, CAP_VIEW},
 	{"PUT", "event-type/*", api_event_type_put, OPERATOR_ONLY},
 	{"PATCH", "event-type/*", api_event_type_patch, OPERATOR_ONLY},

@@ -213,6 +213,8 @@ void api_event_type_get(struct req *r);
 void api_event_type_put(struct req *r);
 void api_event_type_patch(struct req *r);
 void api_event_type_delete(struct req *r);
+/* api_event_import.c */
+void api_event_type_import(struct req *r);
 /* api_task.c */
 void api_endpoint_recover(struct req *r);
 void api_endpoint_replay_missing(struct req *r);

@@ -149,3 +149,41 @@ e2e('parity: errors name the missing route, method or entity', async (t) => {
   r = await req('GET', `/app/acme/attempt/msg/${m.id}?endpoint_id=ep_zz`);
   assert.equal(r.json.detail, 'endpoint ep_zz not found in app acme');
 });
+
+e2e('parity: event types from an OpenAPI document: schemas, refs, dryRun, replaceAll', async (t) => {
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  await svix.eventType.create({ name: 'old.type', description: 'gone soon' });
+  const spec = {
+    openapi: '3.1.0', info: { title: 'x', version: '1' },
+    webhooks: {
+      'user.created': { post: { description: 'A user was created', 'x-svix-group-name': 'user',
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/User' } } } } } },
+      'user.deleted': { post: { summary: 'A user was deleted', deprecated: true, 'x-svix-feature-flag': 'beta' } },
+    },
+    components: { schemas: { User: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
+  };
+  const dry = await svix.eventType.importOpenapi({ spec, dryRun: true });
+  assert.deepEqual(dry.data.modified, []);
+  assert.deepEqual(dry.data.toModify.map((e) => e.name), ['user.created', 'user.deleted']);
+  await assert.rejects(svix.eventType.get('user.created'), (e) => e.code === 404);
+
+  const out = await svix.eventType.importOpenapi({ specRaw: JSON.stringify(spec), replaceAll: true });
+  assert.deepEqual(out.data.modified, ['user.created', 'user.deleted', 'old.type']);
+  const uc = await svix.eventType.get('user.created');
+  assert.equal(uc.description, 'A user was created');
+  assert.equal(uc.groupName, 'user');
+  assert.deepEqual(uc.schemas, { 1: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } });
+  const ud = await svix.eventType.get('user.deleted');
+  assert.equal(ud.deprecated, true);
+  assert.equal(ud.featureFlag, 'beta');
+  assert.equal((await svix.eventType.get('old.type')).archived, true);
+
+  const { req } = api(h);
+  const bad = await req('POST', '/event-type/import/openapi', { specRaw: 'openapi: 3.1.0' });
+  assert.equal(bad.status, 422);
+  const cyc = await req('POST', '/event-type/import/openapi', { spec: { webhooks: { 'a.b': { post: {
+    requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/A' } } } } } } },
+  components: { schemas: { A: { properties: { a: { $ref: '#/components/schemas/A' } } } } } } });
+  assert.equal(cyc.status, 422);
+});
