@@ -100,7 +100,7 @@ const char *api_query(struct req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static void query_error(struct req *r, const char *name, const char *msg)
+void api_query_error(struct req *r, const char *name, const char *msg)
 {
 	json_t *d = json_pack("{s:s,s:[{s:[s,s],s:s,s:s}]}", "code", "validation_error", "detail", "loc", "query",
 			      name, "msg", msg, "type", "value_error");
@@ -116,7 +116,7 @@ int api_query_bool(struct req *r, const char *name, bool def)
 		return 1;
 	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
 		return 0;
-	query_error(r, name, "value could not be parsed to a boolean");
+	api_query_error(r, name, "value could not be parsed to a boolean");
 	return -1;
 }
 
@@ -150,7 +150,7 @@ int api_list_begin(struct req *r, bool ascending_by_default, const char *id_pref
 		char *end;
 		long n = strtol(v, &end, 10);
 		if (end == v || *end != '\0' || n < 1 || n > 250) {
-			query_error(r, "limit", "limit must be between 1 and 250");
+			api_query_error(r, "limit", "limit must be between 1 and 250");
 			return -1;
 		}
 		lr->limit = (int)n;
@@ -159,7 +159,7 @@ int api_list_begin(struct req *r, bool ascending_by_default, const char *id_pref
 	const char *order = api_query(r, "order");
 	if (order != NULL) {
 		if (strcmp(order, "ascending") != 0 && strcmp(order, "descending") != 0) {
-			query_error(r, "order", "order must be ascending or descending");
+			api_query_error(r, "order", "order must be ascending or descending");
 			return -1;
 		}
 		ascending = strcmp(order, "ascending") == 0;
@@ -171,7 +171,7 @@ int api_list_begin(struct req *r, bool ascending_by_default, const char *id_pref
 			it++;
 		/* one of the list's own ids (or names): anything else would page from an arbitrary string */
 		if (strlen(it) >= sizeof lr->bound || !(id_prefix ? id_is(id_prefix, it) : filter_event_type_valid(it))) {
-			query_error(r, "iterator", "invalid iterator");
+			api_query_error(r, "iterator", "invalid iterator");
 			return -1;
 		}
 		snprintf(lr->bound, sizeof lr->bound, "%s", it);
@@ -215,7 +215,7 @@ static int query_time(struct req *r, const char *name, int64_t *ms)
 	if (v == NULL)
 		return 0;
 	if (rfc3339_parse(v, ms) < 0 || *ms <= 0) {
-		query_error(r, name, "invalid datetime (RFC 3339 expected)");
+		api_query_error(r, name, "invalid datetime (RFC 3339 expected)");
 		return -1;
 	}
 	return 0;
@@ -230,7 +230,7 @@ static int query_int(struct req *r, const char *name, int min, int max, int *out
 	char *end;
 	long n = strtol(v, &end, 10);
 	if (end == v || *end != '\0' || n < min || n > max) {
-		query_error(r, name, "integer out of range");
+		api_query_error(r, name, "integer out of range");
 		return -1;
 	}
 	*out = (int)n;
@@ -246,7 +246,7 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json)
 	    query_int(r, "status_code_class", 0, 500, &f->status_code_class) < 0)
 		return -1;
 	if (f->status_code_class > 0 && f->status_code_class % 100 != 0) {
-		query_error(r, "status_code_class", "one of 0, 100, 200, 300, 400, 500");
+		api_query_error(r, "status_code_class", "one of 0, 100, 200, 300, 400, 500");
 		return -1;
 	}
 	f->channel = api_query(r, "channel");
@@ -255,7 +255,7 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json)
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_types, &ta);
 	if (ta.bad) {
 		json_decref(ta.arr);
-		query_error(r, "event_types", "event type names are 1-256 of [a-zA-Z0-9-_.]");
+		api_query_error(r, "event_types", "event type names are 1-256 of [a-zA-Z0-9-_.]");
 		return -1;
 	}
 	if (json_array_size(ta.arr) > 0)

@@ -115,6 +115,8 @@ void api_no_route(struct req *r, const char *allow);
 void api_submit(struct req *r);
 /* A query argument or NULL. */
 const char *api_query(struct req *r, const char *name);
+/* A 422 for a query parameter, as a validation error at ["query", name]. */
+void api_query_error(struct req *r, const char *name, const char *msg);
 /* A query flag (true/false); def when absent. -1 (after a 422) when malformed. */
 int api_query_bool(struct req *r, const char *name, bool def);
 /* The body as a JSON object; on failure answers 400/422 and returns NULL. */

@@ -187,3 +187,40 @@ e2e('parity: event types from an OpenAPI document: schemas, refs, dryRun, replac
   components: { schemas: { A: { properties: { a: { $ref: '#/components/schemas/A' } } } } } } });
   assert.equal(cyc.status, 422);
 });
+
+e2e('parity: attempts by tag and with_msg; endpoint stats since/until', async (t) => {
+  const rcv = await startReceiver(t);
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  await svix.application.create({ name: 'q', uid: 'q' });
+  const ep = await svix.endpoint.create('q', { url: rcv.url });
+  const m1 = await svix.message.create('q', { eventType: 'a', payload: { n: 1 }, tags: ['red'] });
+  const m2 = await svix.message.create('q', { eventType: 'a', payload: { n: 2 }, tags: ['blue'] });
+  await rcv.waitForCount(2, 10000, 'two deliveries');
+  const { req } = api(h);
+  let at;
+  for (;;) { // the attempts are recorded after the answers
+    at = await svix.messageAttempt.listByEndpoint('q', ep.id, { tag: 'red', withMsg: true });
+    if (at.data.length >= 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.deepEqual(at.data.map((a) => a.msgId), [m1.id]);
+  assert.equal(at.data[0].msg.id, m1.id);
+  assert.deepEqual(at.data[0].msg.payload, { n: 1 });
+  const plain = (await req('GET', `/app/q/attempt/endpoint/${ep.id}`)).json.data;
+  assert.equal(plain.length, 2);
+  assert.equal(plain[0].msg, undefined);
+  assert.deepEqual((await svix.messageAttempt.listByMsg('q', m2.id, { tag: 'red' })).data, []);
+  assert.equal((await svix.messageAttempt.listByMsg('q', m2.id, { tag: 'blue' })).data.length, 1);
+
+  const all = await svix.endpoint.getStats('q', ep.id);
+  assert.equal(all.success, 2);
+  const future = await svix.endpoint.getStats('q', ep.id, { since: new Date(Date.now() + 3600e3) });
+  assert.equal(future.success, 0);
+  const past = await svix.endpoint.getStats('q', ep.id, { until: new Date(Date.now() - 3600e3) });
+  assert.equal(past.success, 0);
+  const window = await svix.endpoint.getStats('q', ep.id, { since: new Date(Date.now() - 3600e3),
+    until: new Date(Date.now() + 3600e3) });
+  assert.equal(window.success, 2);
+  assert.equal((await req('GET', `/app/q/endpoint/${ep.id}/stats?since=yesterday`)).status, 422);
+});
