@@ -416,6 +416,7 @@ static const struct route routes[] = {
 	{"POST", "app/*/msg/precheck/active", api_msg_precheck, CAP_VIEW},
 	{"GET", "app/*/msg/*", api_msg_get, CAP_VIEW},
 	{"GET", "app/*/msg/*/attempt/*", api_attempt_get, CAP_VIEW},
+	{"DELETE", "app/*/msg/*/attempt/*/content", api_attempt_expunge, OPERATOR_ONLY},
 	{"GET", "app/*/msg/*/endpoint", api_msg_destinations, CAP_VIEW},
 	{"POST", "app/*/msg/*/endpoint/*/resend", api_msg_resend, CAP_CREATE_ATTEMPTS},
 	{"DELETE", "app/*/msg/*/content", api_msg_expunge, OPERATOR_ONLY},

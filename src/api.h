@@ -208,6 +208,7 @@ void api_msg_expunge(struct req *r);
 void api_endpoint_send_example(struct req *r);
 /* api_msg_ops.c */
 void api_msg_precheck(struct req *r);
+void api_attempt_expunge(struct req *r);
 /* api_event_type.c */
 void api_event_type_list(struct req *r);
 void api_event_type_create(struct req *r);

@@ -67,6 +67,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
 			   " next_ms, updated_ms) VALUES ($1, $2, $3, 1, 0, $4, $5, $6) RETURNING id"},
 	[PW_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2"},
+	[PW_ATT_EXPUNGE] = {"attempt_expunge",
+			    "UPDATE attempts SET response = NULL WHERE app_id = $1 AND msg_id = $2 AND id = $3"},
 	/* The delivery first, then its attempt only if the delivery is still there (its app may be gone). A retry
 	 * must not revive a delivery canceled while its attempt was in flight, and a success is final (an endpoint's
 	 * earlier owner reporting late must not undo it). Recording a batch again (its first
@@ -392,6 +394,15 @@ static int pg_msg_expunge(struct store *st, const char *app_id, const char *msg_
 	pgp_str(&p, app_id);
 	pgp_str(&p, msg_id);
 	return pg_wcmd_found(to_pg(st), PW_MSG_EXPUNGE, &p);
+}
+
+static int pg_attempt_expunge(struct store *st, const char *app_id, const char *msg_id, const char *attempt_id)
+{
+	struct pgp p = {0};
+	pgp_str(&p, app_id);
+	pgp_str(&p, msg_id);
+	pgp_str(&p, attempt_id);
+	return pg_wcmd_found(to_pg(st), PW_ATT_EXPUNGE, &p);
 }
 
 /* The id of the message of app holding event_id ("" if none): a fresh snapshot. */
@@ -878,6 +889,7 @@ const struct store_write_ops pg_write_ops = {
 	.msg_prefetch = pg_msg_prefetch,
 	.delivery_add = pg_delivery_add,
 	.msg_expunge = pg_msg_expunge,
+	.attempt_expunge = pg_attempt_expunge,
 	.outcomes_record = pg_outcomes_record,
 	.idem_claim = pg_idem_claim,
 	.idem_put = pg_idem_put,

@@ -52,6 +52,8 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	[WS_EP_FAILING] = {"endpoint_set_failing", "UPDATE endpoints SET failing_since = ?2 WHERE id = ?1"},
 	[WS_EP_DISABLE] = {"endpoint_set_disabled", "UPDATE endpoints SET disabled = ?2, updated_ms = ?3 WHERE id = ?1"},
 	[WS_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = ?1 AND id = ?2"},
+	[WS_ATT_EXPUNGE] = {"attempt_expunge",
+			    "UPDATE attempts SET response = NULL WHERE app_id = ?1 AND msg_id = ?2 AND id = ?3"},
 	/* a retry must not revive a delivery canceled while its attempt was in flight */
 	[WS_DLV_UPDATE] = {"outcomes_record",
 			   "UPDATE deliveries SET status = CASE WHEN status = 4 AND ?2 = 1 THEN 4 WHEN status = 0 THEN 0"
@@ -322,6 +324,17 @@ static int sq_msg_expunge(struct store *st, const char *app_id, const char *msg_
 	sqlite3_stmt *q = s->st[WS_MSG_EXPUNGE];
 	int rc = sq_bind_str(q, 1, app_id) | sq_bind_str(q, 2, msg_id);
 	rc = rc ? sq_bind_failed(q, "msg_expunge") : sq_run(q, "msg_expunge");
+	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
+static int sq_attempt_expunge(struct store *st, const char *app_id, const char *msg_id, const char *attempt_id)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_ATT_EXPUNGE];
+	int rc = sq_bind_str(q, 1, app_id) | sq_bind_str(q, 2, msg_id) | sq_bind_str(q, 3, attempt_id);
+	rc = rc ? sq_bind_failed(q, "attempt_expunge") : sq_run(q, "attempt_expunge");
 	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
 		rc = STORE_NOTFOUND;
 	return rc;
@@ -783,6 +796,7 @@ const struct store_write_ops sq_write_ops = {
 	.msg_insert = sq_msg_insert,
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
+	.attempt_expunge = sq_attempt_expunge,
 	.outcomes_record = sq_outcomes_record,
 	.idem_claim = sq_idem_claim,
 	.idem_put = sq_idem_put,

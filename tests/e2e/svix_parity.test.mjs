@@ -224,3 +224,27 @@ e2e('parity: attempts by tag and with_msg; endpoint stats since/until', async (t
   assert.equal(window.success, 2);
   assert.equal((await req('GET', `/app/q/endpoint/${ep.id}/stats?since=yesterday`)).status, 422);
 });
+
+e2e('parity: an attempt content is deleted; the attempt stays', async (t) => {
+  const rcv = await startReceiver(t, () => ({ status: 200, body: 'secret answer' }));
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  await svix.application.create({ name: 'c', uid: 'c' });
+  await svix.endpoint.create('c', { url: rcv.url });
+  const m = await svix.message.create('c', { eventType: 'a', payload: { n: 1 } });
+  let at;
+  for (;;) {
+    at = (await svix.messageAttempt.listByMsg('c', m.id)).data;
+    if (at.length) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(at[0].response, 'secret answer');
+  await svix.messageAttempt.expungeContent('c', m.id, at[0].id);
+  const after = await svix.messageAttempt.get('c', m.id, at[0].id);
+  assert.equal(after.response, '');
+  assert.equal(after.responseStatusCode, 200);
+  const { req } = api(h);
+  const miss = await req('DELETE', `/app/c/msg/${m.id}/attempt/atmpt_nope/content`);
+  assert.equal(miss.status, 404);
+  assert.equal(miss.json.detail, 'attempt atmpt_nope not found in app c');
+});
