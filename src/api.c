@@ -414,6 +414,7 @@ static const struct route routes[] = {
 	{"GET", "app/*/msg", api_msg_list, CAP_VIEW},
 	{"POST", "app/*/msg", api_msg_create, OPERATOR_ONLY},
 	{"POST", "app/*/msg/precheck/active", api_msg_precheck, CAP_VIEW},
+	{"POST", "app/*/msg/expunge-all-contents", api_msg_expunge_all, OPERATOR_ONLY},
 	{"GET", "app/*/msg/*", api_msg_get, CAP_VIEW},
 	{"GET", "app/*/msg/*/attempt/*", api_attempt_get, CAP_VIEW},
 	{"DELETE", "app/*/msg/*/attempt/*/content", api_attempt_expunge, OPERATOR_ONLY},

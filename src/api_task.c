@@ -112,6 +112,17 @@ void api_source_replay(struct req *r)
 	source_unref(s);
 }
 
+/* POST .../msg/expunge-all-contents: every message payload of the app forgotten, as a task (once per cluster,
+ * resumed from its cursor if cut short). */
+void api_msg_expunge_all(struct req *r)
+{
+	char app_id[ID_MAX];
+	if (cache_app_resolve(r->seg[1], app_id) != STORE_OK)
+		api_not_found(r);
+	else
+		task_launch(r, TASK_KIND_PURGE, app_id, NULL, 1, now_ms() + 1);
+}
+
 /* Every fail delivery of the endpoint whose message is in the window goes back to pending, due now. */
 void api_endpoint_recover(struct req *r) { task_start(r, TASK_KIND_RECOVER); }
 /* Every message of the app in the window that the endpoint's filters take and that never went to it. */

@@ -1,4 +1,5 @@
-/* task.c: the engine of background tasks (recover, replay-missing, source replay); api_task.c has the calls.
+/* task.c: the engine of background tasks (recover, replay-missing, source replay, expunge-all-contents); api_task.c
+ * has the calls.
  *
  * The call commits a task row and answers 202 at once. The work then runs as a chain of committer jobs, each
  * doing one batch (TASK_BATCH deliveries) and recording the task's progress in the same transaction; after its
@@ -122,10 +123,24 @@ static int source_replay_msg(struct store *st, struct task_run *tr, struct messa
 	return queue_write_deliveries(st, om, now);
 }
 
-/* The task's target is gone: its endpoint (or, replaying a source, the source's app). */
+/* expunge-all-contents: the message's payload is forgotten (the record stays). */
+static int purge_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
+{
+	(void)now;
+	if (m->payload == NULL)
+		return STORE_OK;
+	int rc = st->w->msg_expunge(st, tr->t.app_id, m->id);
+	if (rc == STORE_NOTFOUND) /* deleted since the scan read it */
+		return STORE_OK;
+	if (rc == STORE_OK)
+		tr->t.processed++;
+	return rc;
+}
+
+/* The task's target is gone: its endpoint (or, for the tasks of a whole app, that app). */
 static bool target_gone(const struct task *t)
 {
-	if (strcmp(t->kind, TASK_KIND_SOURCE_REPLAY) == 0)
+	if (strcmp(t->kind, TASK_KIND_SOURCE_REPLAY) == 0 || strcmp(t->kind, TASK_KIND_PURGE) == 0)
 		return cache_app_resolve(t->app_id, (char[ID_MAX]){0}) != STORE_OK;
 	struct ep_snap *ep = cache_endpoint_ref(t->endpoint_id);
 	ep_snap_unref(ep);
@@ -146,7 +161,9 @@ static int task_job_run(struct store *st, void *arg)
 	if (!tr->failing)
 		rc = strcmp(tr->t.kind, TASK_KIND_RECOVER) == 0 ? recover_step(st, tr, now, &last)
 		     : scan_window(st, tr, now, &last,
-				   strcmp(tr->t.kind, TASK_KIND_SOURCE_REPLAY) == 0 ? source_replay_msg : replay_msg);
+				   strcmp(tr->t.kind, TASK_KIND_SOURCE_REPLAY) == 0 ? source_replay_msg
+				   : strcmp(tr->t.kind, TASK_KIND_PURGE) == 0    ? purge_msg
+										 : replay_msg);
 	if (rc != STORE_OK)
 		return rc;
 	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;

@@ -15,6 +15,7 @@ struct pfilter;
 #define TASK_KIND_RECOVER "endpoint.recover"
 #define TASK_KIND_REPLAY "endpoint.replay"
 #define TASK_KIND_SOURCE_REPLAY "source.replay" /* app_id: the source's app; no endpoint */
+#define TASK_KIND_PURGE "application.purge_content" /* every message payload of app_id forgotten; no endpoint */
 #define ID_SLACK_MS 1000 /* an id's time may run ahead of created_ms: widen the id bounds of a window by this */
 
 struct task_run {

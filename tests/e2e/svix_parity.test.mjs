@@ -248,3 +248,28 @@ e2e('parity: an attempt content is deleted; the attempt stays', async (t) => {
   assert.equal(miss.status, 404);
   assert.equal(miss.json.detail, 'attempt atmpt_nope not found in app c');
 });
+
+e2e('parity: expunge-all-contents forgets every payload of the app as a background task', async (t) => {
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  await svix.application.create({ name: 'p', uid: 'p' });
+  await svix.application.create({ name: 'keep', uid: 'keep' });
+  const ids = [];
+  for (let i = 0; i < 5; i++) ids.push((await svix.message.create('p', { eventType: 'a', payload: { i } })).id);
+  const kept = await svix.message.create('keep', { eventType: 'a', payload: { i: 9 } });
+  const task = await svix.message.expungeAllContents('p');
+  assert.match(task.id, /^qtask_/);
+  assert.equal(task.task, 'application.purge_content');
+  let got;
+  for (;;) {
+    got = await svix.backgroundTask.get(task.id);
+    if (got.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(got.status, 'finished');
+  assert.equal(got.data.processed, 5);
+  for (const id of ids) assert.deepEqual((await svix.message.get('p', id)).payload, {});
+  assert.deepEqual((await svix.message.get('keep', kept.id)).payload, { i: 9 });
+  const { req } = api(h);
+  assert.equal((await req('POST', '/app/nope/msg/expunge-all-contents')).json.detail, 'app nope not found');
+});
