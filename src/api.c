@@ -411,6 +411,7 @@ static const struct route routes[] = {
 	{"POST", "app/*/endpoint/*/send-example", api_endpoint_send_example, CAP_CREATE_ATTEMPTS},
 	{"POST", "app/*/endpoint/*/recover", api_endpoint_recover, CAP_CREATE_ATTEMPTS},
 	{"POST", "app/*/endpoint/*/replay-missing", api_endpoint_replay_missing, CAP_CREATE_ATTEMPTS},
+	{"POST", "app/*/endpoint/*/bulk-replay", api_endpoint_bulk_replay, CAP_CREATE_ATTEMPTS},
 	{"GET", "app/*/msg", api_msg_list, CAP_VIEW},
 	{"POST", "app/*/msg", api_msg_create, OPERATOR_ONLY},
 	{"POST", "app/*/msg/precheck/active", api_msg_precheck, CAP_VIEW},

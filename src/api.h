@@ -222,6 +222,7 @@ void api_event_type_import(struct req *r);
 void api_endpoint_recover(struct req *r);
 void api_endpoint_replay_missing(struct req *r);
 void api_msg_expunge_all(struct req *r);
+void api_endpoint_bulk_replay(struct req *r);
 void api_task_get(struct req *r);
 void api_task_list(struct req *r);
 /* api_source.c */

@@ -114,7 +114,8 @@ struct store_write_ops {
 			    int trigger, int64_t due_ms, int64_t *dkey);
 	/* Drop a message's payload (the row, its deliveries and attempts stay). STORE_NOTFOUND if absent. */
 	int (*msg_expunge)(struct store *, const char *app_id, const char *msg_id);
-	/* Forget an attempt's response body (the request body is its message's payload); STORE_NOTFOUND if absent. */
+	/* Forget an attempt's response body and the body it sent (when that was not the message's payload);
+	 * STORE_NOTFOUND if absent. */
 	int (*attempt_expunge)(struct store *, const char *app_id, const char *msg_id, const char *attempt_id);
 	/* Record n outcomes: insert each attempt row, update each delivery's status, attempts and next time. */
 	int (*outcomes_record)(struct store *, const struct outcome *, size_t n);

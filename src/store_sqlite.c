@@ -138,6 +138,8 @@ static const char *const migrations[] = {
 	 " caps INTEGER NOT NULL, feature_flags TEXT, expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
 	 "CREATE INDEX app_tokens_app ON app_tokens (app_id);"
 	 "CREATE INDEX app_tokens_expires ON app_tokens (expires_ms);"),
+	/* 15: a task's parameters (bulk-replay's filters), JSON text */
+	("ALTER TABLE tasks ADD COLUMN params TEXT;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

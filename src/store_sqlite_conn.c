@@ -321,6 +321,8 @@ void sq_row_task(sqlite3_stmt *q, int c, void *out)
 	t->updated_ms = sq_col_i64(q, c + 9);
 	t->after_key = sq_col_i64(q, c + 10);
 	sq_col_id(q, c + 11, t->after_id);
+	const unsigned char *p = sqlite3_column_text(q, c + 12);
+	snprintf(t->params, sizeof t->params, "%s", p != NULL ? (const char *)p : "");
 }
 
 void sq_row_token(sqlite3_stmt *q, int c, void *out)

@@ -273,3 +273,41 @@ e2e('parity: expunge-all-contents forgets every payload of the app as a backgrou
   const { req } = api(h);
   assert.equal((await req('POST', '/app/nope/msg/expunge-all-contents')).json.detail, 'app nope not found');
 });
+
+e2e('parity: bulk-replay sends the window messages the filters take again, as a task', async (t) => {
+  const rcv = await startReceiver(t);
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  await svix.application.create({ name: 'br', uid: 'br' });
+  const since = new Date(Date.now() - 1000);
+  const a1 = await svix.message.create('br', { eventType: 'a', payload: { n: 1 }, tags: ['x'] });
+  await svix.message.create('br', { eventType: 'b', payload: { n: 2 } });
+  const a3 = await svix.message.create('br', { eventType: 'a', payload: { n: 3 }, channels: ['eu'] });
+  // the endpoint comes after the messages: never sent them
+  const ep = await svix.endpoint.create('br', { url: rcv.url });
+  const wait = async (id) => {
+    for (;;) {
+      const got = await svix.backgroundTask.get(id);
+      if (got.status !== 'running') return got;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const task = await svix.endpoint.bulkReplay('br', ep.id, { since, eventTypes: ['a'] });
+  assert.equal(task.task, 'endpoint.bulk-replay');
+  assert.equal((await wait(task.id)).data.processed, 2);
+  await rcv.waitForCount(2, 10000, 'the two a messages');
+  const ids = () => rcv.requests.map((r) => JSON.parse(r.body).n).sort();
+  assert.deepEqual(ids(), [1, 3]);
+  // again, sent before this time: a tag narrows it
+  const t2 = await svix.endpoint.bulkReplay('br', ep.id, { since, tag: 'x' });
+  assert.equal((await wait(t2.id)).data.processed, 1);
+  await rcv.waitForCount(3, 10000, 'the tagged one again');
+  assert.equal(rcv.requests[2].headers['webhook-id'], a1.id);
+  const t3 = await svix.endpoint.bulkReplay('br', ep.id, { since, channel: 'eu' });
+  assert.equal((await wait(t3.id)).data.processed, 1);
+  await rcv.waitForCount(4, 10000, 'the eu one again');
+  assert.equal(rcv.requests[3].headers['webhook-id'], a3.id);
+  const { req } = api(h);
+  const bad = await req('POST', `/app/br/endpoint/${ep.id}/bulk-replay`, { since: since.toISOString(), status: 2 });
+  assert.equal(bad.status, 422);
+});
