@@ -434,6 +434,7 @@ static const struct route routes[] = {
 	{"POST", "source/*/request/*/replay", api_source_request_replay, OPERATOR_ONLY},
 	{"POST", "source/*/replay", api_source_replay, OPERATOR_ONLY},
 	{"GET", "source/*/secret", api_source_secret, OPERATOR_ONLY},
+	{"POST", "stats/usage/app", api_stats_usage_app, OPERATOR_ONLY},
 	{"GET", "background-task", api_task_list, OPERATOR_ONLY},
 	{"GET", "background-task/*", api_task_get, CAP_VIEW},
 	{"GET", "event-type", api_event_type_list, CAP_VIEW},

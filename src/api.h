@@ -225,6 +225,9 @@ void api_msg_expunge_all(struct req *r);
 void api_endpoint_bulk_replay(struct req *r);
 void api_task_get(struct req *r);
 void api_task_list(struct req *r);
+/* api_stats.c: POST /stats/usage/app; the data of its task (application.stats), read when the task is */
+void api_stats_usage_app(struct req *r);
+json_t *api_stats_task_data(const struct task *t);
 /* api_source.c */
 void api_source_list(struct req *r);
 void api_source_create(struct req *r);

@@ -17,7 +17,9 @@ static json_t *task_json(const struct task *t, bool with_data)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s,s:o}", "id", t->id, "status", task_status_text(t->status), "task",
 			      t->kind, "updatedAt", time_to_json(t->updated_ms));
-	if (with_data)
+	if (with_data && strcmp(t->kind, "application.stats") == 0)
+		json_object_set_new(j, "data", api_stats_task_data(t));
+	else if (with_data)
 		json_object_set_new(j, "data", json_pack("{s:I}", "processed", (json_int_t)t->processed));
 	return j;
 }

@@ -311,3 +311,30 @@ e2e('parity: bulk-replay sends the window messages the filters take again, as a 
   const bad = await req('POST', `/app/br/endpoint/${ep.id}/bulk-replay`, { since: since.toISOString(), status: 2 });
   assert.equal(bad.status, 422);
 });
+
+e2e('parity: app usage stats: a task whose data has each app\'s message destinations in the window', async (t) => {
+  const rcv = await startReceiver(t);
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  await svix.application.create({ name: 's1', uid: 's1' });
+  await svix.application.create({ name: 's2', uid: 's2' });
+  await svix.endpoint.create('s1', { url: rcv.url });
+  await svix.endpoint.create('s1', { url: rcv.url });
+  await svix.endpoint.create('s2', { url: rcv.url });
+  const since = new Date(Date.now() - 1000);
+  await svix.message.create('s1', { eventType: 'a', payload: {} });
+  await svix.message.create('s1', { eventType: 'a', payload: {} });
+  await svix.message.create('s2', { eventType: 'a', payload: {} });
+  const until = new Date(Date.now() + 1000);
+  const out = await svix.statistics.aggregateAppStats({ since, until, appIds: ['s1', 's2', 'nope'] });
+  assert.equal(out.task, 'application.stats');
+  assert.deepEqual(out.unresolvedAppIds, ['nope']);
+  const task = await svix.backgroundTask.get(out.id);
+  assert.equal(task.status, 'finished');
+  assert.deepEqual(task.data.apps.map((a) => [a.appUid, a.messageDestinations]), [['s1', 4], ['s2', 1]]);
+  const all = await svix.statistics.aggregateAppStats({ since, until });
+  const got = (await svix.backgroundTask.get(all.id)).data.apps.map((a) => a.appUid).sort();
+  assert.deepEqual(got, ['s1', 's2']);
+  const before = await svix.statistics.aggregateAppStats({ since: new Date(0), until: since, appIds: ['s1'] });
+  assert.equal((await svix.backgroundTask.get(before.id)).data.apps[0].messageDestinations, 0);
+});
