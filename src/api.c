@@ -60,7 +60,6 @@ void api_error(struct req *r, int status, const char *code, const char *detail)
 	api_reply(r, status, json_error_body(code, detail));
 }
 
-void api_not_found(struct req *r) { api_error(r, 404, "not_found", "Entity not found"); }
 
 static enum MHD_Result queue(struct req *r)
 {
@@ -81,6 +80,8 @@ static enum MHD_Result queue(struct req *r)
 		return MHD_NO;
 	if (r->resp != NULL)
 		MHD_add_response_header(resp, "Content-Type", r->content_type ? r->content_type : "application/json");
+	if (r->allow != NULL)
+		MHD_add_response_header(resp, "Allow", r->allow);
 	if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
 		MHD_add_response_header(resp, "Connection", "close"); /* a kept-alive client moves to another node */
 	int64_t took = mono_us() - r->start_us;
@@ -99,7 +100,7 @@ const char *api_query(struct req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static void query_error(struct req *r, const char *name, const char *msg)
+void api_query_error(struct req *r, const char *name, const char *msg)
 {
 	json_t *d = json_pack("{s:s,s:[{s:[s,s],s:s,s:s}]}", "code", "validation_error", "detail", "loc", "query",
 			      name, "msg", msg, "type", "value_error");
@@ -115,7 +116,7 @@ int api_query_bool(struct req *r, const char *name, bool def)
 		return 1;
 	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
 		return 0;
-	query_error(r, name, "value could not be parsed to a boolean");
+	api_query_error(r, name, "value could not be parsed to a boolean");
 	return -1;
 }
 
@@ -149,7 +150,7 @@ int api_list_begin(struct req *r, bool ascending_by_default, const char *id_pref
 		char *end;
 		long n = strtol(v, &end, 10);
 		if (end == v || *end != '\0' || n < 1 || n > 250) {
-			query_error(r, "limit", "limit must be between 1 and 250");
+			api_query_error(r, "limit", "limit must be between 1 and 250");
 			return -1;
 		}
 		lr->limit = (int)n;
@@ -158,7 +159,7 @@ int api_list_begin(struct req *r, bool ascending_by_default, const char *id_pref
 	const char *order = api_query(r, "order");
 	if (order != NULL) {
 		if (strcmp(order, "ascending") != 0 && strcmp(order, "descending") != 0) {
-			query_error(r, "order", "order must be ascending or descending");
+			api_query_error(r, "order", "order must be ascending or descending");
 			return -1;
 		}
 		ascending = strcmp(order, "ascending") == 0;
@@ -170,7 +171,7 @@ int api_list_begin(struct req *r, bool ascending_by_default, const char *id_pref
 			it++;
 		/* one of the list's own ids (or names): anything else would page from an arbitrary string */
 		if (strlen(it) >= sizeof lr->bound || !(id_prefix ? id_is(id_prefix, it) : filter_event_type_valid(it))) {
-			query_error(r, "iterator", "invalid iterator");
+			api_query_error(r, "iterator", "invalid iterator");
 			return -1;
 		}
 		snprintf(lr->bound, sizeof lr->bound, "%s", it);
@@ -214,7 +215,7 @@ static int query_time(struct req *r, const char *name, int64_t *ms)
 	if (v == NULL)
 		return 0;
 	if (rfc3339_parse(v, ms) < 0 || *ms <= 0) {
-		query_error(r, name, "invalid datetime (RFC 3339 expected)");
+		api_query_error(r, name, "invalid datetime (RFC 3339 expected)");
 		return -1;
 	}
 	return 0;
@@ -229,7 +230,7 @@ static int query_int(struct req *r, const char *name, int min, int max, int *out
 	char *end;
 	long n = strtol(v, &end, 10);
 	if (end == v || *end != '\0' || n < min || n > max) {
-		query_error(r, name, "integer out of range");
+		api_query_error(r, name, "integer out of range");
 		return -1;
 	}
 	*out = (int)n;
@@ -245,7 +246,7 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json)
 	    query_int(r, "status_code_class", 0, 500, &f->status_code_class) < 0)
 		return -1;
 	if (f->status_code_class > 0 && f->status_code_class % 100 != 0) {
-		query_error(r, "status_code_class", "one of 0, 100, 200, 300, 400, 500");
+		api_query_error(r, "status_code_class", "one of 0, 100, 200, 300, 400, 500");
 		return -1;
 	}
 	f->channel = api_query(r, "channel");
@@ -254,7 +255,7 @@ int api_list_filter(struct req *r, struct list_filter *f, char **types_json)
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_types, &ta);
 	if (ta.bad) {
 		json_decref(ta.arr);
-		query_error(r, "event_types", "event type names are 1-256 of [a-zA-Z0-9-_.]");
+		api_query_error(r, "event_types", "event type names are 1-256 of [a-zA-Z0-9-_.]");
 		return -1;
 	}
 	if (json_array_size(ta.arr) > 0)
@@ -410,10 +411,14 @@ static const struct route routes[] = {
 	{"POST", "app/*/endpoint/*/send-example", api_endpoint_send_example, CAP_CREATE_ATTEMPTS},
 	{"POST", "app/*/endpoint/*/recover", api_endpoint_recover, CAP_CREATE_ATTEMPTS},
 	{"POST", "app/*/endpoint/*/replay-missing", api_endpoint_replay_missing, CAP_CREATE_ATTEMPTS},
+	{"POST", "app/*/endpoint/*/bulk-replay", api_endpoint_bulk_replay, CAP_CREATE_ATTEMPTS},
 	{"GET", "app/*/msg", api_msg_list, CAP_VIEW},
 	{"POST", "app/*/msg", api_msg_create, OPERATOR_ONLY},
+	{"POST", "app/*/msg/precheck/active", api_msg_precheck, CAP_VIEW},
+	{"POST", "app/*/msg/expunge-all-contents", api_msg_expunge_all, OPERATOR_ONLY},
 	{"GET", "app/*/msg/*", api_msg_get, CAP_VIEW},
 	{"GET", "app/*/msg/*/attempt/*", api_attempt_get, CAP_VIEW},
+	{"DELETE", "app/*/msg/*/attempt/*/content", api_attempt_expunge, OPERATOR_ONLY},
 	{"GET", "app/*/msg/*/endpoint", api_msg_destinations, CAP_VIEW},
 	{"POST", "app/*/msg/*/endpoint/*/resend", api_msg_resend, CAP_CREATE_ATTEMPTS},
 	{"DELETE", "app/*/msg/*/content", api_msg_expunge, OPERATOR_ONLY},
@@ -433,10 +438,12 @@ static const struct route routes[] = {
 	{"POST", "source/*/request/*/replay", api_source_request_replay, OPERATOR_ONLY},
 	{"POST", "source/*/replay", api_source_replay, OPERATOR_ONLY},
 	{"GET", "source/*/secret", api_source_secret, OPERATOR_ONLY},
+	{"POST", "stats/usage/app", api_stats_usage_app, OPERATOR_ONLY},
 	{"GET", "background-task", api_task_list, OPERATOR_ONLY},
 	{"GET", "background-task/*", api_task_get, CAP_VIEW},
 	{"GET", "event-type", api_event_type_list, CAP_VIEW},
 	{"POST", "event-type", api_event_type_create, OPERATOR_ONLY},
+	{"POST", "event-type/import/openapi", api_event_type_import, OPERATOR_ONLY},
 	{"GET", "event-type/*", api_event_type_get, CAP_VIEW},
 	{"PUT", "event-type/*", api_event_type_put, OPERATOR_ONLY},
 	{"PATCH", "event-type/*", api_event_type_patch, OPERATOR_ONLY},
@@ -445,6 +452,16 @@ static const struct route routes[] = {
 	{"POST", "auth/dashboard-access/*", api_auth_dashboard_access, OPERATOR_ONLY},
 	{"POST", "auth/app/*/expire-all", api_auth_expire_all, OPERATOR_ONLY},
 	{"POST", "auth/logout", api_auth_logout, CAP_VIEW},
+	{"GET", "operational-webhook/endpoint", api_opwebhook_list, OPERATOR_ONLY},
+	{"POST", "operational-webhook/endpoint", api_opwebhook_create, OPERATOR_ONLY},
+	{"GET", "operational-webhook/endpoint/*", api_opwebhook_get, OPERATOR_ONLY},
+	{"PUT", "operational-webhook/endpoint/*", api_opwebhook_put, OPERATOR_ONLY},
+	{"DELETE", "operational-webhook/endpoint/*", api_opwebhook_delete, OPERATOR_ONLY},
+	{"GET", "operational-webhook/endpoint/*/secret", api_opwebhook_secret, OPERATOR_ONLY},
+	{"POST", "operational-webhook/endpoint/*/secret/rotate", api_opwebhook_secret_rotate, OPERATOR_ONLY},
+	{"GET", "operational-webhook/endpoint/*/headers", api_opwebhook_headers_get, OPERATOR_ONLY},
+	{"PUT", "operational-webhook/endpoint/*/headers", api_opwebhook_headers_put, OPERATOR_ONLY},
+	{"PATCH", "operational-webhook/endpoint/*/headers", api_opwebhook_headers_patch, OPERATOR_ONLY},
 	{"GET", "api-version", api_apiver_list, CAP_VIEW},
 	{"POST", "api-version", api_apiver_create, OPERATOR_ONLY},
 	{"GET", "api-version/*", api_apiver_get, CAP_VIEW},
@@ -527,8 +544,12 @@ static void dispatch(struct req *r)
 		api_error(r, 400, "bad_request", "the URL has a NUL byte");
 		return;
 	}
-	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0) {
-		api_reply(r, 204, NULL);
+	if (strcmp(r->url, "/api/v1/health") == 0 || strcmp(r->url, "/api/v1/health/") == 0 ||
+	    strcmp(r->url, "/api/v1/health/ping") == 0 || strcmp(r->url, "/api/v1/health/ping/") == 0) {
+		if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+			api_reply(r, 204, NULL);
+		else
+			api_no_route(r, "GET, HEAD");
 		return;
 	}
 	if (strcmp(r->url, "/metrics") == 0 && strcmp(r->method, "GET") == 0) {
@@ -547,7 +568,7 @@ static void dispatch(struct req *r)
 	if (ui_dispatch(r))
 		return;
 	if (split_path(r) < 0) {
-		api_not_found(r);
+		api_no_route(r, NULL);
 		return;
 	}
 	int who = api_auth_identify(r, token_hash);
@@ -559,11 +580,13 @@ static void dispatch(struct req *r)
 		api_error(r, 401, "authentication_failed", "Invalid or missing bearer token");
 		return;
 	}
-	bool path_known = false;
+	char allow[64] = "";
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		if (!route_match(r, routes[i].pattern))
 			continue;
-		path_known = true;
+		if (strstr(allow, routes[i].method) == NULL) /* the methods this path takes, for the 405 */
+			snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
+				 routes[i].method);
 		if (strcmp(routes[i].method, r->method) == 0) {
 			if (who == 2 && !api_auth_permits(r, &routes[i])) {
 				api_error(r, 403, "forbidden", "this app-scoped token does not grant this operation");
@@ -575,10 +598,7 @@ static void dispatch(struct req *r)
 			return;
 		}
 	}
-	if (path_known)
-		api_error(r, 405, "method_not_allowed", "Method not allowed");
-	else
-		api_not_found(r);
+	api_no_route(r, allow[0] ? allow : NULL);
 }
 
 /* A body over its cap is read and dropped up to this many times --max-body, for its 413; past that the connection
@@ -706,6 +726,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx, enu
 	free(r->raw_path);
 	free(r->segs_buf);
 	free(r->idem_key);
+	free(r->allow);
 	free(r->resp);
 	if (r->mhd_resp != NULL)
 		MHD_destroy_response(r->mhd_resp);

@@ -36,6 +36,7 @@ struct req {
 	int status;
 	char *resp;                     /* JSON, or NULL for an empty body (204) */
 	const char *content_type;       /* NULL: application/json */
+	char *allow;                    /* a 405's Allow header, or NULL */
 	struct MHD_Response *mhd_resp;  /* a ready answer with its own headers (ui.c), instead of resp */
 	bool ready;
 	/* a write in flight */
@@ -105,11 +106,17 @@ const struct config *api_config(void);
 void api_reply(struct req *r, int status, char *body);
 void api_reply_json(struct req *r, int status, json_t *j);
 void api_error(struct req *r, int status, const char *code, const char *detail);
+/* api_errors.c: 404 naming what is missing: the first entity of the path (app, endpoint, message) that does not
+ * exist, else the last one the path names ("endpoint ep_x not found in app acme"). */
 void api_not_found(struct req *r);
+/* No route: 404 "no route METHOD /path" (allow NULL), or 405 naming the methods the path takes (allow). */
+void api_no_route(struct req *r, const char *allow);
 /* Suspend the connection and hand the write to the committer. */
 void api_submit(struct req *r);
 /* A query argument or NULL. */
 const char *api_query(struct req *r, const char *name);
+/* A 422 for a query parameter, as a validation error at ["query", name]. */
+void api_query_error(struct req *r, const char *name, const char *msg);
 /* A query flag (true/false); def when absent. -1 (after a 422) when malformed. */
 int api_query_bool(struct req *r, const char *name, bool def);
 /* The body as a JSON object; on failure answers 400/422 and returns NULL. */
@@ -181,6 +188,17 @@ void api_endpoint_headers_patch(struct req *r);
 int api_endpoint_lookup(struct req *r, struct app *a, struct endpoint *e);
 /* Write e (its contents taken) as an endpoint update and answer status (204: no body) once committed. */
 void api_endpoint_submit(struct req *r, struct endpoint *e, int status);
+/* api_opwebhook.c: /operational-webhook/endpoint, the internal app's endpoints (opevents.h) */
+void api_opwebhook_list(struct req *r);
+void api_opwebhook_create(struct req *r);
+void api_opwebhook_get(struct req *r);
+void api_opwebhook_put(struct req *r);
+void api_opwebhook_delete(struct req *r);
+void api_opwebhook_secret(struct req *r);
+void api_opwebhook_secret_rotate(struct req *r);
+void api_opwebhook_headers_get(struct req *r);
+void api_opwebhook_headers_put(struct req *r);
+void api_opwebhook_headers_patch(struct req *r);
 /* api_transform.c: an endpoint's transformation (docs/transformations.md) */
 void api_transformation_get(struct req *r);
 void api_transformation_patch(struct req *r);
@@ -192,6 +210,9 @@ void api_msg_get(struct req *r);
 void api_msg_resend(struct req *r);
 void api_msg_expunge(struct req *r);
 void api_endpoint_send_example(struct req *r);
+/* api_msg_ops.c */
+void api_msg_precheck(struct req *r);
+void api_attempt_expunge(struct req *r);
 /* api_event_type.c */
 void api_event_type_list(struct req *r);
 void api_event_type_create(struct req *r);
@@ -199,11 +220,18 @@ void api_event_type_get(struct req *r);
 void api_event_type_put(struct req *r);
 void api_event_type_patch(struct req *r);
 void api_event_type_delete(struct req *r);
+/* api_event_import.c */
+void api_event_type_import(struct req *r);
 /* api_task.c */
 void api_endpoint_recover(struct req *r);
 void api_endpoint_replay_missing(struct req *r);
+void api_msg_expunge_all(struct req *r);
+void api_endpoint_bulk_replay(struct req *r);
 void api_task_get(struct req *r);
 void api_task_list(struct req *r);
+/* api_stats.c: POST /stats/usage/app; the data of its task (application.stats), read when the task is */
+void api_stats_usage_app(struct req *r);
+json_t *api_stats_task_data(const struct task *t);
 /* api_source.c */
 void api_source_list(struct req *r);
 void api_source_create(struct req *r);

@@ -1,4 +1,6 @@
 /* api_app.c: /app — applications. Reads come from the cache; writes go through the committer. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,24 +100,61 @@ static void app_submit(struct req *r, struct app *a, int status)
 	api_submit(r);
 }
 
+/* An app the list shows: not an internal one (operational webhooks, inbound sources' destinations), and as the
+ * exclude_apps_with_* flags ask. */
+static bool app_listed(const struct app *a, int no_endpoints, int disabled_endpoints)
+{
+	if (a->uid != NULL && (strcmp(a->uid, OPEVENTS_APP_UID) == 0 ||
+			       strncmp(a->uid, SOURCE_APP_UID_PREFIX, strlen(SOURCE_APP_UID_PREFIX)) == 0))
+		return false;
+	if (!no_endpoints && !disabled_endpoints)
+		return true;
+	struct endpoint *eps = NULL;
+	size_t n = 0;
+	cache_endpoint_list(a->id, &(struct page){.limit = INT32_MAX, .ascending = true}, &eps, &n);
+	bool keep = !(no_endpoints && n == 0);
+	for (size_t i = 0; i < n; i++) {
+		if (disabled_endpoints && eps[i].disabled)
+			keep = false;
+		endpoint_dispose(&eps[i]);
+	}
+	free(eps);
+	return keep;
+}
+
 void api_app_list(struct req *r)
 {
 	struct list_req lr;
 	if (api_list_begin(r, true, "app_", &lr) < 0)
 		return;
-	struct app *apps;
-	size_t n;
-	cache_app_list(&lr.pg, &apps, &n);
-	/* the internal apps (operational webhooks, inbound sources' destinations) are not the user's */
-	for (size_t i = 0; i < n;) {
-		if (apps[i].uid != NULL && (strcmp(apps[i].uid, OPEVENTS_APP_UID) == 0 ||
-					    strncmp(apps[i].uid, SOURCE_APP_UID_PREFIX, strlen(SOURCE_APP_UID_PREFIX)) == 0)) {
-			app_dispose(&apps[i]);
-			memmove(&apps[i], &apps[i + 1], (n - i - 1) * sizeof *apps);
-			n--;
-		} else {
-			i++;
+	int no_eps = api_query_bool(r, "exclude_apps_with_no_endpoints", false);
+	if (no_eps < 0)
+		return;
+	int disabled_eps = api_query_bool(r, "exclude_apps_with_disabled_endpoints", false);
+	if (disabled_eps < 0)
+		return;
+	/* pages of the registry until limit+1 apps are kept (or it ends): a page is full even when some are left out */
+	struct app *apps = xcalloc((size_t)lr.pg.limit, sizeof *apps);
+	size_t n = 0;
+	char bound[ID_MAX] = "";
+	for (;;) {
+		struct app *got;
+		size_t k;
+		cache_app_list(&lr.pg, &got, &k);
+		for (size_t i = 0; i < k; i++) {
+			snprintf(bound, sizeof bound, "%s", got[i].id);
+			if (n < (size_t)lr.pg.limit && app_listed(&got[i], no_eps, disabled_eps))
+				apps[n++] = got[i];
+			else
+				app_dispose(&got[i]);
 		}
+		free(got);
+		if (k < (size_t)lr.pg.limit || n == (size_t)lr.pg.limit)
+			break;
+		if (lr.pg.ascending)
+			lr.pg.after = bound;
+		else
+			lr.pg.before = bound;
 	}
 	json_t **items = xcalloc(n + 1, sizeof *items);
 	const char **ids = xcalloc(n + 1, sizeof *ids);

@@ -12,7 +12,8 @@ static void attempts_reply(struct req *r, const char *app_id, const char *endpoi
 	struct list_filter filter;
 	char *types = NULL;
 	int with_content = api_query_bool(r, "with_content", true);
-	if (with_content < 0 || api_list_begin(r, false, "atmpt_", &lr) < 0 || api_list_filter(r, &filter, &types) < 0)
+	int with_msg = with_content < 0 ? -1 : api_query_bool(r, "with_msg", false);
+	if (with_content < 0 || with_msg < 0 || api_list_begin(r, false, "atmpt_", &lr) < 0 || api_list_filter(r, &filter, &types) < 0)
 		return;
 	lr.pg.filter = &filter;
 	struct attempt *v = NULL;
@@ -34,6 +35,11 @@ static void attempts_reply(struct req *r, const char *app_id, const char *endpoi
 		}
 		items[i] = attempt_to_json(&v[i]);
 		ids[i] = v[i].id;
+		struct message m = {0};
+		if (with_msg > 0 && endpoint_id != NULL && msg_id == NULL && i < (size_t)lr.limit &&
+		    st->q->msg_get(st, app_id, v[i].msg_id, &m) == STORE_OK) /* with_msg: Svix's attempts by endpoint */
+			json_object_set_new(items[i], "msg", message_to_json(&m, with_content));
+		message_dispose(&m);
 	}
 	api_list_reply(r, &lr, items, ids, n);
 	for (size_t i = 0; i < n; i++)
@@ -169,7 +175,8 @@ void api_endpoint_msgs(struct req *r)
 	struct endpoint e;
 	struct list_req lr;
 	int with_content = api_query_bool(r, "with_content", true);
-	if (with_content < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
+	int with_msg = with_content < 0 ? -1 : api_query_bool(r, "with_msg", false);
+	if (with_content < 0 || with_msg < 0 || api_app_lookup(r, r->seg[1], &a) < 0)
 		return;
 	if (cache_endpoint_get(a.id, r->seg[3], &e) != STORE_OK) {
 		api_not_found(r);

@@ -680,7 +680,24 @@ void api_endpoint_stats(struct req *r)
 	if (lookup(r, &a, &e) < 0)
 		return;
 	int64_t c[5] = {0};
-	if (api_store()->q->delivery_counts(api_store(), a.id, e.id, c) != STORE_OK)
+	/* since/until: the messages created in that window (ids carry their creation time) */
+	char after[ID_MAX], before[ID_MAX];
+	int64_t since = 0, until = 0;
+	const char *sv = api_query(r, "since"), *uv = api_query(r, "until");
+	bool bad_since = sv != NULL && (rfc3339_parse(sv, &since) < 0 || since <= 0);
+	if (bad_since || (uv != NULL && (rfc3339_parse(uv, &until) < 0 || until <= 0))) {
+		api_query_error(r, bad_since ? "since" : "until", "invalid datetime (RFC 3339 expected)");
+		endpoint_dispose(&e);
+		app_dispose(&a);
+		return;
+	}
+	if (since > 0)
+		id_new_at("msg_", since - 1, after);
+	if (until > 0)
+		id_new_at("msg_", until, before);
+	struct store *st = api_store();
+	if (st->q->delivery_counts_window(st, a.id, e.id, since > 0 ? after : NULL, until > 0 ? before : NULL, c) !=
+	    STORE_OK)
 		api_error(r, 500, "internal_error", "the database failed");
 	else
 		api_reply_json(r, 200, json_pack("{s:I,s:I,s:I,s:I,s:I}", "success", (json_int_t)c[DS_SUCCESS],

@@ -13,7 +13,8 @@ static json_t *opt_str(const char *s) { return s ? json_string(s) : json_null();
 
 static json_t *event_type_to_json(const struct event_type *t, bool with_schemas)
 {
-	return json_pack("{s:s,s:s,s:b,s:b,s:o,s:o,s:o,s:o,s:o}", "name", t->name, "description",
+	return json_pack("{s:o,s:s,s:s,s:b,s:b,s:o,s:o,s:o,s:o,s:o}", "featureFlags",
+			 t->feature_flag ? json_pack("[s]", t->feature_flag) : json_null(), "name", t->name, "description",
 			 t->description ? t->description : "", "archived", t->archived, "deprecated", t->deprecated,
 			 "schemas", with_schemas && t->schemas ? json_deep_copy(t->schemas) : json_null(),
 			 "createdAt", time_to_json(t->created_ms), "updatedAt", time_to_json(t->updated_ms),
@@ -72,6 +73,15 @@ static void event_type_parse(json_t *body, struct event_type *t, bool patch, str
 	else if (!patch)
 		t->deprecated = false;
 	schemas_field(body, patch, ve, t);
+	json_t *flags = json_object_get(body, "featureFlags");
+	if (json_is_array(flags) && json_array_size(flags) > 1) /* Svix's plural: hookd keeps one flag per type */
+		verr_add(ve, "featureFlags", "at most one feature flag per event type", "value_error");
+	else if (json_is_array(flags) && jfield_missing(body, "featureFlag"))
+		json_object_set(body, "featureFlag", json_array_size(flags) ? json_array_get(flags, 0) : json_null());
+	else if (flags != NULL && !json_is_array(flags) && !json_is_null(flags))
+		verr_add(ve, "featureFlags", "value is not a valid list", "type_error.list");
+	else if (json_is_null(flags) && jfield_missing(body, "featureFlag"))
+		json_object_set_new(body, "featureFlag", json_null());
 	name_field(body, "featureFlag", patch, ve, &t->feature_flag);
 	name_field(body, "groupName", patch, ve, &t->group_name);
 	if (t->description == NULL)

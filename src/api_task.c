@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "cache.h"
+#include "filter.h"
 #include "json.h"
 #include "source.h"
 #include "task.h"
@@ -16,7 +17,9 @@ static json_t *task_json(const struct task *t, bool with_data)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s,s:o}", "id", t->id, "status", task_status_text(t->status), "task",
 			      t->kind, "updatedAt", time_to_json(t->updated_ms));
-	if (with_data)
+	if (with_data && strcmp(t->kind, "application.stats") == 0)
+		json_object_set_new(j, "data", api_stats_task_data(t));
+	else if (with_data)
 		json_object_set_new(j, "data", json_pack("{s:I}", "processed", (json_int_t)t->processed));
 	return j;
 }
@@ -68,9 +71,11 @@ static int window_parse(struct req *r, int64_t *since, int64_t *until)
 
 /* A task of kind on app_id (and endpoint e, moved in, if given) for the window, answered 202 and submitted. */
 static void task_launch(struct req *r, const char *kind, const char *app_id, struct endpoint *e, int64_t since,
-			int64_t until)
+			int64_t until, const char *params)
 {
 	struct task t = {.since_ms = since, .until_ms = until, .created_ms = now_ms()};
+	if (params != NULL)
+		snprintf(t.params, sizeof t.params, "%s", params);
 	id_new("qtask_", t.id);
 	snprintf(t.kind, sizeof t.kind, "%s", kind);
 	memcpy(t.app_id, app_id, ID_MAX);
@@ -86,7 +91,7 @@ static void task_launch(struct req *r, const char *kind, const char *app_id, str
 	api_submit(r);
 }
 
-static void task_start(struct req *r, const char *kind)
+static void task_start(struct req *r, const char *kind, const char *params)
 {
 	int64_t since = 0, until = 0;
 	struct app a;
@@ -99,7 +104,7 @@ static void task_start(struct req *r, const char *kind)
 		api_error(r, 422, "validation_error", "a poller sink takes no deliveries: its consumers read the messages");
 		endpoint_dispose(&e);
 	} else {
-		task_launch(r, kind, a.id, &e, since, until);
+		task_launch(r, kind, a.id, &e, since, until, params);
 	}
 	app_dispose(&a);
 }
@@ -112,14 +117,62 @@ void api_source_replay(struct req *r)
 	if (s == NULL)
 		api_not_found(r);
 	else if (window_parse(r, &since, &until) == 0)
-		task_launch(r, TASK_KIND_SOURCE_REPLAY, s->app_id, NULL, since, until);
+		task_launch(r, TASK_KIND_SOURCE_REPLAY, s->app_id, NULL, since, until, NULL);
 	source_unref(s);
 }
 
+/* POST .../msg/expunge-all-contents: every message payload of the app forgotten, as a task (once per cluster,
+ * resumed from its cursor if cut short). */
+void api_msg_expunge_all(struct req *r)
+{
+	char app_id[ID_MAX];
+	if (cache_app_resolve(r->seg[1], app_id) != STORE_OK)
+		api_not_found(r);
+	else
+		task_launch(r, TASK_KIND_PURGE, app_id, NULL, 1, now_ms() + 1, NULL);
+}
+
 /* Every fail delivery of the endpoint whose message is in the window goes back to pending, due now. */
-void api_endpoint_recover(struct req *r) { task_start(r, TASK_KIND_RECOVER); }
+void api_endpoint_recover(struct req *r) { task_start(r, TASK_KIND_RECOVER, NULL); }
 /* Every message of the app in the window that the endpoint's filters take and that never went to it. */
-void api_endpoint_replay_missing(struct req *r) { task_start(r, TASK_KIND_REPLAY); }
+void api_endpoint_replay_missing(struct req *r) { task_start(r, TASK_KIND_REPLAY, NULL); }
+
+/* POST .../endpoint/{ep}/bulk-replay (Svix BulkReplayIn): every message of the app created in the window that
+ * the filters (eventTypes, channel, tag) and the endpoint's own take goes to it again, sent before or not. */
+void api_endpoint_bulk_replay(struct req *r)
+{
+	json_t *body = api_body_object(r);
+	if (body == NULL)
+		return;
+	struct verr ve = {0};
+	struct strlist types = {0};
+	const char *channel = NULL, *tag = NULL;
+	jfield_strlist(body, "eventTypes", 100, filter_event_type_valid, &ve, &types);
+	jfield_string(body, "channel", 1, 128, &ve, &channel);
+	jfield_string(body, "tag", 1, 128, &ve, &tag);
+	if (!jfield_missing(body, "status") || !jfield_missing(body, "statusCodeClass"))
+		verr_add(&ve, jfield_missing(body, "status") ? "statusCodeClass" : "status",
+			 "hookd's bulk-replay does not filter by status: it replays the window's messages the endpoint takes",
+			 "value_error");
+	json_t *p = json_object();
+	if (types.v != NULL)
+		json_object_set_new(p, "eventTypes", strlist_to_json(&types));
+	if (channel != NULL)
+		json_object_set_new(p, "channel", json_string(channel));
+	if (tag != NULL)
+		json_object_set_new(p, "tag", json_string(tag));
+	char *params = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	json_decref(body);
+	strlist_dispose(&types);
+	if (strlen(params) >= TASK_PARAMS_MAX)
+		verr_add(&ve, "eventTypes", "the filters are too long", "value_error");
+	if (verr_any(&ve))
+		api_reply(r, 422, verr_body(&ve));
+	else
+		task_start(r, TASK_KIND_BULK_REPLAY, params);
+	free(params);
+}
 
 void api_task_get(struct req *r)
 {

@@ -354,6 +354,20 @@ size_t cache_fanout(const struct message *m, const json_t *payload, char (**ids)
 	return k;
 }
 
+bool cache_precheck(const struct message *m)
+{
+	bool any = false;
+	pthread_rwlock_rdlock(&lock);
+	struct app_entry *ae = hmap_get(&apps_by_id, m->app_id);
+	for (size_t i = 0; ae != NULL && i < ae->neps && !any; i++) {
+		const struct endpoint *e = &ae->eps[i]->ep;
+		any = !e->disabled && filter_types_match(&e->event_types, m->event_type) &&
+		      filter_channels_match(&e->channels, &m->channels);
+	}
+	pthread_rwlock_unlock(&lock);
+	return any;
+}
+
 struct ep_snap *cache_endpoint_ref(const char *endpoint_id)
 {
 	pthread_rwlock_rdlock(&lock);

@@ -59,6 +59,8 @@ int cache_endpoint_uid_taken(const char *app_id, const char *uid, const char *ex
  * endpoint has a filter (a payload that is not JSON matches no filter). Each endpoint a filter kept the message
  * from is counted in metrics (hookd_deliveries_filtered_total). */
 size_t cache_fanout(const struct message *m, const json_t *payload, char (**ids)[ID_MAX]);
+/* True if an enabled endpoint of m->app_id takes m's type and channels (payload filters aside: no payload yet). */
+bool cache_precheck(const struct message *m);
 /* True if endpoint e, whose payloadFilter compiled is pf (NULL: none or broken), takes m: payload as for
  * cache_fanout, else m->payload parsed into *parsed on demand (it starts NULL; the caller decrefs it). Counts a
  * message it keeps out, as cache_fanout does. */

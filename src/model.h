@@ -190,6 +190,7 @@ struct api_version {
 enum task_status { TASK_RUNNING = 0, TASK_FINISHED = 1, TASK_FAILED = 2 };
 const char *task_status_text(int status);
 
+#define TASK_PARAMS_MAX 2048
 struct task {
 	char id[ID_MAX];        /* qtask_... */
 	char kind[32];          /* "endpoint.recover", "endpoint.replay" */
@@ -202,6 +203,7 @@ struct task {
 	/* The cursor, committed with each batch, so that a task cut short resumes where it was (task.c). */
 	int64_t after_key;      /* recover: the last delivery key done (0: none yet) */
 	char after_id[ID_MAX];  /* replay: the last message id done ("": none yet) */
+	char params[TASK_PARAMS_MAX]; /* the task's own parameters as JSON text (bulk-replay's filters), "" if none */
 };
 
 void app_dispose(struct app *a);

@@ -114,6 +114,9 @@ struct store_write_ops {
 			    int trigger, int64_t due_ms, int64_t *dkey);
 	/* Drop a message's payload (the row, its deliveries and attempts stay). STORE_NOTFOUND if absent. */
 	int (*msg_expunge)(struct store *, const char *app_id, const char *msg_id);
+	/* Forget an attempt's response body and the body it sent (when that was not the message's payload);
+	 * STORE_NOTFOUND if absent. */
+	int (*attempt_expunge)(struct store *, const char *app_id, const char *msg_id, const char *attempt_id);
 	/* Record n outcomes: insert each attempt row, update each delivery's status, attempts and next time. */
 	int (*outcomes_record)(struct store *, const struct outcome *, size_t n);
 
@@ -287,6 +290,10 @@ struct store_query_ops {
 	/* Counts of deliveries by status for tests and stats; counts[5] indexed by enum delivery_status. With neither
 	 * app nor endpoint (the gauges), only DS_PENDING and DS_FAIL are counted, from their partial indexes. */
 	int (*delivery_counts)(struct store *, const char *app_id, const char *endpoint_id, int64_t counts[5]);
+	/* An endpoint's counts as delivery_counts, of the messages with after_id < id < before_id (either NULL: no
+	 * bound; ids sort by creation time, so these are a window of time). */
+	int (*delivery_counts_window)(struct store *, const char *app_id, const char *endpoint_id, const char *after_id,
+				      const char *before_id, int64_t counts[5]);
 	/* Requests received for a source, paged by id, with their forward counts (fwd); array malloc'd. */
 	int (*inreq_list)(struct store *, const char *source_id, const struct page *, struct inreq **out, size_t *n);
 	/* One request of a source with its body (a forwarded one's is its message's payload, NULL once purged). */

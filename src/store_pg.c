@@ -117,6 +117,8 @@ static const char *const migrations[] = {
 	/* 6: poller sinks' consumer cursors (as SQLite's 15) */
 	"CREATE TABLE poll_consumers (sink_id " ID " NOT NULL, consumer_id TEXT NOT NULL, cursor " ID " NOT NULL,"
 	" updated_ms BIGINT NOT NULL, PRIMARY KEY (sink_id, consumer_id));",
+	/* 7: a task's parameters (as SQLite's 16) */
+	"ALTER TABLE tasks ADD COLUMN params TEXT;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -808,6 +808,7 @@ void pg_row_task(const PGresult *r, int row, int c, void *out)
 	t->updated_ms = pg_col_i64(r, row, c + 9);
 	t->after_key = pg_col_i64(r, row, c + 10);
 	pg_col_id(r, row, c + 11, t->after_id);
+	snprintf(t->params, sizeof t->params, "%.*s", PQgetlength(r, row, c + 12), PQgetvalue(r, row, c + 12));
 }
 
 void pg_row_token(const PGresult *r, int row, int c, void *out)

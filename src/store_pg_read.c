@@ -22,18 +22,19 @@
 	" AND ($7::text IS NULL OR " IN_JSON("event_type", "$7") ")"                                          \
 	" AND ($8::text IS NULL OR " HAS("channels", "$8") ")"                                                \
 	" AND ($9::text IS NULL OR " HAS("tags", "$9") ")"
-/* attempts: $7 event types and $8 channel (of their messages), $9 status, $10 status code class; then $11 the
- * endpoint and $12 the message for the lists by those */
+/* attempts: $7 event types and $8 channel (of their messages), $9 status, $10 status code class, $11 a tag (of
+ * their messages); then $12 the endpoint and $13 the message for the lists by those */
 #define ATT_FILTER                                                                                           \
 	" AND ($9::int IS NULL OR status = $9) AND ($10::int IS NULL OR (status_code / 100) * 100 = $10)"     \
-	" AND ($7::text IS NULL AND $8::text IS NULL OR EXISTS (SELECT 1 FROM messages m"                      \
+	" AND ($7::text IS NULL AND $8::text IS NULL AND $11::text IS NULL OR EXISTS (SELECT 1 FROM messages m" \
 	" WHERE m.app_id = attempts.app_id AND m.id = attempts.msg_id"                                        \
 	" AND ($7::text IS NULL OR " IN_JSON("m.event_type", "$7") ")"                                        \
-	" AND ($8::text IS NULL OR " HAS("m.channels", "$8") ")))"
+	" AND ($8::text IS NULL OR " HAS("m.channels", "$8") ")"                                              \
+	" AND ($11::text IS NULL OR " HAS("m.tags", "$11") ")))"
 #define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", MSG_FILTER, order)
 #define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", ATT_FILTER filter, order)
-#define ATT_BY_EP " AND endpoint_id = $11"
-#define ATT_BY_MSG " AND msg_id = $12 AND ($11::text IS NULL OR endpoint_id = $11)"
+#define ATT_BY_EP " AND endpoint_id = $12"
+#define ATT_BY_MSG " AND msg_id = $13 AND ($12::text IS NULL OR endpoint_id = $12)"
 /* an endpoint's messages: $5/$6 their time, $7-$9 as MSG_FILTER, $10 the delivery's status, $11 the endpoint */
 #define EP_MSGS(order)                                                                                       \
 	DLV_LOAD " WHERE d.app_id = $1 AND d.endpoint_id = $11 AND d.trigger_type = 0 AND d.msg_id > $2"      \
@@ -75,7 +76,8 @@ const struct pg_stmt pg_rdefs[PR_COUNT] = {
 	[PR_ATT_LIST_MSG] = {"attempt_list", ATT_LIST(ATT_BY_MSG, "ASC")},
 	[PR_ATT_LIST_MSG_DESC] = {"attempt_list", ATT_LIST(ATT_BY_MSG, "DESC")},
 	[PR_COUNTS_EP] = {"delivery_counts", COUNTS " WHERE app_id = coalesce($1::text, (SELECT app_id FROM endpoints"
-				      " WHERE id = $2)) AND endpoint_id = $2 GROUP BY status"},
+				      " WHERE id = $2)) AND endpoint_id = $2 AND ($3::text IS NULL OR msg_id > $3)"
+				      " AND ($4::text IS NULL OR msg_id < $4) GROUP BY status"},
 	[PR_COUNTS_APP] = {"delivery_counts", COUNTS " WHERE app_id = $1 GROUP BY status"},
 	/* store-wide, only what the gauges use: each count reads a partial index */
 	[PR_COUNTS_ALL] = {"delivery_counts", COUNTS " WHERE status = 1 GROUP BY status UNION ALL " COUNTS
@@ -247,6 +249,7 @@ static int pg_attempt_list(struct store *st, const char *app_id, const char *end
 	pgp_str(&p, f != NULL ? f->channel : NULL);
 	pgp_int_opt(&p, f != NULL ? f->status : -1);
 	pgp_int_opt(&p, f != NULL ? f->status_code_class : -1);
+	pgp_str(&p, f != NULL ? f->tag : NULL);
 	if (which != PR_ATT_LIST_APP)
 		pgp_str(&p, endpoint_id);
 	if (which == PR_ATT_LIST_MSG)
@@ -254,15 +257,33 @@ static int pg_attempt_list(struct store *st, const char *app_id, const char *end
 	return read_all(st, which + !pg->ascending, &p, &pg_attempt_rows, (void **)out, n);
 }
 
+static int counts_between(struct store *st, const char *app_id, const char *endpoint_id, const char *after_id,
+			  const char *before_id, int64_t counts[5]);
+
 static int pg_delivery_counts(struct store *st, const char *app_id, const char *endpoint_id, int64_t counts[5])
+{
+	return counts_between(st, app_id, endpoint_id, NULL, NULL, counts);
+}
+
+static int pg_delivery_counts_window(struct store *st, const char *app_id, const char *endpoint_id,
+				     const char *after_id, const char *before_id, int64_t counts[5])
+{
+	return counts_between(st, app_id, endpoint_id, after_id, before_id, counts);
+}
+
+static int counts_between(struct store *st, const char *app_id, const char *endpoint_id, const char *after_id,
+			  const char *before_id, int64_t counts[5])
 {
 	memset(counts, 0, 5 * sizeof counts[0]);
 	enum pg_rstmt which = endpoint_id != NULL ? PR_COUNTS_EP : app_id != NULL ? PR_COUNTS_APP : PR_COUNTS_ALL;
 	struct pgp p = {0};
 	if (which != PR_COUNTS_ALL)
 		pgp_str(&p, app_id);
-	if (which == PR_COUNTS_EP)
+	if (which == PR_COUNTS_EP) {
 		pgp_str(&p, endpoint_id);
+		pgp_str(&p, after_id);
+		pgp_str(&p, before_id);
+	}
 	int rc;
 	PGresult *res = pg_read(st, which, &p, &rc);
 	pgp_free(&p);
@@ -429,6 +450,7 @@ const struct store_query_ops pg_query_ops = {
 	.poll_cursor_get = pg_poll_cursor_get,
 	.task_list = pg_task_list,
 	.delivery_counts = pg_delivery_counts,
+	.delivery_counts_window = pg_delivery_counts_window,
 	.inreq_list = pg_inreq_list,
 	.inreq_get = pg_inreq_get,
 };

@@ -70,6 +70,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
 			   " next_ms, updated_ms) VALUES ($1, $2, $3, 1, 0, $4, $5, $6) RETURNING id"},
 	[PW_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2"},
+	[PW_ATT_EXPUNGE] = {"attempt_expunge",
+			    "UPDATE attempts SET response = NULL, request_body = NULL WHERE app_id = $1 AND msg_id = $2 AND id = $3"},
 	/* The delivery first, then its attempt only if the delivery is still there (its app may be gone). A retry
 	 * must not revive a delivery canceled while its attempt was in flight, and a success is final (an endpoint's
 	 * earlier owner reporting late must not undo it). Recording a batch again (its first
@@ -115,11 +117,11 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 		      " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT count(*) FROM c)"},
 	/* only while the task is this node's: a runner whose task another node took over writes nothing */
 	[PW_TASK_PUT] = {"task_put", "INSERT INTO tasks (" TASK_COLS ", node_id)"
-				     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+				     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
 				     " ON CONFLICT (id) DO UPDATE SET " SET("kind") ", " SET("status") ", " SET("app_id")
 				     ", " SET("endpoint_id") ", " SET("since_ms") ", " SET("until_ms") ", "
 				     SET("processed") ", " SET("created_ms") ", " SET("updated_ms") ", " SET("after_key")
-				     ", " SET("after_id") " WHERE tasks.node_id IS NOT DISTINCT FROM EXCLUDED.node_id"},
+				     ", " SET("after_id") ", " SET("params") " WHERE tasks.node_id IS NOT DISTINCT FROM EXCLUDED.node_id"},
 	/* running tasks of nodes that are not alive (a live node's go on there), and ($3) this node's own; a second
 	 * claimer waits on the row lock and then finds it a live node's */
 	[PW_TASKS_ADOPT] = {"tasks_adopt", "UPDATE tasks t SET node_id = $2, updated_ms = $1 WHERE status = 0 AND"
@@ -398,6 +400,15 @@ static int pg_msg_expunge(struct store *st, const char *app_id, const char *msg_
 	pgp_str(&p, app_id);
 	pgp_str(&p, msg_id);
 	return pg_wcmd_found(to_pg(st), PW_MSG_EXPUNGE, &p);
+}
+
+static int pg_attempt_expunge(struct store *st, const char *app_id, const char *msg_id, const char *attempt_id)
+{
+	struct pgp p = {0};
+	pgp_str(&p, app_id);
+	pgp_str(&p, msg_id);
+	pgp_str(&p, attempt_id);
+	return pg_wcmd_found(to_pg(st), PW_ATT_EXPUNGE, &p);
 }
 
 /* The id of the message of app holding event_id ("" if none): a fresh snapshot. */
@@ -689,6 +700,7 @@ static int pg_task_put(struct store *st, const struct task *t)
 	pgp_i64(&p, t->updated_ms);
 	pgp_i64(&p, t->after_key);
 	pgp_str(&p, t->after_id[0] ? t->after_id : NULL);
+	pgp_str(&p, t->params[0] ? t->params : NULL);
 	pgp_str(&p, node_id());
 	int rc = pg_wcmd_found(to_pg(st), PW_TASK_PUT, &p);
 	return rc == STORE_NOTFOUND ? STORE_CONFLICT : rc;
@@ -895,6 +907,7 @@ const struct store_write_ops pg_write_ops = {
 	.msg_prefetch = pg_msg_prefetch,
 	.delivery_add = pg_delivery_add,
 	.msg_expunge = pg_msg_expunge,
+	.attempt_expunge = pg_attempt_expunge,
 	.outcomes_record = pg_outcomes_record,
 	.idem_claim = pg_idem_claim,
 	.idem_put = pg_idem_put,

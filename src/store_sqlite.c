@@ -141,6 +141,8 @@ static const char *const migrations[] = {
 	/* 15: poller sinks: each consumer's committed cursor (a message id) */
 	"CREATE TABLE poll_consumers (sink_id TEXT NOT NULL, consumer_id TEXT NOT NULL, cursor TEXT NOT NULL,"
 	" updated_ms INTEGER NOT NULL, PRIMARY KEY (sink_id, consumer_id)) WITHOUT ROWID;",
+	/* 16: a task's parameters (bulk-replay's filters), JSON text */
+	("ALTER TABLE tasks ADD COLUMN params TEXT;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -118,14 +118,12 @@ int sq_bind_page(sqlite3_stmt *q, const struct page *pg)
 		rc |= sqlite3_bind_int64(q, 7, f->before_ms);
 	if (f->after_ms > 0)
 		rc |= sqlite3_bind_int64(q, 8, f->after_ms);
-	rc |= sq_bind_opt(q, 9, f->event_types_json) | sq_bind_opt(q, 10, f->channel);
+	rc |= sq_bind_opt(q, 9, f->event_types_json) | sq_bind_opt(q, 10, f->channel) | sq_bind_opt(q, 11, f->tag);
 	if (sqlite3_bind_parameter_count(q) >= 13) { /* attempts */
 		if (f->status >= 0)
 			rc |= sqlite3_bind_int(q, 12, f->status);
 		if (f->status_code_class >= 0)
 			rc |= sqlite3_bind_int(q, 13, f->status_code_class);
-	} else {
-		rc |= sq_bind_opt(q, 11, f->tag);
 	}
 	return rc;
 }
@@ -323,6 +321,8 @@ void sq_row_task(sqlite3_stmt *q, int c, void *out)
 	t->updated_ms = sq_col_i64(q, c + 9);
 	t->after_key = sq_col_i64(q, c + 10);
 	sq_col_id(q, c + 11, t->after_id);
+	const unsigned char *p = sqlite3_column_text(q, c + 12);
+	snprintf(t->params, sizeof t->params, "%s", p != NULL ? (const char *)p : "");
 }
 
 void sq_row_token(sqlite3_stmt *q, int c, void *out)

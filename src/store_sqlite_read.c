@@ -21,9 +21,11 @@
 #define ATT_FILTER                                                                                           \
 	" AND (?12 IS NULL OR status = ?12)"                                                                 \
 	" AND (?13 IS NULL OR (status_code / 100) * 100 = ?13)"                                              \
-	" AND (?9 IS NULL AND ?10 IS NULL OR EXISTS (SELECT 1 FROM messages m WHERE m.app_id = attempts.app_id" \
+	" AND (?9 IS NULL AND ?10 IS NULL AND ?11 IS NULL OR EXISTS (SELECT 1 FROM messages m"               \
+	" WHERE m.app_id = attempts.app_id"                                                                   \
 	" AND m.id = attempts.msg_id AND (?9 IS NULL OR m.event_type IN (SELECT value FROM json_each(?9)))"   \
-	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?10))))"
+	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?10))"                \
+	" AND (?11 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?11))))"
 #define EP_MSGS(order)                                                                                       \
 	"SELECT d.id, d.msg_id, d.endpoint_id, d.app_id, d.status, d.attempts, d.trigger_type, d.next_ms, "  \
 	MSG_COLS("m.") " FROM deliveries d JOIN messages m ON m.app_id = d.app_id AND m.id = d.msg_id"        \
@@ -61,7 +63,8 @@ const struct stmt_def sq_rdefs[RS_COUNT] = {
 	[RS_ATT_LIST_MSG] = {"attempt_list", ATT_LIST(ATT_BY_MSG, "ASC")},
 	[RS_ATT_LIST_MSG_DESC] = {"attempt_list", ATT_LIST(ATT_BY_MSG, "DESC")},
 	[RS_COUNTS_EP] = {"delivery_counts", COUNTS " WHERE app_id = coalesce(?1, (SELECT app_id FROM endpoints"
-				      " WHERE id = ?2)) AND endpoint_id = ?2 GROUP BY status"},
+				      " WHERE id = ?2)) AND endpoint_id = ?2 AND (?3 IS NULL OR msg_id > ?3)"
+				      " AND (?4 IS NULL OR msg_id < ?4) GROUP BY status"},
 	[RS_COUNTS_APP] = {"delivery_counts", COUNTS " WHERE app_id = ?1 GROUP BY status"},
 	/* store-wide, only what the gauges use: each count reads a partial index */
 	[RS_COUNTS_ALL] = {"delivery_counts", COUNTS " WHERE status = 1 UNION ALL " COUNTS " WHERE status = 2"},
@@ -222,15 +225,33 @@ static int sq_attempt_list(struct store *st, const char *app_id, const char *end
 	return rc;
 }
 
+static int counts_between(struct store *st, const char *app_id, const char *endpoint_id, const char *after_id,
+			  const char *before_id, int64_t counts[5]);
+
 static int sq_delivery_counts(struct store *st, const char *app_id, const char *endpoint_id, int64_t counts[5])
+{
+	return counts_between(st, app_id, endpoint_id, NULL, NULL, counts);
+}
+
+static int sq_delivery_counts_window(struct store *st, const char *app_id, const char *endpoint_id,
+				     const char *after_id, const char *before_id, int64_t counts[5])
+{
+	return counts_between(st, app_id, endpoint_id, after_id, before_id, counts);
+}
+
+static int counts_between(struct store *st, const char *app_id, const char *endpoint_id, const char *after_id,
+			  const char *before_id, int64_t counts[5])
 {
 	memset(counts, 0, 5 * sizeof counts[0]);
 	enum rstmt which = endpoint_id != NULL ? RS_COUNTS_EP : app_id != NULL ? RS_COUNTS_APP : RS_COUNTS_ALL;
 	struct rq r;
 	sqlite3_stmt *q = sq_rq_begin(&r, st, which);
 	int rc = STORE_ERR;
-	if (q != NULL && (sq_bind_opt(q, 1, which != RS_COUNTS_ALL ? app_id : NULL) | sq_bind_opt(q, 2, endpoint_id)) ==
-				 SQLITE_OK) {
+	int brc = q == NULL ? SQLITE_ERROR
+			    : sq_bind_opt(q, 1, which != RS_COUNTS_ALL ? app_id : NULL) | sq_bind_opt(q, 2, endpoint_id);
+	if (q != NULL && which == RS_COUNTS_EP)
+		brc |= sq_bind_opt(q, 3, after_id) | sq_bind_opt(q, 4, before_id);
+	if (q != NULL && brc == SQLITE_OK) {
 		int step;
 		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
 			int status = sq_col_int(q, 0);
@@ -456,6 +477,7 @@ const struct store_query_ops sq_query_ops = {
 	.poll_cursor_get = sq_poll_cursor_get,
 	.task_list = sq_task_list,
 	.delivery_counts = sq_delivery_counts,
+	.delivery_counts_window = sq_delivery_counts_window,
 	.inreq_list = sq_inreq_list,
 	.inreq_get = sq_inreq_get,
 };

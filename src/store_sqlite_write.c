@@ -56,6 +56,8 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	[WS_EP_FAILING] = {"endpoint_set_failing", "UPDATE endpoints SET failing_since = ?2 WHERE id = ?1"},
 	[WS_EP_DISABLE] = {"endpoint_set_disabled", "UPDATE endpoints SET disabled = ?2, updated_ms = ?3 WHERE id = ?1"},
 	[WS_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = ?1 AND id = ?2"},
+	[WS_ATT_EXPUNGE] = {"attempt_expunge",
+			    "UPDATE attempts SET response = NULL, request_body = NULL WHERE app_id = ?1 AND msg_id = ?2 AND id = ?3"},
 	/* a retry must not revive a delivery canceled while its attempt was in flight */
 	[WS_DLV_UPDATE] = {"outcomes_record",
 			   "UPDATE deliveries SET status = CASE WHEN status = 4 AND ?2 = 1 THEN 4 WHEN status = 0 THEN 0"
@@ -105,7 +107,7 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			      "UPDATE messages SET payload = NULL WHERE rowid IN (SELECT rowid FROM messages"
 			      " WHERE payload IS NOT NULL AND expires_ms IS NOT NULL AND expires_ms < ?1 LIMIT ?2)"},
 	[WS_TASK_PUT] = {"task_put", "INSERT OR REPLACE INTO tasks (" TASK_COLS ")"
-				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
 	/* one node: every running task is its own, cut short by its last stop */
 	[WS_TASKS_ADOPT] = {"tasks_adopt", "UPDATE tasks SET updated_ms = ?1 WHERE status = 0 RETURNING " TASK_COLS},
 	/* the (app_id, endpoint_id, status) index, in key order from the cursor; a failed manual resend stays failed */
@@ -338,6 +340,17 @@ static int sq_msg_expunge(struct store *st, const char *app_id, const char *msg_
 	return rc;
 }
 
+static int sq_attempt_expunge(struct store *st, const char *app_id, const char *msg_id, const char *attempt_id)
+{
+	struct sqlite_store *s = to_sq(st);
+	sqlite3_stmt *q = s->st[WS_ATT_EXPUNGE];
+	int rc = sq_bind_str(q, 1, app_id) | sq_bind_str(q, 2, msg_id) | sq_bind_str(q, 3, attempt_id);
+	rc = rc ? sq_bind_failed(q, "attempt_expunge") : sq_run(q, "attempt_expunge");
+	if (rc == STORE_OK && sqlite3_changes(s->db) == 0)
+		rc = STORE_NOTFOUND;
+	return rc;
+}
+
 /* A taken eventId inserts nothing. A failure part-way leaves rows behind: the caller's job_end(false) rolls the
  * job back. */
 static int sq_msg_insert(struct store *st, const struct message *m, const char *const *endpoint_ids, size_t n,
@@ -503,7 +516,8 @@ static int sq_task_put(struct store *st, const struct task *t)
 		 sq_bind_str(q, 4, t->app_id) | sq_bind_str(q, 5, t->endpoint_id) | sqlite3_bind_int64(q, 6, t->since_ms) |
 		 sqlite3_bind_int64(q, 7, t->until_ms) | sqlite3_bind_int64(q, 8, t->processed) |
 		 sqlite3_bind_int64(q, 9, t->created_ms) | sqlite3_bind_int64(q, 10, t->updated_ms) |
-		 sqlite3_bind_int64(q, 11, t->after_key) | sq_bind_str(q, 12, t->after_id[0] ? t->after_id : NULL);
+		 sqlite3_bind_int64(q, 11, t->after_key) | sq_bind_str(q, 12, t->after_id[0] ? t->after_id : NULL) |
+		 sq_bind_opt(q, 13, t->params[0] ? t->params : NULL);
 	return rc ? sq_bind_failed(q, "task_put") : sq_run(q, "task_put");
 }
 
@@ -803,6 +817,7 @@ const struct store_write_ops sq_write_ops = {
 	.msg_insert = sq_msg_insert,
 	.delivery_add = sq_delivery_add,
 	.msg_expunge = sq_msg_expunge,
+	.attempt_expunge = sq_attempt_expunge,
 	.outcomes_record = sq_outcomes_record,
 	.idem_claim = sq_idem_claim,
 	.idem_put = sq_idem_put,

@@ -1,4 +1,5 @@
-/* task.c: the engine of background tasks (recover, replay-missing, source replay); api_task.c has the calls.
+/* task.c: the engine of background tasks (recover, replay-missing, source replay, expunge-all-contents); api_task.c
+ * has the calls.
  *
  * The call commits a task row and answers 202 at once. The work then runs as a chain of committer jobs, each
  * doing one batch (TASK_BATCH deliveries) and recording the task's progress in the same transaction; after its
@@ -15,6 +16,7 @@
 #include "cache.h"
 #include "filter.h"
 #include "id.h"
+#include "json.h"
 #include "log.h"
 #include "queue.h"
 #include "task.h"
@@ -33,6 +35,9 @@ void task_run_free(struct task_run *tr)
 	free(tr->out);
 	endpoint_dispose(&tr->ep);
 	pfilter_free(tr->pf);
+	strlist_dispose(&tr->bulk_types);
+	free(tr->bulk_channel);
+	free(tr->bulk_tag);
 	free(tr);
 }
 
@@ -67,6 +72,14 @@ static int recover_step(struct store *st, struct task_run *tr, int64_t now, bool
 	return rc;
 }
 
+static bool has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
 /* One batch of the window's messages (replay_scan), each handed to per_msg, which may move it out. */
 static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool *last,
 		       int (*per_msg)(struct store *, struct task_run *, struct message *, int64_t))
@@ -74,7 +87,10 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 	struct message *msgs;
 	size_t n;
 	bool more = false;
-	int rc = st->w->replay_scan(st, &tr->t, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
+	struct task every = tr->t; /* bulk-replay: every message of the window, sent to the endpoint or not */
+	if (strcmp(tr->t.kind, TASK_KIND_BULK_REPLAY) == 0)
+		every.endpoint_id[0] = '\0';
+	int rc = st->w->replay_scan(st, &every, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
 				      &n, &more);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
@@ -107,6 +123,16 @@ static int replay_msg(struct store *st, struct task_run *tr, struct message *m, 
 	return rc;
 }
 
+/* bulk-replay: the message goes to the task's endpoint again if the task's filters and the endpoint's take it. */
+static int bulk_replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
+{
+	if ((tr->bulk_types.v != NULL && !has(&tr->bulk_types, m->event_type)) ||
+	    (tr->bulk_channel != NULL && !has(&m->channels, tr->bulk_channel)) ||
+	    (tr->bulk_tag != NULL && !has(&m->tags, tr->bulk_tag)))
+		return STORE_OK;
+	return replay_msg(st, tr, m, now);
+}
+
 /* Source replay: a forwarded request (its message, while the payload is kept) goes again to each of the
  * source's current destinations. (The scan's "no delivery to endpoint ''" always holds.) */
 static int source_replay_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
@@ -122,10 +148,24 @@ static int source_replay_msg(struct store *st, struct task_run *tr, struct messa
 	return queue_write_deliveries(st, om, now);
 }
 
-/* The task's target is gone: its endpoint (or, replaying a source, the source's app). */
+/* expunge-all-contents: the message's payload is forgotten (the record stays). */
+static int purge_msg(struct store *st, struct task_run *tr, struct message *m, int64_t now)
+{
+	(void)now;
+	if (m->payload == NULL)
+		return STORE_OK;
+	int rc = st->w->msg_expunge(st, tr->t.app_id, m->id);
+	if (rc == STORE_NOTFOUND) /* deleted since the scan read it */
+		return STORE_OK;
+	if (rc == STORE_OK)
+		tr->t.processed++;
+	return rc;
+}
+
+/* The task's target is gone: its endpoint (or, for the tasks of a whole app, that app). */
 static bool target_gone(const struct task *t)
 {
-	if (strcmp(t->kind, TASK_KIND_SOURCE_REPLAY) == 0)
+	if (strcmp(t->kind, TASK_KIND_SOURCE_REPLAY) == 0 || strcmp(t->kind, TASK_KIND_PURGE) == 0)
 		return cache_app_resolve(t->app_id, (char[ID_MAX]){0}) != STORE_OK;
 	struct ep_snap *ep = cache_endpoint_ref(t->endpoint_id);
 	ep_snap_unref(ep);
@@ -146,7 +186,10 @@ static int task_job_run(struct store *st, void *arg)
 	if (!tr->failing)
 		rc = strcmp(tr->t.kind, TASK_KIND_RECOVER) == 0 ? recover_step(st, tr, now, &last)
 		     : scan_window(st, tr, now, &last,
-				   strcmp(tr->t.kind, TASK_KIND_SOURCE_REPLAY) == 0 ? source_replay_msg : replay_msg);
+				   strcmp(tr->t.kind, TASK_KIND_SOURCE_REPLAY) == 0 ? source_replay_msg
+				   : strcmp(tr->t.kind, TASK_KIND_PURGE) == 0    ? purge_msg
+				   : strcmp(tr->t.kind, TASK_KIND_BULK_REPLAY) == 0 ? bulk_replay_msg
+										 : replay_msg);
 	if (rc != STORE_OK)
 		return rc;
 	tr->t.status = tr->failing ? TASK_FAILED : last ? TASK_FINISHED : TASK_RUNNING;
@@ -204,6 +247,17 @@ struct task_run *task_run_new(const struct task *t, struct endpoint *ep)
 	else
 		id_new_at("msg_", t->since_ms - ID_SLACK_MS, tr->after_id);
 	id_new_at("msg_", t->until_ms + ID_SLACK_MS, tr->before_id);
+	if (t->params[0] != '\0') {
+		json_t *p = json_loads(t->params, 0, NULL);
+		json_t *types = json_object_get(p, "eventTypes");
+		if (json_is_array(types))
+			strlist_from_json(&tr->bulk_types, types);
+		const char *s = json_string_value(json_object_get(p, "channel"));
+		tr->bulk_channel = s ? xstrdup(s) : NULL;
+		s = json_string_value(json_object_get(p, "tag"));
+		tr->bulk_tag = s ? xstrdup(s) : NULL;
+		json_decref(p);
+	}
 	if (ep != NULL) {
 		tr->ep = *ep;
 		memset(ep, 0, sizeof *ep);

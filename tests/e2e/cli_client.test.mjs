@@ -196,7 +196,7 @@ e2e('cli client: exit codes: API error 1, usage 2, server down 3', async (t) => 
 
   const unknown = await cli(h, ['endpoints', 'list', '--app', 'no-such-app']);
   assert.equal(unknown.code, 1);
-  assert.equal(oneLine(unknown.stderr), 'hookd: 404 not_found: Entity not found');
+  assert.equal(oneLine(unknown.stderr), 'hookd: 404 not_found: app no-such-app not found');
   const noEp = await cli(h, ['messages', 'get', '--app', 'acme', 'msg_nope', '--json']);
   assert.equal(noEp.code, 1);
   assert.equal(noEp.stdout, '');

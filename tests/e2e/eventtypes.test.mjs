@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { api, e2e, startHookd, startReceiver, svixClient } from './lib/harness.mjs';
 
-const KEYS = ['archived', 'createdAt', 'deprecated', 'description', 'featureFlag', 'groupName', 'name', 'schemas',
+const KEYS = ['archived', 'createdAt', 'deprecated', 'description', 'featureFlag', 'featureFlags', 'groupName', 'name', 'schemas',
   'updatedAt'];
 
 e2e('event types: create, get, update, patch, archive, unarchive, expunge', async (t) => {

@@ -1556,6 +1556,7 @@ START_TEST(test_tasks)
 	mk_id(t.after_id, "msg_", 9);
 	mk_id(t.id, "qtask_", 1);
 	snprintf(t.kind, sizeof t.kind, "endpoint.recover");
+	snprintf(t.params, sizeof t.params, "{\"tag\":\"x\"}");
 	mk_id(t.app_id, "app_", 1);
 	mk_id(t.endpoint_id, "ep_", 1);
 	begin();
@@ -1582,6 +1583,7 @@ START_TEST(test_tasks)
 	ck_assert_int_eq(adopted[0].after_key, 4242);
 	ck_assert_str_eq(adopted[0].after_id, t.after_id);
 	ck_assert_int_eq(adopted[0].processed, 7);
+	ck_assert_str_eq(adopted[0].params, "{\"tag\":\"x\"}");
 	free(adopted);
 	struct task got;
 	ck_assert_int_eq(st->q->task_get(st, t.id, &got), STORE_OK);
@@ -1590,6 +1592,7 @@ START_TEST(test_tasks)
 	ck_assert_int_eq(got.processed, 7);
 	ck_assert_int_eq(got.after_key, 4242);
 	ck_assert_str_eq(got.kind, "endpoint.recover");
+	ck_assert_str_eq(got.params, "{\"tag\":\"x\"}");
 	/* the runner that adopted it writes on (it is this node's) */
 	got.processed = 8;
 	got.status = TASK_FAILED;
