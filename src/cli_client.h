@@ -21,5 +21,9 @@ int cli_attempts(int argc, char **argv);
 int cli_resend(int argc, char **argv);
 int cli_recover(int argc, char **argv);
 int cli_sources(int argc, char **argv);
+int cli_apps(int argc, char **argv);
+int cli_event_types(int argc, char **argv);
+int cli_test(int argc, char **argv);
+int cli_send_example(int argc, char **argv);
 
 #endif

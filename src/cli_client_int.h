@@ -17,12 +17,15 @@ struct client {
 	unsigned op;
 	const char *server, *token_flag, *app, *url, *uid, *description, *data, *endpoint, *msg, *since, *event_id;
 	const char *request; /* sources replay --request */
+	const char *name;    /* apps create --name */
+	char since_buf[RFC3339_LEN]; /* --since as RFC 3339, whatever form it was given in */
 	const char *arg; /* the positional EP or MSG */
 	struct strlist event_types, channels;
 	long limit, status;
 	bool json, wait, has_status;
 	char *base;  /* the server URL without trailing slashes */
 	char *token; /* owned, wiped at the end; NULL: no Authorization header */
+	const char *token_from; /* where the token came from, for a 401's message; NULL: nowhere */
 	CURL *curl;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
@@ -77,7 +80,8 @@ void client_put_clean(FILE *f, const char *s, size_t n);
 int client_print_raw(const struct reply *r);
 /* j as compact JSON on one line. */
 int client_print_json(const json_t *j);
-/* The rows (objects) as aligned columns under a header (ncols <= 8). */
+#define CLIENT_COLS_MAX 10
+/* The rows (objects) as aligned columns under a header (ncols <= CLIENT_COLS_MAX), by display width. */
 int client_print_table(const json_t *rows, const struct column *cols, size_t ncols);
 /* One object as "field  value" lines, in the answer's order. */
 int client_print_object(const json_t *obj);

@@ -58,10 +58,13 @@ int client_open(struct client *c)
 	const char *tok = c->token_flag;
 	if (tok == NULL)
 		tok = getenv("HOOKD_TOKEN");
-	if (tok != NULL && tok[0] != '\0')
+	c->token_from = c->token_flag != NULL ? "--token" : "$HOOKD_TOKEN";
+	if (tok != NULL && tok[0] != '\0') {
 		c->token = xstrdup(tok);
-	else
+	} else {
 		c->token = token_from_file();
+		c->token_from = c->token != NULL ? "./" TOKEN_FILE : NULL;
+	}
 	if (c->token != NULL && strpbrk(c->token, "\r\n") != NULL)
 		return cli_usage(c->cmd, "the token contains a line break");
 
@@ -269,6 +272,13 @@ int client_call(struct client *c, const char *method, const char *path, const ch
 		return rc;
 	if (r->status < 200 || r->status > 299) {
 		print_api_error(r);
+		if (r->status == 401 && c->token_from == NULL)
+			fputs("hookd: no token sent: looked for --token, $HOOKD_TOKEN and ./" TOKEN_FILE " (the first line of "
+			      "the data dir's token file; run from the directory holding data/, or pass --token)\n",
+			      stderr);
+		else if (r->status == 401)
+			fprintf(stderr, "hookd: the token from %s was refused (looked for --token, then $HOOKD_TOKEN, then "
+					"./" TOKEN_FILE ")\n", c->token_from);
 		return 1;
 	}
 	if (out == NULL || r->body.len == 0)

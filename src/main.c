@@ -33,14 +33,19 @@ static const struct {
 	{"endpoints", "hookd endpoints list|get|create|disable|enable|delete --app APP [EP] [options]\n",
 	 "  endpoints create: --url URL [--event-type T]... [--channel C]... [--uid UID] [--description D]\n"},
 	{"messages", "hookd messages list|get|send --app APP [MSG] [options]\n",
-	 "  messages list: [--event-type T]...; messages send: --event-type T [--data JSON | < payload]\n"
+	 "  messages list: [--event-type T]... [--since TIME]; messages send: --event-type T [--data JSON | < payload]\n"
 	 "                              [--event-id ID] [--channel C]...\n"},
-	{"attempts", "hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status N]\n",
-	 "  attempts list: --status 0-4 (success, pending, fail, sending, canceled)\n"},
+	{"apps", "hookd apps list | get APP | create --name NAME [--uid UID] | delete APP\n", ""},
+	{"event-types", "hookd event-types list | get NAME | create NAME --description D\n", ""},
+	{"test", "hookd test --app APP EP [--event-type T]   (also hookd send-example)\n",
+	 "  test: sends the event type's example (default webhook.test) to one endpoint\n"},
+	{"attempts", "hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status S]\n",
+	 "  attempts list: --status success|pending|fail|sending|canceled (or 0-4); the table shows each\n"
+	 "                              attempt's error and the pending pair's next attempt\n"},
 	{"resend", "hookd resend --app APP --msg MSG --endpoint EP\n", ""},
-	{"recover", "hookd recover --app APP --endpoint EP --since RFC3339 [--wait]\n",
+	{"recover", "hookd recover --app APP --endpoint EP --since TIME [--wait]\n",
 	 "  recover: --wait follows the background task, progress on stderr, until it finishes\n"},
-	{"sources", "hookd sources list | get SRC | requests SRC | replay SRC (--request REQ | --since RFC3339 [--wait])\n",
+	{"sources", "hookd sources list | get SRC | requests SRC | replay SRC (--request REQ | --since TIME [--wait])\n",
 	 "  sources replay: --request REQ sends one received request again; --since T every one since then,\n"
 	 "                              as a background task (--wait follows it)\n"},
 };
@@ -49,7 +54,9 @@ static const char client_common[] =
 	"  --server URL                the server (default $HOOKD_SERVER, else http://127.0.0.1:8071)\n"
 	"  --token TOKEN               API token (default $HOOKD_TOKEN, else the first line of ./data/token)\n"
 	"  --json                      print the API's answer (one JSON document) instead of a table\n"
-	"  --limit N                   list: at most N items, across pages (default 50)\n";
+	"  --limit N                   list: at most N items, across pages (default 50)\n"
+	"  TIME                        2026-11-23T10:00:00Z, 2026-11-23 (midnight UTC), or an age: 90s, 30m,\n"
+	"                              1h, 2d, 1w\n";
 
 static const char client_exits[] =
 	"These exit 0, 1 (the API answered an error: its code and detail on stderr), 2 (usage) or 3 (server\n"
@@ -77,6 +84,9 @@ static void help_attempts(FILE *f) { help_client_section(f, "attempts"); }
 static void help_resend(FILE *f) { help_client_section(f, "resend"); }
 static void help_recover(FILE *f) { help_client_section(f, "recover"); }
 static void help_sources(FILE *f) { help_client_section(f, "sources"); }
+static void help_apps(FILE *f) { help_client_section(f, "apps"); }
+static void help_event_types(FILE *f) { help_client_section(f, "event-types"); }
+static void help_test(FILE *f) { help_client_section(f, "test"); }
 
 static void help_version(FILE *f) { fputs("hookd version\n  print the version (also hookd --version)\n", f); }
 
@@ -125,6 +135,10 @@ static const struct command {
 	{"sign", cli_sign, help_sig, "sign a body read from stdin; print the headers to send"},
 	{"verify", cli_verify, help_sig, "verify a received body (stdin) and its headers; exit 0 and print ok, or 1"},
 	{"secret", cli_secret, help_sig, "make a new signing secret"},
+	{"apps", cli_apps, help_apps, "list, show, create or delete applications"},
+	{"event-types", cli_event_types, help_event_types, "list, show or create event types"},
+	{"test", cli_test, help_test, "send an example message to one endpoint (also: send-example)"},
+	{"send-example", cli_send_example, help_test, NULL},
 	{"endpoints", cli_endpoints, help_endpoints,
 	 "list, show, create, disable, enable or delete a running server's endpoints"},
 	{"messages", cli_messages, help_messages, "list, show or send messages"},
@@ -156,7 +170,7 @@ static void help_all(FILE *f)
 	fputs("usage: hookd <command> [options]\n\ncommands:\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (commands[i].summary != NULL)
-			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+			fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n", f);
 	config_help(f);
 	fputs("\n", f);

@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <openssl/crypto.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,13 +467,30 @@ int server_main(int argc, char **argv)
 {
 	struct config cfg;
 	char err[512];
+	bool check = false;
+	for (int i = 0; i < argc; i++) /* --check: validate the settings (flags, environment, file) and exit */
+		if (strcmp(argv[i], "--check") == 0) {
+			check = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof *argv);
+			argc--;
+			i--;
+		}
 	config_init(&cfg);
 	if (config_load(&cfg, argc, argv, err, sizeof err) < 0) {
 		fprintf(stderr, "hookd: %s\n", err);
 		config_dispose(&cfg);
-		return 2;
+		return check ? 1 : 2;
+	}
+	if (check) {
+		if (cfg.config_file != NULL)
+			printf("hookd: configuration ok (%s)\n", cfg.config_file);
+		else
+			puts("hookd: configuration ok");
+		config_dispose(&cfg);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	log_set_json(cfg.log_json);
 	block_signals();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int status = serve(&cfg);
@@ -493,6 +511,7 @@ int server_rekey(int argc, char **argv)
 		return 2;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	log_set_json(cfg.log_json);
 	struct store *st = NULL;
 	int64_t values = 0;
 	if (keys_load(&cfg, false) < 0)
