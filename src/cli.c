@@ -421,3 +421,12 @@ int cli_time_parse(const char *s, int64_t now_ms, int64_t *ms)
 	}
 	return rfc3339_parse(s, ms);
 }
+
+void cli_sig_words(FILE *f, const char *cmd)
+{
+	unsigned bit = strcmp(cmd, "sign") == 0 ? CMD_SIGN : strcmp(cmd, "verify") == 0 ? CMD_VERIFY : CMD_SECRET;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if ((flags[i].cmds & bit) != 0)
+			fprintf(f, "%s ", flags[i].name);
+	fputc('\n', f);
+}

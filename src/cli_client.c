@@ -913,3 +913,19 @@ int cli_event_types(int argc, char **argv) { return client_main("event-types", a
 int cli_test(int argc, char **argv) { return client_main("test", argc, argv); }
 
 int cli_send_example(int argc, char **argv) { return client_main("send-example", argc, argv); }
+
+void cli_client_words(FILE *f, const char *group)
+{
+	unsigned ops_of = 0;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (strcmp(ops[i].group, group) == 0) {
+			ops_of |= ops[i].op;
+			if (ops[i].verb != NULL)
+				fprintf(f, "%s ", ops[i].verb);
+		}
+	fputc('\n', f);
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if ((flags[i].ops & ops_of) != 0)
+			fprintf(f, "%s ", flags[i].name);
+	fputc('\n', f);
+}

@@ -12,6 +12,8 @@
 #ifndef HOOKD_CLI_CLIENT_H
 #define HOOKD_CLI_CLIENT_H
 
+#include <stdio.h>
+
 #define CLIENT_DEFAULT_SERVER "http://127.0.0.1:8071"
 #define CLIENT_REPLY_MAX (16u << 20) /* answers read from the server: 16 MiB */
 
@@ -22,6 +24,8 @@ int cli_resend(int argc, char **argv);
 int cli_recover(int argc, char **argv);
 int cli_sources(int argc, char **argv);
 int cli_apps(int argc, char **argv);
+/* For completion scripts: a group's verbs on one line (empty when it has none), then its flags on the next. */
+void cli_client_words(FILE *f, const char *group);
 int cli_event_types(int argc, char **argv);
 int cli_test(int argc, char **argv);
 int cli_send_example(int argc, char **argv);

@@ -530,3 +530,36 @@ void config_markdown(FILE *f)
 		fprintf(f, " | %s |\n", s->doc != NULL ? s->doc : s->help);
 	}
 }
+
+/* Text for roff: backslashes and hyphens escaped, markdown's backticks dropped. */
+static void put_roff(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '`')
+			continue;
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void config_man(FILE *f)
+{
+	for (size_t i = 0; i < config_nsettings; i++) {
+		const struct setting *s = &config_settings[i];
+		fputs(".TP\n.B \\-\\-", f);
+		put_roff(f, s->name);
+		fputs(" \\fI", f);
+		put_roff(f, s->arg);
+		fputs("\\fR\n", f);
+		put_roff(f, s->doc != NULL ? s->doc : s->help);
+		fputs(". Environment: \\fB", f);
+		put_roff(f, s->env);
+		fputs("\\fR; default: ", f);
+		put_roff(f, s->dflt != NULL ? s->dflt : s->dflt_doc);
+		fputs(".\n", f);
+	}
+}

@@ -104,6 +104,8 @@ int config_split_listen(const char *listen, char *host, size_t hostlen, int *por
 /* hookd serve --help: a usage line and one line per setting. */
 void config_help(FILE *f);
 /* The settings as a markdown table (the README's, between <!-- settings:begin --> and <!-- settings:end -->). */
+/* The settings as a man page's option list (roff .TP entries): hookd help --man. */
+void config_man(FILE *f);
 void config_markdown(FILE *f);
 
 #endif

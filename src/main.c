@@ -1,7 +1,9 @@
 /* main.c: main() and the command line: a table of subcommands, each with its help. `hookd --help` prints every
  * section; `hookd help CMD`, `hookd CMD --help` and `hookd CMD -h` print one. serve's section comes from the
  * settings table (config.h), as does the README's settings table (`hookd serve --help-markdown`). */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -87,6 +89,8 @@ static void help_sources(FILE *f) { help_client_section(f, "sources"); }
 static void help_apps(FILE *f) { help_client_section(f, "apps"); }
 static void help_event_types(FILE *f) { help_client_section(f, "event-types"); }
 static void help_test(FILE *f) { help_client_section(f, "test"); }
+
+static void help_client_all(FILE *f) { help_client_section(f, NULL); }
 
 static void help_version(FILE *f) { fputs("hookd version\n  print the version (also hookd --version)\n", f); }
 
@@ -181,8 +185,158 @@ static void help_all(FILE *f)
 	help_client_section(f, NULL);
 }
 
+/* ---- generated documents: the man page and the completion scripts (make man, make completion) ---- */
+
+/* A help section, verbatim, escaped for roff. */
+static void man_verbatim(FILE *f, void (*help)(FILE *))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (m == NULL)
+		return;
+	help(m);
+	fclose(m);
+	fputs(".PP\n.nf\n", f);
+	bool bol = true;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (bol && (*p == '.' || *p == '\''))
+			fputs("\\&", f);
+		if (*p == '\\')
+			fputs("\\e", f);
+		else if (*p == '-')
+			fputs("\\-", f);
+		else
+			fputc(*p, f);
+		bol = *p == '\n';
+	}
+	fputs(".fi\n", f);
+	free(text);
+}
+
+static void help_man(FILE *f)
+{
+	fprintf(f, ".TH HOOKD 1 \"\" \"hookd %s\" \"User Commands\"\n"
+		   ".SH NAME\nhookd \\- a webhook server (Svix\\-compatible API), its command line and signing tools\n"
+		   ".SH SYNOPSIS\n.B hookd\n.I command\n[options]\n.SH DESCRIPTION\n"
+		   "hookd accepts messages over an HTTP API and delivers them, signed, to the endpoints of each "
+		   "application, retrying on failure. The client commands talk to a running server; sign, verify "
+		   "and secret work offline. \\fBhookd\\fR \\fIcommand\\fR \\fB\\-\\-help\\fR prints one command's help.\n"
+		   ".SH COMMANDS\n",
+		HOOKD_VERSION);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].summary != NULL)
+			fprintf(f, ".TP\n.B %s\n%s\n", commands[i].name, commands[i].summary);
+	fputs(".SH SERVE OPTIONS\n.B hookd serve\n[\\fB\\-\\-check\\fR] [options]\n.PP\n"
+	      "\\fB\\-\\-check\\fR validates the settings (flags, environment, config file) and exits 0, or 1 with a "
+	      "one\\-line error. Precedence: flag, then environment, then the config file (\\fB\\-\\-config\\fR: "
+	      "\\fIname = value\\fR lines with the flags' names, # comments), then the default. Durations: 500ms, 5s, "
+	      "2m, 1h, 5d.\n",
+	      f);
+	config_man(f);
+	fputs(".SH CLIENT COMMANDS\n", f);
+	man_verbatim(f, help_client_all);
+	fputs(".SH SIGNING\n", f);
+	man_verbatim(f, help_sig);
+	fputs(".SH REKEY\n", f);
+	man_verbatim(f, help_rekey);
+	fputs(".SH ENVIRONMENT\nEvery serve option has its variable (above). The client commands read "
+	      "\\fBHOOKD_SERVER\\fR and \\fBHOOKD_TOKEN\\fR.\n"
+	      ".SH FILES\n.TP\n.I DATA/token\nthe API token hookd made at first start (the client commands read "
+	      "./data/token)\n.TP\n.I DATA/secret.key\nthe key that encrypts stored secrets\n.TP\n"
+	      ".I /etc/hookd/hookd.conf\na config file, when given with \\-\\-config (packaging/)\n"
+	      ".SH EXIT STATUS\nClient commands: 0 ok, 1 an API error, 2 usage, 3 server unreachable. serve \\-\\-check: "
+	      "0 or 1. verify: 0 ok, 1 rejected, 2 usage.\n"
+	      ".SH SEE ALSO\nThe docs/ directory of the source: api.md, cli.md, operations.md, signatures.md.\n",
+	      f);
+}
+
+/* The client groups, for completion: the commands that have verbs or client flags. */
+static bool is_client(const struct command *c)
+{
+	return c->help == help_endpoints || c->help == help_messages || c->help == help_attempts ||
+	       c->help == help_resend || c->help == help_recover || c->help == help_sources || c->help == help_apps ||
+	       c->help == help_event_types || c->help == help_test;
+}
+
+/* A command's verbs (line 1) and flags (line 2), from the tables that parse them. */
+static void command_words(const struct command *c, char *verbs, size_t vn, char *flagw, size_t fn)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	verbs[0] = flagw[0] = '\0';
+	if (m == NULL)
+		return;
+	if (is_client(c))
+		cli_client_words(m, c->name);
+	else if (c->run == cli_sign || c->run == cli_verify || c->run == cli_secret)
+		fprintf(m, "%s\n", c->run == cli_secret ? "new" : ""), cli_sig_words(m, c->name);
+	else if (c->run == cmd_serve || c->run == server_rekey) {
+		fputs("\n", m);
+		for (size_t i = 0; i < config_nsettings; i++)
+			fprintf(m, "--%s ", config_settings[i].name);
+		fputs(c->run == cmd_serve ? "--check \n" : "\n", m);
+	} else if (c->run == cmd_help) {
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (commands[i].summary != NULL)
+				fprintf(m, "%s ", commands[i].name);
+		fputs("\n\n", m);
+	} else
+		fputs("\n\n", m);
+	fclose(m);
+	char *nl = strchr(text, '\n');
+	if (nl != NULL) {
+		snprintf(verbs, vn, "%.*s", (int)(nl - text), text);
+		snprintf(flagw, fn, "%s", nl + 1);
+		flagw[strcspn(flagw, "\n")] = '\0';
+	}
+	free(text);
+}
+
+static void help_completion(FILE *f, bool zsh)
+{
+	char verbs[512], flagw[8192];
+	fputs(zsh ? "#compdef hookd\n# zsh completion for hookd (generated: hookd help --completion zsh)\n_hookd() {\n"
+		    "  if (( CURRENT == 2 )); then\n    compadd -- "
+		  : "# bash completion for hookd (generated: hookd help --completion bash)\n_hookd() {\n"
+		    "  local cur=${COMP_WORDS[COMP_CWORD]} verbs= words=\n  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+		    "    COMPREPLY=($(compgen -W \"",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].name[0] != '-')
+			fprintf(f, "%s ", commands[i].name);
+	fputs(zsh ? "\n    return\n  fi\n  local -a verbs words\n  case $words[2] in\n"
+		  : "\" -- \"$cur\"))\n    return\n  fi\n  case ${COMP_WORDS[1]} in\n",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].name[0] == '-')
+			continue;
+		command_words(&commands[i], verbs, sizeof verbs, flagw, sizeof flagw);
+		if (zsh)
+			fprintf(f, "    %s) verbs=(%s) words=(%s--help) ;;\n", commands[i].name, verbs, flagw);
+		else
+			fprintf(f, "    %s) verbs=\"%s\" words=\"%s--help\" ;;\n", commands[i].name, verbs, flagw);
+	}
+	fputs(zsh ? "  esac\n  if (( CURRENT == 3 && ${#verbs} > 0 )); then\n    compadd -- $verbs\n  else\n"
+		    "    compadd -- $words\n  fi\n}\n_hookd \"$@\"\n"
+		  : "  esac\n  if [ \"$COMP_CWORD\" -eq 2 ] && [ -n \"$verbs\" ]; then\n"
+		    "    COMPREPLY=($(compgen -W \"$verbs\" -- \"$cur\"))\n  else\n"
+		    "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n  fi\n}\ncomplete -F _hookd hookd\n",
+	      f);
+}
+
 static int cmd_help(int argc, char **argv)
 {
+	if (argc == 1 && strcmp(argv[0], "--man") == 0) { /* for make man; not in the help */
+		help_man(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (argc == 2 && strcmp(argv[0], "--completion") == 0 &&
+	    (strcmp(argv[1], "bash") == 0 || strcmp(argv[1], "zsh") == 0)) { /* for make completion */
+		help_completion(stdout, strcmp(argv[1], "zsh") == 0);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	if (argc == 0) {
 		help_all(stdout);
 		return fflush(stdout) == 0 ? 0 : 1;

@@ -176,3 +176,32 @@ e2e('cli: a 401 says where the token was looked for', async (t) => {
   const good = await runIn(['apps', 'list', '--server', h.url], { cwd: dir });
   assert.equal(good.code, 0, good.stderr);
 });
+
+e2e('cli: the man page and the completion scripts come from the command and settings tables', async () => {
+  const man = await runHookd(['help', '--man']);
+  assert.equal(man.code, 0, man.stderr);
+  assert.match(man.stdout, /^\.TH HOOKD 1 /);
+  const serveHelp = (await runHookd(['serve', '--help'])).stdout;
+  const settings = [...serveHelp.matchAll(/^ {2}--([a-z-]+) /gm)].map((m) => m[1]);
+  assert.ok(settings.length > 30 && settings.includes('log-format') && settings.includes('config'));
+  for (const s of settings) assert.ok(man.stdout.includes(`.B \\-\\-${s.replaceAll('-', '\\-')} `), `--${s} in hookd.1`);
+  for (const c of ['apps', 'event-types', 'test', 'sources', 'attempts']) assert.match(man.stdout, new RegExp(`^\\.B ${c}$`, 'm'));
+
+  const bash = await runHookd(['help', '--completion', 'bash']);
+  assert.equal(bash.code, 0);
+  const complete = (words) => new Promise((resolve) => {
+    const script = `${bash.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _hookd; echo "\${COMPREPLY[*]}"`;
+    const p = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (c) => { out += c; });
+    p.once('close', () => resolve(out.trim().split(/\s+/)));
+  });
+  assert.ok((await complete(['hookd', 'ev'])).includes('event-types'));
+  assert.deepEqual(await complete(['hookd', 'apps', '']), ['list', 'get', 'create', 'delete']);
+  assert.deepEqual(await complete(['hookd', 'attempts', 'list', '--st']), ['--status']);
+  assert.deepEqual(await complete(['hookd', 'serve', '--log-f']), ['--log-format']);
+  assert.ok((await complete(['hookd', 'serve', '--ch'])).includes('--check'));
+  const zsh = await runHookd(['help', '--completion', 'zsh']);
+  assert.match(zsh.stdout, /^#compdef hookd/);
+  assert.match(zsh.stdout, /apps\) verbs=\(list get create delete \)/);
+});
