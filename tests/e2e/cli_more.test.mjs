@@ -162,8 +162,8 @@ e2e('cli: a 401 says where the token was looked for', async (t) => {
   t.after(() => rm(dir, { recursive: true, force: true }));
   const none = await runIn(['apps', 'list', '--server', h.url], { cwd: dir });
   assert.equal(none.code, 1);
-  assert.match(none.stderr, /401/);
-  assert.match(none.stderr, /no token sent: looked for --token, \$HOOKD_TOKEN and \.\/data\/token/);
+  assert.equal(none.stderr.trim().split('\n').length, 1, 'one line');
+  assert.match(none.stderr, /^hookd: 401 authentication_failed: .* \(no token sent: looked for --token, \$HOOKD_TOKEN and \.\/data\/token\)$/m);
   const flag = await runIn(['apps', 'list', '--server', h.url, '--token', 'wrong-token']);
   assert.match(flag.stderr, /the token from --token was refused/);
   const env = await runIn(['apps', 'list', '--server', h.url], { cwd: dir, env: { HOOKD_TOKEN: 'wrong-token' } });
