@@ -244,8 +244,11 @@ static int check_since(struct client *c)
 		return cli_usage(c->cmd, "--since '%s': expected a time like 2026-11-23T10:00:00Z or 2026-11-23 (UTC), "
 				      "or an age like 90s, 30m, 1h, 2d, 1w",
 				   c->since);
-	rfc3339_format(ms, c->since_buf);
-	c->since = c->since_buf;
+	if (rfc3339_parse(c->since, &ms) != 0) { /* a day or an age: sent as the time it means */
+		cli_time_parse(c->since, (int64_t)time(NULL) * 1000, &ms);
+		rfc3339_format(ms, c->since_buf);
+		c->since = c->since_buf;
+	}
 	return 0;
 }
 
