@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { api, e2e, eventually as retry, freePort, runHookd, startHookd, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually as retry, freePort, pgOwnCluster, pgsh, runHookd, startHookd, startReceiver } from './lib/harness.mjs';
 
 /** Wait until cond() is truthy (the harness's eventually retries on a throw). */
 function until(cond, opts) {
@@ -112,6 +112,21 @@ e2e('GET /api/v1/health/ready: 200 without a token once the store answers', asyn
   const post = await api(h).req('POST', '/api/v1/health/ready');
   assert.equal(post.status, 405);
 });
+
+e2e('GET /api/v1/health/ready: 503 while PostgreSQL is down, 200 again once it is back', async (t) => {
+  const pg = await pgOwnCluster(t);
+  const h = await startHookd(t, { db: pg.url });
+  const ready = () => api(h).req('GET', '/api/v1/health/ready', undefined, { authorization: null });
+  assert.equal((await ready()).status, 200);
+  await pgsh('ctl', pg.dir, 'stop', '-m', 'fast');
+  await until(async () => (await ready()).status === 503, { what: '503 with the database down' });
+  const down = await ready();
+  assert.equal(down.json.code, 'not_ready');
+  assert.equal((await api(h).req('GET', '/api/v1/health', undefined, { authorization: null })).status, 204,
+    'the liveness check still answers');
+  await pgsh('ctl', pg.dir, 'start', '-w', '-l', path.join(pg.dir, 'log'));
+  await until(async () => (await ready()).status === 200, { what: '200 once it is back', timeout: 30000 });
+}, { skip: !PG && 'needs PostgreSQL (scripts/pg.sh run)' });
 
 e2e('traceparent: accepted on ingest, sent with every delivery (retries too); a malformed one is dropped', async (t) => {
   let n = 0;
