@@ -14,6 +14,11 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 token=${HOOKD_TOKEN:-$(cat "$data/token" 2>/dev/null)}
+# the client commands find 127.0.0.1:8071 and ./data/token by themselves; elsewhere they need telling
+cli_flags=""
+if [ "$listen" != 127.0.0.1:8071 ] || [ "$data" != ./data ]; then
+	cli_flags=" --server http://$listen --token $token"
+fi
 cat <<TXT
 
 hookd is running on http://$listen (data in $data; Ctrl-C stops it)
@@ -29,7 +34,7 @@ Try it (the README's tour; start its receiver on 127.0.0.1:9000 first):
        -d '{"url":"http://127.0.0.1:9000/hook","uid":"acme-hook","eventTypes":["invoice.*"]}'
   curl -s -X POST \$HOOKD/api/v1/app/acme/msg -H "\$auth" \\
        -d '{"eventType":"invoice.paid","payload":{"id":"inv_1","amount":420}}'
-  $bin attempts list --app acme --endpoint acme-hook
+  $bin attempts list --app acme --endpoint acme-hook$cli_flags
 
 TXT
 wait $pid
