@@ -1,4 +1,5 @@
-/* cli_client.c: hookd endpoints, messages, attempts, resend, recover and sources: a running server's management API
+/* cli_client.c: hookd endpoints, messages, attempts, resend, recover and sources (apps, event-types and test are
+ * in cli_apps.c, dispatched from the table here): a running server's management API
  * (docs/api.md) from a shell, for people (tables) and scripts (--json: the API's answer, one document on stdout).
  * This file holds the operations; cli_http.c the transport, cli_table.c the output. Like cli.c, flags
  * come from one table that names the operations taking each; unlike sign and verify, get-style operations also
@@ -91,6 +92,7 @@ enum {
 #define OPS_LIST (EP_LIST | MSG_LIST | ATT_LIST | SRC_LIST | SRC_REQUESTS | APP_LIST | ET_LIST)
 
 /* ---- flags ---- */
+
 
 static const struct {
 	const char *name;
@@ -284,7 +286,7 @@ static int check_args(struct client *c, const char *arg_name)
 /* ---- request bodies ---- */
 
 /* A string member; -1 if the string is not UTF-8 (jansson takes nothing else). */
-static int set_string(json_t *obj, const char *key, const char *value)
+int client_set_string(json_t *obj, const char *key, const char *value)
 {
 	return value == NULL ? 0 : json_object_set_new(obj, key, json_string(value));
 }
@@ -342,8 +344,8 @@ static int ep_get(struct client *c)
 static int ep_create(struct client *c)
 {
 	json_t *body = json_object();
-	if (set_string(body, "url", c->url) != 0 || set_string(body, "uid", c->uid) != 0 ||
-	    set_string(body, "description", c->description) != 0 ||
+	if (client_set_string(body, "url", c->url) != 0 || client_set_string(body, "uid", c->uid) != 0 ||
+	    client_set_string(body, "description", c->description) != 0 ||
 	    set_strlist(body, "eventTypes", &c->event_types) != 0 || set_strlist(body, "channels", &c->channels) != 0) {
 		json_decref(body);
 		return cli_usage(c->cmd, "arguments must be UTF-8");
@@ -445,7 +447,7 @@ static int msg_send(struct client *c)
 		return rc;
 	}
 	json_t *head = json_object();
-	if (set_string(head, "eventType", c->event_types.v[0]) != 0 || set_string(head, "eventId", c->event_id) != 0 ||
+	if (client_set_string(head, "eventType", c->event_types.v[0]) != 0 || client_set_string(head, "eventId", c->event_id) != 0 ||
 	    set_strlist(head, "channels", &c->channels) != 0) {
 		json_decref(head);
 		buf_dispose(&payload);
@@ -631,7 +633,7 @@ static int post_task(struct client *c, char *path)
 {
 	struct reply r;
 	json_t *task = NULL, *body = json_object();
-	if (set_string(body, "since", c->since) != 0) {
+	if (client_set_string(body, "since", c->since) != 0) {
 		json_decref(body);
 		free(path);
 		return cli_usage(c->cmd, "arguments must be UTF-8");
@@ -716,103 +718,6 @@ static int src_replay(struct client *c)
 	return post_task(c, client_path(c, "source", c->arg, "replay", NULL));
 }
 
-/* ---- apps, event types, a test message ---- */
-
-static const struct column app_cols[] = {
-	{"ID", "id", false}, {"UID", "uid", false}, {"NAME", "name", false}, {"CREATED", "createdAt", false},
-};
-
-static const struct column event_type_cols[] = {
-	{"NAME", "name", false}, {"DESCRIPTION", "description", false}, {"ARCHIVED", "archived", false},
-	{"DEPRECATED", "deprecated", false},
-};
-
-static int app_list(struct client *c)
-{
-	struct buf q;
-	buf_init(&q, CLIENT_REPLY_MAX);
-	return client_list_show(c, client_path(c, "app", NULL), &q, app_cols, sizeof app_cols / sizeof app_cols[0]);
-}
-
-static int app_get(struct client *c) { return client_call_show(c, "GET", client_path(c, "app", c->arg, NULL), NULL); }
-
-static int app_create(struct client *c)
-{
-	json_t *body = json_object();
-	if (set_string(body, "name", c->name) != 0 || set_string(body, "uid", c->uid) != 0) {
-		json_decref(body);
-		return cli_usage(c->cmd, "arguments must be UTF-8");
-	}
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	int rc = client_call_show(c, "POST", client_path(c, "app", NULL), text);
-	free(text);
-	return rc;
-}
-
-static int app_delete(struct client *c)
-{
-	struct reply r;
-	char *path = client_path(c, "app", c->arg, NULL);
-	int rc = client_call(c, "DELETE", path, NULL, NULL, &r, NULL);
-	if (rc == 0 && c->json)
-		rc = client_print_raw(&r);
-	else if (rc == 0) {
-		fputs("deleted ", stdout);
-		client_put_clean(stdout, c->arg, strlen(c->arg));
-		fputc('\n', stdout);
-		rc = fflush(stdout) == 0 ? 0 : 1;
-	}
-	buf_dispose(&r.body);
-	free(path);
-	return rc;
-}
-
-static int et_list(struct client *c)
-{
-	struct buf q;
-	buf_init(&q, CLIENT_REPLY_MAX);
-	return client_list_show(c, client_path(c, "event-type", NULL), &q, event_type_cols,
-				sizeof event_type_cols / sizeof event_type_cols[0]);
-}
-
-static int et_get(struct client *c)
-{
-	return client_call_show(c, "GET", client_path(c, "event-type", c->arg, NULL), NULL);
-}
-
-static int et_create(struct client *c)
-{
-	json_t *body = json_object();
-	if (set_string(body, "name", c->arg) != 0 || set_string(body, "description", c->description) != 0) {
-		json_decref(body);
-		return cli_usage(c->cmd, "arguments must be UTF-8");
-	}
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	int rc = client_call_show(c, "POST", client_path(c, "event-type", NULL), text);
-	free(text);
-	return rc;
-}
-
-/* An example message of an event type (default webhook.test) to one endpoint: send-example. */
-static int ep_test(struct client *c)
-{
-	if (c->event_types.n > 1)
-		return cli_usage(c->cmd, "at most one --event-type");
-	json_t *body = json_object();
-	if (c->event_types.n == 1 && set_string(body, "eventType", c->event_types.v[0]) != 0) {
-		json_decref(body);
-		return cli_usage(c->cmd, "arguments must be UTF-8");
-	}
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	int rc = client_call_show(c, "POST", client_path(c, "app", c->app, "endpoint", c->arg, "send-example", NULL),
-				  text);
-	free(text);
-	return rc;
-}
-
 /* ---- the subcommands ---- */
 
 static const struct op {
@@ -837,15 +742,15 @@ static const struct op {
 	{"sources", "get", SRC_GET, "source (id or uid)", src_get},
 	{"sources", "requests", SRC_REQUESTS, "source (id or uid)", src_requests},
 	{"sources", "replay", SRC_REPLAY, "source (id or uid)", src_replay},
-	{"apps", "list", APP_LIST, NULL, app_list},
-	{"apps", "get", APP_GET, "app (id or uid)", app_get},
-	{"apps", "create", APP_CREATE, NULL, app_create},
-	{"apps", "delete", APP_DELETE, "app (id or uid)", app_delete},
-	{"event-types", "list", ET_LIST, NULL, et_list},
-	{"event-types", "get", ET_GET, "event type name", et_get},
-	{"event-types", "create", ET_CREATE, "event type name", et_create},
-	{"test", NULL, EP_TEST, "endpoint (id or uid)", ep_test},
-	{"send-example", NULL, EP_TEST, "endpoint (id or uid)", ep_test},
+	{"apps", "list", APP_LIST, NULL, client_app_list},
+	{"apps", "get", APP_GET, "app (id or uid)", client_app_get},
+	{"apps", "create", APP_CREATE, NULL, client_app_create},
+	{"apps", "delete", APP_DELETE, "app (id or uid)", client_app_delete},
+	{"event-types", "list", ET_LIST, NULL, client_et_list},
+	{"event-types", "get", ET_GET, "event type name", client_et_get},
+	{"event-types", "create", ET_CREATE, "event type name", client_et_create},
+	{"test", NULL, EP_TEST, "endpoint (id or uid)", client_ep_test},
+	{"send-example", NULL, EP_TEST, "endpoint (id or uid)", client_ep_test},
 };
 
 static int client_main(const char *group, int argc, char **argv)

@@ -94,4 +94,18 @@ int client_call_show(struct client *c, const char *method, char *path, const cha
 /* A list shown as a table, or as one JSON document with --json; path and filter are taken. */
 int client_list_show(struct client *c, char *path, struct buf *filter, const struct column *cols, size_t ncols);
 
+/* A string member of a request body; -1 if the string is not UTF-8. */
+int client_set_string(json_t *obj, const char *key, const char *value);
+
+/* ---- cli_apps.c: apps, event types, a test message (each returns the exit status) ---- */
+
+int client_app_list(struct client *c);
+int client_app_get(struct client *c);
+int client_app_create(struct client *c);
+int client_app_delete(struct client *c);
+int client_et_list(struct client *c);
+int client_et_get(struct client *c);
+int client_et_create(struct client *c);
+int client_ep_test(struct client *c);
+
 #endif
