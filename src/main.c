@@ -306,7 +306,8 @@ static void help_completion(FILE *f, bool zsh)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (commands[i].name[0] != '-')
 			fprintf(f, "%s ", commands[i].name);
-	fputs(zsh ? "\n    return\n  fi\n  local -a verbs words\n  case $words[2] in\n"
+	fputs(zsh ? "\n    return\n  fi\n  local -a verbs opts\n" /* not "words": zsh's own array of the command line */
+		    "  case $words[2] in\n"
 		  : "\" -- \"$cur\"))\n    return\n  fi\n  case ${COMP_WORDS[1]} in\n",
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++) {
@@ -314,12 +315,12 @@ static void help_completion(FILE *f, bool zsh)
 			continue;
 		command_words(&commands[i], verbs, sizeof verbs, flagw, sizeof flagw);
 		if (zsh)
-			fprintf(f, "    %s) verbs=(%s) words=(%s--help) ;;\n", commands[i].name, verbs, flagw);
+			fprintf(f, "    %s) verbs=(%s) opts=(%s--help) ;;\n", commands[i].name, verbs, flagw);
 		else
 			fprintf(f, "    %s) verbs=\"%s\" words=\"%s--help\" ;;\n", commands[i].name, verbs, flagw);
 	}
 	fputs(zsh ? "  esac\n  if (( CURRENT == 3 && ${#verbs} > 0 )); then\n    compadd -- $verbs\n  else\n"
-		    "    compadd -- $words\n  fi\n}\n_hookd \"$@\"\n"
+		    "    compadd -- $opts\n  fi\n}\n_hookd \"$@\"\n"
 		  : "  esac\n  if [ \"$COMP_CWORD\" -eq 2 ] && [ -n \"$verbs\" ]; then\n"
 		    "    COMPREPLY=($(compgen -W \"$verbs\" -- \"$cur\"))\n  else\n"
 		    "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n  fi\n}\ncomplete -F _hookd hookd\n",

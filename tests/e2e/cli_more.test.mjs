@@ -203,5 +203,7 @@ e2e('cli: the man page and the completion scripts come from the command and sett
   assert.ok((await complete(['hookd', 'serve', '--ch'])).includes('--check'));
   const zsh = await runHookd(['help', '--completion', 'zsh']);
   assert.match(zsh.stdout, /^#compdef hookd/);
-  assert.match(zsh.stdout, /apps\) verbs=\(list get create delete \)/);
+  assert.match(zsh.stdout, /apps\) verbs=\(list get create delete \) opts=\(--server /);
+  assert.match(zsh.stdout, /case \$words\[2\] in/);
+  assert.doesNotMatch(zsh.stdout, /local -a [^\n]*\bwords\b/, "zsh's words array is not shadowed");
 });
