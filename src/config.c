@@ -492,7 +492,10 @@ static int put_plain(FILE *f, const char *s)
 
 void config_help(FILE *f)
 {
-	fputs("hookd serve [options]\n", f);
+	fputs("hookd serve [--check] [options]\n"
+	      "  --check                     validate the settings (flags, environment, --config file) and exit 0, or 1\n"
+	      "                              with a one-line error\n",
+	      f);
 	for (size_t i = 0; i < config_nsettings; i++) {
 		const struct setting *s = &config_settings[i];
 		char line[512], words[256];
@@ -512,7 +515,8 @@ void config_help(FILE *f)
 		}
 		fputc('\n', f);
 	}
-	fputs("Every option can also be set in the environment (--retry-schedule is HOOKD_RETRY_SCHEDULE); flags win.\n"
+	fputs("Every option can also be set in the environment (--retry-schedule is HOOKD_RETRY_SCHEDULE) or in the\n"
+	      "--config file (retry-schedule = 5s,1m); a flag beats the environment, which beats the file.\n"
 	      "Durations: 500ms, 5s, 2m, 1h, 5d (a plain number is seconds).\n",
 	      f);
 }
