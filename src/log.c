@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,10 +184,25 @@ void log_delivery(const struct log_delivery *d)
 	errno = saved;
 }
 
+#define API_ERRORS_PER_SECOND 100 /* more in one second are counted, not written: a flood of bad requests */
+
 void log_api_error(const char *method, const char *path, int status, const char *code, const char *detail)
 {
+	static _Atomic long long window;
+	static _Atomic int count;
+	static _Atomic long long suppressed;
 	if (LOG_INFO > log_threshold)
 		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	long long sec = (long long)now.tv_sec, was = window;
+	if (sec != was && atomic_compare_exchange_strong(&window, &was, sec))
+		count = 0;
+	if (++count > API_ERRORS_PER_SECOND) {
+		suppressed++;
+		return;
+	}
+	long long dropped = atomic_exchange(&suppressed, 0);
 	int saved = errno;
 	struct line l;
 	line_start(&l, "info", "api error");
@@ -195,6 +211,8 @@ void log_api_error(const char *method, const char *path, int status, const char 
 	field_int(&l, "status", status);
 	field_str(&l, "code", code);
 	field_str(&l, "detail", detail);
+	if (dropped > 0)
+		field_int(&l, "suppressed_before", dropped);
 	line_end(&l);
 	errno = saved;
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PG, api, e2e, eventually as retry, freePort, pgOwnCluster, pgsh, runHookd, startHookd, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually as retry, freePort, pgOwnCluster, pgsh, pool, runHookd, startHookd, startReceiver } from './lib/harness.mjs';
 
 /** Wait until cond() is truthy (the harness's eventually retries on a throw). */
 function until(cond, opts) {
@@ -102,6 +102,14 @@ e2e('text logs: the same lines as key=value pairs; a network error names itself'
   await api(h).req('GET', '/app/nope');
   await until(() => /info api error method=GET path=\/api\/v1\/app\/nope status=404 code=not_found detail=/.test(h.logs()),
     { what: 'an api error line' });
+
+  // a flood of bad requests: at most 100 lines a second, then a count of those left out
+  await pool(Array.from({ length: 300 }, (_, i) => i), 20, () => api(h, { token: 'wrong-token' }).req('GET', '/app'));
+  const flood = () => h.logs().split('\n').filter((l) => l.includes('status=401')).length;
+  assert.ok(flood() < 300, `capped: ${flood()} lines for 300 errors`);
+  await new Promise((r) => setTimeout(r, 1100)); // the next second's first error says how many were dropped
+  await api(h).req('GET', '/app/nope-again');
+  await until(() => /path=\/api\/v1\/app\/nope-again .*suppressed_before=\d+/.test(h.logs()), { what: 'the count' });
 });
 
 e2e('GET /api/v1/health/ready: 200 without a token once the store answers', async (t) => {
