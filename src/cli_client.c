@@ -490,13 +490,14 @@ static json_t *error_cell(const json_t *row)
 static json_t *next_attempts(struct client *c)
 {
 	json_t *page = NULL, *next = json_object();
-	long limit = c->limit;
 	struct buf q;
 	buf_init(&q, CLIENT_REPLY_MAX);
 	char *path = c->msg != NULL ? client_path(c, "app", c->app, "msg", c->msg, "endpoint", NULL)
 				    : client_path(c, "app", c->app, "endpoint", c->endpoint, "msg", NULL);
-	if (c->msg == NULL)
+	if (c->msg == NULL) { /* only the pending ones have a next attempt */
+		client_query_add(c, &q, "status", "1");
 		client_query_add(c, &q, "with_content", "false");
+	}
 	if (client_list(c, path, &q, &page) == 0) {
 		size_t i;
 		json_t *d;
@@ -507,7 +508,6 @@ static json_t *next_attempts(struct client *c)
 				json_object_set(next, id, (json_t *)at);
 		}
 	}
-	c->limit = limit;
 	json_decref(page);
 	buf_dispose(&q);
 	free(path);
