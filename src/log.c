@@ -154,6 +154,8 @@ void log_info(const char *fmt, ...) { LOG_BODY(LOG_INFO, "info", 0); }
 void log_debug(const char *fmt, ...) { LOG_BODY(LOG_DEBUG, "debug", 0); }
 void log_warn(const char *fmt, ...) { LOG_BODY(LOG_WARN, "warn", 1); }
 void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_WARN, "warn", 0); }
+void log_errorx(const char *fmt, ...) { LOG_BODY(LOG_ERROR, "error", 0); }
+void log_notice(const char *fmt, ...) { LOG_BODY(LOG_ERROR, "notice", 0); }
 void fatal(const char *fmt, ...)
 {
 	LOG_BODY(LOG_ERROR, "fatal", 1);

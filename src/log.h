@@ -32,6 +32,10 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* log_warn appends strerror(errno); log_warnx does not. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log_errorx: an error the caller handles (startup: hookd then exits 1); log_notice: what must be seen at
+ * every level (the generated token). Both in --log-format's format. */
+void log_errorx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fatal/fatalx: for the impossible (out of memory, broken invariants); exits 1. */
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

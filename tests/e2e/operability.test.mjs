@@ -67,7 +67,7 @@ e2e('config file: the same names as the flags; flag > environment > file > defau
 e2e('--log-format json: one line per delivery outcome and per API error, at the default level', async (t) => {
   let n = 0;
   const rec = await startReceiver(t, () => (n++ === 0 ? { status: 500 } : { status: 200 }));
-  const h = await startHookd(t, { args: ['--log-format', 'json'] });
+  const h = await startHookd(t, { args: ['--log-format', 'json'], token: null }); // its token line too
   await api(h).req('POST', '/app', { name: 'logs', uid: 'logs' });
   const ep = (await api(h).req('POST', '/app/logs/endpoint', { url: rec.url })).json;
   const msg = (await api(h).req('POST', '/app/logs/msg', { eventType: 'a.b', payload: {} })).json;
@@ -78,6 +78,7 @@ e2e('--log-format json: one line per delivery outcome and per API error, at the 
     lines().some((l) => l.msg === 'api error'), { what: 'the log lines' });
   for (const l of h.logs().split('\n').filter((x) => x.trim() !== ''))
     assert.doesNotThrow(() => JSON.parse(l), `every line is JSON: ${l}`);
+  assert.ok(lines().some((l) => l.level === 'notice' && /generated an API token/.test(l.msg)), 'the token line');
   const d = lines().filter((l) => l.msg === 'delivery');
   assert.deepEqual(d.map((l) => [l.outcome, l.status, l.attempt]), [['retry', 500, 1], ['success', 200, 2]]);
   for (const l of d) {
