@@ -8,9 +8,10 @@
 #   make e2e-pg     the e2e tests with hookd on a throwaway PostgreSQL, a database per hookd (docs/testing.md)
 #   make soak       hookd under chaos for SOAK_SECONDS (default 600), then an account of every accepted message
 #                   (docs/testing.md); make soak-pg: the same on a throwaway PostgreSQL
-#   make run        deps, build, start hookd on 127.0.0.1:8071 with ./data
+#   make run        what running needs (deps.sh run), a quiet build, start hookd on 127.0.0.1:8071 with ./data
 #   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers and the daemon's body scanners, FUZZ_TIME=20 s each
-#   make install PREFIX=/usr/local   hookd, libhookd.{a,so}, hookd.h and lib/pkgconfig/hookd.pc
+#   make install    under PREFIX (default /usr/local; DESTDIR for staging): hookd, libhookd.{a,so}, hookd.h,
+#                   lib/pkgconfig/hookd.pc, the man page hookd.1 and bash and zsh completion
 CC       ?= cc
 PKGS     := libmicrohttpd libcurl sqlite3 jansson libcrypto libpq libpcre2-8 lua5.4
 OPT      ?= -O2 -g
@@ -189,22 +190,43 @@ soak-pg:
 	$(MAKE) SANITIZE=1 all
 	SOAK_SECONDS=$(SOAK_SECONDS) HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/pg.sh run -- sh scripts/soak.sh
 
-run: deps all
+# run: only what running needs (test-only packages stay with make test), and a build that prints a line per
+# step instead of every compiler command (a failing one still shows its errors).
+run:
+	@sh scripts/deps.sh run
+	@echo "make run: building $(BUILD)/hookd"
+	@mkdir -p $(BUILD) && $(MAKE) -s --no-print-directory all >$(BUILD)/run.log 2>&1 || { cat $(BUILD)/run.log; exit 1; }
 	@sh scripts/run.sh $(BUILD)/hookd
 
 VERSION := $(shell sed -n 's/^\#define HOOKD_VERSION "\(.*\)"/\1/p' include/hookd.h)
 
-install: all
-	@test -n "$(PREFIX)" || { echo "make install: set PREFIX=/path"; exit 2; }
-	install -d $(PREFIX)/bin $(PREFIX)/lib/pkgconfig $(PREFIX)/include
-	install -m 755 $(BUILD)/hookd $(PREFIX)/bin/
-	install -m 644 $(BUILD)/libhookd.a $(PREFIX)/lib/
-	install -m 755 $(BUILD)/libhookd.so $(PREFIX)/lib/
-	install -m 644 include/hookd.h $(PREFIX)/include/
+PREFIX ?= /usr/local
+D := $(DESTDIR)$(PREFIX)
+
+# hookd.1 and the completion scripts are generated from the command and settings tables (hookd's own output)
+$(BUILD)/hookd.1: $(BUILD)/hookd scripts/gen-man.sh
+	sh scripts/gen-man.sh $(BUILD)/hookd >$@
+$(BUILD)/hookd.bash $(BUILD)/_hookd &: $(BUILD)/hookd scripts/gen-completion.sh
+	sh scripts/gen-completion.sh $(BUILD)/hookd $(BUILD)/hookd.bash $(BUILD)/_hookd
+
+.PHONY: man completion
+man: $(BUILD)/hookd.1
+completion: $(BUILD)/hookd.bash
+
+install: all $(BUILD)/hookd.1 $(BUILD)/hookd.bash
+	install -d $(D)/bin $(D)/lib/pkgconfig $(D)/include $(D)/share/man/man1 \
+		$(D)/share/bash-completion/completions $(D)/share/zsh/site-functions
+	install -m 755 $(BUILD)/hookd $(D)/bin/
+	install -m 644 $(BUILD)/libhookd.a $(D)/lib/
+	install -m 755 $(BUILD)/libhookd.so $(D)/lib/
+	install -m 644 include/hookd.h $(D)/include/
+	install -m 644 $(BUILD)/hookd.1 $(D)/share/man/man1/
+	install -m 644 $(BUILD)/hookd.bash $(D)/share/bash-completion/completions/hookd
+	install -m 644 $(BUILD)/_hookd $(D)/share/zsh/site-functions/
 	printf '%s\n' 'prefix=$(abspath $(PREFIX))' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 		'Name: hookd' 'Description: libhookd, sign and verify webhooks (Standard Webhooks, Stripe, GitHub, ...)' \
 		'Version: $(VERSION)' 'Requires.private: libcrypto' 'Libs: -L$${libdir} -lhookd' \
-		'Cflags: -I$${includedir}' >$(PREFIX)/lib/pkgconfig/hookd.pc
+		'Cflags: -I$${includedir}' >$(D)/lib/pkgconfig/hookd.pc
 
 # bench: the benchmark suite (bench/README.md). Figures are printed and written to bench/results/, never asserted.
 #   make bench                     full run (a few minutes)

@@ -14,6 +14,11 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 token=${HOOKD_TOKEN:-$(cat "$data/token" 2>/dev/null)}
+# the client commands find 127.0.0.1:8071 and ./data/token by themselves; elsewhere they need telling
+cli_flags=""
+if [ "$listen" != 127.0.0.1:8071 ] || [ "$data" != ./data ]; then
+	cli_flags=" --server http://$listen --token $token"
+fi
 cat <<TXT
 
 hookd is running on http://$listen (data in $data; Ctrl-C stops it)
@@ -21,14 +26,15 @@ Deliveries to loopback (127.0.0.0/8) are allowed for this demo: the SSRF guard b
 API token: $token
 Dashboard: http://$listen/ui/ (sign in with the token; docs/ui.md)
 
-Try it:
+Try it (the README's tour; start its receiver on 127.0.0.1:9000 first):
   export HOOKD=http://$listen TOKEN=$token
-  curl -s -X POST \$HOOKD/api/v1/app -H "Authorization: Bearer \$TOKEN" \\
-       -H 'content-type: application/json' -d '{"name":"demo","uid":"demo"}'
-  curl -s -X POST \$HOOKD/api/v1/app/demo/endpoint -H "Authorization: Bearer \$TOKEN" \\
-       -H 'content-type: application/json' -d '{"url":"http://127.0.0.1:9000/hook"}'
-  curl -s -X POST \$HOOKD/api/v1/app/demo/msg -H "Authorization: Bearer \$TOKEN" \\
-       -H 'content-type: application/json' -d '{"eventType":"user.created","payload":{"id":1}}'
+  auth="Authorization: Bearer \$TOKEN"
+  curl -s -X POST \$HOOKD/api/v1/app -H "\$auth" -d '{"name":"Acme","uid":"acme"}'
+  curl -s -X POST \$HOOKD/api/v1/app/acme/endpoint -H "\$auth" \\
+       -d '{"url":"http://127.0.0.1:9000/hook","uid":"acme-hook","eventTypes":["invoice.*"]}'
+  curl -s -X POST \$HOOKD/api/v1/app/acme/msg -H "\$auth" \\
+       -d '{"eventType":"invoice.paid","payload":{"id":"inv_1","amount":420}}'
+  $bin attempts list --app acme --endpoint acme-hook$cli_flags
 
 TXT
 wait $pid

@@ -61,6 +61,17 @@ void api_error(struct req *r, int status, const char *code, const char *detail)
 }
 
 
+/* An error answer, one log line: its code and detail (a 422's details as compact JSON). */
+static void log_error_answer(const struct req *r)
+{
+	json_t *j = r->resp != NULL ? json_loads(r->resp, 0, NULL) : NULL, *detail = json_object_get(j, "detail");
+	char *d = json_is_string(detail) || detail == NULL ? NULL : json_dumps(detail, JSON_COMPACT);
+	log_api_error(r->method, r->url, r->status, json_string_value(json_object_get(j, "code")),
+		      d != NULL ? d : json_string_value(detail));
+	free(d);
+	json_decref(j);
+}
+
 static enum MHD_Result queue(struct req *r)
 {
 	if (r->mhd_resp != NULL) { /* made whole by its handler (ui.c) */
@@ -88,6 +99,8 @@ static enum MHD_Result queue(struct req *r)
 	histogram_observe(&hist_api, took);
 	if (r->ingest && r->status == 202)
 		histogram_observe(&hist_ingest, took);
+	if (r->status >= 400)
+		log_error_answer(r);
 	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -538,6 +551,24 @@ static void set_idempotency_key(struct req *r)
 		snprintf(r->idem_key + 2 * i, 3, "%02x", d[i]);
 }
 
+/* GET /api/v1/health/ready, no token: 200 once the store answers a query. The API starts listening only
+ * after the store opened and ran its migrations, so an answer here also means they are done; 503 when the
+ * database does not answer (a load balancer takes the node out). */
+static void api_ready(struct req *r)
+{
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+		api_error(r, 405, "method_not_allowed", "GET /api/v1/health/ready");
+		return;
+	}
+	struct task t = {0};
+	int rc = api_store()->q->task_get(api_store(), "qtask_ready_probe", &t);
+	(void)t; /* a task holds nothing on the heap */
+	if (rc == STORE_OK || rc == STORE_NOTFOUND)
+		api_reply(r, 200, xstrdup("{\"status\":\"ready\",\"store\":\"ok\",\"migrations\":\"done\"}"));
+	else
+		api_error(r, 503, "not_ready", "the database does not answer");
+}
+
 static void dispatch(struct req *r)
 {
 	if (r->nul) { /* decoded, it would end the path or the value early: "app/%00" is not "app/" */
@@ -550,6 +581,10 @@ static void dispatch(struct req *r)
 			api_reply(r, 204, NULL);
 		else
 			api_no_route(r, "GET, HEAD");
+		return;
+	}
+	if (strcmp(r->url, "/api/v1/health/ready") == 0) {
+		api_ready(r);
 		return;
 	}
 	if (strcmp(r->url, "/metrics") == 0 && strcmp(r->method, "GET") == 0) {

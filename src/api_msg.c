@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+
 #include "api.h"
 #include "cache.h"
 #include "evtypes.h"
@@ -164,6 +166,22 @@ static void msg_op_init(struct req *r)
 	r->cleanup = msg_cleanup;
 }
 
+/* A W3C Trace Context traceparent: "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>", ids not all
+ * zeros; a later version may append fields after a dash (version ff is invalid). */
+static bool traceparent_valid(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(s);
+	if (n < 55 || (n > 55 && (strncmp(s, "00", 2) == 0 || s[55] != '-')) || n > 512 || strncmp(s, "ff", 2) == 0)
+		return false;
+	for (size_t i = 0; i < 55; i++) {
+		bool dash = i == 2 || i == 35 || i == 52;
+		if (dash ? s[i] != '-' : strchr(hex, s[i]) == NULL || s[i] == '\0')
+			return false;
+	}
+	return strspn(s + 3, "0") < 32 && strspn(s + 36, "0") < 16;
+}
+
 void api_msg_create(struct req *r)
 {
 	int with_content = api_query_bool(r, "with_content", true);
@@ -186,6 +204,12 @@ void api_msg_create(struct req *r)
 	id_new("msg_", m.id);
 	memcpy(m.app_id, a.id, ID_MAX);
 	m.created_ms = now_ms();
+	const char *tp = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "traceparent");
+	if (tp != NULL && traceparent_valid(tp)) { /* sent on with every delivery of the message (extra headers) */
+		json_t *h = json_pack("{s:s}", "traceparent", tp);
+		m.extra_headers = json_dumps(h, JSON_COMPACT);
+		json_decref(h);
+	}
 	size_t at, len;
 	if (json_raw_member(r->body.data, r->body.len, "payload", &at, &len) == 0) {
 		m.payload = xstrndup(r->body.data + at, len); /* exactly as sent, not serialized again */

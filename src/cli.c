@@ -396,3 +396,37 @@ int cli_secret(int argc, char **argv)
 	explicit_bzero(secret, sizeof secret);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
+
+/* "2026-11-23T10:00:00Z" (RFC 3339), "2026-11-23" (that day's midnight, UTC), or an age before now: digits and
+ * one unit of s, m, h, d or w ("90s", "1h", "2d"). */
+int cli_time_parse(const char *s, int64_t now_ms, int64_t *ms)
+{
+	char day[RFC3339_LEN];
+	size_t n = strlen(s);
+	if (n == 10 && s[4] == '-' && s[7] == '-') {
+		snprintf(day, sizeof day, "%sT00:00:00Z", s);
+		return rfc3339_parse(day, ms);
+	}
+	if (n >= 2 && n < 12 && strchr("smhdw", s[n - 1]) != NULL) {
+		static const int64_t unit[] = {1, 60, 3600, 86400, 604800};
+		int64_t v = 0;
+		for (size_t i = 0; i + 1 < n; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -1;
+			v = v * 10 + (s[i] - '0');
+		}
+		v *= unit[strchr("smhdw", s[n - 1]) - "smhdw"];
+		*ms = now_ms - v * 1000;
+		return 0;
+	}
+	return rfc3339_parse(s, ms);
+}
+
+void cli_sig_words(FILE *f, const char *cmd)
+{
+	unsigned bit = strcmp(cmd, "sign") == 0 ? CMD_SIGN : strcmp(cmd, "verify") == 0 ? CMD_VERIFY : CMD_SECRET;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if ((flags[i].cmds & bit) != 0)
+			fprintf(f, "%s ", flags[i].name);
+	fputc('\n', f);
+}

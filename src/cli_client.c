@@ -1,4 +1,5 @@
-/* cli_client.c: hookd endpoints, messages, attempts, resend, recover and sources: a running server's management API
+/* cli_client.c: hookd endpoints, messages, attempts, resend, recover and sources (apps, event-types and test are
+ * in cli_apps.c, dispatched from the table here): a running server's management API
  * (docs/api.md) from a shell, for people (tables) and scripts (--json: the API's answer, one document on stdout).
  * This file holds the operations; cli_http.c the transport, cli_table.c the output. Like cli.c, flags
  * come from one table that names the operations taking each; unlike sign and verify, get-style operations also
@@ -74,12 +75,24 @@ enum {
 	SRC_GET = 1u << 13,
 	SRC_REQUESTS = 1u << 14,
 	SRC_REPLAY = 1u << 15,
+	APP_LIST = 1u << 16,
+	APP_GET = 1u << 17,
+	APP_CREATE = 1u << 18,
+	APP_DELETE = 1u << 19,
+	ET_LIST = 1u << 20,
+	ET_GET = 1u << 21,
+	ET_CREATE = 1u << 22,
+	EP_TEST = 1u << 23,
 };
-#define OPS_ALL 0xffffu
-#define OPS_SRC (SRC_LIST | SRC_GET | SRC_REQUESTS | SRC_REPLAY) /* inbound sources: no --app */
-#define OPS_LIST (EP_LIST | MSG_LIST | ATT_LIST | SRC_LIST | SRC_REQUESTS)
+#define OPS_ALL 0xffffffu
+#define OPS_APP (APP_LIST | APP_GET | APP_CREATE | APP_DELETE)
+#define OPS_ET (ET_LIST | ET_GET | ET_CREATE)
+/* no --app: inbound sources, apps themselves and event types */
+#define OPS_SRC (SRC_LIST | SRC_GET | SRC_REQUESTS | SRC_REPLAY | OPS_APP | OPS_ET)
+#define OPS_LIST (EP_LIST | MSG_LIST | ATT_LIST | SRC_LIST | SRC_REQUESTS | APP_LIST | ET_LIST)
 
 /* ---- flags ---- */
+
 
 static const struct {
 	const char *name;
@@ -91,17 +104,18 @@ static const struct {
 	{"--json", OPS_ALL, false},
 	{"--app", OPS_ALL & ~OPS_SRC, true},
 	{"--url", EP_CREATE, true},
-	{"--event-type", EP_CREATE | MSG_LIST | MSG_SEND, true},
+	{"--event-type", EP_CREATE | MSG_LIST | MSG_SEND | EP_TEST, true},
 	{"--channel", EP_CREATE | MSG_SEND, true},
-	{"--uid", EP_CREATE, true},
-	{"--description", EP_CREATE, true},
+	{"--uid", EP_CREATE | APP_CREATE, true},
+	{"--name", APP_CREATE, true},
+	{"--description", EP_CREATE | ET_CREATE, true},
 	{"--limit", OPS_LIST, true},
 	{"--data", MSG_SEND, true},
 	{"--event-id", MSG_SEND, true},
 	{"--endpoint", ATT_LIST | RESEND | RECOVER, true},
 	{"--msg", ATT_LIST | RESEND, true},
 	{"--status", ATT_LIST, true},
-	{"--since", RECOVER | SRC_REPLAY, true},
+	{"--since", RECOVER | SRC_REPLAY | MSG_LIST, true},
 	{"--wait", RECOVER | SRC_REPLAY, false},
 	{"--request", SRC_REPLAY, true},
 };
@@ -134,6 +148,19 @@ static bool parse_long(const char *s, long min, long max, long *v)
 	return true;
 }
 
+/* A delivery status by name, as statusText says it (and "failed", "cancelled"); -1 if none. */
+static long status_from_name(const char *v)
+{
+	static const char *names[][2] = {
+		{"success", "succeeded"}, {"pending", "queued"}, {"fail", "failed"}, {"sending", "sending"},
+		{"canceled", "cancelled"},
+	};
+	for (long i = 0; i < 5; i++)
+		if (strcasecmp(v, names[i][0]) == 0 || strcasecmp(v, names[i][1]) == 0)
+			return i;
+	return -1;
+}
+
 static int set_flag(struct client *c, const char *flag, const char *v)
 {
 	if (strcmp(flag, "--server") == 0)
@@ -154,6 +181,8 @@ static int set_flag(struct client *c, const char *flag, const char *v)
 		strlist_add(&c->channels, v);
 	else if (strcmp(flag, "--uid") == 0)
 		c->uid = v;
+	else if (strcmp(flag, "--name") == 0)
+		c->name = v;
 	else if (strcmp(flag, "--description") == 0)
 		c->description = v;
 	else if (strcmp(flag, "--data") == 0)
@@ -172,9 +201,9 @@ static int set_flag(struct client *c, const char *flag, const char *v)
 		if (!parse_long(v, 1, LIMIT_MAX, &c->limit))
 			return cli_usage(c->cmd, "--limit '%s': expected a number from 1 to %d", v, LIMIT_MAX);
 	} else if (strcmp(flag, "--status") == 0) {
-		if (!parse_long(v, 0, 4, &c->status))
-			return cli_usage(c->cmd, "--status '%s': expected 0 (success), 1 (pending), 2 (fail), 3 (sending) "
-					      "or 4 (canceled)",
+		if (!parse_long(v, 0, 4, &c->status) && (c->status = status_from_name(v)) < 0)
+			return cli_usage(c->cmd, "--status '%s': expected success (0), pending (1), fail (2), sending (3) "
+					      "or canceled (4)",
 					   v);
 		c->has_status = true;
 	}
@@ -213,8 +242,15 @@ static int parse_args(struct client *c, bool takes_arg, int argc, char **argv)
 static int check_since(struct client *c)
 {
 	int64_t ms;
-	if (rfc3339_parse(c->since, &ms) != 0)
-		return cli_usage(c->cmd, "--since '%s': expected an RFC 3339 time like 2026-11-23T10:00:00Z", c->since);
+	if (cli_time_parse(c->since, (int64_t)time(NULL) * 1000, &ms) != 0)
+		return cli_usage(c->cmd, "--since '%s': expected a time like 2026-11-23T10:00:00Z or 2026-11-23 (UTC), "
+				      "or an age like 90s, 30m, 1h, 2d, 1w",
+				   c->since);
+	if (rfc3339_parse(c->since, &ms) != 0) { /* a day or an age: sent as the time it means */
+		cli_time_parse(c->since, (int64_t)time(NULL) * 1000, &ms);
+		rfc3339_format(ms, c->since_buf);
+		c->since = c->since_buf;
+	}
 	return 0;
 }
 
@@ -222,6 +258,10 @@ static int check_args(struct client *c, const char *arg_name)
 {
 	if ((c->op & OPS_SRC) == 0 && (c->app == NULL || c->app[0] == '\0'))
 		return cli_usage(c->cmd, "--app is required");
+	if (c->op == APP_CREATE && c->name == NULL)
+		return cli_usage(c->cmd, "--name is required");
+	if (c->op == ET_CREATE && c->description == NULL)
+		return cli_usage(c->cmd, "--description is required");
 	if (arg_name != NULL && (c->arg == NULL || c->arg[0] == '\0'))
 		return cli_usage(c->cmd, "expected the %s", arg_name);
 	if (c->op == EP_CREATE && c->url == NULL)
@@ -246,7 +286,7 @@ static int check_args(struct client *c, const char *arg_name)
 /* ---- request bodies ---- */
 
 /* A string member; -1 if the string is not UTF-8 (jansson takes nothing else). */
-static int set_string(json_t *obj, const char *key, const char *value)
+int client_set_string(json_t *obj, const char *key, const char *value)
 {
 	return value == NULL ? 0 : json_object_set_new(obj, key, json_string(value));
 }
@@ -284,6 +324,8 @@ static const struct column attempt_cols[] = {
 	{"CODE", "responseStatusCode", false},
 	{"DURATION", "responseDurationMs", true},
 	{"TIMESTAMP", "timestamp", false},
+	{"NEXT ATTEMPT", "next", false},
+	{"ERROR", "error", false},
 };
 
 static int ep_list(struct client *c)
@@ -302,8 +344,8 @@ static int ep_get(struct client *c)
 static int ep_create(struct client *c)
 {
 	json_t *body = json_object();
-	if (set_string(body, "url", c->url) != 0 || set_string(body, "uid", c->uid) != 0 ||
-	    set_string(body, "description", c->description) != 0 ||
+	if (client_set_string(body, "url", c->url) != 0 || client_set_string(body, "uid", c->uid) != 0 ||
+	    client_set_string(body, "description", c->description) != 0 ||
 	    set_strlist(body, "eventTypes", &c->event_types) != 0 || set_strlist(body, "channels", &c->channels) != 0) {
 		json_decref(body);
 		return cli_usage(c->cmd, "arguments must be UTF-8");
@@ -349,6 +391,8 @@ static int msg_list(struct client *c)
 	buf_init(&q, CLIENT_REPLY_MAX);
 	for (size_t i = 0; i < c->event_types.n; i++)
 		client_query_add(c, &q, "event_types", c->event_types.v[i]);
+	if (c->since != NULL)
+		client_query_add(c, &q, "after", c->since);
 	if (!c->json) /* the table has no room for payloads */
 		client_query_add(c, &q, "with_content", "false");
 	return client_list_show(c, client_path(c, "app", c->app, "msg", NULL), &q, message_cols,
@@ -403,7 +447,7 @@ static int msg_send(struct client *c)
 		return rc;
 	}
 	json_t *head = json_object();
-	if (set_string(head, "eventType", c->event_types.v[0]) != 0 || set_string(head, "eventId", c->event_id) != 0 ||
+	if (client_set_string(head, "eventType", c->event_types.v[0]) != 0 || client_set_string(head, "eventId", c->event_id) != 0 ||
 	    set_strlist(head, "channels", &c->channels) != 0) {
 		json_decref(head);
 		buf_dispose(&payload);
@@ -424,6 +468,52 @@ static int msg_send(struct client *c)
 	return rc;
 }
 
+/* The first line of a failed attempt's response (the receiver's body, or the network error), at most
+ * ERROR_CELL_MAX bytes cut on a UTF-8 boundary; "-" for a success. */
+#define ERROR_CELL_MAX 60
+static json_t *error_cell(const json_t *row)
+{
+	const char *resp = str_or(json_object_get(row, "response"), "");
+	if (json_integer_value(json_object_get(row, "status")) == 0 || resp[0] == '\0')
+		return json_string("-");
+	size_t n = strcspn(resp, "\r\n");
+	if (n > ERROR_CELL_MAX) {
+		n = ERROR_CELL_MAX;
+		while (n > 0 && ((unsigned char)resp[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return json_stringn(resp, n);
+}
+
+/* The next attempt of each (message, endpoint) pair still pending: the deliveries behind the attempts (the
+ * message's destinations, keyed by endpoint id, or the endpoint's messages, keyed by message id). */
+static json_t *next_attempts(struct client *c)
+{
+	json_t *page = NULL, *next = json_object();
+	struct buf q;
+	buf_init(&q, CLIENT_REPLY_MAX);
+	char *path = c->msg != NULL ? client_path(c, "app", c->app, "msg", c->msg, "endpoint", NULL)
+				    : client_path(c, "app", c->app, "endpoint", c->endpoint, "msg", NULL);
+	if (c->msg == NULL) { /* only the pending ones have a next attempt */
+		client_query_add(c, &q, "status", "1");
+		client_query_add(c, &q, "with_content", "false");
+	}
+	if (client_list(c, path, &q, &page) == 0) {
+		size_t i;
+		json_t *d;
+		json_array_foreach(json_object_get(page, "data"), i, d) {
+			const json_t *at = json_object_get(d, "nextAttempt");
+			const char *id = json_string_value(json_object_get(d, "id"));
+			if (json_is_string(at) && id != NULL)
+				json_object_set(next, id, (json_t *)at);
+		}
+	}
+	json_decref(page);
+	buf_dispose(&q);
+	free(path);
+	return next;
+}
+
 static int att_list(struct client *c)
 {
 	struct buf q;
@@ -441,9 +531,29 @@ static int att_list(struct client *c)
 		snprintf(n, sizeof n, "%ld", c->status);
 		client_query_add(c, &q, "status", n);
 	}
-	if (!c->json) /* the table has no room for response bodies */
-		client_query_add(c, &q, "with_content", "false");
-	return client_list_show(c, path, &q, attempt_cols, sizeof attempt_cols / sizeof attempt_cols[0]);
+	if (c->json)
+		return client_list_show(c, path, &q, attempt_cols, sizeof attempt_cols / sizeof attempt_cols[0]);
+	/* the table: each attempt with its error, and the pair's next attempt on its newest attempt */
+	json_t *j;
+	int rc = client_list(c, path, &q, &j);
+	buf_dispose(&q);
+	free(path);
+	if (rc != 0)
+		return rc;
+	json_t *next = next_attempts(c), *rows = json_object_get(j, "data"), *row;
+	size_t i;
+	json_array_foreach(rows, i, row) {
+		const char *key = str_or(json_object_get(row, c->msg != NULL ? "endpointId" : "msgId"), "");
+		json_object_set_new(row, "error", error_cell(row));
+		json_t *at = json_object_get(next, key);
+		json_object_set(row, "next", at != NULL ? at : json_null());
+		if (at != NULL) /* the newest attempt of the pair only */
+			json_object_del(next, key);
+	}
+	rc = client_print_table(rows, attempt_cols, sizeof attempt_cols / sizeof attempt_cols[0]);
+	json_decref(next);
+	json_decref(j);
+	return rc;
 }
 
 static int do_resend(struct client *c)
@@ -523,7 +633,7 @@ static int post_task(struct client *c, char *path)
 {
 	struct reply r;
 	json_t *task = NULL, *body = json_object();
-	if (set_string(body, "since", c->since) != 0) {
+	if (client_set_string(body, "since", c->since) != 0) {
 		json_decref(body);
 		free(path);
 		return cli_usage(c->cmd, "arguments must be UTF-8");
@@ -632,6 +742,15 @@ static const struct op {
 	{"sources", "get", SRC_GET, "source (id or uid)", src_get},
 	{"sources", "requests", SRC_REQUESTS, "source (id or uid)", src_requests},
 	{"sources", "replay", SRC_REPLAY, "source (id or uid)", src_replay},
+	{"apps", "list", APP_LIST, NULL, client_app_list},
+	{"apps", "get", APP_GET, "app (id or uid)", client_app_get},
+	{"apps", "create", APP_CREATE, NULL, client_app_create},
+	{"apps", "delete", APP_DELETE, "app (id or uid)", client_app_delete},
+	{"event-types", "list", ET_LIST, NULL, client_et_list},
+	{"event-types", "get", ET_GET, "event type name", client_et_get},
+	{"event-types", "create", ET_CREATE, "event type name", client_et_create},
+	{"test", NULL, EP_TEST, "endpoint (id or uid)", client_ep_test},
+	{"send-example", NULL, EP_TEST, "endpoint (id or uid)", client_ep_test},
 };
 
 static int client_main(const char *group, int argc, char **argv)
@@ -694,3 +813,27 @@ int cli_resend(int argc, char **argv) { return client_main("resend", argc, argv)
 int cli_recover(int argc, char **argv) { return client_main("recover", argc, argv); }
 
 int cli_sources(int argc, char **argv) { return client_main("sources", argc, argv); }
+
+int cli_apps(int argc, char **argv) { return client_main("apps", argc, argv); }
+
+int cli_event_types(int argc, char **argv) { return client_main("event-types", argc, argv); }
+
+int cli_test(int argc, char **argv) { return client_main("test", argc, argv); }
+
+int cli_send_example(int argc, char **argv) { return client_main("send-example", argc, argv); }
+
+void cli_client_words(FILE *f, const char *group)
+{
+	unsigned ops_of = 0;
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (strcmp(ops[i].group, group) == 0) {
+			ops_of |= ops[i].op;
+			if (ops[i].verb != NULL)
+				fprintf(f, "%s ", ops[i].verb);
+		}
+	fputc('\n', f);
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if ((flags[i].ops & ops_of) != 0)
+			fprintf(f, "%s ", flags[i].name);
+	fputc('\n', f);
+}

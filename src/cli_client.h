@@ -27,5 +27,11 @@ int cli_sources(int argc, char **argv);
  * local URL, signed; exit 0 on SIGINT/SIGTERM. */
 int cli_listen(int argc, char **argv);
 void cli_listen_help(FILE *f);
+int cli_apps(int argc, char **argv);
+/* For completion scripts: a group's verbs on one line (empty when it has none), then its flags on the next. */
+void cli_client_words(FILE *f, const char *group);
+int cli_event_types(int argc, char **argv);
+int cli_test(int argc, char **argv);
+int cli_send_example(int argc, char **argv);
 
 #endif

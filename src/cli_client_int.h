@@ -17,12 +17,15 @@ struct client {
 	unsigned op;
 	const char *server, *token_flag, *app, *url, *uid, *description, *data, *endpoint, *msg, *since, *event_id;
 	const char *request; /* sources replay --request */
+	const char *name;    /* apps create --name */
+	char since_buf[RFC3339_LEN]; /* --since as RFC 3339, whatever form it was given in */
 	const char *arg; /* the positional EP or MSG */
 	struct strlist event_types, channels;
 	long limit, status;
 	bool json, wait, has_status;
 	char *base;  /* the server URL without trailing slashes */
 	char *token; /* owned, wiped at the end; NULL: no Authorization header */
+	const char *token_from; /* where the token came from, for a 401's message; NULL: nowhere */
 	CURL *curl;
 	struct curl_slist *headers;
 	char errbuf[CURL_ERROR_SIZE];
@@ -77,7 +80,8 @@ void client_put_clean(FILE *f, const char *s, size_t n);
 int client_print_raw(const struct reply *r);
 /* j as compact JSON on one line. */
 int client_print_json(const json_t *j);
-/* The rows (objects) as aligned columns under a header (ncols <= 8). */
+#define CLIENT_COLS_MAX 10
+/* The rows (objects) as aligned columns under a header (ncols <= CLIENT_COLS_MAX), by display width. */
 int client_print_table(const json_t *rows, const struct column *cols, size_t ncols);
 /* One object as "field  value" lines, in the answer's order. */
 int client_print_object(const json_t *obj);
@@ -89,5 +93,19 @@ int client_show_object(const struct client *c, const struct reply *r, const json
 int client_call_show(struct client *c, const char *method, char *path, const char *body);
 /* A list shown as a table, or as one JSON document with --json; path and filter are taken. */
 int client_list_show(struct client *c, char *path, struct buf *filter, const struct column *cols, size_t ncols);
+
+/* A string member of a request body; -1 if the string is not UTF-8. */
+int client_set_string(json_t *obj, const char *key, const char *value);
+
+/* ---- cli_apps.c: apps, event types, a test message (each returns the exit status) ---- */
+
+int client_app_list(struct client *c);
+int client_app_get(struct client *c);
+int client_app_create(struct client *c);
+int client_app_delete(struct client *c);
+int client_et_list(struct client *c);
+int client_et_get(struct client *c);
+int client_et_create(struct client *c);
+int client_ep_test(struct client *c);
 
 #endif

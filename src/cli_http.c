@@ -58,10 +58,13 @@ int client_open(struct client *c)
 	const char *tok = c->token_flag;
 	if (tok == NULL)
 		tok = getenv("HOOKD_TOKEN");
-	if (tok != NULL && tok[0] != '\0')
+	c->token_from = c->token_flag != NULL ? "--token" : "$HOOKD_TOKEN";
+	if (tok != NULL && tok[0] != '\0') {
 		c->token = xstrdup(tok);
-	else
+	} else {
 		c->token = token_from_file();
+		c->token_from = c->token != NULL ? "./" TOKEN_FILE : NULL;
+	}
 	if (c->token != NULL && strpbrk(c->token, "\r\n") != NULL)
 		return cli_usage(c->cmd, "the token contains a line break");
 
@@ -219,7 +222,7 @@ static void print_loc(const json_t *loc)
 }
 
 /* An error answer on one line: "hookd: 404 not_found: Entity not found"; a 422's details as "loc: msg; ...". */
-static void print_api_error(const struct reply *r)
+static void print_api_error(const struct reply *r, const char *hint)
 {
 	json_t *j = r->body.len > 0 ? json_loadb(r->body.data, r->body.len, 0, NULL) : NULL;
 	const char *code = json_string_value(json_object_get(j, "code"));
@@ -253,6 +256,8 @@ static void print_api_error(const struct reply *r)
 		fputs(": ", stderr);
 		client_put_clean(stderr, r->body.data, 200);
 	}
+	if (hint != NULL)
+		fprintf(stderr, " (%s)", hint);
 	fputc('\n', stderr);
 	json_decref(j);
 }
@@ -268,7 +273,13 @@ int client_call(struct client *c, const char *method, const char *path, const ch
 	if (rc != 0)
 		return rc;
 	if (r->status < 200 || r->status > 299) {
-		print_api_error(r);
+		char hint[256];
+		if (r->status == 401 && c->token_from == NULL)
+			snprintf(hint, sizeof hint, "no token sent: looked for --token, $HOOKD_TOKEN and ./%s", TOKEN_FILE);
+		else if (r->status == 401)
+			snprintf(hint, sizeof hint, "the token from %s was refused; looked for --token, then $HOOKD_TOKEN, "
+						    "then ./%s", c->token_from, TOKEN_FILE);
+		print_api_error(r, r->status == 401 ? hint : NULL);
 		return 1;
 	}
 	if (out == NULL || r->body.len == 0)

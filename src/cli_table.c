@@ -2,6 +2,8 @@
  * (--json), and nothing from a peer that could drive the terminal. */
 #include <inttypes.h>
 #include <jansson.h>
+#include <locale.h>
+#include <wchar.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +82,47 @@ static char *cell_text(const json_t *v, bool ms)
 	return b.data;
 }
 
-/* The rows (objects) as aligned columns under a header; the last column is not padded. */
+/* The columns a UTF-8 string takes on a terminal: wcwidth(3) of each code point in the C library's C.UTF-8
+ * locale (wide CJK and emoji 2, combining marks 0), used for this thread only (uselocale), so that nothing else
+ * changes with it; without that locale, or for a byte that is not UTF-8, one column per code point. */
+static size_t display_width(const char *s)
+{
+	static locale_t utf8 = (locale_t)0;
+	static bool tried;
+	if (!tried) {
+		tried = true;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	locale_t old = utf8 != (locale_t)0 ? uselocale(utf8) : (locale_t)0;
+	size_t w = 0, len = strlen(s);
+	mbstate_t st;
+	memset(&st, 0, sizeof st);
+	while (len > 0) {
+		wchar_t wc;
+		size_t n = utf8 != (locale_t)0 ? mbrtowc(&wc, s, len, &st) : (size_t)-1;
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) { /* not UTF-8 here: a byte, unless a continuation */
+			memset(&st, 0, sizeof st);
+			w += ((unsigned char)*s & 0xc0) != 0x80;
+			n = 1;
+		} else {
+			int cw = wcwidth(wc);
+			w += cw < 0 ? 1 : (size_t)cw;
+		}
+		s += n;
+		len -= n;
+	}
+	if (old != (locale_t)0)
+		uselocale(old);
+	return w;
+}
+
+/* The rows (objects) as aligned columns under a header, padded by display width (not bytes); the last column
+ * is not padded. */
 int client_print_table(const json_t *rows, const struct column *cols, size_t ncols)
 {
-	size_t nrows = json_array_size(rows), width[8] = {0}; /* ncols <= 8 */
+	size_t nrows = json_array_size(rows), width[CLIENT_COLS_MAX] = {0};
+	if (ncols > CLIENT_COLS_MAX)
+		ncols = CLIENT_COLS_MAX;
 	char **cells = xcalloc((nrows + 1) * ncols, sizeof *cells);
 	for (size_t k = 0; k < ncols; k++) {
 		cells[k] = xstrdup(cols[k].title);
@@ -91,7 +130,7 @@ int client_print_table(const json_t *rows, const struct column *cols, size_t nco
 			cells[(i + 1) * ncols + k] = cell_text(json_object_get(json_array_get(rows, i), cols[k].field),
 								cols[k].ms);
 		for (size_t i = 0; i <= nrows; i++) {
-			size_t n = strlen(cells[i * ncols + k]);
+			size_t n = display_width(cells[i * ncols + k]);
 			width[k] = n > width[k] ? n : width[k];
 		}
 	}
@@ -99,7 +138,7 @@ int client_print_table(const json_t *rows, const struct column *cols, size_t nco
 		for (size_t k = 0; k < ncols; k++) {
 			const char *s = cells[i * ncols + k];
 			if (k + 1 < ncols)
-				printf("%-*s  ", (int)width[k], s);
+				printf("%s%*s  ", s, (int)(width[k] - display_width(s)), "");
 			else
 				printf("%s\n", s);
 		}

@@ -146,6 +146,14 @@ const struct setting config_settings[] = {
 	 "`/portal/` in an iframe, e.g. `https://app.example.com` (space-separated CSP sources; docs/ui.md)"},
 	{"log-level", "HOOKD_LOG_LEVEL", "LEVEL", SETTING_LOG_LEVEL, FIELD(log_level, int), 0, 0, "info", NULL,
 	 "error, warn, info or debug", "`error`, `warn`, `info`, `debug`"},
+	{"log-format", "HOOKD_LOG_FORMAT", "FORMAT", SETTING_LOG_FORMAT, FIELD(log_json, bool), 0, 0, "text", NULL,
+	 "text or json (one JSON object a line)",
+	 "`text`, or `json`: one JSON object a line with `time`, `level`, `msg` and, for deliveries and API "
+	 "errors, their fields (docs/operations.md)"},
+	{"config", "HOOKD_CONFIG", "FILE", SETTING_STRING, STR(config_file), 0, 0, NULL, "none",
+	 "a config file: `name = value` lines, the flags' names",
+	 "a config file of `name = value` lines with the flags' names (`#` starts a comment); flags win over the "
+	 "environment, the environment over the file (docs/operations.md)"},
 };
 
 const size_t config_nsettings = sizeof config_settings / sizeof config_settings[0];
@@ -262,6 +270,11 @@ static int setting_parse(const struct setting *s, struct config *c, const char *
 			return -1;
 		*(int *)field = (int)n;
 		return 0;
+	case SETTING_LOG_FORMAT:
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return -1;
+		*(bool *)field = strcmp(v, "json") == 0;
+		return 0;
 	}
 	/* the string kinds, checked */
 	free(*str);
@@ -298,6 +311,7 @@ void config_dispose(struct config *c)
 	free(c->operational_secret);
 	free(c->proxy);
 	free(c->portal_frame_ancestors);
+	free(c->config_file);
 	netguard_dispose(&c->guard);
 	memset(c, 0, sizeof *c);
 }
@@ -316,8 +330,87 @@ int config_set(struct config *c, const char *name, const char *v, char *err, siz
 	return 0;
 }
 
+#define CONFIG_LINE_MAX 4096
+
+static char *trim_ws(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* The config file: "name = value" lines with the flags' names; '#' at a line's start (after blanks) is a
+ * comment; a value may be wrapped in double quotes (to keep blanks at its ends). */
+static int config_file_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "--config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[CONFIG_LINE_MAX + 2];
+	int lineno = 0, rc = 0;
+	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		if (strlen(line) > CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, lineno, CONFIG_LINE_MAX);
+			rc = -1;
+			break;
+		}
+		char *l = trim_ws(line), *eq = strchr(l, '=');
+		if (*l == '\0' || *l == '#')
+			continue;
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%d: expected 'name = value'", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		char *name = trim_ws(l), *v = trim_ws(eq + 1);
+		size_t vn = strlen(v);
+		if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+			v[vn - 1] = '\0';
+			v++;
+		}
+		if (strncmp(name, "--", 2) == 0)
+			name += 2;
+		char e[400];
+		if (strcmp(name, "config") == 0) {
+			snprintf(err, errlen, "%s:%d: a config file cannot name another", path, lineno);
+			rc = -1;
+		} else if (config_set(c, name, v, e, sizeof e) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, e);
+			rc = -1;
+		}
+	}
+	explicit_bzero(line, sizeof line); /* it may have held a secret */
+	fclose(f);
+	return rc;
+}
+
+/* --config FILE or --config=FILE among the flags, else $HOOKD_CONFIG; NULL if none. */
+static const char *config_file_arg(int argc, char **argv)
+{
+	const char *path = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+	}
+	if (path == NULL)
+		path = getenv("HOOKD_CONFIG");
+	return path != NULL && *path != '\0' ? path : NULL;
+}
+
 int config_load(struct config *c, int argc, char **argv, char *err, size_t errlen)
 {
+	const char *file = config_file_arg(argc, argv); /* precedence: flag > environment > file > default */
+	if (file != NULL && config_file_load(c, file, err, errlen) < 0)
+		return -1;
 	for (size_t i = 0; i < config_nsettings; i++) {
 		const struct setting *s = &config_settings[i];
 		const char *v = getenv(s->env);
@@ -399,7 +492,10 @@ static int put_plain(FILE *f, const char *s)
 
 void config_help(FILE *f)
 {
-	fputs("hookd serve [options]\n", f);
+	fputs("hookd serve [--check] [options]\n"
+	      "  --check                     validate the settings (flags, environment, --config file) and exit 0, or 1\n"
+	      "                              with a one-line error\n",
+	      f);
 	for (size_t i = 0; i < config_nsettings; i++) {
 		const struct setting *s = &config_settings[i];
 		char line[512], words[256];
@@ -419,7 +515,8 @@ void config_help(FILE *f)
 		}
 		fputc('\n', f);
 	}
-	fputs("Every option can also be set in the environment (--retry-schedule is HOOKD_RETRY_SCHEDULE); flags win.\n"
+	fputs("Every option can also be set in the environment (--retry-schedule is HOOKD_RETRY_SCHEDULE) or in the\n"
+	      "--config file (retry-schedule = 5s,1m); a flag beats the environment, which beats the file.\n"
 	      "Durations: 500ms, 5s, 2m, 1h, 5d (a plain number is seconds).\n",
 	      f);
 }
@@ -435,5 +532,38 @@ void config_markdown(FILE *f)
 		else
 			fputs(s->dflt_doc, f);
 		fprintf(f, " | %s |\n", s->doc != NULL ? s->doc : s->help);
+	}
+}
+
+/* Text for roff: backslashes and hyphens escaped, markdown's backticks dropped. */
+static void put_roff(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '`')
+			continue;
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void config_man(FILE *f)
+{
+	for (size_t i = 0; i < config_nsettings; i++) {
+		const struct setting *s = &config_settings[i];
+		fputs(".TP\n.B \\-\\-", f);
+		put_roff(f, s->name);
+		fputs(" \\fI", f);
+		put_roff(f, s->arg);
+		fputs("\\fR\n", f);
+		put_roff(f, s->doc != NULL ? s->doc : s->help);
+		fputs(". Environment: \\fB", f);
+		put_roff(f, s->env);
+		fputs("\\fR; default: ", f);
+		put_roff(f, s->dflt != NULL ? s->dflt : s->dflt_doc);
+		fputs(".\n", f);
 	}
 }

@@ -38,6 +38,8 @@ struct config {
 	int64_t lease_time_ms;     /* HOOKD_LEASE_TIME: endpoint leases of several nodes on PostgreSQL (10 s) */
 	int64_t chore_interval_ms; /* HOOKD_CHORE_INTERVAL: how often the main thread runs its chores (60 s) */
 	int log_level;             /* HOOKD_LOG_LEVEL */
+	bool log_json;             /* HOOKD_LOG_FORMAT json */
+	char *config_file;         /* HOOKD_CONFIG: read before the environment and the flags */
 	char *operational_url;     /* HOOKD_OPERATIONAL_URL: where operational webhooks go; NULL: off */
 	char *operational_secret;  /* HOOKD_OPERATIONAL_SECRET: their signing secret (whsec_...) */
 	char *public_url;          /* HOOKD_PUBLIC_URL: how providers reach hookd ("https://hooks.example.com"), for
@@ -64,6 +66,7 @@ enum setting_kind {
 	SETTING_DURATION,   /* int64_t ms: "500ms", "5s", "2m", "1h", "5d" (plain: seconds) in [min, max]; max 0: none */
 	SETTING_SCHEDULE,   /* struct backoff: comma-separated durations (backoff_parse_schedule) */
 	SETTING_LOG_LEVEL,  /* int: error, warn, info, debug */
+	SETTING_LOG_FORMAT, /* bool: "text" (false) or "json" (true) */
 	SETTING_BOOL,       /* bool: true/false, yes/no, on/off, 1/0 */
 	SETTING_NETS,       /* struct netguard: its allow list, "CIDR[,CIDR...]" (netguard_allow_parse) */
 	SETTING_PROXY,      /* char *: http://, https://, socks5:// or socks5h:// */
@@ -101,6 +104,8 @@ int config_split_listen(const char *listen, char *host, size_t hostlen, int *por
 /* hookd serve --help: a usage line and one line per setting. */
 void config_help(FILE *f);
 /* The settings as a markdown table (the README's, between <!-- settings:begin --> and <!-- settings:end -->). */
+/* The settings as a man page's option list (roff .TP entries): hookd help --man. */
+void config_man(FILE *f);
 void config_markdown(FILE *f);
 
 #endif

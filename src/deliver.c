@@ -458,9 +458,14 @@ static void xfer_done(struct xfer *x, CURLcode code, const char *xerr)
 			attempt_event("message.attempt.failing", x, &o->attempt);
 		if (delay >= 0)
 			o->next_ms = now_ms() + delay; /* scheduled by the queue once recorded */
-		log_debug("deliver: %s -> %s: %s (attempt %d)", x->msg->m.id, x->ep->ep.id,
-			  xerr != NULL ? xerr : code == CURLE_OK ? "HTTP error" : curl_easy_strerror(code), o->attempts);
 	}
+	struct log_delivery ld = {
+		.app = x->msg->m.app_id, .endpoint = x->ep->ep.id, .message = x->msg->m.id,
+		.outcome = ok ? "success" : o->new_status == DS_PENDING ? "retry" : "fail",
+		.status = o->attempt.status_code, .duration_ms = o->attempt.duration_ms, .attempt = o->attempts,
+		.error = ok || o->attempt.status_code != 0 ? NULL : o->attempt.response, /* the network error */
+	};
+	log_delivery(&ld); /* one line per outcome, built on the stack */
 	gate_outcome(x->ep->ep.id, x->dkey, o->new_status);
 	xfer_release(x);
 }

@@ -1,7 +1,9 @@
 /* main.c: main() and the command line: a table of subcommands, each with its help. `hookd --help` prints every
  * section; `hookd help CMD`, `hookd CMD --help` and `hookd CMD -h` print one. serve's section comes from the
  * settings table (config.h), as does the README's settings table (`hookd serve --help-markdown`). */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -33,14 +35,19 @@ static const struct {
 	{"endpoints", "hookd endpoints list|get|create|disable|enable|delete --app APP [EP] [options]\n",
 	 "  endpoints create: --url URL [--event-type T]... [--channel C]... [--uid UID] [--description D]\n"},
 	{"messages", "hookd messages list|get|send --app APP [MSG] [options]\n",
-	 "  messages list: [--event-type T]...; messages send: --event-type T [--data JSON | < payload]\n"
+	 "  messages list: [--event-type T]... [--since TIME]; messages send: --event-type T [--data JSON | < payload]\n"
 	 "                              [--event-id ID] [--channel C]...\n"},
-	{"attempts", "hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status N]\n",
-	 "  attempts list: --status 0-4 (success, pending, fail, sending, canceled)\n"},
+	{"apps", "hookd apps list | get APP | create --name NAME [--uid UID] | delete APP\n", ""},
+	{"event-types", "hookd event-types list | get NAME | create NAME --description D\n", ""},
+	{"test", "hookd test --app APP EP [--event-type T]   (also hookd send-example)\n",
+	 "  test: sends the event type's example (default webhook.test) to one endpoint\n"},
+	{"attempts", "hookd attempts list --app APP (--endpoint EP | --msg MSG) [--status S]\n",
+	 "  attempts list: --status success|pending|fail|sending|canceled (or 0-4); the table shows each\n"
+	 "                              attempt's error and the pending pair's next attempt\n"},
 	{"resend", "hookd resend --app APP --msg MSG --endpoint EP\n", ""},
-	{"recover", "hookd recover --app APP --endpoint EP --since RFC3339 [--wait]\n",
+	{"recover", "hookd recover --app APP --endpoint EP --since TIME [--wait]\n",
 	 "  recover: --wait follows the background task, progress on stderr, until it finishes\n"},
-	{"sources", "hookd sources list | get SRC | requests SRC | replay SRC (--request REQ | --since RFC3339 [--wait])\n",
+	{"sources", "hookd sources list | get SRC | requests SRC | replay SRC (--request REQ | --since TIME [--wait])\n",
 	 "  sources replay: --request REQ sends one received request again; --since T every one since then,\n"
 	 "                              as a background task (--wait follows it)\n"},
 };
@@ -49,7 +56,9 @@ static const char client_common[] =
 	"  --server URL                the server (default $HOOKD_SERVER, else http://127.0.0.1:8071)\n"
 	"  --token TOKEN               API token (default $HOOKD_TOKEN, else the first line of ./data/token)\n"
 	"  --json                      print the API's answer (one JSON document) instead of a table\n"
-	"  --limit N                   list: at most N items, across pages (default 50)\n";
+	"  --limit N                   list: at most N items, across pages (default 50)\n"
+	"  TIME                        2026-11-23T10:00:00Z, 2026-11-23 (midnight UTC), or an age: 90s, 30m,\n"
+	"                              1h, 2d, 1w\n";
 
 static const char client_exits[] =
 	"These exit 0, 1 (the API answered an error: its code and detail on stderr), 2 (usage) or 3 (server\n"
@@ -77,6 +86,11 @@ static void help_attempts(FILE *f) { help_client_section(f, "attempts"); }
 static void help_resend(FILE *f) { help_client_section(f, "resend"); }
 static void help_recover(FILE *f) { help_client_section(f, "recover"); }
 static void help_sources(FILE *f) { help_client_section(f, "sources"); }
+static void help_apps(FILE *f) { help_client_section(f, "apps"); }
+static void help_event_types(FILE *f) { help_client_section(f, "event-types"); }
+static void help_test(FILE *f) { help_client_section(f, "test"); }
+
+static void help_client_all(FILE *f) { help_client_section(f, NULL); }
 
 static void help_version(FILE *f) { fputs("hookd version\n  print the version (also hookd --version)\n", f); }
 
@@ -125,6 +139,10 @@ static const struct command {
 	{"sign", cli_sign, help_sig, "sign a body read from stdin; print the headers to send"},
 	{"verify", cli_verify, help_sig, "verify a received body (stdin) and its headers; exit 0 and print ok, or 1"},
 	{"secret", cli_secret, help_sig, "make a new signing secret"},
+	{"apps", cli_apps, help_apps, "list, show, create or delete applications"},
+	{"event-types", cli_event_types, help_event_types, "list, show or create event types"},
+	{"test", cli_test, help_test, "send an example message to one endpoint (also: send-example)"},
+	{"send-example", cli_send_example, help_test, NULL},
 	{"endpoints", cli_endpoints, help_endpoints,
 	 "list, show, create, disable, enable or delete a running server's endpoints"},
 	{"messages", cli_messages, help_messages, "list, show or send messages"},
@@ -157,7 +175,7 @@ static void help_all(FILE *f)
 	fputs("usage: hookd <command> [options]\n\ncommands:\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (commands[i].summary != NULL)
-			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+			fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n", f);
 	config_help(f);
 	fputs("\n", f);
@@ -168,8 +186,161 @@ static void help_all(FILE *f)
 	help_client_section(f, NULL);
 }
 
+/* ---- generated documents: the man page and the completion scripts (make man, make completion) ---- */
+
+/* A help section, verbatim, escaped for roff. */
+static void man_verbatim(FILE *f, void (*help)(FILE *))
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (m == NULL)
+		return;
+	help(m);
+	fclose(m);
+	fputs(".PP\n.nf\n", f);
+	bool bol = true;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (bol && (*p == '.' || *p == '\''))
+			fputs("\\&", f);
+		if (*p == '\\')
+			fputs("\\e", f);
+		else if (*p == '-')
+			fputs("\\-", f);
+		else
+			fputc(*p, f);
+		bol = *p == '\n';
+	}
+	fputs(".fi\n", f);
+	free(text);
+}
+
+static void help_man(FILE *f)
+{
+	fprintf(f, ".TH HOOKD 1 \"\" \"hookd %s\" \"User Commands\"\n"
+		   ".SH NAME\nhookd \\- a webhook server (Svix\\-compatible API), its command line and signing tools\n"
+		   ".SH SYNOPSIS\n.B hookd\n.I command\n[options]\n.SH DESCRIPTION\n"
+		   "hookd accepts messages over an HTTP API and delivers them, signed, to the endpoints of each "
+		   "application, retrying on failure. The client commands talk to a running server; sign, verify "
+		   "and secret work offline. \\fBhookd\\fR \\fIcommand\\fR \\fB\\-\\-help\\fR prints one command's help.\n"
+		   ".SH COMMANDS\n",
+		HOOKD_VERSION);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].summary != NULL)
+			fprintf(f, ".TP\n.B %s\n%s\n", commands[i].name, commands[i].summary);
+	fputs(".SH SERVE OPTIONS\n.B hookd serve\n[\\fB\\-\\-check\\fR] [options]\n.PP\n"
+	      "\\fB\\-\\-check\\fR validates the settings (flags, environment, config file) and exits 0, or 1 with a "
+	      "one\\-line error. Precedence: flag, then environment, then the config file (\\fB\\-\\-config\\fR: "
+	      "\\fIname = value\\fR lines with the flags' names, # comments), then the default. Durations: 500ms, 5s, "
+	      "2m, 1h, 5d.\n",
+	      f);
+	config_man(f);
+	fputs(".SH CLIENT COMMANDS\n", f);
+	man_verbatim(f, help_client_all);
+	fputs(".SH SIGNING\n", f);
+	man_verbatim(f, help_sig);
+	fputs(".SH REKEY\n", f);
+	man_verbatim(f, help_rekey);
+	fputs(".SH ENVIRONMENT\nEvery serve option has its variable (above). The client commands read "
+	      "\\fBHOOKD_SERVER\\fR and \\fBHOOKD_TOKEN\\fR.\n"
+	      ".SH FILES\n.TP\n.I DATA/token\nthe API token hookd made at first start (the client commands read "
+	      "./data/token)\n.TP\n.I DATA/secret.key\nthe key that encrypts stored secrets\n.TP\n"
+	      ".I /etc/hookd/hookd.conf\na config file, when given with \\-\\-config (packaging/)\n"
+	      ".SH EXIT STATUS\nClient commands: 0 ok, 1 an API error, 2 usage, 3 server unreachable. serve \\-\\-check: "
+	      "0 or 1. verify: 0 ok, 1 rejected, 2 usage.\n"
+	      ".SH SEE ALSO\nThe docs/ directory of the source: api.md, cli.md, operations.md, signatures.md.\n",
+	      f);
+}
+
+/* The client groups, for completion: the commands that have verbs or client flags. */
+static bool is_client(const struct command *c)
+{
+	return c->help == help_endpoints || c->help == help_messages || c->help == help_attempts ||
+	       c->help == help_resend || c->help == help_recover || c->help == help_sources || c->help == help_apps ||
+	       c->help == help_event_types || c->help == help_test;
+}
+
+/* A command's verbs (line 1) and flags (line 2), from the tables that parse them. */
+static void command_words(const struct command *c, char *verbs, size_t vn, char *flagw, size_t fn)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	verbs[0] = flagw[0] = '\0';
+	if (m == NULL)
+		return;
+	if (is_client(c))
+		cli_client_words(m, c->name);
+	else if (c->run == cli_sign || c->run == cli_verify || c->run == cli_secret)
+		fprintf(m, "%s\n", c->run == cli_secret ? "new" : ""), cli_sig_words(m, c->name);
+	else if (c->run == cli_listen)
+		fputs("\n--app --forward --event-types --server --url --token --consumer --uid \n", m);
+	else if (c->run == cmd_serve || c->run == server_rekey) {
+		fputs("\n", m);
+		for (size_t i = 0; i < config_nsettings; i++)
+			fprintf(m, "--%s ", config_settings[i].name);
+		fputs(c->run == cmd_serve ? "--check \n" : "\n", m);
+	} else if (c->run == cmd_help) {
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (commands[i].summary != NULL)
+				fprintf(m, "%s ", commands[i].name);
+		fputs("\n\n", m);
+	} else
+		fputs("\n\n", m);
+	fclose(m);
+	char *nl = strchr(text, '\n');
+	if (nl != NULL) {
+		snprintf(verbs, vn, "%.*s", (int)(nl - text), text);
+		snprintf(flagw, fn, "%s", nl + 1);
+		flagw[strcspn(flagw, "\n")] = '\0';
+	}
+	free(text);
+}
+
+static void help_completion(FILE *f, bool zsh)
+{
+	char verbs[512], flagw[8192];
+	fputs(zsh ? "#compdef hookd\n# zsh completion for hookd (generated: hookd help --completion zsh)\n_hookd() {\n"
+		    "  if (( CURRENT == 2 )); then\n    compadd -- "
+		  : "# bash completion for hookd (generated: hookd help --completion bash)\n_hookd() {\n"
+		    "  local cur=${COMP_WORDS[COMP_CWORD]} verbs= words=\n  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+		    "    COMPREPLY=($(compgen -W \"",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].name[0] != '-')
+			fprintf(f, "%s ", commands[i].name);
+	fputs(zsh ? "\n    return\n  fi\n  local -a verbs opts\n" /* not "words": zsh's own array of the command line */
+		    "  case $words[2] in\n"
+		  : "\" -- \"$cur\"))\n    return\n  fi\n  case ${COMP_WORDS[1]} in\n",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (commands[i].name[0] == '-')
+			continue;
+		command_words(&commands[i], verbs, sizeof verbs, flagw, sizeof flagw);
+		if (zsh)
+			fprintf(f, "    %s) verbs=(%s) opts=(%s--help) ;;\n", commands[i].name, verbs, flagw);
+		else
+			fprintf(f, "    %s) verbs=\"%s\" words=\"%s--help\" ;;\n", commands[i].name, verbs, flagw);
+	}
+	fputs(zsh ? "  esac\n  if (( CURRENT == 3 && ${#verbs} > 0 )); then\n    compadd -- $verbs\n  else\n"
+		    "    compadd -- $opts\n  fi\n}\n_hookd \"$@\"\n"
+		  : "  esac\n  if [ \"$COMP_CWORD\" -eq 2 ] && [ -n \"$verbs\" ]; then\n"
+		    "    COMPREPLY=($(compgen -W \"$verbs\" -- \"$cur\"))\n  else\n"
+		    "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n  fi\n}\ncomplete -F _hookd hookd\n",
+	      f);
+}
+
 static int cmd_help(int argc, char **argv)
 {
+	if (argc == 1 && strcmp(argv[0], "--man") == 0) { /* for make man; not in the help */
+		help_man(stdout);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (argc == 2 && strcmp(argv[0], "--completion") == 0 &&
+	    (strcmp(argv[1], "bash") == 0 || strcmp(argv[1], "zsh") == 0)) { /* for make completion */
+		help_completion(stdout, strcmp(argv[1], "zsh") == 0);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	if (argc == 0) {
 		help_all(stdout);
 		return fflush(stdout) == 0 ? 0 : 1;

@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <openssl/crypto.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,13 +65,13 @@ static int data_dir_ready(const char *dir)
 {
 	char probe[4200];
 	if (mkdir_p(dir) < 0) {
-		fprintf(stderr, "hookd: cannot create data directory %s: %s\n", dir, strerror(errno));
+		log_errorx("hookd: cannot create data directory %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	snprintf(probe, sizeof probe, "%s/.write-test", dir);
 	int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "hookd: data directory %s is not writable: %s\n", dir, strerror(errno));
+		log_errorx("hookd: data directory %s is not writable: %s", dir, strerror(errno));
 		return -1;
 	}
 	close(fd);
@@ -107,14 +108,14 @@ static char *token_load(const struct config *cfg)
 	*o = '\0';
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || dprintf(fd, "%s\n", tok) < 0 || fsync(fd) < 0) {
-		fprintf(stderr, "hookd: cannot write %s: %s\n", path, strerror(errno));
+		log_errorx("hookd: cannot write %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		free(tok);
 		return NULL;
 	}
 	close(fd);
-	fprintf(stderr, "hookd: generated an API token (stored in %s): %s\n", path, tok);
+	log_notice("hookd: generated an API token (stored in %s): %s", path, tok);
 	return tok;
 }
 
@@ -134,11 +135,11 @@ static int keys_load(const struct config *cfg, bool make)
 			key = fgets(buf, sizeof buf, f);
 			fclose(f);
 			if (key == NULL) {
-				fprintf(stderr, "hookd: %s is empty\n", path);
+				log_errorx("hookd: %s is empty", path);
 				return -1;
 			}
 		} else if (errno != ENOENT || !make) {
-			fprintf(stderr, "hookd: no secret key: cannot read %s: %s (give --secret-key)\n", path,
+			log_errorx("hookd: no secret key: cannot read %s: %s (give --secret-key)", path,
 				strerror(errno));
 			return -1;
 		}
@@ -146,7 +147,7 @@ static int keys_load(const struct config *cfg, bool make)
 	if (key == NULL) {
 		int fd = seal_key_new(buf) == 0 ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
 		if (fd < 0 || dprintf(fd, "%s\n", buf) < 0 || fsync(fd) < 0) {
-			fprintf(stderr, "hookd: cannot write %s: %s\n", path, strerror(errno));
+			log_errorx("hookd: cannot write %s: %s", path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			return -1;
@@ -164,7 +165,7 @@ static int keys_load(const struct config *cfg, bool make)
 	int rc = seal_keys_set(key, cfg->secret_key_previous, err, sizeof err);
 	OPENSSL_cleanse(buf, sizeof buf);
 	if (rc < 0) {
-		fprintf(stderr, "hookd: %s (%s)\n", err, cfg->secret_key != NULL ? "--secret-key" : path);
+		log_errorx("hookd: %s (%s)", err, cfg->secret_key != NULL ? "--secret-key" : path);
 		return -1;
 	}
 	return 0;
@@ -175,7 +176,7 @@ static int listen_on(const char *addr)
 	char host[256], port_s[16];
 	int port;
 	if (config_split_listen(addr, host, sizeof host, &port) < 0) {
-		fprintf(stderr, "hookd: invalid listen address '%s' (expected HOST:PORT)\n", addr);
+		log_errorx("hookd: invalid listen address '%s' (expected HOST:PORT)", addr);
 		return -1;
 	}
 	snprintf(port_s, sizeof port_s, "%d", port);
@@ -183,7 +184,7 @@ static int listen_on(const char *addr)
 	struct addrinfo *res;
 	int gai = getaddrinfo(host, port_s, &hints, &res);
 	if (gai != 0) {
-		fprintf(stderr, "hookd: cannot listen on %s: %s\n", addr, gai_strerror(gai));
+		log_errorx("hookd: cannot listen on %s: %s", addr, gai_strerror(gai));
 		return -1;
 	}
 	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -191,7 +192,7 @@ static int listen_on(const char *addr)
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
-		fprintf(stderr, "hookd: cannot listen on %s: %s\n", addr, strerror(errno));
+		log_errorx("hookd: cannot listen on %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
@@ -409,7 +410,7 @@ static int serve(struct config *cfg)
 	if (node_init(cfg->data_dir) < 0 || keys_load(cfg, true) < 0)
 		goto out;
 	if ((st = store_open(cfg->db_url, err, sizeof err)) == NULL) {
-		fprintf(stderr, "hookd: %s\n", err);
+		log_errorx("hookd: %s", err);
 		goto out;
 	}
 	cache_init();
@@ -417,11 +418,11 @@ static int serve(struct config *cfg)
 	if (load_cache(st) < 0 || deliver_init(cfg) < 0 || sched_init(cfg, st, deliver_wake) < 0) {
 		char shown[1024];
 		url_for_log(cfg->db_url, shown, sizeof shown);
-		fprintf(stderr, "hookd: cannot load state from %s\n", shown);
+		log_errorx("hookd: cannot load state from %s", shown);
 		goto out_deliver;
 	}
 	if (opevents_init(cfg, st, err, sizeof err) < 0) {
-		fprintf(stderr, "hookd: %s\n", err);
+		log_errorx("hookd: %s", err);
 		goto out_deliver;
 	}
 	commit_start(st);
@@ -429,7 +430,7 @@ static int serve(struct config *cfg)
 	deliver_start();
 	tasks_adopt(true); /* the tasks cut short by this node's last stop go on from their cursor */
 	if ((api = api_start(cfg, st, fd, token)) == NULL) {
-		fprintf(stderr, "hookd: cannot start the HTTP server on %s\n", cfg->listen);
+		log_errorx("hookd: cannot start the HTTP server on %s", cfg->listen);
 		status = 1;
 	} else {
 		char shown[1024];
@@ -466,13 +467,30 @@ int server_main(int argc, char **argv)
 {
 	struct config cfg;
 	char err[512];
+	bool check = false;
+	for (int i = 0; i < argc; i++) /* --check: validate the settings (flags, environment, file) and exit */
+		if (strcmp(argv[i], "--check") == 0) {
+			check = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof *argv);
+			argc--;
+			i--;
+		}
 	config_init(&cfg);
 	if (config_load(&cfg, argc, argv, err, sizeof err) < 0) {
 		fprintf(stderr, "hookd: %s\n", err);
 		config_dispose(&cfg);
-		return 2;
+		return check ? 1 : 2;
+	}
+	if (check) {
+		if (cfg.config_file != NULL)
+			printf("hookd: configuration ok (%s)\n", cfg.config_file);
+		else
+			puts("hookd: configuration ok");
+		config_dispose(&cfg);
+		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	log_set_json(cfg.log_json);
 	block_signals();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int status = serve(&cfg);
@@ -493,6 +511,7 @@ int server_rekey(int argc, char **argv)
 		return 2;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	log_set_json(cfg.log_json);
 	struct store *st = NULL;
 	int64_t values = 0;
 	if (keys_load(&cfg, false) < 0)
