@@ -103,6 +103,8 @@ void attempt_dispose(struct attempt *a)
 	free(a->url);
 	free(a->response);
 	free(a->request_body);
+	free(a->request_headers);
+	free(a->response_headers);
 	memset(a, 0, sizeof *a);
 }
 
