@@ -174,10 +174,12 @@ e2e('ui: the transformation panel simulates and saves; a portal token without Ma
   const link = async (capabilities) => (await req('POST', `/auth/app-portal-access/${app.id}`, capabilities ? { capabilities } : {})).json.url;
   const portal = await browserPage(t, h);
   await portal.page.goto(await link(null));
+  await portal.page.getByRole('heading', { name: 'Endpoints' }).waitFor(); // the link's fragment is taken first
   await portal.page.goto(`${h.url}/portal/#/app/${app.id}/endpoint/${ep.id}`);
   await portal.page.getByRole('form', { name: 'Transformation' }).waitFor();
   const limited = await browserPage(t, h);
   await limited.page.goto(await link(['ViewBase', 'ManageEndpoint']));
+  await limited.page.getByRole('heading', { name: 'Endpoints' }).waitFor();
   await limited.page.goto(`${h.url}/portal/#/app/${app.id}/endpoint/${ep.id}`);
   await limited.page.getByRole('form', { name: 'Headers' }).waitFor();
   await limited.page.locator('.card.health').waitFor();
