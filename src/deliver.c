@@ -362,6 +362,8 @@ static void fill_attempt(struct attempt *a, const struct xfer *x, long status, C
 		a->request_body = xstrndup(x->body, x->body_len);
 	if (xerr == NULL) /* the request went (or was tried): its headers as built */
 		a->request_headers = request_headers_json(&x->hdrs);
+	if (xerr == NULL && x->put)
+		a->request_method = xstrdup("PUT");
 	if (code == CURLE_OK && xerr == NULL && x->rhdrs_n > 0)
 		a->response_headers = headers_json(x->rhdrs.data, x->rhdrs.len, 0, false);
 	a->status_code = code == CURLE_OK && xerr == NULL ? (int)status : 0;

@@ -105,6 +105,7 @@ void attempt_dispose(struct attempt *a)
 	free(a->request_body);
 	free(a->request_headers);
 	free(a->response_headers);
+	free(a->request_method);
 	memset(a, 0, sizeof *a);
 }
 

@@ -131,6 +131,7 @@ struct attempt {
 	char *request_body;     /* the body as sent when handlers made it differ from the payload, else NULL */
 	char *request_headers;  /* the headers as sent, a JSON object (sensitive values "[redacted]"), or NULL */
 	char *response_headers; /* the answer's headers, a JSON object (bounded: ATTEMPT_RESP_HDRS_*), or NULL */
+	char *request_method;   /* the method when a handler chose another than POST ("PUT"), else NULL */
 	int status;             /* DS_SUCCESS or DS_FAIL */
 	int trigger;            /* enum trigger_type */
 	int64_t created_ms;

@@ -114,8 +114,9 @@ static const char *const migrations[] = {
 	" caps INTEGER NOT NULL, feature_flags TEXT, expires_ms BIGINT NOT NULL, created_ms BIGINT NOT NULL);"
 	"CREATE INDEX app_tokens_app ON app_tokens (app_id);"
 	"CREATE INDEX app_tokens_expires ON app_tokens (expires_ms);",
-	/* 6: an attempt's request headers and the answer's headers (as SQLite's 15) */
-	"ALTER TABLE attempts ADD COLUMN request_headers TEXT, ADD COLUMN response_headers TEXT;",
+	/* 6: an attempt's request headers, the answer's headers and its method (as SQLite's 15) */
+	("ALTER TABLE attempts ADD COLUMN request_headers TEXT, ADD COLUMN response_headers TEXT,"
+	 " ADD COLUMN request_method TEXT;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -779,6 +779,7 @@ void pg_row_attempt(const PGresult *r, int row, int c, void *out)
 	a->request_body = pg_col_str(r, row, c + 11);
 	a->request_headers = pg_col_str(r, row, c + 12);
 	a->response_headers = pg_col_str(r, row, c + 13);
+	a->request_method = pg_col_str(r, row, c + 14);
 }
 
 void pg_row_event_type(const PGresult *r, int row, int c, void *out)

@@ -76,7 +76,7 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			" WHEN status = 0 THEN 0 ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5 WHERE id = $1 RETURNING id)"
 			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
 			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint, $17::text, $18::text,"
-			" $19::text FROM u"
+			" $19::text, $20::text FROM u"
 			" WHERE $6::text IS NOT NULL ON CONFLICT DO NOTHING"},
 	/* A claim is a row with status 0; it takes over a record created before $2 (expired). When the key is
 	 * held, the holder's row comes back (the statement's snapshot: PW_IDEM_GET reads again if a concurrent
@@ -535,6 +535,7 @@ static void outcome_params(struct pgp *p, const struct outcome *o, int64_t now)
 	pgp_str(p, a->request_body);
 	pgp_str(p, a->request_headers);
 	pgp_str(p, a->response_headers);
+	pgp_str(p, a->request_method);
 }
 
 /* All the outcomes in pipelines of up to PG_PIPELINE_MAX statements: one round trip for a usual batch. */

@@ -138,9 +138,11 @@ static const char *const migrations[] = {
 	 " caps INTEGER NOT NULL, feature_flags TEXT, expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
 	 "CREATE INDEX app_tokens_app ON app_tokens (app_id);"
 	 "CREATE INDEX app_tokens_expires ON app_tokens (expires_ms);"),
-	/* 15: an attempt's request headers as sent and the answer's headers (JSON object texts) */
+	/* 15: an attempt's request headers as sent and the answer's headers (JSON object texts), and its method
+	 * when a transformation chose another than POST */
 	("ALTER TABLE attempts ADD COLUMN request_headers TEXT;"
-	 "ALTER TABLE attempts ADD COLUMN response_headers TEXT;"),
+	 "ALTER TABLE attempts ADD COLUMN response_headers TEXT;"
+	 "ALTER TABLE attempts ADD COLUMN request_method TEXT;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -59,7 +59,7 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			   " attempts = ?3, next_ms = ?4, updated_ms = ?5 WHERE id = ?1"},
 	[WS_ATT_INSERT] = {"attempt_insert",
 			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-			   " ?13, ?14)"
+			   " ?13, ?14, ?15)"
 			   " ON CONFLICT DO NOTHING"},
 	/* a claim is a row with status 0; it takes over a record that has expired (created before ?2) */
 	[WS_IDEM_CLAIM] = {"idem_claim", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, 0, NULL, ?3)"
@@ -357,7 +357,8 @@ static int attempt_insert(struct sqlite_store *s, const struct attempt *a)
 		 sqlite3_bind_int64(q, 7, a->duration_ms) | sq_bind_bytes(q, 8, a->response, a->response_len) |
 		 sqlite3_bind_int(q, 9, a->status) | sqlite3_bind_int(q, 10, a->trigger) |
 		 sqlite3_bind_int64(q, 11, a->created_ms) | sq_bind_str(q, 12, a->request_body) |
-		 sq_bind_str(q, 13, a->request_headers) | sq_bind_str(q, 14, a->response_headers);
+		 sq_bind_str(q, 13, a->request_headers) | sq_bind_str(q, 14, a->response_headers) |
+		 sq_bind_str(q, 15, a->request_method);
 	return rc ? sq_bind_failed(q, "attempt_insert") : sq_run(q, "attempt_insert");
 }
 

@@ -82,3 +82,27 @@ e2e('attempts: the answer\'s headers are bounded; a network error has request he
   assert.ok(b.requestHeaders['webhook-signature'], 'the request it tried to send');
   assert.equal(b.responseHeaders, undefined);
 });
+
+e2e('attempts: a transformation\'s method and headers are in the record of the request', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t);
+  const svix = svixClient(h);
+  const app = await svix.application.create({ name: 'put' });
+  const ep = await svix.endpoint.create(app.id, { url: rcv.url });
+  const code = 'function handler(webhook)\n  webhook.method = "PUT"\n  webhook.headers["X-Added"] = "by-lua"\n  return webhook\nend';
+  const p = await api(h).req('PATCH', `/app/${app.id}/endpoint/${ep.id}/transformation`, { code, enabled: true });
+  assert.equal(p.status, 204, p.text);
+  const msg = await svix.message.create(app.id, { eventType: 'hdrs.test', payload: { n: 4 } });
+  const [got] = await rcv.waitForCount(1);
+  assert.equal(got.method, 'PUT');
+  const a = (await attempts(h, app.id, msg.id)).json.data[0];
+  assert.equal(a.requestMethod, 'PUT');
+  assert.equal(a.requestHeaders['X-Added'], 'by-lua');
+  assert.equal(a.requestBody, undefined); // the body is the payload
+  // a plain POST has no requestMethod (POST is the default)
+  await api(h).req('PATCH', `/app/${app.id}/endpoint/${ep.id}/transformation`, { enabled: false });
+  const msg2 = await svix.message.create(app.id, { eventType: 'hdrs.test', payload: { n: 5 } });
+  await rcv.waitForCount(2);
+  const b = (await attempts(h, app.id, msg2.id)).json.data[0];
+  assert.equal(b.requestMethod, undefined);
+});

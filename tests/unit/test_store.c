@@ -715,6 +715,7 @@ START_TEST(test_outcomes_record)
 	o[1].attempt.request_body = "{\"transformed\":true}"; /* the body as sent, when not the payload */
 	o[1].attempt.request_headers = "{\"content-type\":\"application/json\",\"authorization\":\"[redacted]\"}";
 	o[1].attempt.response_headers = "{\"x-receiver\":\"r1\"}";
+	o[1].attempt.request_method = "PUT";
 	record(o, 3);
 
 	struct delivery d;
@@ -752,12 +753,14 @@ START_TEST(test_outcomes_record)
 	ck_assert_str_eq(a.request_body, "{\"transformed\":true}");
 	ck_assert_str_eq(a.request_headers, o[1].attempt.request_headers);
 	ck_assert_str_eq(a.response_headers, "{\"x-receiver\":\"r1\"}");
+	ck_assert_str_eq(a.request_method, "PUT");
 	attempt_dispose(&a);
 	mk_id(att, "atmpt_", 1);
 	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_OK);
 	ck_assert_ptr_null(a.request_body);
 	ck_assert_ptr_null(a.request_headers);
 	ck_assert_ptr_null(a.response_headers);
+	ck_assert_ptr_null(a.request_method);
 	attempt_dispose(&a);
 	mk_id(att, "atmpt_", 2);
 	char other[ID_MAX];

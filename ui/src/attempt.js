@@ -29,7 +29,7 @@ export function AttemptDetail({ appId, a, payload }) {
   const failed = !a.responseStatusCode;
   return html`<div class="attempt-detail">
     <h3>Request</h3>
-    <p><code class="method">POST</code> <code>${a.url}</code></p>
+    <p><code class="method">${a.requestMethod ?? 'POST'}</code> <code>${a.url}</code></p>
     ${a.requestHeaders ? html`<${HeaderTable} headers=${a.requestHeaders} label="Request headers" />`
       : html`<p class="muted">The request headers were not recorded (an older attempt, or the retention period ended).</p>`}
     <${RequestBody} appId=${appId} a=${a} payload=${payload} />
