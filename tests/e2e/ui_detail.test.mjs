@@ -14,6 +14,11 @@ const shot = async (page, name) => {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 };
+/** One part of a page (for docs/img; not compared). */
+const shotOf = async (locator, name) => {
+  mkdirSync(SHOTS, { recursive: true });
+  await locator.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+};
 const noBrowser = existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (Debian's chromium; make deps installs it)`;
 
 async function uiBuilt(t, h) {
@@ -81,6 +86,7 @@ e2e('ui: an attempt shows the request as sent (a sensitive header redacted) and 
   await d.getByRole('table', { name: 'Response headers' }).getByText('r-42').waitFor();
   assert.equal(await d.getByLabel('Response body').textContent(), 'queued by the receiver');
   await shot(page, 'attempt');
+  await shotOf(page.locator('table.attempts'), 'attempt-detail');
 
   // a network error: the request it tried, no answer but the error
   await page.goto(`${h.url}/ui/#/app/${app.id}/msg/${msg2.id}`);
@@ -165,6 +171,7 @@ e2e('ui: the transformation panel simulates and saves; a portal token without Ma
   assert.equal(tr.enabled, true);
   assert.match(tr.code, /added = "yes"/);
   await shot(page, 'transformation');
+  await shotOf(panel, 'transformation-panel');
   // and it runs on deliveries
   await req('POST', `/app/${app.id}/msg`, { eventType: 'lua.test', payload: { order: 6 } });
   const [r] = await rcv.waitForCount(1);
