@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "request.h"
 #include "cache.h"
 #include "evtypes.h"
 #include "filter.h"
@@ -710,15 +711,7 @@ void api_endpoint_stats(struct req *r)
 
 /* ---- custom headers: GET shows sensitive ones by name only; PUT replaces; PATCH merges (null deletes) ---- */
 
-bool api_header_sensitive(const char *name)
-{
-	static const char *const names[] = {"authorization", "proxy-authorization", "cookie", "x-api-key",
-					    "api-key", "x-auth-token", "x-access-token"};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcasecmp(name, names[i]) == 0)
-			return true;
-	return false;
-}
+bool api_header_sensitive(const char *name) { return request_header_sensitive(name); }
 
 void api_endpoint_headers_get(struct req *r)
 {

@@ -42,6 +42,8 @@ struct xfer {
 	int attempts; /* before this one */
 	struct hdrset hdrs;
 	struct buf resp;
+	struct buf rhdrs;  /* the answer's header lines, "name: value\0" each, up to ATTEMPT_RESP_HDRS_* */
+	int rhdrs_n;
 	int64_t start_mono;
 	int64_t retry_after_ms;
 	char errbuf[CURL_ERROR_SIZE];
@@ -127,6 +129,19 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 		s[strcspn(s, "\r\n")] = '\0';
 		x->retry_after_ms = backoff_retry_after_ms(s, now_ms());
 	}
+	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a status line: the headers kept are the last answer's */
+		buf_reset(&x->rhdrs);
+		x->rhdrs_n = 0;
+	} else if (x->rhdrs_n < ATTEMPT_RESP_HDRS_N && memchr(p, ':', n) != NULL) {
+		size_t l = n;
+		while (l > 0 && (p[l - 1] == '\r' || p[l - 1] == '\n'))
+			l--;
+		if (x->rhdrs.len + l + 1 <= ATTEMPT_RESP_HDRS_MAX) { /* a line past the cap is left out whole */
+			buf_append(&x->rhdrs, p, l);
+			buf_append(&x->rhdrs, "", 1);
+			x->rhdrs_n++;
+		}
+	}
 	return n;
 }
 
@@ -184,11 +199,14 @@ static struct xfer *xfer_get(void)
 		if (x->easy == NULL)
 			fatalx("curl_easy_init failed");
 		buf_init(&x->resp, ATTEMPT_RESPONSE_MAX);
+		buf_init(&x->rhdrs, ATTEMPT_RESP_HDRS_MAX);
 		x->next_all = all_xfers;
 		all_xfers = x;
 		xfer_setup(x);
 	}
 	buf_reset(&x->resp);
+	buf_reset(&x->rhdrs);
+	x->rhdrs_n = 0;
 	x->errbuf[0] = '\0';
 	x->blocked[0] = '\0';
 	x->capped = false;
@@ -342,6 +360,12 @@ static void fill_attempt(struct attempt *a, const struct xfer *x, long status, C
 	if (x->body != NULL && (m->payload == NULL || x->body_len != m->payload_len ||
 				memcmp(x->body, m->payload, x->body_len) != 0))
 		a->request_body = xstrndup(x->body, x->body_len);
+	if (xerr == NULL) /* the request went (or was tried): its headers as built */
+		a->request_headers = request_headers_json(&x->hdrs);
+	if (xerr == NULL && x->put)
+		a->request_method = xstrdup("PUT");
+	if (code == CURLE_OK && xerr == NULL && x->rhdrs_n > 0)
+		a->response_headers = headers_json(x->rhdrs.data, x->rhdrs.len, 0, false);
 	a->status_code = code == CURLE_OK && xerr == NULL ? (int)status : 0;
 	a->duration_ms = mono_ms() - x->start_mono;
 	if (xerr != NULL) {
@@ -676,6 +700,7 @@ void deliver_dispose(void)
 		all_xfers = x->next_all;
 		curl_easy_cleanup(x->easy);
 		buf_dispose(&x->resp);
+		buf_dispose(&x->rhdrs);
 		hdrset_dispose(&x->hdrs);
 		free(x);
 	}

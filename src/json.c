@@ -321,6 +321,17 @@ json_t *attempt_to_json(const struct attempt *a)
 	json_t *rb = a->request_body != NULL ? json_string(a->request_body) : NULL;
 	if (rb != NULL)
 		json_object_set_new(j, "requestBody", rb);
+	if (a->request_method != NULL)
+		json_object_set_new(j, "requestMethod", json_string(a->request_method));
+	/* and the headers as sent and received (JSON object texts hookd wrote; a bad one is left out) */
+	json_t *h = a->request_headers != NULL ? json_loads(a->request_headers, 0, NULL) : NULL;
+	if (json_is_object(h))
+		json_object_set(j, "requestHeaders", h);
+	json_decref(h);
+	h = a->response_headers != NULL ? json_loads(a->response_headers, 0, NULL) : NULL;
+	if (json_is_object(h))
+		json_object_set(j, "responseHeaders", h);
+	json_decref(h);
 	return j;
 }
 

@@ -108,6 +108,9 @@ void attempt_dispose(struct attempt *a)
 	free(a->url);
 	free(a->response);
 	free(a->request_body);
+	free(a->request_headers);
+	free(a->response_headers);
+	free(a->request_method);
 	memset(a, 0, sizeof *a);
 }
 

@@ -115,6 +115,8 @@ const char *delivery_status_text(int status);
 enum trigger_type { TRIGGER_SCHEDULED = 0, TRIGGER_MANUAL = 1 };
 
 #define ATTEMPT_RESPONSE_MAX 20000
+#define ATTEMPT_RESP_HDRS_MAX 8192 /* bytes of an answer's header lines kept */
+#define ATTEMPT_RESP_HDRS_N 64     /* and at most this many of them */
 
 struct attempt {
 	char id[ID_MAX];        /* atmpt_... */
@@ -127,6 +129,9 @@ struct attempt {
 	char *response;         /* body up to ATTEMPT_RESPONSE_MAX bytes, or the network error text */
 	size_t response_len;
 	char *request_body;     /* the body as sent when handlers made it differ from the payload, else NULL */
+	char *request_headers;  /* the headers as sent, a JSON object (sensitive values "[redacted]"), or NULL */
+	char *response_headers; /* the answer's headers, a JSON object (bounded: ATTEMPT_RESP_HDRS_*), or NULL */
+	char *request_method;   /* the method when a handler chose another than POST ("PUT"), else NULL */
 	int status;             /* DS_SUCCESS or DS_FAIL */
 	int trigger;            /* enum trigger_type */
 	int64_t created_ms;

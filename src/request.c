@@ -147,6 +147,7 @@ struct curl_slist *request_headers(struct hdrset *l, struct ep_state *es, const 
 	add_header(l, "Expect", ""); /* no 100-continue round trip */
 	if (rb->api_version != NULL)
 		add_header(l, "webhook-api-version", rb->api_version);
+	l->own = l->n;
 	add_extra(l, extra, eph);
 	const char *k;
 	json_t *v;
@@ -161,4 +162,122 @@ struct curl_slist *request_headers(struct hdrset *l, struct ep_state *es, const 
 	}
 	json_decref(extra);
 	return hdrset_list(l);
+}
+
+bool request_header_sensitive(const char *name)
+{
+	static const char *const names[] = {"authorization", "proxy-authorization", "cookie", "x-api-key",
+					    "api-key", "x-auth-token", "x-access-token"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+struct hline {
+	const char *name, *val;
+	size_t nl, vl;
+};
+
+static char *esc(char *o, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) { /* as Latin-1: valid JSON whatever the bytes */
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	return o;
+}
+
+char *headers_json(const char *lines, size_t len, size_t keep, bool redact)
+{
+	static const char red[] = "[redacted]";
+	struct hline hl[HEADERS_JSON_MAX];
+	bool done[HEADERS_JSON_MAX] = {0};
+	size_t n = 0;
+	size_t at = 0; /* the line's index */
+	for (const char *p = lines, *end = lines + len; p < end && n < HEADERS_JSON_MAX; at++) {
+		size_t ll = strnlen(p, (size_t)(end - p));
+		const char *colon = memchr(p, ':', ll);
+		if (colon != NULL && colon > p) {
+			size_t nl = (size_t)(colon - p);
+			const char *v = colon + 1, *ve = p + ll;
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r' || ve[-1] == '\n'))
+				ve--;
+			bool hide = false;
+			if (redact && at >= keep && nl < 64) {
+				char nm[64];
+				memcpy(nm, p, nl);
+				nm[nl] = '\0';
+				hide = request_header_sensitive(nm);
+			}
+			hl[n++] = (struct hline){.name = p, .nl = nl, .val = hide ? red : v,
+						 .vl = hide ? sizeof red - 1 : (size_t)(ve - v)};
+		}
+		p += ll + 1;
+	}
+	/* every byte escapes to at most 6; per line: quotes, colon, comma, ", " and a "[redacted]" */
+	char *out = xmalloc(6 * len + n * (8 + sizeof red) + 3), *o = out;
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		if (o > out + 1)
+			*o++ = ',';
+		*o++ = '"';
+		o = esc(o, hl[i].name, hl[i].nl);
+		memcpy(o, "\":\"", 3);
+		o = esc(o + 3, hl[i].val, hl[i].vl);
+		for (size_t j = i + 1; j < n; j++) {
+			if (!done[j] && hl[j].nl == hl[i].nl && strncasecmp(hl[j].name, hl[i].name, hl[i].nl) == 0) {
+				done[j] = true;
+				memcpy(o, ", ", 2);
+				o = esc(o + 2, hl[j].val, hl[j].vl);
+			}
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	return xrealloc(out, (size_t)(o - out) + 1); /* the bound is ~6x: give the rest back (it is kept till commit) */
+}
+
+char *request_headers_json(const struct hdrset *h)
+{
+	/* user-agent is curl's (xfer_setup), after hookd's own lines; the lines with an empty value are ones
+	 * curl was told to leave out ("Expect:") and come out empty: they are dropped here */
+	char ua[] = "user-agent: hookd/" HOOKD_VERSION;
+	size_t len = h->len + sizeof ua;
+	char *lines = len <= 16384 ? NULL : xmalloc(len);
+	char stackbuf[16384];
+	char *b = lines != NULL ? lines : stackbuf, *o = b;
+	size_t n = 0, keep = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const char *line = h->buf + h->off[i];
+		size_t ll = strlen(line);
+		if (ll >= 2 && line[ll - 1] == ' ' && line[ll - 2] == ':') /* "Name: " */
+			continue;
+		memcpy(o, line, ll + 1);
+		o += ll + 1;
+		if (i < h->own)
+			keep = n + 1;
+		n++;
+	}
+	memcpy(o, ua, sizeof ua);
+	o += sizeof ua;
+	char *j = headers_json(b, (size_t)(o - b), keep, true);
+	free(lines);
+	return j;
 }

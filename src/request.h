@@ -4,6 +4,7 @@
 #define HOOKD_REQUEST_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cache.h"
@@ -19,6 +20,7 @@ struct hdrset {
 	size_t *off;               /* where each line starts in buf */
 	struct curl_slist *nodes;
 	size_t n, ncap;
+	size_t own;                /* the first own lines are hookd's (content type, signature, ids): never redacted */
 };
 
 /* What one delivery sends, beyond its message: the body (the payload, or a handler's result) and what the
@@ -35,5 +37,22 @@ struct request_body {
 struct curl_slist *request_headers(struct hdrset *h, struct ep_state *es, const struct ep_snap *ep,
 				   const struct message *m, const struct request_body *rb);
 void hdrset_dispose(struct hdrset *h);
+
+/* Whether a custom header's value is a credential (Authorization, cookies, API keys): the API shows it by name
+ * only, and an attempt's recorded request shows it as "[redacted]". */
+bool request_header_sensitive(const char *name);
+
+/* The headers of h as sent (a JSON object text, malloc'd), for the attempt's record: the custom headers whose
+ * value is sensitive read "[redacted]"; hookd's own (the signature too: it proves, it does not unlock) are kept;
+ * the header curl adds (user-agent) is named, the ones it is told to leave out (an empty value) are not. */
+char *request_headers_json(const struct hdrset *h);
+
+/* lines (n "name: value" strings, each ended by '\0', one after the other in len bytes) as a JSON object text,
+ * malloc'd: one allocation whatever n; a name seen again joins its values with ", " (RFC 9110 5.3); bytes
+ * outside printable ASCII are \u00XX escapes, so the text is valid JSON whatever the peer sent. The first keep
+ * lines are never redacted; the others are when redact and their name is sensitive. n is at most
+ * HEADERS_JSON_MAX (the rest are left out). */
+#define HEADERS_JSON_MAX 128
+char *headers_json(const char *lines, size_t len, size_t keep, bool redact);
 
 #endif

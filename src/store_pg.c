@@ -119,6 +119,9 @@ static const char *const migrations[] = {
 	" updated_ms BIGINT NOT NULL, PRIMARY KEY (sink_id, consumer_id));",
 	/* 7: a task's parameters (as SQLite's 16) */
 	"ALTER TABLE tasks ADD COLUMN params TEXT;",
+	/* 8: an attempt's request headers, the answer's headers and its method (as SQLite's 17) */
+	("ALTER TABLE attempts ADD COLUMN request_headers TEXT, ADD COLUMN response_headers TEXT,"
+	 " ADD COLUMN request_method TEXT;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

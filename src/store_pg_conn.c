@@ -777,6 +777,9 @@ void pg_row_attempt(const PGresult *r, int row, int c, void *out)
 	a->trigger = pg_col_int(r, row, c + 9);
 	a->created_ms = pg_col_i64(r, row, c + 10);
 	a->request_body = pg_col_str(r, row, c + 11);
+	a->request_headers = pg_col_str(r, row, c + 12);
+	a->response_headers = pg_col_str(r, row, c + 13);
+	a->request_method = pg_col_str(r, row, c + 14);
 }
 
 void pg_row_event_type(const PGresult *r, int row, int c, void *out)

@@ -80,7 +80,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			"WITH u AS (UPDATE deliveries SET status = CASE WHEN status = 4 AND $2::int = 1 THEN 4"
 			" WHEN status = 0 THEN 0 ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5 WHERE id = $1 RETURNING id)"
 			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
-			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint, $17::text FROM u"
+			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint, $17::text, $18::text,"
+			" $19::text, $20::text FROM u"
 			" WHERE $6::text IS NOT NULL ON CONFLICT DO NOTHING"},
 	/* A claim is a row with status 0; it takes over a record created before $2 (expired). When the key is
 	 * held, the holder's row comes back (the statement's snapshot: PW_IDEM_GET reads again if a concurrent
@@ -112,7 +113,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 		      " WHERE payload IS NOT NULL AND expires_ms IS NULL AND created_ms < $1 LIMIT $3) RETURNING 1),"
 		      " b AS (UPDATE messages SET payload = NULL WHERE (app_id, id) IN (SELECT app_id, id FROM messages"
 		      " WHERE payload IS NOT NULL AND expires_ms IS NOT NULL AND expires_ms < $2 LIMIT $3) RETURNING 1),"
-		      " c AS (UPDATE attempts SET response = NULL, request_body = NULL WHERE (app_id, msg_id, id) IN (SELECT app_id, msg_id, id"
+		      " c AS (UPDATE attempts SET response = NULL, request_body = NULL, request_headers = NULL,"
+		      " response_headers = NULL WHERE (app_id, msg_id, id) IN (SELECT app_id, msg_id, id"
 		      " FROM attempts WHERE response IS NOT NULL AND created_ms < $1 LIMIT $3) RETURNING 1)"
 		      " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b), (SELECT count(*) FROM c)"},
 	/* only while the task is this node's: a runner whose task another node took over writes nothing */
@@ -548,6 +550,9 @@ static void outcome_params(struct pgp *p, const struct outcome *o, int64_t now)
 	pgp_i64(p, a->trigger);
 	pgp_i64(p, a->created_ms);
 	pgp_str(p, a->request_body);
+	pgp_str(p, a->request_headers);
+	pgp_str(p, a->response_headers);
+	pgp_str(p, a->request_method);
 }
 
 /* All the outcomes in pipelines of up to PG_PIPELINE_MAX statements: one round trip for a usual batch. */

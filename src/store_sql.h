@@ -21,7 +21,7 @@ _Static_assert(TASK_RUNNING == 0 && TASK_FAILED == 2 && TRIGGER_SCHEDULED == 0, 
 	p "created_ms, " p "deliver_at_ms, " p "content_type, " p "extra_headers"
 #define ATT_COLS                                                                                             \
 	"id, msg_id, endpoint_id, app_id, url, status_code, duration_ms, response, status, trigger_type, "   \
-	"created_ms, request_body"
+	"created_ms, request_body, request_headers, response_headers, request_method"
 #define EVT_COLS "name, description, archived, deprecated, schemas, feature_flag, group_name, created_ms, updated_ms"
 #define TASK_COLS                                                                                                  \
 	"id, kind, status, app_id, endpoint_id, since_ms, until_ms, processed, created_ms, updated_ms, after_key, after_id," \

@@ -143,6 +143,11 @@ static const char *const migrations[] = {
 	" updated_ms INTEGER NOT NULL, PRIMARY KEY (sink_id, consumer_id)) WITHOUT ROWID;",
 	/* 16: a task's parameters (bulk-replay's filters), JSON text */
 	("ALTER TABLE tasks ADD COLUMN params TEXT;"),
+	/* 17: an attempt's request headers as sent and the answer's headers (JSON object texts), and its method
+	 * when a transformation chose another than POST */
+	("ALTER TABLE attempts ADD COLUMN request_headers TEXT;"
+	 "ALTER TABLE attempts ADD COLUMN response_headers TEXT;"
+	 "ALTER TABLE attempts ADD COLUMN request_method TEXT;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -289,6 +289,9 @@ void sq_row_attempt(sqlite3_stmt *q, int c, void *out)
 	a->trigger = sq_col_int(q, c + 9);
 	a->created_ms = sq_col_i64(q, c + 10);
 	a->request_body = sq_col_str(q, c + 11);
+	a->request_headers = sq_col_str(q, c + 12);
+	a->response_headers = sq_col_str(q, c + 13);
+	a->request_method = sq_col_str(q, c + 14);
 }
 
 void sq_row_event_type(sqlite3_stmt *q, int c, void *out)

@@ -64,7 +64,8 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			   " ELSE ?2 END,"
 			   " attempts = ?3, next_ms = ?4, updated_ms = ?5 WHERE id = ?1"},
 	[WS_ATT_INSERT] = {"attempt_insert",
-			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			   " ?13, ?14, ?15)"
 			   " ON CONFLICT DO NOTHING"},
 	/* a claim is a row with status 0; it takes over a record that has expired (created before ?2) */
 	[WS_IDEM_CLAIM] = {"idem_claim", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, 0, NULL, ?3)"
@@ -153,7 +154,8 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 	[WS_AV_ONE] = {"api_version_delete", "SELECT 1 FROM api_versions WHERE name = ?1"},
 	[WS_AVS_LOAD] = {"api_versions_load", "SELECT name, downgrade, created_ms FROM api_versions ORDER BY name"},
 	[WS_PURGE_ATT] = {"retention_purge",
-			  "UPDATE attempts SET response = NULL, request_body = NULL WHERE rowid IN (SELECT rowid FROM"
+			  "UPDATE attempts SET response = NULL, request_body = NULL, request_headers = NULL,"
+			  " response_headers = NULL WHERE rowid IN (SELECT rowid FROM"
 			  " attempts WHERE response IS NOT NULL AND created_ms < ?1 LIMIT ?2)"},
 };
 
@@ -378,7 +380,9 @@ static int attempt_insert(struct sqlite_store *s, const struct attempt *a)
 		 sq_bind_str(q, 4, a->app_id) | sq_bind_str(q, 5, a->url) | sqlite3_bind_int(q, 6, a->status_code) |
 		 sqlite3_bind_int64(q, 7, a->duration_ms) | sq_bind_bytes(q, 8, a->response, a->response_len) |
 		 sqlite3_bind_int(q, 9, a->status) | sqlite3_bind_int(q, 10, a->trigger) |
-		 sqlite3_bind_int64(q, 11, a->created_ms) | sq_bind_str(q, 12, a->request_body);
+		 sqlite3_bind_int64(q, 11, a->created_ms) | sq_bind_str(q, 12, a->request_body) |
+		 sq_bind_str(q, 13, a->request_headers) | sq_bind_str(q, 14, a->response_headers) |
+		 sq_bind_str(q, 15, a->request_method);
 	return rc ? sq_bind_failed(q, "attempt_insert") : sq_run(q, "attempt_insert");
 }
 

@@ -79,11 +79,65 @@ START_TEST(test_handler_headers_and_signature)
 }
 END_TEST
 
+/* The record of the headers as sent: hookd's own kept (the signature too), a sensitive custom value redacted,
+ * curl's user-agent named, the left-out Expect not; an answer's headers: duplicates joined, odd bytes escaped. */
+START_TEST(test_headers_json)
+{
+	struct ep_state es;
+	memset(&es, 0, sizeof es);
+	struct ep_snap snap;
+	memset(&snap, 0, sizeof snap);
+	snap.gen = 1;
+	struct endpoint *e = &snap.ep;
+	strcpy(e->id, "ep_test");
+	e->secret = SECRET;
+	e->headers = json_pack("{s:s,s:s}", "Authorization", "Bearer s3cret", "X-Tier", "gold");
+	struct message m;
+	memset(&m, 0, sizeof m);
+	strcpy(m.id, "msg_test");
+	m.payload = "{}";
+	m.payload_len = 2;
+	struct request_body rb = {.body = m.payload, .len = 2};
+	struct hdrset h = {0};
+	request_headers(&h, &es, &snap, &m, &rb);
+	char *j = request_headers_json(&h);
+	json_error_t err;
+	json_t *o = json_loads(j, 0, &err);
+	ck_assert_msg(json_is_object(o), "%s: %s", j, err.text);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "Authorization")), "[redacted]");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "X-Tier")), "gold");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "webhook-id")), "msg_test");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(o, "webhook-signature")), "v1,"));
+	ck_assert_str_eq(json_string_value(json_object_get(o, "user-agent")), "hookd/" HOOKD_VERSION);
+	ck_assert_ptr_null(json_object_get(o, "Expect"));
+	ck_assert_ptr_null(strstr(j, "s3cret"));
+	json_decref(o);
+	free(j);
+
+	static const char lines[] = "Set-Cookie: a=1\0X-Odd: caf\xc3\xa9 \"q\"\r\n\0set-cookie: b=2\0no colon\0";
+	j = headers_json(lines, sizeof lines - 1, 0, false);
+	o = json_loads(j, 0, &err);
+	ck_assert_msg(json_is_object(o), "%s: %s", j, err.text);
+	ck_assert_int_eq(json_object_size(o), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "Set-Cookie")), "a=1, b=2");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "X-Odd")), "caf\xc3\x83\xc2\xa9 \"q\"");
+	json_decref(o);
+	free(j);
+	j = headers_json("", 0, 0, false);
+	ck_assert_str_eq(j, "{}");
+	free(j);
+	hookd_config_free(es.signer);
+	hdrset_dispose(&h);
+	json_decref(e->headers);
+}
+END_TEST
+
 Suite *request_suite(void)
 {
 	Suite *s = suite_create("request");
 	TCase *tc = tcase_create("request");
 	tcase_add_test(tc, test_handler_headers_and_signature);
+	tcase_add_test(tc, test_headers_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -713,6 +713,9 @@ START_TEST(test_outcomes_record)
 		mk_outcome(r[2], 0, 0, 0, 0, DS_CANCELED, 0, 0), /* no attempt row */
 	};
 	o[1].attempt.request_body = "{\"transformed\":true}"; /* the body as sent, when not the payload */
+	o[1].attempt.request_headers = "{\"content-type\":\"application/json\",\"authorization\":\"[redacted]\"}";
+	o[1].attempt.response_headers = "{\"x-receiver\":\"r1\"}";
+	o[1].attempt.request_method = "PUT";
 	record(o, 3);
 
 	struct delivery d;
@@ -748,10 +751,16 @@ START_TEST(test_outcomes_record)
 	ck_assert_int_eq(a.trigger, TRIGGER_SCHEDULED);
 	ck_assert_int_eq(a.created_ms, 6002);
 	ck_assert_str_eq(a.request_body, "{\"transformed\":true}");
+	ck_assert_str_eq(a.request_headers, o[1].attempt.request_headers);
+	ck_assert_str_eq(a.response_headers, "{\"x-receiver\":\"r1\"}");
+	ck_assert_str_eq(a.request_method, "PUT");
 	attempt_dispose(&a);
 	mk_id(att, "atmpt_", 1);
 	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_OK);
 	ck_assert_ptr_null(a.request_body);
+	ck_assert_ptr_null(a.request_headers);
+	ck_assert_ptr_null(a.response_headers);
+	ck_assert_ptr_null(a.request_method);
 	attempt_dispose(&a);
 	mk_id(att, "atmpt_", 2);
 	char other[ID_MAX];
@@ -768,7 +777,15 @@ START_TEST(test_outcomes_record)
 	mk_id(att, "atmpt_", 3);
 	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_NOTFOUND);
 
-	/* the retention purge drops the body as sent with the response */
+	/* the list reads them back too */
+	ck_assert_int_eq(st->q->attempt_list(st, app, NULL, msg, NULL, &v, &n), STORE_OK);
+	size_t with = 0;
+	for (size_t i = 0; i < n; i++)
+		with += v[i].response_headers != NULL && strcmp(v[i].response_headers, "{\"x-receiver\":\"r1\"}") == 0;
+	ck_assert_uint_eq(with, 1);
+	free_attempts(v, n);
+
+	/* the retention purge drops the body and the headers as sent with the response */
 	bool more = false;
 	begin();
 	ck_assert_int_eq(st->w->retention_purge(st, 7000, 100, 10, &more), STORE_OK);
@@ -776,6 +793,8 @@ START_TEST(test_outcomes_record)
 	mk_id(att, "atmpt_", 2);
 	ck_assert_int_eq(st->q->attempt_get(st, app, msg, att, &a), STORE_OK);
 	ck_assert_ptr_null(a.request_body);
+	ck_assert_ptr_null(a.request_headers);
+	ck_assert_ptr_null(a.response_headers);
 	attempt_dispose(&a);
 }
 END_TEST

@@ -6,6 +6,7 @@ import { call, enc, q } from './api.js';
 import { CodesChart, LatencyChart, RateChart } from './charts.js';
 import { DeadLetter } from './deadletter.js';
 import { AttemptTable } from './messages.js';
+import { Transformation } from './transform.js';
 import { ConfirmButton, Err, Field, link, list, Loading, time, useLoad } from './ui.js';
 
 export function EndpointList({ app }) {
@@ -37,7 +38,11 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
     ordering: ep?.ordering ?? 'parallel', retrySchedule: !ep?.retrySchedule ? '' : ep.retrySchedule.length ? ep.retrySchedule.join(', ') : 'none',
     signatureScheme: ep?.signatureScheme ?? 'standard',
     signatureOptions: ep?.signatureOptions ? JSON.stringify(ep.signatureOptions) : '',
+    payloadFilter: ep?.payloadFilter ? JSON.stringify(ep.payloadFilter, null, 2) : '',
+    // '' unpins (null: the newest shape, whatever it is); DEFAULT (a new endpoint) leaves it to the API
+    apiVersion: ep ? ep.apiVersion ?? '' : DEFAULT,
   });
+  const versions = useLoad(() => call('GET', `/api-version${q({ limit: 250 })}`), []);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const set = (k) => (e) => setV({ ...v, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
@@ -54,6 +59,14 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
         return;
       }
     }
+    let filter = null;
+    if (v.payloadFilter.trim()) {
+      try { filter = JSON.parse(v.payloadFilter); } catch (err) {
+        setError({ message: `payloadFilter: not JSON (${err.message})`, fields: { payloadFilter: `not JSON (${err.message})` } });
+        setBusy(false);
+        return;
+      }
+    }
     const body = {
       url: v.url.trim(), description: v.description, disabled: v.disabled,
       eventTypes: types.length ? types : null, channels: chans.length ? chans : null,
@@ -61,7 +74,8 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
       ordering: v.ordering,
       retrySchedule: v.retrySchedule.trim() === '' ? null : v.retrySchedule.trim() === 'none' ? []
         : list(v.retrySchedule).map(Number),
-      signatureScheme: v.signatureScheme, signatureOptions: opts,
+      signatureScheme: v.signatureScheme, signatureOptions: opts, payloadFilter: filter,
+      ...(v.apiVersion === DEFAULT ? {} : { apiVersion: v.apiVersion || null }),
     };
     try {
       const path = `/app/${enc(app.id)}/endpoint${ep ? `/${enc(ep.id)}` : ''}`;
@@ -92,6 +106,17 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
     <${Field} label="Signature options (JSON)" name="signatureOptions" errors=${f}
       hint='header, timestampHeader, idHeader, prefix, hash, encoding; e.g. {"header":"X-Signature"}; empty: the scheme defaults'>
       <input id="f-signatureOptions" value=${v.signatureOptions} onInput=${set('signatureOptions')} aria-describedby="e-signatureOptions" /></${Field}>
+    <${Field} label="Payload filter (JSON)" name="payloadFilter" errors=${f}
+      hint='only messages whose payload matches are sent, e.g. {"amount": {"$gt": 100}}; empty: every message'>
+      <textarea id="f-payloadFilter" rows="3" spellcheck="false" value=${v.payloadFilter} onInput=${set('payloadFilter')}
+        aria-describedby="e-payloadFilter"></textarea></${Field}>
+    ${versions.data?.data?.length > 0 && html`<${Field} label="Payload version" name="apiVersion" errors=${f}
+      hint="the shape of the payloads it receives (webhook-api-version)">
+      <select id="f-apiVersion" value=${v.apiVersion} onChange=${set('apiVersion')}>
+        ${!ep && html`<option value=${DEFAULT}>the newest, pinned at creation</option>`}
+        <option value="">not pinned: always the newest</option>
+        ${versions.data.data.map((x) => html`<option value=${x.name}>${x.name}</option>`)}</select></${Field}>`}
+    <${Err} error=${versions.error} />
     <div class="field check"><input id="f-disabled" type="checkbox" checked=${v.disabled} onChange=${set('disabled')} />
       <label for="f-disabled">Disabled</label></div>
     <${Err} error=${error} />
@@ -100,6 +125,7 @@ export function EndpointForm({ app, ep, onDone, onCancel }) {
   </form>`;
 }
 
+const DEFAULT = '\u0000default';
 const SCHEMES = ['standard', 'svix', 'ed25519', 'stripe', 'split', 'github', 'shopify', 'slack', 'hmac'];
 
 export function EndpointPage({ appId, epId }) {
@@ -134,6 +160,8 @@ export function EndpointPage({ appId, epId }) {
       <dt>Channels</dt><dd>${(ep.channels ?? []).join(', ') || html`<span class="muted">all</span>`}</dd>
       <dt>Rate limit</dt><dd>${ep.rateLimit ?? ep.throttleRate ?? html`<span class="muted">none</span>`}</dd>
       <dt>Signature scheme</dt><dd>${ep.signatureScheme ?? 'standard'}${ep.signatureOptions && html` <code>${JSON.stringify(ep.signatureOptions)}</code>`}</dd>
+      <dt>Payload filter</dt><dd>${ep.payloadFilter ? html`<code>${JSON.stringify(ep.payloadFilter)}</code>` : html`<span class="muted">none</span>`}</dd>
+      <dt>Payload version</dt><dd>${ep.apiVersion ?? html`<span class="muted">not pinned (the newest)</span>`}</dd>
       <dt>Ordering</dt><dd>${ep.ordering ?? 'parallel'}</dd>
       <dt>Retry schedule</dt><dd>${!ep.retrySchedule ? html`<span class="muted">the server's</span>`
         : ep.retrySchedule.length ? `${ep.retrySchedule.join(', ')} s` : 'no retries'}</dd>
@@ -143,6 +171,7 @@ export function EndpointPage({ appId, epId }) {
     <${DeadLetter} appId=${appId} epId=${epId} />
     <${Secret} base=${base} />
     <${Headers} base=${base} />
+    <${Transformation} base=${base} key=${ep.updatedAt} />
     <${EndpointAttempts} appId=${appId} epId=${epId} />
   </section>`;
 }

@@ -3,6 +3,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { call, enc, q } from './api.js';
+import { AttemptFold } from './attempt.js';
 import { Err, link, Loading, pretty, time, useLoad } from './ui.js';
 
 export function MessageList({ app }) {
@@ -69,20 +70,20 @@ export function MessagePage({ appId, msgId }) {
       ${dests.data.data.length === 0 && html`<tr><td colspan="4" class="muted">No endpoint takes this message.</td></tr>`}</tbody></table>`}
     <h2>Attempts</h2>
     <${Err} error=${atts.error} />
-    ${atts.data && html`<${AttemptTable} appId=${appId} attempts=${atts.data.data} by="endpoint" />`}
+    ${atts.data && html`<${AttemptTable} appId=${appId} attempts=${atts.data.data} by="endpoint" payload=${m.payload} />`}
   </section>`;
 }
 
-/** Attempts, newest first; each response body as text, folded. by: the column that links out (msg or endpoint). */
-export function AttemptTable({ appId, attempts, by }) {
+/** Attempts, newest first; each with its request and answer, folded. by: the column that links out (msg or
+ * endpoint); payload: the message's, when all are of one message. */
+export function AttemptTable({ appId, attempts, by, payload }) {
   return html`<table class="list attempts"><thead><tr><th>Time</th><th>${by === 'msg' ? 'Message' : 'Endpoint'}</th>
-    <th>Status</th><th>Response code</th><th>Duration</th><th>Trigger</th><th>Response</th></tr></thead>
+    <th>Status</th><th>Response code</th><th>Duration</th><th>Trigger</th><th>Request and answer</th></tr></thead>
     <tbody>${attempts.map((a) => html`<tr key=${a.id}><td>${time(a.timestamp)}</td>
       <td>${by === 'msg' ? html`<a href=${link(`/app/${appId}/msg/${a.msgId}`)}><code>${a.msgId}</code></a>`
         : html`<a href=${link(`/app/${appId}/endpoint/${a.endpointId}`)}>${a.url || a.endpointId}</a>`}</td>
       <td><span class=${`badge s${a.status}`}>${a.statusText}</span></td><td>${a.responseStatusCode || '—'}</td>
       <td>${a.responseDurationMs} ms</td><td>${a.triggerType === 1 ? 'manual' : 'scheduled'}</td>
-      <td>${a.response ? html`<details><summary>${a.response.length} bytes</summary><pre class="response">${a.response}</pre></details>`
-        : html`<span class="muted">empty</span>`}</td></tr>`)}
+      <td><${AttemptFold} appId=${appId} a=${a} payload=${payload} /></td></tr>`)}
     ${attempts.length === 0 && html`<tr><td colspan="7" class="muted">No attempts yet.</td></tr>`}</tbody></table>`;
 }
