@@ -666,6 +666,7 @@ static void *deliver_main(void *arg)
 		curl_multi_poll(multi, NULL, 0, stop ? 100 : poll_timeout_ms(), NULL);
 		curl_multi_perform(multi, &running);
 		reap();
+		log_delivery_flush(); /* this pass's outcome lines, in one write */
 		xform_reap();
 	}
 	xform_pool_stop(); /* no worker holds a transfer after this */
@@ -676,6 +677,7 @@ static void *deliver_main(void *arg)
 	}
 	abort_inflight();
 	queue_outcomes_flush();
+	log_delivery_flush();
 	return NULL;
 }
 
