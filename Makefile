@@ -114,7 +114,7 @@ $(FUZZ_DIR)/%.o: src/%.c $(wildcard src/*.h include/*.h)
 $(FUZZ_DIR)/fuzz_verify_%: fuzz/fuzz_verify.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -DFUZZ_SCHEME='"$*"' -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
 # the daemon's own parsers of peer bytes (json.c needs the model's lifecycles, not the store)
-FUZZ_JSON_OBJS := $(addprefix $(FUZZ_DIR)/,json.o util.o log.o model.o id.o)
+FUZZ_JSON_OBJS := $(addprefix $(FUZZ_DIR)/,json.o util.o log.o model.o id.o seal.o)
 $(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c $(FUZZ_JSON_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_JSON_OBJS) \
 		$(shell pkg-config --libs jansson) $(FUZZ_LIBS) -pthread

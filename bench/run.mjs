@@ -156,13 +156,32 @@ const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']
 
 /** Start a child that dies with us (PR_SET_PDEATHSIG through setpriv when available; our C tools set it
  *  themselves). Output is kept (the last 256 KiB of each stream). */
+/** A stream's last cap characters, as the chunks that came (joined only when read). */
+function tailBuffer(cap = 262144) {
+  let parts = [], len = 0;
+  return {
+    push(c) {
+      const t = c.toString();
+      parts.push(t);
+      len += t.length;
+      while (parts.length > 1 && len - parts[0].length >= cap) len -= parts.shift().length;
+    },
+    text() { const t = parts.join(''); return t.length > cap ? t.slice(-cap) : t; },
+    reset(v) { parts = [String(v)]; len = parts[0].length; },
+  };
+}
+
 function startProc(name, cmd, args, { env = process.env, deathsig = false } = {}) {
   const [file, argv] = deathsig && HAVE_SETPRIV ? ['setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args]] : [cmd, args];
   const p = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const rec = { name, proc: p, pid: p.pid, stdout: '', stderr: '', code: undefined };
-  const cap = (s) => (s.length > 262144 ? s.slice(-262144) : s);
-  p.stdout.on('data', (c) => { rec.stdout = cap(rec.stdout + c); });
-  p.stderr.on('data', (c) => { rec.stderr = cap(rec.stderr + c); });
+  // the last 256 KiB of each stream, kept as chunks: hookd logs a line per delivery, and copying the whole
+  // tail at every chunk would make this process, on the same cores, a load that the figures then show
+  const out = tailBuffer(), err = tailBuffer();
+  const rec = { name, proc: p, pid: p.pid, code: undefined };
+  Object.defineProperty(rec, 'stdout', { get: () => out.text(), set: (v) => out.reset(v) });
+  Object.defineProperty(rec, 'stderr', { get: () => err.text(), set: (v) => err.reset(v) });
+  p.stdout.on('data', (c) => out.push(c));
+  p.stderr.on('data', (c) => err.push(c));
   live.add(p);
   rec.exited = new Promise((resolve) => {
     p.once('error', (err) => { rec.stderr += `[spawn failed: ${err.message}]`; live.delete(p); rec.code = -1; resolve(-1); });

@@ -8,56 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "namevec.h"
+
+static void version_dispose(void *v) { api_version_dispose(v); }
+
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct api_version *vers; /* sorted by name: oldest first */
-static size_t nvers, capvers;
+static struct namevec vers = NAMEVEC_INIT(struct api_version, name, version_dispose); /* oldest first */
 
 void apiver_dispose(void)
 {
 	pthread_rwlock_wrlock(&lock);
-	for (size_t i = 0; i < nvers; i++)
-		api_version_dispose(&vers[i]);
-	free(vers);
-	vers = NULL;
-	nvers = capvers = 0;
+	namevec_clear(&vers);
 	pthread_rwlock_unlock(&lock);
-}
-
-/* The index of name, or of where it would go (the first name sorting after it); *found tells which. Lock held. */
-static size_t find(const char *name, bool *found)
-{
-	size_t lo = 0, hi = nvers;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(vers[mid].name, name);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct api_version *)a)->name, ((const struct api_version *)b)->name);
 }
 
 void apiver_load(struct api_version *v, size_t n)
 {
-	if (n > 0)
-		qsort(v, n, sizeof *v, by_name);
 	pthread_rwlock_wrlock(&lock);
-	for (size_t i = 0; i < nvers; i++)
-		api_version_dispose(&vers[i]);
-	free(vers);
-	vers = v;
-	nvers = capvers = n;
+	namevec_load(&vers, v, n);
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -66,44 +34,29 @@ void apiver_put(const struct api_version *v)
 	struct api_version copy;
 	api_version_copy(&copy, v);
 	pthread_rwlock_wrlock(&lock);
-	bool found;
-	size_t i = find(v->name, &found);
-	if (found) {
-		api_version_dispose(&vers[i]);
-	} else {
-		if (nvers == capvers) {
-			capvers = capvers ? capvers * 2 : 8;
-			vers = xrealloc(vers, capvers * sizeof *vers);
-		}
-		memmove(&vers[i + 1], &vers[i], (nvers - i) * sizeof *vers);
-		nvers++;
-	}
-	vers[i] = copy;
+	namevec_put(&vers, &copy);
 	pthread_rwlock_unlock(&lock);
 }
 
 void apiver_delete(const char *name)
 {
 	pthread_rwlock_wrlock(&lock);
-	bool found;
-	size_t i = find(name, &found);
-	if (found) {
-		api_version_dispose(&vers[i]);
-		memmove(&vers[i], &vers[i + 1], (nvers - i - 1) * sizeof *vers);
-		nvers--;
-	}
+	namevec_delete(&vers, name);
 	pthread_rwlock_unlock(&lock);
 }
+
+/* Version i (lock held). */
+static struct api_version *ver(size_t i) { return namevec_at(&vers, i); }
 
 int apiver_get(const char *name, struct api_version *out, struct apiver_pos *pos)
 {
 	pthread_rwlock_rdlock(&lock);
 	bool found;
-	size_t i = find(name, &found);
+	size_t i = namevec_find(&vers, name, &found);
 	if (found) {
-		api_version_copy(out, &vers[i]);
+		api_version_copy(out, ver(i));
 		if (pos != NULL)
-			*pos = (struct apiver_pos){.oldest = i == 0, .newest = i + 1 == nvers, .older = i};
+			*pos = (struct apiver_pos){.oldest = i == 0, .newest = i + 1 == vers.n, .older = i};
 	}
 	pthread_rwlock_unlock(&lock);
 	return found ? STORE_OK : STORE_NOTFOUND;
@@ -112,7 +65,7 @@ int apiver_get(const char *name, struct api_version *out, struct apiver_pos *pos
 char *apiver_newest(void)
 {
 	pthread_rwlock_rdlock(&lock);
-	char *s = nvers > 0 ? xstrdup(vers[nvers - 1].name) : NULL;
+	char *s = vers.n > 0 ? xstrdup(ver(vers.n - 1)->name) : NULL;
 	pthread_rwlock_unlock(&lock);
 	return s;
 }
@@ -121,10 +74,10 @@ void apiver_list(const struct page *pg, struct api_version **out, size_t *n)
 {
 	*n = 0;
 	pthread_rwlock_rdlock(&lock);
-	size_t cap = nvers < (size_t)pg->limit ? nvers : (size_t)pg->limit;
+	size_t cap = vers.n < (size_t)pg->limit ? vers.n : (size_t)pg->limit;
 	*out = xcalloc(cap + 1, sizeof **out);
-	for (size_t k = 0; k < nvers && *n < cap; k++) {
-		const struct api_version *v = &vers[pg->ascending ? k : nvers - 1 - k];
+	for (size_t k = 0; k < vers.n && *n < cap; k++) {
+		const struct api_version *v = ver(pg->ascending ? k : vers.n - 1 - k);
 		if ((pg->after == NULL || strcmp(v->name, pg->after) > 0) &&
 		    (pg->before == NULL || strcmp(v->name, pg->before) < 0))
 			api_version_copy(&(*out)[(*n)++], v);
@@ -136,16 +89,16 @@ char *apiver_chain(const char *pinned, struct strlist *codes)
 {
 	pthread_rwlock_rdlock(&lock);
 	char *name = NULL;
-	if (nvers > 0) {
+	if (vers.n > 0) {
 		bool found = false;
 		/* the pinned version, or the oldest newer one if it is gone; past the newest (or unpinned): the newest */
-		size_t at = pinned != NULL ? find(pinned, &found) : nvers - 1;
-		if (at >= nvers)
-			at = nvers - 1;
-		for (size_t k = nvers - 1; k > at; k--)
-			if (vers[k].downgrade != NULL) /* every version but the oldest has one; none is no change */
-				strlist_add(codes, vers[k].downgrade);
-		name = xstrdup(vers[at].name);
+		size_t at = pinned != NULL ? namevec_find(&vers, pinned, &found) : vers.n - 1;
+		if (at >= vers.n)
+			at = vers.n - 1;
+		for (size_t k = vers.n - 1; k > at; k--)
+			if (ver(k)->downgrade != NULL) /* every version but the oldest has one; none is no change */
+				strlist_add(codes, ver(k)->downgrade);
+		name = xstrdup(ver(at)->name);
 	}
 	pthread_rwlock_unlock(&lock);
 	return name;

@@ -42,23 +42,7 @@ int client_app_create(struct client *c)
 	return rc;
 }
 
-int client_app_delete(struct client *c)
-{
-	struct reply r;
-	char *path = client_path(c, "app", c->arg, NULL);
-	int rc = client_call(c, "DELETE", path, NULL, NULL, &r, NULL);
-	if (rc == 0 && c->json)
-		rc = client_print_raw(&r);
-	else if (rc == 0) {
-		fputs("deleted ", stdout);
-		client_put_clean(stdout, c->arg, strlen(c->arg));
-		fputc('\n', stdout);
-		rc = fflush(stdout) == 0 ? 0 : 1;
-	}
-	buf_dispose(&r.body);
-	free(path);
-	return rc;
-}
+int client_app_delete(struct client *c) { return client_delete(c, client_path(c, "app", c->arg, NULL)); }
 
 int client_et_list(struct client *c)
 {

@@ -367,10 +367,9 @@ static int ep_disable(struct client *c) { return ep_set_disabled(c, true); }
 
 static int ep_enable(struct client *c) { return ep_set_disabled(c, false); }
 
-static int ep_delete(struct client *c)
+int client_delete(struct client *c, char *path)
 {
 	struct reply r;
-	char *path = client_path(c, "app", c->app, "endpoint", c->arg, NULL);
 	int rc = client_call(c, "DELETE", path, NULL, NULL, &r, NULL);
 	if (rc == 0 && c->json)
 		rc = client_print_raw(&r);
@@ -383,6 +382,11 @@ static int ep_delete(struct client *c)
 	buf_dispose(&r.body);
 	free(path);
 	return rc;
+}
+
+static int ep_delete(struct client *c)
+{
+	return client_delete(c, client_path(c, "app", c->app, "endpoint", c->arg, NULL));
 }
 
 static int msg_list(struct client *c)

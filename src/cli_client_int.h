@@ -78,6 +78,8 @@ int client_list(struct client *c, const char *path, const struct buf *filter, js
 void client_put_clean(FILE *f, const char *s, size_t n);
 /* --json: the answer's body as it came, one document (an empty answer is {}). */
 int client_print_raw(const struct reply *r);
+/* DELETE path (taken and freed) and print "deleted <arg>", or the answer with --json. */
+int client_delete(struct client *c, char *path);
 /* j as compact JSON on one line. */
 int client_print_json(const json_t *j);
 #define CLIENT_COLS_MAX 10

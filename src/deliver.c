@@ -27,6 +27,7 @@
 #include "netguard.h"
 #include "opevents.h"
 #include "queue.h"
+#include "seal.h"
 #include "request.h"
 #include "scheduler.h"
 #include "xform_pool.h"
@@ -360,8 +361,12 @@ static void fill_attempt(struct attempt *a, const struct xfer *x, long status, C
 	if (x->body != NULL && (m->payload == NULL || x->body_len != m->payload_len ||
 				memcmp(x->body, m->payload, x->body_len) != 0))
 		a->request_body = xstrndup(x->body, x->body_len);
-	if (xerr == NULL) /* the request went (or was tried): its headers as built */
-		a->request_headers = request_headers_json(&x->hdrs);
+	if (xerr == NULL) { /* the request went (or was tried): its headers as built, sealed like the endpoint's
+			     * and a source destination's header values they hold (docs/security.md) */
+		char *plain = request_headers_json(&x->hdrs);
+		a->request_headers = plain != NULL ? seal_value(plain) : NULL;
+		free(plain);
+	}
 	if (xerr == NULL && x->put)
 		a->request_method = xstrdup("PUT");
 	if (code == CURLE_OK && xerr == NULL && x->rhdrs_n > 0)
@@ -661,6 +666,7 @@ static void *deliver_main(void *arg)
 		curl_multi_poll(multi, NULL, 0, stop ? 100 : poll_timeout_ms(), NULL);
 		curl_multi_perform(multi, &running);
 		reap();
+		log_delivery_flush(); /* this pass's outcome lines, in one write */
 		xform_reap();
 	}
 	xform_pool_stop(); /* no worker holds a transfer after this */
@@ -671,6 +677,7 @@ static void *deliver_main(void *arg)
 	}
 	abort_inflight();
 	queue_outcomes_flush();
+	log_delivery_flush();
 	return NULL;
 }
 

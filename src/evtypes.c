@@ -7,57 +7,24 @@
 #include <string.h>
 
 #include "json.h"
+#include "namevec.h"
+
+static void type_dispose(void *t) { event_type_dispose(t); }
 
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct event_type *types; /* sorted by name */
-static size_t ntypes, captypes;
+static struct namevec types = NAMEVEC_INIT(struct event_type, name, type_dispose);
 
 void evtypes_dispose(void)
 {
 	pthread_rwlock_wrlock(&lock);
-	for (size_t i = 0; i < ntypes; i++)
-		event_type_dispose(&types[i]);
-	free(types);
-	types = NULL;
-	ntypes = captypes = 0;
+	namevec_clear(&types);
 	pthread_rwlock_unlock(&lock);
-}
-
-/* The index of name, or of where it would go; *found tells which. Lock held. */
-static size_t find(const char *name, bool *found)
-{
-	size_t lo = 0, hi = ntypes;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(types[mid].name, name);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct event_type *)a)->name, ((const struct event_type *)b)->name);
 }
 
 void evtypes_load(struct event_type *v, size_t n)
 {
-	if (n > 0)
-		qsort(v, n, sizeof *v, by_name);
 	pthread_rwlock_wrlock(&lock);
-	for (size_t i = 0; i < ntypes; i++)
-		event_type_dispose(&types[i]);
-	free(types);
-	types = v;
-	ntypes = captypes = n;
+	namevec_load(&types, v, n);
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -66,32 +33,14 @@ void evtypes_put(const struct event_type *t)
 	struct event_type copy;
 	event_type_copy(&copy, t);
 	pthread_rwlock_wrlock(&lock);
-	bool found;
-	size_t i = find(t->name, &found);
-	if (found) {
-		event_type_dispose(&types[i]);
-	} else {
-		if (ntypes == captypes) {
-			captypes = captypes ? captypes * 2 : 16;
-			types = xrealloc(types, captypes * sizeof *types);
-		}
-		memmove(&types[i + 1], &types[i], (ntypes - i) * sizeof *types);
-		ntypes++;
-	}
-	types[i] = copy;
+	namevec_put(&types, &copy);
 	pthread_rwlock_unlock(&lock);
 }
 
 void evtypes_delete(const char *name)
 {
 	pthread_rwlock_wrlock(&lock);
-	bool found;
-	size_t i = find(name, &found);
-	if (found) {
-		event_type_dispose(&types[i]);
-		memmove(&types[i], &types[i + 1], (ntypes - i - 1) * sizeof *types);
-		ntypes--;
-	}
+	namevec_delete(&types, name);
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -99,9 +48,9 @@ int evtypes_get(const char *name, struct event_type *out)
 {
 	pthread_rwlock_rdlock(&lock);
 	bool found;
-	size_t i = find(name, &found);
+	size_t i = namevec_find(&types, name, &found);
 	if (found)
-		event_type_copy(out, &types[i]);
+		event_type_copy(out, namevec_at(&types, i));
 	pthread_rwlock_unlock(&lock);
 	return found ? STORE_OK : STORE_NOTFOUND;
 }
@@ -117,10 +66,10 @@ void evtypes_list(const struct page *pg, bool include_archived, struct event_typ
 	*out = NULL;
 	*n = 0;
 	pthread_rwlock_rdlock(&lock);
-	size_t cap = ntypes < (size_t)pg->limit ? ntypes : (size_t)pg->limit;
+	size_t nt = types.n, cap = nt < (size_t)pg->limit ? nt : (size_t)pg->limit;
 	*out = xcalloc(cap + 1, sizeof **out);
-	for (size_t k = 0; k < ntypes && *n < cap; k++) {
-		const struct event_type *t = &types[pg->ascending ? k : ntypes - 1 - k];
+	for (size_t k = 0; k < nt && *n < cap; k++) {
+		const struct event_type *t = namevec_at(&types, pg->ascending ? k : nt - 1 - k);
 		if (in_page(pg, t, include_archived))
 			event_type_copy(&(*out)[(*n)++], t);
 	}
@@ -138,12 +87,12 @@ const char *evtypes_unknown(const struct strlist *patterns)
 	const char *missing = NULL;
 	pthread_rwlock_rdlock(&lock);
 	bool any_active = false;
-	for (size_t i = 0; i < ntypes && !any_active; i++)
-		any_active = !types[i].archived;
+	for (size_t i = 0; i < types.n && !any_active; i++)
+		any_active = !((struct event_type *)namevec_at(&types, i))->archived;
 	for (size_t i = 0; any_active && missing == NULL && i < patterns->n; i++) {
 		bool found;
-		size_t k = is_wildcard(patterns->v[i]) ? 0 : find(patterns->v[i], &found);
-		if (!is_wildcard(patterns->v[i]) && (!found || types[k].archived))
+		size_t k = is_wildcard(patterns->v[i]) ? 0 : namevec_find(&types, patterns->v[i], &found);
+		if (!is_wildcard(patterns->v[i]) && (!found || ((struct event_type *)namevec_at(&types, k))->archived))
 			missing = patterns->v[i];
 	}
 	pthread_rwlock_unlock(&lock);
@@ -163,9 +112,10 @@ char *evtypes_example(const char *name)
 	char *out = NULL;
 	pthread_rwlock_rdlock(&lock);
 	bool found;
-	size_t i = find(name, &found);
-	if (found && types[i].schemas != NULL)
-		out = first_example(types[i].schemas);
+	size_t i = namevec_find(&types, name, &found);
+	const struct event_type *t = found ? namevec_at(&types, i) : NULL;
+	if (t != NULL && t->schemas != NULL)
+		out = first_example(t->schemas);
 	pthread_rwlock_unlock(&lock);
 	return out;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+#include "seal.h"
 #include "util.h"
 
 void verr_add(struct verr *v, const char *field, const char *msg, const char *type)
@@ -324,7 +326,11 @@ json_t *attempt_to_json(const struct attempt *a)
 	if (a->request_method != NULL)
 		json_object_set_new(j, "requestMethod", json_string(a->request_method));
 	/* and the headers as sent and received (JSON object texts hookd wrote; a bad one is left out) */
-	json_t *h = a->request_headers != NULL ? json_loads(a->request_headers, 0, NULL) : NULL;
+	char *plain = NULL, err[128];
+	if (a->request_headers != NULL && seal_open(a->request_headers, &plain, err, sizeof err) != 0)
+		log_warnx("attempt %s: its request headers cannot be opened: %s", a->id, err);
+	json_t *h = plain != NULL ? json_loads(plain, 0, NULL) : NULL;
+	free(plain);
 	if (json_is_object(h))
 		json_object_set(j, "requestHeaders", h);
 	json_decref(h);

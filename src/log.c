@@ -167,6 +167,25 @@ void fatalx(const char *fmt, ...)
 	exit(1);
 }
 
+/* The dispatcher's outcome lines of one pass, written together by log_delivery_flush: one write(2) a pass, not one
+ * a delivery (a pass finishes tens of transfers under load). Per thread, so any thread may log outcomes. */
+static _Thread_local struct {
+	char b[32768];
+	size_t n;
+} batch;
+
+void log_delivery_flush(void)
+{
+	size_t off = 0;
+	while (off < batch.n) {
+		ssize_t w = write(STDERR_FILENO, batch.b + off, batch.n - off);
+		if (w <= 0)
+			break; /* a log that cannot be written is dropped, never waited for */
+		off += (size_t)w;
+	}
+	batch.n = 0;
+}
+
 void log_delivery(const struct log_delivery *d)
 {
 	if (LOG_INFO > log_threshold)
@@ -182,7 +201,13 @@ void log_delivery(const struct log_delivery *d)
 	field_int(&l, "duration_ms", d->duration_ms);
 	field_int(&l, "attempt", d->attempt);
 	field_str(&l, "error", d->error);
-	line_end(&l);
+	if (log_json)
+		put(&l, "}", 1);
+	l.b[l.n++] = '\n';
+	if (batch.n + l.n > sizeof batch.b)
+		log_delivery_flush();
+	memcpy(batch.b + batch.n, l.b, l.n);
+	batch.n += l.n;
 	errno = saved;
 }
 

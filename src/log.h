@@ -21,6 +21,8 @@ struct log_delivery {
 	const char *error;   /* the network error, or NULL */
 };
 void log_delivery(const struct log_delivery *d);
+/* Write the outcome lines this thread has gathered (log_delivery keeps them until a pass ends, or 32 KiB). */
+void log_delivery_flush(void);
 /* An API answer of 400 or more, logged at info as one line. */
 void log_api_error(const char *method, const char *path, int status, const char *code, const char *detail);
 

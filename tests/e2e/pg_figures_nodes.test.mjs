@@ -9,6 +9,10 @@ e2e('pg figures: the owning node has the breaker, the other answers state null',
   const h2 = await startHookd(t, { db: h1.db, token: h1.token });
   const app = (await api(h1).req('POST', '/app', { name: 'nodes' })).json;
   const ep = (await api(h1).req('POST', `/app/${app.id}/endpoint`, { url: rcv.url })).json;
+  // node 2 may have started after the endpoint's change was announced: wait until it has the endpoint
+  await eventually(async () => {
+    assert.equal((await api(h2).req('GET', `/app/${app.id}/endpoint/${ep.id}`)).status, 200);
+  }, { what: 'the endpoint on node 2' });
   await api(h2).req('POST', `/app/${app.id}/msg`, { eventType: 'a.b', payload: {} });
   await rcv.waitForCount(1);
   const both = await eventually(async () => {

@@ -152,6 +152,6 @@ e2e('response cap: a 500 with an endless body is a failed attempt with status 50
   assert.equal(rcv.answers[1].webhookId, msg.id);
   assert.equal(await h.stop(), 0);
   const logs = h.logs();
-  assert.match(logs, /HTTP error/, 'the 500 is logged as an HTTP error');
+  assert.match(logs, /outcome=retry status=500 /, 'the 500 is logged as an answer with its status, not a network error');
   assert.doesNotMatch(logs, /Failure writing output|Failed writing/i, 'not as a network (write) error');
 });
