@@ -46,6 +46,8 @@ UI_SRCS     := $(wildcard ui/src/*) ui/index.html ui/build.mjs ui/package-lock.j
 	scripts/ui-build.sh
 UI_MODE     := $(shell mkdir -p $(BUILD) && { echo $(UI) | cmp -s - $(BUILD)/ui.mode || echo $(UI) >$(BUILD)/ui.mode; })
 CORE_OBJS   += $(BUILD)/ui_assets.o
+# the OpenAPI document (docs/openapi.json, made by scripts/openapi.mjs and committed), as C: $(BUILD)/openapi_doc.c
+CORE_OBJS   += $(BUILD)/openapi_doc.o
 UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
@@ -72,6 +74,10 @@ $(BUILD)/ui_assets.c: $(BUILD)/ui.mode | $(BUILD)
 		'const size_t ui_nfiles = 0;' >$@
 endif
 $(BUILD)/ui_assets.o: $(BUILD)/ui_assets.c src/ui.h
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+$(BUILD)/openapi_doc.c: docs/openapi.json scripts/openapi-embed.sh | $(BUILD)
+	sh scripts/openapi-embed.sh docs/openapi.json $@
+$(BUILD)/openapi_doc.o: $(BUILD)/openapi_doc.c src/openapi.h
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
 $(BUILD)/libhookd.a: $(LIB_OBJS)

@@ -429,6 +429,7 @@ static const struct route routes[] = {
 	{"POST", "app/*/msg", api_msg_create, OPERATOR_ONLY},
 	{"POST", "app/*/msg/precheck/active", api_msg_precheck, CAP_VIEW},
 	{"POST", "app/*/msg/expunge-all-contents", api_msg_expunge_all, OPERATOR_ONLY},
+	{"POST", "app/*/msg/bulk-expunge", api_msg_bulk_expunge, OPERATOR_ONLY},
 	{"GET", "app/*/msg/*", api_msg_get, CAP_VIEW},
 	{"GET", "app/*/msg/*/attempt/*", api_attempt_get, CAP_VIEW},
 	{"DELETE", "app/*/msg/*/attempt/*/content", api_attempt_expunge, OPERATOR_ONLY},
@@ -452,6 +453,7 @@ static const struct route routes[] = {
 	{"POST", "source/*/replay", api_source_replay, OPERATOR_ONLY},
 	{"GET", "source/*/secret", api_source_secret, OPERATOR_ONLY},
 	{"POST", "stats/usage/app", api_stats_usage_app, OPERATOR_ONLY},
+	{"PUT", "stats/usage/event-types", api_stats_usage_event_types, OPERATOR_ONLY},
 	{"GET", "background-task", api_task_list, OPERATOR_ONLY},
 	{"GET", "background-task/*", api_task_get, CAP_VIEW},
 	{"GET", "event-type", api_event_type_list, CAP_VIEW},
@@ -481,6 +483,12 @@ static const struct route routes[] = {
 	{"PATCH", "api-version/*", api_apiver_patch, OPERATOR_ONLY},
 	{"DELETE", "api-version/*", api_apiver_delete, OPERATOR_ONLY},
 };
+
+const struct route *api_routes(size_t *n)
+{
+	*n = sizeof routes / sizeof routes[0];
+	return routes;
+}
 
 /* Match segments against a pattern; 1 if they match. */
 static int route_match(const struct req *r, const char *pattern)
@@ -585,6 +593,10 @@ static void dispatch(struct req *r)
 	}
 	if (strcmp(r->url, "/api/v1/health/ready") == 0) {
 		api_ready(r);
+		return;
+	}
+	if (strcmp(r->url, "/api/v1/openapi.json") == 0) {
+		api_openapi(r);
 		return;
 	}
 	if (strcmp(r->url, "/metrics") == 0 && strcmp(r->method, "GET") == 0) {

@@ -63,6 +63,10 @@ struct route {
 	unsigned cap;        /* enum app_cap bits an app token needs; OPERATOR_ONLY: none can */
 };
 #define OPERATOR_ONLY 0u
+/* The route table of api.c, read-only: n routes (tests/unit/test_openapi.c compares it with docs/openapi.json). */
+const struct route *api_routes(size_t *n);
+/* api_openapi.c: GET /api/v1/openapi.json, no token: docs/openapi.json as built into the binary. */
+void api_openapi(struct req *r);
 /* Who sent r: 1 the operator, 2 an app token (r->tok filled), 0 neither; -1 the store could not tell. */
 int api_auth_identify(struct req *r, const unsigned char operator_hash[32]);
 /* May r's app token use this route? */
@@ -213,6 +217,8 @@ void api_endpoint_send_example(struct req *r);
 /* api_msg_ops.c */
 void api_msg_precheck(struct req *r);
 void api_attempt_expunge(struct req *r);
+/* POST /app/{app}/msg/bulk-expunge: the payloads of the given messages, in one transaction */
+void api_msg_bulk_expunge(struct req *r);
 /* api_event_type.c */
 void api_event_type_list(struct req *r);
 void api_event_type_create(struct req *r);
@@ -232,6 +238,9 @@ void api_task_list(struct req *r);
 /* api_stats.c: POST /stats/usage/app; the data of its task (application.stats), read when the task is */
 void api_stats_usage_app(struct req *r);
 json_t *api_stats_task_data(const struct task *t);
+/* PUT /stats/usage/event-types; the data of its task (event-type.aggregate), read when the task is */
+void api_stats_usage_event_types(struct req *r);
+json_t *api_stats_event_types_data(void);
 /* api_source.c */
 void api_source_list(struct req *r);
 void api_source_create(struct req *r);

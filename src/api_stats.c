@@ -1,7 +1,9 @@
 /* api_stats.c: POST /stats/usage/app (Svix AppUsageStatsIn/Out): the message destinations (deliveries) of each app
  * for the messages created in a window. The call records a finished task (application.stats) holding the
  * window and the apps; GET /background-task/{id} shows the figures as its data, read when asked (the window is
- * closed, so they change only as retention drops deliveries). */
+ * closed, so they change only as retention drops deliveries). PUT /stats/usage/event-types (Svix's
+ * aggregateEventTypes) records a finished task (event-type.aggregate) whose data, read the same way, is the event
+ * types the endpoints of every app subscribe to. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,11 @@ static json_t *app_row(struct store *st, const struct app *a, const char *after,
 {
 	return json_pack("{s:s,s:o,s:I}", "appId", a->id, "appUid", a->uid ? json_string(a->uid) : json_null(),
 			 "messageDestinations", (json_int_t)app_destinations(st, a->id, after, before));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static bool internal(const struct app *a)
@@ -75,6 +82,52 @@ json_t *api_stats_task_data(const struct task *t)
 	json_decref(p);
 	return json_pack("{s:o,s:o,s:o}", "since", time_to_json(t->since_ms), "until", time_to_json(t->until_ms),
 			 "apps", apps);
+}
+
+/* The event type filters of every endpoint of the customers' apps: {"eventTypes": [{"name", "endpoints"}] by name,
+ * "endpoints": n, "endpointsWithoutFilter": n} (an endpoint without a filter takes every type). */
+json_t *api_stats_event_types_data(void)
+{
+	struct app *all = NULL;
+	size_t napps = 0;
+	json_t *counts = json_object();
+	json_int_t eps_total = 0, unfiltered = 0;
+	cache_app_list(&(struct page){.limit = INT32_MAX, .ascending = true}, &all, &napps);
+	for (size_t a = 0; a < napps; a++) {
+		struct endpoint *eps = NULL;
+		size_t n = 0;
+		if (!internal(&all[a]))
+			cache_endpoint_list(all[a].id, &(struct page){.limit = INT32_MAX, .ascending = true}, &eps, &n);
+		for (size_t i = 0; i < n; i++) {
+			eps_total++;
+			unfiltered += eps[i].event_types.v == NULL;
+			for (size_t k = 0; k < eps[i].event_types.n; k++) {
+				const char *name = eps[i].event_types.v[k];
+				json_int_t c = json_integer_value(json_object_get(counts, name));
+				json_object_set_new(counts, name, json_integer(c + 1));
+			}
+			endpoint_dispose(&eps[i]);
+		}
+		free(eps);
+		app_dispose(&all[a]);
+	}
+	free(all);
+	/* by name: json_object_keys are unordered, so sort them first */
+	size_t nk = json_object_size(counts), i = 0;
+	const char **names = xcalloc(nk ? nk : 1, sizeof *names);
+	const char *k;
+	json_t *v;
+	json_object_foreach (counts, k, v)
+		names[i++] = k;
+	qsort(names, nk, sizeof *names, cmp_str);
+	json_t *types = json_array();
+	for (i = 0; i < nk; i++)
+		json_array_append_new(types, json_pack("{s:s,s:O}", "name", names[i], "endpoints",
+						       json_object_get(counts, names[i])));
+	free(names);
+	json_decref(counts);
+	return json_pack("{s:o,s:I,s:I}", "eventTypes", types, "endpoints", eps_total, "endpointsWithoutFilter",
+			 unfiltered);
 }
 
 static int stats_run(struct store *st, struct req *r) { return st->w->task_put(st, r->op); }
@@ -135,6 +188,21 @@ void api_stats_usage_app(struct req *r)
 	api_reply_json(r, 202, json_pack("{s:s,s:s,s:s,s:o,s:o}", "id", t->id, "status", task_status_text(t->status),
 					 "task", t->kind, "updatedAt", time_to_json(t->updated_ms),
 					 "unresolvedAppIds", unresolved));
+	r->run = stats_run;
+	api_submit(r);
+}
+
+void api_stats_usage_event_types(struct req *r)
+{
+	struct task *t = xcalloc(1, sizeof *t);
+	r->op = t;
+	r->cleanup = stats_cleanup;
+	id_new("qtask_", t->id);
+	snprintf(t->kind, sizeof t->kind, "event-type.aggregate");
+	t->status = TASK_FINISHED; /* the figures are read when the task is */
+	t->created_ms = t->updated_ms = now_ms();
+	api_reply_json(r, 202, json_pack("{s:s,s:s,s:s,s:o}", "id", t->id, "status", task_status_text(t->status),
+					 "task", t->kind, "updatedAt", time_to_json(t->updated_ms)));
 	r->run = stats_run;
 	api_submit(r);
 }

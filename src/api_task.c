@@ -19,6 +19,8 @@ static json_t *task_json(const struct task *t, bool with_data)
 			      t->kind, "updatedAt", time_to_json(t->updated_ms));
 	if (with_data && strcmp(t->kind, "application.stats") == 0)
 		json_object_set_new(j, "data", api_stats_task_data(t));
+	else if (with_data && strcmp(t->kind, "event-type.aggregate") == 0)
+		json_object_set_new(j, "data", api_stats_event_types_data());
 	else if (with_data)
 		json_object_set_new(j, "data", json_pack("{s:I}", "processed", (json_int_t)t->processed));
 	return j;

@@ -57,6 +57,7 @@ int main(void)
 	srunner_add_suite(sr, apiver_suite());
 	srunner_add_suite(sr, xform_suite());
 	srunner_add_suite(sr, request_suite());
+	srunner_add_suite(sr, openapi_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

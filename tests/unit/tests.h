@@ -22,6 +22,7 @@ Suite *netguard_suite(void);
 Suite *apiver_suite(void);
 Suite *xform_suite(void);
 Suite *request_suite(void);
+Suite *openapi_suite(void);
 
 struct store;
 /* A fresh SQLite store in a new temp dir (/tmp/hookd-NAME-XXXXXX, written into dir); fails the test if it
