@@ -290,7 +290,10 @@ e2e('pg cluster faults: three nodes under load, one killed -9 and restarted per 
       `(${some.map((m) => `'${m}'`).join(',')}) ORDER BY created_ms`, db)}`);
   }
   assert.deepEqual(unexplained.slice(0, 20), [], 'a delivery sent twice by one process, or by two that lived on');
-  assert.ok(maxLag < 5000, `a duplicate was sent ${Math.round(maxLag)} ms before its sender's kill: not in flight`);
+  // in flight = sent, and its outcome not yet committed: with three nodes, PostgreSQL, the load and the receivers
+  // on two cores, an outcome batch (each attempt now with its header record) was seen committing 5.4-5.6 s after
+  // the send; a duplicate sent much earlier than that would mean an outcome lost, not late
+  assert.ok(maxLag < 8000, `a duplicate was sent ${Math.round(maxLag)} ms before its sender's kill: not in flight`);
   assert.ok(performance.now() - t0 < 55000, 'the run stays well under a minute');
 }, { skip, timeout: 110000 });
 
