@@ -11,7 +11,8 @@
 #   make run        what running needs (deps.sh run), a quiet build, start hookd on 127.0.0.1:8071 with ./data
 #   make fuzz       libFuzzer harnesses (clang) over libhookd's parsers and the daemon's body scanners, FUZZ_TIME=20 s each
 #   make install    under PREFIX (default /usr/local; DESTDIR for staging): hookd, libhookd.{a,so}, hookd.h,
-#                   lib/pkgconfig/hookd.pc, the man page hookd.1 and bash and zsh completion
+#                   lib/pkgconfig/hookd.pc, the man page hookd.1, bash and zsh completion and the API's
+#                   OpenAPI document (share/hookd/openapi.json)
 CC       ?= cc
 PKGS     := libmicrohttpd libcurl sqlite3 jansson libcrypto libpq libpcre2-8 lua5.4
 OPT      ?= -O2 -g
@@ -221,7 +222,7 @@ completion: $(BUILD)/hookd.bash
 
 install: all $(BUILD)/hookd.1 $(BUILD)/hookd.bash
 	install -d $(D)/bin $(D)/lib/pkgconfig $(D)/include $(D)/share/man/man1 \
-		$(D)/share/bash-completion/completions $(D)/share/zsh/site-functions
+		$(D)/share/bash-completion/completions $(D)/share/zsh/site-functions $(D)/share/hookd
 	install -m 755 $(BUILD)/hookd $(D)/bin/
 	install -m 644 $(BUILD)/libhookd.a $(D)/lib/
 	install -m 755 $(BUILD)/libhookd.so $(D)/lib/
@@ -229,6 +230,7 @@ install: all $(BUILD)/hookd.1 $(BUILD)/hookd.bash
 	install -m 644 $(BUILD)/hookd.1 $(D)/share/man/man1/
 	install -m 644 $(BUILD)/hookd.bash $(D)/share/bash-completion/completions/hookd
 	install -m 644 $(BUILD)/_hookd $(D)/share/zsh/site-functions/
+	install -m 644 docs/openapi.json $(D)/share/hookd/
 	printf '%s\n' 'prefix=$(abspath $(PREFIX))' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
 		'Name: hookd' 'Description: libhookd, sign and verify webhooks (Standard Webhooks, Stripe, GitHub, ...)' \
 		'Version: $(VERSION)' 'Requires.private: libcrypto' 'Libs: -L$${libdir} -lhookd' \

@@ -140,7 +140,9 @@ void api_endpoint_recover(struct req *r) { task_start(r, TASK_KIND_RECOVER, NULL
 void api_endpoint_replay_missing(struct req *r) { task_start(r, TASK_KIND_REPLAY, NULL); }
 
 /* POST .../endpoint/{ep}/bulk-replay (Svix BulkReplayIn): every message of the app created in the window that
- * the filters (eventTypes, channel, tag) and the endpoint's own take goes to it again, sent before or not. */
+ * the filters (eventTypes, channel, tag) and the endpoint's own take goes to it again, sent before or not; with
+ * status (MessageStatus) and/or statusCodeClass, only those whose latest delivery to this endpoint has that
+ * status and/or whose latest attempt there got a code of that class (0: no HTTP answer). */
 void api_endpoint_bulk_replay(struct req *r)
 {
 	json_t *body = api_body_object(r);
@@ -152,10 +154,10 @@ void api_endpoint_bulk_replay(struct req *r)
 	jfield_strlist(body, "eventTypes", 100, filter_event_type_valid, &ve, &types);
 	jfield_string(body, "channel", 1, 128, &ve, &channel);
 	jfield_string(body, "tag", 1, 128, &ve, &tag);
-	if (!jfield_missing(body, "status") || !jfield_missing(body, "statusCodeClass"))
-		verr_add(&ve, jfield_missing(body, "status") ? "statusCodeClass" : "status",
-			 "hookd's bulk-replay does not filter by status: it replays the window's messages the endpoint takes",
-			 "value_error");
+	int64_t status = -1, code_class = -1;
+	jfield_int(body, "status", DS_SUCCESS, DS_CANCELED, &ve, &status); /* Svix's MessageStatus */
+	if (jfield_int(body, "statusCodeClass", 0, 500, &ve, &code_class) && code_class % 100 != 0)
+		verr_add(&ve, "statusCodeClass", "one of 0, 100, 200, 300, 400, 500", "value_error");
 	json_t *p = json_object();
 	if (types.v != NULL)
 		json_object_set_new(p, "eventTypes", strlist_to_json(&types));
@@ -163,6 +165,10 @@ void api_endpoint_bulk_replay(struct req *r)
 		json_object_set_new(p, "channel", json_string(channel));
 	if (tag != NULL)
 		json_object_set_new(p, "tag", json_string(tag));
+	if (status >= 0)
+		json_object_set_new(p, "status", json_integer(status));
+	if (code_class >= 0)
+		json_object_set_new(p, "statusCodeClass", json_integer(code_class));
 	char *params = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	json_decref(body);

@@ -167,6 +167,11 @@ struct store_write_ops {
 	 * above. The caller adds the deliveries. */
 	int (*replay_scan)(struct store *, const struct task *, const char *after_id, const char *before_id,
 			   int limit, size_t max_bytes, struct message **out, size_t *n, bool *more);
+	/* Bulk-replay's status filters, one query for a batch of the scan: for each of the n messages of app_id,
+	 * the status of its latest delivery to endpoint_id (status[i]; -1: it has none) and the status code of its
+	 * latest attempt there (code[i]: 0 if that attempt got no HTTP answer; -1: never attempted). */
+	int (*delivery_states)(struct store *, const char *app_id, const char *endpoint_id,
+			       const char (*msg_ids)[ID_MAX], size_t n, int *status, int *code);
 
 	/* The event type registry: insert or replace by name; delete for good (STORE_NOTFOUND if absent). */
 	int (*event_type_put)(struct store *, const struct event_type *);

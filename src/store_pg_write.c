@@ -587,6 +587,35 @@ static int pg_replay_scan(struct store *st, const struct task *t, const char *af
 	return STORE_OK;
 }
 
+static int pg_delivery_states(struct store *st, const char *app_id, const char *endpoint_id,
+			      const char (*msg_ids)[ID_MAX], size_t n, int *status, int *code)
+{
+	const char **ids = xcalloc(n + 1, sizeof *ids);
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = msg_ids[i];
+		status[i] = code[i] = -1;
+	}
+	struct pgp p = {0};
+	pgp_str(&p, app_id);
+	pgp_str(&p, endpoint_id);
+	pgp_text_array(&p, ids, n);
+	free(ids);
+	int rc;
+	PGresult *res = pg_wexec(to_pg(st), PW_DLV_STATES, &p, &rc);
+	pgp_free(&p);
+	if (rc != STORE_OK)
+		return rc;
+	for (int r = 0; r < PQntuples(res); r++) {
+		int64_t i = pg_col_i64(res, r, 0) - 1; /* ordinality counts from 1 */
+		if (i >= 0 && (size_t)i < n) {
+			status[i] = pg_col_int(res, r, 1);
+			code[i] = pg_col_int(res, r, 2);
+		}
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
 static void event_type_params(struct pgp *p, const struct event_type *t)
 {
 	pgp_init(p);
@@ -727,6 +756,7 @@ const struct store_write_ops pg_write_ops = {
 	.task_put = pg_task_put,
 	.recover_batch = pg_recover_batch,
 	.replay_scan = pg_replay_scan,
+	.delivery_states = pg_delivery_states,
 	.event_type_put = pg_event_type_put,
 	.event_type_create = pg_event_type_create,
 	.event_type_delete = pg_event_type_delete,

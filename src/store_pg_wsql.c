@@ -138,6 +138,12 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			    " WHERE d.msg_id = m.id AND d.endpoint_id = $6) ORDER BY m.id LIMIT $7)"
 			    " SELECT " MSG_COLS("") " FROM (SELECT c.*, sum(len) OVER (ORDER BY id) - len AS before"
 			    " FROM c) w WHERE before < $8 ORDER BY id"},
+	/* each lookup an index range, newest first; COLLATE "C" as the id columns, so that their indexes serve */
+	[PW_DLV_STATES] = {"delivery_states",
+			   "SELECT x.ord, coalesce((SELECT d.status FROM deliveries d WHERE d.msg_id = x.id COLLATE \"C\""
+			   " AND d.endpoint_id = $2 ORDER BY d.id DESC LIMIT 1), -1)::int4, coalesce((SELECT a.status_code"
+			   " FROM attempts a WHERE a.app_id = $1 AND a.msg_id = x.id COLLATE \"C\" AND a.endpoint_id = $2"
+			   " ORDER BY a.id DESC LIMIT 1), -1)::int4 FROM unnest($3::text[]) WITH ORDINALITY AS x(id, ord)"},
 	[PW_EVT_PUT] = {"event_type_put", "INSERT INTO event_types (" EVT_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 					  " ON CONFLICT (name) DO UPDATE SET " SET("description") ", " SET("archived") ", "
 					  SET("deprecated") ", " SET("schemas") ", " SET("feature_flag") ", "

@@ -125,6 +125,12 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			    "SELECT " MSG_COLS("m.") " FROM messages m WHERE m.app_id = ?1 AND m.id > ?2 AND m.id < ?3"
 			    " AND m.created_ms >= ?4 AND m.created_ms < ?5 AND NOT EXISTS (SELECT 1 FROM deliveries d"
 			    " WHERE d.msg_id = m.id AND d.endpoint_id = ?6) ORDER BY m.id LIMIT ?7"},
+	/* the ids are a JSON array (json_each's key: the position); each lookup is an index range, newest first */
+	[WS_DLV_STATES] = {"delivery_states",
+			   "SELECT j.key, coalesce((SELECT d.status FROM deliveries d WHERE d.msg_id = j.value"
+			   " AND d.endpoint_id = ?2 ORDER BY d.id DESC LIMIT 1), -1), coalesce((SELECT a.status_code"
+			   " FROM attempts a WHERE a.app_id = ?1 AND a.msg_id = j.value AND a.endpoint_id = ?2"
+			   " ORDER BY a.id DESC LIMIT 1), -1) FROM json_each(?3) j"},
 	[WS_SRC_PUT] = {"source_put", "INSERT INTO sources (id, uid, config) VALUES (?1, ?2, ?3)"
 				      " ON CONFLICT (id) DO UPDATE SET " SET("uid") ", " SET("config")},
 	[WS_SRC_DEL] = {"source_delete", "DELETE FROM sources WHERE id = ?1"},
@@ -630,6 +636,32 @@ static int sq_replay_scan(struct store *st, const struct task *t, const char *af
 	return rc;
 }
 
+static int sq_delivery_states(struct store *st, const char *app_id, const char *endpoint_id,
+			      const char (*msg_ids)[ID_MAX], size_t n, int *status, int *code)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(a, json_string(msg_ids[i]));
+		status[i] = code[i] = -1;
+	}
+	sqlite3_stmt *q = to_sq(st)->st[WS_DLV_STATES];
+	int rc = sq_bind_str(q, 1, app_id) | sq_bind_str(q, 2, endpoint_id) | sq_bind_json(q, 3, a);
+	json_decref(a);
+	if (rc)
+		return sq_bind_failed(q, "delivery_states");
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t i = sq_col_i64(q, 0);
+		if (i >= 0 && (size_t)i < n) {
+			status[i] = sq_col_int(q, 1);
+			code[i] = sq_col_int(q, 2);
+		}
+	}
+	rc = step == SQLITE_DONE ? STORE_OK : sq_log_err(sqlite3_db_handle(q), "delivery_states");
+	sq_stmt_done(q);
+	return rc;
+}
+
 static int event_type_write(struct sqlite_store *s, enum wstmt which, const struct event_type *t)
 {
 	sqlite3_stmt *q = s->st[which];
@@ -836,6 +868,7 @@ const struct store_write_ops sq_write_ops = {
 	.task_put = sq_task_put,
 	.recover_batch = sq_recover_batch,
 	.replay_scan = sq_replay_scan,
+	.delivery_states = sq_delivery_states,
 	.event_type_put = sq_event_type_put,
 	.event_type_create = sq_event_type_create,
 	.event_type_delete = sq_event_type_delete,

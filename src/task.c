@@ -80,6 +80,27 @@ static bool has(const struct strlist *l, const char *s)
 	return false;
 }
 
+/* bulk-replay's status filters: which messages of the batch pass them, from one store call for the batch (NULL:
+ * no filter, all pass). A message never sent to the endpoint has neither a status nor a code, so passes neither. */
+static bool *states_filter(struct store *st, struct task_run *tr, const struct message *msgs, size_t n, int *rc)
+{
+	if (*rc != STORE_OK || n == 0 || (tr->bulk_status < 0 && tr->bulk_code_class < 0))
+		return NULL;
+	char(*ids)[ID_MAX] = xcalloc(n, sizeof *ids);
+	int *status = xcalloc(n, sizeof *status), *code = xcalloc(n, sizeof *code);
+	bool *pass = xcalloc(n, sizeof *pass);
+	for (size_t i = 0; i < n; i++)
+		memcpy(ids[i], msgs[i].id, ID_MAX);
+	*rc = st->w->delivery_states(st, tr->t.app_id, tr->t.endpoint_id, (const char(*)[ID_MAX])ids, n, status, code);
+	for (size_t i = 0; i < n; i++)
+		pass[i] = (tr->bulk_status < 0 || status[i] == tr->bulk_status) &&
+			  (tr->bulk_code_class < 0 || (code[i] >= 0 && code[i] / 100 * 100 == tr->bulk_code_class));
+	free(ids);
+	free(status);
+	free(code);
+	return pass;
+}
+
 /* One batch of the window's messages (replay_scan), each handed to per_msg, which may move it out. */
 static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool *last,
 		       int (*per_msg)(struct store *, struct task_run *, struct message *, int64_t))
@@ -92,15 +113,17 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 		every.endpoint_id[0] = '\0';
 	int rc = st->w->replay_scan(st, &every, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
 				      &n, &more);
+	bool *pass = states_filter(st, tr, msgs, n, &rc);
 	tr->out = xcalloc(n + 1, sizeof *tr->out);
 	for (size_t i = 0; i < n; i++) {
 		memcpy(tr->after_id, msgs[i].id, ID_MAX);
 		memcpy(tr->t.after_id, msgs[i].id, ID_MAX);
-		if (rc == STORE_OK)
+		if (rc == STORE_OK && (pass == NULL || pass[i]))
 			rc = per_msg(st, tr, &msgs[i], now);
 		message_dispose(&msgs[i]);
 	}
 	*last = !more;
+	free(pass);
 	free(msgs);
 	return rc;
 }
@@ -247,6 +270,7 @@ struct task_run *task_run_new(const struct task *t, struct endpoint *ep)
 	else
 		id_new_at("msg_", t->since_ms - ID_SLACK_MS, tr->after_id);
 	id_new_at("msg_", t->until_ms + ID_SLACK_MS, tr->before_id);
+	tr->bulk_status = tr->bulk_code_class = -1;
 	if (t->params[0] != '\0') {
 		json_t *p = json_loads(t->params, 0, NULL);
 		json_t *types = json_object_get(p, "eventTypes");
@@ -256,6 +280,10 @@ struct task_run *task_run_new(const struct task *t, struct endpoint *ep)
 		tr->bulk_channel = s ? xstrdup(s) : NULL;
 		s = json_string_value(json_object_get(p, "tag"));
 		tr->bulk_tag = s ? xstrdup(s) : NULL;
+		json_t *v = json_object_get(p, "status");
+		tr->bulk_status = json_is_integer(v) ? (int)json_integer_value(v) : -1;
+		v = json_object_get(p, "statusCodeClass");
+		tr->bulk_code_class = json_is_integer(v) ? (int)json_integer_value(v) : -1;
 		json_decref(p);
 	}
 	if (ep != NULL) {

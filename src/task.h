@@ -15,7 +15,8 @@ struct pfilter;
 #define TASK_KIND_RECOVER "endpoint.recover"
 #define TASK_KIND_REPLAY "endpoint.replay"
 #define TASK_KIND_SOURCE_REPLAY "source.replay" /* app_id: the source's app; no endpoint */
-#define TASK_KIND_BULK_REPLAY "endpoint.bulk-replay" /* params: {"eventTypes"?, "channel"?, "tag"?} */
+#define TASK_KIND_BULK_REPLAY "endpoint.bulk-replay" /* params: {"eventTypes"?, "channel"?, "tag"?, "status"?,
+						      * "statusCodeClass"?} */
 #define TASK_KIND_PURGE "application.purge_content" /* every message payload of app_id forgotten; no endpoint */
 #define ID_SLACK_MS 1000 /* an id's time may run ahead of created_ms: widen the id bounds of a window by this */
 
@@ -32,6 +33,8 @@ struct task_run {
 	bool failing;               /* the job only records that the task failed */
 	struct strlist bulk_types;  /* bulk-replay: t.params parsed (v NULL: any type) */
 	char *bulk_channel, *bulk_tag; /* bulk-replay: NULL: any */
+	int bulk_status;            /* bulk-replay: the delivery's status to the endpoint (-1: any) */
+	int bulk_code_class;        /* bulk-replay: its last attempt's status code class, 0 no answer (-1: any) */
 };
 
 /* A runner for task t over its window, from its cursor; ep (moved in, or NULL) the endpoint as the task started. */

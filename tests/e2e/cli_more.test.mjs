@@ -207,3 +207,23 @@ e2e('cli: the man page and the completion scripts come from the command and sett
   assert.match(zsh.stdout, /case \$words\[2\] in/);
   assert.doesNotMatch(zsh.stdout, /local -a [^\n]*\bwords\b/, "zsh's words array is not shadowed");
 });
+
+e2e('make install puts the man page, the completions and the OpenAPI document under PREFIX', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hookd-install-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const root = path.resolve(import.meta.dirname, '../..');
+  // a dry run (make -n) with a build directory of its own: nothing is built or written in the tree
+  const out = await new Promise((resolve) => {
+    const p = spawn('make', ['-n', '-C', root, 'install', `DESTDIR=${dir}`, 'PREFIX=/usr/local', `BUILD=${dir}/b`, 'UI=0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let s = '';
+    p.stdout.on('data', (c) => { s += c; });
+    p.stderr.on('data', (c) => { s += c; });
+    p.once('close', (code) => resolve({ code, s }));
+  });
+  assert.equal(out.code, 0, out.s);
+  const d = `${dir}/usr/local`;
+  assert.ok(out.s.includes(`install -m 644 docs/openapi.json ${d}/share/hookd/`), out.s);
+  assert.ok(out.s.includes(`${d}/share/man/man1/`));
+  assert.match(out.s, new RegExp(`install -d [^\\n]*${d.replaceAll('/', '\\/')}/share/hookd`));
+});

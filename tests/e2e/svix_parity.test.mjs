@@ -1,7 +1,7 @@
 // svix_parity.test.mjs: Svix operations hookd added for parity (precheck, operational webhook endpoints, health
 // ping, featureFlags, app list filters) through the official SDK, and errors that name what is missing.
 import assert from 'node:assert/strict';
-import { api, e2e, startHookd, startReceiver, svixClient, verifyDelivery } from './lib/harness.mjs';
+import { api, e2e, eventually as retry, startHookd, startReceiver, svixClient, verifyDelivery } from './lib/harness.mjs';
 
 e2e('parity: msg precheck says whether an enabled endpoint takes the type and channels', async (t) => {
   const h = await startHookd(t);
@@ -307,8 +307,62 @@ e2e('parity: bulk-replay sends the window messages the filters take again, as a 
   await rcv.waitForCount(4, 10000, 'the eu one again');
   assert.equal(rcv.requests[3].headers['webhook-id'], a3.id);
   const { req } = api(h);
-  const bad = await req('POST', `/app/br/endpoint/${ep.id}/bulk-replay`, { since: since.toISOString(), status: 2 });
+  const bad = await req('POST', `/app/br/endpoint/${ep.id}/bulk-replay`, { since: since.toISOString(), status: 9 });
   assert.equal(bad.status, 422);
+});
+
+e2e('parity: bulk-replay with status and statusCodeClass resends only the messages whose delivery to the endpoint matches', async (t) => {
+  // each payload says how the receiver answers it
+  const rcv = await startReceiver(t, (rec) => ({ ok: 200, bad: 400, down: 503 }[JSON.parse(rec.body).k]));
+  const h = await startHookd(t);
+  const svix = svixClient(h);
+  const { req } = api(h);
+  await svix.application.create({ name: 'bs', uid: 'bs' });
+  const since = new Date(Date.now() - 1000);
+  const never = await svix.message.create('bs', { eventType: 'a', payload: { k: 'ok', n: 0 } }); // before the endpoint
+  const ep = (await req('POST', '/app/bs/endpoint', { url: rcv.url, retrySchedule: [] })).json;
+  const msgs = {};
+  for (const [n, k] of [[1, 'ok'], [2, 'bad'], [3, 'down'], [4, 'ok']])
+    msgs[n] = (await svix.message.create('bs', { eventType: 'a', payload: { k, n } })).id;
+  // every delivery ended: two succeeded, one answered 400, one 503 (no retries)
+  const settled = async (want) => retry(async () => {
+    const v = (await req('GET', `/app/bs/endpoint/${ep.id}/msg?limit=50`)).json.data;
+    assert.ok(v.length >= 4 && v.every((m) => m.status === 0 || m.status === 2), JSON.stringify(v));
+    assert.equal(rcv.requests.length, want);
+  }, { what: 'deliveries settled' });
+  await settled(4);
+  const wait = async (id) => retry(async () => {
+    const got = await svix.backgroundTask.get(id);
+    assert.notEqual(got.status, 'running');
+    return got;
+  }, { what: 'task ended' });
+  const replay = async (body, want, ns) => {
+    const before = rcv.requests.length;
+    const task = await svix.endpoint.bulkReplay('bs', ep.id, { since, ...body });
+    assert.equal(task.task, 'endpoint.bulk-replay');
+    const got = await wait(task.id);
+    assert.equal(got.status, 'finished');
+    assert.equal(got.data.processed, want, JSON.stringify(body));
+    await settled(before + want);
+    const sent = rcv.requests.slice(before).map((r) => JSON.parse(r.body).n).sort();
+    assert.deepEqual(sent, ns, JSON.stringify(body));
+    return task;
+  };
+  await replay({ status: 2 }, 2, [2, 3]); // MessageStatus.Fail: only the failed ones
+  await replay({ statusCodeClass: 500 }, 1, [3]); // only the one answered 5xx
+  await replay({ statusCodeClass: 400, status: 2 }, 1, [2]);
+  await replay({ status: 0 }, 2, [1, 4]); // the message never sent to it (0) matches no status
+  await replay({ statusCodeClass: 200, eventTypes: ['a'] }, 2, [1, 4]);
+  await replay({ statusCodeClass: 0 }, 0, []); // every attempt got an HTTP answer
+  await replay({ status: null, statusCodeClass: null }, 5, [0, 1, 2, 3, 4]); // null: no filter
+  assert.ok(never.id);
+  for (const body of [{ status: 5 }, { status: -1 }, { status: 'fail' }, { statusCodeClass: 250 },
+    { statusCodeClass: 600 }, { statusCodeClass: '500' }]) {
+    const bad = await req('POST', `/app/bs/endpoint/${ep.id}/bulk-replay`, { since: since.toISOString(), ...body });
+    assert.equal(bad.status, 422, JSON.stringify(body));
+    assert.equal(bad.json.code, 'validation_error');
+    assert.equal(bad.json.detail[0].loc.at(-1), Object.keys(body)[0]);
+  }
 });
 
 e2e('parity: app usage stats: a task whose data has each app\'s message destinations in the window', async (t) => {

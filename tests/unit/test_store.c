@@ -1870,6 +1870,49 @@ START_TEST(test_recover_and_replay_scans)
 }
 END_TEST
 
+/* bulk-replay's filters: each message's latest delivery status to the endpoint and its latest attempt's code
+ * there, for a batch of ids in one call, in the ids' order; never sent there: -1 and -1. */
+START_TEST(test_delivery_states)
+{
+	put_app(1, NULL);
+	int ep1 = 1, ep2 = 2;
+	int64_t k[4];
+	insert_msg(1, 1, NULL, &ep1, 1, 0, &k[0]);
+	insert_msg(2, 1, NULL, &ep1, 1, 0, &k[1]);
+	insert_msg(3, 1, NULL, &ep1, 1, 0, &k[2]); /* pending, never attempted */
+	insert_msg(4, 1, NULL, &ep2, 1, 0, &k[3]); /* another endpoint's */
+	struct outcome o[4] = {mk_outcome(k[0], 1, 1, 1, 1, DS_SUCCESS, 1, 0),
+			       mk_outcome(k[1], 2, 2, 1, 1, DS_PENDING, 1, 9000),
+			       mk_outcome(k[1], 3, 2, 1, 1, DS_FAIL, 2, 0), mk_outcome(k[3], 4, 4, 2, 1, DS_FAIL, 1, 0)};
+	o[2].attempt.status_code = 0; /* the last attempt got no HTTP answer */
+	record(o, 4);
+	char app[ID_MAX], ep[ID_MAX], mid[ID_MAX];
+	mk_id(app, "app_", 1);
+	mk_id(ep, "ep_", 1);
+	mk_id(mid, "msg_", 1);
+	int64_t again;
+	begin(); /* a manual resend of 1, pending: its latest delivery */
+	ck_assert_int_eq(st->w->delivery_add(st, app, mid, ep, TRIGGER_MANUAL, 9000, &again), STORE_OK);
+	commit();
+	char ids[5][ID_MAX];
+	const int order[5] = {3, 1, 2, 4, 9};
+	for (int i = 0; i < 5; i++)
+		mk_id(ids[i], "msg_", order[i]);
+	int status[5], code[5];
+	begin();
+	ck_assert_int_eq(st->w->delivery_states(st, app, ep, (const char(*)[ID_MAX])ids, 5, status, code), STORE_OK);
+	commit();
+	const int want_status[5] = {DS_PENDING, DS_PENDING, DS_FAIL, -1, -1}, want_code[5] = {-1, 200, 0, -1, -1};
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(status[i], want_status[i]);
+		ck_assert_int_eq(code[i], want_code[i]);
+	}
+	begin(); /* none asked: nothing read */
+	ck_assert_int_eq(st->w->delivery_states(st, app, ep, (const char(*)[ID_MAX])ids, 0, status, code), STORE_OK);
+	commit();
+}
+END_TEST
+
 /* A batch's message inserts announced ahead (msg_prefetch, where the backend has it): each job still gets its own
  * answer, a conflict in the middle writes nothing and touches neither neighbour. */
 START_TEST(test_msg_prefetch)
@@ -2075,6 +2118,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_retention_purge);
 	tcase_add_test(tc, test_tasks);
 	tcase_add_test(tc, test_recover_and_replay_scans);
+	tcase_add_test(tc, test_delivery_states);
 	tcase_add_test(tc, test_event_types);
 	tcase_add_test(tc, test_msg_event_id_conflict);
 	tcase_add_test(tc, test_inbound_dedup);
