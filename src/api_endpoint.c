@@ -351,6 +351,10 @@ static int endpoint_put_run(struct store *st, struct req *r)
 {
 	struct ep_put *op = r->op;
 	int rc = st->w->endpoint_put(st, &op->e);
+	/* a sink takes no deliveries: what was pending for its push URL ends now, in the same commit (its messages
+	 * are its consumers' to read); the dispatcher cancels any still in its queue as they come due */
+	if (rc == STORE_OK && endpoint_is_poller(&op->e))
+		rc = st->w->endpoint_cancel_pending(st, op->e.id);
 	if (rc == STORE_CONFLICT)
 		api_error(r, 409, "conflict", "An endpoint with this uid already exists");
 	if (rc == STORE_OK)

@@ -1,17 +1,25 @@
 /* api_poll.c: poller sinks, Svix's "Message Poller" (/app/{app}/poller/{sink}...).
  *
  * A sink is an endpoint whose URL is "poll:" (model.h: endpoint_is_poller). The fan-out gives it no deliveries
- * (cache.c): its "deliveries" are the app's messages, in id order, that pass its filters (event types,
- * channels, payload filter) at the time they are read. A read scans the messages table after a position (a
- * message id; ids sort by creation time) up to POLL_SETTLE_MS ago: a message whose id is older than that has
- * committed, so a position never skips one that commits later. Nothing here waits (no long-poll): a call
- * answers at once with what there is.
+ * (cache.c): its "deliveries" are the app's messages, in the order they come due, that pass its filters (event
+ * types, channels, payload filter) at the time they are read. A message is due when created, or at its
+ * deliverAt if that is later (a deferred message): its place in the stream is (its id's time, its id), or
+ * (deliverAt, its id) for a deferred one, so a deferred message stays out of every read until it is due and
+ * then comes after every position a consumer could have reached by then (none is lost behind a cursor that
+ * moved on; it is ordered by when it became readable, not by when it was created). A read takes the places
+ * after a position up to POLL_SETTLE_MS ago: a message created (or due) before then has committed, so a
+ * position never skips one that commits later. Nothing here waits (no long-poll): a call answers at once with
+ * what there is.
  *
  * Consumers: GET .../consumer/{c} reads after the consumer's committed cursor; ?iterator=X (the iterator an
  * earlier answer gave) first commits X as the cursor and then reads after it, in a committer job, answered
  * after the commit. A consumer that never comes back with the iterator re-reads the batch: at least once.
- * The iterator is a message id (the last one read), so a client may also commit a position inside a batch by
- * passing a message's id. .../seek {"after": time} moves the cursor to that time. */
+ * The iterator is a message id (the last one read; a deferred one's place is found from its row), so a client
+ * may also commit a position inside a batch by passing a message's id. .../seek {"after": time} moves the cursor to that time.
+ *
+ * A disabled sink answers every call 409 endpoint_disabled (Svix's spec lists 409 and says no more); its
+ * cursors stay, so once enabled again each consumer reads on from where it was. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +61,12 @@ static struct ep_snap *sink_lookup(struct req *r)
 		char detail[600];
 		snprintf(detail, sizeof detail, "poller sink %.256s not found in app %.256s", r->seg[3], r->seg[1]);
 		api_error(r, 404, "not_found", detail);
+	} else if (s->ep.disabled) { /* its consumers' cursors stay: re-enabled, it reads on from them */
+		char detail[600];
+		snprintf(detail, sizeof detail, "poller sink %.256s is disabled: enable it to poll it again", r->seg[3]);
+		api_error(r, 409, "endpoint_disabled", detail);
+		ep_snap_unref(s);
+		s = NULL;
 	}
 	app_dispose(&a);
 	return s;
@@ -73,51 +87,116 @@ static bool sink_match(const struct ep_snap *s, const struct message *m)
 	return ok;
 }
 
-/* Read up to pr->limit messages of the sink after position from; STORE_* on failure. */
+/* A place in a sink's stream (see the top): an immediate message's is (its id's time, its id), a deferred one's
+ * (its deliverAt, its id); a floor id's (from a seek, a time, the sink's creation) is its time and itself. */
+struct poll_pos {
+	int64_t ms;
+	char id[ID_MAX];
+};
+
+static bool msg_deferred(const struct message *m) { return m->deliver_at_ms > m->created_ms; }
+
+static void msg_pos(const struct message *m, struct poll_pos *p)
+{
+	p->ms = msg_deferred(m) ? m->deliver_at_ms : id_time_ms("msg_", m->id);
+	memcpy(p->id, m->id, ID_MAX);
+}
+
+static int pos_cmp(const struct poll_pos *a, const struct poll_pos *b)
+{
+	return a->ms != b->ms ? (a->ms < b->ms ? -1 : 1) : strcmp(a->id, b->id);
+}
+
+static int msg_pos_cmp(const void *a, const void *b)
+{
+	struct poll_pos pa, pb;
+	msg_pos(a, &pa);
+	msg_pos(b, &pb);
+	return pos_cmp(&pa, &pb);
+}
+
+/* The place of an iterator or cursor (a message id or a floor id): one read, to tell a deferred message's. */
+static int pos_of(const char *app_id, const char *it, struct poll_pos *p)
+{
+	struct store *st = api_store();
+	struct message m;
+	int rc = st->q->msg_get(st, app_id, it, &m);
+	p->ms = id_time_ms("msg_", it);
+	snprintf(p->id, ID_MAX, "%s", it);
+	if (rc == STORE_OK && strcmp(m.id, it) == 0 && msg_deferred(&m))
+		p->ms = m.deliver_at_ms;
+	if (rc == STORE_OK)
+		message_dispose(&m);
+	return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* Read up to pr->limit messages of the sink after the place of iterator from; STORE_* on failure. Each batch
+ * reads both kinds from the place on and walks them merged, no further than where a kind that filled its batch
+ * stopped (the next batch reads on from there). */
 static int poll_scan(const struct ep_snap *s, const char *from, struct poll_read *pr)
 {
 	struct store *st = api_store();
+	struct poll_pos pos;
+	int rc = pos_of(s->ep.app_id, from, &pos);
+	int64_t upper_ms = now_ms() - POLL_SETTLE_MS;
 	char upper[ID_MAX];
-	id_floor("msg_", now_ms() - POLL_SETTLE_MS, upper);
+	id_floor("msg_", upper_ms, upper);
 	char *types = NULL;
 	if (pr->event_type != NULL) {
 		json_t *a = json_pack("[s]", pr->event_type);
 		types = json_dumps(a, JSON_COMPACT);
 		json_decref(a);
 	}
-	struct list_filter f = {.event_types_json = types, .channel = pr->channel, .status = -1,
-				.status_code_class = -1};
-	snprintf(pr->iterator, ID_MAX, "%s", from);
 	pr->data = json_array();
 	pr->done = false;
-	int scanned = 0, rc = STORE_OK;
+	int scanned = 0;
 	/* without filters of its own every row read is one returned: read no more than the batch needs */
 	const struct endpoint *e = &s->ep;
 	bool narrow = e->event_types.v != NULL || e->channels.v != NULL || e->payload_filter != NULL;
-	while (!pr->done && (int)json_array_size(pr->data) < pr->limit && scanned < POLL_SCAN_MAX) {
-		char after[ID_MAX];
-		memcpy(after, pr->iterator, ID_MAX);
+	while (rc == STORE_OK && !pr->done && (int)json_array_size(pr->data) < pr->limit && scanned < POLL_SCAN_MAX) {
 		int want = narrow ? POLL_LIMIT_MAX : pr->limit - (int)json_array_size(pr->data);
 		if (want > POLL_SCAN_MAX - scanned)
 			want = POLL_SCAN_MAX - scanned;
-		struct page pg = {.filter = &f, .before = upper, .after = after, .ascending = true, .limit = want};
+		char lo[ID_MAX]; /* an immediate message after pos: id > pos.id, and at or after pos.ms */
+		id_floor("msg_", pos.ms, lo);
+		if (strcmp(pos.id, lo) > 0)
+			memcpy(lo, pos.id, ID_MAX);
+		struct poll_window w = {.after_id = lo, .before_id = upper, .after_ms = pos.ms, .after_def_id = pos.id,
+					.before_ms = upper_ms, .event_types_json = types, .channel = pr->channel,
+					.limit = want};
 		struct message *msgs = NULL;
-		size_t n = 0;
-		if ((rc = st->q->msg_list(st, s->ep.app_id, &pg, &msgs, &n)) != STORE_OK)
+		size_t n = 0, kinds[2] = {0, 0};
+		if ((rc = st->q->poll_read(st, s->ep.app_id, &w, &msgs, &n)) != STORE_OK)
 			break;
+		if (n > 1)
+			qsort(msgs, n, sizeof *msgs, msg_pos_cmp);
+		struct poll_pos horizon = {.ms = INT64_MAX}, last[2] = {{0}, {0}};
+		for (size_t i = 0; i < n; i++) { /* sorted: the last of each kind is its furthest */
+			int k = msg_deferred(&msgs[i]);
+			msg_pos(&msgs[i], &last[k]);
+			kinds[k]++;
+		}
+		for (int k = 0; k < 2; k++)
+			if (kinds[k] == (size_t)want && pos_cmp(&last[k], &horizon) < 0)
+				horizon = last[k];
 		size_t i = 0;
 		for (; i < n && (int)json_array_size(pr->data) < pr->limit; i++) {
+			struct poll_pos p;
+			msg_pos(&msgs[i], &p);
+			if (pos_cmp(&p, &horizon) > 0)
+				break;
 			scanned++;
-			memcpy(pr->iterator, msgs[i].id, ID_MAX);
+			pos = p;
 			if (sink_match(s, &msgs[i]))
 				json_array_append_new(pr->data, message_to_json(&msgs[i], true));
 		}
-		if (i == n && (int)n < pg.limit)
+		if (i == n && horizon.ms == INT64_MAX)
 			pr->done = true;
 		for (size_t k = 0; k < n; k++)
 			message_dispose(&msgs[k]);
 		free(msgs);
 	}
+	snprintf(pr->iterator, ID_MAX, "%s", pos.id);
 	free(types);
 	return rc;
 }

@@ -306,7 +306,7 @@ static void start_item(struct sched_item *it)
 		sched->retry(it, 1);
 		return;
 	}
-	if (ep == NULL || ep->ep.disabled) {
+	if (ep == NULL || ep->ep.disabled || endpoint_is_poller(&ep->ep)) { /* a sink now: its consumers read it */
 		outcome_canceled(it->dkey, it->attempts);
 		if (ep != NULL)
 			gate_outcome(ep->ep.id, it->dkey, DS_CANCELED);

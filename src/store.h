@@ -57,6 +57,19 @@ struct page {
 	bool ascending;      /* scan order: ascending ids, else descending */
 };
 
+/* A poller sink's read (api_poll.c): the app's messages in the order they come due. A message is immediate, due
+ * when created (its place: its id), or deferred, with a deliverAt after its creation (its place: deliverAt, then
+ * id). The two kinds are read apart, each in its own order, and merged by the caller. */
+struct poll_window {
+	const char *after_id, *before_id; /* immediate ones: after_id < id < before_id */
+	int64_t after_ms;                 /* deferred ones: (deliver_at_ms, id) > (after_ms, after_def_id) */
+	const char *after_def_id;
+	int64_t before_ms;                /* ... and deliver_at_ms < before_ms */
+	const char *event_types_json;     /* a JSON array of event type names; NULL: any */
+	const char *channel;              /* NULL: any */
+	int limit;                        /* of each kind */
+};
+
 struct store;
 
 /* A message insert announced ahead of its job (msg_prefetch): msg_insert's arguments. */
@@ -288,6 +301,10 @@ struct store_query_ops {
 	int (*task_get)(struct store *, const char *id, struct task *out);
 	/* An app-scoped token by its hash (expired ones too: the caller checks). STORE_NOTFOUND if absent. */
 	int (*token_get)(struct store *, const char *hash, struct app_token *out);
+	/* Up to w->limit immediate and up to w->limit deferred messages of the window (struct poll_window), payload
+	 * included, in any order; the array malloc'd. */
+	int (*poll_read)(struct store *, const char *app_id, const struct poll_window *w, struct message **out,
+			 size_t *n);
 	/* A poller sink consumer's committed cursor into cursor; STORE_NOTFOUND if it has none yet. */
 	int (*poll_cursor_get)(struct store *, const char *sink_id, const char *consumer_id, char cursor[ID_MAX]);
 	int (*task_list)(struct store *, const struct page *, int status, const char *kind, struct task **out,

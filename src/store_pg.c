@@ -122,6 +122,8 @@ static const char *const migrations[] = {
 	/* 8: an attempt's request headers, the answer's headers and its method (as SQLite's 17) */
 	("ALTER TABLE attempts ADD COLUMN request_headers TEXT, ADD COLUMN response_headers TEXT,"
 	 " ADD COLUMN request_method TEXT;"),
+	/* 9: poller sinks' deferred messages (as SQLite's 18) */
+	"CREATE INDEX messages_deferred ON messages (app_id, deliver_at_ms, id) WHERE deliver_at_ms > created_ms;",
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -31,6 +31,9 @@
 	" AND ($7::text IS NULL OR " IN_JSON("m.event_type", "$7") ")"                                        \
 	" AND ($8::text IS NULL OR " HAS("m.channels", "$8") ")"                                              \
 	" AND ($11::text IS NULL OR " HAS("m.tags", "$11") ")))"
+#define POLL_FILTER                                                                                          \
+	" AND ($7::text IS NULL OR " IN_JSON("event_type", "$7") ")"                                          \
+	" AND ($8::text IS NULL OR " HAS("channels", "$8") ")"
 #define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", MSG_FILTER, order)
 #define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", ATT_FILTER filter, order)
 #define ATT_BY_EP " AND endpoint_id = $12"
@@ -96,6 +99,14 @@ const struct pg_stmt pg_rdefs[PR_COUNT] = {
 	[PR_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = $1"},
 	[PR_TOKEN_GET] = {"token_get", "SELECT " TOKEN_COLS " FROM app_tokens WHERE hash = $1"},
 	[PR_POLL_GET] = {"poll_cursor_get", "SELECT cursor FROM poll_consumers WHERE sink_id = $1 AND consumer_id = $2"},
+	/* as SQLite's: immediate ones along the primary key, deferred ones along messages_deferred; $7 event types
+	 * (a JSON array), $8 channel */
+	[PR_POLL_READ] = {"poll_read",
+			  "(SELECT " MSG_COLS("") " FROM messages WHERE app_id = $1 AND id > $2 AND id < $3"
+			  " AND deliver_at_ms <= created_ms" POLL_FILTER " ORDER BY id LIMIT $4)"
+			  " UNION ALL (SELECT " MSG_COLS("") " FROM messages WHERE app_id = $1"
+			  " AND deliver_at_ms > created_ms AND (deliver_at_ms > $5 OR (deliver_at_ms = $5 AND id > $6))"
+			  " AND deliver_at_ms < $9" POLL_FILTER " ORDER BY deliver_at_ms, id LIMIT $4)"},
 	[PR_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[PR_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	[PR_INR_LIST] = {"inreq_list", INR_LIST("ASC")},
@@ -235,6 +246,23 @@ static int pg_msg_list(struct store *st, const char *app_id, const struct page *
 	pgp_str(&p, f != NULL ? f->channel : NULL);
 	pgp_str(&p, f != NULL ? f->tag : NULL);
 	return read_all(st, pg->ascending ? PR_MSG_LIST : PR_MSG_LIST_DESC, &p, &pg_message_rows, (void **)out, n);
+}
+
+static int pg_poll_read(struct store *st, const char *app_id, const struct poll_window *w, struct message **out,
+			size_t *n)
+{
+	struct pgp p;
+	pgp_init(&p);
+	pgp_str(&p, app_id);
+	pgp_str(&p, w->after_id);
+	pgp_str(&p, w->before_id);
+	pgp_i64(&p, w->limit);
+	pgp_i64(&p, w->after_ms);
+	pgp_str(&p, w->after_def_id);
+	pgp_str(&p, w->event_types_json);
+	pgp_str(&p, w->channel);
+	pgp_i64(&p, w->before_ms);
+	return read_all(st, PR_POLL_READ, &p, &pg_message_rows, (void **)out, n);
 }
 
 static int pg_attempt_list(struct store *st, const char *app_id, const char *endpoint_id, const char *msg_id,
@@ -447,6 +475,7 @@ const struct store_query_ops pg_query_ops = {
 	.msg_deliveries = pg_msg_deliveries,
 	.task_get = pg_task_get,
 	.token_get = pg_token_get,
+	.poll_read = pg_poll_read,
 	.poll_cursor_get = pg_poll_cursor_get,
 	.task_list = pg_task_list,
 	.delivery_counts = pg_delivery_counts,

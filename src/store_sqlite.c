@@ -148,6 +148,9 @@ static const char *const migrations[] = {
 	("ALTER TABLE attempts ADD COLUMN request_headers TEXT;"
 	 "ALTER TABLE attempts ADD COLUMN response_headers TEXT;"
 	 "ALTER TABLE attempts ADD COLUMN request_method TEXT;"),
+	/* 18: poller sinks read the messages whose deliverAt is after their creation (deferred) in deliverAt order:
+	 * a partial index holds only those few */
+	("CREATE INDEX messages_deferred ON messages (app_id, deliver_at_ms, id) WHERE deliver_at_ms > created_ms;"),
 };
 #define MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -35,6 +35,9 @@
 	" AND (?10 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.channels) WHERE value = ?10))"                 \
 	" AND (?11 IS NULL OR EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?11))"                     \
 	" AND (?12 IS NULL OR d.status = ?12) ORDER BY d.msg_id " order " LIMIT ?4"
+#define POLL_FILTER                                                                                          \
+	" AND (?7 IS NULL OR event_type IN (SELECT value FROM json_each(?7)))"                               \
+	" AND (?8 IS NULL OR EXISTS (SELECT 1 FROM json_each(channels) WHERE value = ?8))"
 #define MSG_LIST(order) PAGED("SELECT " MSG_COLS("") " FROM messages", MSG_FILTER, order)
 #define ATT_LIST(filter, order) PAGED("SELECT " ATT_COLS " FROM attempts", filter ATT_FILTER, order)
 #define ATT_BY_EP " AND endpoint_id = ?5"
@@ -74,6 +77,14 @@ const struct stmt_def sq_rdefs[RS_COUNT] = {
 	[RS_TASK_GET] = {"task_get", "SELECT " TASK_COLS " FROM tasks WHERE id = ?1"},
 	[RS_TOKEN_GET] = {"token_get", "SELECT " TOKEN_COLS " FROM app_tokens WHERE hash = ?1"},
 	[RS_POLL_GET] = {"poll_cursor_get", "SELECT cursor FROM poll_consumers WHERE sink_id = ?1 AND consumer_id = ?2"},
+	/* immediate ones along the (app_id, id) key, deferred ones along the messages_deferred partial index (whose
+	 * predicate the WHERE repeats); ?7 event types, ?8 channel as MSG_FILTER's ?9 and ?10 */
+	[RS_POLL_READ] = {"poll_read",
+			  "SELECT * FROM (SELECT " MSG_COLS("") " FROM messages WHERE app_id = ?1 AND id > ?2 AND id < ?3"
+			  " AND deliver_at_ms <= created_ms" POLL_FILTER " ORDER BY id LIMIT ?4)"
+			  " UNION ALL SELECT * FROM (SELECT " MSG_COLS("") " FROM messages WHERE app_id = ?1"
+			  " AND deliver_at_ms > created_ms AND (deliver_at_ms > ?5 OR (deliver_at_ms = ?5 AND id > ?6))"
+			  " AND deliver_at_ms < ?9" POLL_FILTER " ORDER BY deliver_at_ms, id LIMIT ?4)"},
 	[RS_TASK_LIST] = {"task_list", TASK_LIST("ASC")},
 	[RS_TASK_LIST_DESC] = {"task_list", TASK_LIST("DESC")},
 	/* the (app_id, endpoint_id, status) index ends in the rowid, so min(id) is its first entry */
@@ -290,6 +301,23 @@ static int sq_token_get(struct store *st, const char *hash, struct app_token *ou
 	return rc;
 }
 
+static int sq_poll_read(struct store *st, const char *app_id, const struct poll_window *w, struct message **out,
+			size_t *n)
+{
+	struct rq r;
+	sqlite3_stmt *q = sq_rq_begin(&r, st, RS_POLL_READ);
+	int rc = STORE_ERR;
+	*out = NULL;
+	*n = 0;
+	if (q != NULL && (sq_bind_str(q, 1, app_id) | sq_bind_str(q, 2, w->after_id) | sq_bind_str(q, 3, w->before_id) |
+			  sqlite3_bind_int(q, 4, w->limit) | sqlite3_bind_int64(q, 5, w->after_ms) |
+			  sq_bind_str(q, 6, w->after_def_id) | sq_bind_opt(q, 7, w->event_types_json) |
+			  sq_bind_opt(q, 8, w->channel) | sqlite3_bind_int64(q, 9, w->before_ms)) == SQLITE_OK)
+		*out = sq_collect(q, r.what, &sq_message_rows, n, &rc);
+	sq_rq_end(&r);
+	return rc;
+}
+
 static int sq_poll_cursor_get(struct store *st, const char *sink_id, const char *consumer_id, char cursor[ID_MAX])
 {
 	struct rq r;
@@ -474,6 +502,7 @@ const struct store_query_ops sq_query_ops = {
 	.msg_deliveries = sq_msg_deliveries,
 	.task_get = sq_task_get,
 	.token_get = sq_token_get,
+	.poll_read = sq_poll_read,
 	.poll_cursor_get = sq_poll_cursor_get,
 	.task_list = sq_task_list,
 	.delivery_counts = sq_delivery_counts,
