@@ -1913,6 +1913,72 @@ START_TEST(test_delivery_states)
 }
 END_TEST
 
+/* A poller sink's read: the immediate messages of an id range and the deferred ones (deliverAt after creation)
+ * after a (deliverAt, id) place, up to a time, each kind up to the limit, filtered by event type and channel. */
+START_TEST(test_poll_read)
+{
+	put_app(1, NULL);
+	for (int n = 1; n <= 4; n++)
+		insert_msg(n, 1, NULL, NULL, 0, 0, NULL); /* immediate, created at 5001..5004 */
+	const int64_t at[3] = {9000, 7000, 7000};      /* messages 5, 6 and 7: deferred */
+	for (int n = 5; n <= 7; n++) {
+		struct message m;
+		msg_init(&m, n, 1, NULL);
+		m.deliver_at_ms = at[n - 5];
+		if (n == 7)
+			strlist_add(&m.channels, "eu");
+		begin();
+		ck_assert_int_eq(st->w->msg_insert(st, &m, NULL, 0, m.deliver_at_ms, NULL, NULL), STORE_OK);
+		commit();
+		message_dispose(&m);
+	}
+	char lo[ID_MAX], hi[ID_MAX], def[ID_MAX], want[ID_MAX];
+	mk_id(lo, "msg_", 1);
+	mk_id(hi, "msg_", 4);
+	mk_id(def, "msg_", 6);
+	struct poll_window w = {.after_id = lo, .before_id = hi, .after_ms = 7000, .after_def_id = def, .before_ms = 9000,
+				.limit = 10};
+	struct message *v;
+	size_t n;
+	ck_assert_int_eq(st->q->poll_read(st, app_id_of(1), &w, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 3); /* 2 and 3; 7 (after 6 at the same time; 5 is not due before 9000) */
+	bool seen[8] = {0};
+	for (size_t i = 0; i < n; i++) {
+		seen[atoi(v[i].id + 4)] = true;
+		if (atoi(v[i].id + 4) == 7) {
+			ck_assert_int_eq(v[i].deliver_at_ms, 7000);
+			ck_assert_str_eq(v[i].payload, "{\"n\":7}");
+		}
+		message_dispose(&v[i]);
+	}
+	free(v);
+	ck_assert(seen[2] && seen[3] && seen[7]);
+	w.before_ms = 9001;
+	w.limit = 1; /* each kind's first */
+	ck_assert_int_eq(st->q->poll_read(st, app_id_of(1), &w, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		mk_id(want, "msg_", v[i].deliver_at_ms > 0 ? 7 : 2);
+		ck_assert_str_eq(v[i].id, want);
+		message_dispose(&v[i]);
+	}
+	free(v);
+	w.limit = 10;
+	w.channel = "eu";
+	ck_assert_int_eq(st->q->poll_read(st, app_id_of(1), &w, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 1);
+	mk_id(want, "msg_", 7);
+	ck_assert_str_eq(v[0].id, want);
+	message_dispose(&v[0]);
+	free(v);
+	w.channel = NULL;
+	w.event_types_json = "[\"other\"]";
+	ck_assert_int_eq(st->q->poll_read(st, app_id_of(1), &w, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 0);
+	free(v);
+}
+END_TEST
+
 /* A batch's message inserts announced ahead (msg_prefetch, where the backend has it): each job still gets its own
  * answer, a conflict in the middle writes nothing and touches neither neighbour. */
 START_TEST(test_msg_prefetch)
@@ -2119,6 +2185,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_tasks);
 	tcase_add_test(tc, test_recover_and_replay_scans);
 	tcase_add_test(tc, test_delivery_states);
+	tcase_add_test(tc, test_poll_read);
 	tcase_add_test(tc, test_event_types);
 	tcase_add_test(tc, test_msg_event_id_conflict);
 	tcase_add_test(tc, test_inbound_dedup);
