@@ -18,7 +18,7 @@ e2e('poller sink: a deferred message (deliverAt) is read once due, after the cur
   const poller = svixClient(h).message.poller;
   const app = (await req('POST', '/app', { name: 'later' })).json;
   const sink = (await req('POST', `/app/${app.id}/endpoint`, { url: 'poll:' })).json;
-  const due = Date.now() + 3000;
+  const due = Date.now() + 6000; // room for two reads (each a second after its message) before it
   const a = await post(req, app.id, 'x', { n: 'a' });
   const late = await post(req, app.id, 'x', { n: 'late' }, { deliverAt: new Date(due).toISOString() });
   const b = await post(req, app.id, 'x', { n: 'b' });
