@@ -343,6 +343,10 @@ struct store_cluster_ops {
 	 * reached (the next call tries again, at most once a second). */
 	int (*wait)(struct store *, int timeout_ms, void (*cb)(void *arg, const char *payload), void *arg,
 		    bool *resync);
+	/* Which endpoints' new deliveries need no notification: quiet(endpoint) is true when this node owns the
+	 * endpoint and schedules its own commits for it from memory (called on the committer thread, once per
+	 * delivery written). Until it is set, every delivery is named. */
+	void (*set_quiet)(struct store *, bool (*quiet)(const char *endpoint_id));
 };
 
 /* A backend: its URL scheme, how to open and close its stores, and its tables. */

@@ -88,9 +88,17 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	if (n == 0 || PQstatus(s->w) != CONNECTION_OK || s->savepoint_pending || s->doomed != STORE_OK)
 		return;
 	/* the rest of the batch: its COMMIT (with its notifications) goes in this pipeline too */
-	bool fold = ends, keys = false;
+	bool fold = ends;
+	struct strlist loud = {0}; /* the endpoints whose new deliveries another node (or a fifo read) must hear of */
 	for (size_t i = 0; fold && i < n; i++)
-		keys |= ins[i].n > 0;
+		for (size_t e = 0; e < ins[i].n; e++) {
+			const char *ep = ins[i].ep_ids[e];
+			bool seen = false;
+			for (size_t k = 0; k < loud.n && !seen; k++)
+				seen = strcmp(loud.v[k], ep) == 0;
+			if (!seen && (s->quiet == NULL || !s->quiet(ep)))
+				strlist_add(&loud, ep);
+		}
 	size_t pre = s->release_pending ? 1 : 0, total = pre + n + 5;
 	struct pgp *p = xcalloc(n + 2, sizeof *p);
 	struct pg_step *steps = xcalloc(total, sizeof *steps);
@@ -113,7 +121,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 		pg_notes_params(s, s->channel, &p[n]);
 		steps[k++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[n]};
 	}
-	if (keys) {
+	if (loud.n > 0) {
 		const char **ids = xcalloc(n, sizeof *ids);
 		for (size_t i = 0; i < n; i++)
 			ids[i] = ins[i].m->id;
@@ -121,6 +129,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 		pgp_str(&p[n + 1], s->channel);
 		pgp_str(&p[n + 1], node_id());
 		pgp_text_array(&p[n + 1], ids, n);
+		pgp_text_array(&p[n + 1], (const char *const *)loud.v, loud.n);
 		free(ids);
 		steps[k++] = (struct pg_step){.w = PW_NOTIFY_KEYS, .p = &p[n + 1]};
 	}
@@ -128,6 +137,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	if (fold)
 		steps[k++] = (struct pg_step){.sql = "COMMIT"};
 	int rc = pg_pipeline(s, steps, k);
+	strlist_dispose(&loud);
 	for (size_t i = 0; i < n + 2; i++)
 		pgp_free(&p[i]);
 	free(p);

@@ -44,7 +44,7 @@ void pg_note_rows(struct pg_store *s, const PGresult *res)
 	int64_t keys[64];
 	size_t k = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
-		if (pg_col_int(res, i, 0) != 0)
+		if (pg_col_int(res, i, 0) != 0 || (s->quiet != NULL && s->quiet(PQgetvalue(res, i, 2))))
 			continue;
 		keys[k++] = pg_col_i64(res, i, 1);
 		if (k == 64) {
@@ -408,7 +408,10 @@ static int pg_cl_wait(struct store *st, int timeout_ms, void (*cb)(void *arg, co
 	return PQstatus(c) == CONNECTION_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
+static void pg_cl_set_quiet(struct store *st, bool (*quiet)(const char *endpoint_id)) { to_pg(st)->quiet = quiet; }
+
 const struct store_cluster_ops pg_cluster_ops = {
+	.set_quiet = pg_cl_set_quiet,
 	.beat = pg_cl_beat,
 	.renew = pg_cl_renew,
 	.claim = pg_cl_claim,

@@ -97,6 +97,7 @@ struct pg_store {
 		PGresult *res;
 	} *pre;
 	size_t pre_n, pre_at;
+	bool (*quiet)(const char *endpoint_id); /* store_cluster_ops.set_quiet: no note for its deliveries */
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */

@@ -342,7 +342,7 @@ static int pg_delivery_add(struct store *st, const char *app_id, const char *msg
 	int64_t k = rc == STORE_OK && PQntuples(res) > 0 ? pg_col_i64(res, 0, 0) : 0;
 	if (rc == STORE_OK && dkey != NULL)
 		*dkey = k;
-	if (k > 0)
+	if (k > 0 && (to_pg(st)->quiet == NULL || !to_pg(st)->quiet(endpoint_id)))
 		pg_note_pending(to_pg(st), &k, 1);
 	PQclear(res);
 	return rc;
