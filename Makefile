@@ -155,14 +155,15 @@ deps:
 unit: $(BUILD)/unit
 	$(BUILD)/unit
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	$(MAKE) WERROR=1 all $(BUILD)/unit
-	$(MAKE) WERROR=1 CC=clang BUILD=build-clang all build-clang/unit
-	$(MAKE) WERROR=1 SANITIZE=1 all build-san/unit
+	$(MAKE) -j$(JOBS) WERROR=1 all $(BUILD)/unit
+	$(MAKE) -j$(JOBS) WERROR=1 CC=clang BUILD=build-clang all build-clang/unit
+	$(MAKE) -j$(JOBS) WERROR=1 SANITIZE=1 all build-san/unit
 	CK_FORK=no ./build/unit
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1 ./build-san/unit
 	$(MAKE) pg-store-suite
-	$(MAKE) fuzz FUZZ_TIME=2
+	$(MAKE) -j$(JOBS) fuzz-build && $(MAKE) fuzz FUZZ_TIME=2
 	HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/e2e.sh
 	HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/pg.sh run -- sh scripts/e2e.sh
 	SOAK_SECONDS=60 HOOKD_BIN=$(CURDIR)/build-san/hookd sh scripts/soak.sh

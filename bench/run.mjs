@@ -530,13 +530,16 @@ async function startNode(k, extraEnv = {}) {
  *  dir, as in the leases table and its log's "sched: node ..."). */
 async function startNodes(k, extraEnv = {}) {
   const db = k.pg ? await pgCreateDb() : null;
+  // every node on one database needs the key that seals its stored secrets (docs/security.md)
+  if (db) db.secretKey = randomBytes(32).toString('base64');
   const hs = [];
   for (let i = 0; i < (k.nodes ?? 1); i++) hs.push(await addNode(db, extraEnv));
   return hs;
 }
 /** One more hookd on database db (null: SQLite in its own data dir). */
 async function addNode(db, extraEnv = {}) {
-  const h = await startHookd(extraEnv, { db: db?.url ?? null });
+  const env = db?.secretKey ? { HOOKD_SECRET_KEY: db.secretKey, ...extraEnv } : extraEnv;
+  const h = await startHookd(env, { db: db?.url ?? null });
   h.pgdb = db;
   try { h.nodeId = readFileSync(path.join(h.dataDir, 'node'), 'utf8').trim(); } catch { h.nodeId = null; }
   return h;

@@ -102,7 +102,8 @@ static struct commit_job *take_batch(void)
 	return batch;
 }
 
-/* Announce the run of message-insert jobs starting at j (msg_prefetch); how many. */
+/* Announce the run of message-insert jobs starting at j (msg_prefetch); how many. A run that ends the batch is
+ * announced even alone: the backend may send the batch's COMMIT with it. */
 static size_t prefetch(const struct store_write_ops *w, struct commit_job *j)
 {
 	struct store_msg_ins ins[PREFETCH_MAX];
@@ -110,9 +111,34 @@ static size_t prefetch(const struct store_write_ops *w, struct commit_job *j)
 	for (; j != NULL && j->pre_om != NULL && n < PREFETCH_MAX; j = j->next, n++)
 		ins[n] = (struct store_msg_ins){.m = &j->pre_om->m, .ep_ids = (const char(*)[ID_MAX])j->pre_om->ep_ids,
 						.n = j->pre_om->n, .due_ms = j->pre_due};
-	if (n > 1)
-		w->msg_prefetch(store, ins, n);
+	bool ends = j == NULL;
+	if (n > 1 || (n == 1 && ends))
+		w->msg_prefetch(store, ins, n, ends);
 	return n;
+}
+
+/* Early jobs move ahead of the run of message inserts just before them (stable): [i i o i o] -> [o o i i i]. */
+static struct commit_job *early_first(struct commit_job *batch)
+{
+	struct commit_job *head_ = NULL, **tailp = &head_; /* the new order */
+	struct commit_job **spot = &head_;                 /* where an early job goes: before the trailing inserts */
+	for (struct commit_job *j = batch, *next; j != NULL; j = next) {
+		next = j->next;
+		if (j->early && j->pre_om == NULL) {
+			j->next = *spot;
+			if (*spot == NULL)
+				tailp = &j->next;
+			*spot = j;
+			spot = &j->next;
+			continue;
+		}
+		j->next = NULL;
+		*tailp = j;
+		tailp = &j->next;
+		if (j->pre_om == NULL)
+			spot = tailp; /* nothing moves ahead of a job that is neither */
+	}
+	return head_;
 }
 
 static void run_batch(struct commit_job *batch)
@@ -171,7 +197,7 @@ static void *commit_main(void *arg)
 	pthread_setname_np(pthread_self(), "committer");
 	struct commit_job *batch;
 	while ((batch = take_batch()) != NULL)
-		run_batch(batch);
+		run_batch(early_first(batch));
 	return NULL;
 }
 

@@ -2,7 +2,8 @@
  *
  * Jobs that arrive while a commit is in progress wait and go together into the next transaction, so many
  * concurrent writers share one fsync. A job's done() runs on the committer thread after its batch is durable,
- * in submission order; it must be quick (resume a connection, hand deliveries on).
+ * in the order the jobs ran (submission order, but for early jobs); it must be quick (resume a connection, hand
+ * deliveries on).
  *
  * The in-memory registries (cache, event types, sources) change through the job too: run() records each change
  * it makes with commit_change(), and the committer applies a job's changes (registry_apply, registry.h) after
@@ -30,6 +31,10 @@ struct commit_job {
 	 * it together with its neighbours in the batch: store_write_ops.msg_prefetch). */
 	struct outmsg *pre_om;
 	int64_t pre_due;
+	/* Optional: the job commutes with message inserts (pre_om jobs): it touches only rows committed before its
+	 * batch (an outcome job), so it may run ahead of the inserts queued before it in its batch, never ahead of
+	 * any other job. The inserts then end the batch, and a backend may send its COMMIT with them. */
+	bool early;
 	/* The changes are another node's, reloaded here (feed.c): applied, not announced to the nodes again. */
 	bool replay;
 	struct commit_job *next; /* the committer's */

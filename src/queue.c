@@ -93,8 +93,13 @@ struct outcome_batch {
  * they are sent again: at-least-once). */
 #define OUTCOMES_KEPT_MAX 100000
 #define OUTCOMES_RETRY_MS 1000
+#define OUTCOMES_JOIN_MAX 4096 /* a waiting batch takes others' outcomes up to this many */
 
 static struct outcome_batch *pending_outcomes; /* the dispatcher's */
+/* The batch last submitted, until the committer starts it: a dispatcher pass's outcomes join it rather than make
+ * a job (a round trip) of their own, so a commit writes every outcome that came while it waited in one go. */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct outcome_batch *open_batch;
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct outcome_batch *kept_head, *kept_tail;
 static size_t kept_n;
@@ -143,6 +148,10 @@ static void outcomes_keep(struct outcome_batch *b, int rc)
 static int outcomes_run(struct store *st, void *arg)
 {
 	struct outcome_batch *b = arg;
+	pthread_mutex_lock(&open_mu);
+	if (open_batch == b)
+		open_batch = NULL; /* closed: later outcomes make a batch of their own */
+	pthread_mutex_unlock(&open_mu);
 	return st->w->outcomes_record(st, b->v, b->n);
 }
 
@@ -151,6 +160,10 @@ static int outcomes_run(struct store *st, void *arg)
 static void outcomes_done(void *arg, int rc)
 {
 	struct outcome_batch *b = arg;
+	pthread_mutex_lock(&open_mu);
+	if (open_batch == b) /* refused without running (the committer had stopped) */
+		open_batch = NULL;
+	pthread_mutex_unlock(&open_mu);
 	if (rc != STORE_OK) {
 		outcomes_keep(b, rc);
 		return;
@@ -184,7 +197,7 @@ struct outcome *queue_outcome_add(void)
 	struct outcome_batch *b = pending_outcomes;
 	if (b == NULL) {
 		b = pending_outcomes = xcalloc(1, sizeof *b);
-		b->job = (struct commit_job){.run = outcomes_run, .done = outcomes_done, .arg = b};
+		b->job = (struct commit_job){.run = outcomes_run, .done = outcomes_done, .arg = b, .early = true};
 	}
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
@@ -195,11 +208,35 @@ struct outcome *queue_outcome_add(void)
 	return o;
 }
 
+/* Under open_mu: the outcomes of b move to the end of open_batch (b is freed, its attempts now open_batch's). */
+static void outcomes_join(struct outcome_batch *b)
+{
+	struct outcome_batch *o = open_batch;
+	if (o->n + b->n > o->cap) {
+		o->cap = (o->n + b->n) * 2;
+		o->v = xrealloc(o->v, o->cap * sizeof *o->v);
+	}
+	memcpy(o->v + o->n, b->v, b->n * sizeof *b->v);
+	o->n += b->n;
+	free(b->v);
+	free(b);
+}
+
 void queue_outcomes_flush(void)
 {
-	if (pending_outcomes != NULL)
-		commit_submit(&pending_outcomes->job);
+	struct outcome_batch *pass = pending_outcomes;
 	pending_outcomes = NULL;
+	if (pass != NULL) {
+		pthread_mutex_lock(&open_mu);
+		bool joined = open_batch != NULL && open_batch->n + pass->n <= OUTCOMES_JOIN_MAX;
+		if (joined)
+			outcomes_join(pass);
+		else
+			open_batch = pass;
+		pthread_mutex_unlock(&open_mu); /* the committer may start it from here on */
+		if (!joined)
+			commit_submit(&pass->job);
+	}
 	/* kept batches whose wait is over go again, in their order */
 	int64_t now = mono_ms();
 	pthread_mutex_lock(&kept_mu);

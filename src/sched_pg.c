@@ -571,6 +571,16 @@ static void *cluster_main(void *arg)
 
 /* ---- the backend ---- */
 
+/* A commit of this node's for an endpoint it holds needs no notification: it is scheduled from memory (but for
+ * fifo endpoints, whose own commits are read in commit order from their notification). */
+static bool pg_quiet(const char *endpoint_id)
+{
+	pthread_mutex_lock(&mu);
+	bool quiet = active(hmap_get(&owned, endpoint_id));
+	pthread_mutex_unlock(&mu);
+	return quiet && !fifo_endpoint(endpoint_id); /* the cache's lock after mu, never under it */
+}
+
 static int pg_init(const struct config *cfg, struct store *st, void (*wake)(void))
 {
 	store = st;
@@ -580,6 +590,7 @@ static int pg_init(const struct config *cfg, struct store *st, void (*wake)(void
 	row_ms = lease_ms - tick_ms;
 	hmap_init(&owned);
 	core_init(st, wake, &hooks);
+	st->c->set_quiet(st, pg_quiet);
 	renewed_at = mono_ms();
 	log_info("sched: node %s; endpoints shared with the other nodes by leases of %lld ms", node_id(),
 		 (long long)lease_ms);

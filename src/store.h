@@ -96,8 +96,10 @@ struct store_write_ops {
 	/* Optional: the next n jobs of the batch are message inserts, each a job whose only write is msg_insert of
 	 * ins[i] (the same message pointer), in this order. A backend may run them all at once here (in the jobs'
 	 * places: nothing else runs between them) and answer each msg_insert from what it kept; if it cannot, each
-	 * msg_insert runs as usual. Called before the first of these jobs' job_begin. */
-	void (*msg_prefetch)(struct store *, const struct store_msg_ins *ins, size_t n);
+	 * msg_insert runs as usual. Called before the first of these jobs' job_begin. ends: these are the batch's
+	 * last jobs, so the backend may commit the batch here (its jobs then only read what was kept; batch_commit
+	 * has nothing left to do, and if that commit failed, job_begin and batch_commit say so for every job). */
+	void (*msg_prefetch)(struct store *, const struct store_msg_ins *ins, size_t n, bool ends);
 
 	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another app. */
 	int (*app_put)(struct store *, const struct app *);
@@ -363,6 +365,10 @@ struct store_cluster_ops {
 	 * reached (the next call tries again, at most once a second). */
 	int (*wait)(struct store *, int timeout_ms, void (*cb)(void *arg, const char *payload), void *arg,
 		    bool *resync);
+	/* Which endpoints' new deliveries need no notification: quiet(endpoint) is true when this node owns the
+	 * endpoint and schedules its own commits for it from memory (called on the committer thread, once per
+	 * delivery written). Until it is set, every delivery is named. */
+	void (*set_quiet)(struct store *, bool (*quiet)(const char *endpoint_id));
 };
 
 /* A backend: its URL scheme, how to open and close its stores, and its tables. */

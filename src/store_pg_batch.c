@@ -9,6 +9,7 @@
  * its insert as before, one statement each, so a failing job still fails alone. */
 #include "store_pg_int.h"
 #include "log.h"
+#include "node.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +60,47 @@ PGresult *pg_pre_take(struct pg_store *s, const struct message *m)
 	return res;
 }
 
-void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n)
+/* The pipeline's fate when it carried the batch's COMMIT: committed, or rolled back to p (an insert failed, and
+ * every job then runs its own insert), or not committed, or not known to be (every job gets the error). */
+static void folded_fate(struct pg_store *s, int rc, const PGresult *commit)
+{
+	if (rc == STORE_OK && commit != NULL && strcmp(PQcmdStatus((PGresult *)commit), "COMMIT") == 0) {
+		s->folded = true;
+		return;
+	}
+	if (rc == STORE_UNAVAILABLE || PQstatus(s->w) != CONNECTION_OK) {
+		s->doomed = STORE_UNAVAILABLE;
+		return;
+	}
+	if (commit != NULL && PQresultStatus(commit) == PGRES_PIPELINE_ABORTED) { /* something before it failed */
+		pg_exec_simple(s->w, "ROLLBACK TO p; RELEASE p", "rollback to");
+		if (PQtransactionStatus(s->w) == PQTRANS_INTRANS)
+			return;
+	}
+	log_warnx("postgres: commit: a batch of message inserts was not committed");
+	s->doomed = STORE_ERR;
+}
+
+void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n, bool ends)
 {
 	struct pg_store *s = to_pg(st);
 	pg_pre_clear(s);
-	if (n == 0 || PQstatus(s->w) != CONNECTION_OK || s->savepoint_pending)
+	if (n == 0 || PQstatus(s->w) != CONNECTION_OK || s->savepoint_pending || s->doomed != STORE_OK)
 		return;
-	size_t pre = s->release_pending ? 1 : 0, total = pre + n + 2;
-	struct pgp *p = xcalloc(n, sizeof *p);
+	/* the rest of the batch: its COMMIT (with its notifications) goes in this pipeline too */
+	bool fold = ends;
+	struct strlist loud = {0}; /* the endpoints whose new deliveries another node (or a fifo read) must hear of */
+	for (size_t i = 0; fold && i < n; i++)
+		for (size_t e = 0; e < ins[i].n; e++) {
+			const char *ep = ins[i].ep_ids[e];
+			bool seen = false;
+			for (size_t k = 0; k < loud.n && !seen; k++)
+				seen = strcmp(loud.v[k], ep) == 0;
+			if (!seen && (s->quiet == NULL || !s->quiet(ep)))
+				strlist_add(&loud, ep);
+		}
+	size_t pre = s->release_pending ? 1 : 0, total = pre + n + 5;
+	struct pgp *p = xcalloc(n + 2, sizeof *p);
 	struct pg_step *steps = xcalloc(total, sizeof *steps);
 	size_t k = 0;
 	if (s->release_pending)
@@ -83,25 +117,46 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 			free(ptrs);
 		steps[k++] = (struct pg_step){.w = PW_MSG_INSERT, .p = &p[i]};
 	}
+	if (fold && s->notes_len > 0) { /* the earlier jobs' notes: inside p (kept here until the fate is known) */
+		pg_notes_params(s, s->channel, &p[n]);
+		steps[k++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[n]};
+	}
+	if (loud.n > 0) {
+		const char **ids = xcalloc(n, sizeof *ids);
+		for (size_t i = 0; i < n; i++)
+			ids[i] = ins[i].m->id;
+		pgp_init(&p[n + 1]);
+		pgp_str(&p[n + 1], s->channel);
+		pgp_str(&p[n + 1], node_id());
+		pgp_text_array(&p[n + 1], ids, n);
+		pgp_text_array(&p[n + 1], (const char *const *)loud.v, loud.n);
+		free(ids);
+		steps[k++] = (struct pg_step){.w = PW_NOTIFY_KEYS, .p = &p[n + 1]};
+	}
 	steps[k++] = (struct pg_step){.sql = "RELEASE p"};
+	if (fold)
+		steps[k++] = (struct pg_step){.sql = "COMMIT"};
 	int rc = pg_pipeline(s, steps, k);
-	for (size_t i = 0; i < n; i++)
+	strlist_dispose(&loud);
+	for (size_t i = 0; i < n + 2; i++)
 		pgp_free(&p[i]);
 	free(p);
+	if (fold)
+		folded_fate(s, rc, steps[k - 1].res);
+	if (s->folded)
+		pg_notes_clear(s); /* they went with the COMMIT */
 	if (rc == STORE_OK) {
 		s->pre = xcalloc(n, sizeof *s->pre);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			s->pre[i] = (struct pg_pre){.m = ins[i].m, .res = steps[pre + 1 + i].res};
+			steps[pre + 1 + i].res = NULL;
+		}
 		s->pre_n = n;
-		PQclear(steps[pre + 1 + n].res);
-		for (size_t i = 0; i <= pre; i++)
-			PQclear(steps[i].res);
-	} else {
-		for (size_t i = 0; i < k; i++)
-			PQclear(steps[i].res);
+	} else if (!fold && PQstatus(s->w) == CONNECTION_OK) {
 		/* nothing of the pipeline stays; if even the savepoint failed, the batch is lost anyway */
-		if (PQstatus(s->w) == CONNECTION_OK)
-			pg_exec_simple(s->w, "ROLLBACK TO p; RELEASE p", "rollback to");
+		pg_exec_simple(s->w, "ROLLBACK TO p; RELEASE p", "rollback to");
 	}
+	for (size_t i = 0; i < k; i++)
+		PQclear(steps[i].res);
 	free(steps);
 }

@@ -44,7 +44,7 @@ void pg_note_rows(struct pg_store *s, const PGresult *res)
 	int64_t keys[64];
 	size_t k = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
-		if (pg_col_int(res, i, 0) != 0)
+		if (pg_col_int(res, i, 0) != 0 || (s->quiet != NULL && s->quiet(PQgetvalue(res, i, 2))))
 			continue;
 		keys[k++] = pg_col_i64(res, i, 1);
 		if (k == 64) {
@@ -106,7 +106,7 @@ static size_t note_chunks(struct pg_store *s, char **out, size_t max, bool *all)
 
 #define CHUNKS_MAX 256 /* beyond this many (about 2 MB of notes), the rest go as "scan": everyone rescans */
 
-int pg_commit_notes(struct pg_store *s, const char *channel)
+void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p)
 {
 	char **chunks = xcalloc(CHUNKS_MAX, sizeof *chunks);
 	bool all;
@@ -117,12 +117,18 @@ int pg_commit_notes(struct pg_store *s, const char *channel)
 		chunks[n - 1] = xmalloc(nlen + 8);
 		snprintf(chunks[n - 1], nlen + 8, "%s\nscan", node_id());
 	}
-	struct pgp p = {0};
-	pgp_str(&p, channel);
-	pgp_text_array(&p, (const char *const *)chunks, n);
+	pgp_init(p);
+	pgp_str(p, channel);
+	pgp_text_array(p, (const char *const *)chunks, n);
 	for (size_t i = 0; i < n; i++)
 		free(chunks[i]);
 	free(chunks);
+}
+
+int pg_commit_notes(struct pg_store *s, const char *channel)
+{
+	struct pgp p;
+	pg_notes_params(s, channel, &p);
 	struct pg_step steps[2] = {{.w = PW_NOTIFY, .p = &p}, {.sql = "COMMIT"}};
 	int rc = pg_pipeline(s, steps, 2);
 	pgp_free(&p);
@@ -402,7 +408,10 @@ static int pg_cl_wait(struct store *st, int timeout_ms, void (*cb)(void *arg, co
 	return PQstatus(c) == CONNECTION_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
+static void pg_cl_set_quiet(struct store *st, bool (*quiet)(const char *endpoint_id)) { to_pg(st)->quiet = quiet; }
+
 const struct store_cluster_ops pg_cluster_ops = {
+	.set_quiet = pg_cl_set_quiet,
 	.beat = pg_cl_beat,
 	.renew = pg_cl_renew,
 	.claim = pg_cl_claim,

@@ -231,7 +231,8 @@ static void stmt_name(char out[16], char kind, int i) { snprintf(out, 16, "%c%d"
 
 PGresult *pg_wexec(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int *rc)
 {
-	if (s->savepoint_pending) { /* the job's first write: with its SAVEPOINT, one round trip */
+	if (s->savepoint_pending || s->begin_pending) { /* the job's first write: with its SAVEPOINT (and the
+							  * batch's BEGIN), one round trip */
 		struct pg_step step = {.w = w, .p = p};
 		*rc = pg_pipeline(s, &step, 1);
 		if (*rc != STORE_OK) {
@@ -322,12 +323,18 @@ static PGresult *pipeline_result(PGconn *c)
 	return first;
 }
 
-/* The job's deferred savepoint commands, sent ahead of its first write in the same pipeline. */
-static size_t savepoint_steps(struct pg_store *s, const char *pre[2])
+/* The batch's deferred BEGIN and the job's deferred savepoint commands, sent ahead of its first write in the same
+ * pipeline. After a folded COMMIT (msg_prefetch) there is no transaction left: a read runs on its own. */
+static size_t savepoint_steps(struct pg_store *s, const char *pre[3])
 {
 	size_t n = 0;
-	if (!s->savepoint_pending)
-		return 0;
+	if (s->begin_pending && !s->folded)
+		pre[n++] = "BEGIN";
+	s->begin_pending = false;
+	if (!s->savepoint_pending || s->folded) {
+		s->savepoint_pending = false;
+		return n;
+	}
 	if (s->release_pending)
 		pre[n++] = "RELEASE j";
 	pre[n++] = "SAVEPOINT j";
@@ -353,7 +360,7 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		log_warnx("postgres: cannot enter pipeline mode: %s", PQerrorMessage(c));
 		return STORE_ERR;
 	}
-	const char *pre[2];
+	const char *pre[3];
 	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0;
 	bool ok = true, corked = n > 8;
 	if (corked)
@@ -414,7 +421,7 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 
 int pg_wstream(struct pg_store *s, enum pg_wstmt w, struct pgp *p, void (*cb)(void *arg, PGresult *row), void *arg)
 {
-	if (s->savepoint_pending && pg_pipeline(s, NULL, 0) != STORE_OK) /* the job's savepoint first */
+	if ((s->savepoint_pending || s->begin_pending) && pg_pipeline(s, NULL, 0) != STORE_OK) /* BEGIN, savepoint */
 		return STORE_ERR;
 	char name[16];
 	stmt_name(name, 'w', (int)w);

@@ -47,7 +47,7 @@ enum pg_wstmt {
 	PW_EVT_PUT, PW_EVT_CREATE, PW_EVT_DEL,
 	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
 	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_APP_ONE, PW_EP_ONE, PW_EVT_ONE, PW_SRC_ONE,
-	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_CHORE_LOCK,
+	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_NOTIFY_KEYS, PW_CHORE_LOCK,
 	PW_AV_LOCK, PW_AV_CREATE, PW_AV_SET, PW_AV_DEL, PW_AVS_LOAD, PW_AV_ONE,
 	PW_COUNT
 };
@@ -84,6 +84,9 @@ struct pg_store {
 	PGconn *w;         /* the write connection: the committer thread only (and start-up before it) */
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
 	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
+	bool begin_pending;     /* the batch's BEGIN is not sent yet: it goes in one pipeline with the batch's first write */
+	bool folded;            /* the batch was committed by msg_prefetch's pipeline (its COMMIT folded in) */
+	int doomed;             /* STORE_OK, or what every later job of the batch gets: a folded COMMIT failed */
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
 	PGconn *cl;              /* the cluster connection (LISTENs): the cluster thread only; NULL until used */
 	int64_t cl_retry_at_ms;  /* mono_ms before which it is not opened again */
@@ -94,6 +97,7 @@ struct pg_store {
 		PGresult *res;
 	} *pre;
 	size_t pre_n, pre_at;
+	bool (*quiet)(const char *endpoint_id); /* store_cluster_ops.set_quiet: no note for its deliveries */
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
@@ -181,7 +185,7 @@ void pg_msg_params(struct pgp *p, const struct message *m, const char *const *en
 		   int64_t due_ms);
 /* store_write_ops.msg_prefetch: the inserts in one pipeline inside a savepoint of their own; if any fails, it
  * is rolled back and each msg_insert runs as usual. */
-void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n);
+void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n, bool ends);
 /* The kept result of m's insert (the caller clears it), or NULL: then run it. */
 PGresult *pg_pre_take(struct pg_store *s, const struct message *m);
 /* Drop what is kept (batch begin, commit, rollback). */
@@ -217,6 +221,8 @@ void pg_notes_clear(struct pg_store *s);
 /* COMMIT with the batch's notes, in one pipeline: a NOTIFY on channel (one per chunk of at most 8000 bytes; a
  * listener gets them only if the transaction commits), then COMMIT. STORE_OK only if committed. */
 int pg_commit_notes(struct pg_store *s, const char *channel);
+/* PW_NOTIFY's parameters for the batch's notes (kept: the caller clears them once they are sent). */
+void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p);
 /* store_write_ops.chore_lock: a transaction-level advisory lock named by the schema and the chore. */
 int pg_chore_lock(struct store *st, const char *name);
 

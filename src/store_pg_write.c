@@ -18,51 +18,70 @@
 
 /* ---- transactions (committer thread) ---- */
 
+static void batch_reset(struct pg_store *s)
+{
+	s->release_pending = s->savepoint_pending = s->begin_pending = s->folded = false;
+	s->doomed = STORE_OK;
+	pg_notes_clear(s);
+	pg_pre_clear(s);
+}
+
 static void pg_batch_rollback(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
-	s->release_pending = s->savepoint_pending = false;
-	pg_notes_clear(s);
-	pg_pre_clear(s);
+	batch_reset(s);
 	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) != PQTRANS_IDLE)
 		pg_exec_simple(s->w, "ROLLBACK", "rollback");
 }
 
+/* BEGIN costs no round trip of its own: it goes in one pipeline with the batch's first write (pg_pipeline). A
+ * connection the server closed while it was idle (a restart) is found here, without a round trip, by reading
+ * what is waiting on it, and opened again before any job of the batch runs. */
 static int pg_batch_begin(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
+	if (PQstatus(s->w) == CONNECTION_OK && PQconsumeInput(s->w) == 0) {
+		log_warnx("postgres: the write connection was closed; opening it again");
+		s->reconnect_at_ms = 0; /* nothing of the batch is lost yet: at once */
+		PQfinish(s->w);
+		s->w = NULL;
+	}
 	if (PQstatus(s->w) != CONNECTION_OK && pg_writer_reconnect(s) != STORE_OK)
 		return STORE_UNAVAILABLE;
 	if (PQtransactionStatus(s->w) != PQTRANS_IDLE) {
 		log_warnx("postgres: a transaction was left open; rolling it back");
 		pg_batch_rollback(st);
 	}
-	s->release_pending = s->savepoint_pending = false;
-	pg_notes_clear(s);
-	pg_pre_clear(s);
-	PGresult *res = PQexec(s->w, "BEGIN");
-	bool lost = PQstatus(s->w) != CONNECTION_OK;
-	int rc = lost ? STORE_ERR : pg_result_rc(res, "begin");
-	PQclear(res);
-	if (lost) { /* found broken by the first statement of a batch, so nothing is lost yet: once more */
-		s->reconnect_at_ms = 0;
-		rc = STORE_UNAVAILABLE;
-		if (pg_writer_reconnect(s) == STORE_OK)
-			rc = pg_exec_simple(s->w, "BEGIN", "begin");
-	}
-	return rc != STORE_OK && PQstatus(s->w) != CONNECTION_OK ? STORE_UNAVAILABLE : rc;
+	batch_reset(s);
+	s->begin_pending = true;
+	return STORE_OK;
 }
 
 /* COMMIT of a transaction that had an error (and was not rolled back to a savepoint) answers ROLLBACK without an
- * error: only the tag "COMMIT" means committed. */
+ * error: only the tag "COMMIT" means committed. A batch that wrote nothing has nothing to commit (its notes go
+ * on their own); one whose COMMIT went with its message inserts (msg_prefetch) is done. */
 static int pg_batch_commit(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
 	s->release_pending = s->savepoint_pending = false;
 	pg_pre_clear(s);
+	if (s->doomed != STORE_OK)
+		return s->doomed;
+	if (s->folded && s->notes_len == 0) {
+		batch_reset(s);
+		return STORE_OK;
+	}
+	if (s->folded) { /* notes recorded after the folded COMMIT (not expected): sent on their own */
+		s->folded = false;
+		s->begin_pending = true;
+	}
+	if (s->begin_pending && s->notes_len == 0) {
+		s->begin_pending = false;
+		return STORE_OK;
+	}
 	int rc;
 	if (s->notes_len > 0) {
-		rc = pg_commit_notes(s, s->channel);
+		rc = pg_commit_notes(s, s->channel); /* with BEGIN if the batch wrote nothing: one round trip */
 	} else {
 		PGresult *res = PQexec(s->w, "COMMIT");
 		rc = pg_result_rc(res, "commit");
@@ -85,6 +104,8 @@ static int pg_batch_commit(struct store *st)
 static int pg_job_begin(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
+	if (s->doomed != STORE_OK)
+		return s->doomed;
 	if (PQstatus(s->w) != CONNECTION_OK)
 		return STORE_UNAVAILABLE;
 	s->savepoint_pending = true;
@@ -292,7 +313,7 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 	}
 	if (rc == STORE_OK && written && dkeys != NULL)
 		place_dkeys(res, endpoint_ids, n, dkeys);
-	if (rc == STORE_OK && written)
+	if (rc == STORE_OK && written && !s->folded) /* a folded COMMIT's notification named them already */
 		pg_note_rows(s, res);
 	PQclear(res);
 	if (rc == STORE_OK && !written) {
@@ -321,7 +342,7 @@ static int pg_delivery_add(struct store *st, const char *app_id, const char *msg
 	int64_t k = rc == STORE_OK && PQntuples(res) > 0 ? pg_col_i64(res, 0, 0) : 0;
 	if (rc == STORE_OK && dkey != NULL)
 		*dkey = k;
-	if (k > 0)
+	if (k > 0 && (to_pg(st)->quiet == NULL || !to_pg(st)->quiet(endpoint_id)))
 		pg_note_pending(to_pg(st), &k, 1);
 	PQclear(res);
 	return rc;

@@ -1,6 +1,6 @@
-// pg_notify.test.mjs: on PostgreSQL, every batch that makes deliveries pending tells the other nodes when it
-// commits (NOTIFY hookd_<schema>, "<node>\n<entry>..." with "d LO-HI" per run of delivery keys), and a write that
-// does not commit tells nobody. The endpoints' owners take their new deliveries from these (docs/scaling.md).
+// pg_notify.test.mjs: on PostgreSQL, every batch that makes deliveries pending for endpoints another node owns
+// tells the other nodes when it commits (NOTIFY hookd_<schema>, "<node>\n<entry>..." with "d LO-HI" per run of
+// delivery keys), and a write that does not commit tells nobody. The endpoints' owners take their new deliveries from these (docs/scaling.md).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -30,10 +30,22 @@ function notedKeys(text) {
 }
 
 e2e('pg notify: committed deliveries are announced with their keys, a refused write announces nothing', async (t) => {
-  const h = await startHookd(t, { env: { HOOKD_RETRY_SCHEDULE: '1h' } });
+  // Two nodes, two endpoints each: node A announces the deliveries for node B's endpoints, not those for its own
+  // (it schedules its own commits from memory), nothing for a 409.
+  const env = { HOOKD_RETRY_SCHEDULE: '1h' };
+  const h = await startHookd(t, { env });
   const { req } = api(h);
   const app = (await req('POST', '/app', { name: 'notify' })).json;
-  for (let i = 0; i < 3; i++) await req('POST', `/app/${app.id}/endpoint`, { url: 'http://127.0.0.1:9/' });
+  for (let i = 0; i < 4; i++) await req('POST', `/app/${app.id}/endpoint`, { url: 'http://127.0.0.1:9/' });
+  const h2 = await startHookd(t, { db: h.db, token: h.token, env });
+  const nodeOf = (x) => x.logs().match(/sched: node (node_\w+)/)?.[1];
+  const a = nodeOf(h), b = nodeOf(h2);
+  assert.ok(a && b && a !== b, `two node ids: ${a}, ${b}`);
+  await eventually(async () => {
+    const out = (await pgSql('SELECT node_id, count(*) FROM leases GROUP BY node_id ORDER BY node_id', h.db)).trim();
+    assert.deepEqual(Object.fromEntries(out.split('\n').map((l) => l.split('|')).map(([n, c]) => [n, Number(c)])),
+      { [a]: 2, [b]: 2 });
+  }, { what: 'two leases each' });
   const l = listener(t, h.db, 'hookd_public');
   // eventually() retries while its function throws
   const polled = async (cond, what) => eventually(async () => {
@@ -52,14 +64,16 @@ e2e('pg notify: committed deliveries are announced with their keys, a refused wr
   const dup = await req('POST', `/app/${app.id}/msg`, { eventType: 'n.test', eventId: 'ev-0', payload: {} });
   assert.equal(dup.status, 409, dup.text);
 
-  const want = (await pgSql('SELECT id FROM deliveries ORDER BY id', h.db)).trim().split('\n').map(Number);
-  assert.equal(want.length, 12, 'three deliveries for each of four messages');
-  await polled(() => notedKeys(l.text).length >= 12, 'notifications of 12 deliveries');
+  const all = (await pgSql('SELECT id FROM deliveries ORDER BY id', h.db)).trim().split('\n').map(Number);
+  assert.equal(all.length, 16, 'four deliveries for each of four messages');
+  const want = (await pgSql(`SELECT d.id FROM deliveries d JOIN leases l ON l.endpoint_id = d.endpoint_id
+    WHERE l.node_id = '${b}' ORDER BY d.id`, h.db)).trim().split('\n').map(Number);
+  assert.equal(want.length, 8, 'eight of them for node B\'s endpoints');
+  await polled(() => notedKeys(l.text).length >= 8, 'notifications of 8 deliveries');
   // a stray notification of the refused duplicate would be in by the next two polls
   const ones = () => l.text.split('\n').filter((x) => x === '1').length;
   const before = ones();
   await polled(() => ones() >= before + 2, 'two more polls');
-  assert.deepEqual(notedKeys(l.text), want, 'each committed key exactly once, nothing for the 409');
-  const node = l.text.match(/payload "(node_[0-9A-Za-z]+)\n/);
-  assert.ok(node, `each notification starts with the sending node's id: ${l.text}`);
+  assert.deepEqual(notedKeys(l.text), want, 'each of node B\'s keys exactly once; none of node A\'s, nothing for the 409');
+  assert.ok(l.text.includes(`payload "${a}\n`), `each notification starts with the sending node's id: ${l.text}`);
 }, { skip: !PG && 'PostgreSQL only (HOOKD_TEST_PG)' });

@@ -231,6 +231,29 @@ START_TEST(test_done_in_submission_order)
 }
 END_TEST
 
+/* Early jobs (outcomes) run ahead of the message inserts queued just before them, never ahead of another job;
+ * done() follows the order they ran. */
+START_TEST(test_early_jobs_first)
+{
+	static char fake_om; /* a message-insert job: pre_om set (never read: SQLite has no msg_prefetch) */
+	struct tjob blocker, t[7];
+	const char *kind = "iieximi"; /* insert, early, other */
+	reset();
+	hold(&blocker);
+	for (int i = 0; i < 7; i++) {
+		tjob_init(&t[i], i + 1, NULL, STORE_OK);
+		t[i].job.pre_om = kind[i] == 'i' ? (struct outmsg *)&fake_om : NULL;
+		t[i].job.early = kind[i] == 'e' || kind[i] == 'm';
+		commit_submit(&t[i].job);
+	}
+	release();
+	wait_done(8);
+	int want[] = {0, 3, 1, 2, 4, 6, 5, 7};
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(done_order[i], want[i]);
+}
+END_TEST
+
 /* A job's changes, in the order recorded, before its done(); the next job of the batch sees them in its. */
 struct chjob {
 	struct commit_job job;
@@ -338,6 +361,7 @@ Suite *commit_suite(void)
 	tcase_add_test(tc, test_jobs_share_a_batch);
 	tcase_add_test(tc, test_failing_job_rolls_back_alone);
 	tcase_add_test(tc, test_done_in_submission_order);
+	tcase_add_test(tc, test_early_jobs_first);
 	tcase_add_test(tc, test_changes_before_done);
 	tcase_add_test(tc, test_after_stop_refused);
 	suite_add_tcase(s, tc);
