@@ -80,11 +80,11 @@ static bool has(const struct strlist *l, const char *s)
 	return false;
 }
 
-/* bulk-replay's status filters: which messages of the batch pass them, from one store call for the batch (NULL:
- * no filter, all pass). A message never sent to the endpoint has neither a status nor a code, so passes neither. */
+/* bulk-replay (Svix: "replays messages sent to the endpoint"): which messages of the batch were sent to the
+ * endpoint before and pass the status filters, from one store call for the batch. */
 static bool *states_filter(struct store *st, struct task_run *tr, const struct message *msgs, size_t n, int *rc)
 {
-	if (*rc != STORE_OK || n == 0 || (tr->bulk_status < 0 && tr->bulk_code_class < 0))
+	if (*rc != STORE_OK || n == 0 || strcmp(tr->t.kind, TASK_KIND_BULK_REPLAY) != 0)
 		return NULL;
 	char(*ids)[ID_MAX] = xcalloc(n, sizeof *ids);
 	int *status = xcalloc(n, sizeof *status), *code = xcalloc(n, sizeof *code);
@@ -93,7 +93,7 @@ static bool *states_filter(struct store *st, struct task_run *tr, const struct m
 		memcpy(ids[i], msgs[i].id, ID_MAX);
 	*rc = st->w->delivery_states(st, tr->t.app_id, tr->t.endpoint_id, (const char(*)[ID_MAX])ids, n, status, code);
 	for (size_t i = 0; i < n; i++)
-		pass[i] = (tr->bulk_status < 0 || status[i] == tr->bulk_status) &&
+		pass[i] = status[i] >= 0 && (tr->bulk_status < 0 || status[i] == tr->bulk_status) &&
 			  (tr->bulk_code_class < 0 || (code[i] >= 0 && code[i] / 100 * 100 == tr->bulk_code_class));
 	free(ids);
 	free(status);
@@ -108,7 +108,7 @@ static int scan_window(struct store *st, struct task_run *tr, int64_t now, bool 
 	struct message *msgs;
 	size_t n;
 	bool more = false;
-	struct task every = tr->t; /* bulk-replay: every message of the window, sent to the endpoint or not */
+	struct task every = tr->t; /* bulk-replay: every message of the window (states_filter keeps those it sent) */
 	if (strcmp(tr->t.kind, TASK_KIND_BULK_REPLAY) == 0)
 		every.endpoint_id[0] = '\0';
 	int rc = st->w->replay_scan(st, &every, tr->after_id, tr->before_id, TASK_BATCH, TASK_BATCH_BYTES, &msgs,
