@@ -1,11 +1,13 @@
 /* store_pg_write.c: the PostgreSQL backend's write path: batches and jobs, writes, the start-up group.
  * Everything here runs on the write connection: the committer thread, or the main thread before it starts.
  *
- * Round trips: a batch is BEGIN and COMMIT; a run of message-insert jobs one pipeline for all of them
- * (msg_prefetch, store_pg_batch.c); any other job its SAVEPOINT (sent together with the RELEASE of the job before
- * it) in one pipeline with its first write, and each write one statement, however many rows it touches (a message
- * with all its deliveries, an app with everything it owns, all three retention purges); outcomes_record one
- * pipeline for all its outcomes. The statements themselves are in store_pg_wsql.c. */
+ * Round trips: BEGIN goes with the batch's first write and COMMIT on its own, or, when the batch ends with a run
+ * of message-insert jobs, in one pipeline with all of them (msg_prefetch, store_pg_batch.c: an ingest batch is
+ * one round trip); any other job its SAVEPOINT (sent together with the RELEASE of the job before it) in one
+ * pipeline with its first write, and each write one statement, however many rows it touches (a message with all
+ * its deliveries, an app with everything it owns, all three retention purges); outcomes_record one pipeline for
+ * all its outcomes (the dispatcher's outcomes join one job while it waits: queue.c; and it runs ahead of the
+ * batch's inserts: commit.c). The statements themselves are in store_pg_wsql.c. */
 #include "store_pg_int.h"
 
 #include "node.h"
