@@ -516,16 +516,7 @@ static void reap(void)
  * store-time checks); the connect-time check runs on every connection anyway. NULL, or why not. */
 static const char *url_refused(const char *url, char *why, size_t whylen)
 {
-	CURLU *h = curl_url();
-	char *scheme = NULL, *host = NULL;
-	bool ok = h != NULL && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		  curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		  curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-		  (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0] != '\0';
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(h);
-	if (!ok) {
+	if (!netguard_url_is_http(url)) {
 		snprintf(why, whylen, "not an http(s) URL");
 		return why;
 	}
