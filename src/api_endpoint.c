@@ -1,5 +1,4 @@
 /* api_endpoint.c: /app/{app}/endpoint — endpoints. Reads from the cache; writes through the committer. */
-#include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +29,7 @@ static bool url_valid(const char *url)
 				return false;
 		return true;
 	}
-	CURLU *h = curl_url();
-	char *scheme = NULL, *host = NULL;
-	bool ok = h != NULL && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		  curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		  curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-		  (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0] != '\0';
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(h);
-	return ok;
+	return netguard_url_is_http(url);
 }
 
 void api_url_guard(const char *url, const char *field, struct verr *ve)

@@ -14,11 +14,19 @@ static void version_dispose(void *v) { api_version_dispose(v); }
 
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct namevec vers = NAMEVEC_INIT(struct api_version, name, version_dispose); /* oldest first */
+/* vers.n > 0, readable without the lock: apiver_chain runs per delivery and most servers have no version at all.
+ * Every change (start-up load, registry.c's puts and deletes, which the feed's changes and resyncs from other
+ * nodes also go through) sets it under the write lock. */
+static bool any;
+
+/* After a change (write lock held). */
+static void changed(void) { __atomic_store_n(&any, vers.n > 0, __ATOMIC_RELEASE); }
 
 void apiver_dispose(void)
 {
 	pthread_rwlock_wrlock(&lock);
 	namevec_clear(&vers);
+	changed();
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -26,6 +34,7 @@ void apiver_load(struct api_version *v, size_t n)
 {
 	pthread_rwlock_wrlock(&lock);
 	namevec_load(&vers, v, n);
+	changed();
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -35,6 +44,7 @@ void apiver_put(const struct api_version *v)
 	api_version_copy(&copy, v);
 	pthread_rwlock_wrlock(&lock);
 	namevec_put(&vers, &copy);
+	changed();
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -42,6 +52,7 @@ void apiver_delete(const char *name)
 {
 	pthread_rwlock_wrlock(&lock);
 	namevec_delete(&vers, name);
+	changed();
 	pthread_rwlock_unlock(&lock);
 }
 
@@ -87,6 +98,8 @@ void apiver_list(const struct page *pg, struct api_version **out, size_t *n)
 
 char *apiver_chain(const char *pinned, struct strlist *codes)
 {
+	if (!__atomic_load_n(&any, __ATOMIC_ACQUIRE))
+		return NULL; /* no version: the common case, no lock */
 	pthread_rwlock_rdlock(&lock);
 	char *name = NULL;
 	if (vers.n > 0) {

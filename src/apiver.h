@@ -4,9 +4,9 @@
  * through the downgrade of every newer version, newest first. Thread-safe.
  *
  * The registry mirrors the store's api_versions table in memory, sorted by name behind a rwlock (a handful of
- * versions: binary search and memmove). It changes only through registry.c (CHANGE_API_VERSION_PUT / _DELETE),
- * after the commit; other nodes of a shared database learn of it through the feed (kind "apiver"). docs/versions.md
- * has the rules. */
+ * versions: binary search and memmove); with no version at all (most servers) apiver_chain takes no lock. It
+ * changes only through registry.c (CHANGE_API_VERSION_PUT / _DELETE), after the commit; other nodes of a shared
+ * database learn of it through the feed (kind "apiver"). docs/versions.md has the rules. */
 #ifndef HOOKD_APIVER_H
 #define HOOKD_APIVER_H
 

@@ -361,11 +361,15 @@ static void fill_attempt(struct attempt *a, const struct xfer *x, long status, C
 	if (x->body != NULL && (m->payload == NULL || x->body_len != m->payload_len ||
 				memcmp(x->body, m->payload, x->body_len) != 0))
 		a->request_body = xstrndup(x->body, x->body_len);
-	if (xerr == NULL) { /* the request went (or was tried): its headers as built, sealed like the endpoint's
-			     * and a source destination's header values they hold (docs/security.md) */
-		char *plain = request_headers_json(&x->hdrs);
-		a->request_headers = plain != NULL ? seal_value(plain) : NULL;
-		free(plain);
+	if (xerr == NULL) { /* the request went (or was tried): its headers as built, sealed when they hold a custom
+			     * header's value, which the store keeps sealed (docs/security.md); the reader tells a
+			     * sealed record ("enc:v1:...") from a plain one ("{...}") */
+		a->request_headers = request_headers_json(&x->hdrs);
+		if (a->request_headers != NULL && request_headers_secret(&x->hdrs)) {
+			char *plain = a->request_headers;
+			a->request_headers = seal_value(plain);
+			free(plain);
+		}
 	}
 	if (xerr == NULL && x->put)
 		a->request_method = xstrdup("PUT");
@@ -516,16 +520,7 @@ static void reap(void)
  * store-time checks); the connect-time check runs on every connection anyway. NULL, or why not. */
 static const char *url_refused(const char *url, char *why, size_t whylen)
 {
-	CURLU *h = curl_url();
-	char *scheme = NULL, *host = NULL;
-	bool ok = h != NULL && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
-		  curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-		  curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-		  (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0] != '\0';
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(h);
-	if (!ok) {
+	if (!netguard_url_is_http(url)) {
 		snprintf(why, whylen, "not an http(s) URL");
 		return why;
 	}

@@ -129,7 +129,8 @@ struct attempt {
 	char *response;         /* body up to ATTEMPT_RESPONSE_MAX bytes, or the network error text */
 	size_t response_len;
 	char *request_body;     /* the body as sent when handlers made it differ from the payload, else NULL */
-	char *request_headers;  /* the headers as sent, a JSON object (sensitive values "[redacted]"), or NULL */
+	char *request_headers;  /* the headers as sent, a JSON object (sensitive values "[redacted]"), sealed when it
+				 * holds a custom header value (request_headers_secret), or NULL */
 	char *response_headers; /* the answer's headers, a JSON object (bounded: ATTEMPT_RESP_HDRS_*), or NULL */
 	char *request_method;   /* the method when a handler chose another than POST ("PUT"), else NULL */
 	int status;             /* DS_SUCCESS or DS_FAIL */

@@ -288,6 +288,20 @@ int netguard_check_url(const struct netguard *g, const char *url, char *why, siz
 	return rc;
 }
 
+bool netguard_url_is_http(const char *url)
+{
+	CURLU *h = curl_url();
+	char *scheme = NULL, *host = NULL;
+	bool ok = h != NULL && curl_url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		  curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+		  (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) && host[0] != '\0';
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(h);
+	return ok;
+}
+
 void netguard_allow_format(const struct netguard *g, char *out, size_t outlen)
 {
 	size_t used = 0;

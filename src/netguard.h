@@ -45,6 +45,10 @@ int netguard_check_sockaddr(const struct netguard *g, const struct sockaddr *sa,
  * it is the caller's job. */
 int netguard_check_url(const struct netguard *g, const char *url, char *why, size_t whylen);
 
+/* Is url an http:// or https:// URL (scheme any case) with a non-empty host, as curl parses it? What any
+ * delivery target must be before the checks above (an endpoint's URL, a transformation's webhook.url). */
+bool netguard_url_is_http(const char *url);
+
 /* The allow list as text ("127.0.0.0/8, ::1/128"), "" when empty. */
 void netguard_allow_format(const struct netguard *g, char *out, size_t outlen);
 /* Does the allow list open loopback (127.0.0.1)? For the start-up banner. */

@@ -149,6 +149,7 @@ struct curl_slist *request_headers(struct hdrset *l, struct ep_state *es, const 
 		add_header(l, "webhook-api-version", rb->api_version);
 	l->own = l->n;
 	add_extra(l, extra, eph);
+	l->custom = l->n;
 	const char *k;
 	json_t *v;
 	json_object_foreach(eph, k, v) {
@@ -252,6 +253,24 @@ char *headers_json(const char *lines, size_t len, size_t keep, bool redact)
 	*o++ = '}';
 	*o = '\0';
 	return xrealloc(out, (size_t)(o - out) + 1); /* the bound is ~6x: give the rest back (it is kept till commit) */
+}
+
+bool request_headers_secret(const struct hdrset *h)
+{
+	for (size_t i = h->custom; i < h->n; i++) {
+		const char *line = h->buf + h->off[i];
+		size_t ll = strlen(line), nl = strcspn(line, ":");
+		if (ll >= 2 && line[ll - 1] == ' ' && line[ll - 2] == ':') /* left out of the record */
+			continue;
+		char nm[64];
+		if (nl >= sizeof nm) /* headers_json shows such a value */
+			return true;
+		memcpy(nm, line, nl);
+		nm[nl] = '\0';
+		if (!request_header_sensitive(nm)) /* else "[redacted]" */
+			return true;
+	}
+	return false;
 }
 
 char *request_headers_json(const struct hdrset *h)

@@ -21,6 +21,8 @@ struct hdrset {
 	struct curl_slist *nodes;
 	size_t n, ncap;
 	size_t own;                /* the first own lines are hookd's (content type, signature, ids): never redacted */
+	size_t custom;             /* lines from custom on are the endpoint's and handlers' headers (after the
+				    * forwarded ones): their values are kept sealed at rest */
 };
 
 /* What one delivery sends, beyond its message: the body (the payload, or a handler's result) and what the
@@ -46,6 +48,11 @@ bool request_header_sensitive(const char *name);
  * value is sensitive read "[redacted]"; hookd's own (the signature too: it proves, it does not unlock) are kept;
  * the header curl adds (user-agent) is named, the ones it is told to leave out (an empty value) are not. */
 char *request_headers_json(const struct hdrset *h);
+/* Whether that record holds a value stored only sealed (docs/security.md): a custom header's (the endpoint's, a
+ * source destination's, a handler's) that the record shows, i.e. not empty and not redacted. Most endpoints have
+ * none: their records (hookd's own headers, a forwarded message's, which the message keeps in the clear anyway)
+ * are stored as they are, and only the others pay for the seal. */
+bool request_headers_secret(const struct hdrset *h);
 
 /* lines (n "name: value" strings, each ended by '\0', one after the other in len bytes) as a JSON object text,
  * malloc'd: one allocation whatever n; a name seen again joins its values with ", " (RFC 9110 5.3); bytes

@@ -1,8 +1,12 @@
 // An attempt's record of the request as sent and of the answer's headers (hookd's extension fields
 // requestHeaders / responseHeaders): what the receiver got, with the endpoint's sensitive header values redacted
-// (the signature kept), the answer's headers bounded, and no answer headers on a network error.
+// (the signature kept), the answer's headers bounded, and no answer headers on a network error. At rest a record
+// holding a custom header value is sealed, one of hookd's own headers only is not, and both read back.
 import assert from 'node:assert/strict';
-import { api, e2e, eventually, freePort, startHookd, startReceiver, svixClient } from './lib/harness.mjs';
+import crypto from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { api, e2e, eventually, freePort, PG, pgSql, startHookd, startReceiver, svixClient } from './lib/harness.mjs';
 
 async function attempts(h, appId, msgId, n = 1) {
   return eventually(async () => {
@@ -105,4 +109,56 @@ e2e('attempts: a transformation\'s method and headers are in the record of the r
   await rcv.waitForCount(2);
   const b = (await attempts(h, app.id, msg2.id)).json.data[0];
   assert.equal(b.requestMethod, undefined);
+});
+
+e2e('attempts: at rest the record is sealed when it holds a custom header value, stored as it is otherwise', async (t) => {
+  const h = await startHookd(t);
+  const rcv = await startReceiver(t);
+  const svix = svixClient(h);
+  const tier = `gold-${crypto.randomBytes(8).toString('hex')}`;
+  const lua = `lua-${crypto.randomBytes(8).toString('hex')}`;
+  const app = await svix.application.create({ name: 'at-rest' });
+  const eps = {
+    plain: await svix.endpoint.create(app.id, { url: `${rcv.url}/plain` }),
+    custom: await svix.endpoint.create(app.id, { url: `${rcv.url}/custom` }),
+    handler: await svix.endpoint.create(app.id, { url: `${rcv.url}/handler` }),
+  };
+  let r = await api(h).req('PUT', `/app/${app.id}/endpoint/${eps.custom.id}/headers`, { headers: { 'X-Tier': tier } });
+  assert.equal(r.status, 204, r.text);
+  // made by the code (which is stored as it is), not written in it
+  const code = `function handler(webhook)\n  webhook.headers["X-Added"] = "${lua.slice(0, 10)}" .. "${lua.slice(10)}"\n` +
+    '  return webhook\nend';
+  r = await api(h).req('PATCH', `/app/${app.id}/endpoint/${eps.handler.id}/transformation`, { code, enabled: true });
+  assert.equal(r.status, 204, r.text);
+  const msg = await svix.message.create(app.id, { eventType: 'hdrs.test', payload: { n: 6 } });
+  const got = await rcv.waitForCount(3);
+  const sig = Object.fromEntries(got.map((g) => [g.url.split('/').at(-1), g.headers['webhook-signature']]));
+  assert.deepEqual(Object.keys(sig).sort(), ['custom', 'handler', 'plain']);
+  await attempts(h, app.id, msg.id, 3);
+  assert.equal(await h.stop(), 0);
+
+  const clear = (name) => `"webhook-signature":"${sig[name]}"`; // the record's own text
+  if (PG) {
+    const rows = (await pgSql('SELECT endpoint_id, request_headers FROM attempts', h.db)).trim().split('\n');
+    const stored = Object.fromEntries(rows.map((l) => [l.slice(0, l.indexOf('|')), l.slice(l.indexOf('|') + 1)]));
+    assert.ok(stored[eps.plain.id].startsWith('{') && stored[eps.plain.id].includes(clear('plain')), stored[eps.plain.id]);
+    for (const name of ['custom', 'handler'])
+      assert.match(stored[eps[name].id], /^enc:v1:[0-9a-f]{8}:/);
+    const dump = await pgSql('SELECT a::text FROM attempts a', h.db);
+    for (const n of [tier, lua, clear('custom'), clear('handler')]) assert.ok(!dump.includes(n), n);
+  } else {
+    const files = readdirSync(h.dataDir).filter((f) => f.startsWith('hookd.db'));
+    const bytes = Buffer.concat(files.map((f) => readFileSync(path.join(h.dataDir, f))));
+    assert.notEqual(bytes.indexOf(clear('plain')), -1, 'the plain record is stored as it is');
+    for (const n of [tier, lua, clear('custom'), clear('handler')]) assert.equal(bytes.indexOf(n), -1, n);
+  }
+
+  await h.restart(); // and both forms read back
+  const all = (await attempts(h, app.id, msg.id, 3)).json.data;
+  const by = Object.fromEntries(all.map((a) => [a.endpointId, a.requestHeaders]));
+  assert.equal(by[eps.plain.id]['webhook-signature'], sig.plain);
+  assert.equal(by[eps.plain.id]['X-Tier'], undefined);
+  assert.equal(by[eps.custom.id]['X-Tier'], tier);
+  assert.equal(by[eps.custom.id]['webhook-signature'], sig.custom);
+  assert.equal(by[eps.handler.id]['X-Added'], lua);
 });

@@ -62,7 +62,8 @@ function needles(s) {
 
 async function assertNothingInClear(h, s) {
   if (PG) {
-    const dump = await pgSql('SELECT e::text FROM endpoints e UNION ALL SELECT s::text FROM sources s', h.db);
+    const dump = await pgSql('SELECT e::text FROM endpoints e UNION ALL SELECT s::text FROM sources s' +
+      ' UNION ALL SELECT a::text FROM attempts a', h.db);
     for (const n of needles(s)) assert.ok(!dump.includes(n.toString()), `the tables hold ${n.toString().slice(0, 20)}...`);
     const stored = await pgSql("SELECT secret FROM endpoints WHERE secret IS NOT NULL", h.db);
     for (const line of stored.trim().split('\n')) assert.match(line, /^enc:v1:[0-9a-f]{8}:/);

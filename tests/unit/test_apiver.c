@@ -48,6 +48,32 @@ START_TEST(test_chain_empty)
 }
 END_TEST
 
+/* The chain's lock-free "no version" answer follows the registry both ways, through every way it changes: put and
+ * delete (registry.c; the feed's changes from other nodes too), a load (start-up), dispose. */
+START_TEST(test_chain_any_follows)
+{
+	put("v1", NULL);
+	CHAIN_IS(NULL, "v1:");
+	apiver_delete("v1");
+	CHAIN_IS(NULL, "(none):");
+	struct change c = {.kind = CHANGE_API_VERSION_PUT, .api_version = &(struct api_version){.name = "v2"}};
+	registry_apply(&c);
+	CHAIN_IS("v1", "v2:");
+	registry_apply(&(struct change){.kind = CHANGE_API_VERSION_DELETE, .id = "v2"});
+	CHAIN_IS("v2", "(none):");
+	struct api_version *v = xcalloc(2, sizeof *v);
+	api_version_copy(&v[0], &(struct api_version){.name = "v4", .downgrade = "d4"});
+	api_version_copy(&v[1], &(struct api_version){.name = "v3"});
+	apiver_load(v, 2);
+	CHAIN_IS("v3", "v3:d4");
+	apiver_load(NULL, 0);
+	CHAIN_IS(NULL, "(none):");
+	put("v5", NULL);
+	apiver_dispose();
+	CHAIN_IS(NULL, "(none):");
+}
+END_TEST
+
 START_TEST(test_chain_newest_first)
 {
 	put("2025-03-01", "d3"); /* out of order on purpose: the registry sorts */
@@ -189,6 +215,7 @@ Suite *apiver_suite(void)
 	TCase *tc = tcase_create("registry");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_chain_empty);
+	tcase_add_test(tc, test_chain_any_follows);
 	tcase_add_test(tc, test_chain_newest_first);
 	tcase_add_test(tc, test_chain_missing_pin);
 	tcase_add_test(tc, test_chain_copies);

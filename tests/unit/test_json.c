@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "seal.h"
 #include "tests.h"
 
 static json_t *parse(const char *s)
@@ -154,6 +155,36 @@ START_TEST(test_attempt_json_binary_response)
 }
 END_TEST
 
+/* An attempt's request headers read back whether stored sealed (a custom header's value in them) or as they are;
+ * one that cannot be opened is left out. */
+START_TEST(test_attempt_json_request_headers)
+{
+	static const char plain[] = "{\"webhook-id\":\"msg_x\",\"X-Tier\":\"gold\"}";
+	char err[128];
+	ck_assert_msg(seal_keys_set("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", NULL, err, sizeof err) == 0, "%s", err);
+	struct attempt a = {0};
+	snprintf(a.id, sizeof a.id, "atmpt_x");
+	a.status = DS_SUCCESS;
+	for (int sealed = 0; sealed < 2; sealed++) {
+		a.request_headers = sealed ? seal_value(plain) : xstrdup(plain);
+		ck_assert(seal_is_sealed(a.request_headers) == (sealed == 1));
+		json_t *j = attempt_to_json(&a);
+		json_t *h = json_object_get(j, "requestHeaders");
+		ck_assert_msg(json_is_object(h), "sealed %d", sealed);
+		ck_assert_str_eq(json_string_value(json_object_get(h, "X-Tier")), "gold");
+		ck_assert_str_eq(json_string_value(json_object_get(h, "webhook-id")), "msg_x");
+		json_decref(j);
+		free(a.request_headers);
+	}
+	a.request_headers = seal_value(plain);
+	seal_keys_clear();
+	json_t *j = attempt_to_json(&a);
+	ck_assert_ptr_null(json_object_get(j, "requestHeaders"));
+	json_decref(j);
+	attempt_dispose(&a);
+}
+END_TEST
+
 static char *raw(const char *text, const char *key)
 {
 	size_t at, len;
@@ -206,6 +237,7 @@ Suite *json_suite(void)
 	tcase_add_test(tc, test_string_map);
 	tcase_add_test(tc, test_message_json);
 	tcase_add_test(tc, test_attempt_json_binary_response);
+	tcase_add_test(tc, test_attempt_json_request_headers);
 	tcase_add_test(tc, test_raw_member);
 	suite_add_tcase(s, tc);
 	return s;

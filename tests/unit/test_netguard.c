@@ -198,6 +198,24 @@ START_TEST(test_require_https)
 }
 END_TEST
 
+/* What any delivery target must be: http(s) with a host; no DNS, no range check. */
+START_TEST(test_url_is_http)
+{
+	ck_assert(netguard_url_is_http("http://hooks.example.com/in"));
+	ck_assert(netguard_url_is_http("https://user:pw@hooks.example.com:8443/x?y#z"));
+	ck_assert(netguard_url_is_http("HTTPS://Hooks.Example.com/"));
+	ck_assert(netguard_url_is_http("http://127.0.0.1:9/")); /* the range check is netguard_check_url's */
+	ck_assert(netguard_url_is_http("https://[::1]/"));
+	ck_assert(!netguard_url_is_http("ftp://hooks.example.com/"));
+	ck_assert(!netguard_url_is_http("file:///etc/passwd"));
+	ck_assert(!netguard_url_is_http("poll:sink"));
+	ck_assert(!netguard_url_is_http("hooks.example.com/in")); /* no scheme */
+	ck_assert(!netguard_url_is_http("http://"));
+	ck_assert(!netguard_url_is_http(""));
+	ck_assert(!netguard_url_is_http("not a url"));
+}
+END_TEST
+
 START_TEST(test_allow_list)
 {
 	struct netguard g = {0};
@@ -258,6 +276,7 @@ Suite *netguard_suite(void)
 	tcase_add_test(tc, test_embedded);
 	tcase_add_test(tc, test_urls);
 	tcase_add_test(tc, test_require_https);
+	tcase_add_test(tc, test_url_is_http);
 	tcase_add_test(tc, test_allow_list);
 	tcase_add_test(tc, test_non_ip);
 	suite_add_tcase(s, tc);
