@@ -49,7 +49,7 @@ UI_MODE     := $(shell mkdir -p $(BUILD) && { echo $(UI) | cmp -s - $(BUILD)/ui.
 CORE_OBJS   += $(BUILD)/ui_assets.o
 # the OpenAPI document (docs/openapi.json, made by scripts/openapi.mjs and committed), as C: $(BUILD)/openapi_doc.c
 CORE_OBJS   += $(BUILD)/openapi_doc.o
-UNIT_SRCS   := tests/unit/main.c $(wildcard tests/unit/test_*.c)
+UNIT_SRCS   := tests/unit/main.c tests/unit/store_fixture.c $(wildcard tests/unit/test_*.c)
 UNIT_OBJS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%.o)
 
 .PHONY: all deps test unit e2e run clean install bench fuzz fuzz-build test-pg-store pg-store-suite e2e-pg soak soak-pg
@@ -173,7 +173,7 @@ e2e: all
 	HOOKD_BIN=$(CURDIR)/$(BUILD)/hookd sh scripts/e2e.sh
 
 # PostgreSQL: scripts/pg.sh starts a throwaway cluster, runs the command with HOOKD_TEST_PG set, and removes it.
-# test-pg-store: the store contract suite (tests/unit/test_store.c) on it, plain and sanitized, a schema per test.
+# test-pg-store: the store contract suite (tests/unit/test_store*.c) on it, plain and sanitized, a schema per test.
 test-pg-store: deps
 	$(MAKE) WERROR=1 all build/unit
 	$(MAKE) WERROR=1 SANITIZE=1 all build-san/unit

@@ -28,8 +28,9 @@ struct store;
 /* A fresh SQLite store in a new temp dir (/tmp/hookd-NAME-XXXXXX, written into dir); fails the test if it
  * cannot be opened. */
 struct store *tests_sqlite_store(char dir[64], const char *name);
-/* The store contract suite's fixture (test_store.c): the store under test (closed and reopened by a test as it
- * needs), its URL, its SQLite file ("" on PostgreSQL). Every test starts with STORE_TEST_KEY sealing. */
+/* The store contract suite's fixture (store_fixture.c, for test_store*.c): the store under test (closed and
+ * reopened by a test as it needs), its URL, its SQLite file ("" on PostgreSQL). Every test starts with
+ * STORE_TEST_KEY sealing. */
 #define STORE_TEST_KEY "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 struct store **store_fixture(void);
 const char *store_fixture_url(void);

@@ -1,0 +1,216 @@
+/* test_store_cluster.c: the store contract suite (test_store.c) on the write path's batch prefetch and the cluster
+ * side of a shared database (st->c; its tests do nothing on a single-writer backend): endpoint leases, the
+ * notification of new deliveries and the pending deliveries of endpoints taken over. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "store.h"
+#include "store_fixture.h"
+
+/* ---- the write path's batch prefetch ---- */
+
+/* st->c->wait's callback: appends each payload to seen (4096 bytes), "|" after it. */
+static void wait_cb(void *arg, const char *payload)
+{
+	char *seen = arg;
+	size_t len = strlen(seen);
+	snprintf(seen + len, 4096 - len, "%s|", payload);
+}
+
+/* Does a notification in seen ("...|"-separated payloads) name key in a "d K" or "d LO-HI" entry? */
+static bool notified_key(const char *seen, int64_t key)
+{
+	for (const char *p = strstr(seen, "\nd "); p != NULL; p = strstr(p + 1, "\nd ")) {
+		char *end;
+		long long lo = strtoll(p + 3, &end, 10), hi = lo;
+		if (*end == '-')
+			hi = strtoll(end + 1, NULL, 10);
+		if (key >= lo && key <= hi)
+			return true;
+	}
+	return false;
+}
+
+/* A batch's message inserts announced ahead (msg_prefetch, where the backend has it): each job still gets its own
+ * answer, a conflict in the middle writes nothing and touches neither neighbour. Run twice: in the middle of a
+ * batch, and as its end (_i == 1), where the backend may commit the batch with them; then the notification of a
+ * shared database names the keys written (the server names them) and batch_commit has nothing left to do. */
+START_TEST(test_msg_prefetch)
+{
+	bool ends = _i == 1;
+	char seen[4096] = "";
+	bool resync = false;
+	if (st->c != NULL)
+		ck_assert_int_eq(st->c->wait(st, 0, wait_cb, seen, &resync), STORE_OK); /* opens and LISTENs */
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	int eps[] = {1};
+	ck_assert_int_eq(insert_msg(1, 1, "p-1", eps, 1, 9000, NULL), STORE_OK);
+	struct message m[3];
+	msg_init(&m[0], 2, 1, "p-2");
+	msg_init(&m[1], 3, 1, "p-1"); /* taken by message 1 */
+	msg_init(&m[2], 4, 1, NULL);
+	char ep[1][ID_MAX];
+	mk_id(ep[0], "ep_", 1);
+	const char *ptrs[1] = {ep[0]};
+	struct store_msg_ins ins[3];
+	for (int i = 0; i < 3; i++)
+		ins[i] = (struct store_msg_ins){.m = &m[i], .ep_ids = (const char(*)[ID_MAX])ep, .n = 1, .due_ms = 9000};
+	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
+	if (st->w->msg_prefetch != NULL)
+		st->w->msg_prefetch(st, ins, 3, ends);
+	int rc[3];
+	int64_t dk[3] = {0};
+	char existing[3][ID_MAX];
+	for (int i = 0; i < 3; i++) {
+		job_begin();
+		rc[i] = st->w->msg_insert(st, &m[i], ptrs, 1, 9000, &dk[i], existing[i]);
+		job_end(rc[i] == STORE_OK);
+	}
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
+	char want[ID_MAX];
+	mk_id(want, "msg_", 1);
+	ck_assert_int_eq(rc[0], STORE_OK);
+	ck_assert_int_eq(rc[1], STORE_CONFLICT);
+	ck_assert_str_eq(existing[1], want);
+	ck_assert_int_eq(rc[2], STORE_OK);
+	ck_assert_int_gt(dk[0], 0);
+	ck_assert_int_gt(dk[2], dk[0]);
+	int64_t c[5];
+	counts_of(1, 0, c);
+	ck_assert_int_eq(c[DS_PENDING], 3); /* messages 1, 2 and 4 */
+	struct message got;
+	char id3[ID_MAX];
+	mk_id(id3, "msg_", 3);
+	ck_assert_int_eq(st->q->msg_get(st, app_id_of(1), id3, &got), STORE_NOTFOUND);
+	for (int i = 0; i < 3; i++)
+		message_dispose(&m[i]);
+	for (int i = 0; st->c != NULL && i < 50 && !(notified_key(seen, dk[0]) && notified_key(seen, dk[2])); i++)
+		ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+	if (st->c != NULL)
+		ck_assert_msg(notified_key(seen, dk[0]) && notified_key(seen, dk[2]), "notified: %s", seen);
+}
+END_TEST
+
+/* ---- the cluster side (a shared database only) ---- */
+
+static size_t pending_n;
+static char pending_ep[ID_MAX];
+static void pending_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
+{
+	(void)arg;
+	ck_assert_int_gt(dkey, 0);
+	ck_assert_int_eq(next_ms, 9000);
+	snprintf(pending_ep, sizeof pending_ep, "%s", endpoint_id);
+	pending_n++;
+}
+
+START_TEST(test_cluster_leases)
+{
+	if (st->c == NULL)
+		return; /* one writer: nothing to share */
+	put_app(1, NULL);
+	for (int i = 1; i <= 3; i++)
+		ck_assert_int_eq(put_plain_endpoint(i, 1), STORE_OK);
+	int live = 0;
+	int64_t eps = 0;
+	ck_assert_int_eq(st->c->beat(st, "node_a", 5000, &live, &eps), STORE_OK);
+	ck_assert_int_eq(live, 1);
+	ck_assert_int_eq(eps, 3);
+
+	struct idvec got = {0}, held = {0};
+	ck_assert_int_eq(st->c->claim(st, "node_a", 5000, 2, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, 2);
+	ck_assert_int_eq(st->c->claim(st, "node_a", 5000, 10, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, 3); /* the one left */
+	ck_assert_int_eq(st->c->claim(st, "node_b", 5000, 10, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, 3); /* every lease is live: nothing for b */
+	ck_assert_int_eq(st->c->beat(st, "node_b", 5000, &live, &eps), STORE_OK);
+	ck_assert_int_eq(live, 2);
+	ck_assert_int_eq(st->c->renew(st, "node_a", 5000, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 3);
+
+	/* a lease given up goes to the next claimer */
+	ck_assert_int_eq(st->c->release(st, "node_a", (const char(*)[ID_MAX])got.v, 1), STORE_OK);
+	struct idvec b = {0};
+	ck_assert_int_eq(st->c->claim(st, "node_b", 5000, 10, &b), STORE_OK);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_str_eq(b.v[0], got.v[0]);
+
+	/* an expired lease too: b's lapses, a takes it */
+	held.n = 0;
+	ck_assert_int_eq(st->c->renew(st, "node_b", 1, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 1);
+	usleep(20 * 1000);
+	struct idvec a2 = {0};
+	ck_assert_int_eq(st->c->claim(st, "node_a", 5000, 10, &a2), STORE_OK);
+	ck_assert_uint_eq(a2.n, 1);
+	ck_assert_str_eq(a2.v[0], got.v[0]);
+	held.n = 0;
+	ck_assert_int_eq(st->c->renew(st, "node_b", 5000, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 0); /* b lost it */
+
+	/* the lease of an endpoint that is gone is dropped */
+	begin();
+	ck_assert_int_eq(st->w->endpoint_delete(st, got.v[1]), STORE_OK);
+	commit();
+	held.n = 0;
+	ck_assert_int_eq(st->c->renew(st, "node_a", 5000, &held), STORE_OK);
+	ck_assert_uint_eq(held.n, 2);
+
+	idvec_free(&got);
+	idvec_free(&held);
+	idvec_free(&b);
+	idvec_free(&a2);
+}
+END_TEST
+
+START_TEST(test_cluster_pending_and_notify)
+{
+	if (st->c == NULL)
+		return;
+	char ndir[] = "/tmp/hookd-node-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(ndir));
+	ck_assert_int_eq(node_init(ndir), 0); /* the sender's id in the payloads */
+	char file[64];
+	snprintf(file, sizeof file, "%s/node", ndir);
+	unlink(file);
+	rmdir(ndir);
+	char seen[4096] = "";
+	bool resync = false;
+	ck_assert_int_eq(st->c->wait(st, 0, wait_cb, seen, &resync), STORE_OK); /* opens and LISTENs */
+	ck_assert(resync);
+	int eps[] = {1, 2};
+	int64_t dkeys[2] = {0};
+	ck_assert_int_eq(insert_msg(1, 1, "e-1", eps, 2, 9000, dkeys), STORE_OK);
+	ck_assert_int_eq(insert_msg(2, 1, "e-1", eps, 2, 9000, NULL), STORE_CONFLICT); /* notifies nothing */
+
+	char want[128];
+	snprintf(want, sizeof want, "\nd %lld-%lld|", (long long)dkeys[0], (long long)dkeys[1]);
+	for (int i = 0; i < 50 && strstr(seen, want) == NULL; i++) {
+		ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+		ck_assert(!resync);
+	}
+	ck_assert_msg(strstr(seen, want) != NULL, "notified: %s", seen);
+	ck_assert_msg(strncmp(seen, node_id(), strlen(node_id())) == 0 && seen[strlen(node_id())] == '\n',
+		      "the sender's node id first: %s", seen);
+	ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+	ck_assert_msg(strchr(strchr(seen, '|') + 1, '|') == NULL, "one notification only: %s", seen);
+
+	char ep[1][ID_MAX];
+	mk_id(ep[0], "ep_", 2);
+	pending_n = 0;
+	ck_assert_int_eq(st->c->pending_of(st, (const char(*)[ID_MAX])ep, 1, pending_cb, NULL), STORE_OK);
+	ck_assert_uint_eq(pending_n, 1);
+	ck_assert_str_eq(pending_ep, ep[0]);
+}
+END_TEST
+
+void store_cluster_tests(TCase *tc)
+{
+	tcase_add_loop_test(tc, test_msg_prefetch, 0, 2);
+	tcase_add_test(tc, test_cluster_leases);
+	tcase_add_test(tc, test_cluster_pending_and_notify);
+}
