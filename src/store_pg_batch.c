@@ -131,7 +131,8 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 		pgp_text_array(&p[n + 1], ids, n);
 		pgp_text_array(&p[n + 1], (const char *const *)loud.v, loud.n);
 		free(ids);
-		steps[k++] = (struct pg_step){.w = PW_NOTIFY_KEYS, .p = &p[n + 1]};
+		/* unnamed, so planned for its arguments: a generic plan made while deliveries was small scans it whole */
+		steps[k++] = (struct pg_step){.w = PW_NOTIFY_KEYS, .sql = pg_wdefs[PW_NOTIFY_KEYS].sql, .p = &p[n + 1]};
 	}
 	steps[k++] = (struct pg_step){.sql = "RELEASE p"};
 	if (fold)

@@ -375,7 +375,9 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		struct pg_step *st = &steps[sent];
 		char name[16];
 		stmt_name(name, 'w', (int)st->w);
-		if (st->sql != NULL)
+		if (st->sql != NULL && st->p != NULL)
+			ok = PQsendQueryParams(c, st->sql, st->p->n, NULL, st->p->v, st->p->len, st->p->fmt, 1) == 1;
+		else if (st->sql != NULL)
 			ok = PQsendQueryParams(c, st->sql, 0, NULL, NULL, NULL, NULL, 1) == 1;
 		else
 			ok = PQsendQueryPrepared(c, name, st->p->n, st->p->v, st->p->len, st->p->fmt, 1) == 1;
@@ -395,7 +397,7 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		PQclear(res);
 	}
 	for (size_t i = 0; i < sent; i++) {
-		const char *what = steps[i].sql != NULL ? steps[i].sql : pg_wdefs[steps[i].w].name;
+		const char *what = steps[i].sql != NULL && steps[i].p == NULL ? steps[i].sql : pg_wdefs[steps[i].w].name;
 		steps[i].res = pipeline_result(c);
 		/* after a failure the rest are skipped (aborted): only the first one is logged */
 		if (rc == STORE_OK)
@@ -458,12 +460,15 @@ PGconn *pg_connect(const char *conninfo, const char *schema, bool writer, char *
 	}
 	PQsetNoticeProcessor(c, notice_quiet, NULL);
 	/* the schema name is checked (letters, digits, _) before it gets here, so quoting it is enough; a COMMIT is
-	 * durable only with synchronous_commit on, whatever the server's default */
+	 * durable only with synchronous_commit on, whatever the server's default. Reads are planned for their
+	 * parameters each time: a generic plan made while the tables were small (seq scans) would stay cached until
+	 * the next ANALYZE, reading the whole table per batch of deliveries loaded. */
 	char sql[512];
 	snprintf(sql, sizeof sql,
 		 "SET search_path = \"%s\"; SET statement_timeout = %d; SET client_encoding = 'UTF8';"
 		 " SET synchronous_commit = on; %s",
-		 schema, PG_STATEMENT_TIMEOUT_MS, writer ? "" : "SET default_transaction_read_only = on");
+		 schema, PG_STATEMENT_TIMEOUT_MS,
+		 writer ? "" : "SET default_transaction_read_only = on; SET plan_cache_mode = force_custom_plan");
 	PGresult *res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pg_oneline(PQresultErrorMessage(res), line, sizeof line);

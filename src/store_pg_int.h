@@ -165,7 +165,7 @@ int pg_wcounted(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int limit, b
 /* One statement of a pipeline: a prepared write statement (sql NULL) or a parameterless command. */
 struct pg_step {
 	enum pg_wstmt w;
-	const char *sql;
+	const char *sql; /* instead of w (which then only names it): sent unprepared, planned for its p each time */
 	struct pgp *p;
 	PGresult *res; /* set by pg_pipeline; the caller clears it */
 };
