@@ -13,6 +13,7 @@
 # The server runs as an unprivileged user (PostgreSQL refuses root): when we are root, PG_USER, else the Debian
 # `postgres` user if it exists, else a system user `hookd-pg` (created once); otherwise the calling user. It listens
 # on 127.0.0.1 only, on a random free port (another one when it is taken; PG_PORT=N to try N first), fsync on.
+# PG_CONF_EXTRA='name = value; ...' adds settings (for profiling: shared_preload_libraries = 'pg_stat_statements').
 # PG_BIN=/usr/lib/postgresql/N/bin picks the binaries (default: the newest version installed). pg.sh needs only
 # sh, util-linux (runuser, setsid) and procps; the cluster takes about 1 s to start and stop.
 set -eu
@@ -96,6 +97,7 @@ create() {
 			max_parallel_workers_per_gather = 0
 			log_line_prefix = '%m [%p] %d '
 		EOF
+		[ -z "${PG_CONF_EXTRA:-}" ] || printf '%s\n' "$PG_CONF_EXTRA" | tr ';' '\n' >>"$data/hookd.conf"
 		[ -z "$as_pg" ] || chown "$pguser" "$data/hookd.conf"
 		: >"$dir/log"
 		[ -z "$as_pg" ] || chown "$pguser" "$dir/log"
