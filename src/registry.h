@@ -8,7 +8,7 @@
  *   - A write on the committer (the usual case): the job's run() records each change with commit_change()
  *     (commit.h) next to the store calls that make it. The committer applies a job's changes only once the
  *     batch is durable and only if that job succeeded (a job that fails, or a batch that fails to commit,
- *     drops its changes), in submission order, each job's just before its done(). So done() (an API handler's
+ *     drops its changes), in the order the jobs ran (commit.h), each job's just before its done(). So done() (an API handler's
  *     after()) already sees the registries updated, and no reader ever sees what the store does not hold.
  *         static int my_run(struct store *st, void *arg) {
  *             struct my_job *j = arg;
