@@ -154,6 +154,8 @@ static void run_batch(struct commit_job *batch)
 			announced--;
 		else if (brc == STORE_OK && j->pre_om != NULL && w->msg_prefetch != NULL)
 			announced = prefetch(w, j) - 1;
+		if (brc == STORE_OK && j->next == NULL && j->pre_om == NULL && w->job_last != NULL)
+			w->job_last(store);
 		if (brc != STORE_OK || (w->job_begin != NULL && (jrc = w->job_begin(store)) != STORE_OK)) {
 			if (brc == STORE_OK)
 				brc = jrc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;

@@ -92,6 +92,9 @@ struct store_write_ops {
 	int (*batch_commit)(struct store *);
 	void (*batch_rollback)(struct store *);
 	int (*job_begin)(struct store *);
+	/* Optional: the next job_begin is the batch's last job's. A backend may then send the batch's COMMIT with
+	 * that job's write (outcomes_record); batch_commit then has nothing left to do, or says that it failed. */
+	void (*job_last)(struct store *);
 	void (*job_end)(struct store *, bool ok);
 	/* Optional: the next n jobs of the batch are message inserts, each a job whose only write is msg_insert of
 	 * ins[i] (the same message pointer), in this order. A backend may run them all at once here (in the jobs'

@@ -60,9 +60,10 @@ PGresult *pg_pre_take(struct pg_store *s, const struct message *m)
 	return res;
 }
 
-/* The pipeline's fate when it carried the batch's COMMIT: committed, or rolled back to p (an insert failed, and
- * every job then runs its own insert), or not committed, or not known to be (every job gets the error). */
-static void folded_fate(struct pg_store *s, int rc, const PGresult *commit)
+/* The fate of a pipeline that carried the batch's COMMIT: committed; or something before the COMMIT failed, so
+ * the transaction goes on (rolled back to the savepoint with rollback, or left to the job's own rollback when
+ * rollback is NULL); or not committed, or not known to be (every job of the batch gets the error). */
+void pg_fold_fate(struct pg_store *s, int rc, const PGresult *commit, const char *rollback)
 {
 	if (rc == STORE_OK && commit != NULL && strcmp(PQcmdStatus((PGresult *)commit), "COMMIT") == 0) {
 		s->folded = true;
@@ -73,11 +74,13 @@ static void folded_fate(struct pg_store *s, int rc, const PGresult *commit)
 		return;
 	}
 	if (commit != NULL && PQresultStatus(commit) == PGRES_PIPELINE_ABORTED) { /* something before it failed */
-		pg_exec_simple(s->w, "ROLLBACK TO p; RELEASE p", "rollback to");
+		if (rollback == NULL)
+			return;
+		pg_exec_simple(s->w, rollback, "rollback to");
 		if (PQtransactionStatus(s->w) == PQTRANS_INTRANS)
 			return;
 	}
-	log_warnx("postgres: commit: a batch of message inserts was not committed");
+	log_warnx("postgres: commit: a batch was not committed");
 	s->doomed = STORE_ERR;
 }
 
@@ -143,7 +146,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 		pgp_free(&p[i]);
 	free(p);
 	if (fold)
-		folded_fate(s, rc, steps[k - 1].res);
+		pg_fold_fate(s, rc, steps[k - 1].res, "ROLLBACK TO p; RELEASE p");
 	if (s->folded)
 		pg_notes_clear(s); /* they went with the COMMIT */
 	if (rc == STORE_OK) {

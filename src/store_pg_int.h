@@ -85,7 +85,8 @@ struct pg_store {
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
 	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
 	bool begin_pending;     /* the batch's BEGIN is not sent yet: it goes in one pipeline with the batch's first write */
-	bool folded;            /* the batch was committed by msg_prefetch's pipeline (its COMMIT folded in) */
+	bool folded;            /* the batch was committed by a pipeline of its last job's (its COMMIT folded in) */
+	bool job_last;          /* the running job is the batch's last (job_last): its outcomes may carry COMMIT */
 	int doomed;             /* STORE_OK, or what every later job of the batch gets: a folded COMMIT failed */
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
 	PGconn *cl;              /* the cluster connection (LISTENs): the cluster thread only; NULL until used */
@@ -186,6 +187,10 @@ void pg_msg_params(struct pgp *p, const struct message *m, const char *const *en
 /* store_write_ops.msg_prefetch: the inserts in one pipeline inside a savepoint of their own; if any fails, it
  * is rolled back and each msg_insert runs as usual. */
 void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n, bool ends);
+/* After a pipeline that carried the batch's COMMIT (commit: its result): sets folded, or doomed, or leaves the
+ * transaction going (rolled back with rollback, or to the job's own rollback if NULL) when a step before the
+ * COMMIT failed. */
+void pg_fold_fate(struct pg_store *s, int rc, const PGresult *commit, const char *rollback);
 /* The kept result of m's insert (the caller clears it), or NULL: then run it. */
 PGresult *pg_pre_take(struct pg_store *s, const struct message *m);
 /* Drop what is kept (batch begin, commit, rollback). */

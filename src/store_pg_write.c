@@ -22,7 +22,7 @@
 
 static void batch_reset(struct pg_store *s)
 {
-	s->release_pending = s->savepoint_pending = s->begin_pending = s->folded = false;
+	s->release_pending = s->savepoint_pending = s->begin_pending = s->folded = s->job_last = false;
 	s->doomed = STORE_OK;
 	pg_notes_clear(s);
 	pg_pre_clear(s);
@@ -129,6 +129,8 @@ static void pg_job_end(struct store *st, bool ok)
 		pg_exec_simple(s->w, "ROLLBACK TO j; RELEASE j", "rollback to");
 	}
 }
+
+static void pg_job_last(struct store *st) { to_pg(st)->job_last = true; }
 
 /* ---- writes (committer thread) ---- */
 
@@ -377,7 +379,9 @@ static void outcome_params(struct pgp *p, const struct outcome *o, int64_t now)
 	pgp_str(p, a->request_method);
 }
 
-/* All the outcomes in pipelines of up to PG_PIPELINE_MAX statements: one round trip for a usual batch. */
+/* All the outcomes in pipelines of up to PG_PIPELINE_MAX statements: one round trip for a usual batch. When this
+ * job ends the batch (job_last), its last pipeline carries the batch's COMMIT too (with the notes of the jobs
+ * before it): RELEASE j, [NOTIFY], COMMIT after the outcomes. */
 static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t n)
 {
 	struct pg_store *s = to_pg(st);
@@ -385,21 +389,35 @@ static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t 
 	int rc = STORE_OK;
 	size_t chunk = n < PG_PIPELINE_MAX ? n : PG_PIPELINE_MAX;
 	struct pgp *p = xcalloc(chunk + 1, sizeof *p);
-	struct pg_step *steps = xcalloc(chunk + 1, sizeof *steps);
+	struct pg_step *steps = xcalloc(chunk + 3, sizeof *steps);
 	for (size_t at = 0; rc == STORE_OK && at < n; at += chunk) {
-		size_t k = n - at < chunk ? n - at : chunk;
+		size_t k = n - at < chunk ? n - at : chunk, total = k;
 		for (size_t i = 0; i < k; i++) {
 			outcome_params(&p[i], &o[at + i], now);
 			steps[i] = (struct pg_step){.w = PW_OUTCOME, .p = &p[i]};
 		}
-		rc = pg_pipeline(s, steps, k);
-		for (size_t i = 0; i < k; i++) {
-			PQclear(steps[i].res);
-			pgp_free(&p[i]);
+		bool fold = at + k == n && s->job_last && s->doomed == STORE_OK && !s->folded;
+		if (fold) {
+			steps[total++] = (struct pg_step){.sql = "RELEASE j"};
+			if (s->notes_len > 0) {
+				pg_notes_params(s, s->channel, &p[chunk]);
+				steps[total++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[chunk]};
+			}
+			steps[total++] = (struct pg_step){.sql = "COMMIT"};
 		}
+		rc = pg_pipeline(s, steps, total);
+		if (fold)
+			pg_fold_fate(s, rc, steps[total - 1].res, NULL); /* a failed outcome: job_end rolls back to j */
+		for (size_t i = 0; i < total; i++)
+			PQclear(steps[i].res);
+		for (size_t i = 0; i < k; i++)
+			pgp_free(&p[i]);
+		pgp_free(&p[chunk]);
 	}
 	free(steps);
 	free(p);
+	if (s->folded)
+		pg_notes_clear(s); /* they went with the COMMIT */
 	return rc == STORE_CONFLICT ? STORE_ERR : rc;
 }
 
@@ -751,6 +769,7 @@ const struct store_write_ops pg_write_ops = {
 	.batch_commit = pg_batch_commit,
 	.batch_rollback = pg_batch_rollback,
 	.job_begin = pg_job_begin,
+	.job_last = pg_job_last,
 	.job_end = pg_job_end,
 	.app_put = pg_app_put,
 	.app_delete = pg_app_delete,
