@@ -9,7 +9,6 @@
  * its insert as before, one statement each, so a failing job still fails alone. */
 #include "store_pg_int.h"
 #include "log.h"
-#include "node.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,20 +89,16 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	pg_pre_clear(s);
 	if (n == 0 || PQstatus(s->w) != CONNECTION_OK || s->savepoint_pending || s->doomed != STORE_OK)
 		return;
-	/* the rest of the batch: its COMMIT (with its notifications) goes in this pipeline too */
+	/* the rest of the batch: its COMMIT (with the notes of the jobs before) goes in this pipeline too, unless
+	 * another node (or a fifo read) must hear of these deliveries: their keys are known only from the inserts'
+	 * results, so those batches send COMMIT with their notification after the inserts (a server-side query
+	 * naming the keys in the same pipeline cost more of PostgreSQL's CPU, on two nodes, than the round trip) */
 	bool fold = ends;
-	struct strlist loud = {0}; /* the endpoints whose new deliveries another node (or a fifo read) must hear of */
 	for (size_t i = 0; fold && i < n; i++)
-		for (size_t e = 0; e < ins[i].n; e++) {
-			const char *ep = ins[i].ep_ids[e];
-			bool seen = false;
-			for (size_t k = 0; k < loud.n && !seen; k++)
-				seen = strcmp(loud.v[k], ep) == 0;
-			if (!seen && (s->quiet == NULL || !s->quiet(ep)))
-				strlist_add(&loud, ep);
-		}
+		for (size_t e = 0; fold && e < ins[i].n; e++)
+			fold = s->quiet != NULL && s->quiet(ins[i].ep_ids[e]);
 	size_t pre = s->release_pending ? 1 : 0, total = pre + n + 5;
-	struct pgp *p = xcalloc(n + 2, sizeof *p);
+	struct pgp *p = xcalloc(n + 1, sizeof *p);
 	struct pg_step *steps = xcalloc(total, sizeof *steps);
 	size_t k = 0;
 	if (s->release_pending)
@@ -124,25 +119,11 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 		pg_notes_params(s, s->channel, &p[n]);
 		steps[k++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[n]};
 	}
-	if (loud.n > 0) {
-		const char **ids = xcalloc(n, sizeof *ids);
-		for (size_t i = 0; i < n; i++)
-			ids[i] = ins[i].m->id;
-		pgp_init(&p[n + 1]);
-		pgp_str(&p[n + 1], s->channel);
-		pgp_str(&p[n + 1], node_id());
-		pgp_text_array(&p[n + 1], ids, n);
-		pgp_text_array(&p[n + 1], (const char *const *)loud.v, loud.n);
-		free(ids);
-		/* unnamed, so planned for its arguments: a generic plan made while deliveries was small scans it whole */
-		steps[k++] = (struct pg_step){.w = PW_NOTIFY_KEYS, .sql = pg_wdefs[PW_NOTIFY_KEYS].sql, .p = &p[n + 1]};
-	}
 	steps[k++] = (struct pg_step){.sql = "RELEASE p"};
 	if (fold)
 		steps[k++] = (struct pg_step){.sql = "COMMIT"};
 	int rc = pg_pipeline(s, steps, k);
-	strlist_dispose(&loud);
-	for (size_t i = 0; i < n + 2; i++)
+	for (size_t i = 0; i < n + 1; i++)
 		pgp_free(&p[i]);
 	free(p);
 	if (fold)

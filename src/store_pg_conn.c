@@ -375,9 +375,7 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		struct pg_step *st = &steps[sent];
 		char name[16];
 		stmt_name(name, 'w', (int)st->w);
-		if (st->sql != NULL && st->p != NULL)
-			ok = PQsendQueryParams(c, st->sql, st->p->n, NULL, st->p->v, st->p->len, st->p->fmt, 1) == 1;
-		else if (st->sql != NULL)
+		if (st->sql != NULL)
 			ok = PQsendQueryParams(c, st->sql, 0, NULL, NULL, NULL, NULL, 1) == 1;
 		else
 			ok = PQsendQueryPrepared(c, name, st->p->n, st->p->v, st->p->len, st->p->fmt, 1) == 1;
@@ -397,7 +395,7 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		PQclear(res);
 	}
 	for (size_t i = 0; i < sent; i++) {
-		const char *what = steps[i].sql != NULL && steps[i].p == NULL ? steps[i].sql : pg_wdefs[steps[i].w].name;
+		const char *what = steps[i].sql != NULL ? steps[i].sql : pg_wdefs[steps[i].w].name;
 		steps[i].res = pipeline_result(c);
 		/* after a failure the rest are skipped (aborted): only the first one is logged */
 		if (rc == STORE_OK)

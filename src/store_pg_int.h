@@ -47,7 +47,7 @@ enum pg_wstmt {
 	PW_EVT_PUT, PW_EVT_CREATE, PW_EVT_DEL,
 	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
 	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_APP_ONE, PW_EP_ONE, PW_EVT_ONE, PW_SRC_ONE,
-	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_NOTIFY_KEYS, PW_CHORE_LOCK,
+	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_CHORE_LOCK,
 	PW_AV_LOCK, PW_AV_CREATE, PW_AV_SET, PW_AV_DEL, PW_AVS_LOAD, PW_AV_ONE,
 	PW_COUNT
 };
@@ -166,7 +166,7 @@ int pg_wcounted(struct pg_store *s, enum pg_wstmt w, struct pgp *p, int limit, b
 /* One statement of a pipeline: a prepared write statement (sql NULL) or a parameterless command. */
 struct pg_step {
 	enum pg_wstmt w;
-	const char *sql; /* instead of w (which then only names it): sent unprepared, planned for its p each time */
+	const char *sql;
 	struct pgp *p;
 	PGresult *res; /* set by pg_pipeline; the caller clears it */
 };

@@ -188,16 +188,6 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
 	[PW_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1"},
 	[PW_NOTIFY] = {"notify", "SELECT pg_notify($1, x) FROM unnest($2::text[]) x"},
-	/* The notification of a batch whose COMMIT goes in one pipeline with its message inserts (store_pg_batch.c):
-	 * the keys it drew are not known to the client when it sends, so the server names them, in runs ("d LO-HI",
-	 * as pg_note_pending), from the batch's own rows (of the endpoints in $4); "scan" if they would not fit in one notification. */
-	[PW_NOTIFY_KEYS] = {"notify_keys",
-			    "SELECT pg_notify($1::text, $2::text || CASE WHEN length(s) > 7800 THEN E'\\nscan' ELSE s END)"
-			    " FROM (SELECT string_agg(e, '' ORDER BY lo) AS s FROM (SELECT E'\\nd ' || min(id) ||"
-			    " CASE WHEN count(*) > 1 THEN '-' || max(id) ELSE '' END AS e, min(id) AS lo FROM"
-			    " (SELECT id, id - row_number() OVER (ORDER BY id) AS g FROM deliveries"
-			    " WHERE msg_id = ANY($3::text[]) AND endpoint_id = ANY($4::text[])) t GROUP BY g) r) q"
-			    " WHERE s IS NOT NULL"},
 	[PW_CHORE_LOCK] = {"chore_lock", "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"},
 	/* payload versions: names compare bytewise (COLLATE "C", as SQLite's); a create locks the table until the
 	 * batch ends, so that two nodes' creates cannot both see themselves the newest */
