@@ -327,7 +327,7 @@ export function runHookd(args, { env = {}, timeoutMs = 15000 } = {}) {
  * path is relative to /api/v1 unless it starts with /api/. body: an object (sent as JSON), a string or a
  * Buffer (sent as is). headers: extra headers; a header set to null is removed (e.g. authorization).
  */
-export function api(h, { token } = {}) {
+export function api(h, { token, timeoutMs = 30000 } = {}) {
   async function req(method, p, body, headers = {}) {
     const url = h.url + (p.startsWith('/api/') ? p : `/api/v1${p}`);
     const hdrs = { authorization: `Bearer ${token ?? h.token}` };
@@ -340,7 +340,7 @@ export function api(h, { token } = {}) {
       if (v === null) delete hdrs[k.toLowerCase()];
       else hdrs[k.toLowerCase()] = v;
     }
-    const res = await fetch(url, { method, headers: hdrs, body: payload, signal: AbortSignal.timeout(30000) });
+    const res = await fetch(url, { method, headers: hdrs, body: payload, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
     let json;
     try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
