@@ -97,7 +97,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	for (size_t i = 0; fold && i < n; i++)
 		for (size_t e = 0; fold && e < ins[i].n; e++)
 			fold = s->quiet != NULL && s->quiet(ins[i].ep_ids[e]);
-	size_t pre = s->release_pending ? 1 : 0, total = pre + n + 5;
+	size_t pre = s->release_pending ? 1 : 0, total = pre + n + 4; /* SAVEPOINT p, NOTIFY, RELEASE p, COMMIT */
 	struct pgp *p = xcalloc(n + 1, sizeof *p);
 	struct pg_step *steps = xcalloc(total, sizeof *steps);
 	size_t k = 0;

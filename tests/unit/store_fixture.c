@@ -221,14 +221,9 @@ struct outcome mk_outcome(int64_t dkey, int att, int msg, int ep, int app, int s
 	return o;
 }
 
-void record(const struct outcome *o, size_t n) { record_as(o, n, false); }
-
-void record_as(const struct outcome *o, size_t n, bool last)
+void record(const struct outcome *o, size_t n)
 {
-	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
-	if (last && st->w->job_last != NULL)
-		st->w->job_last(st);
-	job_begin();
+	begin();
 	ck_assert_int_eq(st->w->outcomes_record(st, o, n), STORE_OK);
 	commit();
 }

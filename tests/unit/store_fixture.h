@@ -54,8 +54,6 @@ struct outcome mk_outcome(int64_t dkey, int att, int msg, int ep, int app, int s
 			  int64_t next);
 /* Record outcomes in a batch of their own. */
 void record(const struct outcome *o, size_t n);
-/* The same; last: announced as the batch's last job (job_last), so the backend may commit with its write. */
-void record_as(const struct outcome *o, size_t n, bool last);
 /* The delivery counts of app n and endpoint n (0: any), by status. */
 void counts_of(int app, int ep, int64_t c[5]);
 int delivery_status(int64_t dkey);

@@ -466,7 +466,16 @@ START_TEST(test_outcomes_record)
 	o[1].attempt.request_headers = "{\"content-type\":\"application/json\",\"authorization\":\"[redacted]\"}";
 	o[1].attempt.response_headers = "{\"x-receiver\":\"r1\"}";
 	o[1].attempt.request_method = "PUT";
-	record_as(o, 3, _i == 1); /* _i 1: the batch's last job, whose write may carry the COMMIT */
+	if (_i == 1 && st->w->job_last != NULL) { /* the batch's last job: its write carries the COMMIT */
+		ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
+		st->w->job_last(st);
+		job_begin();
+		ck_assert_int_eq(st->w->outcomes_record(st, o, 3), STORE_OK);
+		ck_assert_int_eq(delivery_status(r[0]), DS_SUCCESS); /* committed: a reader sees it before batch_commit */
+		commit();
+	} else {
+		record(o, 3);
+	}
 
 	struct delivery d;
 	ck_assert_int_eq(st->q->delivery_load(st, r[1], &d, NULL), STORE_OK);
