@@ -216,17 +216,20 @@ static PGconn *cl_conn(struct pg_store *s)
 		log_warnx("postgres: cluster connection: %s", err);
 		return NULL;
 	}
-	snprintf(sql, sizeof sql, "LISTEN \"%s\"", s->channel); /* hookd_ + a checked schema name */
+	/* hookd_ + a checked schema name; no sequential scans, as on the read connections (pg_connect) */
+	snprintf(sql, sizeof sql, "LISTEN \"%s\"; SET enable_seqscan = off", s->channel);
 	if (pg_exec_simple(c, sql, "listen") != STORE_OK) {
 		PQfinish(c);
 		return NULL;
 	}
 	s->cl = c;
 	s->cl_fresh = true;
+	s->cl_pending_in_ready = false;
 	return c;
 }
 
-/* A statement on the cluster connection; NULL (with *rc) on failure. */
+/* A statement on the cluster connection; NULL (with *rc) on failure. The one run per notification (pending_in)
+ * is prepared: parsing and planning it each time cost more than running it. */
 static PGresult *cl_exec(struct pg_store *s, const char *sql, const char *what, struct pgp *p, int *rc)
 {
 	PGconn *c = cl_conn(s);
@@ -234,7 +237,16 @@ static PGresult *cl_exec(struct pg_store *s, const char *sql, const char *what, 
 		*rc = STORE_UNAVAILABLE;
 		return NULL;
 	}
-	PGresult *res = PQexecParams(c, sql, p->n, NULL, p->v, p->len, p->fmt, 1);
+	PGresult *res;
+	if (sql == SQL_PENDING_IN && !s->cl_pending_in_ready) {
+		res = PQprepare(c, "pending_in", sql, 0, NULL);
+		s->cl_pending_in_ready = PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+	}
+	if (sql == SQL_PENDING_IN && s->cl_pending_in_ready)
+		res = PQexecPrepared(c, "pending_in", p->n, p->v, p->len, p->fmt, 1);
+	else
+		res = PQexecParams(c, sql, p->n, NULL, p->v, p->len, p->fmt, 1);
 	*rc = pg_result_rc(res, what);
 	if (*rc != STORE_OK) {
 		PQclear(res);

@@ -91,6 +91,7 @@ struct pg_store {
 	int64_t reconnect_at_ms; /* mono_ms before which the writer does not try to reconnect again */
 	PGconn *cl;              /* the cluster connection (LISTENs): the cluster thread only; NULL until used */
 	int64_t cl_retry_at_ms;  /* mono_ms before which it is not opened again */
+	bool cl_pending_in_ready; /* pending_in is prepared on it */
 	bool cl_fresh;           /* opened since the last wait: that wait reports a resync */
 	/* message inserts run ahead by msg_prefetch (store_pg_batch.c), each result kept for its job's msg_insert */
 	struct pg_pre {
