@@ -1,51 +1,94 @@
-/* store_pg_batch.c: a batch's message inserts in one pipeline.
+/* store_pg_batch.c: a batch's message inserts in one statement.
  *
- * The committer announces a run of consecutive jobs whose only write is a message insert (msg_prefetch). Their
- * statements go in one pipeline, inside a savepoint of their own: SAVEPOINT p, every PW_MSG_INSERT, RELEASE p,
- * one round trip for all of them instead of one each. The statement writes nothing for a taken id or eventId
- * (ON CONFLICT DO NOTHING), so a conflict is no error and is told apart afterwards, per job, from its rows;
- * each job's msg_insert then reads its own result from here (its delivery keys, its notes, its conflict), in
- * its own place in the batch. Any error in the pipeline rolls back to p: nothing of it stays, and every job runs
- * its insert as before, one statement each, so a failing job still fails alone. */
+ * The committer announces a run of consecutive jobs whose only write is a message insert (msg_prefetch). They
+ * go as one statement (PW_MSGS_INSERT: one array per column) inside a savepoint of their own: SAVEPOINT p, the
+ * insert, RELEASE p, one round trip and one statement for all of them. The statement writes nothing for a taken
+ * id or eventId (ON CONFLICT DO NOTHING), so a conflict is no error and is told apart afterwards, per job, from
+ * its rows; each job's msg_insert then reads its own rows from here (its delivery keys, its notes, its
+ * conflict), in its own place in the batch. Any error in the pipeline rolls back to p: nothing of it stays, and
+ * every job runs its insert alone (the same statement with one message), so a failing job still fails alone. */
 #include "store_pg_int.h"
 #include "log.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-void pg_msg_params(struct pgp *p, const struct message *m, const char *const *endpoint_ids, size_t n,
-		   int64_t due_ms)
+/* A list as its column holds it: a JSON array, or NULL (absent, unlike an empty list). */
+static char *list_json(const struct strlist *l)
 {
+	if (l->v == NULL)
+		return NULL;
+	json_t *a = json_array();
+	for (size_t k = 0; k < l->n; k++)
+		json_array_append_new(a, json_string(l->v[k]));
+	char *out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static void msgs_params(struct pgp *p, const struct pg_ins *v, size_t n)
+{
+	enum { ID, APP, TYPE, EVID, CHANNELS, TAGS, PAYLOAD, CREATED, DELIVER_AT, CTYPE, XHDRS, EXPIRES, DUE, DMSG,
+	       DEP, NCOLS };
+	static const uint32_t oid[NCOLS] = {
+		[ID] = PG_OID_TEXT, [APP] = PG_OID_TEXT, [TYPE] = PG_OID_TEXT, [EVID] = PG_OID_TEXT,
+		[CHANNELS] = PG_OID_TEXT, [TAGS] = PG_OID_TEXT, [PAYLOAD] = PG_OID_BYTEA, [CREATED] = PG_OID_INT8,
+		[DELIVER_AT] = PG_OID_INT8, [CTYPE] = PG_OID_TEXT, [XHDRS] = PG_OID_TEXT, [EXPIRES] = PG_OID_INT8,
+		[DUE] = PG_OID_INT8, [DMSG] = PG_OID_INT4, [DEP] = PG_OID_TEXT};
+	struct pgarr c[NCOLS];
+	for (int k = 0; k < NCOLS; k++)
+		pgarr_init(&c[k], oid[k]);
+	for (size_t i = 0; i < n; i++) {
+		const struct message *m = v[i].m;
+		pgarr_str(&c[ID], m->id);
+		pgarr_str(&c[APP], m->app_id);
+		pgarr_str(&c[TYPE], m->event_type);
+		pgarr_str(&c[EVID], m->event_id);
+		char *channels = list_json(&m->channels), *tags = list_json(&m->tags);
+		pgarr_str(&c[CHANNELS], channels);
+		pgarr_str(&c[TAGS], tags);
+		free(channels);
+		free(tags);
+		pgarr_bytes(&c[PAYLOAD], m->payload, m->payload_len);
+		pgarr_i64(&c[CREATED], m->created_ms);
+		pgarr_i64(&c[DELIVER_AT], m->deliver_at_ms);
+		pgarr_str(&c[CTYPE], m->content_type);
+		pgarr_str(&c[XHDRS], m->extra_headers);
+		if (m->retention_ms > 0)
+			pgarr_i64(&c[EXPIRES], m->created_ms + m->retention_ms);
+		else
+			pgarr_bytes(&c[EXPIRES], NULL, 0);
+		pgarr_i64(&c[DUE], v[i].due_ms);
+		for (size_t e = 0; e < v[i].n; e++) {
+			pgarr_i32(&c[DMSG], (int32_t)i + 1);
+			pgarr_str(&c[DEP], v[i].eps != NULL ? v[i].eps[e] : v[i].epa[e]);
+		}
+	}
 	pgp_init(p);
-	pgp_str(p, m->id);
-	pgp_str(p, m->app_id);
-	pgp_str(p, m->event_type);
-	pgp_str(p, m->event_id);
-	pgp_strlist(p, &m->channels);
-	pgp_strlist(p, &m->tags);
-	pgp_bytes(p, m->payload, m->payload_len);
-	pgp_i64(p, m->created_ms);
-	pgp_i64(p, m->deliver_at_ms);
-	pgp_str(p, m->content_type);
-	pgp_str(p, m->extra_headers);
-	if (m->retention_ms > 0)
-		pgp_i64(p, m->created_ms + m->retention_ms);
-	else
-		pgp_null(p);
-	pgp_text_array(p, endpoint_ids, n);
-	pgp_i64(p, due_ms);
+	for (int k = 0; k < NCOLS; k++)
+		pgp_arr(p, &c[k]);
+}
+
+PGresult *pg_msgs_insert(struct pg_store *s, const struct pg_ins *v, size_t n, int *rc)
+{
+	struct pgp p;
+	msgs_params(&p, v, n);
+	PGresult *res = pg_wexec(s, PW_MSGS_INSERT, &p, rc);
+	pgp_free(&p);
+	return res;
 }
 
 void pg_pre_clear(struct pg_store *s)
 {
-	for (size_t i = s->pre_at; i < s->pre_n; i++)
-		PQclear(s->pre[i].res);
+	PQclear(s->pre_res);
+	s->pre_res = NULL;
 	free(s->pre);
 	s->pre = NULL;
 	s->pre_n = s->pre_at = 0;
 }
 
-PGresult *pg_pre_take(struct pg_store *s, const struct message *m)
+const PGresult *pg_pre_take(struct pg_store *s, const struct message *m, int *lo, int *hi)
 {
 	if (s->pre_at >= s->pre_n)
 		return NULL;
@@ -54,9 +97,10 @@ PGresult *pg_pre_take(struct pg_store *s, const struct message *m)
 		pg_pre_clear(s);
 		return NULL;
 	}
-	PGresult *res = s->pre[s->pre_at].res;
-	s->pre[s->pre_at++].res = NULL;
-	return res;
+	*lo = s->pre[s->pre_at].lo;
+	*hi = s->pre[s->pre_at].hi;
+	s->pre_at++;
+	return s->pre_res;
 }
 
 /* The fate of a pipeline that carried the batch's COMMIT: committed; or something before the COMMIT failed, so
@@ -90,51 +134,52 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	if (n == 0 || PQstatus(s->w) != CONNECTION_OK || s->savepoint_pending || s->doomed != STORE_OK)
 		return;
 	/* the rest of the batch: its COMMIT (with the notes of the jobs before) goes in this pipeline too, unless
-	 * another node (or a fifo read) must hear of these deliveries: their keys are known only from the inserts'
-	 * results, so those batches send COMMIT with their notification after the inserts (a server-side query
-	 * naming the keys in the same pipeline cost more of PostgreSQL's CPU, on two nodes, than the round trip) */
+	 * another node (or a fifo read) must hear of these deliveries: their keys are known only from the insert's
+	 * result, so those batches send COMMIT with their notification after it (a server-side query naming the
+	 * keys in the same pipeline cost more of PostgreSQL's CPU, on two nodes, than the round trip) */
 	bool fold = ends;
 	for (size_t i = 0; fold && i < n; i++)
 		for (size_t e = 0; fold && e < ins[i].n; e++)
 			fold = s->quiet != NULL && s->quiet(ins[i].ep_ids[e]);
-	size_t pre = s->release_pending ? 1 : 0, total = pre + n + 4; /* SAVEPOINT p, NOTIFY, RELEASE p, COMMIT */
-	struct pgp *p = xcalloc(n + 1, sizeof *p);
-	struct pg_step *steps = xcalloc(total, sizeof *steps);
-	size_t k = 0;
+	struct pg_ins *v = xcalloc(n, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct pg_ins){.m = ins[i].m, .epa = ins[i].ep_ids, .n = ins[i].n, .due_ms = ins[i].due_ms};
+	struct pgp p[2];
+	msgs_params(&p[0], v, n);
+	free(v);
+	pgp_init(&p[1]);
+	struct pg_step steps[6]; /* RELEASE j, SAVEPOINT p, the inserts, NOTIFY, RELEASE p, COMMIT */
+	size_t k = 0, at;
 	if (s->release_pending)
 		steps[k++] = (struct pg_step){.sql = "RELEASE j"};
 	s->release_pending = false; /* sent here, or, if this pipeline fails, ended by the batch's fate */
 	steps[k++] = (struct pg_step){.sql = "SAVEPOINT p"};
-	for (size_t i = 0; i < n; i++) {
-		const char *stack[64];
-		const char **ptrs = ins[i].n <= 64 ? stack : xcalloc(ins[i].n, sizeof *ptrs);
-		for (size_t e = 0; e < ins[i].n; e++)
-			ptrs[e] = ins[i].ep_ids[e];
-		pg_msg_params(&p[i], ins[i].m, ptrs, ins[i].n, ins[i].due_ms);
-		if (ptrs != stack)
-			free(ptrs);
-		steps[k++] = (struct pg_step){.w = PW_MSG_INSERT, .p = &p[i]};
-	}
+	at = k;
+	steps[k++] = (struct pg_step){.w = PW_MSGS_INSERT, .p = &p[0]};
 	if (fold && s->notes_len > 0) { /* the earlier jobs' notes: inside p (kept here until the fate is known) */
-		pg_notes_params(s, s->channel, &p[n]);
-		steps[k++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[n]};
+		pg_notes_params(s, s->channel, &p[1]);
+		steps[k++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[1]};
 	}
 	steps[k++] = (struct pg_step){.sql = "RELEASE p"};
 	if (fold)
 		steps[k++] = (struct pg_step){.sql = "COMMIT"};
 	int rc = pg_pipeline(s, steps, k);
-	for (size_t i = 0; i < n + 1; i++)
-		pgp_free(&p[i]);
-	free(p);
+	pgp_free(&p[0]);
+	pgp_free(&p[1]);
 	if (fold)
 		pg_fold_fate(s, rc, steps[k - 1].res, "ROLLBACK TO p; RELEASE p");
 	if (s->folded)
 		pg_notes_clear(s); /* they went with the COMMIT */
-	if (rc == STORE_OK) {
+	if (rc == STORE_OK) { /* each job's rows: the result is in the messages' order (its last column) */
+		s->pre_res = steps[at].res;
+		steps[at].res = NULL;
 		s->pre = xcalloc(n, sizeof *s->pre);
+		int rows = PQntuples(s->pre_res), r = 0;
 		for (size_t i = 0; i < n; i++) {
-			s->pre[i] = (struct pg_pre){.m = ins[i].m, .res = steps[pre + 1 + i].res};
-			steps[pre + 1 + i].res = NULL;
+			s->pre[i] = (struct pg_pre){.m = ins[i].m, .lo = r};
+			while (r < rows && pg_col_i64(s->pre_res, r, 3) == (int64_t)i + 1)
+				r++;
+			s->pre[i].hi = r;
 		}
 		s->pre_n = n;
 	} else if (!fold && PQstatus(s->w) == CONNECTION_OK) {
@@ -143,5 +188,4 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	}
 	for (size_t i = 0; i < k; i++)
 		PQclear(steps[i].res);
-	free(steps);
 }

@@ -39,11 +39,11 @@ void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n)
 }
 
 /* The keys of the deliveries a msg_insert wrote (rows of kind 0), for their owners' notification. */
-void pg_note_rows(struct pg_store *s, const PGresult *res)
+void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi)
 {
 	int64_t keys[64];
 	size_t k = 0;
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = lo; i < hi; i++) {
 		if (pg_col_int(res, i, 0) != 0 || (s->quiet != NULL && s->quiet(PQgetvalue(res, i, 2))))
 			continue;
 		keys[k++] = pg_col_i64(res, i, 1);
@@ -216,8 +216,7 @@ static PGconn *cl_conn(struct pg_store *s)
 		log_warnx("postgres: cluster connection: %s", err);
 		return NULL;
 	}
-	/* hookd_ + a checked schema name; no sequential scans, as on the read connections (pg_connect) */
-	snprintf(sql, sizeof sql, "LISTEN \"%s\"; SET enable_seqscan = off", s->channel);
+	snprintf(sql, sizeof sql, "LISTEN \"%s\"", s->channel); /* hookd_ + a checked schema name */
 	if (pg_exec_simple(c, sql, "listen") != STORE_OK) {
 		PQfinish(c);
 		return NULL;

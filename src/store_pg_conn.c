@@ -458,17 +458,17 @@ PGconn *pg_connect(const char *conninfo, const char *schema, bool writer, char *
 	}
 	PQsetNoticeProcessor(c, notice_quiet, NULL);
 	/* the schema name is checked (letters, digits, _) before it gets here, so quoting it is enough; a COMMIT is
-	 * durable only with synchronous_commit on, whatever the server's default. Reads (and the cluster
-	 * connection's) never choose a sequential scan where an index serves: a prepared statement's generic plan
-	 * made while the tables were nearly empty would otherwise scan them whole per call until the next ANALYZE;
-	 * planning them for their parameters at every call instead cost more than running them. No JIT: hookd's
-	 * statements are short, and a plan priced with a disabled scan would compile for 150 ms. */
+	 * durable only with synchronous_commit on, whatever the server's default. No statement chooses a
+	 * sequential scan where an index serves: a prepared statement's generic plan made while the tables were
+	 * nearly empty would otherwise scan them whole per call until the next ANALYZE (planning each call for its
+	 * parameters instead cost more than running it). No JIT: hookd's statements are short, and a plan priced
+	 * with a disabled scan would compile for 150 ms. */
 	char sql[512];
 	snprintf(sql, sizeof sql,
 		 "SET search_path = \"%s\"; SET statement_timeout = %d; SET client_encoding = 'UTF8';"
-		 " SET synchronous_commit = on; SET jit = off; %s",
+		 " SET synchronous_commit = on; SET jit = off; SET enable_seqscan = off; %s",
 		 schema, PG_STATEMENT_TIMEOUT_MS,
-		 writer ? "" : "SET default_transaction_read_only = on; SET enable_seqscan = off");
+		 writer ? "" : "SET default_transaction_read_only = on");
 	PGresult *res = PQexec(c, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pg_oneline(PQresultErrorMessage(res), line, sizeof line);

@@ -23,7 +23,7 @@
 
 #define PG_STATEMENT_TIMEOUT_MS 30000
 #define PG_POOL_MAX 8       /* read connections at most; a reader waits for one beyond that */
-#define PG_PIPELINE_MAX 256 /* statements per pipeline sync (outcomes of a batch) */
+#define PG_ROWS_MAX 1024    /* rows per statement of a batch's writes (one array per column) */
 
 /* ---- columns (store_sql.h has the lists both backends share) ---- */
 
@@ -40,7 +40,7 @@ struct pg_stmt {
 
 enum pg_wstmt {
 	PW_APP_PUT, PW_APP_DEL, PW_EP_PUT, PW_EP_CANCEL, PW_EP_DEL, PW_EP_DISABLE, PW_EP_FAILING,
-	PW_MSG_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_ATT_EXPUNGE, PW_OUTCOME,
+	PW_MSGS_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_ATT_EXPUNGE, PW_OUTCOMES,
 	PW_IDEM_CLAIM, PW_IDEM_GET, PW_IDEM_PUT, PW_IDEM_RELEASE, PW_IDEM_PURGE,
 	PW_TOKEN_PUT, PW_TOKENS_EXPIRE, PW_TOKEN_DEL, PW_TOKENS_PURGE, PW_POLL_PUT,
 	PW_PURGE, PW_TASK_PUT, PW_TASKS_ADOPT, PW_RECOVER, PW_REPLAY_SCAN, PW_DLV_STATES,
@@ -93,10 +93,12 @@ struct pg_store {
 	int64_t cl_retry_at_ms;  /* mono_ms before which it is not opened again */
 	bool cl_pending_in_ready; /* pending_in is prepared on it */
 	bool cl_fresh;           /* opened since the last wait: that wait reports a resync */
-	/* message inserts run ahead by msg_prefetch (store_pg_batch.c), each result kept for its job's msg_insert */
+	/* message inserts run ahead by msg_prefetch (store_pg_batch.c): their one result, and each job's rows in it
+	 * (lo..hi) for its msg_insert */
+	PGresult *pre_res;
 	struct pg_pre {
 		const struct message *m;
-		PGresult *res;
+		int lo, hi;
 	} *pre;
 	size_t pre_n, pre_at;
 	bool (*quiet)(const char *endpoint_id); /* store_cluster_ops.set_quiet: no note for its deliveries */
@@ -143,6 +145,29 @@ void pgp_strlist(struct pgp *p, const struct strlist *l);
 void pgp_retry(struct pgp *p, const struct endpoint *e);
 void pgp_text_array(struct pgp *p, const char *const *v, size_t n); /* a text[] literal */
 void pgp_i64_array(struct pgp *p, const int64_t *v, size_t n);       /* a bigint[] literal */
+/* A one-dimensional array parameter in binary format (store_pg_arr.c): pgarr_init with the element type's OID,
+ * one call per element (a NULL pointer is SQL NULL), then pgp_arr hands the buffer to the params. */
+#define PG_OID_BOOL 16
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8 20
+#define PG_OID_INT2 21
+#define PG_OID_INT4 23
+#define PG_OID_TEXT 25
+struct pgarr {
+	char *buf;
+	size_t len, cap;
+	uint32_t oid;
+	int32_t n;
+	bool nulls;
+};
+void pgarr_init(struct pgarr *a, uint32_t elem_oid);
+void pgarr_bytes(struct pgarr *a, const void *data, size_t len);
+void pgarr_str(struct pgarr *a, const char *s);
+void pgarr_i64(struct pgarr *a, int64_t v);
+void pgarr_i32(struct pgarr *a, int32_t v);
+void pgarr_i16(struct pgarr *a, int16_t v);
+void pgarr_bool(struct pgarr *a, bool v);
+void pgp_arr(struct pgp *p, struct pgarr *a);
 /* Page bounds: after ("" if none), before (past every id if none), limit (NULL: none if < 0). */
 void pgp_page(struct pgp *p, const struct page *pg);
 
@@ -182,9 +207,16 @@ PGresult *pg_read(struct store *st, enum pg_rstmt r, struct pgp *p, int *rc);
 
 /* ---- message inserts (store_pg_batch.c) ---- */
 
-/* msg_insert's parameters (PW_MSG_INSERT). */
-void pg_msg_params(struct pgp *p, const struct message *m, const char *const *endpoint_ids, size_t n,
-		   int64_t due_ms);
+/* Messages to insert with their deliveries (PW_MSGS_INSERT): endpoints from eps, or else from epa. */
+struct pg_ins {
+	const struct message *m;
+	const char *const *eps;
+	const char (*epa)[ID_MAX];
+	size_t n;
+	int64_t due_ms;
+};
+/* Run PW_MSGS_INSERT for v[0..n) (rows in v's order: each one's from its first row, see pg_ins_rows). */
+PGresult *pg_msgs_insert(struct pg_store *s, const struct pg_ins *v, size_t n, int *rc);
 /* store_write_ops.msg_prefetch: the inserts in one pipeline inside a savepoint of their own; if any fails, it
  * is rolled back and each msg_insert runs as usual. */
 void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n, bool ends);
@@ -192,8 +224,8 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
  * transaction going (rolled back with rollback, or to the job's own rollback if NULL) when a step before the
  * COMMIT failed. */
 void pg_fold_fate(struct pg_store *s, int rc, const PGresult *commit, const char *rollback);
-/* The kept result of m's insert (the caller clears it), or NULL: then run it. */
-PGresult *pg_pre_take(struct pg_store *s, const struct message *m);
+/* The kept result of m's insert (rows *lo..*hi of it; not the caller's to clear), or NULL: then run it. */
+const PGresult *pg_pre_take(struct pg_store *s, const struct message *m, int *lo, int *hi);
 /* Drop what is kept (batch begin, commit, rollback). */
 void pg_pre_clear(struct pg_store *s);
 
@@ -218,8 +250,8 @@ void pg_note_op(struct store *st, const char *entry);
 
 void pg_note_change(struct pg_store *s, const char *kind, const char *id);
 void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n);
-/* The same for the delivery keys in a msg_insert's result (its rows of kind 0: kind, key, endpoint). */
-void pg_note_rows(struct pg_store *s, const PGresult *res);
+/* The same for the delivery keys in rows lo..hi of PW_MSGS_INSERT's result (kind 0: kind, key, endpoint). */
+void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi);
 /* The batch's notes: dropped with a failed job (from its start) or a failed batch; sent with COMMIT. */
 void pg_notes_job_begin(struct pg_store *s);
 void pg_notes_job_drop(struct pg_store *s);

@@ -124,7 +124,7 @@ static void pg_job_end(struct store *st, bool ok)
 	}
 	if (ok) {
 		s->release_pending = true;
-	} else {
+	} else if (!s->folded) { /* after a folded COMMIT a job wrote nothing (its read ran on its own) */
 		pg_notes_job_drop(s);
 		pg_exec_simple(s->w, "ROLLBACK TO j; RELEASE j", "rollback to");
 	}
@@ -264,14 +264,14 @@ static int keyed_row_cmp(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-/* The delivery rows come back in any order: by ascending key, each goes to the first slot of its endpoint not
- * yet filled. The keys were drawn in the endpoints' order, so the slot is almost always the next one. */
-static void place_dkeys(const PGresult *res, const char *const *endpoint_ids, size_t n, int64_t *dkeys)
+/* The delivery rows (lo..hi) come back in any order: by ascending key, each goes to the first slot of its
+ * endpoint not yet filled. The keys were drawn in the endpoints' order, so the slot is almost always the next. */
+static void place_dkeys(const PGresult *res, int lo, int hi, const char *const *endpoint_ids, size_t n,
+			int64_t *dkeys)
 {
-	int rows = PQntuples(res);
-	struct keyed_row *kr = xcalloc((size_t)rows + 1, sizeof *kr);
+	struct keyed_row *kr = xcalloc((size_t)(hi - lo) + 1, sizeof *kr);
 	size_t nk = 0;
-	for (int i = 0; i < rows; i++)
+	for (int i = lo; i < hi; i++)
 		if (pg_col_int(res, i, 0) == 0)
 			kr[nk++] = (struct keyed_row){pg_col_i64(res, i, 1), i};
 	qsort(kr, nk, sizeof *kr, keyed_row_cmp);
@@ -299,27 +299,27 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 			 int64_t due_ms, int64_t *dkeys, char existing_id[ID_MAX])
 {
 	struct pg_store *s = to_pg(st);
-	int rc = STORE_OK;
-	PGresult *res = pg_pre_take(s, m);
+	int rc = STORE_OK, lo = 0, hi = 0;
+	PGresult *own = NULL;
+	const PGresult *res = pg_pre_take(s, m, &lo, &hi);
 	if (res == NULL) {
-		struct pgp p;
-		pg_msg_params(&p, m, endpoint_ids, n, due_ms);
-		res = pg_wexec(s, PW_MSG_INSERT, &p, &rc);
-		pgp_free(&p);
+		struct pg_ins one = {.m = m, .eps = endpoint_ids, .n = n, .due_ms = due_ms};
+		res = own = pg_msgs_insert(s, &one, 1, &rc);
+		hi = res != NULL ? PQntuples(res) : 0;
 	}
 	char found[ID_MAX] = "";
 	bool written = false;
-	for (int i = 0; res != NULL && i < PQntuples(res); i++) {
+	for (int i = lo; res != NULL && i < hi; i++) {
 		int kind = pg_col_int(res, i, 0);
 		written |= kind == 1;
 		if (kind == 2)
 			pg_col_id(res, i, 2, found);
 	}
 	if (rc == STORE_OK && written && dkeys != NULL)
-		place_dkeys(res, endpoint_ids, n, dkeys);
+		place_dkeys(res, lo, hi, endpoint_ids, n, dkeys);
 	if (rc == STORE_OK && written && !s->folded) /* a folded COMMIT's notification named them already */
-		pg_note_rows(s, res);
-	PQclear(res);
+		pg_note_rows(s, res, lo, hi);
+	PQclear(own);
 	if (rc == STORE_OK && !written) {
 		rc = STORE_CONFLICT;
 		if (found[0] == '\0' && m->event_id != NULL && find_event_id(s, m->app_id, m->event_id, found) != STORE_OK)
@@ -352,68 +352,114 @@ static int pg_delivery_add(struct store *st, const char *app_id, const char *msg
 	return rc;
 }
 
-static void outcome_params(struct pgp *p, const struct outcome *o, int64_t now)
+static const struct outcome *sort_base;
+static int by_dkey(const void *a, const void *b)
 {
-	const struct attempt *a = &o->attempt;
-	bool att = a->id[0] != '\0';
-	pgp_init(p);
-	pgp_i64(p, o->dkey);
-	pgp_i64(p, o->new_status);
-	pgp_i64(p, o->attempts);
-	pgp_i64(p, o->next_ms);
-	pgp_i64(p, now);
-	pgp_str(p, att ? a->id : NULL);
-	pgp_str(p, a->msg_id);
-	pgp_str(p, a->endpoint_id);
-	pgp_str(p, a->app_id);
-	pgp_str(p, a->url);
-	pgp_i64(p, a->status_code);
-	pgp_i64(p, a->duration_ms);
-	pgp_bytes(p, a->response, a->response_len);
-	pgp_i64(p, a->status);
-	pgp_i64(p, a->trigger);
-	pgp_i64(p, a->created_ms);
-	pgp_str(p, a->request_body);
-	pgp_str(p, a->request_headers);
-	pgp_str(p, a->response_headers);
-	pgp_str(p, a->request_method);
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int64_t x = sort_base[i].dkey, y = sort_base[j].dkey;
+	return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
 }
 
-/* All the outcomes in pipelines of up to PG_PIPELINE_MAX statements: one round trip for a usual batch. When this
- * job ends the batch (job_last), its last pipeline carries the batch's COMMIT too (with the notes of the jobs
- * before it): RELEASE j, [NOTIFY], COMMIT after the outcomes. */
+/* The parameters of PW_OUTCOMES for o[0..n): the deliveries in key order, each once, then the attempts. */
+static void outcomes_params(struct pgp *p, const struct outcome *o, size_t n, int64_t now)
+{
+	enum { DKEY, ST, ATTEMPTS, NEXT, OK, HELD, A_DKEY, ID, MSG, EP, APP, URL, CODE, DUR, RESP, STATUS, TRIG,
+	       CREATED, REQ_BODY, REQ_HDRS, RESP_HDRS, METHOD, NCOLS };
+	static const uint32_t oid[NCOLS] = {
+		[DKEY] = PG_OID_INT8, [ST] = PG_OID_INT4, [ATTEMPTS] = PG_OID_INT4, [NEXT] = PG_OID_INT8,
+		[OK] = PG_OID_BOOL, [HELD] = PG_OID_INT4, [A_DKEY] = PG_OID_INT8, [ID] = PG_OID_TEXT,
+		[MSG] = PG_OID_TEXT, [EP] = PG_OID_TEXT, [APP] = PG_OID_TEXT, [URL] = PG_OID_TEXT, [CODE] = PG_OID_INT4,
+		[DUR] = PG_OID_INT8, [RESP] = PG_OID_BYTEA, [STATUS] = PG_OID_INT2, [TRIG] = PG_OID_INT2,
+		[CREATED] = PG_OID_INT8, [REQ_BODY] = PG_OID_TEXT, [REQ_HDRS] = PG_OID_TEXT, [RESP_HDRS] = PG_OID_TEXT,
+		[METHOD] = PG_OID_TEXT};
+	struct pgarr c[NCOLS];
+	for (int k = 0; k < NCOLS; k++)
+		pgarr_init(&c[k], oid[k]);
+	size_t *order = xcalloc(n + 1, sizeof *order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_base = o; /* the committer thread only */
+	qsort(order, n, sizeof *order, by_dkey);
+	for (size_t g = 0, end; g < n; g = end) { /* one delivery: the sum of its outcomes, in their order */
+		const struct outcome *last = &o[order[g]];
+		bool ok = false;
+		int held = -1;
+		for (end = g; end < n && o[order[end]].dkey == last->dkey; end++) {
+			last = &o[order[end]];
+			ok |= last->new_status == DS_SUCCESS;
+			if (last->new_status != DS_PENDING)
+				held = last->new_status;
+		}
+		pgarr_i64(&c[DKEY], last->dkey);
+		pgarr_i32(&c[ST], last->new_status);
+		pgarr_i32(&c[ATTEMPTS], last->attempts);
+		pgarr_i64(&c[NEXT], last->next_ms);
+		pgarr_bool(&c[OK], ok);
+		if (held >= 0)
+			pgarr_i32(&c[HELD], held);
+		else
+			pgarr_bytes(&c[HELD], NULL, 0);
+	}
+	free(order);
+	for (size_t i = 0; i < n; i++) {
+		const struct attempt *a = &o[i].attempt;
+		if (a->id[0] == '\0')
+			continue; /* no attempt row (canceled before sending) */
+		pgarr_i64(&c[A_DKEY], o[i].dkey);
+		pgarr_str(&c[ID], a->id);
+		pgarr_str(&c[MSG], a->msg_id);
+		pgarr_str(&c[EP], a->endpoint_id);
+		pgarr_str(&c[APP], a->app_id);
+		pgarr_str(&c[URL], a->url);
+		pgarr_i32(&c[CODE], a->status_code);
+		pgarr_i64(&c[DUR], a->duration_ms);
+		pgarr_bytes(&c[RESP], a->response, a->response_len);
+		pgarr_i16(&c[STATUS], (int16_t)a->status);
+		pgarr_i16(&c[TRIG], (int16_t)a->trigger);
+		pgarr_i64(&c[CREATED], a->created_ms);
+		pgarr_str(&c[REQ_BODY], a->request_body);
+		pgarr_str(&c[REQ_HDRS], a->request_headers);
+		pgarr_str(&c[RESP_HDRS], a->response_headers);
+		pgarr_str(&c[METHOD], a->request_method);
+	}
+	pgp_init(p);
+	for (int k = 0; k < NCOLS; k++) {
+		if (k == A_DKEY)
+			pgp_i64(p, now);
+		pgp_arr(p, &c[k]);
+	}
+}
+
+/* All the outcomes in one statement (PG_ROWS_MAX rows each, all in one pipeline): one round trip. When this job
+ * ends the batch (job_last), the pipeline carries the batch's COMMIT too (with the notes of the jobs before
+ * it): RELEASE j, [NOTIFY], COMMIT after the outcomes. */
 static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t n)
 {
 	struct pg_store *s = to_pg(st);
 	int64_t now = now_ms();
-	int rc = STORE_OK;
-	size_t chunk = n < PG_PIPELINE_MAX ? n : PG_PIPELINE_MAX;
-	struct pgp *p = xcalloc(chunk + 1, sizeof *p);
-	struct pg_step *steps = xcalloc(chunk + 3, sizeof *steps);
-	for (size_t at = 0; rc == STORE_OK && at < n; at += chunk) {
-		size_t k = n - at < chunk ? n - at : chunk, total = k;
-		for (size_t i = 0; i < k; i++) {
-			outcome_params(&p[i], &o[at + i], now);
-			steps[i] = (struct pg_step){.w = PW_OUTCOME, .p = &p[i]};
-		}
-		bool fold = at + k == n && s->job_last && s->doomed == STORE_OK && !s->folded;
-		if (fold) {
-			steps[total++] = (struct pg_step){.sql = "RELEASE j"};
-			if (s->notes_len > 0) {
-				pg_notes_params(s, s->channel, &p[chunk]);
-				steps[total++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[chunk]};
-			}
-			steps[total++] = (struct pg_step){.sql = "COMMIT"};
-		}
-		rc = pg_pipeline(s, steps, total);
-		if (fold)
-			pg_fold_fate(s, rc, steps[total - 1].res, NULL); /* a failed outcome: job_end rolls back to j */
-		for (size_t i = 0; i < total; i++)
-			PQclear(steps[i].res);
-		for (size_t i = 0; i < k; i++)
-			pgp_free(&p[i]);
-		pgp_free(&p[chunk]);
+	size_t stmts = (n + PG_ROWS_MAX - 1) / PG_ROWS_MAX, total = 0;
+	struct pgp *p = xcalloc(stmts + 1, sizeof *p);
+	struct pg_step *steps = xcalloc(stmts + 3, sizeof *steps);
+	for (size_t at = 0, i = 0; at < n; at += PG_ROWS_MAX, i++) {
+		outcomes_params(&p[i], o + at, n - at < PG_ROWS_MAX ? n - at : PG_ROWS_MAX, now);
+		steps[total++] = (struct pg_step){.w = PW_OUTCOMES, .p = &p[i]};
 	}
+	bool fold = s->job_last && s->doomed == STORE_OK && !s->folded;
+	if (fold) {
+		steps[total++] = (struct pg_step){.sql = "RELEASE j"};
+		if (s->notes_len > 0) {
+			pg_notes_params(s, s->channel, &p[stmts]);
+			steps[total++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[stmts]};
+		}
+		steps[total++] = (struct pg_step){.sql = "COMMIT"};
+	}
+	int rc = total > 0 ? pg_pipeline(s, steps, total) : STORE_OK;
+	if (fold)
+		pg_fold_fate(s, rc, steps[total - 1].res, NULL); /* a failed outcome: job_end rolls back to j */
+	for (size_t i = 0; i < total; i++)
+		PQclear(steps[i].res);
+	for (size_t i = 0; i <= stmts; i++)
+		pgp_free(&p[i]);
 	free(steps);
 	free(p);
 	if (s->folded)

@@ -37,21 +37,28 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 		       " DELETE FROM endpoints WHERE id = $1"},
 	[PW_EP_DISABLE] = {"endpoint_set_disabled", "UPDATE endpoints SET disabled = $2, updated_ms = $3 WHERE id = $1"},
 	[PW_EP_FAILING] = {"endpoint_set_failing", "UPDATE endpoints SET failing_since = $2 WHERE id = $1"},
-	/* The message and its deliveries in one statement. ON CONFLICT DO NOTHING covers both unique keys (the id,
-	 * the eventId), so a taken one fails nothing: no message row, hence no delivery. The rows say what happened:
-	 * kind 0 a delivery (key, endpoint), kind 1 the message was written, kind 2 the eventId's holder (read in
-	 * the statement's snapshot; PW_MSG_FIND_EVENT reads again if a concurrent writer took it since). */
-	[PW_MSG_INSERT] = {"msg_insert",
-			   "WITH m AS (INSERT INTO messages (" MSG_COLS("") ", expires_ms)"
-			   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"
-			   " RETURNING id, app_id),"
-			   " d AS (INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
-			   " next_ms, updated_ms) SELECT m.id, m.app_id, e.ep, 1, 0, 0, $14::bigint, $8::bigint"
-			   " FROM m CROSS JOIN unnest($13::text[]) WITH ORDINALITY AS e(ep, ord) ORDER BY e.ord"
-			   " RETURNING id, endpoint_id)"
-			   " SELECT 0, id, endpoint_id FROM d UNION ALL SELECT 1, NULL, NULL FROM m"
-			   " UNION ALL SELECT 2, NULL, id FROM messages WHERE $4::text IS NOT NULL AND app_id = $2"
-			   " AND event_id = $4 AND NOT EXISTS (SELECT 1 FROM m)"},
+	/* Messages and their deliveries in one statement, one array per column: $1-$13 a message each (x.ord its
+	 * place), $14/$15 a delivery each (its message's place, its endpoint). ON CONFLICT DO NOTHING covers both
+	 * unique keys (the id, the eventId), so a taken one fails nothing: no message row, hence no delivery. The
+	 * rows say what happened, in the messages' order (the last column): kind 0 a delivery (key, endpoint),
+	 * kind 1 the message was written, kind 2 the eventId's holder (read in the statement's snapshot;
+	 * PW_MSG_FIND_EVENT reads again if a concurrent writer, or a message before it in the statement, took it). */
+	[PW_MSGS_INSERT] = {"msg_insert",
+			    "WITH x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+			    " $6::text[], $7::bytea[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::int8[],"
+			    " $13::int8[]) WITH ORDINALITY AS x(" MSG_COLS("") ", expires_ms, due_ms, ord)),"
+			    " m AS (INSERT INTO messages (" MSG_COLS("") ", expires_ms) SELECT " MSG_COLS("")
+			    ", expires_ms FROM x ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, app_id),"
+			    " d AS (INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
+			    " next_ms, updated_ms) SELECT x.id, x.app_id, e.ep, 1, 0, 0, x.due_ms, x.created_ms"
+			    " FROM unnest($14::int4[], $15::text[]) WITH ORDINALITY AS e(mi, ep, eo)"
+			    " JOIN x ON x.ord = e.mi JOIN m ON m.id = x.id AND m.app_id = x.app_id ORDER BY e.eo"
+			    " RETURNING id, msg_id, app_id, endpoint_id)"
+			    " SELECT 0, d.id, d.endpoint_id, x.ord FROM d JOIN x ON x.id = d.msg_id AND x.app_id = d.app_id"
+			    " UNION ALL SELECT 1, NULL, NULL, x.ord FROM m JOIN x ON x.id = m.id AND x.app_id = m.app_id"
+			    " UNION ALL SELECT 2, NULL, h.id, x.ord FROM x JOIN messages h ON h.app_id = x.app_id"
+			    " AND h.event_id = x.event_id WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.id = x.id"
+			    " AND m.app_id = x.app_id) ORDER BY 4"},
 	[PW_MSG_FIND_EVENT] = {"msg_insert", "SELECT id FROM messages WHERE app_id = $1 AND event_id = $2"},
 	[PW_DLV_INSERT] = {"delivery_add",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
@@ -59,17 +66,26 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_MSG_EXPUNGE] = {"msg_expunge", "UPDATE messages SET payload = NULL WHERE app_id = $1 AND id = $2"},
 	[PW_ATT_EXPUNGE] = {"attempt_expunge",
 			    "UPDATE attempts SET response = NULL, request_body = NULL WHERE app_id = $1 AND msg_id = $2 AND id = $3"},
-	/* The delivery first, then its attempt only if the delivery is still there (its app may be gone). A retry
-	 * must not revive a delivery canceled while its attempt was in flight, and a success is final (an endpoint's
-	 * earlier owner reporting late must not undo it). Recording a batch again (its first
-	 * COMMIT's fate was unknown) writes the same attempt once. */
-	[PW_OUTCOME] = {"outcomes_record",
-			"WITH u AS (UPDATE deliveries SET status = CASE WHEN status = 4 AND $2::int = 1 THEN 4"
-			" WHEN status = 0 THEN 0 ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5 WHERE id = $1 RETURNING id)"
-			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
-			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint, $17::text, $18::text,"
-			" $19::text, $20::text FROM u"
-			" WHERE $6::text IS NOT NULL ON CONFLICT DO NOTHING"},
+	/* A batch of outcomes in one statement, one array per column: $1-$6 a delivery each, in key order (two
+	 * writers lock them in one order), $7 now, $8-$23 an attempt each. A delivery named more than once in the
+	 * batch comes as their sum (outcomes_params): any success ($5), the last status, and the last that was not
+	 * pending ($6), so that it ends as if they were written one after the other. The delivery first, then its
+	 * attempts only if the delivery is still there (its app may be gone). A retry must not revive a delivery
+	 * canceled while its attempt was in flight, and a success is final (an endpoint's earlier owner reporting
+	 * late must not undo it). Recording a batch again (its first COMMIT's fate was unknown) writes the same
+	 * attempts once. */
+	[PW_OUTCOMES] = {"outcomes_record",
+			 "WITH x AS (SELECT * FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::int8[], $5::bool[],"
+			 " $6::int4[]) AS x(dkey, st, attempts, next_ms, ok, held)),"
+			 " u AS (UPDATE deliveries d SET status = CASE WHEN d.status = 0 OR x.ok THEN 0"
+			 " WHEN x.st <> 1 THEN x.st WHEN coalesce(x.held, d.status) = 4 THEN 4 ELSE 1 END,"
+			 " attempts = x.attempts, next_ms = x.next_ms, updated_ms = $7 FROM x WHERE d.id = x.dkey"
+			 " RETURNING d.id)"
+			 " INSERT INTO attempts (" ATT_COLS ") SELECT " ATT_COLS " FROM unnest($8::int8[], $9::text[],"
+			 " $10::text[], $11::text[], $12::text[], $13::text[], $14::int4[], $15::int8[], $16::bytea[],"
+			 " $17::int2[], $18::int2[], $19::int8[], $20::text[], $21::text[], $22::text[], $23::text[])"
+			 " WITH ORDINALITY AS a(dkey, " ATT_COLS ", ord) WHERE a.dkey IN (SELECT id FROM u) ORDER BY ord"
+			 " ON CONFLICT DO NOTHING"},
 	/* A claim is a row with status 0; it takes over a record created before $2 (expired). When the key is
 	 * held, the holder's row comes back (the statement's snapshot: PW_IDEM_GET reads again if a concurrent
 	 * claimer committed it since). */

@@ -452,6 +452,36 @@ END_TEST
 
 /* Outcomes: each delivery's new state and its attempt row, in one call; run twice, the second time as the batch's
  * last job (job_last), where a backend may send the COMMIT with them. */
+/* Outcomes for one delivery twice in a batch (a retry made and failed again while the first waited): the last
+ * one sets the delivery, both attempts are kept; and a delivery ended before (success) stays ended. */
+START_TEST(test_outcomes_twice)
+{
+	int eps[] = {1, 2};
+	int64_t r[2];
+	ck_assert_int_eq(insert_msg(1, 1, NULL, eps, 2, 9000, r), STORE_OK);
+	struct outcome o[4] = {
+		mk_outcome(r[0], 1, 1, 1, 1, DS_PENDING, 1, 15000),
+		mk_outcome(r[1], 2, 1, 2, 1, DS_SUCCESS, 1, 0),
+		mk_outcome(r[0], 3, 1, 1, 1, DS_FAIL, 2, 0),
+		mk_outcome(r[1], 4, 1, 2, 1, DS_PENDING, 2, 20000), /* after its success: not revived */
+	};
+	record(o, 4);
+	struct delivery d;
+	ck_assert_int_eq(st->q->delivery_load(st, r[0], &d, NULL), STORE_OK);
+	ck_assert_int_eq(d.status, DS_FAIL);
+	ck_assert_int_eq(d.attempts, 2);
+	ck_assert_int_eq(delivery_status(r[1]), DS_SUCCESS);
+	char app[ID_MAX], msg[ID_MAX];
+	mk_id(app, "app_", 1);
+	mk_id(msg, "msg_", 1);
+	struct attempt *v;
+	size_t n;
+	ck_assert_int_eq(st->q->attempt_list(st, app, NULL, msg, NULL, &v, &n), STORE_OK);
+	ck_assert_uint_eq(n, 4);
+	free_attempts(v, n);
+}
+END_TEST
+
 START_TEST(test_outcomes_record)
 {
 	int eps[] = {1, 2, 3};
@@ -662,6 +692,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_delivery_load);
 	tcase_add_test(tc, test_deliveries_load);
 	tcase_add_loop_test(tc, test_outcomes_record, 0, 2);
+	tcase_add_test(tc, test_outcomes_twice);
 	tcase_add_test(tc, test_retry_keeps_canceled);
 	tcase_add_test(tc, test_delivery_counts);
 	tcase_add_test(tc, test_msg_deliveries);

@@ -55,27 +55,31 @@ START_TEST(test_msg_prefetch)
 	if (st->c != NULL)
 		ck_assert_int_eq(st->c->wait(st, 0, wait_cb, seen, &resync), STORE_OK); /* opens and LISTENs */
 	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	ck_assert_int_eq(put_plain_endpoint(2, 1), STORE_OK);
 	int eps[] = {1};
 	ck_assert_int_eq(insert_msg(1, 1, "p-1", eps, 1, 9000, NULL), STORE_OK);
-	struct message m[3];
+	struct message m[4];
 	msg_init(&m[0], 2, 1, "p-2");
 	msg_init(&m[1], 3, 1, "p-1"); /* taken by message 1 */
-	msg_init(&m[2], 4, 1, NULL);
-	char ep[1][ID_MAX];
+	msg_init(&m[2], 4, 1, NULL);  /* to both endpoints */
+	msg_init(&m[3], 5, 1, "p-2"); /* taken by message 2, earlier in the same batch */
+	char ep[2][ID_MAX];
 	mk_id(ep[0], "ep_", 1);
-	const char *ptrs[1] = {ep[0]};
-	struct store_msg_ins ins[3];
-	for (int i = 0; i < 3; i++)
-		ins[i] = (struct store_msg_ins){.m = &m[i], .ep_ids = (const char(*)[ID_MAX])ep, .n = 1, .due_ms = 9000};
+	mk_id(ep[1], "ep_", 2);
+	const char *ptrs[2] = {ep[0], ep[1]};
+	size_t neps[4] = {1, 1, 2, 1};
+	struct store_msg_ins ins[4];
+	for (int i = 0; i < 4; i++)
+		ins[i] = (struct store_msg_ins){.m = &m[i], .ep_ids = (const char(*)[ID_MAX])ep, .n = neps[i], .due_ms = 9000};
 	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
 	if (st->w->msg_prefetch != NULL)
-		st->w->msg_prefetch(st, ins, 3, ends);
-	int rc[3];
-	int64_t dk[3] = {0};
-	char existing[3][ID_MAX];
-	for (int i = 0; i < 3; i++) {
+		st->w->msg_prefetch(st, ins, 4, ends);
+	int rc[4];
+	int64_t dk[4][2] = {{0}};
+	char existing[4][ID_MAX];
+	for (int i = 0; i < 4; i++) {
 		job_begin();
-		rc[i] = st->w->msg_insert(st, &m[i], ptrs, 1, 9000, &dk[i], existing[i]);
+		rc[i] = st->w->msg_insert(st, &m[i], ptrs, neps[i], 9000, dk[i], existing[i]);
 		job_end(rc[i] == STORE_OK);
 	}
 	char id2[ID_MAX];
@@ -92,23 +96,31 @@ START_TEST(test_msg_prefetch)
 	ck_assert_int_eq(rc[1], STORE_CONFLICT);
 	ck_assert_str_eq(existing[1], want);
 	ck_assert_int_eq(rc[2], STORE_OK);
-	ck_assert_int_gt(dk[0], 0);
-	ck_assert_int_gt(dk[2], dk[0]);
+	ck_assert_int_eq(rc[3], STORE_CONFLICT);
+	ck_assert_str_eq(existing[3], id2);
+	ck_assert_int_gt(dk[0][0], 0);
+	ck_assert_int_gt(dk[2][0], dk[0][0]); /* keys in the batch's order, each in its endpoint's slot */
+	ck_assert_int_gt(dk[2][1], dk[2][0]);
+	struct delivery d;
+	ck_assert_int_eq(st->q->delivery_load(st, dk[2][1], &d, NULL), STORE_OK);
+	ck_assert_str_eq(d.endpoint_id, ep[1]);
 	int64_t c[5];
 	counts_of(1, 0, c);
-	ck_assert_int_eq(c[DS_PENDING], 3); /* messages 1, 2 and 4 */
+	ck_assert_int_eq(c[DS_PENDING], 4); /* message 1, 2, and 4 twice */
 	char id3[ID_MAX];
 	mk_id(id3, "msg_", 3);
 	ck_assert_int_eq(st->q->msg_get(st, app_id_of(1), id3, &got), STORE_NOTFOUND);
-	for (int i = 0; i < 3; i++)
+	mk_id(id3, "msg_", 5);
+	ck_assert_int_eq(st->q->msg_get(st, app_id_of(1), id3, &got), STORE_NOTFOUND);
+	for (int i = 0; i < 4; i++)
 		message_dispose(&m[i]);
-	for (int i = 0; st->c != NULL && i < (quiet ? 3 : 50) && !(notified_key(seen, dk[0]) && notified_key(seen, dk[2]));
+	for (int i = 0; st->c != NULL && i < (quiet ? 3 : 50) && !(notified_key(seen, dk[0][0]) && notified_key(seen, dk[2][1]));
 	     i++)
 		ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
 	if (st->c != NULL && quiet) /* its own endpoints' deliveries: announced to nobody */
-		ck_assert_msg(!notified_key(seen, dk[0]) && !notified_key(seen, dk[2]), "notified: %s", seen);
+		ck_assert_msg(!notified_key(seen, dk[0][0]) && !notified_key(seen, dk[2][1]), "notified: %s", seen);
 	else if (st->c != NULL)
-		ck_assert_msg(notified_key(seen, dk[0]) && notified_key(seen, dk[2]), "notified: %s", seen);
+		ck_assert_msg(notified_key(seen, dk[0][0]) && notified_key(seen, dk[2][1]), "notified: %s", seen);
 }
 END_TEST
 
