@@ -343,7 +343,8 @@ static size_t savepoint_steps(struct pg_store *s, const char *pre[3])
 }
 
 /* A pipeline's statements leave in as few TCP segments as its bytes need (libpq sends every 8 KiB): corked while
- * they are written, uncorked at the sync. Not TCP (a Unix socket): nothing to do. */
+ * they are written (many statements, or a batch's arrays), uncorked at the sync. Not TCP (a Unix socket):
+ * nothing to do. */
 static void cork(PGconn *c, int on)
 {
 	int fd = PQsocket(c);
@@ -361,8 +362,11 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		return STORE_ERR;
 	}
 	const char *pre[3];
-	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0;
-	bool ok = true, corked = n > 8;
+	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0, bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; steps[i].p != NULL && k < steps[i].p->n; k++)
+			bytes += steps[i].p->fmt[k] == 1 ? (size_t)steps[i].p->len[k] : 0; /* arrays, bytea */
+	bool ok = true, corked = n > 8 || bytes > 8192;
 	if (corked)
 		cork(c, 1);
 	while (ok && pre_sent < npre) {
