@@ -1,5 +1,6 @@
-/* store_pg_arr.c: array parameters in PostgreSQL's binary format, for the statements that write a batch's rows
+/* store_pg_arr.c: array parameters. In PostgreSQL's binary format, for the statements that write a batch's rows
  * in one go (unnest of one array per column): no quoting or escaping, bytes as they are, one buffer per column.
+ * And as text literals, for the statements that take a list of ids or keys.
  *
  * The format (array_recv): int32 dimensions (1, or 0 for an empty array), int32 flags (1 if any element is
  * NULL), the element type's OID, then per dimension int32 length and int32 lower bound (1); then each element as
@@ -7,6 +8,8 @@
 #include "store_pg_int.h"
 #include "log.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,4 +112,39 @@ void pgp_arr(struct pgp *p, struct pgarr *a)
 	p->len[p->n - 1] = (int)a->len;
 	p->fmt[p->n - 1] = 1;
 	*a = (struct pgarr){0};
+}
+
+/* {"a","b"}: every element quoted, with " and \ escaped. */
+void pgp_text_array(struct pgp *p, const char *const *v, size_t n)
+{
+	size_t cap = 3;
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(v[i]) + 3;
+	char *s = xmalloc(cap), *o = s;
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = ',';
+		*o++ = '"';
+		for (const char *c = v[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				*o++ = '\\';
+			*o++ = *c;
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	pgp_own(p, s);
+}
+
+void pgp_i64_array(struct pgp *p, const int64_t *v, size_t n)
+{
+	char *s = xmalloc(n * 21 + 3), *o = s;
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++)
+		o += sprintf(o, "%s%" PRId64, i ? "," : "", v[i]);
+	*o++ = '}';
+	*o = '\0';
+	pgp_own(p, s);
 }

@@ -1,4 +1,4 @@
-/* store_pg_batch.c: a batch's message inserts in one statement.
+/* store_pg_batch.c: a batch's writes in one statement each: its message inserts, its outcomes.
  *
  * The committer announces a run of consecutive jobs whose only write is a message insert (msg_prefetch). They
  * go as one statement (PW_MSGS_INSERT: one array per column) inside a savepoint of their own: SAVEPOINT p, the
@@ -6,26 +6,16 @@
  * id or eventId (ON CONFLICT DO NOTHING), so a conflict is no error and is told apart afterwards, per job, from
  * its rows; each job's msg_insert then reads its own rows from here (its delivery keys, its notes, its
  * conflict), in its own place in the batch. Any error in the pipeline rolls back to p: nothing of it stays, and
- * every job runs its insert alone (the same statement with one message), so a failing job still fails alone. */
+ * every job runs its insert alone, so a failing job still fails alone.
+ *
+ * A batch's outcomes go the same way (PW_OUTCOMES). A batch of one message or one outcome, the usual at low
+ * rates, takes a plainer statement (PW_MSG_INSERT, PW_OUTCOME): unnest and its joins cost PostgreSQL more for a
+ * single row than the rows themselves. */
 #include "store_pg_int.h"
 #include "log.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A list as its column holds it: a JSON array, or NULL (absent, unlike an empty list). */
-static char *list_json(const struct strlist *l)
-{
-	if (l->v == NULL)
-		return NULL;
-	json_t *a = json_array();
-	for (size_t k = 0; k < l->n; k++)
-		json_array_append_new(a, json_string(l->v[k]));
-	char *out = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return out;
-}
 
 static void msgs_params(struct pgp *p, const struct pg_ins *v, size_t n)
 {
@@ -45,7 +35,7 @@ static void msgs_params(struct pgp *p, const struct pg_ins *v, size_t n)
 		pgarr_str(&c[APP], m->app_id);
 		pgarr_str(&c[TYPE], m->event_type);
 		pgarr_str(&c[EVID], m->event_id);
-		char *channels = list_json(&m->channels), *tags = list_json(&m->tags);
+		char *channels = pg_list_json(&m->channels), *tags = pg_list_json(&m->tags);
 		pgarr_str(&c[CHANNELS], channels);
 		pgarr_str(&c[TAGS], tags);
 		free(channels);
@@ -70,11 +60,52 @@ static void msgs_params(struct pgp *p, const struct pg_ins *v, size_t n)
 		pgp_arr(p, &c[k]);
 }
 
+/* One message: PW_MSG_INSERT's parameters. */
+static void msg_params(struct pgp *p, const struct pg_ins *v)
+{
+	const struct message *m = v->m;
+	pgp_init(p);
+	pgp_str(p, m->id);
+	pgp_str(p, m->app_id);
+	pgp_str(p, m->event_type);
+	pgp_str(p, m->event_id);
+	pgp_strlist(p, &m->channels);
+	pgp_strlist(p, &m->tags);
+	pgp_bytes(p, m->payload, m->payload_len);
+	pgp_i64(p, m->created_ms);
+	pgp_i64(p, m->deliver_at_ms);
+	pgp_str(p, m->content_type);
+	pgp_str(p, m->extra_headers);
+	if (m->retention_ms > 0)
+		pgp_i64(p, m->created_ms + m->retention_ms);
+	else
+		pgp_null(p);
+	const char *stack[64];
+	const char **eps = v->n <= 64 ? stack : xcalloc(v->n, sizeof *eps);
+	for (size_t e = 0; e < v->n; e++)
+		eps[e] = v->eps != NULL ? v->eps[e] : v->epa[e];
+	pgp_text_array(p, eps, v->n);
+	if (eps != stack)
+		free(eps);
+	pgp_i64(p, v->due_ms);
+}
+
+/* The statement for v[0..n) and its parameters: the plainer one for a single message. */
+static enum pg_wstmt insert_params(struct pgp *p, const struct pg_ins *v, size_t n)
+{
+	if (n == 1) {
+		msg_params(p, v);
+		return PW_MSG_INSERT;
+	}
+	msgs_params(p, v, n);
+	return PW_MSGS_INSERT;
+}
+
 PGresult *pg_msgs_insert(struct pg_store *s, const struct pg_ins *v, size_t n, int *rc)
 {
 	struct pgp p;
-	msgs_params(&p, v, n);
-	PGresult *res = pg_wexec(s, PW_MSGS_INSERT, &p, rc);
+	enum pg_wstmt w = insert_params(&p, v, n);
+	PGresult *res = pg_wexec(s, w, &p, rc);
 	pgp_free(&p);
 	return res;
 }
@@ -145,7 +176,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	for (size_t i = 0; i < n; i++)
 		v[i] = (struct pg_ins){.m = ins[i].m, .epa = ins[i].ep_ids, .n = ins[i].n, .due_ms = ins[i].due_ms};
 	struct pgp p[2];
-	msgs_params(&p[0], v, n);
+	enum pg_wstmt w = insert_params(&p[0], v, n);
 	free(v);
 	pgp_init(&p[1]);
 	struct pg_step steps[6]; /* RELEASE j, SAVEPOINT p, the inserts, NOTIFY, RELEASE p, COMMIT */
@@ -155,7 +186,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	s->release_pending = false; /* sent here, or, if this pipeline fails, ended by the batch's fate */
 	steps[k++] = (struct pg_step){.sql = "SAVEPOINT p"};
 	at = k;
-	steps[k++] = (struct pg_step){.w = PW_MSGS_INSERT, .p = &p[0]};
+	steps[k++] = (struct pg_step){.w = w, .p = &p[0]};
 	if (fold && s->notes_len > 0) { /* the earlier jobs' notes: inside p (kept here until the fate is known) */
 		pg_notes_params(s, s->channel, &p[1]);
 		steps[k++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[1]};
@@ -188,4 +219,121 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	}
 	for (size_t i = 0; i < k; i++)
 		PQclear(steps[i].res);
+}
+
+/* ---- outcomes ---- */
+
+/* One outcome: PW_OUTCOME's parameters. */
+static void outcome_params(struct pgp *p, const struct outcome *o, int64_t now)
+{
+	const struct attempt *a = &o->attempt;
+	pgp_init(p);
+	pgp_i64(p, o->dkey);
+	pgp_i64(p, o->new_status);
+	pgp_i64(p, o->attempts);
+	pgp_i64(p, o->next_ms);
+	pgp_i64(p, now);
+	pgp_str(p, a->id[0] != '\0' ? a->id : NULL);
+	pgp_str(p, a->msg_id);
+	pgp_str(p, a->endpoint_id);
+	pgp_str(p, a->app_id);
+	pgp_str(p, a->url);
+	pgp_i64(p, a->status_code);
+	pgp_i64(p, a->duration_ms);
+	pgp_bytes(p, a->response, a->response_len);
+	pgp_i64(p, a->status);
+	pgp_i64(p, a->trigger);
+	pgp_i64(p, a->created_ms);
+	pgp_str(p, a->request_body);
+	pgp_str(p, a->request_headers);
+	pgp_str(p, a->response_headers);
+	pgp_str(p, a->request_method);
+}
+
+static const struct outcome *sort_base;
+static int by_dkey(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int64_t x = sort_base[i].dkey, y = sort_base[j].dkey;
+	return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
+}
+
+/* The parameters of PW_OUTCOMES for o[0..n): the deliveries in key order, each once, then the attempts. */
+static void outcomes_params(struct pgp *p, const struct outcome *o, size_t n, int64_t now)
+{
+	enum { DKEY, ST, ATTEMPTS, NEXT, OK, HELD, A_DKEY, ID, MSG, EP, APP, URL, CODE, DUR, RESP, STATUS, TRIG,
+	       CREATED, REQ_BODY, REQ_HDRS, RESP_HDRS, METHOD, NCOLS };
+	static const uint32_t oid[NCOLS] = {
+		[DKEY] = PG_OID_INT8, [ST] = PG_OID_INT4, [ATTEMPTS] = PG_OID_INT4, [NEXT] = PG_OID_INT8,
+		[OK] = PG_OID_BOOL, [HELD] = PG_OID_INT4, [A_DKEY] = PG_OID_INT8, [ID] = PG_OID_TEXT,
+		[MSG] = PG_OID_TEXT, [EP] = PG_OID_TEXT, [APP] = PG_OID_TEXT, [URL] = PG_OID_TEXT, [CODE] = PG_OID_INT4,
+		[DUR] = PG_OID_INT8, [RESP] = PG_OID_BYTEA, [STATUS] = PG_OID_INT2, [TRIG] = PG_OID_INT2,
+		[CREATED] = PG_OID_INT8, [REQ_BODY] = PG_OID_TEXT, [REQ_HDRS] = PG_OID_TEXT, [RESP_HDRS] = PG_OID_TEXT,
+		[METHOD] = PG_OID_TEXT};
+	struct pgarr c[NCOLS];
+	for (int k = 0; k < NCOLS; k++)
+		pgarr_init(&c[k], oid[k]);
+	size_t *order = xcalloc(n + 1, sizeof *order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_base = o; /* the committer thread only */
+	qsort(order, n, sizeof *order, by_dkey);
+	for (size_t g = 0, end; g < n; g = end) { /* one delivery: the sum of its outcomes, in their order */
+		const struct outcome *last = &o[order[g]];
+		bool ok = false;
+		int held = -1;
+		for (end = g; end < n && o[order[end]].dkey == last->dkey; end++) {
+			last = &o[order[end]];
+			ok |= last->new_status == DS_SUCCESS;
+			if (last->new_status != DS_PENDING)
+				held = last->new_status;
+		}
+		pgarr_i64(&c[DKEY], last->dkey);
+		pgarr_i32(&c[ST], last->new_status);
+		pgarr_i32(&c[ATTEMPTS], last->attempts);
+		pgarr_i64(&c[NEXT], last->next_ms);
+		pgarr_bool(&c[OK], ok);
+		if (held >= 0)
+			pgarr_i32(&c[HELD], held);
+		else
+			pgarr_bytes(&c[HELD], NULL, 0);
+	}
+	free(order);
+	for (size_t i = 0; i < n; i++) {
+		const struct attempt *a = &o[i].attempt;
+		if (a->id[0] == '\0')
+			continue; /* no attempt row (canceled before sending) */
+		pgarr_i64(&c[A_DKEY], o[i].dkey);
+		pgarr_str(&c[ID], a->id);
+		pgarr_str(&c[MSG], a->msg_id);
+		pgarr_str(&c[EP], a->endpoint_id);
+		pgarr_str(&c[APP], a->app_id);
+		pgarr_str(&c[URL], a->url);
+		pgarr_i32(&c[CODE], a->status_code);
+		pgarr_i64(&c[DUR], a->duration_ms);
+		pgarr_bytes(&c[RESP], a->response, a->response_len);
+		pgarr_i16(&c[STATUS], (int16_t)a->status);
+		pgarr_i16(&c[TRIG], (int16_t)a->trigger);
+		pgarr_i64(&c[CREATED], a->created_ms);
+		pgarr_str(&c[REQ_BODY], a->request_body);
+		pgarr_str(&c[REQ_HDRS], a->request_headers);
+		pgarr_str(&c[RESP_HDRS], a->response_headers);
+		pgarr_str(&c[METHOD], a->request_method);
+	}
+	pgp_init(p);
+	for (int k = 0; k < NCOLS; k++) {
+		if (k == A_DKEY)
+			pgp_i64(p, now);
+		pgp_arr(p, &c[k]);
+	}
+}
+
+enum pg_wstmt pg_outcomes_params(struct pgp *p, const struct outcome *o, size_t n, int64_t now)
+{
+	if (n == 1) { /* the plainer statement for one (a batch of one, at low rates) */
+		outcome_params(p, o, now);
+		return PW_OUTCOME;
+	}
+	outcomes_params(p, o, n, now);
+	return PW_OUTCOMES;
 }

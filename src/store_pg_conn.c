@@ -2,8 +2,8 @@
  *
  * Every statement is prepared once per connection (the writer prepares all of its own at open, a read connection
  * each of its statements on first use) and run with PQexecPrepared: parameters in text format except BYTEA ones
- * (payloads, bodies, responses: binary, so any bytes go as they are), results in binary format (integers
- * big-endian, text and BYTEA as their bytes). */
+ * (payloads, bodies, responses: binary, so any bytes go as they are) and a batch's arrays (store_pg_arr.c),
+ * results in binary format (integers big-endian, text and BYTEA as their bytes). */
 #include "store_pg_int.h"
 #include "json.h"
 #include "log.h"
@@ -129,17 +129,25 @@ void pgp_json(struct pgp *p, const json_t *j)
 		pgp_own(p, json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY));
 }
 
-void pgp_strlist(struct pgp *p, const struct strlist *l)
+char *pg_list_json(const struct strlist *l)
 {
-	if (l->v == NULL) {
-		pgp_null(p); /* absent, unlike an empty list */
-		return;
-	}
+	if (l->v == NULL)
+		return NULL; /* absent, unlike an empty list */
 	json_t *a = json_array();
 	for (size_t k = 0; k < l->n; k++)
 		json_array_append_new(a, json_string(l->v[k]));
-	pgp_json(p, a);
+	char *out = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
+	return out;
+}
+
+void pgp_strlist(struct pgp *p, const struct strlist *l)
+{
+	char *j = pg_list_json(l);
+	if (j != NULL)
+		pgp_own(p, j);
+	else
+		pgp_null(p);
 }
 
 void pgp_retry(struct pgp *p, const struct endpoint *e)
@@ -147,41 +155,6 @@ void pgp_retry(struct pgp *p, const struct endpoint *e)
 	json_t *a = endpoint_retry_to_json(e); /* NULL: the server's schedule, unlike "[]" (no retries) */
 	pgp_json(p, a);
 	json_decref(a);
-}
-
-/* {"a","b"}: every element quoted, with " and \ escaped. */
-void pgp_text_array(struct pgp *p, const char *const *v, size_t n)
-{
-	size_t cap = 3;
-	for (size_t i = 0; i < n; i++)
-		cap += 2 * strlen(v[i]) + 3;
-	char *s = xmalloc(cap), *o = s;
-	*o++ = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			*o++ = ',';
-		*o++ = '"';
-		for (const char *c = v[i]; *c != '\0'; c++) {
-			if (*c == '"' || *c == '\\')
-				*o++ = '\\';
-			*o++ = *c;
-		}
-		*o++ = '"';
-	}
-	*o++ = '}';
-	*o = '\0';
-	pgp_own(p, s);
-}
-
-void pgp_i64_array(struct pgp *p, const int64_t *v, size_t n)
-{
-	char *s = xmalloc(n * 21 + 3), *o = s;
-	*o++ = '{';
-	for (size_t i = 0; i < n; i++)
-		o += sprintf(o, "%s%" PRId64, i ? "," : "", v[i]);
-	*o++ = '}';
-	*o = '\0';
-	pgp_own(p, s);
 }
 
 /* Ids are ASCII and the id columns sort bytewise (COLLATE "C"): "" is below every id, DEL above. The bounds stay

@@ -40,7 +40,7 @@ struct pg_stmt {
 
 enum pg_wstmt {
 	PW_APP_PUT, PW_APP_DEL, PW_EP_PUT, PW_EP_CANCEL, PW_EP_DEL, PW_EP_DISABLE, PW_EP_FAILING,
-	PW_MSGS_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_ATT_EXPUNGE, PW_OUTCOMES,
+	PW_MSGS_INSERT, PW_MSG_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_ATT_EXPUNGE, PW_OUTCOMES, PW_OUTCOME,
 	PW_IDEM_CLAIM, PW_IDEM_GET, PW_IDEM_PUT, PW_IDEM_RELEASE, PW_IDEM_PURGE,
 	PW_TOKEN_PUT, PW_TOKENS_EXPIRE, PW_TOKEN_DEL, PW_TOKENS_PURGE, PW_POLL_PUT,
 	PW_PURGE, PW_TASK_PUT, PW_TASKS_ADOPT, PW_RECOVER, PW_REPLAY_SCAN, PW_DLV_STATES,
@@ -142,6 +142,7 @@ void pgp_bool(struct pgp *p, bool v);
 void pgp_bytes(struct pgp *p, const char *data, size_t len);
 void pgp_json(struct pgp *p, const json_t *j);
 void pgp_strlist(struct pgp *p, const struct strlist *l);
+char *pg_list_json(const struct strlist *l); /* as its column holds it: a JSON array, or NULL (absent) */
 void pgp_retry(struct pgp *p, const struct endpoint *e);
 void pgp_text_array(struct pgp *p, const char *const *v, size_t n); /* a text[] literal */
 void pgp_i64_array(struct pgp *p, const int64_t *v, size_t n);       /* a bigint[] literal */
@@ -217,6 +218,9 @@ struct pg_ins {
 };
 /* Run PW_MSGS_INSERT for v[0..n) (rows in v's order: each one's from its first row, see pg_ins_rows). */
 PGresult *pg_msgs_insert(struct pg_store *s, const struct pg_ins *v, size_t n, int *rc);
+/* outcomes_record's statement for o[0..n) and its parameters (one array per column; the plainer statement for
+ * a single outcome). */
+enum pg_wstmt pg_outcomes_params(struct pgp *p, const struct outcome *o, size_t n, int64_t now);
 /* store_write_ops.msg_prefetch: the inserts in one pipeline inside a savepoint of their own; if any fails, it
  * is rolled back and each msg_insert runs as usual. */
 void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n, bool ends);

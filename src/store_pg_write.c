@@ -2,12 +2,12 @@
  * Everything here runs on the write connection: the committer thread, or the main thread before it starts.
  *
  * Round trips: BEGIN goes with the batch's first write and COMMIT on its own, or, when the batch ends with a run
- * of message-insert jobs, in one pipeline with all of them (msg_prefetch, store_pg_batch.c: an ingest batch is
- * one round trip); any other job its SAVEPOINT (sent together with the RELEASE of the job before it) in one
- * pipeline with its first write, and each write one statement, however many rows it touches (a message with all
- * its deliveries, an app with everything it owns, all three retention purges); outcomes_record one pipeline for
- * all its outcomes (the dispatcher's outcomes join one job while it waits: queue.c; and it runs ahead of the
- * batch's inserts: commit.c). The statements themselves are in store_pg_wsql.c. */
+ * of message-insert jobs, in one pipeline with them (msg_prefetch, store_pg_batch.c: an ingest batch is one
+ * round trip, its inserts one statement); any other job its SAVEPOINT (sent together with the RELEASE of the job
+ * before it) in one pipeline with its first write, and each write one statement, however many rows it touches
+ * (messages with all their deliveries, an app with everything it owns, all three retention purges, a batch's
+ * outcomes: the dispatcher's outcomes join one job while it waits, queue.c, which runs ahead of the batch's
+ * inserts, commit.c). The statements themselves are in store_pg_wsql.c. */
 #include "store_pg_int.h"
 
 #include "node.h"
@@ -352,84 +352,6 @@ static int pg_delivery_add(struct store *st, const char *app_id, const char *msg
 	return rc;
 }
 
-static const struct outcome *sort_base;
-static int by_dkey(const void *a, const void *b)
-{
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int64_t x = sort_base[i].dkey, y = sort_base[j].dkey;
-	return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
-}
-
-/* The parameters of PW_OUTCOMES for o[0..n): the deliveries in key order, each once, then the attempts. */
-static void outcomes_params(struct pgp *p, const struct outcome *o, size_t n, int64_t now)
-{
-	enum { DKEY, ST, ATTEMPTS, NEXT, OK, HELD, A_DKEY, ID, MSG, EP, APP, URL, CODE, DUR, RESP, STATUS, TRIG,
-	       CREATED, REQ_BODY, REQ_HDRS, RESP_HDRS, METHOD, NCOLS };
-	static const uint32_t oid[NCOLS] = {
-		[DKEY] = PG_OID_INT8, [ST] = PG_OID_INT4, [ATTEMPTS] = PG_OID_INT4, [NEXT] = PG_OID_INT8,
-		[OK] = PG_OID_BOOL, [HELD] = PG_OID_INT4, [A_DKEY] = PG_OID_INT8, [ID] = PG_OID_TEXT,
-		[MSG] = PG_OID_TEXT, [EP] = PG_OID_TEXT, [APP] = PG_OID_TEXT, [URL] = PG_OID_TEXT, [CODE] = PG_OID_INT4,
-		[DUR] = PG_OID_INT8, [RESP] = PG_OID_BYTEA, [STATUS] = PG_OID_INT2, [TRIG] = PG_OID_INT2,
-		[CREATED] = PG_OID_INT8, [REQ_BODY] = PG_OID_TEXT, [REQ_HDRS] = PG_OID_TEXT, [RESP_HDRS] = PG_OID_TEXT,
-		[METHOD] = PG_OID_TEXT};
-	struct pgarr c[NCOLS];
-	for (int k = 0; k < NCOLS; k++)
-		pgarr_init(&c[k], oid[k]);
-	size_t *order = xcalloc(n + 1, sizeof *order);
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	sort_base = o; /* the committer thread only */
-	qsort(order, n, sizeof *order, by_dkey);
-	for (size_t g = 0, end; g < n; g = end) { /* one delivery: the sum of its outcomes, in their order */
-		const struct outcome *last = &o[order[g]];
-		bool ok = false;
-		int held = -1;
-		for (end = g; end < n && o[order[end]].dkey == last->dkey; end++) {
-			last = &o[order[end]];
-			ok |= last->new_status == DS_SUCCESS;
-			if (last->new_status != DS_PENDING)
-				held = last->new_status;
-		}
-		pgarr_i64(&c[DKEY], last->dkey);
-		pgarr_i32(&c[ST], last->new_status);
-		pgarr_i32(&c[ATTEMPTS], last->attempts);
-		pgarr_i64(&c[NEXT], last->next_ms);
-		pgarr_bool(&c[OK], ok);
-		if (held >= 0)
-			pgarr_i32(&c[HELD], held);
-		else
-			pgarr_bytes(&c[HELD], NULL, 0);
-	}
-	free(order);
-	for (size_t i = 0; i < n; i++) {
-		const struct attempt *a = &o[i].attempt;
-		if (a->id[0] == '\0')
-			continue; /* no attempt row (canceled before sending) */
-		pgarr_i64(&c[A_DKEY], o[i].dkey);
-		pgarr_str(&c[ID], a->id);
-		pgarr_str(&c[MSG], a->msg_id);
-		pgarr_str(&c[EP], a->endpoint_id);
-		pgarr_str(&c[APP], a->app_id);
-		pgarr_str(&c[URL], a->url);
-		pgarr_i32(&c[CODE], a->status_code);
-		pgarr_i64(&c[DUR], a->duration_ms);
-		pgarr_bytes(&c[RESP], a->response, a->response_len);
-		pgarr_i16(&c[STATUS], (int16_t)a->status);
-		pgarr_i16(&c[TRIG], (int16_t)a->trigger);
-		pgarr_i64(&c[CREATED], a->created_ms);
-		pgarr_str(&c[REQ_BODY], a->request_body);
-		pgarr_str(&c[REQ_HDRS], a->request_headers);
-		pgarr_str(&c[RESP_HDRS], a->response_headers);
-		pgarr_str(&c[METHOD], a->request_method);
-	}
-	pgp_init(p);
-	for (int k = 0; k < NCOLS; k++) {
-		if (k == A_DKEY)
-			pgp_i64(p, now);
-		pgp_arr(p, &c[k]);
-	}
-}
-
 /* All the outcomes in one statement (PG_ROWS_MAX rows each, all in one pipeline): one round trip. When this job
  * ends the batch (job_last), the pipeline carries the batch's COMMIT too (with the notes of the jobs before
  * it): RELEASE j, [NOTIFY], COMMIT after the outcomes. */
@@ -441,8 +363,8 @@ static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t 
 	struct pgp *p = xcalloc(stmts + 1, sizeof *p);
 	struct pg_step *steps = xcalloc(stmts + 3, sizeof *steps);
 	for (size_t at = 0, i = 0; at < n; at += PG_ROWS_MAX, i++) {
-		outcomes_params(&p[i], o + at, n - at < PG_ROWS_MAX ? n - at : PG_ROWS_MAX, now);
-		steps[total++] = (struct pg_step){.w = PW_OUTCOMES, .p = &p[i]};
+		enum pg_wstmt w = pg_outcomes_params(&p[i], o + at, n - at < PG_ROWS_MAX ? n - at : PG_ROWS_MAX, now);
+		steps[total++] = (struct pg_step){.w = w, .p = &p[i]};
 	}
 	bool fold = s->job_last && s->doomed == STORE_OK && !s->folded;
 	if (fold) {

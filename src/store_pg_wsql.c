@@ -59,6 +59,19 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			    " UNION ALL SELECT 2, NULL, h.id, x.ord FROM x JOIN messages h ON h.app_id = x.app_id"
 			    " AND h.event_id = x.event_id WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.id = x.id"
 			    " AND m.app_id = x.app_id) ORDER BY 4"},
+	/* The same for one message (a batch of one, at low rates: a plainer statement costs PostgreSQL less):
+	 * $1-$12 its columns, $13 its endpoints, $14 when due. */
+	[PW_MSG_INSERT] = {"msg_insert",
+			   "WITH m AS (INSERT INTO messages (" MSG_COLS("") ", expires_ms)"
+			   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING"
+			   " RETURNING id, app_id),"
+			   " d AS (INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
+			   " next_ms, updated_ms) SELECT m.id, m.app_id, e.ep, 1, 0, 0, $14::bigint, $8::bigint"
+			   " FROM m CROSS JOIN unnest($13::text[]) WITH ORDINALITY AS e(ep, ord) ORDER BY e.ord"
+			   " RETURNING id, endpoint_id)"
+			   " SELECT 0, id, endpoint_id, 1::int8 FROM d UNION ALL SELECT 1, NULL, NULL, 1 FROM m"
+			   " UNION ALL SELECT 2, NULL, id, 1 FROM messages WHERE $4::text IS NOT NULL AND app_id = $2"
+			   " AND event_id = $4 AND NOT EXISTS (SELECT 1 FROM m)"},
 	[PW_MSG_FIND_EVENT] = {"msg_insert", "SELECT id FROM messages WHERE app_id = $1 AND event_id = $2"},
 	[PW_DLV_INSERT] = {"delivery_add",
 			   "INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
@@ -86,6 +99,14 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			 " $17::int2[], $18::int2[], $19::int8[], $20::text[], $21::text[], $22::text[], $23::text[])"
 			 " WITH ORDINALITY AS a(dkey, " ATT_COLS ", ord) WHERE a.dkey IN (SELECT id FROM u) ORDER BY ord"
 			 " ON CONFLICT DO NOTHING"},
+	/* The same for one outcome: $1-$5 the delivery's, $6-$20 the attempt's ($6 NULL: none). */
+	[PW_OUTCOME] = {"outcomes_record",
+			"WITH u AS (UPDATE deliveries SET status = CASE WHEN status = 4 AND $2::int = 1 THEN 4"
+			" WHEN status = 0 THEN 0 ELSE $2::int END, attempts = $3, next_ms = $4, updated_ms = $5"
+			" WHERE id = $1 RETURNING id)"
+			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
+			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint, $17::text, $18::text,"
+			" $19::text, $20::text FROM u WHERE $6::text IS NOT NULL ON CONFLICT DO NOTHING"},
 	/* A claim is a row with status 0; it takes over a record created before $2 (expired). When the key is
 	 * held, the holder's row comes back (the statement's snapshot: PW_IDEM_GET reads again if a concurrent
 	 * claimer committed it since). */
