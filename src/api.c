@@ -381,6 +381,7 @@ void api_submit(struct req *r)
 	r->job.run = req_run;
 	r->job.done = req_done;
 	r->job.arg = r;
+	r->job.lock_keys[0] = r->idem_key;
 	/* Counted before stopping is read, and api_stop sets stopping before it reads the count (both sequentially
 	 * consistent): either api_stop waits for this write, or this write sees the stop and is refused. A connection
 	 * still suspended when MHD_stop_daemon runs aborts the process. */

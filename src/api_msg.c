@@ -21,6 +21,7 @@ struct msg_op {
 	struct outmsg *om;
 	struct app *new_app;  /* MessageIn.application for an app that does not exist yet */
 	int64_t due_ms;
+	char *event_key;      /* "e <app id> <eventId>": the unique key the insert claims (commit_job.lock_keys) */
 };
 
 static void msg_cleanup(struct req *r)
@@ -33,6 +34,7 @@ static void msg_cleanup(struct req *r)
 		app_dispose(op->new_app);
 		free(op->new_app);
 	}
+	free(op->event_key);
 	free(op);
 }
 
@@ -150,6 +152,12 @@ static void msg_submit(struct req *r, struct message *m, char (*ids)[ID_MAX], si
 	struct msg_op *op = r->op;
 	op->due_ms = m->deliver_at_ms > m->created_ms ? m->deliver_at_ms : m->created_ms;
 	api_reply(r, 202, msg_answer(m, with_content));
+	if (m->event_id != NULL) {
+		size_t len = strlen(m->app_id) + strlen(m->event_id) + 4;
+		op->event_key = xmalloc(len);
+		snprintf(op->event_key, len, "e %s %s", m->app_id, m->event_id);
+		r->job.lock_keys[1] = op->event_key;
+	}
 	op->om = outmsg_new(m, ids, n);
 	r->run = msg_run;
 	r->after = msg_after;

@@ -141,12 +141,33 @@ static struct commit_job *early_first(struct commit_job *batch)
 	return head_;
 }
 
+/* The keys the batch's jobs claim, locked before any of them runs (store_write_ops.keys_lock). */
+static int lock_keys(const struct store_write_ops *w, struct commit_job *batch)
+{
+	size_t n = 0;
+	for (struct commit_job *j = batch; j != NULL; j = j->next)
+		n += (j->lock_keys[0] != NULL) + (j->lock_keys[1] != NULL);
+	if (n == 0 || w->keys_lock == NULL)
+		return STORE_OK;
+	const char **keys = xcalloc(n, sizeof *keys);
+	n = 0;
+	for (struct commit_job *j = batch; j != NULL; j = j->next)
+		for (int k = 0; k < 2; k++)
+			if (j->lock_keys[k] != NULL)
+				keys[n++] = j->lock_keys[k];
+	int rc = w->keys_lock(store, keys, n);
+	free(keys);
+	return rc;
+}
+
 static void run_batch(struct commit_job *batch)
 {
 	const struct store_write_ops *w = store->w;
 	uint64_t njobs = 0;
 	size_t announced = 0; /* jobs left of the last prefetched run */
 	int brc = w->batch_begin(store), jrc = STORE_OK;
+	if (brc == STORE_OK && (jrc = lock_keys(w, batch)) != STORE_OK)
+		brc = jrc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;
 	for (struct commit_job *j = batch; j != NULL; j = j->next, njobs++) {
 		j->rc = STORE_ERR;
 		j->changes = j->changes_last = NULL;

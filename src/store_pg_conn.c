@@ -182,7 +182,10 @@ int pg_result_rc(PGresult *res, const char *what)
 		return STORE_CONFLICT;
 	/* two nodes' batches took row locks in opposite orders (or a serialization failure): run the job again */
 	if (state != NULL && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0)) {
-		log_debug("postgres: %s: %s; the job runs again", what, strcmp(state, "40P01") == 0 ? "deadlock" : "serialization failure");
+		static uint64_t retries; /* each cost the database's deadlock_timeout: worth seeing */
+		log_info("postgres: %s: %s; the job runs again (%llu so far)", what,
+			 strcmp(state, "40P01") == 0 ? "deadlock" : "serialization failure",
+			 (unsigned long long)__atomic_add_fetch(&retries, 1, __ATOMIC_RELAXED));
 		return STORE_RETRY;
 	}
 	char line[512];

@@ -417,6 +417,17 @@ static int pg_idem_claim(struct store *st, const char *key, int64_t min_created_
 	return rc;
 }
 
+static int pg_keys_lock(struct store *st, const char *const *keys, size_t n)
+{
+	struct pg_store *s = to_pg(st);
+	char prefix[96];
+	snprintf(prefix, sizeof prefix, "hookd-key:%s:", s->schema);
+	struct pgp p = {0};
+	pgp_text_array(&p, keys, n);
+	pgp_str(&p, prefix);
+	return pg_wcmd_free(s, PW_KEYS_LOCK, &p, NULL);
+}
+
 static int pg_idem_put(struct store *st, const char *key, int status, const char *body, int64_t created_ms)
 {
 	struct pgp p = {0};
@@ -753,6 +764,7 @@ const struct store_write_ops pg_write_ops = {
 	.attempt_expunge = pg_attempt_expunge,
 	.outcomes_record = pg_outcomes_record,
 	.idem_claim = pg_idem_claim,
+	.keys_lock = pg_keys_lock,
 	.idem_put = pg_idem_put,
 	.idem_release = pg_idem_release,
 	.chore_lock = pg_chore_lock,

@@ -116,6 +116,9 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			   " WHERE idempotency.created_ms < $2 RETURNING 1)"
 			   " SELECT true, 0, NULL::text FROM c UNION ALL SELECT false, status, body FROM idempotency"
 			   " WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM c)"},
+	/* the keys a batch's jobs claim, locked one after the other in one order (of their hashes, prefixed $2) */
+	[PW_KEYS_LOCK] = {"keys_lock", "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT"
+				       " hashtextextended($2 || k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) s"},
 	[PW_IDEM_GET] = {"idem_claim", "SELECT false, status, body FROM idempotency WHERE key = $1"},
 	[PW_IDEM_PUT] = {"idem_put", "INSERT INTO idempotency (key, status, body, created_ms) VALUES ($1, $2, $3, $4)"
 				     " ON CONFLICT (key) DO UPDATE SET " SET("status") ", " SET("body") ", "

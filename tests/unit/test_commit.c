@@ -254,6 +254,54 @@ START_TEST(test_early_jobs_first)
 }
 END_TEST
 
+/* The unique keys a batch's jobs claim are locked in one call at its start, before any of its jobs runs
+ * (store_write_ops.keys_lock: the SQLite store has none, so the test lends it one that records). */
+static char locked[8][32];
+static size_t nlocked, ran_at_lock;
+static struct tjob keyed[3];
+static int record_keys(struct store *s, const char *const *keys, size_t n)
+{
+	(void)s;
+	for (size_t i = 0; i < n && nlocked < 8; i++)
+		snprintf(locked[nlocked++], sizeof locked[0], "%s", keys[i]);
+	for (int i = 0; i < 3; i++)
+		ran_at_lock += keyed[i].ran;
+	return STORE_OK;
+}
+
+START_TEST(test_keys_locked_first)
+{
+	static struct store_write_ops w;
+	w = *st->w;
+	w.keys_lock = record_keys;
+	const struct store_write_ops *orig = st->w;
+	st->w = &w;
+	struct tjob blocker;
+	reset();
+	hold(&blocker);
+	for (int i = 0; i < 3; i++)
+		tjob_init(&keyed[i], i + 1, NULL, STORE_OK);
+	keyed[0].job.lock_keys[0] = "idem-1";
+	keyed[1].job.lock_keys[1] = "e app_1 ev-1";
+	keyed[2].job.lock_keys[0] = "idem-2";
+	keyed[2].job.lock_keys[1] = "e app_1 ev-2";
+	for (int i = 0; i < 3; i++)
+		commit_submit(&keyed[i].job);
+	release();
+	wait_done(4);
+	commit_stop(); /* before the store's ops go back */
+	st->w = orig;
+	ck_assert_uint_eq(nlocked, 4);
+	ck_assert_str_eq(locked[0], "idem-1");
+	ck_assert_str_eq(locked[1], "e app_1 ev-1");
+	ck_assert_str_eq(locked[2], "idem-2");
+	ck_assert_str_eq(locked[3], "e app_1 ev-2");
+	ck_assert_uint_eq(ran_at_lock, 0); /* before the batch's first job */
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(keyed[i].rc, STORE_OK);
+}
+END_TEST
+
 /* A job's changes, in the order recorded, before its done(); the next job of the batch sees them in its. */
 struct chjob {
 	struct commit_job job;
@@ -362,6 +410,7 @@ Suite *commit_suite(void)
 	tcase_add_test(tc, test_failing_job_rolls_back_alone);
 	tcase_add_test(tc, test_done_in_submission_order);
 	tcase_add_test(tc, test_early_jobs_first);
+	tcase_add_test(tc, test_keys_locked_first);
 	tcase_add_test(tc, test_changes_before_done);
 	tcase_add_test(tc, test_after_stop_refused);
 	suite_add_tcase(s, tc);
