@@ -250,11 +250,11 @@ static void outcome_params(struct pgp *p, const struct outcome *o, int64_t now)
 	pgp_str(p, a->request_method);
 }
 
-static const struct outcome *sort_base;
-static int by_dkey(const void *a, const void *b)
+static int by_dkey(const void *a, const void *b, void *outcomes)
 {
+	const struct outcome *o = outcomes;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int64_t x = sort_base[i].dkey, y = sort_base[j].dkey;
+	int64_t x = o[i].dkey, y = o[j].dkey;
 	return x < y ? -1 : x > y ? 1 : (i > j) - (i < j);
 }
 
@@ -276,8 +276,7 @@ static void outcomes_params(struct pgp *p, const struct outcome *o, size_t n, in
 	size_t *order = xcalloc(n + 1, sizeof *order);
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	sort_base = o; /* the committer thread only */
-	qsort(order, n, sizeof *order, by_dkey);
+	qsort_r(order, n, sizeof *order, by_dkey, (void *)o);
 	for (size_t g = 0, end; g < n; g = end) { /* one delivery: the sum of its outcomes, in their order */
 		const struct outcome *last = &o[order[g]];
 		bool ok = false;
