@@ -148,10 +148,10 @@ struct store_write_ops {
 			  char **body);
 	int (*idem_put)(struct store *, const char *key, int status, const char *body, int64_t created_ms);
 	int (*idem_release)(struct store *, const char *key);
-	/* Optional (several writers on one database): at a batch's start, before any job runs, lock the keys its
-	 * jobs will claim (idempotency keys) until the batch ends, all in one order. Two nodes' batches claiming the
-	 * same keys then wait for one another instead of deadlocking (each deadlock costs the database's detection
-	 * delay, a second by default, before one of them runs again). */
+	/* Optional (several writers on one database): at a batch's start, before any job runs, lock the unique keys
+	 * its jobs will claim (idempotency keys, eventIds: commit_job.lock_keys) until the batch ends, all in one
+	 * order. Two nodes' batches claiming the same keys then wait for one another instead of deadlocking (each
+	 * deadlock costs the database's detection delay, a second by default, before one of them runs again). */
 	int (*keys_lock)(struct store *, const char *const *keys, size_t n);
 	/* For a chore (idempotency expiry, retention purge) that one node at a time should run on a shared
 	 * database: take the chore's lock until the batch ends (STORE_OK), or STORE_CONFLICT if another node's batch
