@@ -264,7 +264,7 @@ bench: all $(BENCH_BINS)
 bench-smoke: all $(BENCH_BINS)
 	node bench/run.mjs --bin $(BUILD) --smoke $(BENCH_ARGS)
 bench-pg: all $(BENCH_BINS)
-	sh scripts/pg.sh run -- node bench/run.mjs --bin $(BUILD) --scale $(BENCH_SCALE) --only pg-ingest,pg-fanout,pg-latency,pg2-ingest,pg2-fanout,pg2-latency,pg-takeover $(BENCH_ARGS)
+	sh scripts/pg.sh run -- node bench/run.mjs --bin $(BUILD) --scale $(BENCH_SCALE) --only pg-ingest,pg-ingest-idem,pg-fanout,pg-latency,pg2-ingest,pg2-fanout,pg2-latency,pg-takeover $(BENCH_ARGS)
 
 # docs-settings: README.md's settings table, between <!-- settings:begin --> and <!-- settings:end -->, regenerated
 # from the settings table in src/config.c (a unit test fails while it is stale).

@@ -16,6 +16,7 @@
  *
  * --sign whsec_... makes it a Standard Webhooks sender (the inbound scenario, POST /in/{source}): each request
  * also carries webhook-id "bench_<seq>", webhook-timestamp and webhook-signature, signed with libhookd.
+ * --idempotency PREFIX gives each request an Idempotency-Key of its own ("PREFIX-<seq>"), as the Svix SDKs do.
  *
  * Prints one JSON object on stdout: count, ok (2xx), status counts, errors (non-2xx by status and "io"), elapsed,
  * rate, latency percentiles, how late the open loop sent, first send and last answer times (CLOCK_REALTIME ns),
@@ -62,6 +63,7 @@ static struct {
 	const char *acks;
 	const char *engine;
 	const char *sign; /* a whsec_ secret: sign each request as a Standard Webhooks sender */
+	const char *idem; /* a prefix: each request gets an Idempotency-Key of its own (prefix-seq), as the SDKs send */
 	uint8_t key[HOOKD_KEY_MAX];
 	size_t keylen;
 	long count;
@@ -281,13 +283,15 @@ static void start_request(struct conn *c, long i)
 	samples[i].sent_ns = sent;
 	char *body = c->wbuf + 1024;
 	size_t blen = make_body(body, c->wcap - 1024, opt.seq_start + i, sent);
-	char head[1024], sig[256] = "";
+	char head[1024], sig[256] = "", idem[160] = "";
 	if (opt.sign != NULL)
 		sign_headers(sig, sizeof sig, opt.seq_start + i, sent / 1000000000, body, blen);
+	if (opt.idem != NULL)
+		snprintf(idem, sizeof idem, "Idempotency-Key: %s-%ld\r\n", opt.idem, opt.seq_start + i);
 	int hl = snprintf(head, sizeof head,
 			  "POST %s HTTP/1.1\r\nHost: %s:%u\r\nAuthorization: Bearer %s\r\n"
-			  "Content-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
-			  opt.path, opt.host, opt.port, opt.token ? opt.token : "", blen, sig);
+			  "Content-Type: application/json\r\nContent-Length: %zu\r\n%s%s\r\n",
+			  opt.path, opt.host, opt.port, opt.token ? opt.token : "", blen, sig, idem);
 	if (hl < 0 || hl >= (int)sizeof head)
 		die("request head too long");
 	/* head goes right before the body in wbuf, which keeps 1024 bytes free for it */
@@ -775,7 +779,8 @@ static void usage(void)
 {
 	fputs("usage: loadgen --url http://127.0.0.1:PORT/PATH [--token T] [--count N] [--concurrency C]\n"
 	      "               [--rate R] [--size BYTES] [--seq-start S] [--event-type T] [--deliver-at RFC3339]\n"
-	      "               [--engine epoll|curl] [--timeout SECONDS] [--acks FILE] [--sign whsec_...]\n",
+	      "               [--engine epoll|curl] [--timeout SECONDS] [--acks FILE] [--sign whsec_...]\n"
+	      "               [--idempotency PREFIX]\n",
 	      stderr);
 	exit(2);
 }
@@ -814,6 +819,8 @@ int main(int argc, char **argv)
 			opt.acks = v;
 		else if (strcmp(a, "--sign") == 0)
 			opt.sign = v;
+		else if (strcmp(a, "--idempotency") == 0)
+			opt.idem = v;
 		else
 			usage();
 	}
@@ -827,6 +834,8 @@ int main(int argc, char **argv)
 	if (opt.sign != NULL && (strcmp(opt.engine, "epoll") != 0 ||
 				 hookd_secret_decode(opt.sign, opt.key, &opt.keylen) != HOOKD_OK))
 		die("--sign: a whsec_ secret, with the epoll engine");
+	if (opt.idem != NULL && (strcmp(opt.engine, "epoll") != 0 || strlen(opt.idem) > 100))
+		die("--idempotency: a prefix of at most 100 bytes, with the epoll engine");
 	if (strlen(opt.event_type) > 200 || (opt.deliver_at && strlen(opt.deliver_at) > 100) ||
 	    (opt.token && strlen(opt.token) > 500))
 		die("--event-type, --deliver-at or --token too long");

@@ -28,9 +28,9 @@ const root = path.resolve(here, '..');
 
 // ---- options ---------------------------------------------------------------------------------------------------
 
-const SCENARIOS = ['limits', 'ingest', 'fanout', 'fanout-filter', 'fanout-xform', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-fanout',
+const SCENARIOS = ['limits', 'ingest', 'ingest-idem', 'fanout', 'fanout-filter', 'fanout-xform', 'latency', 'faults', 'backlog', 'inbound', 'pg-ingest', 'pg-ingest-idem', 'pg-fanout',
   'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency', 'pg-takeover'];
-const PG_SCENARIOS = new Set(['pg-ingest', 'pg-fanout', 'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency',
+const PG_SCENARIOS = new Set(['pg-ingest', 'pg-ingest-idem', 'pg-fanout', 'pg-latency', 'pg2-ingest', 'pg2-fanout', 'pg2-latency',
   'pg-takeover']);
 /** The PostgreSQL server of the pg-* scenarios (scripts/pg.sh sets it), its cluster directory and binaries. */
 const PG = process.env.HOOKD_TEST_PG || null;
@@ -668,9 +668,11 @@ async function loadgen(args, what) {
   return res;
 }
 
-function sendArgs(url, token, { count, concurrency, size = 1024, rate = 0, seqStart = 0, deliverAt, acks, engine, sign }) {
+function sendArgs(url, token, { count, concurrency, size = 1024, rate = 0, seqStart = 0, deliverAt, acks, engine, sign,
+  idem }) {
   const a = ['--url', url, '--count', count, '--concurrency', concurrency, '--size', size, '--seq-start', seqStart];
   if (sign) a.push('--sign', sign);
+  if (idem) a.push('--idempotency', idem);
   if (token) a.push('--token', token);
   if (rate) a.push('--rate', rate);
   if (deliverAt) a.push('--deliver-at', deliverAt);
@@ -802,6 +804,9 @@ async function runLimits(s) {
  *  many hookd nodes share the database (default 1). */
 const KIND = {
   ingest: { label: 'ingest', pg: false }, 'pg-ingest': { label: 'pg-ingest', pg: true },
+  // the same load with an Idempotency-Key on every request, as the Svix SDKs send
+  'ingest-idem': { label: 'ingest+idem', pg: false, idem: true, plain: 'ingest' },
+  'pg-ingest-idem': { label: 'pg-ingest+idem', pg: true, idem: true, plain: 'pg-ingest' },
   fanout: { label: 'fan-out', pg: false }, 'pg-fanout': { label: 'pg-fan-out', pg: true },
   // every endpoint with a three-clause payloadFilter that every message matches (each clause is evaluated)
   'fanout-filter': { label: 'fan-out+filter', pg: false, plain: 'fanout',
@@ -834,7 +839,7 @@ const oneNodeRate = (k, get) => {
 };
 
 async function runIngest(s, k = KIND.ingest) {
-  const p = P.ingest;
+  const p = k.idem ? { ...P.ingest, idem: `bench-${randomBytes(6).toString('hex')}` } : P.ingest;
   const L = k.label;
   const n = k.nodes ?? 1;
   const one = oneNodeRate(k, (raw) => raw.loadgen?.rate);
@@ -882,6 +887,8 @@ async function runIngest(s, k = KIND.ingest) {
     row(L, `accepted (${r.count} x ${p.size} B, ${p.concurrency} senders${n > 1 ? `, over ${n} nodes` : ''})`, r.rate,
       { unit: 'msg/s', target: targetText, met: r.rate >= rateTarget, fraction: lim ? r.rate / lim : null });
     nodeRows(L, hs, lease, known, m0, m2, c0, c2);
+    const plain = k.plain ? results.scenarios[k.plain]?.raw?.loadgen?.rate : undefined;
+    if (plain) row(L, `  against ${k.plain} (no keys) in this run`, (r.rate / plain) * 100, { unit: '%', digits: 0 });
     row(L, 'ingest latency p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(1)}`, { unit: 'ms' });
     row(L, 'transactions per message (during ingest)', tx, { digits: 4, target: `<= ${TARGETS.txPerMsg}`,
       met: tx === null ? null : tx <= TARGETS.txPerMsg });
@@ -1422,7 +1429,8 @@ async function runBacklog(s) {
   }
 }
 
-const RUNNERS = { limits: runLimits, ingest: runIngest, fanout: runFanout,
+const RUNNERS = { limits: runLimits, ingest: runIngest, 'ingest-idem': (s) => runIngest(s, KIND['ingest-idem']),
+  'pg-ingest-idem': (s) => runIngest(s, KIND['pg-ingest-idem']), fanout: runFanout,
   'fanout-filter': (s) => runFanout(s, KIND['fanout-filter']), 
   'fanout-xform': (s) => runFanout(s, KIND['fanout-xform']), latency: runLatency, faults: runFaults, backlog: runBacklog,
   inbound: runInbound, 'pg-ingest': (s) => runIngest(s, KIND['pg-ingest']), 'pg-fanout': (s) => runFanout(s, KIND['pg-fanout']),
