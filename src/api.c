@@ -303,10 +303,19 @@ static int req_run(struct store *st, void *arg)
 {
 	struct req *r = arg;
 	int64_t now = now_ms();
+	char *early = NULL; /* the answer known before the request runs (a message's 202), kept with the claim */
+	int early_status = 0;
 	if (r->idem_key != NULL) { /* claim the key first: a second request with it replays the first's answer */
 		int status = 0;
 		char *body = NULL;
-		int rc = st->w->idem_claim(st, r->idem_key, now - IDEMPOTENCY_TTL_MS, now, &status, &body);
+		if (r->status >= 200 && r->status < 300 && r->resp != NULL && !r->resp_sealed) {
+			early = xstrdup(r->resp);
+			early_status = r->status;
+		}
+		int rc = st->w->idem_claim(st, r->idem_key, now - IDEMPOTENCY_TTL_MS, now, early_status, early, &status,
+					   &body);
+		if (rc != STORE_OK)
+			free(early);
 		if (rc == STORE_CONFLICT) {
 			r->replayed = true;
 			if (status == 0) {
@@ -336,7 +345,10 @@ static int req_run(struct store *st, void *arg)
 		snprintf(e, sizeof e, "a %llu", (unsigned long long)r->ack_token);
 		st->w->note(st, e);
 	}
-	if (r->idem_key == NULL || rc == STORE_ERR || rc == STORE_UNAVAILABLE || rc == STORE_RETRY)
+	bool kept = early != NULL && rc == STORE_OK && r->status == early_status && !r->resp_sealed && r->resp != NULL &&
+		    strcmp(r->resp, early) == 0; /* the answer kept with the claim is the one given */
+	free(early);
+	if (r->idem_key == NULL || rc == STORE_ERR || rc == STORE_UNAVAILABLE || rc == STORE_RETRY || kept)
 		return rc;
 	if (rc == STORE_OK && r->status >= 200 && r->status < 300 && r->resp_sealed && r->resp != NULL) {
 		char *sealed = seal_value(r->resp); /* kept for replays, encrypted like every stored secret */

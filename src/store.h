@@ -143,9 +143,11 @@ struct store_write_ops {
 	 * with the stored response (status, malloc'd body). A status of 0 there means the claim of a request still
 	 * in flight (another node's, whose transaction has not ended; SQLite never shows one). Once the request has
 	 * run, the claimer either keeps its response with idem_put (insert or replace) or drops the claim with
-	 * idem_release (a failed request may be retried under the same key). */
-	int (*idem_claim)(struct store *, const char *key, int64_t min_created_ms, int64_t now_ms, int *status,
-			  char **body);
+	 * idem_release (a failed request may be retried under the same key). A request whose response is known
+	 * before it runs (a message's 202) gives it as answer_status (2xx) and answer: the claim keeps it at once,
+	 * and idem_put is needed only if the response changed. */
+	int (*idem_claim)(struct store *, const char *key, int64_t min_created_ms, int64_t now_ms, int answer_status,
+			  const char *answer, int *status, char **body);
 	int (*idem_put)(struct store *, const char *key, int status, const char *body, int64_t created_ms);
 	int (*idem_release)(struct store *, const char *key);
 	/* Optional (several writers on one database): at a batch's start, before any job runs, lock the unique keys

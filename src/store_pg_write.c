@@ -389,14 +389,16 @@ static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t 
 	return rc == STORE_CONFLICT ? STORE_ERR : rc;
 }
 
-static int pg_idem_claim(struct store *st, const char *key, int64_t min_created_ms, int64_t now, int *status,
-			 char **body)
+static int pg_idem_claim(struct store *st, const char *key, int64_t min_created_ms, int64_t now, int answer_status,
+			 const char *answer, int *status, char **body)
 {
 	struct pg_store *s = to_pg(st);
 	struct pgp p = {0};
 	pgp_str(&p, key);
 	pgp_i64(&p, min_created_ms);
 	pgp_i64(&p, now);
+	pgp_i64(&p, answer != NULL ? answer_status : 0);
+	pgp_str(&p, answer);
 	int rc;
 	PGresult *res = pg_wexec(s, PW_IDEM_CLAIM, &p, &rc);
 	if (rc == STORE_OK && PQntuples(res) == 0) { /* held by a claim committed after the snapshot */

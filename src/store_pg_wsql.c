@@ -107,13 +107,13 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 			" INSERT INTO attempts (" ATT_COLS ") SELECT $6::text, $7::text, $8::text, $9::text, $10::text,"
 			" $11::int, $12::bigint, $13::bytea, $14::smallint, $15::smallint, $16::bigint, $17::text, $18::text,"
 			" $19::text, $20::text FROM u WHERE $6::text IS NOT NULL ON CONFLICT DO NOTHING"},
-	/* A claim is a row with status 0; it takes over a record created before $2 (expired). When the key is
-	 * held, the holder's row comes back (the statement's snapshot: PW_IDEM_GET reads again if a concurrent
-	 * claimer committed it since). */
+	/* A claim is a row with status 0, or with the answer when it is known before the request runs ($4, $5); it
+	 * takes over a record created before $2 (expired). When the key is held, the holder's row comes back (the
+	 * statement's snapshot: PW_IDEM_GET reads again if a concurrent claimer committed it since). */
 	[PW_IDEM_CLAIM] = {"idem_claim",
-			   "WITH c AS (INSERT INTO idempotency (key, status, body, created_ms) VALUES ($1, 0, NULL, $3)"
-			   " ON CONFLICT (key) DO UPDATE SET status = 0, body = NULL, created_ms = excluded.created_ms"
-			   " WHERE idempotency.created_ms < $2 RETURNING 1)"
+			   "WITH c AS (INSERT INTO idempotency (key, status, body, created_ms) VALUES ($1, $4, $5, $3)"
+			   " ON CONFLICT (key) DO UPDATE SET status = excluded.status, body = excluded.body,"
+			   " created_ms = excluded.created_ms WHERE idempotency.created_ms < $2 RETURNING 1)"
 			   " SELECT true, 0, NULL::text FROM c UNION ALL SELECT false, status, body FROM idempotency"
 			   " WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM c)"},
 	/* the keys a batch's jobs claim, locked one after the other in one order (of their hashes, prefixed $2) */
@@ -123,7 +123,8 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_IDEM_PUT] = {"idem_put", "INSERT INTO idempotency (key, status, body, created_ms) VALUES ($1, $2, $3, $4)"
 				     " ON CONFLICT (key) DO UPDATE SET " SET("status") ", " SET("body") ", "
 				     SET("created_ms")},
-	[PW_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = $1 AND status = 0"},
+	/* only ever the claimer's own row, in the claim's transaction (it may hold the answer already) */
+	[PW_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = $1"},
 	[PW_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < $1"},
 	[PW_TOKEN_PUT] = {"token_put", "INSERT INTO app_tokens (" TOKEN_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"},
 	[PW_TOKENS_EXPIRE] = {"tokens_expire", "UPDATE app_tokens SET expires_ms = $2 WHERE app_id = $1 AND expires_ms > $2"

@@ -67,15 +67,17 @@ const struct stmt_def sq_wdefs[WS_COUNT] = {
 			   "INSERT INTO attempts (" ATT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 			   " ?13, ?14, ?15)"
 			   " ON CONFLICT DO NOTHING"},
-	/* a claim is a row with status 0; it takes over a record that has expired (created before ?2) */
-	[WS_IDEM_CLAIM] = {"idem_claim", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, 0, NULL, ?3)"
-					 " ON CONFLICT (key) DO UPDATE SET status = 0, body = NULL,"
+	/* a claim is a row with status 0, or with the answer when it is known before the request runs (?4, ?5); it
+	 * takes over a record that has expired (created before ?2) */
+	[WS_IDEM_CLAIM] = {"idem_claim", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, ?4, ?5, ?3)"
+					 " ON CONFLICT (key) DO UPDATE SET status = excluded.status, body = excluded.body,"
 					 " created_ms = excluded.created_ms WHERE idempotency.created_ms < ?2"},
 	[WS_IDEM_GET] = {"idem_claim", "SELECT status, body FROM idempotency WHERE key = ?1"},
 	[WS_IDEM_PUT] = {"idem_put", "INSERT INTO idempotency (key, status, body, created_ms) VALUES (?1, ?2, ?3, ?4)"
 				     " ON CONFLICT (key) DO UPDATE SET " SET("status") ", " SET("body") ", "
 				     SET("created_ms")},
-	[WS_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = ?1 AND status = 0"},
+	/* only ever the claimer's own row, in the claim's transaction (it may hold the answer already) */
+	[WS_IDEM_RELEASE] = {"idem_release", "DELETE FROM idempotency WHERE key = ?1"},
 	[WS_IDEM_PURGE] = {"idem_purge", "DELETE FROM idempotency WHERE created_ms < ?1"},
 	[WS_TOKEN_PUT] = {"token_put", "INSERT INTO app_tokens (" TOKEN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
 	[WS_TOKENS_EXPIRE] = {"tokens_expire", "UPDATE app_tokens SET expires_ms = ?2 WHERE app_id = ?1 AND expires_ms > ?2"
@@ -414,12 +416,13 @@ static int sq_outcomes_record(struct store *st, const struct outcome *o, size_t 
 	return rc;
 }
 
-static int sq_idem_claim(struct store *st, const char *key, int64_t min_created_ms, int64_t now, int *status,
-			 char **body)
+static int sq_idem_claim(struct store *st, const char *key, int64_t min_created_ms, int64_t now, int answer_status,
+			 const char *answer, int *status, char **body)
 {
 	struct sqlite_store *s = to_sq(st);
 	sqlite3_stmt *q = s->st[WS_IDEM_CLAIM];
-	int rc = sq_bind_str(q, 1, key) | sqlite3_bind_int64(q, 2, min_created_ms) | sqlite3_bind_int64(q, 3, now);
+	int rc = sq_bind_str(q, 1, key) | sqlite3_bind_int64(q, 2, min_created_ms) | sqlite3_bind_int64(q, 3, now) |
+		 sqlite3_bind_int(q, 4, answer != NULL ? answer_status : 0) | sq_bind_str(q, 5, answer);
 	rc = rc ? sq_bind_failed(q, "idem_claim") : sq_run(q, "idem_claim");
 	if (rc != STORE_OK || sqlite3_changes(s->db) > 0)
 		return rc; /* claimed (or failed) */

@@ -219,13 +219,25 @@ e2e('sdk: idempotency-key replays the first response and creates one message', a
   const s3 = await svix.message.create(app.id, { eventType: 'x.y', payload: { v: 1 } }, { idempotencyKey: 'key-sdk-2' });
   assert.notEqual(s3.id, s1.id, 'another key makes another message');
 
+  // A message's 202 is kept with the key's claim; a 409 (its eventId taken) keeps nothing: the key runs again.
+  const e1 = await req('POST', `/app/${app.id}/msg`, { ...body, eventId: 'evt-k' }, { 'idempotency-key': 'key-e1' });
+  const e2 = await req('POST', `/app/${app.id}/msg`, { ...body, eventId: 'evt-k' }, { 'idempotency-key': 'key-e2' });
+  assert.equal(e1.status, 202, e1.text);
+  assert.equal(e2.status, 409, e2.text);
+  const e3 = await req('POST', `/app/${app.id}/msg`, { ...body, eventId: 'evt-k2' }, { 'idempotency-key': 'key-e2' });
+  const e4 = await req('POST', `/app/${app.id}/msg`, { ...body, eventId: 'evt-k3' }, { 'idempotency-key': 'key-e2' });
+  assert.equal(e3.status, 202, e3.text);
+  assert.equal(e3.json.eventId, 'evt-k2', 'the key was free again after the 409');
+  assert.deepEqual(e4.json, e3.json, 'then its 202 is replayed');
+
   const list = await svix.message.list(app.id, { limit: 50 });
-  assert.deepEqual(list.data.map((m) => m.id).sort(), [a.json.id, s1.id, s3.id].sort(), 'three messages in all');
+  const ids = [a.json.id, s1.id, s3.id, e1.json.id, e3.json.id].sort();
+  assert.deepEqual(list.data.map((m) => m.id).sort(), ids, 'five messages in all');
 
   // One delivery per message, not per request.
-  await rcv.waitForCount(3, 15000, 'three deliveries');
-  await rcv.expectNoMore(3, 500);
-  assert.deepEqual(rcv.requests.map((r) => r.headers['webhook-id']).sort(), [a.json.id, s1.id, s3.id].sort());
+  await rcv.waitForCount(5, 15000, 'five deliveries');
+  await rcv.expectNoMore(5, 500);
+  assert.deepEqual(rcv.requests.map((r) => r.headers['webhook-id']).sort(), ids);
   assert.equal(await h.stop(), 0);
 });
 
