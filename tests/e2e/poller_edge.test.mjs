@@ -2,7 +2,7 @@
 // when due and never lost behind a cursor that moved on; a disabled sink answers 409 and reads on from its cursor
 // once enabled; an endpoint turned from https into a sink drops its pending pushes (and back, pushes again).
 import assert from 'node:assert/strict';
-import { PG, api, e2e, eventually, startHookd, startReceiver, svixClient } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, fetchMetrics, startHookd, startReceiver, svixClient } from './lib/harness.mjs';
 
 async function post(req, app, eventType, payload, extra = {}) {
   const r = await req('POST', `/app/${app}/msg`, { eventType, payload, ...extra });
@@ -158,5 +158,10 @@ e2e('endpoint turned into a poller sink: its pending pushes end, its messages ar
 e2e('endpoint turned into a sink on another node (PostgreSQL): the owner stops pushing', async (t) => {
   const h1 = await startHookd(t);
   const h2 = await startHookd(t, { db: h1.db, token: h1.token });
+  // each node counts the other, so that a write on one is answered once the other applied it (read-your-writes;
+  // a node the writer does not count yet is not waited for: the app made on h1 could still be unknown on h2)
+  for (const h of [h1, h2])
+    await eventually(async () => assert.match(await (await fetchMetrics(h)).text(), /^hookd_cluster_nodes 2$/m),
+      { timeout: 3000, what: 'two live nodes, as each node sees it' });
   await urlSwitch(t, h1, h2);
 }, { skip: !PG && 'PostgreSQL only (HOOKD_TEST_PG)' });
