@@ -314,8 +314,10 @@ static int req_run(struct store *st, void *arg)
 		}
 		int rc = st->w->idem_claim(st, r->idem_key, now - IDEMPOTENCY_TTL_MS, now, early_status, early, &status,
 					   &body);
-		if (rc != STORE_OK)
+		if (rc != STORE_OK) {
 			free(early);
+			early = NULL;
+		}
 		if (rc == STORE_CONFLICT) {
 			r->replayed = true;
 			if (status == 0) {

@@ -216,7 +216,8 @@ struct pg_ins {
 	size_t n;
 	int64_t due_ms;
 };
-/* Run PW_MSGS_INSERT for v[0..n) (rows in v's order: each one's from its first row, see pg_ins_rows). */
+/* Insert v[0..n) (PW_MSGS_INSERT, or PW_MSG_INSERT for one): the result's rows in v's order, the last column
+ * each one's place (from 1). */
 PGresult *pg_msgs_insert(struct pg_store *s, const struct pg_ins *v, size_t n, int *rc);
 /* outcomes_record's statement for o[0..n) and its parameters (one array per column; the plainer statement for
  * a single outcome). */
