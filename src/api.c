@@ -312,8 +312,12 @@ static int req_run(struct store *st, void *arg)
 			early = xstrdup(r->resp);
 			early_status = r->status;
 		}
-		int rc = st->w->idem_claim(st, r->idem_key, now - IDEMPOTENCY_TTL_MS, now, early_status, early, &status,
-					   &body);
+		int64_t min = now - IDEMPOTENCY_TTL_MS;
+		if (r->job.pre_claim != NULL) { /* as announced (api_submit) */
+			min = r->claim.min_created_ms;
+			now = r->claim.now_ms;
+		}
+		int rc = st->w->idem_claim(st, r->idem_key, min, now, early_status, early, &status, &body);
 		if (rc != STORE_OK) {
 			free(early);
 			early = NULL;
@@ -396,6 +400,17 @@ void api_submit(struct req *r)
 	r->job.done = req_done;
 	r->job.arg = r;
 	r->job.lock_keys[0] = r->idem_key;
+	r->job.pre_claim = NULL;
+	if (r->job.pre_om != NULL && r->idem_key != NULL) { /* a message insert that claims its key first */
+		if (r->status >= 200 && r->status < 300 && r->resp != NULL && !r->resp_sealed) {
+			int64_t now = now_ms();
+			r->claim = (struct store_claim){.key = r->idem_key, .min_created_ms = now - IDEMPOTENCY_TTL_MS,
+							.now_ms = now, .status = r->status, .answer = r->resp};
+			r->job.pre_claim = &r->claim;
+		} else {
+			r->job.pre_om = NULL; /* its claim is a write of its own */
+		}
+	}
 	/* Counted before stopping is read, and api_stop sets stopping before it reads the count (both sequentially
 	 * consistent): either api_stop waits for this write, or this write sees the stop and is refused. A connection
 	 * still suspended when MHD_stop_daemon runs aborts the process. */

@@ -41,6 +41,7 @@ struct req {
 	bool ready;
 	/* a write in flight */
 	struct commit_job job;
+	struct store_claim claim;       /* job.pre_claim's, when the job announces its idempotency claim */
 	int (*run)(struct store *st, struct req *r); /* on the committer, inside the batch */
 	void (*after)(struct req *r);   /* after commit, if run succeeded and this was not an idempotent replay */
 	void (*cleanup)(struct req *r); /* frees op */

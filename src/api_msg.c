@@ -161,7 +161,7 @@ static void msg_submit(struct req *r, struct message *m, char (*ids)[ID_MAX], si
 	op->om = outmsg_new(m, ids, n);
 	r->run = msg_run;
 	r->after = msg_after;
-	if (op->new_app == NULL && r->idem_key == NULL) { /* msg_run's only write is the message */
+	if (op->new_app == NULL) { /* msg_run's only write is the message (with its key's claim: api_submit) */
 		r->job.pre_om = op->om;
 		r->job.pre_due = op->due_ms;
 	}

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "outmsg.h"
@@ -102,15 +103,24 @@ static struct commit_job *take_batch(void)
 	return batch;
 }
 
+/* Does c claim a key one of ins[0..n) claims? A run ends before such a job: its claim must see the other's. */
+static bool claimed_in(const struct store_msg_ins *ins, size_t n, const struct store_claim *c)
+{
+	for (size_t i = 0; c != NULL && i < n; i++)
+		if (ins[i].claim != NULL && strcmp(ins[i].claim->key, c->key) == 0)
+			return true;
+	return false;
+}
+
 /* Announce the run of message-insert jobs starting at j (msg_prefetch); how many. A run that ends the batch is
  * announced even alone: the backend may send the batch's COMMIT with it. */
 static size_t prefetch(const struct store_write_ops *w, struct commit_job *j)
 {
 	struct store_msg_ins ins[PREFETCH_MAX];
 	size_t n = 0;
-	for (; j != NULL && j->pre_om != NULL && n < PREFETCH_MAX; j = j->next, n++)
+	for (; j != NULL && j->pre_om != NULL && n < PREFETCH_MAX && !claimed_in(ins, n, j->pre_claim); j = j->next, n++)
 		ins[n] = (struct store_msg_ins){.m = &j->pre_om->m, .ep_ids = (const char(*)[ID_MAX])j->pre_om->ep_ids,
-						.n = j->pre_om->n, .due_ms = j->pre_due};
+						.n = j->pre_om->n, .due_ms = j->pre_due, .claim = j->pre_claim};
 	bool ends = j == NULL;
 	if (n > 1 || (n == 1 && ends))
 		w->msg_prefetch(store, ins, n, ends);

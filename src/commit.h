@@ -31,6 +31,10 @@ struct commit_job {
 	 * it together with its neighbours in the batch: store_write_ops.msg_prefetch). */
 	struct outmsg *pre_om;
 	int64_t pre_due;
+	/* Optional, with pre_om: run() first claims this idempotency key (idem_claim with these arguments), and
+	 * writes nothing else but, if the insert fails, the key's release (idem_release). Announced with the insert:
+	 * a backend may claim the key in the same statement, and insert only if the claim holds. */
+	const struct store_claim *pre_claim;
 	/* Optional: the job commutes with message inserts (pre_om jobs): it touches only rows committed before its
 	 * batch (an outcome job), so it may run ahead of the inserts queued before it in its batch, never ahead of
 	 * any other job. The inserts then end the batch, and a backend may send its COMMIT with them. */

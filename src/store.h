@@ -72,12 +72,23 @@ struct poll_window {
 
 struct store;
 
-/* A message insert announced ahead of its job (msg_prefetch): msg_insert's arguments. */
+/* An idempotency key claimed by a message insert's job before it inserts: idem_claim's arguments, the answer
+ * (a message's 202) known before the job runs. */
+struct store_claim {
+	const char *key;
+	int64_t min_created_ms, now_ms;
+	int status;
+	const char *answer;
+};
+
+/* A message insert announced ahead of its job (msg_prefetch): msg_insert's arguments, and the idempotency claim
+ * its job makes first, or NULL. */
 struct store_msg_ins {
 	const struct message *m;
 	const char (*ep_ids)[ID_MAX];
 	size_t n;
 	int64_t due_ms;
+	const struct store_claim *claim;
 };
 
 /* The write path: the committer thread only (src/commit.c), plus the start-up group at the end, which runs
@@ -101,7 +112,9 @@ struct store_write_ops {
 	 * places: nothing else runs between them) and answer each msg_insert from what it kept; if it cannot, each
 	 * msg_insert runs as usual. Called before the first of these jobs' job_begin. ends: these are the batch's
 	 * last jobs, so the backend may commit the batch here (its jobs then only read what was kept; batch_commit
-	 * has nothing left to do, and if that commit failed, job_begin and batch_commit say so for every job). */
+	 * has nothing left to do, and if that commit failed, job_begin and batch_commit say so for every job).
+	 * A job with a claim (ins[i].claim) first calls idem_claim with its arguments, then msg_insert only if the
+	 * claim held, then idem_release only if the insert failed; the keys of one call are distinct. */
 	void (*msg_prefetch)(struct store *, const struct store_msg_ins *ins, size_t n, bool ends);
 
 	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another app. */

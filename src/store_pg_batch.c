@@ -17,19 +17,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void msgs_params(struct pgp *p, const struct pg_ins *v, size_t n)
+/* PW_MSGS_INSERT's parameters for v[0..n), or PW_MSGS_CLAIM's with claims. */
+static void msgs_params(struct pgp *p, const struct pg_ins *v, size_t n, bool claims)
 {
 	enum { ID, APP, TYPE, EVID, CHANNELS, TAGS, PAYLOAD, CREATED, DELIVER_AT, CTYPE, XHDRS, EXPIRES, DUE, DMSG,
-	       DEP, NCOLS };
+	       DEP, IKEY, ISTATUS, IANSWER, ICREATED, NCOLS };
 	static const uint32_t oid[NCOLS] = {
 		[ID] = PG_OID_TEXT, [APP] = PG_OID_TEXT, [TYPE] = PG_OID_TEXT, [EVID] = PG_OID_TEXT,
 		[CHANNELS] = PG_OID_TEXT, [TAGS] = PG_OID_TEXT, [PAYLOAD] = PG_OID_BYTEA, [CREATED] = PG_OID_INT8,
 		[DELIVER_AT] = PG_OID_INT8, [CTYPE] = PG_OID_TEXT, [XHDRS] = PG_OID_TEXT, [EXPIRES] = PG_OID_INT8,
-		[DUE] = PG_OID_INT8, [DMSG] = PG_OID_INT4, [DEP] = PG_OID_TEXT};
+		[DUE] = PG_OID_INT8, [DMSG] = PG_OID_INT4, [DEP] = PG_OID_TEXT, [IKEY] = PG_OID_TEXT,
+		[ISTATUS] = PG_OID_INT4, [IANSWER] = PG_OID_TEXT, [ICREATED] = PG_OID_INT8};
+	int ncols = claims ? NCOLS : IKEY;
+	int64_t min = INT64_MAX; /* the oldest claim kept: the smallest of the claims' own */
 	struct pgarr c[NCOLS];
-	for (int k = 0; k < NCOLS; k++)
+	for (int k = 0; k < ncols; k++)
 		pgarr_init(&c[k], oid[k]);
 	for (size_t i = 0; i < n; i++) {
+		if (claims) {
+			const struct store_claim *cl = v[i].claim;
+			pgarr_str(&c[IKEY], cl != NULL ? cl->key : NULL);
+			pgarr_i32(&c[ISTATUS], cl != NULL ? cl->status : 0);
+			pgarr_str(&c[IANSWER], cl != NULL ? cl->answer : NULL);
+			pgarr_i64(&c[ICREATED], cl != NULL ? cl->now_ms : 0);
+			if (cl != NULL && cl->min_created_ms < min)
+				min = cl->min_created_ms;
+		}
 		const struct message *m = v[i].m;
 		pgarr_str(&c[ID], m->id);
 		pgarr_str(&c[APP], m->app_id);
@@ -56,8 +69,10 @@ static void msgs_params(struct pgp *p, const struct pg_ins *v, size_t n)
 		}
 	}
 	pgp_init(p);
-	for (int k = 0; k < NCOLS; k++)
+	for (int k = 0; k < ncols; k++)
 		pgp_arr(p, &c[k]);
+	if (claims)
+		pgp_i64(p, min);
 }
 
 /* One message: PW_MSG_INSERT's parameters. */
@@ -90,15 +105,19 @@ static void msg_params(struct pgp *p, const struct pg_ins *v)
 	pgp_i64(p, v->due_ms);
 }
 
-/* The statement for v[0..n) and its parameters: the plainer one for a single message. */
+/* The statement for v[0..n) and its parameters: the plainer one for a single message, the one that claims
+ * idempotency keys first if any of them has one. */
 static enum pg_wstmt insert_params(struct pgp *p, const struct pg_ins *v, size_t n)
 {
-	if (n == 1) {
+	bool claims = false;
+	for (size_t i = 0; i < n && !claims; i++)
+		claims = v[i].claim != NULL;
+	if (n == 1 && !claims) {
 		msg_params(p, v);
 		return PW_MSG_INSERT;
 	}
-	msgs_params(p, v, n);
-	return PW_MSGS_INSERT;
+	msgs_params(p, v, n, claims);
+	return claims ? PW_MSGS_CLAIM : PW_MSGS_INSERT;
 }
 
 PGresult *pg_msgs_insert(struct pg_store *s, const struct pg_ins *v, size_t n, int *rc)
@@ -132,6 +151,29 @@ const PGresult *pg_pre_take(struct pg_store *s, const struct message *m, int *lo
 	*hi = s->pre[s->pre_at].hi;
 	s->pre_at++;
 	return s->pre_res;
+}
+
+int pg_pre_claim(struct pg_store *s, const char *key, int *status, char **body)
+{
+	if (s->pre_at >= s->pre_n || s->pre[s->pre_at].key == NULL || strcmp(s->pre[s->pre_at].key, key) != 0)
+		return -1;
+	const struct pg_pre *e = &s->pre[s->pre_at];
+	int held = -1; /* the row of the key's holder */
+	for (int i = e->lo; i < e->hi; i++) {
+		int kind = pg_col_int(s->pre_res, i, 0);
+		if (kind == 4) {
+			s->pre_claimed = e->key; /* undone by job_end if the job fails */
+			return 1;
+		}
+		if (kind == 3)
+			held = i;
+	}
+	s->pre_at++; /* its job inserts nothing */
+	if (held < 0)
+		return 0;
+	*status = pg_col_int(s->pre_res, held, 1);
+	*body = pg_col_str0(s->pre_res, held, 2);
+	return 2;
 }
 
 /* The fate of a pipeline that carried the batch's COMMIT: committed; or something before the COMMIT failed, so
@@ -169,12 +211,15 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	 * result, so those batches send COMMIT with their notification after it (a server-side query naming the
 	 * keys in the same pipeline cost more of PostgreSQL's CPU, on two nodes, than the round trip) */
 	bool fold = ends;
+	for (size_t i = 0; fold && i < n; i++) /* a claimed key is released after a failed insert: not folded */
+		fold = ins[i].claim == NULL;
 	for (size_t i = 0; fold && i < n; i++)
 		for (size_t e = 0; fold && e < ins[i].n; e++)
 			fold = s->quiet != NULL && s->quiet(ins[i].ep_ids[e]);
 	struct pg_ins *v = xcalloc(n, sizeof *v);
 	for (size_t i = 0; i < n; i++)
-		v[i] = (struct pg_ins){.m = ins[i].m, .epa = ins[i].ep_ids, .n = ins[i].n, .due_ms = ins[i].due_ms};
+		v[i] = (struct pg_ins){.m = ins[i].m, .epa = ins[i].ep_ids, .n = ins[i].n, .due_ms = ins[i].due_ms,
+				       .claim = ins[i].claim};
 	struct pgp p[2];
 	enum pg_wstmt w = insert_params(&p[0], v, n);
 	free(v);
@@ -207,7 +252,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 		s->pre = xcalloc(n, sizeof *s->pre);
 		int rows = PQntuples(s->pre_res), r = 0;
 		for (size_t i = 0; i < n; i++) {
-			s->pre[i] = (struct pg_pre){.m = ins[i].m, .lo = r};
+			s->pre[i] = (struct pg_pre){.m = ins[i].m, .key = ins[i].claim ? ins[i].claim->key : NULL, .lo = r};
 			while (r < rows && pg_col_i64(s->pre_res, r, 3) == (int64_t)i + 1)
 				r++;
 			s->pre[i].hi = r;

@@ -40,7 +40,7 @@ struct pg_stmt {
 
 enum pg_wstmt {
 	PW_APP_PUT, PW_APP_DEL, PW_EP_PUT, PW_EP_CANCEL, PW_EP_DEL, PW_EP_DISABLE, PW_EP_FAILING,
-	PW_MSGS_INSERT, PW_MSG_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_ATT_EXPUNGE, PW_OUTCOMES, PW_OUTCOME,
+	PW_MSGS_INSERT, PW_MSGS_CLAIM, PW_MSG_INSERT, PW_MSG_FIND_EVENT, PW_DLV_INSERT, PW_MSG_EXPUNGE, PW_ATT_EXPUNGE, PW_OUTCOMES, PW_OUTCOME,
 	PW_IDEM_CLAIM, PW_KEYS_LOCK, PW_IDEM_GET, PW_IDEM_PUT, PW_IDEM_RELEASE, PW_IDEM_PURGE,
 	PW_TOKEN_PUT, PW_TOKENS_EXPIRE, PW_TOKEN_DEL, PW_TOKENS_PURGE, PW_POLL_PUT,
 	PW_PURGE, PW_TASK_PUT, PW_TASKS_ADOPT, PW_RECOVER, PW_REPLAY_SCAN, PW_DLV_STATES,
@@ -98,9 +98,11 @@ struct pg_store {
 	PGresult *pre_res;
 	struct pg_pre {
 		const struct message *m;
+		const char *key; /* the idempotency key its job claims first (PW_MSGS_CLAIM), or NULL */
 		int lo, hi;
 	} *pre;
 	size_t pre_n, pre_at;
+	const char *pre_claimed; /* the running job's key, claimed by msg_prefetch's statement (pg_pre_claim) */
 	bool (*quiet)(const char *endpoint_id); /* store_cluster_ops.set_quiet: no note for its deliveries */
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
@@ -215,6 +217,7 @@ struct pg_ins {
 	const char (*epa)[ID_MAX];
 	size_t n;
 	int64_t due_ms;
+	const struct store_claim *claim; /* or NULL */
 };
 /* Insert v[0..n) (PW_MSGS_INSERT, or PW_MSG_INSERT for one): the result's rows in v's order, the last column
  * each one's place (from 1). */
@@ -233,6 +236,11 @@ void pg_fold_fate(struct pg_store *s, int rc, const PGresult *commit, const char
 const PGresult *pg_pre_take(struct pg_store *s, const struct message *m, int *lo, int *hi);
 /* Drop what is kept (batch begin, commit, rollback). */
 void pg_pre_clear(struct pg_store *s);
+/* The claim of key by the next announced job, if that job announced it (PW_MSGS_CLAIM): -1 not announced (claim
+ * it as usual); 1 the claim held (its msg_insert reads its rows next); 2 held by another, whose answer is in
+ * *status and *body (malloc'd); 0 held by a claim committed since the statement's snapshot (read it again). In
+ * 0 and 2 the job inserts nothing: its announced rows are passed. */
+int pg_pre_claim(struct pg_store *s, const char *key, int *status, char **body);
 
 /* ---- notifications (store_pg_cluster.c) ---- */
 

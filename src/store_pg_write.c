@@ -111,6 +111,7 @@ static int pg_job_begin(struct store *st)
 	if (PQstatus(s->w) != CONNECTION_OK)
 		return STORE_UNAVAILABLE;
 	s->savepoint_pending = true;
+	s->pre_claimed = NULL;
 	pg_notes_job_begin(s);
 	return STORE_OK;
 }
@@ -118,15 +119,23 @@ static int pg_job_begin(struct store *st)
 static void pg_job_end(struct store *st, bool ok)
 {
 	struct pg_store *s = to_pg(st);
+	const char *claimed = s->pre_claimed; /* its claim went with the batch's inserts, outside its savepoint */
+	s->pre_claimed = NULL;
 	if (s->savepoint_pending) { /* it wrote nothing: no savepoint of its own to release or roll back to */
 		s->savepoint_pending = false;
-		return;
-	}
-	if (ok) {
+	} else if (ok) {
 		s->release_pending = true;
 	} else if (!s->folded) { /* after a folded COMMIT a job wrote nothing (its read ran on its own) */
 		pg_notes_job_drop(s);
 		pg_exec_simple(s->w, "ROLLBACK TO j; RELEASE j", "rollback to");
+	}
+	if (!ok && claimed != NULL && s->doomed == STORE_OK) { /* undone with the job, as if in its savepoint */
+		struct pgp p = {0};
+		pgp_str(&p, claimed);
+		if (pg_wcmd_free(s, PW_IDEM_RELEASE, &p, NULL) != STORE_OK) {
+			log_warnx("postgres: a failed job's idempotency claim could not be undone; the batch fails");
+			s->doomed = STORE_ERR; /* never a key kept for a message not written */
+		}
 	}
 }
 
@@ -394,14 +403,22 @@ static int pg_idem_claim(struct store *st, const char *key, int64_t min_created_
 {
 	struct pg_store *s = to_pg(st);
 	struct pgp p = {0};
+	int pre = pg_pre_claim(s, key, status, body);
+	if (pre == 1)
+		return STORE_OK;
+	if (pre == 2)
+		return STORE_CONFLICT;
 	pgp_str(&p, key);
-	pgp_i64(&p, min_created_ms);
-	pgp_i64(&p, now);
-	pgp_i64(&p, answer != NULL ? answer_status : 0);
-	pgp_str(&p, answer);
-	int rc;
-	PGresult *res = pg_wexec(s, PW_IDEM_CLAIM, &p, &rc);
-	if (rc == STORE_OK && PQntuples(res) == 0) { /* held by a claim committed after the snapshot */
+	int rc = STORE_OK;
+	PGresult *res = NULL;
+	if (pre < 0) {
+		pgp_i64(&p, min_created_ms);
+		pgp_i64(&p, now);
+		pgp_i64(&p, answer != NULL ? answer_status : 0);
+		pgp_str(&p, answer);
+		res = pg_wexec(s, PW_IDEM_CLAIM, &p, &rc);
+	}
+	if (rc == STORE_OK && (res == NULL || PQntuples(res) == 0)) { /* held by a claim committed after the snapshot */
 		PQclear(res);
 		pgp_free(&p);
 		pgp_str(&p, key);

@@ -3,6 +3,26 @@
  * decided by the statement itself (ON CONFLICT, a unique key), never by a read before it. */
 #include "store_pg_int.h"
 
+/* PW_MSGS_INSERT's parts: x the messages, one array per column (and extra ones), then the inserts of those of
+ * src (x, or a subset named x) and the rows they give, but for the ORDER BY. */
+#define MSGS_X(arrays, cols)                                                                                 \
+	"WITH x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"        \
+	" $6::text[], $7::bytea[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::int8[],"           \
+	" $13::int8[]" arrays ") WITH ORDINALITY AS x(" MSG_COLS("") ", expires_ms, due_ms" cols ", ord)),"
+#define MSGS_REST(src)                                                                                       \
+	" m AS (INSERT INTO messages (" MSG_COLS("") ", expires_ms) SELECT " MSG_COLS("")                    \
+	", expires_ms FROM " src " ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, app_id),"               \
+	" d AS (INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"        \
+	" next_ms, updated_ms) SELECT x.id, x.app_id, e.ep, 1, 0, 0, x.due_ms, x.created_ms"                  \
+	" FROM unnest($14::int4[], $15::text[]) WITH ORDINALITY AS e(mi, ep, eo)"                            \
+	" JOIN x ON x.ord = e.mi JOIN m ON m.id = x.id AND m.app_id = x.app_id ORDER BY e.eo"                \
+	" RETURNING id, msg_id, app_id, endpoint_id)"                                                        \
+	" SELECT 0, d.id, d.endpoint_id, x.ord FROM d JOIN x ON x.id = d.msg_id AND x.app_id = d.app_id"     \
+	" UNION ALL SELECT 1, NULL, NULL, x.ord FROM m JOIN x ON x.id = m.id AND x.app_id = m.app_id"        \
+	" UNION ALL SELECT 2, NULL, h.id, x.ord FROM " src " JOIN messages h ON h.app_id = x.app_id"          \
+	" AND h.event_id = x.event_id WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.id = x.id"                   \
+	" AND m.app_id = x.app_id)"
+
 /* Parameters are cast where the statement alone does not fix their type (INSERT ... SELECT, IS NULL). */
 const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_APP_PUT] = {"app_put", "INSERT INTO apps (" APP_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -43,22 +63,25 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	 * rows say what happened, in the messages' order (the last column): kind 0 a delivery (key, endpoint),
 	 * kind 1 the message was written, kind 2 the eventId's holder (read in the statement's snapshot;
 	 * PW_MSG_FIND_EVENT reads again if a concurrent writer, or a message before it in the statement, took it). */
-	[PW_MSGS_INSERT] = {"msg_insert",
-			    "WITH x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
-			    " $6::text[], $7::bytea[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::int8[],"
-			    " $13::int8[]) WITH ORDINALITY AS x(" MSG_COLS("") ", expires_ms, due_ms, ord)),"
-			    " m AS (INSERT INTO messages (" MSG_COLS("") ", expires_ms) SELECT " MSG_COLS("")
-			    ", expires_ms FROM x ORDER BY ord ON CONFLICT DO NOTHING RETURNING id, app_id),"
-			    " d AS (INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, attempts, trigger_type,"
-			    " next_ms, updated_ms) SELECT x.id, x.app_id, e.ep, 1, 0, 0, x.due_ms, x.created_ms"
-			    " FROM unnest($14::int4[], $15::text[]) WITH ORDINALITY AS e(mi, ep, eo)"
-			    " JOIN x ON x.ord = e.mi JOIN m ON m.id = x.id AND m.app_id = x.app_id ORDER BY e.eo"
-			    " RETURNING id, msg_id, app_id, endpoint_id)"
-			    " SELECT 0, d.id, d.endpoint_id, x.ord FROM d JOIN x ON x.id = d.msg_id AND x.app_id = d.app_id"
-			    " UNION ALL SELECT 1, NULL, NULL, x.ord FROM m JOIN x ON x.id = m.id AND x.app_id = m.app_id"
-			    " UNION ALL SELECT 2, NULL, h.id, x.ord FROM x JOIN messages h ON h.app_id = x.app_id"
-			    " AND h.event_id = x.event_id WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.id = x.id"
-			    " AND m.app_id = x.app_id) ORDER BY 4"},
+	[PW_MSGS_INSERT] = {"msg_insert", MSGS_X("", "") MSGS_REST("x") " ORDER BY 4"},
+	/* The same, each message's job claiming its idempotency key first ($16-$19: key or NULL, the answer kept
+	 * with the claim, its time; $20 the oldest claim kept, older ones are taken over, as PW_IDEM_CLAIM does).
+	 * Only the messages whose claim held (y, kind 4) are inserted; kind 3 is a held key's answer (status,
+	 * body), in the statement's snapshot: a keyed message with neither kind 4 nor 3 lost its claim to one
+	 * committed since. The keys are distinct (msg_prefetch's contract): ON CONFLICT DO UPDATE may not touch a
+	 * row twice. */
+	[PW_MSGS_CLAIM] = {"msg_insert",
+			   MSGS_X(", $16::text[], $17::int4[], $18::text[], $19::int8[]",
+				  ", ikey, istatus, ianswer, icreated")
+			   " c AS (INSERT INTO idempotency (key, status, body, created_ms) SELECT ikey, istatus, ianswer,"
+			   " icreated FROM x WHERE ikey IS NOT NULL ORDER BY ord ON CONFLICT (key) DO UPDATE SET"
+			   " status = excluded.status, body = excluded.body, created_ms = excluded.created_ms"
+			   " WHERE idempotency.created_ms < $20 RETURNING key),"
+			   " y AS (SELECT * FROM x WHERE ikey IS NULL OR EXISTS (SELECT 1 FROM c WHERE c.key = x.ikey)),"
+			   MSGS_REST("y x")
+			   " UNION ALL SELECT 3, i.status::int8, i.body, x.ord FROM x JOIN idempotency i ON i.key = x.ikey"
+			   " WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.key = x.ikey)"
+			   " UNION ALL SELECT 4, NULL, NULL, x.ord FROM x JOIN c ON c.key = x.ikey ORDER BY 4"},
 	/* The same for one message (a batch of one, at low rates: a plainer statement costs PostgreSQL less):
 	 * $1-$12 its columns, $13 its endpoints, $14 when due. */
 	[PW_MSG_INSERT] = {"msg_insert",

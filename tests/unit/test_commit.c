@@ -8,6 +8,7 @@
 
 #include "cache.h"
 #include "commit.h"
+#include "outmsg.h"
 #include "registry.h"
 #include "store.h"
 #include "tests.h"
@@ -302,6 +303,51 @@ START_TEST(test_keys_locked_first)
 }
 END_TEST
 
+/* A run of message inserts announced together (store_write_ops.msg_prefetch: the SQLite store has none, so the
+ * test lends it one that records) ends before a job that claims a key the run claims already: the second claim
+ * must see the first, so it goes in the next run. */
+static char runs[4][64];
+static size_t nruns;
+static void record_prefetch(struct store *s, const struct store_msg_ins *ins, size_t n, bool ends)
+{
+	(void)s;
+	char *o = runs[nruns++ % 4];
+	o[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(o + strlen(o), 64 - strlen(o), "%s ", ins[i].claim != NULL ? ins[i].claim->key : "-");
+	snprintf(o + strlen(o), 64 - strlen(o), "%s", ends ? "end" : "");
+}
+
+START_TEST(test_prefetch_runs_end_at_a_repeated_claim)
+{
+	static struct store_write_ops w;
+	w = *st->w;
+	w.msg_prefetch = record_prefetch;
+	const struct store_write_ops *orig = st->w;
+	st->w = &w;
+	static struct outmsg om; /* read for its fields only */
+	static struct store_claim k1 = {.key = "k1"}, k2 = {.key = "k2"}, k1b = {.key = "k1"};
+	const struct store_claim *claim[5] = {&k1, &k2, NULL, &k1b, NULL};
+	struct tjob blocker, t[5];
+	reset();
+	hold(&blocker);
+	for (int i = 0; i < 5; i++) {
+		tjob_init(&t[i], i + 1, NULL, STORE_OK);
+		t[i].job.pre_om = &om;
+		t[i].job.pre_claim = claim[i];
+		commit_submit(&t[i].job);
+	}
+	nruns = 0;
+	release();
+	wait_done(6);
+	commit_stop();
+	st->w = orig;
+	ck_assert_uint_eq(nruns, 2);
+	ck_assert_str_eq(runs[0], "k1 k2 - ");
+	ck_assert_str_eq(runs[1], "k1 - end");
+}
+END_TEST
+
 /* A job's changes, in the order recorded, before its done(); the next job of the batch sees them in its. */
 struct chjob {
 	struct commit_job job;
@@ -411,6 +457,7 @@ Suite *commit_suite(void)
 	tcase_add_test(tc, test_done_in_submission_order);
 	tcase_add_test(tc, test_early_jobs_first);
 	tcase_add_test(tc, test_keys_locked_first);
+	tcase_add_test(tc, test_prefetch_runs_end_at_a_repeated_claim);
 	tcase_add_test(tc, test_changes_before_done);
 	tcase_add_test(tc, test_after_stop_refused);
 	suite_add_tcase(s, tc);

@@ -124,6 +124,101 @@ START_TEST(test_msg_prefetch)
 }
 END_TEST
 
+/* A batch's message inserts announced with the idempotency claims their jobs make first (a request with a key):
+ * each job claims (a new key; one held, whose answer comes back and whose message is not written; one expired,
+ * taken over), inserts only if it claimed, and releases its key if the insert failed, then fails, as req_run
+ * does (the release is undone with the job: its claim must be too, though it went with the inserts). Run as
+ * the batch's middle (_i 0) and as its end with every endpoint this node's own (_i 1: the COMMIT is not sent
+ * with the inserts, since a release may follow them). */
+START_TEST(test_msg_prefetch_claims)
+{
+	if (_i == 1 && st->c != NULL)
+		st->c->set_quiet(st, all_quiet);
+	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
+	int eps[] = {1};
+	ck_assert_int_eq(insert_msg(1, 1, "p-1", eps, 1, 9000, NULL), STORE_OK);
+	int status;
+	char *body = NULL;
+	begin();
+	ck_assert_int_eq(st->w->idem_claim(st, "k-held", 0, 2500, 202, "held", &status, &body), STORE_OK);
+	ck_assert_int_eq(st->w->idem_claim(st, "k-old", 0, 1000, 202, "old", &status, &body), STORE_OK);
+	commit();
+
+	enum { N = 5 };
+	const char *key[N] = {"k-a", "k-held", "k-b", NULL, "k-old"};
+	const char *answer[N] = {"a", "held again", "b", NULL, "new"};
+	struct message m[N];
+	msg_init(&m[0], 2, 1, NULL);
+	msg_init(&m[1], 3, 1, NULL);
+	msg_init(&m[2], 4, 1, "p-1"); /* its eventId is taken: the key it claimed is released */
+	msg_init(&m[3], 5, 1, NULL);
+	msg_init(&m[4], 6, 1, NULL);
+	char ep[1][ID_MAX];
+	mk_id(ep[0], "ep_", 1);
+	const char *ptrs[1] = {ep[0]};
+	struct store_claim cl[N];
+	struct store_msg_ins ins[N];
+	for (int i = 0; i < N; i++) {
+		cl[i] = (struct store_claim){.key = key[i], .min_created_ms = 2000, .now_ms = 3000, .status = 202,
+					    .answer = answer[i]};
+		ins[i] = (struct store_msg_ins){.m = &m[i], .ep_ids = (const char(*)[ID_MAX])ep, .n = 1, .due_ms = 9000,
+						.claim = key[i] != NULL ? &cl[i] : NULL};
+	}
+	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
+	if (st->w->msg_prefetch != NULL)
+		st->w->msg_prefetch(st, ins, N, _i == 1);
+	int crc[N], rc[N];
+	char *held[N] = {NULL};
+	for (int i = 0; i < N; i++) {
+		job_begin();
+		crc[i] = key[i] == NULL ? STORE_OK
+					: st->w->idem_claim(st, key[i], 2000, 3000, 202, answer[i], &status, &held[i]);
+		rc[i] = -1;
+		if (crc[i] == STORE_OK)
+			rc[i] = st->w->msg_insert(st, &m[i], ptrs, 1, 9000, NULL, NULL);
+		bool failed = crc[i] == STORE_OK && rc[i] != STORE_OK;
+		if (key[i] != NULL && failed)
+			ck_assert_int_eq(st->w->idem_release(st, key[i]), STORE_OK);
+		job_end(!failed); /* a failed job rolls back alone: its claim too, wherever the backend made it */
+	}
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
+	int want_crc[N] = {STORE_OK, STORE_CONFLICT, STORE_OK, STORE_OK, STORE_OK};
+	int want_rc[N] = {STORE_OK, -1, STORE_CONFLICT, STORE_OK, STORE_OK};
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(crc[i], want_crc[i]);
+		ck_assert_int_eq(rc[i], want_rc[i]);
+		char id[ID_MAX];
+		mk_id(id, "msg_", i + 2);
+		struct message got;
+		int g = st->q->msg_get(st, app_id_of(1), id, &got);
+		ck_assert_int_eq(g, want_rc[i] == STORE_OK ? STORE_OK : STORE_NOTFOUND);
+		if (g == STORE_OK)
+			message_dispose(&got);
+		message_dispose(&m[i]);
+	}
+	ck_assert_str_eq(held[1], "held");
+	free(held[1]);
+	/* what the keys hold now: the claims' answers, the released key free again */
+	const char *now_holds[N] = {"a", "held", NULL, NULL, "new"};
+	begin();
+	for (int i = 0; i < N; i++) {
+		if (key[i] == NULL)
+			continue;
+		body = NULL;
+		int r = st->w->idem_claim(st, key[i], 0, 4000, 0, NULL, &status, &body);
+		if (now_holds[i] == NULL) {
+			ck_assert_int_eq(r, STORE_OK);
+			continue;
+		}
+		ck_assert_int_eq(r, STORE_CONFLICT);
+		ck_assert_int_eq(status, 202);
+		ck_assert_str_eq(body, now_holds[i]);
+		free(body);
+	}
+	commit();
+}
+END_TEST
+
 /* ---- the cluster side (a shared database only) ---- */
 
 static size_t pending_n;
@@ -241,6 +336,7 @@ END_TEST
 void store_cluster_tests(TCase *tc)
 {
 	tcase_add_loop_test(tc, test_msg_prefetch, 0, 3);
+	tcase_add_loop_test(tc, test_msg_prefetch_claims, 0, 2);
 	tcase_add_test(tc, test_cluster_leases);
 	tcase_add_test(tc, test_cluster_pending_and_notify);
 }
