@@ -21,6 +21,7 @@ struct in_op {
 	struct source *src;
 	struct inreq rq;
 	struct outmsg *om;        /* the message to forward */
+	char *dedup_lock;         /* "d <source id> <dedup key>": the unique key the job claims (commit_job.lock_keys) */
 };
 
 static void in_cleanup(struct req *r)
@@ -28,6 +29,7 @@ static void in_cleanup(struct req *r)
 	struct in_op *op = r->op;
 	source_unref(op->src);
 	inreq_dispose(&op->rq);
+	free(op->dedup_lock);
 	outmsg_unref(op->om);
 	free(op);
 }
@@ -323,6 +325,12 @@ void api_inbound(struct req *r)
 		metrics_inbound(in_outcome(op->rq.verify_rc, false));
 		reply_rejected(r, op->rq.verify_rc);
 		return;
+	}
+	if (op->rq.verify_rc == HOOKD_OK && op->rq.dedup_key != NULL) { /* locked ahead: see commit_job.lock_keys */
+		size_t len = strlen(op->src->id) + strlen(op->rq.dedup_key) + 4;
+		op->dedup_lock = xmalloc(len);
+		snprintf(op->dedup_lock, len, "d %s %s", op->src->id, op->rq.dedup_key);
+		r->job.lock_keys[1] = op->dedup_lock;
 	}
 	r->run = in_run;
 	r->after = in_after;

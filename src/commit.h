@@ -39,8 +39,8 @@ struct commit_job {
 	 * batch (an outcome job), so it may run ahead of the inserts queued before it in its batch, never ahead of
 	 * any other job. The inserts then end the batch, and a backend may send its COMMIT with them. */
 	bool early;
-	/* Optional: the unique keys this job claims (its idempotency key, its message's eventId): locked with the
-	 * batch's others at its start (store_write_ops.keys_lock). */
+	/* Optional: the unique keys this job claims (its idempotency key, its message's eventId or its inbound
+	 * request's dedup key): locked with the batch's others at its start (store_write_ops.keys_lock). */
 	const char *lock_keys[2];
 	/* The changes are another node's, reloaded here (feed.c): applied, not announced to the nodes again. */
 	bool replay;
