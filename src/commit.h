@@ -13,6 +13,7 @@
 #define HOOKD_COMMIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "registry.h"
 #include "store.h"
@@ -50,8 +51,12 @@ struct commit_job {
 	struct commit_change_rec *changes, *changes_last; /* the committer's: what run() recorded */
 };
 
-/* Start the committer thread on a store. */
-void commit_start(struct store *st);
+/* Start the committer thread on a store. With other nodes writing to the database (commit_siblings) and under
+ * load (the last batch held 8 jobs or more and more came during its commit), the next batch waits wait_ms (0:
+ * never) for more jobs to join it (--commit-wait). */
+void commit_start(struct store *st, int64_t wait_ms);
+/* How many other nodes write to the same database (the cluster thread, each tick; 0 at start). */
+void commit_siblings(int n);
 /* Queue a job (intrusive: no allocation; the job must live until done() runs). Thread-safe. */
 void commit_submit(struct commit_job *job);
 /* From job's run() only (on the committer thread, inside the batch): record a change to the registries, to be

@@ -113,6 +113,12 @@ const struct setting config_settings[] = {
 	 "payloads and attempt response bodies older than this are purged in the background (the message then reads "
 	 "`payload {}`, the attempt `response \"\"`); a message's `payloadRetentionPeriod` (days) overrides it for its "
 	 "payload"},
+	{"commit-wait", "HOOKD_COMMIT_WAIT", "D", SETTING_DURATION, FIELD(commit_wait_ms, int64_t), 0, 100, "1ms", NULL,
+	 "several nodes: under load, how long a commit waits for more writes (0 to 100ms)",
+	 "several nodes on PostgreSQL, group commit under load: when the last transaction carried 8 writes or more "
+	 "and more came during its commit, the next one waits this long for more to join it, so that fewer, larger "
+	 "transactions cost the shared database less per message, for this much latency; a node alone, or one whose "
+	 "writer was idle, never waits (0: never; 0 to 100 ms; docs/scaling.md)"},
 	{"chore-interval", "HOOKD_CHORE_INTERVAL", "D", SETTING_DURATION, FIELD(chore_interval_ms, int64_t), 10, 3600000,
 	 "60s", NULL, "how often background chores run (10ms to 1h)",
 	 "how often the background chores run (idempotency expiry, retention purge; 10 ms to 1 h)"},

@@ -36,6 +36,7 @@ struct config {
 	int64_t breaker_cooldown_ms; /* HOOKD_BREAKER_COOLDOWN: first pause before a probe; doubles, max 10 min */
 	int64_t retention_ms;      /* HOOKD_RETENTION: payloads and response bodies older than this are purged (90 d) */
 	int64_t lease_time_ms;     /* HOOKD_LEASE_TIME: endpoint leases of several nodes on PostgreSQL (10 s) */
+	int64_t commit_wait_ms;    /* HOOKD_COMMIT_WAIT: under load, how long a commit waits to fill (1 ms) */
 	int64_t chore_interval_ms; /* HOOKD_CHORE_INTERVAL: how often the main thread runs its chores (60 s) */
 	int log_level;             /* HOOKD_LOG_LEVEL */
 	bool log_json;             /* HOOKD_LOG_FORMAT json */

@@ -378,6 +378,7 @@ static void tick(void)
 	apply_renewal(&held);
 	idvec_free(&held);
 	feed_peers(live - 1); /* the nodes a registry write waits for (feed.h) */
+	commit_siblings(live - 1); /* whether a busy batch waits for more (commit.h) */
 	METRIC_SET(cluster_nodes, live);
 	if (live < 1)
 		live = 1;

@@ -425,7 +425,7 @@ static int serve(struct config *cfg)
 		log_errorx("hookd: %s", err);
 		goto out_deliver;
 	}
-	commit_start(st);
+	commit_start(st, cfg->commit_wait_ms);
 	sched->start();
 	deliver_start();
 	tasks_adopt(true); /* the tasks cut short by this node's last stop go on from their cursor */

@@ -12,6 +12,7 @@
 #include "registry.h"
 #include "store.h"
 #include "tests.h"
+#include "util.h"
 
 static struct store *st;
 static char dir[64];
@@ -20,7 +21,7 @@ static void setup(void)
 {
 	st = tests_sqlite_store(dir, "commit");
 	cache_init();
-	commit_start(st);
+	commit_start(st, 1);
 }
 
 static void teardown(void)
@@ -348,6 +349,107 @@ START_TEST(test_prefetch_runs_end_at_a_repeated_claim)
 }
 END_TEST
 
+/* With another node on the database and under load, a batch waits (commit_start's wait) for more jobs to join
+ * it (_i 1); a node alone does not wait (_i 0), nor does a job that finds the committer idle. Jobs gated open one at a time; each job's done() notes its batch. */
+struct fjob {
+	struct commit_job job;
+	int gate;        /* run() waits until this gate opens (0: none) */
+	uint64_t batch;  /* the batches committed when done() ran: the same for the jobs of one batch */
+	bool done;
+};
+static int gates_open, gate_running;
+
+static int fjob_run(struct store *s, void *arg)
+{
+	(void)s;
+	struct fjob *f = arg;
+	pthread_mutex_lock(&mu);
+	if (f->gate != 0) {
+		gate_running = f->gate;
+		pthread_cond_broadcast(&cv);
+	}
+	while (f->gate > gates_open)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return STORE_OK;
+}
+
+static void fjob_done(void *arg, int rc)
+{
+	struct fjob *f = arg;
+	uint64_t jobs;
+	ck_assert_int_eq(rc, STORE_OK);
+	pthread_mutex_lock(&mu);
+	commit_stats(&f->batch, &jobs);
+	f->done = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void fjob_submit(struct fjob *f, int gate)
+{
+	*f = (struct fjob){.job = {.run = fjob_run, .done = fjob_done, .arg = f}, .gate = gate};
+	commit_submit(&f->job);
+}
+
+static void gate_wait_running(int gate)
+{
+	pthread_mutex_lock(&mu);
+	while (gate_running != gate)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+static void gate_open(int gate)
+{
+	pthread_mutex_lock(&mu);
+	gates_open = gate;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void fjob_wait(struct fjob *f)
+{
+	pthread_mutex_lock(&mu);
+	while (!f->done)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+START_TEST(test_batch_fills_under_load)
+{
+	commit_stop();
+	commit_start(st, 300); /* a long wait: the test's own pauses are far shorter */
+	commit_siblings(_i);    /* 1: another node writes to the database, so a busy batch waits; 0: alone */
+	gates_open = gate_running = 0;
+	static struct fjob a, f[8], h[8], z;
+	fjob_submit(&a, 1); /* a batch of its own, held */
+	gate_wait_running(1);
+	for (int i = 0; i < 8; i++) /* the next batch: 8 jobs, held by its last */
+		fjob_submit(&f[i], i == 7 ? 2 : 0);
+	gate_open(1);
+	gate_wait_running(2);
+	fjob_submit(&h[0], 0); /* came during that batch: under load */
+	gate_open(2);
+	usleep(20000);
+	for (int i = 1; i < 8; i++)
+		fjob_submit(&h[i], 0);
+	for (int i = 0; i < 8; i++)
+		fjob_wait(&h[i]);
+	for (int i = 1; i < 8 && _i == 1; i++) /* h[0] waited, the others joined it: one batch of 8 */
+		ck_assert_uint_eq(h[i].batch, h[0].batch);
+	if (_i == 0) /* alone: h[0] went at once */
+		ck_assert_uint_lt(h[0].batch, h[1].batch);
+	ck_assert_uint_eq(f[7].batch, f[0].batch);
+	ck_assert_uint_gt(h[0].batch, f[0].batch);
+	usleep(20000); /* the committer idle: a job now does not wait to fill */
+	int64_t t0 = mono_ms();
+	fjob_submit(&z, 0);
+	fjob_wait(&z);
+	ck_assert_int_lt(mono_ms() - t0, 150);
+}
+END_TEST
+
 /* A job's changes, in the order recorded, before its done(); the next job of the batch sees them in its. */
 struct chjob {
 	struct commit_job job;
@@ -458,6 +560,7 @@ Suite *commit_suite(void)
 	tcase_add_test(tc, test_early_jobs_first);
 	tcase_add_test(tc, test_keys_locked_first);
 	tcase_add_test(tc, test_prefetch_runs_end_at_a_repeated_claim);
+	tcase_add_loop_test(tc, test_batch_fills_under_load, 0, 2);
 	tcase_add_test(tc, test_changes_before_done);
 	tcase_add_test(tc, test_after_stop_refused);
 	suite_add_tcase(s, tc);
