@@ -299,23 +299,37 @@ static PGresult *pipeline_result(PGconn *c)
 	return first;
 }
 
-/* The batch's deferred BEGIN and the job's deferred savepoint commands, sent ahead of its first write in the same
- * pipeline. After a folded COMMIT (msg_prefetch) there is no transaction left: a read runs on its own. */
-static size_t savepoint_steps(struct pg_store *s, const char *pre[3])
+/* The batch's deferred BEGIN and key locks (pg_keys_lock), and the job's deferred savepoint commands, sent ahead
+ * of its first write in the same pipeline. After a folded COMMIT (msg_prefetch) there is no transaction left: a
+ * read runs on its own. */
+static size_t savepoint_steps(struct pg_store *s, struct pg_step pre[4])
 {
 	size_t n = 0;
-	if (s->begin_pending && !s->folded)
-		pre[n++] = "BEGIN";
-	s->begin_pending = false;
+	if (s->begin_pending && !s->folded) {
+		pre[n++] = (struct pg_step){.sql = "BEGIN"};
+		if (s->keys_pending) /* the batch's first statement: before any job's savepoint */
+			pre[n++] = (struct pg_step){.w = PW_KEYS_LOCK, .p = &s->keys_p};
+	}
+	s->begin_pending = s->keys_pending = false;
 	if (!s->savepoint_pending || s->folded) {
 		s->savepoint_pending = false;
 		return n;
 	}
 	if (s->release_pending)
-		pre[n++] = "RELEASE j";
-	pre[n++] = "SAVEPOINT j";
+		pre[n++] = (struct pg_step){.sql = "RELEASE j"};
+	pre[n++] = (struct pg_step){.sql = "SAVEPOINT j"};
 	s->savepoint_pending = s->release_pending = false;
 	return n;
+}
+
+/* Send one step of a pipeline. */
+static bool step_send(PGconn *c, const struct pg_step *st)
+{
+	if (st->sql != NULL)
+		return PQsendQueryParams(c, st->sql, 0, NULL, NULL, NULL, NULL, 1) == 1;
+	char name[16];
+	stmt_name(name, 'w', (int)st->w);
+	return PQsendQueryPrepared(c, name, st->p->n, st->p->v, st->p->len, st->p->fmt, 1) == 1;
 }
 
 /* A pipeline's statements leave in as few TCP segments as its bytes need (libpq sends every 8 KiB): corked while
@@ -337,7 +351,7 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		log_warnx("postgres: cannot enter pipeline mode: %s", PQerrorMessage(c));
 		return STORE_ERR;
 	}
-	const char *pre[3];
+	struct pg_step pre[4];
 	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0, bytes = 0;
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; steps[i].p != NULL && k < steps[i].p->n; k++)
@@ -345,23 +359,10 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 	bool ok = true, corked = n > 8 || bytes > 8192;
 	if (corked)
 		cork(c, 1);
-	while (ok && pre_sent < npre) {
-		if (PQsendQueryParams(c, pre[pre_sent], 0, NULL, NULL, NULL, NULL, 1) == 1)
-			pre_sent++;
-		else
-			ok = false;
-	}
-	while (ok && sent < n) {
-		struct pg_step *st = &steps[sent];
-		char name[16];
-		stmt_name(name, 'w', (int)st->w);
-		if (st->sql != NULL)
-			ok = PQsendQueryParams(c, st->sql, 0, NULL, NULL, NULL, NULL, 1) == 1;
-		else
-			ok = PQsendQueryPrepared(c, name, st->p->n, st->p->v, st->p->len, st->p->fmt, 1) == 1;
-		if (ok)
-			sent++;
-	}
+	while (ok && pre_sent < npre && (ok = step_send(c, &pre[pre_sent])))
+		pre_sent++;
+	while (ok && sent < n && (ok = step_send(c, &steps[sent])))
+		sent++;
 	ok = PQpipelineSync(c) == 1 && ok;
 	if (corked)
 		cork(c, 0);
@@ -371,7 +372,7 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 	for (size_t i = 0; i < pre_sent; i++) {
 		PGresult *res = pipeline_result(c);
 		if (rc == STORE_OK)
-			rc = pg_result_rc(res, pre[i]);
+			rc = pg_result_rc(res, pre[i].sql != NULL ? pre[i].sql : pg_wdefs[pre[i].w].name);
 		PQclear(res);
 	}
 	for (size_t i = 0; i < sent; i++) {

@@ -68,6 +68,19 @@ enum pg_rstmt {
 };
 extern const struct pg_stmt pg_rdefs[PR_COUNT]; /* store_pg_read.c, prepared by each read connection on first use */
 
+/* ---- parameters: text, except BYTEA (binary); a NULL string is SQL NULL ---- */
+
+#define PG_MAXP 24
+
+struct pgp {
+	int n;
+	const char *v[PG_MAXP];
+	int len[PG_MAXP];
+	int fmt[PG_MAXP];
+	char num[PG_MAXP][24];
+	char *own[PG_MAXP]; /* freed by pgp_free */
+};
+
 /* ---- the store ---- */
 
 struct pg_rconn {
@@ -85,6 +98,8 @@ struct pg_store {
 	bool release_pending; /* the last job's savepoint is still to be released (job_end(true) defers it) */
 	bool savepoint_pending; /* the job's SAVEPOINT is not sent yet: it goes in one pipeline with its first write */
 	bool begin_pending;     /* the batch's BEGIN is not sent yet: it goes in one pipeline with the batch's first write */
+	bool keys_pending;      /* and its key locks (keys_lock) go right after it, with keys_p */
+	struct pgp keys_p;
 	bool folded;            /* the batch was committed by a pipeline of its last job's (its COMMIT folded in) */
 	bool job_last;          /* the running job is the batch's last (job_last): its outcomes may carry COMMIT */
 	int doomed;             /* STORE_OK, or what every later job of the batch gets: a folded COMMIT failed */
@@ -119,18 +134,6 @@ extern const struct store_write_ops pg_write_ops;
 extern const struct store_query_ops pg_query_ops;
 extern const struct store_cluster_ops pg_cluster_ops; /* store_pg_cluster.c */
 
-/* ---- parameters: text, except BYTEA (binary); a NULL string is SQL NULL ---- */
-
-#define PG_MAXP 24
-
-struct pgp {
-	int n;
-	const char *v[PG_MAXP];
-	int len[PG_MAXP];
-	int fmt[PG_MAXP];
-	char num[PG_MAXP][24];
-	char *own[PG_MAXP]; /* freed by pgp_free */
-};
 
 void pgp_init(struct pgp *p);
 void pgp_free(struct pgp *p);

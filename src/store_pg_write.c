@@ -23,6 +23,8 @@
 static void batch_reset(struct pg_store *s)
 {
 	s->release_pending = s->savepoint_pending = s->begin_pending = s->folded = s->job_last = false;
+	s->keys_pending = false;
+	pgp_free(&s->keys_p);
 	s->doomed = STORE_OK;
 	pg_notes_clear(s);
 	pg_pre_clear(s);
@@ -441,10 +443,15 @@ static int pg_keys_lock(struct store *st, const char *const *keys, size_t n)
 	struct pg_store *s = to_pg(st);
 	char prefix[96];
 	snprintf(prefix, sizeof prefix, "hookd-key:%s:", s->schema);
-	struct pgp p = {0};
-	pgp_text_array(&p, keys, n);
-	pgp_str(&p, prefix);
-	return pg_wcmd_free(s, PW_KEYS_LOCK, &p, NULL);
+	bool defer = s->begin_pending && !s->folded; /* no statement yet: after the BEGIN, with the first write */
+	struct pgp local = {0}, *p = defer ? &s->keys_p : &local;
+	pgp_free(p);
+	pgp_text_array(p, keys, n);
+	pgp_own(p, xstrdup(prefix));
+	if (!defer)
+		return pg_wcmd_free(s, PW_KEYS_LOCK, p, NULL);
+	s->keys_pending = true;
+	return STORE_OK;
 }
 
 static int pg_idem_put(struct store *st, const char *key, int status, const char *body, int64_t created_ms)

@@ -256,6 +256,25 @@ START_TEST(test_early_jobs_first)
 }
 END_TEST
 
+/* The store's write ops lent to a test, which replaces one of them with its own; ops_back stops the committer,
+ * then gives the store its own back. */
+static struct store_write_ops lent;
+static const struct store_write_ops *own_ops;
+
+static struct store_write_ops *lend_ops(void)
+{
+	lent = *st->w;
+	own_ops = st->w;
+	st->w = &lent;
+	return &lent;
+}
+
+static void ops_back(void)
+{
+	commit_stop(); /* before the store's ops go back */
+	st->w = own_ops;
+}
+
 /* The unique keys a batch's jobs claim are locked in one call at its start, before any of its jobs runs
  * (store_write_ops.keys_lock: the SQLite store has none, so the test lends it one that records). */
 static char locked[8][32];
@@ -273,11 +292,7 @@ static int record_keys(struct store *s, const char *const *keys, size_t n)
 
 START_TEST(test_keys_locked_first)
 {
-	static struct store_write_ops w;
-	w = *st->w;
-	w.keys_lock = record_keys;
-	const struct store_write_ops *orig = st->w;
-	st->w = &w;
+	lend_ops()->keys_lock = record_keys;
 	struct tjob blocker;
 	reset();
 	hold(&blocker);
@@ -291,8 +306,7 @@ START_TEST(test_keys_locked_first)
 		commit_submit(&keyed[i].job);
 	release();
 	wait_done(4);
-	commit_stop(); /* before the store's ops go back */
-	st->w = orig;
+	ops_back();
 	ck_assert_uint_eq(nlocked, 4);
 	ck_assert_str_eq(locked[0], "idem-1");
 	ck_assert_str_eq(locked[1], "e app_1 ev-1");
@@ -321,11 +335,7 @@ static void record_prefetch(struct store *s, const struct store_msg_ins *ins, si
 
 START_TEST(test_prefetch_runs_end_at_a_repeated_claim)
 {
-	static struct store_write_ops w;
-	w = *st->w;
-	w.msg_prefetch = record_prefetch;
-	const struct store_write_ops *orig = st->w;
-	st->w = &w;
+	lend_ops()->msg_prefetch = record_prefetch;
 	static struct outmsg om; /* read for its fields only */
 	static struct store_claim k1 = {.key = "k1"}, k2 = {.key = "k2"}, k1b = {.key = "k1"};
 	const struct store_claim *claim[5] = {&k1, &k2, NULL, &k1b, NULL};
@@ -341,8 +351,7 @@ START_TEST(test_prefetch_runs_end_at_a_repeated_claim)
 	nruns = 0;
 	release();
 	wait_done(6);
-	commit_stop();
-	st->w = orig;
+	ops_back();
 	ck_assert_uint_eq(nruns, 2);
 	ck_assert_str_eq(runs[0], "k1 k2 - ");
 	ck_assert_str_eq(runs[1], "k1 - end");
