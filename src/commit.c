@@ -23,7 +23,8 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct commit_job *head, *tail;
-static size_t queued, want; /* jobs queued; while the committer waits for more: the count that wakes it */
+static size_t queued;       /* jobs queued */
+static bool filling;        /* the committer waits for more jobs (fill_batch): only a full batch wakes it */
 static size_t last_n;       /* the committer's: jobs in the last batch */
 static int64_t wait_ns;     /* commit_start's wait_ms */
 static int siblings;        /* other nodes writing to the database (commit_siblings) */
@@ -85,7 +86,7 @@ void commit_submit(struct commit_job *job)
 		head = job;
 	tail = job;
 	queued++;
-	if (want == 0 || queued >= want) /* a committer filling its batch wakes when it is full */
+	if (!filling || queued >= BATCH_MAX)
 		pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
 }
@@ -105,10 +106,10 @@ static void fill_batch(void)
 	until.tv_nsec += wait_ns;
 	until.tv_sec += until.tv_nsec / 1000000000;
 	until.tv_nsec %= 1000000000;
-	want = BATCH_MAX; /* woken early only by a full batch */
-	while (queued < want && !stopping && pthread_cond_clockwait(&cv, &mu, CLOCK_MONOTONIC, &until) == 0)
+	filling = true;
+	while (queued < BATCH_MAX && !stopping && pthread_cond_clockwait(&cv, &mu, CLOCK_MONOTONIC, &until) == 0)
 		;
-	want = 0;
+	filling = false;
 }
 
 /* Take up to BATCH_MAX jobs off the queue; NULL once stopping and empty. */
@@ -275,7 +276,8 @@ void commit_start(struct store *st, int64_t wait_ms)
 	stopping = false;
 	running = true;
 	wait_ns = wait_ms * 1000000;
-	queued = want = last_n = 0;
+	queued = last_n = 0;
+	filling = false;
 	__atomic_store_n(&siblings, 0, __ATOMIC_RELAXED);
 	if (pthread_create(&thread, NULL, commit_main, NULL) != 0)
 		fatal("commit: pthread_create");
