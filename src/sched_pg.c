@@ -3,9 +3,10 @@
  *
  * The cluster thread, on the store's cluster connection, ticks about every tenth of the lease time: heartbeat,
  * renew, claim up to the fair share ceil(endpoints / live nodes), shed what is over it. Between ticks it listens
- * for other nodes' commits ("d LO-HI": deliveries made pending), reads which of those keys are its endpoints'
- * (one query per wake-up) and schedules them; a periodic scan of its endpoints' pending deliveries is the safety
- * net for a notification lost with the listening connection (and runs after it reconnects).
+ * for other nodes' commits ("p <endpoint> <due> <keys>": deliveries made pending, sent after each commit) and
+ * schedules those of its endpoints straight from the note (each is read when it comes due); a periodic scan of its
+ * endpoints' pending deliveries is the safety net for a notification lost with the listening connection or with
+ * the node that sent it (and runs after it reconnects).
  *
  * Each key in the schedule is in a key set with its endpoint and a state (scheduled, or out: handed to the
  * dispatcher), so the overlapping sources (the claim's read, local commits, notifications, scans, retries)
@@ -14,10 +15,10 @@
  * read is still running wait (deferred), so fifo's head is known before anything of it starts.
  *
  * Fifo endpoints: this node's own commits for them are not scheduled as they are made (payload in memory) but read
- * like the other nodes' commits, from their own notification (while this node owns a fifo endpoint, its own "d"
- * entries are read too). PostgreSQL delivers notifications in commit order, so a message another node accepted
- * (answered 202) before this node accepted the next one is read first, in the same query or an earlier one, and
- * comes due first: the local one cannot overtake it while it is still being read. A commit whose notification
+ * when their own notification comes back (while this node owns a fifo endpoint, its own "p" entries are read).
+ * PostgreSQL delivers notifications in the order they commit, and a node answers 202 only once its notification
+ * is sent, so a message another node accepted before this node accepted the next one is heard first, in the same
+ * wake-up or an earlier one, and comes due first: the local one cannot overtake it. A commit whose notification
  * went by before this node knew it owned a fifo endpoint waits for a later one (a node's commits are one
  * committer's, so its keys grow in commit order: a key is echoed once a notification of this node named a key at
  * least as high), or a second.
@@ -145,6 +146,10 @@ struct found {
 	bool claim; /* a claim's read: note each endpoint's oldest key */
 };
 
+/* A delivery's due time in the schedule: all those due already come out in the order of their keys, the order the
+ * cluster accepted them in (fifo), not of times stamped by different nodes' clocks or heard late in a note. */
+static int64_t due_at(int64_t due_ms) { return due_ms > now_ms() ? due_ms : 1; }
+
 /* A pending delivery read from the store: scheduled if its endpoint is ours and it is not in the set yet. */
 static void found_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
 {
@@ -155,7 +160,7 @@ static void found_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpo
 		if (f->claim && o->state == OWN_LOADING && (o->boot_oldest == 0 || dkey < o->boot_oldest))
 			o->boot_oldest = dkey;
 		if (keyset_add(&keys, dkey, o, K_SCHED))
-			sched_vec_add(&f->items, &(struct sched_item){next_ms, dkey, NULL, 0, -1});
+			sched_vec_add(&f->items, &(struct sched_item){due_at(next_ms), dkey, NULL, 0, -1});
 	}
 	pthread_mutex_unlock(&mu);
 }
@@ -409,11 +414,12 @@ static void tick(void)
 /* ---- notifications (the cluster thread) ---- */
 
 struct heard {
-	int64_t *lo, *hi;
+	int64_t *lo, *hi; /* key ranges to read (pending_in) */
 	size_t n, cap;
 	bool scan, claim;
-	int64_t own_max; /* the highest key of this node's own commits named */
-	bool own_scan;   /* this node's own notes overflowed */
+	int64_t own_max;    /* the highest key of this node's own commits named */
+	bool own_scan;      /* this node's own notes overflowed */
+	struct found found; /* the other nodes' deliveries for endpoints of ours, scheduled from their notes */
 };
 
 static void heard_add(struct heard *h, int64_t lo, int64_t hi)
@@ -427,7 +433,54 @@ static void heard_add(struct heard *h, int64_t lo, int64_t hi)
 	h->hi[h->n++] = hi;
 }
 
-/* "<node id>\n" then entries: "d LO-HI" / "d K" (deliveries made pending), "scan", "c <kind> <id>" */
+#define RUN_MAX 100000 /* the most keys one run of a note may name (more: a scan) */
+
+/* "p <endpoint> <due> K1-K2,K3,...": deliveries made pending for an endpoint, due at due (0: at once). Another
+ * node's, for an endpoint of ours: scheduled as they are (the loader reads each when due, and drops one no longer
+ * pending). This node's own (for fifo endpoints, with their echo) and "d K1-K2" (a node of an older build, which
+ * names no endpoint): read. */
+static void heard_pending(struct heard *h, const char *p, const char *eol, bool own)
+{
+	char id[ID_MAX] = "", *end;
+	const char *keys_at = p + 2;
+	long long due = 0;
+	if (p[0] == 'p') {
+		const char *ep = p + 2, *sp = memchr(ep, ' ', (size_t)(eol - ep));
+		if (sp == NULL || sp == ep || sp - ep >= ID_MAX)
+			return;
+		memcpy(id, ep, (size_t)(sp - ep));
+		id[sp - ep] = '\0';
+		if ((due = strtoll(sp + 1, &end, 10)) < 0 || *end != ' ')
+			return;
+		keys_at = end + 1;
+	}
+	bool read = own ? __atomic_load_n(&owns_fifo, __ATOMIC_RELAXED) != 0 : p[0] == 'd';
+	pthread_mutex_lock(&mu);
+	struct own *o = own || p[0] == 'd' ? NULL : hmap_get(&owned, id);
+	for (const char *k = keys_at; k < eol && (*k >= '0' && *k <= '9');) {
+		long long lo = strtoll(k, &end, 10), hi = lo;
+		if (*end == '-')
+			hi = strtoll(end + 1, &end, 10);
+		k = *end == ',' ? end + 1 : eol;
+		if (lo <= 0 || hi < lo)
+			break;
+		if (hi - lo >= RUN_MAX) {
+			h->scan = true;
+			continue;
+		}
+		if (own && hi > h->own_max)
+			h->own_max = hi;
+		if (read)
+			heard_add(h, lo, hi);
+		for (long long key = lo; active(o) && key <= hi; key++)
+			if (keyset_add(&keys, key, o, K_SCHED))
+				sched_vec_add(&h->found.items, &(struct sched_item){due_at(due), key, NULL, 0, -1});
+	}
+	pthread_mutex_unlock(&mu);
+}
+
+/* "<node id>\n" then entries: "p <endpoint> <due> <keys>" / "d <keys>" (deliveries made pending), "scan",
+ * "c <kind> <id>", "a <seq>", "k <origin> <seq>", "hello" */
 static void heard_cb(void *arg, const char *payload)
 {
 	struct heard *h = arg;
@@ -465,18 +518,9 @@ static void heard_cb(void *arg, const char *payload)
 				h->own_scan = true;
 			else
 				h->scan = true;
-		} else if (p[0] == 'd' && p[1] == ' ') {
-			char *end;
-			long long lo = strtoll(p + 2, &end, 10), hi = lo;
-			if (*end == '-')
-				hi = strtoll(end + 1, &end, 10);
-			if (lo <= 0 || hi < lo)
-				continue;
-			if (own && hi > h->own_max)
-				h->own_max = hi;
-			/* this node's own commits were scheduled as they were made, but for fifo endpoints' */
-			if (!own || __atomic_load_n(&owns_fifo, __ATOMIC_RELAXED))
-				heard_add(h, lo, hi);
+		} else if ((p[0] == 'p' || p[0] == 'd') && p[1] == ' ') {
+			const char *eol = strchr(p, '\n');
+			heard_pending(h, p, eol != NULL ? eol : p + strlen(p), own);
 		}
 	}
 }
@@ -558,13 +602,13 @@ static void *cluster_main(void *arg)
 		feed_expire();
 		size_t foreign = h.n;
 		echoes_ready(&h);
-		if (h.n > 0) {
-			struct found f = {0};
-			if (store->c->pending_in(store, h.lo, h.hi, h.n, found_cb, &f) != STORE_OK)
-				echoes_again(&h, foreign); /* the other nodes' keys: the scan after the reconnect */
-			found_push(&f);
-		}
+		/* one push for what the notes named and what was read, so fifo's order is that of the notes */
+		if (h.n > 0 && store->c->pending_in(store, h.lo, h.hi, h.n, found_cb, &h.found) != STORE_OK)
+			echoes_again(&h, foreign); /* the other nodes' keys: the scan after the reconnect */
+		if (h.found.items.n > 0)
+			found_push(&h.found);
 	}
+	free(h.found.items.v);
 	free(h.lo);
 	free(h.hi);
 	return NULL;

@@ -382,7 +382,8 @@ struct store_cluster_ops {
 	 * over at their next tick instead of after the lease time. */
 	int (*leave)(struct store *, const char *node);
 	/* Wait up to timeout_ms for notifications of commits (any node's, this one's included), cb per payload
-	 * ("<node id>\n<entry>\n...": "d LO-HI" / "d K" deliveries made pending, "scan" for too many to list).
+	 * ("<node id>\n<entry>\n...": "p <endpoint> <due> K1-K2,K3" deliveries made pending for an endpoint, due
+	 * at due (0: at once), "d K1-K2" the same from an older build, "scan" for too many to list, registry entries).
 	 * *resync is set when the listening connection was (re)opened by this call, so that notifications may have
 	 * been missed before it: the caller rescans what it owns. STORE_UNAVAILABLE when the database cannot be
 	 * reached (the next call tries again, at most once a second). */

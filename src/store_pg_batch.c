@@ -224,26 +224,22 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	enum pg_wstmt w = insert_params(&p[0], v, n);
 	free(v);
 	pgp_init(&p[1]);
-	struct pg_step steps[6]; /* RELEASE j, SAVEPOINT p, the inserts, NOTIFY, RELEASE p, COMMIT */
-	size_t k = 0, at;
+	struct pg_step steps[6]; /* RELEASE j, SAVEPOINT p, the inserts, RELEASE p, [NOTIFY], COMMIT, [NOTIFY] */
+	size_t k = 0, at, commit = 0;
 	if (s->release_pending)
 		steps[k++] = (struct pg_step){.sql = "RELEASE j"};
 	s->release_pending = false; /* sent here, or, if this pipeline fails, ended by the batch's fate */
 	steps[k++] = (struct pg_step){.sql = "SAVEPOINT p"};
 	at = k;
 	steps[k++] = (struct pg_step){.w = w, .p = &p[0]};
-	if (fold && s->notes_len > 0) { /* the earlier jobs' notes: inside p (kept here until the fate is known) */
-		pg_notes_params(s, s->channel, &p[1]);
-		steps[k++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[1]};
-	}
 	steps[k++] = (struct pg_step){.sql = "RELEASE p"};
-	if (fold)
-		steps[k++] = (struct pg_step){.sql = "COMMIT"};
+	if (fold) /* with the earlier jobs' notes (kept here until the fate is known) */
+		commit = pg_commit_steps(s, steps, &k, &p[1]);
 	int rc = pg_pipeline(s, steps, k);
 	pgp_free(&p[0]);
 	pgp_free(&p[1]);
 	if (fold)
-		pg_fold_fate(s, rc, steps[k - 1].res, "ROLLBACK TO p; RELEASE p");
+		pg_fold_fate(s, rc, steps[commit].res, "ROLLBACK TO p; RELEASE p");
 	if (s->folded)
 		pg_notes_clear(s); /* they went with the COMMIT */
 	if (rc == STORE_OK) { /* each job's rows: the result is in the messages' order (its last column) */

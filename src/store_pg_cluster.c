@@ -18,41 +18,29 @@ static void note_add(struct pg_store *s, const char *entry, size_t len)
 		s->notes = xrealloc(s->notes, s->notes_cap);
 	}
 	memcpy(s->notes + s->notes_len, entry, len);
+	s->notes_tx |= entry[0] != 'd' && entry[0] != 'p';
 	s->notes_len += len;
 	s->notes[s->notes_len++] = '\n';
 }
 
-/* "d LO-HI" per run of consecutive keys (a batch's keys come from one sequence: mostly one run) */
-void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n)
+/* "p <endpoint> <due> <key>": a delivery made pending for endpoint, due at due (0: at once). The owner schedules it
+ * straight from the note, with no read of its own until it is due. note_merge joins a batch's entries. */
+void pg_note_ep(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key)
 {
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && keys[j] == keys[j - 1] + 1)
-			j++;
-		char e[64];
-		int len = j - i == 1 ? snprintf(e, sizeof e, "d %" PRId64, keys[i])
-				     : snprintf(e, sizeof e, "d %" PRId64 "-%" PRId64, keys[i], keys[j - 1]);
-		if (keys[i] > 0)
-			note_add(s, e, (size_t)len);
-		i = j;
-	}
+	char e[ID_MAX + 64];
+	int len = snprintf(e, sizeof e, "p %s %" PRId64 " %" PRId64, endpoint_id, due_ms, key);
+	if (key > 0 && len > 0 && (size_t)len < sizeof e && strchr(endpoint_id, ' ') == NULL)
+		note_add(s, e, (size_t)len);
 }
 
-/* The keys of the deliveries a msg_insert wrote (rows of kind 0), for their owners' notification. */
-void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi)
+void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi, int64_t due_ms)
 {
-	int64_t keys[64];
-	size_t k = 0;
+	int64_t due = due_ms > now_ms() ? due_ms : 0;
 	for (int i = lo; i < hi; i++) {
-		if (pg_col_int(res, i, 0) != 0 || (s->quiet != NULL && s->quiet(PQgetvalue(res, i, 2))))
-			continue;
-		keys[k++] = pg_col_i64(res, i, 1);
-		if (k == 64) {
-			pg_note_pending(s, keys, k);
-			k = 0;
-		}
+		const char *ep = PQgetvalue(res, i, 2);
+		if (pg_col_int(res, i, 0) == 0 && (s->quiet == NULL || !s->quiet(ep)))
+			pg_note_ep(s, ep, due, pg_col_i64(res, i, 1));
 	}
-	pg_note_pending(s, keys, k);
 }
 
 /* "c <kind> <id>": a registry row changed (the endpoints': nodes under their fair share claim a new one at once) */
@@ -72,35 +60,130 @@ void pg_notes_job_begin(struct pg_store *s) { s->notes_job = s->notes_len; }
 
 void pg_notes_job_drop(struct pg_store *s) { s->notes_len = s->notes_job; }
 
-void pg_notes_clear(struct pg_store *s) { s->notes_len = s->notes_job = 0; }
+void pg_notes_clear(struct pg_store *s)
+{
+	s->notes_len = s->notes_job = 0;
+	s->notes_tx = false;
+}
 
 /* A notification's payload is at most 8000 bytes: the notes go in chunks of whole lines, each starting with the
  * sending node's id (a node skips its own). */
 #define NOTE_CHUNK 7900
 
-/* Split the notes into chunks of whole lines (malloc'd strings into out, at most max); how many. */
-static size_t note_chunks(struct pg_store *s, char **out, size_t max, bool *all)
+/* One "p" entry of the batch's notes, parsed for note_merge. */
+struct pnote {
+	const char *ep;
+	size_t eplen;
+	int64_t due, key;
+};
+
+/* The same endpoint and due time: one line. */
+static int pnote_group(const struct pnote *x, const struct pnote *y)
+{
+	size_t n = x->eplen < y->eplen ? x->eplen : y->eplen;
+	int c = memcmp(x->ep, y->ep, n);
+	if (c == 0 && x->eplen != y->eplen)
+		c = x->eplen < y->eplen ? -1 : 1;
+	return c != 0 ? c : (x->due > y->due) - (x->due < y->due);
+}
+
+static int pnote_cmp(const void *a, const void *b)
+{
+	const struct pnote *x = a, *y = b;
+	int c = pnote_group(x, y);
+	return c != 0 ? c : (x->key > y->key) - (x->key < y->key);
+}
+
+#define PLINE_MAX 2000 /* a merged "p" line is cut here (well under a chunk) */
+
+/* The batch's notes with its "p" entries merged: one line per endpoint and due time, its keys as runs
+ * ("p <endpoint> <due> K1-K2,K3,..."), after the other entries in their order. Malloc'd, *len its length. */
+static char *note_merge(const struct pg_store *s, size_t *len)
+{
+	size_t n = 0, cap = 0, olen = 0;
+	struct pnote *v = NULL;
+	char *out = xmalloc(s->notes_len + 1);
+	for (size_t i = 0; i < s->notes_len;) {
+		const char *l = s->notes + i, *nl = memchr(l, '\n', s->notes_len - i), *sp;
+		size_t line = (size_t)(nl - l);
+		i += line + 1;
+		if (line > 2 && l[0] == 'p' && l[1] == ' ' && (sp = memchr(l + 2, ' ', line - 2)) != NULL) {
+			char *end;
+			struct pnote pn = {.ep = l + 2, .eplen = (size_t)(sp - l - 2), .due = strtoll(sp + 1, &end, 10)};
+			pn.key = strtoll(end, NULL, 10);
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = xrealloc(v, cap * sizeof *v);
+			}
+			v[n++] = pn;
+		} else {
+			memcpy(out + olen, l, line + 1);
+			olen += line + 1;
+		}
+	}
+	if (n > 1)
+		qsort(v, n, sizeof *v, pnote_cmp);
+	size_t ocap = s->notes_len + 1;
+	for (size_t i = 0; i < n;) {
+		char head[ID_MAX + 32];
+		int hl = snprintf(head, sizeof head, "p %.*s %" PRId64 " ", (int)v[i].eplen, v[i].ep, v[i].due);
+		size_t start = 0, j = i;
+		for (; j < n && pnote_group(&v[i], &v[j]) == 0;) {
+			size_t r = j + 1; /* a run of consecutive keys: j..r-1 */
+			while (r < n && v[r].key == v[r - 1].key + 1 && pnote_group(&v[i], &v[r]) == 0)
+				r++;
+			char run[48];
+			int rl = r - j == 1 ? snprintf(run, sizeof run, "%" PRId64, v[j].key)
+					    : snprintf(run, sizeof run, "%" PRId64 "-%" PRId64, v[j].key, v[r - 1].key);
+			if (olen + (size_t)hl + (size_t)rl + 3 > ocap) {
+				ocap = (olen + (size_t)hl + (size_t)rl + 3) * 2;
+				out = xrealloc(out, ocap);
+			}
+			if (j == i || olen - start + (size_t)rl + 1 > PLINE_MAX) { /* a new line */
+				if (j != i)
+					out[olen++] = '\n';
+				start = olen;
+				memcpy(out + olen, head, (size_t)hl);
+				olen += (size_t)hl;
+			} else {
+				out[olen++] = ',';
+			}
+			memcpy(out + olen, run, (size_t)rl);
+			olen += (size_t)rl;
+			j = r;
+		}
+		out[olen++] = '\n';
+		i = j;
+	}
+	free(v);
+	*len = olen;
+	return out;
+}
+
+/* Split the notes (len bytes, each line ending with a newline) into chunks of whole lines (malloc'd strings into
+ * out, at most max); how many. */
+static size_t note_chunks(const char *notes, size_t notes_len, char **out, size_t max, bool *all)
 {
 	const char *node = node_id();
 	size_t nlen = strlen(node), k = 0, i = 0;
-	while (i < s->notes_len && k < max) {
+	while (i < notes_len && k < max) {
 		char *c = xmalloc(NOTE_CHUNK + 1);
 		memcpy(c, node, nlen);
 		size_t len = nlen;
-		while (i < s->notes_len) {
-			const char *nl = memchr(s->notes + i, '\n', s->notes_len - i); /* every entry ends with one */
-			size_t line = (size_t)(nl - (s->notes + i));
+		while (i < notes_len) {
+			const char *nl = memchr(notes + i, '\n', notes_len - i);
+			size_t line = (size_t)(nl - (notes + i));
 			if (len + 1 + line > NOTE_CHUNK)
 				break;
 			c[len++] = '\n';
-			memcpy(c + len, s->notes + i, line);
+			memcpy(c + len, notes + i, line);
 			len += line;
 			i += line + 1;
 		}
 		c[len] = '\0';
 		out[k++] = c;
 	}
-	*all = i >= s->notes_len;
+	*all = i >= notes_len;
 	return k;
 }
 
@@ -110,7 +193,10 @@ void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p)
 {
 	char **chunks = xcalloc(CHUNKS_MAX, sizeof *chunks);
 	bool all;
-	size_t n = note_chunks(s, chunks, CHUNKS_MAX, &all);
+	size_t mlen;
+	char *merged = note_merge(s, &mlen);
+	size_t n = note_chunks(merged, mlen, chunks, CHUNKS_MAX, &all);
+	free(merged);
 	if (!all) { /* more than fit: the last chunk says so */
 		size_t nlen = strlen(node_id());
 		free(chunks[n - 1]);
@@ -125,19 +211,35 @@ void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p)
 	free(chunks);
 }
 
-int pg_commit_notes(struct pg_store *s, const char *channel)
+size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p)
+{
+	pgp_init(p);
+	if (s->notes_len > 0 && s->notes_tx) {
+		pg_notes_params(s, s->channel, p);
+		steps[(*k)++] = (struct pg_step){.w = PW_NOTIFY, .p = p};
+	}
+	size_t at = *k;
+	steps[(*k)++] = (struct pg_step){.sql = "COMMIT"};
+	if (s->notes_len > 0 && !s->notes_tx) {
+		pg_notes_params(s, s->channel, p);
+		steps[(*k)++] = (struct pg_step){.w = PW_NOTIFY_AFTER, .p = p, .after = true};
+	}
+	return at;
+}
+
+int pg_commit_notes(struct pg_store *s)
 {
 	struct pgp p;
-	pg_notes_params(s, channel, &p);
-	struct pg_step steps[2] = {{.w = PW_NOTIFY, .p = &p}, {.sql = "COMMIT"}};
-	int rc = pg_pipeline(s, steps, 2);
+	struct pg_step steps[2];
+	size_t k = 0, at = pg_commit_steps(s, steps, &k, &p);
+	int rc = pg_pipeline(s, steps, k);
 	pgp_free(&p);
-	if (rc == STORE_OK && (steps[1].res == NULL || strcmp(PQcmdStatus(steps[1].res), "COMMIT") != 0)) {
+	if (rc == STORE_OK && (steps[at].res == NULL || strcmp(PQcmdStatus(steps[at].res), "COMMIT") != 0)) {
 		log_warnx("postgres: commit: the transaction had failed and was rolled back");
 		rc = STORE_ERR;
 	}
-	PQclear(steps[0].res);
-	PQclear(steps[1].res);
+	for (size_t i = 0; i < k; i++)
+		PQclear(steps[i].res);
 	pg_notes_clear(s);
 	return rc;
 }

@@ -342,6 +342,18 @@ static void cork(PGconn *c, int on)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 }
 
+/* Read up to and including the pipeline's next sync. */
+static void sync_result(PGconn *c)
+{
+	PGresult *sync;
+	while ((sync = PQgetResult(c)) != NULL) {
+		bool done = PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+		PQclear(sync);
+		if (done)
+			break;
+	}
+}
+
 int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 {
 	PGconn *c = s->w;
@@ -352,17 +364,25 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 		return STORE_ERR;
 	}
 	struct pg_step pre[4];
-	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0, bytes = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t npre = savepoint_steps(s, pre), pre_sent = 0, sent = 0, bytes = 0, first_after = n;
+	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; steps[i].p != NULL && k < steps[i].p->n; k++)
 			bytes += steps[i].p->fmt[k] == 1 ? (size_t)steps[i].p->len[k] : 0; /* arrays, bytea */
-	bool ok = true, corked = n > 8 || bytes > 8192;
+		if (steps[i].after && first_after == n)
+			first_after = i;
+	}
+	/* a sync before the steps `after` (libpq flushes at each sync): corked, so it costs no segment of its own */
+	bool ok = true, corked = n > 8 || bytes > 8192 || first_after < n, sync_mid = false;
 	if (corked)
 		cork(c, 1);
 	while (ok && pre_sent < npre && (ok = step_send(c, &pre[pre_sent])))
 		pre_sent++;
-	while (ok && sent < n && (ok = step_send(c, &steps[sent])))
-		sent++;
+	while (ok && sent < n) {
+		if (sent == first_after && (npre > 0 || sent > 0))
+			ok = sync_mid = PQpipelineSync(c) == 1;
+		if (ok && (ok = step_send(c, &steps[sent])))
+			sent++;
+	}
 	ok = PQpipelineSync(c) == 1 && ok;
 	if (corked)
 		cork(c, 0);
@@ -377,18 +397,17 @@ int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n)
 	}
 	for (size_t i = 0; i < sent; i++) {
 		const char *what = steps[i].sql != NULL ? steps[i].sql : pg_wdefs[steps[i].w].name;
+		if (i == first_after && sync_mid)
+			sync_result(c);
 		steps[i].res = pipeline_result(c);
-		/* after a failure the rest are skipped (aborted): only the first one is logged */
-		if (rc == STORE_OK)
+		/* after a failure the rest are skipped (aborted): only the first one is logged; a step after the
+		 * sync is logged only if all before it went well (else it failed in the aborted transaction) */
+		if (i < first_after && rc == STORE_OK)
 			rc = pg_result_rc(steps[i].res, what);
+		else if (i >= first_after && rc == STORE_OK && PQstatus(c) == CONNECTION_OK)
+			(void)pg_result_rc(steps[i].res, what);
 	}
-	PGresult *sync;
-	while ((sync = PQgetResult(c)) != NULL) { /* up to and including the sync */
-		bool done = PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-		PQclear(sync);
-		if (done)
-			break;
-	}
+	sync_result(c);
 	if (PQexitPipelineMode(c) != 1) {
 		/* the server went away mid-pipeline: the connection is stuck in pipeline mode and would fail every
 		 * later statement without looking broken; dropped, so the next batch reconnects */

@@ -47,7 +47,7 @@ enum pg_wstmt {
 	PW_EVT_PUT, PW_EVT_CREATE, PW_EVT_DEL,
 	PW_SRC_PUT, PW_SRC_DEL, PW_INR_INSERT, PW_INR_DEDUP, PW_INR_PURGE,
 	PW_APPS_LOAD, PW_EPS_LOAD, PW_EVTS_LOAD, PW_SRCS_LOAD, PW_APP_ONE, PW_EP_ONE, PW_EVT_ONE, PW_SRC_ONE,
-	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_CHORE_LOCK,
+	 PW_DLV_RESET, PW_DLV_SCAN, PW_NOTIFY, PW_NOTIFY_AFTER, PW_CHORE_LOCK,
 	PW_AV_LOCK, PW_AV_CREATE, PW_AV_SET, PW_AV_DEL, PW_AVS_LOAD, PW_AV_ONE,
 	PW_COUNT
 };
@@ -122,6 +122,7 @@ struct pg_store {
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
+	bool notes_tx; /* an entry other than "d": the notes must commit with the batch (pg_commit_steps) */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	struct pg_rconn *idle; /* idle read connections */
@@ -201,9 +202,11 @@ struct pg_step {
 	const char *sql;
 	struct pgp *p;
 	PGresult *res; /* set by pg_pipeline; the caller clears it */
+	bool after;    /* after a sync, in a transaction of its own: its failure is logged, not returned (last steps) */
 };
 /* Send the steps in one pipeline (one round trip) and read every result; the first failure's rc. A failure
- * skips the steps after it (their res is NULL or aborted) and leaves the transaction aborted. */
+ * skips the steps after it (their res is NULL or aborted) and leaves the transaction aborted; steps marked
+ * `after` run anyway (in an aborted transaction block they fail, harmlessly). */
 int pg_pipeline(struct pg_store *s, struct pg_step *steps, size_t n);
 /* Stream a write statement's rows one at a time to cb (single-row mode). */
 int pg_wstream(struct pg_store *s, enum pg_wstmt w, struct pgp *p, void (*cb)(void *arg, PGresult *row),
@@ -265,16 +268,24 @@ void pg_note_change_op(struct store *st, const char *kind, const char *id);
 void pg_note_op(struct store *st, const char *entry);
 
 void pg_note_change(struct pg_store *s, const char *kind, const char *id);
-void pg_note_pending(struct pg_store *s, const int64_t *keys, size_t n);
-/* The same for the delivery keys in rows lo..hi of PW_MSGS_INSERT's result (kind 0: kind, key, endpoint). */
-void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi);
+/* A delivery made pending for endpoint_id (key), due at due_ms (0: at once), for its owner's notification. */
+void pg_note_ep(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key);
+/* The same for the deliveries in rows lo..hi of PW_MSGS_INSERT's result (kind 0: kind, key, endpoint), due at
+ * due_ms, but for those of this node's own endpoints (quiet). */
+void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi, int64_t due_ms);
 /* The batch's notes: dropped with a failed job (from its start) or a failed batch; sent with COMMIT. */
 void pg_notes_job_begin(struct pg_store *s);
 void pg_notes_job_drop(struct pg_store *s);
 void pg_notes_clear(struct pg_store *s);
-/* COMMIT with the batch's notes, in one pipeline: a NOTIFY on channel (one per chunk of at most 8000 bytes; a
- * listener gets them only if the transaction commits), then COMMIT. STORE_OK only if committed. */
-int pg_commit_notes(struct pg_store *s, const char *channel);
+/* COMMIT with the batch's notes, in one pipeline (pg_commit_steps). STORE_OK only if committed. */
+int pg_commit_notes(struct pg_store *s);
+/* The steps that end the batch, appended at steps[*k] (room for 2): its COMMIT and the NOTIFY of its notes (one
+ * per chunk of at most 8000 bytes), with p its parameters (the caller frees it). Registry notes go before the
+ * COMMIT, in the batch's transaction, so that they are heard exactly when it commits. Notes of deliveries alone go
+ * after it, in a transaction of their own that does not wait for the disk: PostgreSQL serializes committing
+ * NOTIFYs across the whole cluster until their commit record is flushed, so two nodes' batches that both notify
+ * could never share a WAL flush. A lost one only delays (the owners' scan). The index of the COMMIT step. */
+size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p);
 /* PW_NOTIFY's parameters for the batch's notes (kept: the caller clears them once they are sent). */
 void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p);
 /* store_write_ops.chore_lock: a transaction-level advisory lock named by the schema and the chore. */

@@ -85,7 +85,7 @@ static int pg_batch_commit(struct store *st)
 	}
 	int rc;
 	if (s->notes_len > 0) {
-		rc = pg_commit_notes(s, s->channel); /* with BEGIN if the batch wrote nothing: one round trip */
+		rc = pg_commit_notes(s); /* with BEGIN if the batch wrote nothing: one round trip */
 	} else {
 		PGresult *res = PQexec(s->w, "COMMIT");
 		rc = pg_result_rc(res, "commit");
@@ -329,7 +329,7 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 	if (rc == STORE_OK && written && dkeys != NULL)
 		place_dkeys(res, lo, hi, endpoint_ids, n, dkeys);
 	if (rc == STORE_OK && written && !s->folded) /* a folded COMMIT's notification named them already */
-		pg_note_rows(s, res, lo, hi);
+		pg_note_rows(s, res, lo, hi, due_ms);
 	PQclear(own);
 	if (rc == STORE_OK && !written) {
 		rc = STORE_CONFLICT;
@@ -358,7 +358,7 @@ static int pg_delivery_add(struct store *st, const char *app_id, const char *msg
 	if (rc == STORE_OK && dkey != NULL)
 		*dkey = k;
 	if (k > 0 && (to_pg(st)->quiet == NULL || !to_pg(st)->quiet(endpoint_id)))
-		pg_note_pending(to_pg(st), &k, 1);
+		pg_note_ep(to_pg(st), endpoint_id, due_ms > now_ms() ? due_ms : 0, k);
 	PQclear(res);
 	return rc;
 }
@@ -378,17 +378,14 @@ static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t 
 		steps[total++] = (struct pg_step){.w = w, .p = &p[i]};
 	}
 	bool fold = s->job_last && s->doomed == STORE_OK && !s->folded;
+	size_t commit = 0;
 	if (fold) {
 		steps[total++] = (struct pg_step){.sql = "RELEASE j"};
-		if (s->notes_len > 0) {
-			pg_notes_params(s, s->channel, &p[stmts]);
-			steps[total++] = (struct pg_step){.w = PW_NOTIFY, .p = &p[stmts]};
-		}
-		steps[total++] = (struct pg_step){.sql = "COMMIT"};
+		commit = pg_commit_steps(s, steps, &total, &p[stmts]);
 	}
 	int rc = total > 0 ? pg_pipeline(s, steps, total) : STORE_OK;
 	if (fold)
-		pg_fold_fate(s, rc, steps[total - 1].res, NULL); /* a failed outcome: job_end rolls back to j */
+		pg_fold_fate(s, rc, steps[commit].res, NULL); /* a failed outcome: job_end rolls back to j */
 	for (size_t i = 0; i < total; i++)
 		PQclear(steps[i].res);
 	for (size_t i = 0; i <= stmts; i++)
@@ -603,7 +600,8 @@ static int pg_recover_batch(struct store *st, const struct task *t, int64_t *aft
 	*msgs = scan_msgs(res, true, limit, max_bytes, dkeys, n, more);
 	if (*n > 0)
 		*after = (*dkeys)[*n - 1];
-	pg_note_pending(to_pg(st), *dkeys, *n);
+	for (size_t i = 0; i < *n; i++) /* due at once */
+		pg_note_ep(to_pg(st), t->endpoint_id, 0, (*dkeys)[i]);
 	PQclear(res);
 	return STORE_OK;
 }

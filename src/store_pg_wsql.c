@@ -252,6 +252,9 @@ const struct pg_stmt pg_wdefs[PW_COUNT] = {
 	[PW_DLV_RESET] = {"deliveries_reset_sending", "UPDATE deliveries SET status = 1 WHERE status = 3"},
 	[PW_DLV_SCAN] = {"deliveries_scan_pending", "SELECT id, next_ms, endpoint_id FROM deliveries WHERE status = 1"},
 	[PW_NOTIFY] = {"notify", "SELECT pg_notify($1, x) FROM unnest($2::text[]) x"},
+	/* the same after the batch's COMMIT, in an implicit transaction whose commit does not wait for the disk */
+	[PW_NOTIFY_AFTER] = {"notify_after", "SELECT pg_notify($1, x) FROM set_config('synchronous_commit', 'off', true), "
+					     "unnest($2::text[]) x"},
 	[PW_CHORE_LOCK] = {"chore_lock", "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))"},
 	/* payload versions: names compare bytewise (COLLATE "C", as SQLite's); a create locks the table until the
 	 * batch ends, so that two nodes' creates cannot both see themselves the newest */

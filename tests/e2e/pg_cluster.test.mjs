@@ -3,7 +3,7 @@
 // that stops hands its endpoints over at once, one killed with -9 loses them within the lease time; registry
 // changes made on one node apply on the others.
 import assert from 'node:assert/strict';
-import { PG, api, e2e, eventually, fetchMetrics, pgSql, pool, startHookd, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, fetchMetrics, nodeOf, pgSql, pool, startHookd, startReceiver } from './lib/harness.mjs';
 
 const skip = !PG && 'PostgreSQL only (HOOKD_TEST_PG)';
 
@@ -11,13 +11,6 @@ const skip = !PG && 'PostgreSQL only (HOOKD_TEST_PG)';
 async function leases(db) {
   const out = (await pgSql('SELECT node_id, count(*) FROM leases GROUP BY node_id ORDER BY node_id', db)).trim();
   return Object.fromEntries(out ? out.split('\n').map((l) => { const [n, c] = l.split('|'); return [n, Number(c)]; }) : []);
-}
-
-/** A node id from a hookd's log ("sched: node node_..."). */
-function nodeOf(h) {
-  const m = h.logs().match(/sched: node (node_\w+)/);
-  assert.ok(m, `no node id in the log:\n${h.logs()}`);
-  return m[1];
 }
 
 /** Per endpoint path, how many times each webhook-id arrived. */
@@ -64,7 +57,7 @@ async function allOnce(rcv, eps, ids, what) {
 
 e2e('pg cluster: two nodes share the endpoints evenly; a message on either node reaches every endpoint once', async (t) => {
   const { rcv, nodes, app, eps, db } = await cluster(t, 2);
-  const a = nodeOf(nodes[0]), b = nodeOf(nodes[1]);
+  const a = await nodeOf(nodes[0]), b = await nodeOf(nodes[1]);
   await eventually(async () => assert.deepEqual(await leases(db), { [a]: 3, [b]: 3 }), { what: 'three leases each' });
   const ids = await post(nodes, app, 40, 'even');
   await allOnce(rcv, eps, ids, '40 messages x 6 endpoints');
@@ -72,7 +65,7 @@ e2e('pg cluster: two nodes share the endpoints evenly; a message on either node 
 
 e2e('pg cluster: a node that stops hands its endpoints over at once, and a new node takes its share', async (t) => {
   const { rcv, nodes, app, eps, db } = await cluster(t, 2);
-  const a = nodeOf(nodes[0]), b = nodeOf(nodes[1]);
+  const a = await nodeOf(nodes[0]), b = await nodeOf(nodes[1]);
   await eventually(async () => assert.deepEqual(await leases(db), { [a]: 3, [b]: 3 }), { what: 'three leases each' });
   assert.equal(await nodes[1].stop(), 0);
   const t0 = performance.now();
@@ -82,7 +75,7 @@ e2e('pg cluster: a node that stops hands its endpoints over at once, and a new n
   const ids = await post([nodes[0]], app, 10, 'after-stop');
   await allOnce(rcv, eps, ids, 'after the stop');
   const c = await startHookd(t, { db, token: nodes[0].token });
-  const cid = nodeOf(c);
+  const cid = await nodeOf(c);
   await eventually(async () => assert.deepEqual(await leases(db), { [a]: 3, [cid]: 3 }), { what: 'rebalanced to 3+3' });
   const more = await post([nodes[0], c], app, 10, 'after-join');
   await allOnce(rcv, eps, more, 'after the join');
@@ -90,7 +83,7 @@ e2e('pg cluster: a node that stops hands its endpoints over at once, and a new n
 
 e2e('pg cluster: messages flowing while a node joins are each delivered once', async (t) => {
   const { rcv, nodes, app, eps, db } = await cluster(t, 1);
-  const a = nodeOf(nodes[0]);
+  const a = await nodeOf(nodes[0]);
   await eventually(async () => assert.deepEqual(await leases(db), { [a]: 6 }), { what: 'one node holds all' });
   let stop = false;
   const ids = [];
@@ -98,7 +91,7 @@ e2e('pg cluster: messages flowing while a node joins are each delivered once', a
     for (let i = 0; !stop; i++) ids.push(...await post([nodes[0]], app, 1, `flow-${i}`));
   })();
   const b = await startHookd(t, { db, token: nodes[0].token });
-  const bid = nodeOf(b);
+  const bid = await nodeOf(b);
   await eventually(async () => assert.deepEqual(await leases(db), { [a]: 3, [bid]: 3 }), { what: 'rebalanced' });
   stop = true;
   await flow;
@@ -109,7 +102,7 @@ e2e('pg cluster: messages flowing while a node joins are each delivered once', a
 e2e('pg cluster: after kill -9 the live node takes the endpoints over within the lease time and sends what was pending', async (t) => {
   const env = { HOOKD_LEASE_TIME: '2s' };
   const { rcv, nodes, app, eps, db } = await cluster(t, 2, { env });
-  const a = nodeOf(nodes[0]), b = nodeOf(nodes[1]);
+  const a = await nodeOf(nodes[0]), b = await nodeOf(nodes[1]);
   await eventually(async () => assert.deepEqual(await leases(db), { [a]: 3, [b]: 3 }), { what: 'three leases each' });
   const first = await post(nodes, app, 10, 'before-kill');
   await allOnce(rcv, eps, first, 'before the kill');

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Stripe from 'stripe';
-import { PG, api, e2e, eventually, pgSql, startHookd, pgOwnCluster, pgsh, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, nodeOf, pgSql, startHookd, pgOwnCluster, pgsh, startReceiver } from './lib/harness.mjs';
 
 const skip = !PG && 'PostgreSQL only (HOOKD_TEST_PG)';
 const stripe = new Stripe('sk_test_hookd');
@@ -33,13 +33,6 @@ async function leases(db) {
 async function owners(db) {
   const out = (await pgSql('SELECT endpoint_id, node_id FROM leases WHERE expires_at > clock_timestamp()', db)).trim();
   return new Map(out ? out.split('\n').map((l) => l.split('|')) : []);
-}
-
-/** A node id from a hookd's log of its current run ("sched: node node_..."). */
-function nodeOf(h) {
-  const m = h.logs().match(/sched: node (node_\w+)/);
-  assert.ok(m, `no node id in the log:\n${h.logs()}`);
-  return m[1];
 }
 
 /** n nodes on one database (the first one's; or db), one token; envs[i]: node i's own extra environment. */
@@ -205,7 +198,7 @@ e2e('pg cluster faults: three nodes under load, one killed -9 and restarted per 
   const runs = ['0.0', '1.0', '2.0'];
   const nodes = await startNodes(t, 3, { env, envs: await viaProxy(t, runs, tr) });
   const db = nodes[0].db;
-  const nids = nodes.map(nodeOf);
+  const nids = await Promise.all(nodes.map(nodeOf));
   const { req } = api(nodes[0]);
   const app = (await req('POST', '/app', { name: 'kill9' })).json;
   const epIds = [];
@@ -246,7 +239,7 @@ e2e('pg cluster faults: three nodes under load, one killed -9 and restarted per 
       nodes[k] = await startHookd(t, { dataDir: old.dataDir, port: old.port, token: old.token, db: old.db,
         env: await runEnv(runs[k]) });
       restartMs.push(Math.round(performance.now() - r0));
-      await eventually(() => assert.equal(nodeOf(nodes[k]), nids[k], 'a restarted node keeps its node id'),
+      await eventually(async () => assert.equal(await nodeOf(nodes[k]), nids[k], 'a restarted node keeps its node id'),
         { timeout: 5000, what: 'the node id in the log' });
       ld.up(k);
     }
@@ -314,7 +307,7 @@ e2e('pg cluster faults: fifo order holds across nodes and through a takeover aft
   const rcv = await startReceiver(t, () => (slow ? new Promise((res) => setTimeout(() => res(200), 15)) : 200));
   const nodes = await startNodes(t, 2, { env });
   const db = nodes[0].db;
-  const nids = nodes.map(nodeOf);
+  const nids = await Promise.all(nodes.map(nodeOf));
   const { req } = api(nodes[0]);
   const app = (await req('POST', '/app', { name: 'fifo-takeover' })).json;
   const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: rcv.url, ordering: 'fifo' })).json;
@@ -352,7 +345,7 @@ e2e('pg cluster faults: fifo order holds across nodes and through a takeover aft
   const want = new Set(accepted);
   await rcv.waitFor(() => [...want].every((id) => rcv.requests.some((r) => r.headers['webhook-id'] === id)), 30000,
     'every accepted message');
-  assert.equal((await owners(db)).get(ep.id), nodeOf(survivor), 'the survivor owns the endpoint');
+  assert.equal((await owners(db)).get(ep.id), await nodeOf(survivor), 'the survivor owns the endpoint');
 
   const seq = rcv.requests.map((r) => ({ id: r.headers['webhook-id'], time: r.time }));
   const seen = new Set(), first = [], again = [];
@@ -588,7 +581,7 @@ e2e('pg cluster faults: PostgreSQL restarted under load with two nodes: 503 whil
   const tr = deliveryTracker(EPS);
   const rcv = await startReceiver(t, tr.handler());
   const nodes = await startNodes(t, 2, { env, db: pg.url });
-  const nids = nodes.map(nodeOf);
+  const nids = await Promise.all(nodes.map(nodeOf));
   const { req } = api(nodes[0]);
   const app = (await req('POST', '/app', { name: 'pg-restart' })).json;
   const epIds = [];

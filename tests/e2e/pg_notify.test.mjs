@@ -1,10 +1,10 @@
 // pg_notify.test.mjs: on PostgreSQL, every batch that makes deliveries pending for endpoints another node owns
-// tells the other nodes when it commits (NOTIFY hookd_<schema>, "<node>\n<entry>..." with "d LO-HI" per run of
-// delivery keys), and a write that does not commit tells nobody. The endpoints' owners take their new deliveries from these (docs/scaling.md).
+// tells the other nodes when it commits (NOTIFY hookd_<schema>, "<node>\n<entry>..." with "p <endpoint> <due>
+// K1-K2,K3,..." per endpoint: its delivery keys), and a write that does not commit tells nobody. The endpoints' owners take their new deliveries from these (docs/scaling.md).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { PG, api, e2e, eventually, pgSql, startHookd } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, nodeOf, pgSql, startHookd } from './lib/harness.mjs';
 
 const PSQL = process.env.HOOKD_TEST_PG_BIN ? path.join(process.env.HOOKD_TEST_PG_BIN, 'psql') : 'psql';
 
@@ -18,15 +18,20 @@ function listener(t, url, channel) {
   return l;
 }
 
-/** The delivery keys named by the notifications in psql's output ("d 5" or "d 5-7" lines). */
+/** The deliveries named by the notifications in psql's output ("p <endpoint> <due> K1-K2,K3" lines), as
+ *  "key|endpoint" in key order. */
 function notedKeys(text) {
   const keys = [];
   for (const m of text.matchAll(/payload "([^"]*)"/g))
     for (const line of m[1].split('\n').slice(1)) {
-      const r = line.match(/^d (\d+)(?:-(\d+))?$/);
-      if (r) for (let k = Number(r[1]); k <= Number(r[2] || r[1]); k++) keys.push(k);
+      const r = line.match(/^p (\S+) (\d+) ([\d,-]+)$/);
+      if (!r) continue;
+      for (const run of r[3].split(',')) {
+        const [lo, hi] = run.split('-').map(Number);
+        for (let k = lo; k <= (hi || lo); k++) keys.push([k, r[1]]);
+      }
     }
-  return keys.sort((a, b) => a - b);
+  return keys.sort((a, b) => a[0] - b[0]).map(([k, ep]) => `${k}|${ep}`);
 }
 
 e2e('pg notify: committed deliveries are announced with their keys, a refused write announces nothing', async (t) => {
@@ -38,8 +43,7 @@ e2e('pg notify: committed deliveries are announced with their keys, a refused wr
   const app = (await req('POST', '/app', { name: 'notify' })).json;
   for (let i = 0; i < 4; i++) await req('POST', `/app/${app.id}/endpoint`, { url: 'http://127.0.0.1:9/' });
   const h2 = await startHookd(t, { db: h.db, token: h.token, env });
-  const nodeOf = (x) => x.logs().match(/sched: node (node_\w+)/)?.[1];
-  const a = nodeOf(h), b = nodeOf(h2);
+  const a = await nodeOf(h), b = await nodeOf(h2);
   assert.ok(a && b && a !== b, `two node ids: ${a}, ${b}`);
   await eventually(async () => {
     const out = (await pgSql('SELECT node_id, count(*) FROM leases GROUP BY node_id ORDER BY node_id', h.db)).trim();
@@ -66,14 +70,14 @@ e2e('pg notify: committed deliveries are announced with their keys, a refused wr
 
   const all = (await pgSql('SELECT id FROM deliveries ORDER BY id', h.db)).trim().split('\n').map(Number);
   assert.equal(all.length, 16, 'four deliveries for each of four messages');
-  const want = (await pgSql(`SELECT d.id FROM deliveries d JOIN leases l ON l.endpoint_id = d.endpoint_id
-    WHERE l.node_id = '${b}' ORDER BY d.id`, h.db)).trim().split('\n').map(Number);
+  const want = (await pgSql(`SELECT d.id, d.endpoint_id FROM deliveries d JOIN leases l ON l.endpoint_id = d.endpoint_id
+    WHERE l.node_id = '${b}' ORDER BY d.id`, h.db)).trim().split('\n');
   assert.equal(want.length, 8, 'eight of them for node B\'s endpoints');
   await polled(() => notedKeys(l.text).length >= 8, 'notifications of 8 deliveries');
   // a stray notification of the refused duplicate would be in by the next two polls
   const ones = () => l.text.split('\n').filter((x) => x === '1').length;
   const before = ones();
   await polled(() => ones() >= before + 2, 'two more polls');
-  assert.deepEqual(notedKeys(l.text), want, 'each of node B\'s keys exactly once; none of node A\'s, nothing for the 409');
+  assert.deepEqual(notedKeys(l.text), want, 'each of node B\'s keys exactly once with its endpoint; none of node A\'s, nothing for the 409');
   assert.ok(l.text.includes(`payload "${a}\n`), `each notification starts with the sending node's id: ${l.text}`);
 }, { skip: !PG && 'PostgreSQL only (HOOKD_TEST_PG)' });

@@ -20,19 +20,28 @@ static void wait_cb(void *arg, const char *payload)
 	snprintf(seen + len, 4096 - len, "%s|", payload);
 }
 
-/* Does a notification in seen ("...|"-separated payloads) name key in a "d K" or "d LO-HI" entry? */
-static bool notified_key(const char *seen, int64_t key)
+/* Does a notification in seen ("...|"-separated payloads) name key in a "p <endpoint> <due> K1-K2,K3,..." entry
+ * (for endpoint, if not NULL)? */
+static bool noted_for(const char *seen, const char *endpoint, int64_t key)
 {
-	for (const char *p = strstr(seen, "\nd "); p != NULL; p = strstr(p + 1, "\nd ")) {
+	for (const char *p = strstr(seen, "\np "); p != NULL; p = strstr(p + 1, "\np ")) {
+		const char *ep = p + 3, *sp = strchr(ep, ' ');
+		if (sp == NULL || (endpoint != NULL && ((size_t)(sp - ep) != strlen(endpoint) || strncmp(ep, endpoint, strlen(endpoint)) != 0)))
+			continue;
 		char *end;
-		long long lo = strtoll(p + 3, &end, 10), hi = lo;
-		if (*end == '-')
-			hi = strtoll(end + 1, NULL, 10);
-		if (key >= lo && key <= hi)
-			return true;
+		(void)strtoll(sp + 1, &end, 10); /* the due time */
+		while (*end == ' ' || *end == ',') {
+			long long lo = strtoll(end + 1, &end, 10), hi = lo;
+			if (*end == '-')
+				hi = strtoll(end + 1, &end, 10);
+			if (key >= lo && key <= hi)
+				return true;
+		}
 	}
 	return false;
 }
+
+static bool notified_key(const char *seen, int64_t key) { return noted_for(seen, NULL, key); }
 
 /* A batch's message inserts announced ahead (msg_prefetch, where the backend has it): each job still gets its own
  * answer, a conflict in the middle writes nothing and touches neither neighbour. Run three times: in the middle
@@ -312,13 +321,20 @@ START_TEST(test_cluster_pending_and_notify)
 	ck_assert_int_eq(insert_msg(1, 1, "e-1", eps, 2, 9000, dkeys), STORE_OK);
 	ck_assert_int_eq(insert_msg(2, 1, "e-1", eps, 2, 9000, NULL), STORE_CONFLICT); /* notifies nothing */
 
-	char want[128];
-	snprintf(want, sizeof want, "\nd %lld-%lld|", (long long)dkeys[0], (long long)dkeys[1]);
-	for (int i = 0; i < 50 && strstr(seen, want) == NULL; i++) {
+	char ep1[ID_MAX], ep2[ID_MAX];
+	mk_id(ep1, "ep_", 1);
+	mk_id(ep2, "ep_", 2);
+	for (int i = 0; i < 50 && !(noted_for(seen, ep1, dkeys[0]) && noted_for(seen, ep2, dkeys[1])); i++) {
 		ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
 		ck_assert(!resync);
 	}
-	ck_assert_msg(strstr(seen, want) != NULL, "notified: %s", seen);
+	/* each endpoint's key on a line of its own, due at once (due_ms 9000 is long past) */
+	ck_assert_msg(noted_for(seen, ep1, dkeys[0]) && noted_for(seen, ep2, dkeys[1]) &&
+			      !noted_for(seen, ep1, dkeys[1]) && !noted_for(seen, ep2, dkeys[0]),
+		      "notified: %s", seen);
+	char line[ID_MAX + 64];
+	snprintf(line, sizeof line, "\np %s 0 %lld", ep1, (long long)dkeys[0]);
+	ck_assert_msg(strstr(seen, line) != NULL, "notified: %s", seen);
 	ck_assert_msg(strncmp(seen, node_id(), strlen(node_id())) == 0 && seen[strlen(node_id())] == '\n',
 		      "the sender's node id first: %s", seen);
 	ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
@@ -333,10 +349,58 @@ START_TEST(test_cluster_pending_and_notify)
 }
 END_TEST
 
+/* A batch's notes go out merged: one line per endpoint and due time, its keys as runs in key order. */
+START_TEST(test_cluster_notes_merged)
+{
+	if (st->c == NULL)
+		return;
+	char seen[4096] = "";
+	bool resync = false;
+	ck_assert_int_eq(st->c->wait(st, 0, wait_cb, seen, &resync), STORE_OK); /* opens and LISTENs */
+	int64_t later = now_ms() + 3600000;
+	struct {
+		int eps[2];
+		size_t n;
+		int64_t due;
+	} w[] = {{{1, 2}, 2, 9000}, {{1, 2}, 2, 9000}, {{1}, 1, 9000}, {{1}, 1, 9000}, {{1}, 1, later}};
+	int64_t k[5][2] = {{0}};
+	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
+	for (int i = 0; i < 5; i++) {
+		struct message m;
+		msg_init(&m, 10 + i, 1, NULL);
+		char ids[2][ID_MAX];
+		const char *ptrs[2];
+		for (size_t e = 0; e < w[i].n; e++) {
+			mk_id(ids[e], "ep_", w[i].eps[e]);
+			ptrs[e] = ids[e];
+		}
+		job_begin();
+		ck_assert_int_eq(st->w->msg_insert(st, &m, ptrs, w[i].n, w[i].due, k[i], NULL), STORE_OK);
+		job_end(true);
+		message_dispose(&m);
+	}
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
+	for (int i = 1; i < 5; i++) /* one sequence: the batch's keys follow each other */
+		ck_assert_int_eq(k[i][0], (i == 1 || i == 2 ? k[i - 1][1] : k[i - 1][0]) + 1);
+	char ep1[ID_MAX], ep2[ID_MAX], want[3][256];
+	mk_id(ep1, "ep_", 1);
+	mk_id(ep2, "ep_", 2);
+	snprintf(want[0], sizeof want[0], "\np %s 0 %lld,%lld,%lld-%lld\n", ep1, (long long)k[0][0], (long long)k[1][0],
+		 (long long)k[2][0], (long long)k[3][0]);
+	snprintf(want[1], sizeof want[1], "\np %s %lld %lld\n", ep1, (long long)later, (long long)k[4][0]);
+	snprintf(want[2], sizeof want[2], "\np %s 0 %lld,%lld|", ep2, (long long)k[0][1], (long long)k[1][1]);
+	for (int i = 0; i < 50 && strstr(seen, want[2]) == NULL; i++)
+		ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(strstr(seen, want[i]) != NULL, "%s in: %s", want[i], seen);
+}
+END_TEST
+
 void store_cluster_tests(TCase *tc)
 {
 	tcase_add_loop_test(tc, test_msg_prefetch, 0, 3);
 	tcase_add_loop_test(tc, test_msg_prefetch_claims, 0, 2);
 	tcase_add_test(tc, test_cluster_leases);
 	tcase_add_test(tc, test_cluster_pending_and_notify);
+	tcase_add_test(tc, test_cluster_notes_merged);
 }

@@ -14,6 +14,7 @@
 // sets it), every hookd runs on a database of its own on that server (HOOKD_DB), created before it starts and dropped
 // after its test; a hookd started again on the same data dir gets the same database. Without it, SQLite in the data
 // dir, as always. startHookd(t, { db: h1.db }) starts another node on h1's database; { db: null } keeps SQLite.
+import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
@@ -410,6 +411,16 @@ export async function eventually(fn, { timeout = 15000, interval = 50, what = 'c
     }
     await new Promise((r) => setTimeout(r, interval));
   }
+}
+
+/** A node's id, from its log of its current run ("sched: node node_..."). The line is written as the node's
+ * cluster thread starts and reaches the log a moment after the node answers: waited for. */
+export async function nodeOf(h) {
+  return eventually(() => {
+    const m = h.logs().match(/sched: node (node_\w+)/);
+    assert.ok(m, `no node id in the log:\n${h.logs()}`);
+    return m[1];
+  }, { what: 'a node id in the log' });
 }
 
 /** Bounded concurrency: run worker(item) over items with at most n in flight. */
