@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { PG, api, e2e, eventually, nodeOf, pgSql, startHookd } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, nodeOf, pgSql, startHookd, startReceiver } from './lib/harness.mjs';
 
 const PSQL = process.env.HOOKD_TEST_PG_BIN ? path.join(process.env.HOOKD_TEST_PG_BIN, 'psql') : 'psql';
 
@@ -80,4 +80,31 @@ e2e('pg notify: committed deliveries are announced with their keys, a refused wr
   await polled(() => ones() >= before + 2, 'two more polls');
   assert.deepEqual(notedKeys(l.text), want, 'each of node B\'s keys exactly once with its endpoint; none of node A\'s, nothing for the 409');
   assert.ok(l.text.includes(`payload "${a}\n`), `each notification starts with the sending node's id: ${l.text}`);
+}, { skip: !PG && 'PostgreSQL only (HOOKD_TEST_PG)' });
+
+e2e('pg notify: the owner sends what a note names at once, in either form ("p" and an older build\'s "d")', async (t) => {
+  // Deliveries that only a note tells the owner of: copies of a sent one, inserted by hand, announced by hand as
+  // another node would. The owners' safety scan runs every 30 s: arriving within 5 s, they came by the note.
+  const rcv = await startReceiver(t, () => 200);
+  const h = await startHookd(t);
+  const { req } = api(h);
+  const app = (await req('POST', '/app', { name: 'notes' })).json;
+  const ep = (await req('POST', `/app/${app.id}/endpoint`, { url: `${rcv.url}/e` })).json;
+  await eventually(async () => assert.equal((await pgSql(`SELECT count(*) FROM leases WHERE endpoint_id = '${ep.id}'`, h.db)).trim(), '1'),
+    { what: 'the endpoint leased' });
+  const r = await req('POST', `/app/${app.id}/msg`, { eventType: 'n.test', payload: { n: 1 } });
+  assert.equal(r.status, 202, r.text);
+  await rcv.waitFor((rs) => rs.length >= 1, 10000, 'the message');
+  const copy = async () => Number((await pgSql(`INSERT INTO deliveries (msg_id, app_id, endpoint_id, status, next_ms, updated_ms)
+    SELECT msg_id, app_id, endpoint_id, 1, 0, 0 FROM deliveries WHERE endpoint_id = '${ep.id}' LIMIT 1 RETURNING id`, h.db)).trim());
+  const note = (body) => pgSql(`SELECT pg_notify('hookd_public', 'node_elsewhere' || chr(10) || '${body}')`, h.db);
+  const k1 = await copy();
+  await note(`p ${ep.id} 0 ${k1}`);
+  await rcv.waitFor((rs) => rs.length >= 2, 5000, 'the delivery a "p" note named');
+  const k2 = await copy(), k3 = await copy();
+  await note(`d ${k2}-${k3}`);
+  await rcv.waitFor((rs) => rs.length >= 4, 5000, 'the deliveries a "d" note named');
+  assert.ok(rcv.requests.every((x) => x.headers['webhook-id'] === r.json.id), 'copies of the one message');
+  await eventually(async () => assert.equal((await pgSql(`SELECT count(*) FROM deliveries WHERE status = 1`, h.db)).trim(), '0'),
+    { what: 'nothing left pending' });
 }, { skip: !PG && 'PostgreSQL only (HOOKD_TEST_PG)' });
