@@ -396,6 +396,60 @@ START_TEST(test_cluster_notes_merged)
 }
 END_TEST
 
+/* st->c->wait's callback for long runs of notes: appends each payload to a growing string, "|" after it. */
+static void wait_cb_grow(void *arg, const char *payload)
+{
+	char **seen = arg;
+	size_t len = strlen(*seen), plen = strlen(payload);
+	*seen = xrealloc(*seen, len + plen + 2);
+	memcpy(*seen + len, payload, plen);
+	memcpy(*seen + len + plen, "|", 2);
+}
+
+/* An endpoint's keys that do not follow each other (every other one: two endpoints per message) make a line too
+ * long for one: it is cut into lines of at most 2000 bytes, over more than one notification, and every key is
+ * named for its endpoint. */
+START_TEST(test_cluster_notes_long)
+{
+	if (st->c == NULL)
+		return;
+	enum { N = 900 };
+	char *seen = xcalloc(1, 1);
+	bool resync = false;
+	ck_assert_int_eq(st->c->wait(st, 0, wait_cb_grow, &seen, &resync), STORE_OK);
+	char ep[2][ID_MAX];
+	mk_id(ep[0], "ep_", 1);
+	mk_id(ep[1], "ep_", 2);
+	const char *ptrs[2] = {ep[0], ep[1]};
+	static int64_t k[N][2];
+	ck_assert_int_eq(st->w->batch_begin(st), STORE_OK);
+	for (int i = 0; i < N; i++) {
+		struct message m;
+		msg_init(&m, 100 + i, 1, NULL);
+		job_begin();
+		ck_assert_int_eq(st->w->msg_insert(st, &m, ptrs, 2, 9000, k[i], NULL), STORE_OK);
+		job_end(true);
+		message_dispose(&m);
+	}
+	ck_assert_int_eq(st->w->batch_commit(st), STORE_OK);
+	for (int i = 0; i < 100 && !noted_for(seen, ep[1], k[N - 1][1]); i++)
+		ck_assert_int_eq(st->c->wait(st, 100, wait_cb_grow, &seen, &resync), STORE_OK);
+	for (int i = 0; i < N; i++)
+		for (int e = 0; e < 2; e++)
+			ck_assert_msg(noted_for(seen, ep[e], k[i][e]), "key %lld of %s", (long long)k[i][e], ep[e]);
+	size_t lines = 0, notes = 0;
+	for (const char *p = seen; *p != '\0'; p += strcspn(p, "\n|"), p += *p != '\0') {
+		size_t len = strcspn(p, "\n|");
+		ck_assert_uint_le(len, 2000);
+		lines += strncmp(p, "p ", 2) == 0;
+		notes += p[len] == '|';
+	}
+	ck_assert_uint_ge(lines, 4); /* two endpoints, each over 2000 bytes of keys: more than a notification holds */
+	ck_assert_uint_ge(notes, 2);
+	free(seen);
+}
+END_TEST
+
 void store_cluster_tests(TCase *tc)
 {
 	tcase_add_loop_test(tc, test_msg_prefetch, 0, 3);
@@ -403,4 +457,5 @@ void store_cluster_tests(TCase *tc)
 	tcase_add_test(tc, test_cluster_leases);
 	tcase_add_test(tc, test_cluster_pending_and_notify);
 	tcase_add_test(tc, test_cluster_notes_merged);
+	tcase_add_test(tc, test_cluster_notes_long);
 }
