@@ -838,6 +838,12 @@ const oneNodeRate = (k, get) => {
   return raw && !results.scenarios[k.one].failures?.length ? get(raw) : undefined;
 };
 
+/** Several nodes' rate against one node's in this run, in percent. A single pair says little on a machine whose
+ *  runs vary by 10%: docs/performance.md compares medians of alternating pairs. */
+function againstOne(L, k, rate, one) {
+  if (one) row(L, `  against ${k.one} (one node) in this run`, (rate / one) * 100, { unit: '%', digits: 0 });
+}
+
 async function runIngest(s, k = KIND.ingest) {
   const p = k.idem ? { ...P.ingest, idem: `bench-${randomBytes(6).toString('hex')}` } : P.ingest;
   const L = k.label;
@@ -887,6 +893,7 @@ async function runIngest(s, k = KIND.ingest) {
     row(L, `accepted (${r.count} x ${p.size} B, ${p.concurrency} senders${n > 1 ? `, over ${n} nodes` : ''})`, r.rate,
       { unit: 'msg/s', target: targetText, met: r.rate >= rateTarget, fraction: lim ? r.rate / lim : null });
     nodeRows(L, hs, lease, known, m0, m2, c0, c2);
+    againstOne(L, k, r.rate, one);
     const plain = k.plain ? results.scenarios[k.plain]?.raw?.loadgen?.rate : undefined;
     if (plain) row(L, `  against ${k.plain} (no keys) in this run`, (r.rate / plain) * 100, { unit: '%', digits: 0 });
     row(L, 'ingest latency p50 / p99 / max', `${r.latency_ms.p50.toFixed(2)} / ${r.latency_ms.p99.toFixed(2)} / ${r.latency_ms.max.toFixed(1)}`, { unit: 'ms' });
@@ -986,6 +993,7 @@ async function runFanout(s, k = KIND.fanout) {
       { unit: 'del/s', target: one ? `>= ${Math.round(one)} (${k.one})` : `>= ${TARGETS.fanoutRate}`,
         met: rate >= (one ?? TARGETS.fanoutRate), fraction: results.limits.curlRate ? rate / results.limits.curlRate : null });
     nodeRows(L, hs, lease, known, m0, m1, c0, c1);
+    againstOne(L, k, rate, one);
     row(L, 'ingest rate while fanning out', r.rate, { unit: 'msg/s' });
     row(L, 'sent -> received p50 / p99 / max', `${ms(st.lat_ns.p50).toFixed(1)} / ${ms(st.lat_ns.p99).toFixed(1)} / ${ms(st.lat_ns.max).toFixed(1)}`, { unit: 'ms' });
     row(L, `hookd peak RSS${n > 1 ? ' per node' : ''}`, perNode(ps.map((x) => x.hwmMiB), 1),
