@@ -1578,7 +1578,11 @@ async function main() {
     mkdirSync(opt.out, { recursive: true });
     // a run of the PostgreSQL scenarios alone (make bench-pg) does not replace the day's run of the others
     const pgOnly = order.every((n) => PG_SCENARIOS.has(n));
-    const file = path.join(opt.out, `${results.date.slice(0, 10)}${pgOnly ? '-pg' : ''}.json`);
+    // nor does a second run of the day replace the first: "-2", "-3", ... after the date
+    const name = (n) => `${results.date.slice(0, 10)}${n > 1 ? `-${n}` : ''}${pgOnly ? '-pg' : ''}.json`;
+    let n = 1;
+    while (existsSync(path.join(opt.out, name(n)))) n++;
+    const file = path.join(opt.out, name(n));
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\nwrote ${path.relative(process.cwd(), file) || file}\n`);
   }
