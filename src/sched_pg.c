@@ -4,9 +4,9 @@
  * The cluster thread, on the store's cluster connection, ticks about every tenth of the lease time: heartbeat,
  * renew, claim up to the fair share ceil(endpoints / live nodes), shed what is over it. Between ticks it listens
  * for other nodes' commits ("p <endpoint> <due> <keys>": deliveries made pending, sent after each commit) and
- * schedules those of its endpoints straight from the note (each is read when it comes due); a periodic scan of its
- * endpoints' pending deliveries is the safety net for a notification lost with the listening connection or with
- * the node that sent it (and runs after it reconnects).
+ * schedules those of its endpoints straight from the note (sched_pg_notes.c; each is read when it comes due); a
+ * periodic scan of its endpoints' pending deliveries is the safety net for a notification lost with the listening
+ * connection or with the node that sent it (and runs after it reconnects).
  *
  * Each key in the schedule is in a key set with its endpoint and a state (scheduled, or out: handed to the
  * dispatcher), so the overlapping sources (the claim's read, local commits, notifications, scans, retries)
@@ -28,7 +28,7 @@
  * outcomes committed (the dispatcher's release, a committer barrier behind them), the lease row is deleted and
  * the next owner reads everything that is pending.
  *
- * Threads: the record map, the key set and the lost/release lists under mu; the heap and inbox are the core's
+ * Threads: the record map, the key set and the lost/release lists under pg_mu; the heap and inbox are the core's
  * (sched_core.h); the deferred list is the dispatcher's.
  */
 #include <pthread.h>
@@ -44,20 +44,10 @@
 #include "node.h"
 #include "sched_core.h"
 #include "scheduler.h"
+#include "sched_pg_int.h"
 
 #define SCAN_MS 30000 /* the safety-net scan of owned endpoints' pending deliveries */
 #define LISTEN_MS 250 /* the longest wait for notifications: how soon the thread sees a stop */
-#define ECHO_MAX_MS 1000 /* a fifo commit whose echo was not seen (a "scan" overflow) is read after this anyway */
-
-enum own_state { OWN_LOADING, OWN_OWNED, OWN_GONE };
-enum key_state { K_SCHED, K_OUT };
-
-struct own {
-	char id[ID_MAX];
-	int state;
-	bool seen;           /* in the last renewal */
-	int64_t boot_oldest; /* the smallest pending key the claim's read found (fifo's head), until asked */
-};
 
 static struct store *store;
 static void (*wake_fn)(void);
@@ -65,9 +55,9 @@ static void (*wake_fn)(void);
  * expires, so a dead node's endpoints are taken over within the lease time (--lease-time), not a tick later. */
 static int64_t lease_ms, tick_ms, row_ms;
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct hmap owned; /* endpoint id -> struct own */
-static struct keyset keys;
+pthread_mutex_t pg_mu = PTHREAD_MUTEX_INITIALIZER;
+struct hmap pg_owned;
+struct keyset pg_keys;
 static struct idvec lost_q, release_q;
 
 static pthread_t cl_thread;
@@ -77,21 +67,9 @@ static int cl_stop; /* atomic */
 
 static struct sched_vec deferred; /* dispatcher thread: items of endpoints whose claim's read is running */
 
-static bool active(const struct own *o) { return o != NULL && o->state != OWN_GONE; }
-
 static bool owner_gone(const void *owner) { return ((const struct own *)owner)->state == OWN_GONE; }
 
 /* ---- the core's hooks ---- */
-
-/* This node's commits of fifo endpoints' deliveries, waiting for their echo (under mu); the highest key of this
- * node named by a notification handled so far (the cluster thread's). */
-struct echo {
-	int64_t key, at; /* at: monotonic ms */
-};
-static struct echo *echo_v;
-static size_t echo_n, echo_cap;
-static int64_t echoed;
-static int owns_fifo; /* atomic: this node owns a fifo endpoint (its own notifications' keys are read) */
 
 static bool fifo_endpoint(const char *endpoint_id)
 {
@@ -101,68 +79,49 @@ static bool fifo_endpoint(const char *endpoint_id)
 	return fifo;
 }
 
-/* Under mu: a commit of this node's for a fifo endpoint it owns, to be read once its echo came. */
-static void echo_add(int64_t key, int64_t at)
-{
-	if (echo_n == echo_cap) {
-		echo_cap = echo_cap ? echo_cap * 2 : 64;
-		echo_v = xrealloc(echo_v, echo_cap * sizeof *echo_v);
-	}
-	echo_v[echo_n++] = (struct echo){key, at};
-}
-
 static bool pg_admit(int64_t dkey, const char *endpoint_id)
 {
 	bool ok = false;
-	pthread_mutex_lock(&mu); /* then the cache's lock: never the other way round */
-	struct own *o = hmap_get(&owned, endpoint_id);
-	if (!active(o)) {
+	pthread_mutex_lock(&pg_mu); /* then the cache's lock: never the other way round */
+	struct own *o = hmap_get(&pg_owned, endpoint_id);
+	if (!own_active(o)) {
 		/* another node's: it hears of the commit */
 	} else if (fifo_endpoint(endpoint_id)) { /* read in commit order with the other nodes' commits, once echoed */
-		__atomic_store_n(&owns_fifo, 1, __ATOMIC_RELAXED);
-		echo_add(dkey, mono_ms());
+		__atomic_store_n(&pg_owns_fifo, 1, __ATOMIC_RELAXED);
+		pg_echo_add(dkey, mono_ms());
 	} else {
-		ok = keyset_add(&keys, dkey, o, K_SCHED);
+		ok = keyset_add(&pg_keys, dkey, o, K_SCHED);
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	return ok;
 }
 
 static void pg_dropped(int64_t dkey)
 {
-	pthread_mutex_lock(&mu);
-	struct kent *e = keyset_get(&keys, dkey);
+	pthread_mutex_lock(&pg_mu);
+	struct kent *e = keyset_get(&pg_keys, dkey);
 	if (e != NULL && e->state == K_SCHED)
-		keyset_del(&keys, dkey);
-	pthread_mutex_unlock(&mu);
+		keyset_del(&pg_keys, dkey);
+	pthread_mutex_unlock(&pg_mu);
 }
 
 static const struct sched_core_hooks hooks = {.admit = pg_admit, .dropped = pg_dropped};
 
 /* ---- keys from the store (the cluster thread) ---- */
 
-struct found {
-	struct sched_vec items;
-	bool claim; /* a claim's read: note each endpoint's oldest key */
-};
-
-/* A delivery's due time in the schedule: all those due already come out in the order of their keys, the order the
- * cluster accepted them in (fifo), not of times stamped by different nodes' clocks or heard late in a note. */
-static int64_t due_at(int64_t due_ms) { return due_ms > now_ms() ? due_ms : 1; }
-
 /* A pending delivery read from the store: scheduled if its endpoint is ours and it is not in the set yet. */
 static void found_cb(void *arg, int64_t dkey, int64_t next_ms, const char *endpoint_id)
 {
 	struct found *f = arg;
-	pthread_mutex_lock(&mu);
-	struct own *o = hmap_get(&owned, endpoint_id);
-	if (active(o)) {
+	pthread_mutex_lock(&pg_mu);
+	struct own *o = hmap_get(&pg_owned, endpoint_id);
+	if (own_active(o)) {
 		if (f->claim && o->state == OWN_LOADING && (o->boot_oldest == 0 || dkey < o->boot_oldest))
 			o->boot_oldest = dkey;
-		if (keyset_add(&keys, dkey, o, K_SCHED))
+		if (keyset_add(&pg_keys, dkey, o, K_SCHED))
 			sched_vec_add(&f->items, &(struct sched_item){due_at(next_ms), dkey, NULL, 0, -1});
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 }
 
 static void found_push(struct found *f)
@@ -179,7 +138,7 @@ static struct own *own_new(const char *id)
 	struct own *o = xcalloc(1, sizeof *o);
 	snprintf(o->id, sizeof o->id, "%s", id);
 	o->state = OWN_LOADING;
-	hmap_put(&owned, o->id, o);
+	hmap_put(&pg_owned, o->id, o);
 	return o;
 }
 
@@ -194,7 +153,7 @@ static void own_lose(struct own *o)
 /* Claimed (or found held): ours from now; a record being released is taken back. */
 static void own_take(const char *id)
 {
-	struct own *o = hmap_get(&owned, id);
+	struct own *o = hmap_get(&pg_owned, id);
 	if (o == NULL)
 		o = own_new(id);
 	else if (o->state == OWN_GONE)
@@ -205,23 +164,23 @@ static void own_take(const char *id)
 static size_t count_active(void)
 {
 	size_t n = 0, i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
-		n += active(e->val);
+	for (struct hent *e = NULL; (e = hmap_next(&pg_owned, e, &i)) != NULL;)
+		n += own_active(e->val);
 	return n;
 }
 
 /* Every endpoint lost at once (the lease could not be renewed in time). */
 static void lose_all(const char *why)
 {
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	size_t n = 0, i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
-		if (active(e->val)) {
+	for (struct hent *e = NULL; (e = hmap_next(&pg_owned, e, &i)) != NULL;)
+		if (own_active(e->val)) {
 			own_lose(e->val);
 			n++;
 		}
-	keyset_drop_owners(&keys, owner_gone);
-	pthread_mutex_unlock(&mu);
+	keyset_drop_owners(&pg_keys, owner_gone);
+	pthread_mutex_unlock(&pg_mu);
 	if (n > 0) {
 		log_warnx("sched: %zu endpoints given up: %s", n, why);
 		wake_fn(); /* the dispatcher drains them now */
@@ -232,12 +191,12 @@ static void lose_all(const char *why)
  * the rest is not. */
 static void apply_renewal(const struct idvec *held)
 {
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	size_t i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+	for (struct hent *e = NULL; (e = hmap_next(&pg_owned, e, &i)) != NULL;)
 		((struct own *)e->val)->seen = false;
 	for (size_t k = 0; k < held->n; k++) {
-		struct own *o = hmap_get(&owned, held->v[k]);
+		struct own *o = hmap_get(&pg_owned, held->v[k]);
 		if (o == NULL || o->state != OWN_GONE) /* a shed one stays gone until released */
 			own_take(held->v[k]);
 		else
@@ -245,16 +204,16 @@ static void apply_renewal(const struct idvec *held)
 	}
 	size_t lost = 0;
 	i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;) {
+	for (struct hent *e = NULL; (e = hmap_next(&pg_owned, e, &i)) != NULL;) {
 		struct own *o = e->val;
-		if (active(o) && !o->seen) {
+		if (own_active(o) && !o->seen) {
 			own_lose(o);
 			lost++;
 		}
 	}
 	if (lost > 0)
-		keyset_drop_owners(&keys, owner_gone);
-	pthread_mutex_unlock(&mu);
+		keyset_drop_owners(&pg_keys, owner_gone);
+	pthread_mutex_unlock(&pg_mu);
 	if (lost > 0) {
 		log_warnx("sched: %zu endpoint leases lost (expired or taken over)", lost);
 		wake_fn();
@@ -264,17 +223,17 @@ static void apply_renewal(const struct idvec *held)
 /* Over the fair share: give up the excess (drained, then released). */
 static void shed(size_t excess)
 {
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	size_t n = 0, i = 0;
-	for (struct hent *e = NULL; n < excess && (e = hmap_next(&owned, e, &i)) != NULL;) {
+	for (struct hent *e = NULL; n < excess && (e = hmap_next(&pg_owned, e, &i)) != NULL;) {
 		struct own *o = e->val;
 		if (o->state == OWN_OWNED) {
 			own_lose(o);
 			n++;
 		}
 	}
-	keyset_drop_owners(&keys, owner_gone);
-	pthread_mutex_unlock(&mu);
+	keyset_drop_owners(&pg_keys, owner_gone);
+	pthread_mutex_unlock(&pg_mu);
 	if (n > 0) {
 		log_info("sched: handing %zu endpoints over to other nodes", n);
 		wake_fn(); /* drained and released without waiting for the dispatcher's next round */
@@ -284,15 +243,15 @@ static void shed(size_t excess)
 static bool is_loading(const struct own *o) { return o->state == OWN_LOADING; }
 static bool is_owned(const struct own *o) { return o->state == OWN_OWNED; }
 
-/* The ids of the endpoint records for which pick is true, copied out under mu. */
+/* The ids of the endpoint records for which pick is true, copied out under pg_mu. */
 static void ids_where(bool (*pick)(const struct own *), struct idvec *ids)
 {
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	size_t i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+	for (struct hent *e = NULL; (e = hmap_next(&pg_owned, e, &i)) != NULL;)
 		if (pick(e->val))
 			idvec_add(ids, ((struct own *)e->val)->id);
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 }
 
 /* Read the pending deliveries of the endpoints just claimed; then they are owned (their deferred items go). */
@@ -307,13 +266,13 @@ static void load_claimed(void)
 	size_t found = f.items.n;
 	found_push(&f);
 	if (rc == STORE_OK) {
-		pthread_mutex_lock(&mu);
+		pthread_mutex_lock(&pg_mu);
 		for (size_t k = 0; k < ids.n; k++) {
-			struct own *o = hmap_get(&owned, ids.v[k]);
+			struct own *o = hmap_get(&pg_owned, ids.v[k]);
 			if (o != NULL && o->state == OWN_LOADING)
 				o->state = OWN_OWNED;
 		}
-		pthread_mutex_unlock(&mu);
+		pthread_mutex_unlock(&pg_mu);
 		log_info("sched: %zu endpoints claimed, %zu deliveries pending", ids.n, found);
 		wake_fn();
 	}
@@ -324,30 +283,30 @@ static void load_claimed(void)
 static void release_drained(void)
 {
 	struct idvec ids = {0};
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	for (size_t k = 0; k < release_q.n; k++) {
-		struct own *o = hmap_get(&owned, release_q.v[k]);
+		struct own *o = hmap_get(&pg_owned, release_q.v[k]);
 		if (o != NULL && o->state == OWN_GONE) /* not taken back meanwhile */
 			idvec_add(&ids, o->id);
 	}
 	release_q.n = 0;
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	if (ids.n == 0)
 		return;
 	int rc = store->c->release(store, node_id(), (const char(*)[ID_MAX])ids.v, ids.n);
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	for (size_t k = 0; k < ids.n; k++) {
 		if (rc != STORE_OK) { /* again at the next tick */
 			idvec_add(&release_q, ids.v[k]);
 			continue;
 		}
-		struct own *o = hmap_get(&owned, ids.v[k]);
+		struct own *o = hmap_get(&pg_owned, ids.v[k]);
 		if (o != NULL && o->state == OWN_GONE) {
-			hmap_del(&owned, ids.v[k]);
+			hmap_del(&pg_owned, ids.v[k]);
 			free(o);
 		}
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	idvec_free(&ids);
 }
 
@@ -357,11 +316,11 @@ static int64_t renewed_at; /* monotonic ms when the last successful renewal was 
 static void check_fifo(void)
 {
 	struct idvec ids = {0};
-	ids_where(active, &ids);
+	ids_where(own_active, &ids);
 	bool any = false;
 	for (size_t k = 0; k < ids.n && !any; k++)
 		any = fifo_endpoint(ids.v[k]);
-	__atomic_store_n(&owns_fifo, any, __ATOMIC_RELAXED);
+	__atomic_store_n(&pg_owns_fifo, any, __ATOMIC_RELAXED);
 	idvec_free(&ids);
 }
 
@@ -388,16 +347,16 @@ static void tick(void)
 	if (live < 1)
 		live = 1;
 	size_t share = (size_t)((endpoints + live - 1) / live);
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	size_t have = count_active();
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	if (have < share) {
 		struct idvec got = {0};
 		if (store->c->claim(store, node_id(), row_ms, share - have, &got) == STORE_OK) {
-			pthread_mutex_lock(&mu);
+			pthread_mutex_lock(&pg_mu);
 			for (size_t k = 0; k < got.n; k++)
 				own_take(got.v[k]);
-			pthread_mutex_unlock(&mu);
+			pthread_mutex_unlock(&pg_mu);
 		}
 		idvec_free(&got);
 	} else if (have > share) {
@@ -405,124 +364,10 @@ static void tick(void)
 	}
 	load_claimed();
 	release_drained();
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	METRIC_SET(cluster_endpoints, (int64_t)count_active());
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	check_fifo();
-}
-
-/* ---- notifications (the cluster thread) ---- */
-
-struct heard {
-	int64_t *lo, *hi; /* key ranges to read (pending_in) */
-	size_t n, cap;
-	bool scan, claim;
-	int64_t own_max;    /* the highest key of this node's own commits named */
-	bool own_scan;      /* this node's own notes overflowed */
-	struct found found; /* the other nodes' deliveries for endpoints of ours, scheduled from their notes */
-};
-
-static void heard_add(struct heard *h, int64_t lo, int64_t hi)
-{
-	if (h->n == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 16;
-		h->lo = xrealloc(h->lo, h->cap * sizeof *h->lo);
-		h->hi = xrealloc(h->hi, h->cap * sizeof *h->hi);
-	}
-	h->lo[h->n] = lo;
-	h->hi[h->n++] = hi;
-}
-
-#define RUN_MAX 100000 /* the most keys one run of a note may name (more: a scan) */
-
-/* "p <endpoint> <due> K1-K2,K3,...": deliveries made pending for an endpoint, due at due (0: at once). Another
- * node's, for an endpoint of ours: scheduled as they are (the loader reads each when due, and drops one no longer
- * pending). This node's own (for fifo endpoints, with their echo) and "d K1-K2" (a node of an older build, which
- * names no endpoint): read. */
-static void heard_pending(struct heard *h, const char *p, const char *eol, bool own)
-{
-	char id[ID_MAX] = "", *end;
-	const char *keys_at = p + 2;
-	long long due = 0;
-	if (p[0] == 'p') {
-		const char *ep = p + 2, *sp = memchr(ep, ' ', (size_t)(eol - ep));
-		if (sp == NULL || sp == ep || sp - ep >= ID_MAX)
-			return;
-		memcpy(id, ep, (size_t)(sp - ep));
-		id[sp - ep] = '\0';
-		if ((due = strtoll(sp + 1, &end, 10)) < 0 || *end != ' ')
-			return;
-		keys_at = end + 1;
-	}
-	bool read = own ? __atomic_load_n(&owns_fifo, __ATOMIC_RELAXED) != 0 : p[0] == 'd';
-	pthread_mutex_lock(&mu);
-	struct own *o = own || p[0] == 'd' ? NULL : hmap_get(&owned, id);
-	for (const char *k = keys_at; k < eol && (*k >= '0' && *k <= '9');) {
-		long long lo = strtoll(k, &end, 10), hi = lo;
-		if (*end == '-')
-			hi = strtoll(end + 1, &end, 10);
-		k = *end == ',' ? end + 1 : eol;
-		if (lo <= 0 || hi < lo)
-			break;
-		if (hi - lo >= RUN_MAX) {
-			h->scan = true;
-			continue;
-		}
-		if (own && hi > h->own_max)
-			h->own_max = hi;
-		if (read)
-			heard_add(h, lo, hi);
-		for (long long key = lo; active(o) && key <= hi; key++)
-			if (keyset_add(&keys, key, o, K_SCHED))
-				sched_vec_add(&h->found.items, &(struct sched_item){due_at(due), key, NULL, 0, -1});
-	}
-	pthread_mutex_unlock(&mu);
-}
-
-/* "<node id>\n" then entries: "p <endpoint> <due> <keys>" / "d <keys>" (deliveries made pending), "scan",
- * "c <kind> <id>", "a <seq>", "k <origin> <seq>", "hello" */
-static void heard_cb(void *arg, const char *payload)
-{
-	struct heard *h = arg;
-	const char *nl = strchr(payload, '\n');
-	if (nl == NULL)
-		return;
-	const char *me = node_id();
-	bool own = (size_t)(nl - payload) == strlen(me) && strncmp(payload, me, strlen(me)) == 0;
-	for (const char *p = nl + 1; *p != '\0'; p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : p + strlen(p)) {
-		if (p[0] == 'c' && p[1] == ' ') { /* "c <kind> <key>": a registry entry changed */
-			const char *kind = p + 2, *sp = strchr(kind, ' '), *eol = strchr(kind, '\n');
-			if (eol == NULL)
-				eol = kind + strlen(kind);
-			if (sp == NULL || sp > eol)
-				continue;
-			if (sp - kind == 8 && strncmp(kind, "endpoint", 8) == 0)
-				h->claim = true; /* maybe a new endpoint: those under their share claim it now */
-			if (!own) {
-				char k[12];
-				snprintf(k, sizeof k, "%.*s", (int)(sp - kind < 11 ? sp - kind : 11), kind);
-				feed_heard(k, sp + 1, (size_t)(eol - sp - 1));
-			}
-		} else if (p[0] == 'a' && p[1] == ' ') { /* "a <seq>": ack once what came before is applied */
-			if (!own)
-				feed_heard_token(payload, (size_t)(nl - payload), strtoull(p + 2, NULL, 10));
-		} else if (p[0] == 'k' && p[1] == ' ') { /* "k <origin> <seq>": a node applied a token's changes */
-			const char *o = p + 2, *sp = strchr(o, ' ');
-			if (!own && sp != NULL && (size_t)(sp - o) == strlen(me) && strncmp(o, me, strlen(me)) == 0)
-				feed_acked(strtoull(sp + 1, NULL, 10));
-		} else if (strncmp(p, "hello", 5) == 0) { /* a node joined (or came back): count it now */
-			if (!own)
-				h->claim = true;
-		} else if (strncmp(p, "scan", 4) == 0) {
-			if (own)
-				h->own_scan = true;
-			else
-				h->scan = true;
-		} else if ((p[0] == 'p' || p[0] == 'd') && p[1] == ' ') {
-			const char *eol = strchr(p, '\n');
-			heard_pending(h, p, eol != NULL ? eol : p + strlen(p), own);
-		}
-	}
 }
 
 /* Every pending delivery of the endpoints owned (the safety net; after the listening connection came back). */
@@ -536,35 +381,6 @@ static void scan_owned(void)
 		log_info("sched: the scan found %zu pending deliveries not yet scheduled", f.items.n);
 	found_push(&f);
 	idvec_free(&ids);
-}
-
-/* This node's fifo commits whose echo has come (in this batch or before), or that waited too long, go with the
- * other nodes' keys heard (h->lo, h->hi) into one read. */
-static void echoes_ready(struct heard *h)
-{
-	int64_t now = mono_ms();
-	pthread_mutex_lock(&mu);
-	if (h->own_max > echoed)
-		echoed = h->own_max;
-	size_t kept = 0;
-	for (size_t i = 0; i < echo_n; i++) {
-		if (echo_v[i].key <= echoed || h->own_scan || now - echo_v[i].at >= ECHO_MAX_MS)
-			heard_add(h, echo_v[i].key, echo_v[i].key);
-		else
-			echo_v[kept++] = echo_v[i];
-	}
-	echo_n = kept;
-	pthread_mutex_unlock(&mu);
-}
-
-/* The read failed: this node's fifo commits in it (after the first `foreign` ranges) wait again. */
-static void echoes_again(const struct heard *h, size_t foreign)
-{
-	int64_t now = mono_ms();
-	pthread_mutex_lock(&mu);
-	for (size_t i = foreign; i < h->n; i++)
-		echo_add(h->lo[i], now);
-	pthread_mutex_unlock(&mu);
 }
 
 static void *cluster_main(void *arg)
@@ -594,17 +410,17 @@ static void *cluster_main(void *arg)
 		h.n = 0;
 		h.scan = h.own_scan = false;
 		h.own_max = 0;
-		store->c->wait(store, (int)wait, heard_cb, &h, &resync);
+		store->c->wait(store, (int)wait, pg_heard_cb, &h, &resync);
 		scan |= resync || h.scan;
 		if (resync)
 			feed_resync(); /* notifications may have been missed: every registry is read again */
 		feed_flush();
 		feed_expire();
 		size_t foreign = h.n;
-		echoes_ready(&h);
+		pg_echoes_ready(&h);
 		/* one push for what the notes named and what was read, so fifo's order is that of the notes */
 		if (h.n > 0 && store->c->pending_in(store, h.lo, h.hi, h.n, found_cb, &h.found) != STORE_OK)
-			echoes_again(&h, foreign); /* the other nodes' keys: the scan after the reconnect */
+			pg_echoes_again(&h, foreign); /* the other nodes' keys: the scan after the reconnect */
 		if (h.found.items.n > 0)
 			found_push(&h.found);
 	}
@@ -620,9 +436,9 @@ static void *cluster_main(void *arg)
  * fifo endpoints, whose own commits are read in commit order from their notification). */
 static bool pg_quiet(const char *endpoint_id)
 {
-	pthread_mutex_lock(&mu);
-	bool quiet = active(hmap_get(&owned, endpoint_id));
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_lock(&pg_mu);
+	bool quiet = own_active(hmap_get(&pg_owned, endpoint_id));
+	pthread_mutex_unlock(&pg_mu);
 	return quiet && !fifo_endpoint(endpoint_id); /* the cache's lock after mu, never under it */
 }
 
@@ -633,7 +449,7 @@ static int pg_init(const struct config *cfg, struct store *st, void (*wake)(void
 	lease_ms = cfg->lease_time_ms;
 	tick_ms = lease_ms / 10 < 1000 ? lease_ms / 10 : 1000;
 	row_ms = lease_ms - tick_ms;
-	hmap_init(&owned);
+	hmap_init(&pg_owned);
 	core_init(st, wake, &hooks);
 	st->c->set_quiet(st, pg_quiet);
 	renewed_at = mono_ms();
@@ -667,9 +483,9 @@ static void pg_retry(const struct sched_item *v, size_t n)
 {
 	struct sched_item *keep = n > 0 ? xmalloc(n * sizeof *keep) : NULL;
 	size_t k = 0;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	for (size_t i = 0; i < n; i++) {
-		struct kent *e = keyset_get(&keys, v[i].dkey);
+		struct kent *e = keyset_get(&pg_keys, v[i].dkey);
 		if (e != NULL && e->state == K_OUT) {
 			e->state = K_SCHED;
 			keep[k++] = v[i];
@@ -677,20 +493,20 @@ static void pg_retry(const struct sched_item *v, size_t n)
 			outmsg_unref(v[i].msg); /* no longer ours */
 		}
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	core_push(keep, k);
 	free(keep);
 }
 
 static void pg_settled(const int64_t *dkeys, size_t n)
 {
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	for (size_t i = 0; i < n; i++) {
-		struct kent *e = keyset_get(&keys, dkeys[i]);
+		struct kent *e = keyset_get(&pg_keys, dkeys[i]);
 		if (e != NULL && e->state == K_OUT)
-			keyset_del(&keys, dkeys[i]);
+			keyset_del(&pg_keys, dkeys[i]);
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 }
 
 enum verdict { V_TAKE, V_DROP, V_DEFER };
@@ -698,9 +514,9 @@ enum verdict { V_TAKE, V_DROP, V_DEFER };
 /* Under mu: may this due item (message loaded) go to the dispatcher? */
 static enum verdict judge(const struct sched_item *it)
 {
-	struct own *o = hmap_get(&owned, it->msg->ep_ids[it->ep_idx]);
-	struct kent *e = keyset_get(&keys, it->dkey);
-	if (!active(o) || e == NULL || e->owner != o || e->state != K_SCHED)
+	struct own *o = hmap_get(&pg_owned, it->msg->ep_ids[it->ep_idx]);
+	struct kent *e = keyset_get(&pg_keys, it->dkey);
+	if (!own_active(o) || e == NULL || e->owner != o || e->state != K_SCHED)
 		return V_DROP; /* not ours, or a copy of one that is out already */
 	if (o->state == OWN_LOADING)
 		return V_DEFER;
@@ -713,7 +529,7 @@ static size_t pg_take(int64_t now, struct sched_item *out, size_t max)
 	size_t n = 0, kept = 0;
 	struct outmsg *drop[64];
 	size_t ndrop = 0;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	for (size_t i = 0; i < deferred.n; i++) {
 		enum verdict v = n < max ? judge(&deferred.v[i]) : V_DEFER;
 		if (v == V_TAKE)
@@ -724,12 +540,12 @@ static size_t pg_take(int64_t now, struct sched_item *out, size_t max)
 			outmsg_unref(deferred.v[i].msg);
 	}
 	deferred.n = kept;
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	while (n < max) {
 		size_t k = core_take(now, out + n, max - n);
 		if (k == 0)
 			break;
-		pthread_mutex_lock(&mu);
+		pthread_mutex_lock(&pg_mu);
 		size_t w = n;
 		for (size_t i = n; i < n + k; i++) {
 			enum verdict v = judge(&out[i]);
@@ -742,7 +558,7 @@ static size_t pg_take(int64_t now, struct sched_item *out, size_t max)
 			else
 				outmsg_unref(out[i].msg);
 		}
-		pthread_mutex_unlock(&mu);
+		pthread_mutex_unlock(&pg_mu);
 		for (size_t i = 0; i < ndrop; i++)
 			outmsg_unref(drop[i]);
 		ndrop = 0;
@@ -755,20 +571,20 @@ static size_t pg_count(void) { return core_count() + deferred.n; }
 
 static int64_t pg_boot_oldest(const char *endpoint_id)
 {
-	pthread_mutex_lock(&mu);
-	struct own *o = hmap_get(&owned, endpoint_id);
+	pthread_mutex_lock(&pg_mu);
+	struct own *o = hmap_get(&pg_owned, endpoint_id);
 	int64_t k = o != NULL ? o->boot_oldest : 0;
 	if (o != NULL)
 		o->boot_oldest = 0;
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	return k;
 }
 
 static bool pg_owns(const char *endpoint_id)
 {
-	pthread_mutex_lock(&mu);
-	bool ok = active(hmap_get(&owned, endpoint_id));
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_lock(&pg_mu);
+	bool ok = own_active(hmap_get(&pg_owned, endpoint_id));
+	pthread_mutex_unlock(&pg_mu);
 	return ok;
 }
 
@@ -787,11 +603,11 @@ static size_t again_n, again_cap;
 
 static size_t pg_lost(char (*out)[ID_MAX], size_t max)
 {
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	int64_t now = mono_ms();
 	size_t kept = 0;
 	for (size_t i = 0; i < again_n; i++) {
-		struct own *o = hmap_get(&owned, again_v[i].id);
+		struct own *o = hmap_get(&pg_owned, again_v[i].id);
 		if (o == NULL || o->state != OWN_GONE)
 			continue; /* released meanwhile, or taken back */
 		if (again_v[i].at <= now)
@@ -802,13 +618,13 @@ static size_t pg_lost(char (*out)[ID_MAX], size_t max)
 	again_n = kept;
 	size_t n = lost_q.n < max ? lost_q.n : max;
 	if (n == 0) {
-		pthread_mutex_unlock(&mu);
+		pthread_mutex_unlock(&pg_mu);
 		return 0;
 	}
 	memcpy(out, lost_q.v, n * sizeof *out);
 	memmove(lost_q.v, lost_q.v + n, (lost_q.n - n) * sizeof *lost_q.v);
 	lost_q.n -= n;
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	return n;
 }
 
@@ -829,7 +645,7 @@ static int barrier_run(struct store *st, void *arg)
 static void barrier_done(void *arg, int rc)
 {
 	struct barrier *b = arg;
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&pg_mu);
 	if (rc == STORE_OK) {
 		idvec_add(&release_q, b->id);
 	} else { /* the outcomes before it may not be written: drained and released again later */
@@ -840,7 +656,7 @@ static void barrier_done(void *arg, int rc)
 		memcpy(again_v[again_n].id, b->id, ID_MAX);
 		again_v[again_n++].at = mono_ms() + RELEASE_AGAIN_MS;
 	}
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&pg_mu);
 	free(b);
 }
 
@@ -865,16 +681,13 @@ static void pg_dispose(void)
 	if (store != NULL && store->c->leave(store, node_id()) != STORE_OK)
 		log_warnx("sched: could not give the leases up; the other nodes take them over when they expire");
 	size_t i = 0;
-	for (struct hent *e = NULL; (e = hmap_next(&owned, e, &i)) != NULL;)
+	for (struct hent *e = NULL; (e = hmap_next(&pg_owned, e, &i)) != NULL;)
 		free(e->val);
-	hmap_dispose(&owned);
-	keyset_dispose(&keys);
+	hmap_dispose(&pg_owned);
+	keyset_dispose(&pg_keys);
 	idvec_free(&lost_q);
 	idvec_free(&release_q);
-	free(echo_v);
-	echo_v = NULL;
-	echo_n = echo_cap = 0;
-	echoed = 0;
+	pg_echoes_dispose();
 	free(again_v);
 	again_v = NULL;
 	again_n = again_cap = 0;
