@@ -18,7 +18,7 @@ static void note_add(struct pg_store *s, const char *entry, size_t len)
 		s->notes = xrealloc(s->notes, s->notes_cap);
 	}
 	memcpy(s->notes + s->notes_len, entry, len);
-	s->notes_tx |= entry[0] != 'd' && entry[0] != 'p';
+	s->notes_tx |= entry[0] != 'p'; /* a registry entry */
 	s->notes_len += len;
 	s->notes[s->notes_len++] = '\n';
 }
@@ -189,7 +189,8 @@ static size_t note_chunks(const char *notes, size_t notes_len, char **out, size_
 
 #define CHUNKS_MAX 256 /* beyond this many (about 2 MB of notes), the rest go as "scan": everyone rescans */
 
-void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p)
+/* PW_NOTIFY's parameters for the batch's notes, into p (kept: the caller clears them once they are sent). */
+static void notes_params(struct pg_store *s, struct pgp *p)
 {
 	char **chunks = xcalloc(CHUNKS_MAX, sizeof *chunks);
 	bool all;
@@ -203,8 +204,7 @@ void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p)
 		chunks[n - 1] = xmalloc(nlen + 8);
 		snprintf(chunks[n - 1], nlen + 8, "%s\nscan", node_id());
 	}
-	pgp_init(p);
-	pgp_str(p, channel);
+	pgp_str(p, s->channel);
 	pgp_text_array(p, (const char *const *)chunks, n);
 	for (size_t i = 0; i < n; i++)
 		free(chunks[i]);
@@ -214,16 +214,15 @@ void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p)
 size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p)
 {
 	pgp_init(p);
-	if (s->notes_len > 0 && s->notes_tx) {
-		pg_notes_params(s, s->channel, p);
+	bool notes = s->notes_len > 0;
+	if (notes)
+		notes_params(s, p);
+	if (notes && s->notes_tx)
 		steps[(*k)++] = (struct pg_step){.w = PW_NOTIFY, .p = p};
-	}
 	size_t at = *k;
 	steps[(*k)++] = (struct pg_step){.sql = "COMMIT"};
-	if (s->notes_len > 0 && !s->notes_tx) {
-		pg_notes_params(s, s->channel, p);
+	if (notes && !s->notes_tx)
 		steps[(*k)++] = (struct pg_step){.w = PW_NOTIFY_AFTER, .p = p, .after = true};
-	}
 	return at;
 }
 

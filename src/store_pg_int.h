@@ -122,7 +122,7 @@ struct pg_store {
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
-	bool notes_tx; /* an entry other than "d": the notes must commit with the batch (pg_commit_steps) */
+	bool notes_tx; /* an entry other than "p": the notes must commit with the batch (pg_commit_steps) */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	struct pg_rconn *idle; /* idle read connections */
@@ -286,8 +286,6 @@ int pg_commit_notes(struct pg_store *s);
  * NOTIFYs across the whole cluster until their commit record is flushed, so two nodes' batches that both notify
  * could never share a WAL flush. A lost one only delays (the owners' scan). The index of the COMMIT step. */
 size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p);
-/* PW_NOTIFY's parameters for the batch's notes (kept: the caller clears them once they are sent). */
-void pg_notes_params(struct pg_store *s, const char *channel, struct pgp *p);
 /* store_write_ops.chore_lock: a transaction-level advisory lock named by the schema and the chore. */
 int pg_chore_lock(struct store *st, const char *name);
 
