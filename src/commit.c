@@ -1,7 +1,10 @@
-/* commit.c: one writer thread, group commit.
- * The queue is a mutex-protected singly linked list; the thread swaps it out whole, runs every job in one
- * transaction (each in a savepoint when the backend has them), commits once, then for each job in order applies
- * the changes it recorded (if it succeeded) and calls its done(). */
+/* commit.c: writer threads, group commit.
+ * Each lane has a queue (a mutex-protected singly linked list) and a thread that swaps it out whole, runs every
+ * job in one transaction (each in a savepoint when the backend has them), commits once, then for each job in
+ * order applies the changes it recorded (if it succeeded) and calls its done(). The main lane takes every job
+ * unless another lane was started for it: on PostgreSQL, outcomes commit in a lane of their own, on a second
+ * write connection, so that ingest's transactions no longer carry them (one node's ingest was bound by its one
+ * writer: the writer's backend ran or waited for a CPU 93% of the time; docs/performance.md). */
 #include "commit.h"
 
 #include <pthread.h>
@@ -19,21 +22,35 @@
 #define PREFETCH_MAX 256 /* message inserts announced to the backend at once (msg_prefetch) */
 #define COMMIT_RETRIES 5 /* runs again of a job that met a transient conflict (STORE_RETRY) */
 #define WAIT_FROM 8      /* jobs in the last batch from which the next one waits for more (fill_batch) */
+/* Under load, an outcomes' batch waits this long for more: they are many small writes that no client waits
+ * for, and their transactions alone would otherwise outnumber ingest's. */
+#define OUTCOMES_WAIT_MS 10
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static struct commit_job *head, *tail;
-static size_t queued;       /* jobs queued */
-static bool filling;        /* the committer waits for more jobs (fill_batch): only a full batch wakes it */
-static size_t last_n;       /* the committer's: jobs in the last batch */
-static int64_t wait_ns;     /* commit_start's wait_ms */
-static int siblings;        /* other nodes writing to the database (commit_siblings) */
+/* A lane: a queue, its committer thread and the store handle (write connection) it commits on. */
+struct lane {
+	const char *name;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct commit_job *head, *tail;
+	size_t queued;       /* jobs queued */
+	bool filling;        /* the committer waits for more jobs (fill_batch): only a full batch wakes it */
+	size_t last_n;       /* the committer's: jobs in the last batch */
+	int64_t wait_ns;     /* how long a batch waits to fill (fill_batch) */
+	bool fill_alone;     /* it waits whenever jobs came during the last commit (else: only with siblings) */
+	bool stopping, running;
+	bool started;        /* between commit_start/commit_lane_start and commit_stop: jobs of the lane go here */
+	pthread_t thread;
+	struct store *store;
+	uint64_t n_batches, n_jobs;
+};
 
-static bool stopping, running;
-static pthread_t thread;
-static struct store *store;
-static uint64_t n_batches, n_jobs;
-static _Thread_local struct commit_job *current; /* the job whose run() is running, on the committer thread */
+static struct lane lanes[COMMIT_LANES] = {
+	[COMMIT_MAIN] = {.name = "committer", .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER},
+	[COMMIT_OUTCOMES] = {.name = "outcomes", .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER},
+};
+static int siblings; /* other nodes writing to the database (commit_siblings) */
+static _Thread_local struct commit_job *current; /* the job whose run() is running, on a committer thread */
+static _Thread_local struct lane *current_lane;   /* the lane of the committer thread this is */
 
 struct commit_change_rec {
 	struct change c; /* the committer's copy */
@@ -44,6 +61,7 @@ void commit_change(struct commit_job *job, const struct change *c)
 {
 	if (job == NULL || job != current)
 		fatalx("commit_change: called outside the job's run()");
+	struct store *store = current_lane->store;
 	if (!job->replay && store->w->note_change != NULL) { /* a shared database: tell the other nodes */
 		const char *key, *kind = change_note(c, &key);
 		store->w->note_change(store, kind, key);
@@ -71,71 +89,84 @@ static void changes_finish(struct commit_job *job, bool apply)
 	job->changes = job->changes_last = NULL;
 }
 
+/* The lane a job goes to: its own if started, else the main one. */
+static struct lane *lane_of(const struct commit_job *job)
+{
+	struct lane *l = &lanes[job->lane < COMMIT_LANES ? job->lane : COMMIT_MAIN];
+	return __atomic_load_n(&l->started, __ATOMIC_ACQUIRE) ? l : &lanes[COMMIT_MAIN];
+}
+
 void commit_submit(struct commit_job *job)
 {
+	struct lane *l = lane_of(job);
 	job->next = NULL;
-	pthread_mutex_lock(&mu);
-	if (!running) {
-		pthread_mutex_unlock(&mu);
+	pthread_mutex_lock(&l->mu);
+	if (!l->running) {
+		pthread_mutex_unlock(&l->mu);
 		job->done(job->arg, STORE_ERR);
 		return;
 	}
-	if (tail)
-		tail->next = job;
+	if (l->tail)
+		l->tail->next = job;
 	else
-		head = job;
-	tail = job;
-	queued++;
-	if (!filling || queued >= BATCH_MAX)
-		pthread_cond_signal(&cv);
-	pthread_mutex_unlock(&mu);
+		l->head = job;
+	l->tail = job;
+	l->queued++;
+	if (!l->filling || l->queued >= BATCH_MAX)
+		pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
 }
 
-/* With other nodes writing to the same database, under load (the last batch held WAIT_FROM jobs or more, and
- * jobs came during its commit), wait wait_ns for more jobs, as PostgreSQL's commit_delay does with
+/* The main lane: with other nodes writing to the same database, under load (the last batch held WAIT_FROM jobs or
+ * more, and jobs came during its commit), wait wait_ns for more jobs, as PostgreSQL's commit_delay does with
  * commit_siblings: each node's batches hold only its share of the load, and the database pays per transaction
  * (a WAL flush, each statement's fixed cost) for all of them. A node alone never waits: its batches hold all
  * the load already, and the wait only lengthened its cycle (one node 13% slower in the bench). Not "until the
- * batch is as large as the last" either: that lock-steps the clients. mu held. */
-static void fill_batch(void)
+ * batch is as large as the last" either: that lock-steps the clients. The outcomes' lane (fill_alone) waits
+ * whenever jobs came during its last commit: no client waits for it, and its jobs merge while they wait
+ * (queue.c joins outcomes to the batch not yet started). l->mu held. */
+static void fill_batch(struct lane *l)
 {
-	if (wait_ns <= 0 || __atomic_load_n(&siblings, __ATOMIC_RELAXED) <= 0 || last_n < WAIT_FROM || stopping)
+	if (l->wait_ns <= 0 || l->stopping)
+		return;
+	if (!l->fill_alone && (__atomic_load_n(&siblings, __ATOMIC_RELAXED) <= 0 || l->last_n < WAIT_FROM))
 		return;
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += wait_ns;
+	until.tv_nsec += l->wait_ns;
 	until.tv_sec += until.tv_nsec / 1000000000;
 	until.tv_nsec %= 1000000000;
-	filling = true;
-	while (queued < BATCH_MAX && !stopping && pthread_cond_clockwait(&cv, &mu, CLOCK_MONOTONIC, &until) == 0)
+	l->filling = true;
+	while (l->queued < BATCH_MAX && !l->stopping &&
+	       pthread_cond_clockwait(&l->cv, &l->mu, CLOCK_MONOTONIC, &until) == 0)
 		;
-	filling = false;
+	l->filling = false;
 }
 
-/* Take up to BATCH_MAX jobs off the queue; NULL once stopping and empty. */
-static struct commit_job *take_batch(void)
+/* Take up to BATCH_MAX jobs off the lane's queue; NULL once stopping and empty. */
+static struct commit_job *take_batch(struct lane *l)
 {
-	pthread_mutex_lock(&mu);
-	bool idle = head == NULL; /* nothing came during the last commit: no load, no waiting to fill */
-	while (head == NULL && !stopping)
-		pthread_cond_wait(&cv, &mu);
-	if (head == NULL)
-		running = false; /* stopping and drained: later submits are refused */
+	pthread_mutex_lock(&l->mu);
+	bool idle = l->head == NULL; /* nothing came during the last commit: no load, no waiting to fill */
+	while (l->head == NULL && !l->stopping)
+		pthread_cond_wait(&l->cv, &l->mu);
+	if (l->head == NULL)
+		l->running = false; /* stopping and drained: later submits are refused */
 	else if (!idle)
-		fill_batch();
-	struct commit_job *batch = head, *last = head;
-	size_t n = head != NULL;
+		fill_batch(l);
+	struct commit_job *batch = l->head, *last = l->head;
+	size_t n = l->head != NULL;
 	for (; last != NULL && last->next != NULL && n < BATCH_MAX; n++)
 		last = last->next;
 	if (last != NULL) {
-		head = last->next;
-		if (head == NULL)
-			tail = NULL;
+		l->head = last->next;
+		if (l->head == NULL)
+			l->tail = NULL;
 		last->next = NULL;
 	}
-	queued -= n;
-	last_n = n;
-	pthread_mutex_unlock(&mu);
+	l->queued -= n;
+	l->last_n = n;
+	pthread_mutex_unlock(&l->mu);
 	return batch;
 }
 
@@ -150,7 +181,7 @@ static bool claimed_in(const struct store_msg_ins *ins, size_t n, const struct s
 
 /* Announce the run of message-insert jobs starting at j (msg_prefetch); how many. A run that ends the batch is
  * announced even alone: the backend may send the batch's COMMIT with it. */
-static size_t prefetch(const struct store_write_ops *w, struct commit_job *j)
+static size_t prefetch(struct store *store, struct commit_job *j)
 {
 	struct store_msg_ins ins[PREFETCH_MAX];
 	size_t n = 0;
@@ -159,7 +190,7 @@ static size_t prefetch(const struct store_write_ops *w, struct commit_job *j)
 						.n = j->pre_om->n, .due_ms = j->pre_due, .claim = j->pre_claim};
 	bool ends = j == NULL;
 	if (n > 1 || (n == 1 && ends))
-		w->msg_prefetch(store, ins, n, ends);
+		store->w->msg_prefetch(store, ins, n, ends);
 	return n;
 }
 
@@ -188,11 +219,12 @@ static struct commit_job *early_first(struct commit_job *batch)
 }
 
 /* The keys the batch's jobs claim, locked before any of them runs (store_write_ops.keys_lock). */
-static int lock_keys(const struct store_write_ops *w, struct commit_job *batch)
+static int lock_keys(struct store *store, struct commit_job *batch)
 {
 	size_t n = 0;
 	for (struct commit_job *j = batch; j != NULL; j = j->next)
 		n += (j->lock_keys[0] != NULL) + (j->lock_keys[1] != NULL);
+	const struct store_write_ops *w = store->w;
 	if (n == 0 || w->keys_lock == NULL)
 		return STORE_OK;
 	const char **keys = xcalloc(n, sizeof *keys);
@@ -206,13 +238,14 @@ static int lock_keys(const struct store_write_ops *w, struct commit_job *batch)
 	return rc;
 }
 
-static void run_batch(struct commit_job *batch)
+static void run_batch(struct lane *l, struct commit_job *batch)
 {
+	struct store *store = l->store;
 	const struct store_write_ops *w = store->w;
 	uint64_t njobs = 0;
 	size_t announced = 0; /* jobs left of the last prefetched run */
 	int brc = w->batch_begin(store), jrc = STORE_OK;
-	if (brc == STORE_OK && (jrc = lock_keys(w, batch)) != STORE_OK)
+	if (brc == STORE_OK && (jrc = lock_keys(store, batch)) != STORE_OK)
 		brc = jrc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;
 	for (struct commit_job *j = batch; j != NULL; j = j->next, njobs++) {
 		j->rc = STORE_ERR;
@@ -220,7 +253,7 @@ static void run_batch(struct commit_job *batch)
 		if (announced > 0)
 			announced--;
 		else if (brc == STORE_OK && j->pre_om != NULL && w->msg_prefetch != NULL)
-			announced = prefetch(w, j) - 1;
+			announced = prefetch(store, j) - 1;
 		if (brc == STORE_OK && j->next == NULL && j->pre_om == NULL && w->job_last != NULL)
 			w->job_last(store);
 		if (brc != STORE_OK || (w->job_begin != NULL && (jrc = w->job_begin(store)) != STORE_OK)) {
@@ -241,8 +274,8 @@ static void run_batch(struct commit_job *batch)
 		log_warnx("commit: a batch of %llu jobs failed%s; each gets an error", (unsigned long long)njobs,
 			  brc == STORE_UNAVAILABLE ? " (the database is unavailable)" : "");
 	}
-	__atomic_add_fetch(&n_batches, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&n_jobs, njobs, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&l->n_batches, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&l->n_jobs, njobs, __ATOMIC_RELAXED);
 	for (struct commit_job *j = batch, *next; j != NULL; j = next) {
 		next = j->next; /* done() may free j */
 		int rc = brc == STORE_OK ? j->rc : brc == STORE_UNAVAILABLE ? STORE_UNAVAILABLE : STORE_ERR;
@@ -262,44 +295,73 @@ static void run_batch(struct commit_job *batch)
 
 static void *commit_main(void *arg)
 {
-	(void)arg;
-	pthread_setname_np(pthread_self(), "committer");
+	struct lane *l = arg;
+	current_lane = l;
+	pthread_setname_np(pthread_self(), l->name);
 	struct commit_job *batch;
-	while ((batch = take_batch()) != NULL)
-		run_batch(early_first(batch));
+	while ((batch = take_batch(l)) != NULL)
+		run_batch(l, early_first(batch));
 	return NULL;
+}
+
+static void lane_start(struct lane *l, struct store *st, int64_t wait_ms, bool fill_alone)
+{
+	l->store = st;
+	l->fill_alone = fill_alone;
+	l->stopping = false;
+	l->running = true;
+	l->wait_ns = wait_ms * 1000000;
+	l->queued = l->last_n = 0;
+	l->filling = false;
+	if (pthread_create(&l->thread, NULL, commit_main, l) != 0)
+		fatal("commit: pthread_create");
+	__atomic_store_n(&l->started, true, __ATOMIC_RELEASE);
 }
 
 void commit_start(struct store *st, int64_t wait_ms)
 {
-	store = st;
-	stopping = false;
-	running = true;
-	wait_ns = wait_ms * 1000000;
-	queued = last_n = 0;
-	filling = false;
 	__atomic_store_n(&siblings, 0, __ATOMIC_RELAXED);
-	if (pthread_create(&thread, NULL, commit_main, NULL) != 0)
-		fatal("commit: pthread_create");
+	lane_start(&lanes[COMMIT_MAIN], st, wait_ms, false);
+}
+
+void commit_lane_start(enum commit_lane lane, struct store *st)
+{
+	if (lane != COMMIT_MAIN && lane < COMMIT_LANES && !lanes[lane].started)
+		lane_start(&lanes[lane], st, OUTCOMES_WAIT_MS, true);
+}
+
+/* Commit what the lane has queued, then stop its thread; its jobs go to the main lane from here on (refused
+ * once that one stops too). */
+static void lane_stop(struct lane *l)
+{
+	pthread_mutex_lock(&l->mu);
+	if (!l->running || l->stopping) {
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	l->stopping = true;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	pthread_join(l->thread, NULL);
+	__atomic_store_n(&l->started, false, __ATOMIC_RELEASE);
 }
 
 void commit_stop(void)
 {
-	pthread_mutex_lock(&mu);
-	if (!running || stopping) {
-		pthread_mutex_unlock(&mu);
-		return;
-	}
-	stopping = true;
-	pthread_cond_signal(&cv);
-	pthread_mutex_unlock(&mu);
-	pthread_join(thread, NULL);
+	/* the main lane's jobs submit none of the others' (an outcome comes from a delivery, after deliver_stop) */
+	lane_stop(&lanes[COMMIT_MAIN]);
+	for (int i = 0; i < COMMIT_LANES; i++)
+		if (i != COMMIT_MAIN)
+			lane_stop(&lanes[i]);
 }
 
 void commit_siblings(int n) { __atomic_store_n(&siblings, n, __ATOMIC_RELAXED); }
 
 void commit_stats(uint64_t *batches, uint64_t *jobs)
 {
-	*batches = __atomic_load_n(&n_batches, __ATOMIC_RELAXED);
-	*jobs = __atomic_load_n(&n_jobs, __ATOMIC_RELAXED);
+	*batches = *jobs = 0;
+	for (int i = 0; i < COMMIT_LANES; i++) {
+		*batches += __atomic_load_n(&lanes[i].n_batches, __ATOMIC_RELAXED);
+		*jobs += __atomic_load_n(&lanes[i].n_jobs, __ATOMIC_RELAXED);
+	}
 }

@@ -1,4 +1,4 @@
-/* commit.h: the committer thread owns the store's write path and commits in groups.
+/* commit.h: the committer threads own the store's write path and commit in groups.
  *
  * Jobs that arrive while a commit is in progress wait and go together into the next transaction, so many
  * concurrent writers share one fsync. A job's done() runs on the committer thread after its batch is durable,
@@ -21,6 +21,14 @@
 struct outmsg;
 
 struct commit_change_rec;
+
+/* A job's lane: each started lane has its own committer thread on its own write connection, so that one kind of
+ * write does not wait for the other's transactions. A job whose lane is not started goes to the main one. */
+enum commit_lane {
+	COMMIT_MAIN,     /* everything but outcomes; the only lane on a backend with one writer */
+	COMMIT_OUTCOMES, /* delivery outcomes (queue.c): with several writers, they commit beside ingest */
+	COMMIT_LANES
+};
 
 struct commit_job {
 	/* Runs inside the batch, in its own savepoint; a non-zero return rolls back this job only. */
@@ -45,6 +53,9 @@ struct commit_job {
 	const char *lock_keys[2];
 	/* The changes are another node's, reloaded here (feed.c): applied, not announced to the nodes again. */
 	bool replay;
+	/* Optional: the lane it commits in (COMMIT_MAIN unless set). Jobs of different lanes share no batch and no
+	 * order: a job goes to a lane other than the main one only if it needs neither. */
+	enum commit_lane lane;
 	struct commit_job *next; /* the committer's */
 	int retries;             /* the committer's: how often it ran again after STORE_RETRY */
 	int rc;                  /* the committer's */
@@ -55,6 +66,10 @@ struct commit_job {
  * load (the last batch held 8 jobs or more and more came during its commit), the next batch waits wait_ms (0:
  * never) for more jobs to join it (--commit-wait). */
 void commit_start(struct store *st, int64_t wait_ms);
+/* Start lane's committer thread on st, a store handle of its own on the same database (a write connection of
+ * its own: store_open again). Only for a backend with several writers (store.c, cluster ops); without it, the
+ * lane's jobs commit in the main lane. Stopped by commit_stop, after the main lane. */
+void commit_lane_start(enum commit_lane lane, struct store *st);
 /* How many other nodes write to the same database (the cluster thread, each tick; 0 at start). */
 void commit_siblings(int n);
 /* Queue a job (intrusive: no allocation; the job must live until done() runs). Thread-safe. */
@@ -64,11 +79,11 @@ void commit_submit(struct commit_job *job);
  * batch does not commit. A job's changes are applied in the order recorded. The change is copied at once (see
  * registry.h for what is copied, and for before); the caller keeps its own objects. */
 void commit_change(struct commit_job *job, const struct change *c);
-/* Commit everything queued so far, then stop the thread. Jobs submitted after this are refused (done()
+/* Commit everything queued so far, then stop the threads (the main lane's first). Jobs submitted after this are refused (done()
  * with STORE_ERR at once). */
 void commit_stop(void);
 
-/* Counters for tests and `make bench`: batches committed and jobs in them. */
+/* Counters for tests and `make bench`: batches committed and jobs in them, all lanes together. */
 void commit_stats(uint64_t *batches, uint64_t *jobs);
 
 #endif

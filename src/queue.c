@@ -197,7 +197,8 @@ struct outcome *queue_outcome_add(void)
 	struct outcome_batch *b = pending_outcomes;
 	if (b == NULL) {
 		b = pending_outcomes = xcalloc(1, sizeof *b);
-		b->job = (struct commit_job){.run = outcomes_run, .done = outcomes_done, .arg = b, .early = true};
+		b->job = (struct commit_job){.run = outcomes_run, .done = outcomes_done, .arg = b, .early = true,
+					    .lane = COMMIT_OUTCOMES};
 	}
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;

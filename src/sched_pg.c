@@ -628,8 +628,8 @@ static size_t pg_lost(char (*out)[ID_MAX], size_t max)
 	return n;
 }
 
-/* A committer job that writes nothing: its done() runs once everything submitted before it has committed (the
- * drained endpoint's outcomes), and only then is the lease given up. */
+/* A committer job that writes nothing, in the outcomes' lane: its done() runs once every outcome submitted before
+ * it has committed (the drained endpoint's), and only then is the lease given up. */
 struct barrier {
 	struct commit_job job;
 	char id[ID_MAX];
@@ -664,7 +664,7 @@ static void pg_release(const char *endpoint_id)
 {
 	struct barrier *b = xcalloc(1, sizeof *b);
 	snprintf(b->id, sizeof b->id, "%s", endpoint_id);
-	b->job = (struct commit_job){.run = barrier_run, .done = barrier_done, .arg = b};
+	b->job = (struct commit_job){.run = barrier_run, .done = barrier_done, .arg = b, .lane = COMMIT_OUTCOMES};
 	commit_submit(&b->job);
 }
 

@@ -400,7 +400,7 @@ static int serve(struct config *cfg)
 {
 	char err[512];
 	int status = 1, fd = -1;
-	struct store *st = NULL;
+	struct store *st = NULL, *st_out = NULL; /* st_out: the outcomes' lane's (commit.h) */
 	char *token = NULL;
 	struct api *api = NULL;
 	if (data_dir_ready(cfg->data_dir) < 0 || (token = token_load(cfg)) == NULL)
@@ -426,6 +426,11 @@ static int serve(struct config *cfg)
 		goto out_deliver;
 	}
 	commit_start(st, cfg->commit_wait_ms);
+	/* several writers: outcomes commit on a connection of their own, beside ingest, not in its transactions */
+	if (st->c != NULL && (st_out = store_open(cfg->db_url, err, sizeof err)) == NULL)
+		log_warnx("hookd: outcomes commit with ingest: %s", err);
+	if (st_out != NULL)
+		commit_lane_start(COMMIT_OUTCOMES, st_out);
 	sched->start();
 	deliver_start();
 	tasks_adopt(true); /* the tasks cut short by this node's last stop go on from their cursor */
@@ -455,6 +460,7 @@ out_deliver:
 	cache_dispose();
 	apptoken_dispose();
 out:
+	store_close(st_out);
 	store_close(st);
 	seal_keys_clear();
 	if (fd >= 0)

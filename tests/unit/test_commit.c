@@ -557,6 +557,74 @@ START_TEST(test_after_stop_refused)
 }
 END_TEST
 
+/* A started lane commits its jobs on its own store handle (its own write connection), beside the main lane: a
+ * lane job is done while the main lane is held inside a batch. Without the lane, such a job runs in the main
+ * lane; after commit_stop, it is refused. */
+struct ljob {
+	struct commit_job job;
+	struct store *ran_on;
+	int rc;
+	bool done;
+};
+
+static int ljob_run(struct store *s, void *arg)
+{
+	((struct ljob *)arg)->ran_on = s;
+	return STORE_OK;
+}
+
+static void ljob_done(void *arg, int rc)
+{
+	struct ljob *l = arg;
+	pthread_mutex_lock(&mu);
+	l->rc = rc;
+	l->done = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+}
+
+static void ljob_submit_wait(struct ljob *l)
+{
+	*l = (struct ljob){.job = {.run = ljob_run, .done = ljob_done, .arg = l, .lane = COMMIT_OUTCOMES}};
+	commit_submit(&l->job);
+	pthread_mutex_lock(&mu);
+	while (!l->done)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
+START_TEST(test_lane_beside_main)
+{
+	char dir2[64];
+	struct store *st2 = tests_sqlite_store(dir2, "commit-lane");
+	struct ljob l;
+	struct tjob blocker;
+	uint64_t b0, j0, b1, j1;
+	reset();
+	ljob_submit_wait(&l); /* no lane yet: the main one */
+	ck_assert_ptr_eq(l.ran_on, st);
+	ck_assert_int_eq(l.rc, STORE_OK);
+	commit_lane_start(COMMIT_OUTCOMES, st2);
+	commit_stats(&b0, &j0);
+	hold(&blocker); /* the main lane is inside a batch until release() */
+	ljob_submit_wait(&l);
+	ck_assert_ptr_eq(l.ran_on, st2);
+	ck_assert_int_eq(l.rc, STORE_OK);
+	ck_assert_int_eq(ndone, 0); /* the blocker is still running */
+	release();
+	wait_done(1);
+	commit_stats(&b1, &j1);
+	ck_assert_uint_eq(b1 - b0, 2); /* the lane's batch and the main one's, counted together */
+	ck_assert_uint_eq(j1 - j0, 2);
+	commit_stop();
+	ljob_submit_wait(&l); /* refused at once: both lanes stopped */
+	ck_assert_ptr_null(l.ran_on);
+	ck_assert_int_eq(l.rc, STORE_ERR);
+	store_close(st2);
+	tests_rmdir(dir2);
+}
+END_TEST
+
 Suite *commit_suite(void)
 {
 	Suite *s = suite_create("commit");
@@ -572,6 +640,7 @@ Suite *commit_suite(void)
 	tcase_add_loop_test(tc, test_batch_fills_under_load, 0, 2);
 	tcase_add_test(tc, test_changes_before_done);
 	tcase_add_test(tc, test_after_stop_refused);
+	tcase_add_test(tc, test_lane_beside_main);
 	suite_add_tcase(s, tc);
 	return s;
 }
