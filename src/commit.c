@@ -34,9 +34,9 @@ struct lane {
 	struct commit_job *head, *tail;
 	size_t queued;       /* jobs queued */
 	bool filling;        /* the committer waits for more jobs (fill_batch): only a full batch wakes it */
-	size_t last_n;       /* the committer's: jobs in the last batch */
+	size_t last_n;       /* the committer's: jobs in the last batch, each counted by its items (commit.h) */
 	int64_t wait_ns;     /* how long a batch waits to fill (fill_batch) */
-	bool fill_alone;     /* it waits whenever jobs came during the last commit (else: only with siblings) */
+	bool fill_alone;     /* it waits to fill under load even without siblings */
 	bool stopping, running;
 	bool started;        /* between commit_start/commit_lane_start and commit_stop: jobs of the lane go here */
 	pthread_t thread;
@@ -123,13 +123,14 @@ void commit_submit(struct commit_job *job)
  * (a WAL flush, each statement's fixed cost) for all of them. A node alone never waits: its batches hold all
  * the load already, and the wait only lengthened its cycle (one node 13% slower in the bench). Not "until the
  * batch is as large as the last" either: that lock-steps the clients. The outcomes' lane (fill_alone) waits
- * whenever jobs came during its last commit: no client waits for it, and its jobs merge while they wait
- * (queue.c joins outcomes to the batch not yet started). l->mu held. */
+ * under load even alone (its last batch held WAIT_FROM outcomes: a job counts by its items): no client waits for
+ * it, and its jobs merge while they wait (queue.c joins outcomes to the batch not yet started). A few outcomes
+ * still commit at once, so that a node killed right after them sends none of them twice. l->mu held. */
 static void fill_batch(struct lane *l)
 {
 	if (l->wait_ns <= 0 || l->stopping)
 		return;
-	if (!l->fill_alone && (__atomic_load_n(&siblings, __ATOMIC_RELAXED) <= 0 || l->last_n < WAIT_FROM))
+	if (l->last_n < WAIT_FROM || (!l->fill_alone && __atomic_load_n(&siblings, __ATOMIC_RELAXED) <= 0))
 		return;
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -165,7 +166,6 @@ static struct commit_job *take_batch(struct lane *l)
 		last->next = NULL;
 	}
 	l->queued -= n;
-	l->last_n = n;
 	pthread_mutex_unlock(&l->mu);
 	return batch;
 }
@@ -238,11 +238,13 @@ static int lock_keys(struct store *store, struct commit_job *batch)
 	return rc;
 }
 
-static void run_batch(struct lane *l, struct commit_job *batch)
+/* Returns the batch's jobs, each counted by its items. */
+static size_t run_batch(struct lane *l, struct commit_job *batch)
 {
 	struct store *store = l->store;
 	const struct store_write_ops *w = store->w;
 	uint64_t njobs = 0;
+	size_t items = 0;
 	size_t announced = 0; /* jobs left of the last prefetched run */
 	int brc = w->batch_begin(store), jrc = STORE_OK;
 	if (brc == STORE_OK && (jrc = lock_keys(store, batch)) != STORE_OK)
@@ -264,6 +266,7 @@ static void run_batch(struct lane *l, struct commit_job *batch)
 		current = j;
 		j->rc = j->run(store, j->arg);
 		current = NULL;
+		items += j->items > 0 ? j->items : 1;
 		if (w->job_end != NULL) /* a backend without per-job savepoints: jobs validate before they write */
 			w->job_end(store, j->rc == STORE_OK);
 	}
@@ -291,6 +294,7 @@ static void run_batch(struct lane *l, struct commit_job *batch)
 		changes_finish(j, rc == STORE_OK);
 		j->done(j->arg, rc);
 	}
+	return items;
 }
 
 static void *commit_main(void *arg)
@@ -300,7 +304,7 @@ static void *commit_main(void *arg)
 	pthread_setname_np(pthread_self(), l->name);
 	struct commit_job *batch;
 	while ((batch = take_batch(l)) != NULL)
-		run_batch(l, early_first(batch));
+		l->last_n = run_batch(l, early_first(batch));
 	return NULL;
 }
 

@@ -56,6 +56,9 @@ struct commit_job {
 	/* Optional: the lane it commits in (COMMIT_MAIN unless set). Jobs of different lanes share no batch and no
 	 * order: a job goes to a lane other than the main one only if it needs neither. */
 	enum commit_lane lane;
+	/* Optional, set by run(): how many writes the job carried (an outcome batch's outcomes, which join it while it
+	 * waits); 0 counts as one. Whether a lane's next batch waits to fill goes by these (commit_start). */
+	unsigned items;
 	struct commit_job *next; /* the committer's */
 	int retries;             /* the committer's: how often it ran again after STORE_RETRY */
 	int rc;                  /* the committer's */
@@ -63,7 +66,7 @@ struct commit_job {
 };
 
 /* Start the committer thread on a store. With other nodes writing to the database (commit_siblings) and under
- * load (the last batch held 8 jobs or more and more came during its commit), the next batch waits wait_ms (0:
+ * load (the last batch held 8 jobs or more, counted by their items, and more came during its commit), the next batch waits wait_ms (0:
  * never) for more jobs to join it (--commit-wait). */
 void commit_start(struct store *st, int64_t wait_ms);
 /* Start lane's committer thread on st, a store handle of its own on the same database (a write connection of

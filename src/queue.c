@@ -4,6 +4,7 @@
 #include "queue.h"
 
 #include <pthread.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,7 @@ static int outcomes_run(struct store *st, void *arg)
 	if (open_batch == b)
 		open_batch = NULL; /* closed: later outcomes make a batch of their own */
 	pthread_mutex_unlock(&open_mu);
+	b->job.items = b->n > UINT_MAX ? UINT_MAX : (unsigned)b->n; /* the lane waits to fill only under load */
 	return st->w->outcomes_record(st, b->v, b->n);
 }
 
