@@ -361,11 +361,19 @@ void commit_stop(void)
 
 void commit_siblings(int n) { __atomic_store_n(&siblings, n, __ATOMIC_RELAXED); }
 
+void commit_lane_stats(enum commit_lane lane, uint64_t *batches, uint64_t *jobs)
+{
+	*batches = __atomic_load_n(&lanes[lane].n_batches, __ATOMIC_RELAXED);
+	*jobs = __atomic_load_n(&lanes[lane].n_jobs, __ATOMIC_RELAXED);
+}
+
 void commit_stats(uint64_t *batches, uint64_t *jobs)
 {
 	*batches = *jobs = 0;
 	for (int i = 0; i < COMMIT_LANES; i++) {
-		*batches += __atomic_load_n(&lanes[i].n_batches, __ATOMIC_RELAXED);
-		*jobs += __atomic_load_n(&lanes[i].n_jobs, __ATOMIC_RELAXED);
+		uint64_t b, j;
+		commit_lane_stats((enum commit_lane)i, &b, &j);
+		*batches += b;
+		*jobs += j;
 	}
 }

@@ -88,5 +88,7 @@ void commit_stop(void);
 
 /* Counters for tests and `make bench`: batches committed and jobs in them, all lanes together. */
 void commit_stats(uint64_t *batches, uint64_t *jobs);
+/* The same for one lane. */
+void commit_lane_stats(enum commit_lane lane, uint64_t *batches, uint64_t *jobs);
 
 #endif

@@ -127,15 +127,27 @@ static void put_inbound(struct buf *b)
 char *metrics_render(void)
 {
 	struct buf b;
-	uint64_t batches, jobs;
+	uint64_t batches = 0, jobs = 0, lane_batches[COMMIT_LANES];
 	buf_init(&b, 1 << 20);
-	commit_stats(&batches, &jobs);
-	put(&b, "# HELP hookd_commit_batches_total Transactions committed by the committer.\n"
+	for (int i = 0; i < COMMIT_LANES; i++) { /* the totals from the same reads, so that the lanes add up */
+		uint64_t j;
+		commit_lane_stats((enum commit_lane)i, &lane_batches[i], &j);
+		batches += lane_batches[i];
+		jobs += j;
+	}
+	put(&b, "# HELP hookd_commit_batches_total Transactions committed by the committers (all lanes).\n"
 		"# TYPE hookd_commit_batches_total counter\nhookd_commit_batches_total %llu\n",
 	    (unsigned long long)batches);
 	put(&b, "# HELP hookd_commit_jobs_total Writes committed (messages, outcome batches, API writes).\n"
 		"# TYPE hookd_commit_jobs_total counter\nhookd_commit_jobs_total %llu\n",
 	    (unsigned long long)jobs);
+	put(&b, "# HELP hookd_commit_lane_batches_total Transactions committed by lane (outcomes: on a write connection of "
+		"their own, PostgreSQL only; on SQLite they commit in the main lane).\n"
+		"# TYPE hookd_commit_lane_batches_total counter\n");
+	static const char *const lane_names[COMMIT_LANES] = {[COMMIT_MAIN] = "main", [COMMIT_OUTCOMES] = "outcomes"};
+	for (int i = 0; i < COMMIT_LANES; i++)
+		put(&b, "hookd_commit_lane_batches_total{lane=\"%s\"} %llu\n", lane_names[i],
+		    (unsigned long long)lane_batches[i]);
 	put(&b, "# HELP hookd_messages_accepted_total Messages accepted and committed.\n"
 		"# TYPE hookd_messages_accepted_total counter\nhookd_messages_accepted_total %llu\n",
 	    (unsigned long long)load(&metrics.messages_accepted));

@@ -1,6 +1,6 @@
 // metrics.test.mjs: GET /metrics speaks the Prometheus text format and its counters follow what happened.
 import assert from 'node:assert/strict';
-import { api, e2e, eventually, fetchMetrics, startHookd, startReceiver } from './lib/harness.mjs';
+import { PG, api, e2e, eventually, fetchMetrics, startHookd, startReceiver } from './lib/harness.mjs';
 
 /** Parse the text exposition format: every sample line is `name{labels} value`. */
 function parseMetrics(text) {
@@ -39,6 +39,17 @@ e2e('metrics: counters of messages, deliveries and commits', async (t) => {
   assert.equal(after.get('hookd_deliveries_total{outcome="retry"}'), 1, 'the first 500 was retried');
   assert.equal(after.get('hookd_deliveries_total{outcome="fail"}'), 0);
   assert.equal(after.get('hookd_deliveries_inflight'), 0);
+  // the outcomes (four attempts) commit in a lane of their own on PostgreSQL, in the main one on SQLite
+  const lanes = await eventually(async () => {
+    const m = parseMetrics(await (await fetchMetrics(h)).text());
+    if (PG) assert.ok(m.get('hookd_commit_lane_batches_total{lane="outcomes"}') >= 1, 'outcomes committed in their lane');
+    return m;
+  }, { what: 'the outcomes committed' });
+  const main = lanes.get('hookd_commit_lane_batches_total{lane="main"}');
+  const out = lanes.get('hookd_commit_lane_batches_total{lane="outcomes"}');
+  assert.ok(main >= 1);
+  if (!PG) assert.equal(out, 0, 'SQLite: one writer, one lane');
+  assert.equal(main + out, lanes.get('hookd_commit_batches_total'));
   assert.equal(await h.stop(), 0);
 });
 

@@ -605,6 +605,8 @@ START_TEST(test_lane_beside_main)
 	ck_assert_ptr_eq(l.ran_on, st);
 	ck_assert_int_eq(l.rc, STORE_OK);
 	commit_lane_start(COMMIT_OUTCOMES, st2);
+	uint64_t lb0, lj0, lb1, lj1;
+	commit_lane_stats(COMMIT_OUTCOMES, &lb0, &lj0);
 	commit_stats(&b0, &j0);
 	hold(&blocker); /* the main lane is inside a batch until release() */
 	ljob_submit_wait(&l);
@@ -616,6 +618,9 @@ START_TEST(test_lane_beside_main)
 	commit_stats(&b1, &j1);
 	ck_assert_uint_eq(b1 - b0, 2); /* the lane's batch and the main one's, counted together */
 	ck_assert_uint_eq(j1 - j0, 2);
+	commit_lane_stats(COMMIT_OUTCOMES, &lb1, &lj1);
+	ck_assert_uint_eq(lb1 - lb0, 1);
+	ck_assert_uint_eq(lj1 - lj0, 1);
 	commit_stop();
 	ljob_submit_wait(&l); /* refused at once: both lanes stopped */
 	ck_assert_ptr_null(l.ran_on);
