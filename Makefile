@@ -115,13 +115,14 @@ $(FUZZ_DIR)/%.o: src/%.c $(wildcard src/*.h include/*.h)
 $(FUZZ_DIR)/fuzz_verify_%: fuzz/fuzz_verify.c include/hookd.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -DFUZZ_SCHEME='"$*"' -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
 # the daemon's own parsers of peer bytes (json.c needs the model's lifecycles, not the store)
-FUZZ_JSON_OBJS := $(addprefix $(FUZZ_DIR)/,json.o util.o log.o model.o id.o seal.o)
+FUZZ_JSON_OBJS := $(addprefix $(FUZZ_DIR)/,json.o json_plain.o util.o log.o model.o id.o seal.o)
 $(FUZZ_DIR)/fuzz_json: fuzz/fuzz_json.c $(FUZZ_JSON_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_JSON_OBJS) \
-		$(shell pkg-config --libs jansson) $(FUZZ_LIBS) -pthread
+		$(shell pkg-config --libs jansson libpcre2-8) $(FUZZ_LIBS) -pthread
 $(FUZZ_DIR)/fuzz_dedup: fuzz/fuzz_dedup.c $(FUZZ_JSON_OBJS) $(FUZZ_DIR)/source.o $(FUZZ_DIR)/signer.o $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_DIR)/source.o \
-		$(FUZZ_DIR)/signer.o $(FUZZ_JSON_OBJS) $(FUZZ_OBJS) $(shell pkg-config --libs jansson) $(FUZZ_LIBS) -pthread
+		$(FUZZ_DIR)/signer.o $(FUZZ_JSON_OBJS) $(FUZZ_OBJS) $(shell pkg-config --libs jansson libpcre2-8) $(FUZZ_LIBS) \
+		-pthread
 # JSON -> Lua -> JSON through the transformation sandbox
 FUZZ_LUA_OBJS := $(addprefix $(FUZZ_DIR)/,luajson.o xform.o util.o log.o)
 $(FUZZ_DIR)/fuzz_luajson: fuzz/fuzz_luajson.c $(FUZZ_LUA_OBJS)

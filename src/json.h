@@ -23,6 +23,14 @@ void verr_dispose(struct verr *v);
  * serializing the parsed object again. */
 int json_raw_member(const char *text, size_t n, const char *key, size_t *start, size_t *len);
 
+/* Is text[0..n) a JSON object in a subset that jansson surely accepts as it is (json_plain.c)? false when it is
+ * not, or may not be: then only jansson's parse tells. Thread-safe. */
+bool json_plain_object(const char *text, size_t n);
+/* A request body text[0..n) whose top-level key holds a plain object (json_plain_object): parsed with that value
+ * replaced by {}, its raw span in [*start, *start + *len). NULL if the value is not plain or the body does not
+ * parse: then parse the whole body (the same answer, the same errors). */
+json_t *json_plain_envelope(const char *text, size_t n, const char *key, size_t *start, size_t *len);
+
 /* {"code":code,"detail":detail} as a malloc'd string. */
 char *json_error_body(const char *code, const char *detail);
 /* Dump compactly; the caller frees. */

@@ -1,10 +1,12 @@
 /* test_json.c: request validation (422 details) and the wire shape of objects. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "seal.h"
 #include "tests.h"
+#include "util.h"
 
 static json_t *parse(const char *s)
 {
@@ -225,6 +227,79 @@ START_TEST(test_raw_member)
 }
 END_TEST
 
+/* The plain subset: every object it takes, jansson takes as it is; what it leaves (valid or not) goes to jansson. */
+static bool jansson_object(const char *s, size_t n)
+{
+	json_t *j = json_loadb(s, n, 0, NULL);
+	bool ok = json_is_object(j);
+	json_decref(j);
+	return ok;
+}
+
+START_TEST(test_plain_object)
+{
+	static const char *const plain[] = {
+		"{}", "{ }", "{\"a\":1}", " {\"a\" : true , \"b\":-0.5, \"c\":null, \"d\":false} ",
+		"{\"a\":[1,2,{\"b\":null}],\"c\":\"x\\n\\t\\\"\\\\\\/\\b\\f\\r\",\"e\":[],\"f\":[ ]}",
+		"{\"sent_ns\":1765000000000000000,\"n\":-8999999999999999999,\"z\":0,\"m\":-0,\"r\":0.000001}",
+		"{\"a\":1,\"a\":2}", "{\"\":\"\"}", "{\"del\":\"\x7f\"}",
+	};
+	/* valid JSON outside the subset (jansson decides), then invalid JSON */
+	static const char *const not_plain[] = {
+		"{\"a\":1e5}", "{\"a\":\"\\u0041\"}", "{\"a\":\"\xc3\xa9\"}", "{\"a\":9300000000000000000}",
+		"{\"a\":1.0E2}", "[1]", "1", "\"s\"",
+		"{\"a\":01}", "{\"a\":1,}", "{\"a\":12345678901234567890}", "{\"a\":1.5.5}", "{\"a\":-}",
+		"{\"a\":\"tab\there\"}", "{\"a\":\"\\x\"}", "{\"a\" 1}", "{a:1}", "{\"a\":1}x", "{\"a\":tru}",
+		"{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}", "",
+	};
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+		ck_assert_msg(json_plain_object(plain[i], strlen(plain[i])), "plain: %s", plain[i]);
+		ck_assert_msg(jansson_object(plain[i], strlen(plain[i])), "jansson takes %s", plain[i]);
+	}
+	for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++)
+		ck_assert_msg(!json_plain_object(not_plain[i], strlen(not_plain[i])), "not plain: %s", not_plain[i]);
+	ck_assert(!json_plain_object("{\"a\":1}\0", 8)); /* the length is the text's: a NUL byte is outside it */
+	/* nesting: jansson takes at most 2048 levels; the subset stops far below */
+	size_t depth = 2048, n = 0;
+	char *deep = xmalloc(2 * depth + 8);
+	n += (size_t)sprintf(deep, "{\"a\":");
+	memset(deep + n, '[', depth);
+	memset(deep + n + depth, ']', depth);
+	n += 2 * depth;
+	deep[n++] = '}';
+	ck_assert(!json_plain_object(deep, n));
+	ck_assert(!jansson_object(deep, n));
+	free(deep);
+	const char *nested = "{\"a\":[[[[[[[[[[1]]]]]]]]]]}";
+	ck_assert(json_plain_object(nested, strlen(nested)));
+}
+END_TEST
+
+/* The envelope: the body parsed with a plain payload replaced by {}, its span kept; else NULL (parse it all). */
+START_TEST(test_plain_envelope)
+{
+	const char *body = "{\"eventType\":\"a.b\",\"payload\":{\"x\":[1,\"y\"]},\"tags\":[\"t\"]}";
+	size_t at = 0, len = 0;
+	json_t *env = json_plain_envelope(body, strlen(body), "payload", &at, &len);
+	ck_assert_ptr_nonnull(env);
+	ck_assert_str_eq(json_string_value(json_object_get(env, "eventType")), "a.b");
+	ck_assert_int_eq(json_object_size(json_object_get(env, "payload")), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(env, "tags")), 1);
+	ck_assert_int_eq((int)len, (int)strlen("{\"x\":[1,\"y\"]}"));
+	ck_assert(strncmp(body + at, "{\"x\":[1,\"y\"]}", len) == 0);
+	json_decref(env);
+	static const char *const whole[] = {
+		"{\"eventType\":\"a.b\",\"payload\":{\"x\":\"\\u00e9\"}}", /* outside the subset */
+		"{\"eventType\":\"a.b\",\"payload\":[1]}",                 /* not an object: the 422 says so */
+		"{\"eventType\":a.b,\"payload\":{}}",                      /* broken elsewhere: the 400 says where */
+		"{\"eventType\":\"a.b\"}",                                   /* none */
+		"[{\"payload\":{}}]",
+	};
+	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+		ck_assert_msg(json_plain_envelope(whole[i], strlen(whole[i]), "payload", &at, &len) == NULL, "%s", whole[i]);
+}
+END_TEST
+
 Suite *json_suite(void)
 {
 	Suite *s = suite_create("json");
@@ -239,6 +314,8 @@ Suite *json_suite(void)
 	tcase_add_test(tc, test_attempt_json_binary_response);
 	tcase_add_test(tc, test_attempt_json_request_headers);
 	tcase_add_test(tc, test_raw_member);
+	tcase_add_test(tc, test_plain_object);
+	tcase_add_test(tc, test_plain_envelope);
 	suite_add_tcase(s, tc);
 	return s;
 }
