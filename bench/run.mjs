@@ -944,6 +944,39 @@ async function runIngest(s, k = KIND.ingest) {
   } finally {
     await endNodes(hs2);
   }
+  if (n > 1) await runIngestLocal(s, k, p, one);
+}
+
+/** Several nodes, nothing handed off: each node's senders post only to the app whose endpoint that node owns, so
+ * the figure against one node is the cost of running n nodes on these cores without the hand-off (what the
+ * coordination itself costs is the gap between this row and the main one). */
+async function runIngestLocal(s, k, p, one) {
+  const L = k.label, n = k.nodes;
+  const rcv = await startReceiver({ capacity: p.count * 2, verify: SECRET });
+  const hs = await startNodes(k);
+  try {
+    const apps = [];
+    for (let i = 0; i < n; i++) apps.push(await makeAppEps(hs[0], `local${i}`, 1, rcv));
+    await waitKnown(hs, apps, s);
+    const lease = await waitLeases(hs, apps.flatMap((a) => a.eps), s);
+    const targets = hs.flatMap((x) => apps.filter((a) => lease.owner.get(a.eps[0]) === x.nodeId)
+      .map((a) => ({ url: msgUrl(x, a.uid), token: x.token })));
+    if (!lease.settled || targets.length !== n) {
+      s.note(`${L}: nothing-handed-off run skipped: the endpoints were not one per node`);
+      return;
+    }
+    const r = await loadgenSplit(targets, p, `${L}, nothing handed off`);
+    s.checkAnswers(`${L}, nothing handed off`, r);
+    await waitReceived(rcv, r.ok, { hookd: hs });
+    s.checkReceiver(`${L}, nothing handed off`, await rcv.stats(), r.ok);
+    for (const x of hs) await stopHookd(x, s);
+    s.raw.nothingHandedOff = { loadgen: r };
+    row(L, 'accepted, nothing handed off (each node\'s senders to the app of the endpoint it owns)', r.rate, { unit: 'msg/s' });
+    againstOne(L, k, r.rate, one);
+  } finally {
+    await rcv.stop(5000);
+    await endNodes(hs);
+  }
 }
 
 async function runFanout(s, k = KIND.fanout) {
