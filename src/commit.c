@@ -21,7 +21,7 @@
 #define BATCH_MAX 4096 /* bounds the latency of the last job in a batch */
 #define PREFETCH_MAX 256 /* message inserts announced to the backend at once (msg_prefetch) */
 #define COMMIT_RETRIES 5 /* runs again of a job that met a transient conflict (STORE_RETRY) */
-#define WAIT_FROM 8      /* jobs in the last batch from which the next one waits for more (fill_batch) */
+#define WAIT_FROM 8      /* jobs in the last batch (by their items) from which the next one waits for more */
 /* Under load, an outcomes' batch waits this long for more: they are many small writes that no client waits
  * for, and their transactions alone would otherwise outnumber ingest's. */
 #define OUTCOMES_WAIT_MS 10
