@@ -225,7 +225,7 @@ void api_msg_create(struct req *r)
 		json_decref(h);
 	}
 	if (plain || json_raw_member(text, r->body.len, "payload", &at, &len) == 0) {
-		m.payload = xstrndup(r->body.data + at, len); /* exactly as sent, not serialized again */
+		m.payload = xstrndup(text + at, len); /* exactly as sent, not serialized again */
 		m.payload_len = len;
 	} else {
 		m.payload = json_dumps(payload, JSON_COMPACT);

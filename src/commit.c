@@ -22,9 +22,6 @@
 #define PREFETCH_MAX 256 /* message inserts announced to the backend at once (msg_prefetch) */
 #define COMMIT_RETRIES 5 /* runs again of a job that met a transient conflict (STORE_RETRY) */
 #define WAIT_FROM 8      /* jobs in the last batch (by their items) from which the next one waits for more */
-/* Under load, an outcomes' batch waits this long for more: they are many small writes that no client waits
- * for, and their transactions alone would otherwise outnumber ingest's. */
-#define OUTCOMES_WAIT_MS 10
 
 /* A lane: a queue, its committer thread and the store handle (write connection) it commits on. */
 struct lane {
@@ -328,10 +325,10 @@ void commit_start(struct store *st, int64_t wait_ms)
 	lane_start(&lanes[COMMIT_MAIN], st, wait_ms, false);
 }
 
-void commit_lane_start(enum commit_lane lane, struct store *st)
+void commit_lane_start(enum commit_lane lane, struct store *st, int64_t wait_ms)
 {
 	if (lane != COMMIT_MAIN && lane < COMMIT_LANES && !lanes[lane].started)
-		lane_start(&lanes[lane], st, OUTCOMES_WAIT_MS, true);
+		lane_start(&lanes[lane], st, wait_ms, true);
 }
 
 /* Commit what the lane has queued, then stop its thread; its jobs go to the main lane from here on (refused

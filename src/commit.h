@@ -69,10 +69,14 @@ struct commit_job {
  * load (the last batch held 8 jobs or more, counted by their items, and more came during its commit), the next batch waits wait_ms (0:
  * never) for more jobs to join it (--commit-wait). */
 void commit_start(struct store *st, int64_t wait_ms);
+/* Under load, an outcomes' batch waits this long for more: they are many small writes that no client waits
+ * for, and their transactions alone would otherwise outnumber ingest's. */
+#define COMMIT_OUTCOMES_WAIT_MS 10
 /* Start lane's committer thread on st, a store handle of its own on the same database (a write connection of
  * its own: store_open again). Only for a backend with several writers (store.c, cluster ops); without it, the
- * lane's jobs commit in the main lane. Stopped by commit_stop, after the main lane. */
-void commit_lane_start(enum commit_lane lane, struct store *st);
+ * lane's jobs commit in the main lane. Under load (its last batch held 8 items or more), a batch waits wait_ms
+ * for more, even without other nodes. Stopped by commit_stop, after the main lane. */
+void commit_lane_start(enum commit_lane lane, struct store *st, int64_t wait_ms);
 /* How many other nodes write to the same database (the cluster thread, each tick; 0 at start). */
 void commit_siblings(int n);
 /* Queue a job (intrusive: no allocation; the job must live until done() runs). Thread-safe. */

@@ -70,12 +70,14 @@ json_t *json_plain_envelope(const char *text, size_t n, const char *key, size_t 
 	    !json_plain_object(text + *start, *len))
 		return NULL;
 	size_t rest = n - *start - *len, en = *start + 2 + rest;
-	char *env = xmalloc(en);
+	char stack[512]; /* the envelope alone, usually a few fields: no allocation */
+	char *env = en <= sizeof stack ? stack : xmalloc(en);
 	memcpy(env, text, *start);
 	memcpy(env + *start, "{}", 2);
 	memcpy(env + *start + 2, text + *start + *len, rest);
 	json_t *j = json_loadb(env, en, 0, NULL);
-	free(env);
+	if (env != stack)
+		free(env);
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return NULL;

@@ -430,7 +430,7 @@ static int serve(struct config *cfg)
 	if (st->c != NULL && (st_out = store_open(cfg->db_url, err, sizeof err)) == NULL)
 		log_warnx("hookd: outcomes commit with ingest: %s", err);
 	if (st_out != NULL)
-		commit_lane_start(COMMIT_OUTCOMES, st_out);
+		commit_lane_start(COMMIT_OUTCOMES, st_out, COMMIT_OUTCOMES_WAIT_MS);
 	sched->start();
 	deliver_start();
 	tasks_adopt(true); /* the tasks cut short by this node's last stop go on from their cursor */

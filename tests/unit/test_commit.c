@@ -54,18 +54,23 @@ struct tjob {
 
 static bool blocked, released;
 
+/* Inside a job's run(): say so, and wait for release() (holds the committer inside a batch). */
+static void block_here(void)
+{
+	pthread_mutex_lock(&mu);
+	blocked = true;
+	pthread_cond_broadcast(&cv);
+	while (!released)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+}
+
 static int tjob_run(struct store *s, void *arg)
 {
 	struct tjob *t = arg;
 	t->ran = true;
-	if (t->block) {
-		pthread_mutex_lock(&mu);
-		blocked = true;
-		pthread_cond_broadcast(&cv);
-		while (!released)
-			pthread_cond_wait(&cv, &mu);
-		pthread_mutex_unlock(&mu);
-	}
+	if (t->block)
+		block_here();
 	if (t->app_id[0] == '\0')
 		return t->fail_rc;
 	struct app a = {.name = "t", .metadata = json_object(), .created_ms = 1, .updated_ms = 1};
@@ -562,6 +567,8 @@ END_TEST
  * lane; after commit_stop, it is refused. */
 struct ljob {
 	struct commit_job job;
+	unsigned items; /* what run() reports it carried */
+	bool block;     /* run() waits for release() */
 	struct store *ran_on;
 	int rc;
 	bool done;
@@ -569,7 +576,11 @@ struct ljob {
 
 static int ljob_run(struct store *s, void *arg)
 {
-	((struct ljob *)arg)->ran_on = s;
+	struct ljob *l = arg;
+	l->ran_on = s;
+	l->job.items = l->items;
+	if (l->block)
+		block_here();
 	return STORE_OK;
 }
 
@@ -583,14 +594,25 @@ static void ljob_done(void *arg, int rc)
 	pthread_mutex_unlock(&mu);
 }
 
-static void ljob_submit_wait(struct ljob *l)
+static void ljob_init(struct ljob *l, unsigned items, bool block)
 {
-	*l = (struct ljob){.job = {.run = ljob_run, .done = ljob_done, .arg = l, .lane = COMMIT_OUTCOMES}};
-	commit_submit(&l->job);
+	*l = (struct ljob){.job = {.run = ljob_run, .done = ljob_done, .arg = l, .lane = COMMIT_OUTCOMES},
+			   .items = items, .block = block};
+}
+
+static void ljob_wait(struct ljob *l)
+{
 	pthread_mutex_lock(&mu);
 	while (!l->done)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
+}
+
+static void ljob_submit_wait(struct ljob *l)
+{
+	ljob_init(l, 0, false);
+	commit_submit(&l->job);
+	ljob_wait(l);
 }
 
 START_TEST(test_lane_beside_main)
@@ -604,7 +626,7 @@ START_TEST(test_lane_beside_main)
 	ljob_submit_wait(&l); /* no lane yet: the main one */
 	ck_assert_ptr_eq(l.ran_on, st);
 	ck_assert_int_eq(l.rc, STORE_OK);
-	commit_lane_start(COMMIT_OUTCOMES, st2);
+	commit_lane_start(COMMIT_OUTCOMES, st2, COMMIT_OUTCOMES_WAIT_MS);
 	uint64_t lb0, lj0, lb1, lj1;
 	commit_lane_stats(COMMIT_OUTCOMES, &lb0, &lj0);
 	commit_stats(&b0, &j0);
@@ -630,6 +652,41 @@ START_TEST(test_lane_beside_main)
 }
 END_TEST
 
+/* The outcomes' lane waits to fill only under load, told by the items its last batch carried (outcomes join a
+ * queued job, so jobs alone do not show it). After a batch of one outcome, a job that came during its commit
+ * goes at once: a node killed right after a few deliveries must not have their outcomes still waiting. After
+ * a batch of 8, it waits the lane's wait. */
+START_TEST(test_lane_fills_by_items)
+{
+	const int64_t wait_ms = 400;
+	char dir2[64];
+	struct store *st2 = tests_sqlite_store(dir2, "commit-fill");
+	struct ljob a, b;
+	reset();
+	commit_lane_start(COMMIT_OUTCOMES, st2, wait_ms);
+	ljob_init(&a, _i ? 8 : 1, true);
+	ljob_init(&b, 1, false);
+	commit_submit(&a.job);
+	pthread_mutex_lock(&mu);
+	while (!blocked)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	commit_submit(&b.job); /* queued during a's batch: the lane is not idle */
+	int64_t t0 = mono_ms();
+	release();
+	ljob_wait(&b);
+	int64_t took = mono_ms() - t0;
+	ck_assert_ptr_eq(b.ran_on, st2);
+	if (_i)
+		ck_assert_int_ge(took, wait_ms);
+	else
+		ck_assert_int_lt(took, wait_ms / 2);
+	commit_stop();
+	store_close(st2);
+	tests_rmdir(dir2);
+}
+END_TEST
+
 Suite *commit_suite(void)
 {
 	Suite *s = suite_create("commit");
@@ -646,6 +703,7 @@ Suite *commit_suite(void)
 	tcase_add_test(tc, test_changes_before_done);
 	tcase_add_test(tc, test_after_stop_refused);
 	tcase_add_test(tc, test_lane_beside_main);
+	tcase_add_loop_test(tc, test_lane_fills_by_items, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -295,6 +295,14 @@ START_TEST(test_plain_envelope)
 		"{\"eventType\":\"a.b\"}",                                   /* none */
 		"[{\"payload\":{}}]",
 	};
+	/* an envelope larger than the stack buffer */
+	char big[1200];
+	int bn = snprintf(big, sizeof big, "{\"eventType\":\"a.b\",\"description\":\"%0900d\",\"payload\":{\"k\":2}}", 7);
+	env = json_plain_envelope(big, (size_t)bn, "payload", &at, &len);
+	ck_assert_ptr_nonnull(env);
+	ck_assert_int_eq((int)strlen(json_string_value(json_object_get(env, "description"))), 900);
+	ck_assert(strncmp(big + at, "{\"k\":2}", len) == 0);
+	json_decref(env);
 	for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
 		ck_assert_msg(json_plain_envelope(whole[i], strlen(whole[i]), "payload", &at, &len) == NULL, "%s", whole[i]);
 }
