@@ -656,14 +656,16 @@ END_TEST
  * queued job, so jobs alone do not show it). After a batch of one outcome, a job that came during its commit
  * goes at once: a node killed right after a few deliveries must not have their outcomes still waiting. After
  * a batch of 8, it waits the lane's wait. */
+/* _i 2: with one other node, an outcomes' batch waits twice as long; _i 3: with 39, the cap (50 ms), not 40 times. */
 START_TEST(test_lane_fills_by_items)
 {
-	const int64_t wait_ms = 400;
+	const int64_t wait_ms = _i < 2 ? 400 : 20;
 	char dir2[64];
 	struct store *st2 = tests_sqlite_store(dir2, "commit-fill");
 	struct ljob a, b;
 	reset();
 	commit_lane_start(COMMIT_OUTCOMES, st2, wait_ms);
+	commit_siblings(_i == 2 ? 1 : _i == 3 ? 39 : 0);
 	ljob_init(&a, _i ? 8 : 1, true);
 	ljob_init(&b, 1, false);
 	commit_submit(&a.job);
@@ -677,10 +679,15 @@ START_TEST(test_lane_fills_by_items)
 	ljob_wait(&b);
 	int64_t took = mono_ms() - t0;
 	ck_assert_ptr_eq(b.ran_on, st2);
-	if (_i)
+	if (_i == 1)
 		ck_assert_int_ge(took, wait_ms);
+	else if (_i == 2)
+		ck_assert_int_ge(took, 2 * wait_ms);
+	else if (_i == 3)
+		ck_assert_msg(took >= 50 && took < 20 * wait_ms, "took %lld ms", (long long)took);
 	else
 		ck_assert_int_lt(took, wait_ms / 2);
+	commit_siblings(0);
 	commit_stop();
 	store_close(st2);
 	tests_rmdir(dir2);
@@ -703,7 +710,7 @@ Suite *commit_suite(void)
 	tcase_add_test(tc, test_changes_before_done);
 	tcase_add_test(tc, test_after_stop_refused);
 	tcase_add_test(tc, test_lane_beside_main);
-	tcase_add_loop_test(tc, test_lane_fills_by_items, 0, 2);
+	tcase_add_loop_test(tc, test_lane_fills_by_items, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
