@@ -75,7 +75,8 @@ void commit_start(struct store *st, int64_t wait_ms);
 /* Start lane's committer thread on st, a store handle of its own on the same database (a write connection of
  * its own: store_open again). Only for a backend with several writers (store.c, cluster ops); without it, the
  * lane's jobs commit in the main lane. Under load (its last batch held 8 items or more), a batch waits wait_ms
- * for more, even without other nodes. Stopped by commit_stop, after the main lane. */
+ * for more, even without other nodes, and (1 + commit_siblings) times as long with them (at most 50 ms).
+ * Stopped by commit_stop, after the main lane. */
 void commit_lane_start(enum commit_lane lane, struct store *st, int64_t wait_ms);
 /* How many other nodes write to the same database (the cluster thread, each tick; 0 at start). */
 void commit_siblings(int n);

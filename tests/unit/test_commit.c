@@ -655,8 +655,8 @@ END_TEST
 /* The outcomes' lane waits to fill only under load, told by the items its last batch carried (outcomes join a
  * queued job, so jobs alone do not show it). After a batch of one outcome, a job that came during its commit
  * goes at once: a node killed right after a few deliveries must not have their outcomes still waiting. After
- * a batch of 8, it waits the lane's wait. */
-/* _i 2: with one other node, an outcomes' batch waits twice as long; _i 3: with 39, the cap (50 ms), not 40 times. */
+ * a batch of 8, it waits the lane's wait (_i 1); with one other node, twice as long (_i 2); with 39, the cap of
+ * 50 ms, not 40 times as long (_i 3). */
 START_TEST(test_lane_fills_by_items)
 {
 	const int64_t wait_ms = _i < 2 ? 400 : 20;
