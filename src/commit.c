@@ -149,13 +149,38 @@ static void fill_batch(struct lane *l)
 	l->filling = false;
 }
 
+/* Wait for a job. Notes the store holds back (store_write_ops.notes_due) go once due, if no batch took them.
+ * l->mu held. */
+static void wait_job(struct lane *l)
+{
+	const struct store_write_ops *w = l->store->w;
+	while (l->head == NULL && !l->stopping) {
+		int64_t due = w->notes_due != NULL ? w->notes_due(l->store) : -1;
+		if (due == 0) {
+			pthread_mutex_unlock(&l->mu);
+			w->notes_flush(l->store);
+			pthread_mutex_lock(&l->mu);
+			continue;
+		}
+		if (due < 0) {
+			pthread_cond_wait(&l->cv, &l->mu);
+			continue;
+		}
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += due * 1000000;
+		until.tv_sec += until.tv_nsec / 1000000000;
+		until.tv_nsec %= 1000000000;
+		pthread_cond_clockwait(&l->cv, &l->mu, CLOCK_MONOTONIC, &until);
+	}
+}
+
 /* Take up to BATCH_MAX jobs off the lane's queue; NULL once stopping and empty. */
 static struct commit_job *take_batch(struct lane *l)
 {
 	pthread_mutex_lock(&l->mu);
 	bool idle = l->head == NULL; /* nothing came during the last commit: no load, no waiting to fill */
-	while (l->head == NULL && !l->stopping)
-		pthread_cond_wait(&l->cv, &l->mu);
+	wait_job(l);
 	if (l->head == NULL)
 		l->running = false; /* stopping and drained: later submits are refused */
 	else if (!idle)
@@ -310,6 +335,8 @@ static void *commit_main(void *arg)
 	struct commit_job *batch;
 	while ((batch = take_batch(l)) != NULL)
 		l->last_n = run_batch(l, early_first(batch));
+	if (l->store->w->notes_flush != NULL) /* a node that stops tells the others of what it held back */
+		l->store->w->notes_flush(l->store);
 	return NULL;
 }
 

@@ -324,8 +324,11 @@ static void check_fifo(void)
 	idvec_free(&ids);
 }
 
-static void tick(void)
+/* Returns whether fewer nodes live than at the last tick: one that died may have held back notes of deliveries
+ * for endpoints of ours (NOTE_LATER), so the caller scans at once rather than within SCAN_MS. */
+static bool tick(void)
 {
+	static int last_live;
 	int live = 1;
 	int64_t endpoints = 0, sent = mono_ms();
 	struct idvec held = {0};
@@ -336,8 +339,10 @@ static void tick(void)
 		if (mono_ms() > renewed_at + row_ms - 2 * tick_ms)
 			lose_all("the leases could not be renewed");
 		release_drained();
-		return;
+		return false;
 	}
+	bool left = live < last_live;
+	last_live = live;
 	renewed_at = sent;
 	apply_renewal(&held);
 	idvec_free(&held);
@@ -368,6 +373,7 @@ static void tick(void)
 	METRIC_SET(cluster_endpoints, (int64_t)count_active());
 	pthread_mutex_unlock(&pg_mu);
 	check_fifo();
+	return left;
 }
 
 /* Every pending delivery of the endpoints owned (the safety net; after the listening connection came back). */
@@ -394,7 +400,7 @@ static void *cluster_main(void *arg)
 		int64_t now = mono_ms();
 		if (now >= next_tick || h.claim) {
 			h.claim = false;
-			tick();
+			scan |= tick();
 			if (feed_again()) /* at most once a tick while the database does not answer */
 				feed_resync();
 			next_tick = mono_ms() + tick_ms;
@@ -432,14 +438,18 @@ static void *cluster_main(void *arg)
 
 /* ---- the backend ---- */
 
-/* A commit of this node's for an endpoint it holds needs no notification: it is scheduled from memory (but for
- * fifo endpoints, whose own commits are read in commit order from their notification). */
-static bool pg_quiet(const char *endpoint_id)
+/* A commit of this node's for an endpoint it holds needs no notification: it is scheduled from memory. A fifo
+ * endpoint's deliveries are named before their clients are answered, whoever owns it (its owner reads its own in
+ * commit order from their notification); another node's other endpoints' a little later, several batches'
+ * notes in one NOTIFY. */
+static enum note_class pg_note_class_of(const char *endpoint_id)
 {
 	pthread_mutex_lock(&pg_mu);
-	bool quiet = own_active(hmap_get(&pg_owned, endpoint_id));
+	bool own = own_active(hmap_get(&pg_owned, endpoint_id));
 	pthread_mutex_unlock(&pg_mu);
-	return quiet && !fifo_endpoint(endpoint_id); /* the cache's lock after mu, never under it */
+	if (fifo_endpoint(endpoint_id)) /* the cache's lock after mu, never under it */
+		return NOTE_NOW;
+	return own ? NOTE_NONE : NOTE_LATER;
 }
 
 static int pg_init(const struct config *cfg, struct store *st, void (*wake)(void))
@@ -451,7 +461,7 @@ static int pg_init(const struct config *cfg, struct store *st, void (*wake)(void
 	row_ms = lease_ms - tick_ms;
 	hmap_init(&pg_owned);
 	core_init(st, wake, &hooks);
-	st->c->set_quiet(st, pg_quiet);
+	st->c->set_note_class(st, pg_note_class_of);
 	renewed_at = mono_ms();
 	log_info("sched: node %s; endpoints shared with the other nodes by leases of %lld ms", node_id(),
 		 (long long)lease_ms);

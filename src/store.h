@@ -93,6 +93,15 @@ struct store_msg_ins {
 
 /* The write path: the committer thread only (src/commit.c), plus the start-up group at the end, which runs
  * before any other thread does. Every function but the start-up ones runs inside a batch. */
+/* How a new delivery's owner hears of it, by its endpoint (store_cluster_ops.set_note_class). */
+enum note_class {
+	NOTE_NONE,  /* this node owns the endpoint and schedules its own commits from memory: no note */
+	NOTE_LATER, /* another node's: named within STORE_NOTE_LATER_MS, several batches' notes in one NOTIFY */
+	NOTE_NOW,   /* a fifo endpoint's: named before the batch's clients are answered, so that order holds */
+};
+/* The longest a NOTE_LATER delivery's note waits: under load, at most one such NOTIFY per this many ms. */
+#define STORE_NOTE_LATER_MS 10
+
 struct store_write_ops {
 	/* One batch = one durable transaction; batch_commit returns only once the batch is durable, and on failure
 	 * the whole batch is gone. Each job in it runs between job_begin and job_end (a savepoint), so a failed
@@ -116,6 +125,11 @@ struct store_write_ops {
 	 * A job with a claim (ins[i].claim) first calls idem_claim with its arguments, then msg_insert only if the
 	 * claim held, then idem_release only if the insert failed; the keys of one call are distinct. */
 	void (*msg_prefetch)(struct store *, const struct store_msg_ins *ins, size_t n, bool ends);
+	/* Optional (a shared database): notes held back from committed batches (NOTE_LATER). notes_due: in how many
+	 * ms they must go (0: now; -1: none held); notes_flush sends them. The committer calls both between batches,
+	 * never inside one; a batch's COMMIT carries them too once they are due. */
+	int64_t (*notes_due)(struct store *);
+	void (*notes_flush)(struct store *);
 
 	/* Insert or replace by id. STORE_CONFLICT (nothing written) if the uid belongs to another app. */
 	int (*app_put)(struct store *, const struct app *);
@@ -389,10 +403,9 @@ struct store_cluster_ops {
 	 * reached (the next call tries again, at most once a second). */
 	int (*wait)(struct store *, int timeout_ms, void (*cb)(void *arg, const char *payload), void *arg,
 		    bool *resync);
-	/* Which endpoints' new deliveries need no notification: quiet(endpoint) is true when this node owns the
-	 * endpoint and schedules its own commits for it from memory (called on the committer thread, once per
-	 * delivery written). Until it is set, every delivery is named. */
-	void (*set_quiet)(struct store *, bool (*quiet)(const char *endpoint_id));
+	/* How each endpoint's new deliveries are announced (enum note_class; called on the committer thread, once
+	 * per delivery written). Until it is set, every delivery is named with its batch's COMMIT (NOTE_NOW). */
+	void (*set_note_class)(struct store *, enum note_class (*cls)(const char *endpoint_id));
 };
 
 /* A backend: its URL scheme, how to open and close its stores, and its tables. */

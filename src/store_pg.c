@@ -268,6 +268,7 @@ static void pg_close(struct store *st)
 	pthread_cond_destroy(&s->pool_cond);
 	free(s->conninfo);
 	free(s->notes);
+	free(s->held);
 	pgp_free(&s->keys_p);
 	free(s);
 }

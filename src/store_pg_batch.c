@@ -207,15 +207,16 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	if (n == 0 || PQstatus(s->w) != CONNECTION_OK || s->savepoint_pending || s->doomed != STORE_OK)
 		return;
 	/* the rest of the batch: its COMMIT (with the notes of the jobs before) goes in this pipeline too, unless
-	 * another node (or a fifo read) must hear of these deliveries: their keys are known only from the insert's
-	 * result, so those batches send COMMIT with their notification after it (a server-side query naming the
-	 * keys in the same pipeline cost more of PostgreSQL's CPU, on two nodes, than the round trip) */
+	 * a fifo endpoint's owner must hear of these deliveries before their clients are answered: their keys are
+	 * known only from the insert's result, so those batches send COMMIT with their notification after it (a
+	 * server-side query naming the keys in the same pipeline cost more of PostgreSQL's CPU, on two nodes, than
+	 * the round trip). Other nodes' endpoints' notes are held for a later NOTIFY (NOTE_LATER). */
 	bool fold = ends;
 	for (size_t i = 0; fold && i < n; i++) /* a claimed key is released after a failed insert: not folded */
 		fold = ins[i].claim == NULL;
 	for (size_t i = 0; fold && i < n; i++)
 		for (size_t e = 0; fold && e < ins[i].n; e++)
-			fold = s->quiet != NULL && s->quiet(ins[i].ep_ids[e]);
+			fold = pg_note_class(s, ins[i].ep_ids[e]) != NOTE_NOW;
 	struct pg_ins *v = xcalloc(n, sizeof *v);
 	for (size_t i = 0; i < n; i++)
 		v[i] = (struct pg_ins){.m = ins[i].m, .epa = ins[i].ep_ids, .n = ins[i].n, .due_ms = ins[i].due_ms,
@@ -241,7 +242,7 @@ void pg_msg_prefetch(struct store *st, const struct store_msg_ins *ins, size_t n
 	if (fold)
 		pg_fold_fate(s, rc, steps[commit].res, "ROLLBACK TO p; RELEASE p");
 	if (s->folded)
-		pg_notes_clear(s); /* they went with the COMMIT */
+		pg_notes_committed(s); /* they went with the COMMIT, or are held */
 	if (rc == STORE_OK) { /* each job's rows: the result is in the messages' order (its last column) */
 		s->pre_res = steps[at].res;
 		steps[at].res = NULL;

@@ -11,36 +11,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Append a line (entry and a newline) to a growing buffer. */
+static void line_add(char **buf, size_t *len, size_t *cap, const char *entry, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2 + 256;
+		*buf = xrealloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, entry, n);
+	*len += n;
+	(*buf)[(*len)++] = '\n';
+}
+
 static void note_add(struct pg_store *s, const char *entry, size_t len)
 {
-	if (s->notes_len + len + 1 > s->notes_cap) {
-		s->notes_cap = (s->notes_len + len + 1) * 2 + 256;
-		s->notes = xrealloc(s->notes, s->notes_cap);
-	}
-	memcpy(s->notes + s->notes_len, entry, len);
+	line_add(&s->notes, &s->notes_len, &s->notes_cap, entry, len);
 	s->notes_tx |= entry[0] != 'p'; /* a registry entry */
-	s->notes_len += len;
-	s->notes[s->notes_len++] = '\n';
 }
 
 /* "p <endpoint> <due> <key>": a delivery made pending for endpoint, due at due (0: at once). The owner schedules it
  * straight from the note, with no read of its own until it is due. note_merge joins a batch's entries. */
+static int pnote_fmt(char *e, size_t cap, const char *endpoint_id, int64_t due_ms, int64_t key)
+{
+	int len = snprintf(e, cap, "p %s %" PRId64 " %" PRId64, endpoint_id, due_ms, key);
+	return key > 0 && len > 0 && (size_t)len < cap && strchr(endpoint_id, ' ') == NULL ? len : -1;
+}
+
 void pg_note_ep(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key)
 {
 	char e[ID_MAX + 64];
-	int len = snprintf(e, sizeof e, "p %s %" PRId64 " %" PRId64, endpoint_id, due_ms, key);
-	if (key > 0 && len > 0 && (size_t)len < sizeof e && strchr(endpoint_id, ' ') == NULL)
+	int len = pnote_fmt(e, sizeof e, endpoint_id, due_ms, key);
+	if (len > 0) {
+		note_add(s, e, (size_t)len);
+		s->notes_now = true;
+	}
+}
+
+enum note_class pg_note_class(const struct pg_store *s, const char *endpoint_id)
+{
+	return s->note_class != NULL ? s->note_class(endpoint_id) : NOTE_NOW;
+}
+
+/* NOTE_LATER: with the batch's notes while it is open (held once it commits), or held at once after a folded
+ * COMMIT. Either way the owner hears of it within STORE_NOTE_LATER_MS, and the clients need not wait for that:
+ * nothing is ordered by it (a lost note only delays: the owners' scan). */
+void pg_note_dlv(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key)
+{
+	enum note_class c = pg_note_class(s, endpoint_id);
+	char e[ID_MAX + 64];
+	int len;
+	if (c == NOTE_NOW)
+		pg_note_ep(s, endpoint_id, due_ms, key);
+	else if (c == NOTE_LATER && (len = pnote_fmt(e, sizeof e, endpoint_id, due_ms, key)) > 0 && s->folded)
+		line_add(&s->held, &s->held_len, &s->held_cap, e, (size_t)len);
+	else if (c == NOTE_LATER && len > 0)
 		note_add(s, e, (size_t)len);
 }
 
 void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi, int64_t due_ms)
 {
 	int64_t due = due_ms > now_ms() ? due_ms : 0;
-	for (int i = lo; i < hi; i++) {
-		const char *ep = PQgetvalue(res, i, 2);
-		if (pg_col_int(res, i, 0) == 0 && (s->quiet == NULL || !s->quiet(ep)))
-			pg_note_ep(s, ep, due, pg_col_i64(res, i, 1));
-	}
+	for (int i = lo; i < hi; i++)
+		if (pg_col_int(res, i, 0) == 0)
+			pg_note_dlv(s, PQgetvalue(res, i, 2), due, pg_col_i64(res, i, 1));
 }
 
 /* "c <kind> <id>": a registry row changed (the endpoints': nodes under their fair share claim a new one at once) */
@@ -63,7 +96,33 @@ void pg_notes_job_drop(struct pg_store *s) { s->notes_len = s->notes_job; }
 void pg_notes_clear(struct pg_store *s)
 {
 	s->notes_len = s->notes_job = 0;
-	s->notes_tx = false;
+	s->notes_tx = s->notes_now = s->notes_sending = s->held_sending = false;
+}
+
+void pg_notes_committed(struct pg_store *s)
+{
+	if (s->notes_sending) {
+		if (s->held_sending)
+			s->held_len = 0;
+		s->held_sent_ms = mono_ms();
+	} else if (s->notes_len > 0) { /* NOTE_LATER entries alone: held for a later NOTIFY */
+		if (s->held_len + s->notes_len > s->held_cap) {
+			s->held_cap = (s->held_len + s->notes_len) * 2 + 256;
+			s->held = xrealloc(s->held, s->held_cap);
+		}
+		memcpy(s->held + s->held_len, s->notes, s->notes_len);
+		s->held_len += s->notes_len;
+	}
+	pg_notes_clear(s);
+}
+
+int64_t pg_notes_due(struct store *st)
+{
+	struct pg_store *s = to_pg(st);
+	if (s->held_len == 0)
+		return -1;
+	int64_t d = s->held_sent_ms + STORE_NOTE_LATER_MS - mono_ms();
+	return d > 0 ? d : 0;
 }
 
 /* A notification's payload is at most 8000 bytes: the notes go in chunks of whole lines, each starting with the
@@ -98,13 +157,13 @@ static int pnote_cmp(const void *a, const void *b)
 
 /* The batch's notes with its "p" entries merged: one line per endpoint and due time, its keys as runs
  * ("p <endpoint> <due> K1-K2,K3,..."), after the other entries in their order. Malloc'd, *len its length. */
-static char *note_merge(const struct pg_store *s, size_t *len)
+static char *note_merge(const char *notes, size_t notes_len, size_t *len)
 {
 	size_t n = 0, cap = 0, olen = 0;
 	struct pnote *v = NULL;
-	char *out = xmalloc(s->notes_len + 1);
-	for (size_t i = 0; i < s->notes_len;) {
-		const char *l = s->notes + i, *nl = memchr(l, '\n', s->notes_len - i), *sp;
+	char *out = xmalloc(notes_len + 1);
+	for (size_t i = 0; i < notes_len;) {
+		const char *l = notes + i, *nl = memchr(l, '\n', notes_len - i), *sp;
 		size_t line = (size_t)(nl - l);
 		i += line + 1;
 		if (line > 2 && l[0] == 'p' && l[1] == ' ' && (sp = memchr(l + 2, ' ', line - 2)) != NULL) {
@@ -123,7 +182,7 @@ static char *note_merge(const struct pg_store *s, size_t *len)
 	}
 	if (n > 1)
 		qsort(v, n, sizeof *v, pnote_cmp);
-	size_t ocap = s->notes_len + 1;
+	size_t ocap = notes_len + 1;
 	for (size_t i = 0; i < n;) {
 		char head[ID_MAX + 32];
 		int hl = snprintf(head, sizeof head, "p %.*s %" PRId64 " ", (int)v[i].eplen, v[i].ep, v[i].due);
@@ -189,13 +248,13 @@ static size_t note_chunks(const char *notes, size_t notes_len, char **out, size_
 
 #define CHUNKS_MAX 256 /* beyond this many (about 2 MB of notes), the rest go as "scan": everyone rescans */
 
-/* PW_NOTIFY's parameters for the batch's notes, into p (kept: the caller clears them once they are sent). */
-static void notes_params(struct pg_store *s, struct pgp *p)
+/* PW_NOTIFY's parameters for the notes (len bytes of lines), into p. */
+static void notes_params(const struct pg_store *s, const char *notes, size_t len, struct pgp *p)
 {
 	char **chunks = xcalloc(CHUNKS_MAX, sizeof *chunks);
 	bool all;
 	size_t mlen;
-	char *merged = note_merge(s, &mlen);
+	char *merged = note_merge(notes, len, &mlen);
 	size_t n = note_chunks(merged, mlen, chunks, CHUNKS_MAX, &all);
 	free(merged);
 	if (!all) { /* more than fit: the last chunk says so */
@@ -214,9 +273,20 @@ static void notes_params(struct pg_store *s, struct pgp *p)
 size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p)
 {
 	pgp_init(p);
-	bool notes = s->notes_len > 0;
-	if (notes)
-		notes_params(s, p);
+	bool due = s->notes_len + s->held_len > 0 && mono_ms() >= s->held_sent_ms + STORE_NOTE_LATER_MS;
+	bool notes = s->notes_now || s->notes_tx || due;
+	s->notes_sending = notes;
+	s->held_sending = notes && s->held_len > 0;
+	if (notes && !s->held_sending) {
+		notes_params(s, s->notes, s->notes_len, p);
+	} else if (notes) { /* with the held ones */
+		char *all = xmalloc(s->held_len + s->notes_len + 1);
+		memcpy(all, s->held, s->held_len);
+		if (s->notes_len > 0) /* only held ones: s->notes may still be NULL, and memcpy's pointers never are */
+			memcpy(all + s->held_len, s->notes, s->notes_len);
+		notes_params(s, all, s->held_len + s->notes_len, p);
+		free(all);
+	}
 	if (notes && s->notes_tx)
 		steps[(*k)++] = (struct pg_step){.w = PW_NOTIFY, .p = p};
 	size_t at = *k;
@@ -239,8 +309,32 @@ int pg_commit_notes(struct pg_store *s)
 	}
 	for (size_t i = 0; i < k; i++)
 		PQclear(steps[i].res);
-	pg_notes_clear(s);
+	if (rc == STORE_OK)
+		pg_notes_committed(s);
+	else
+		pg_notes_clear(s);
 	return rc;
+}
+
+/* Between batches: the held notes, once due, in a transaction of their own. If they cannot go, they are dropped:
+ * the owners' scan finds those deliveries (the connection's loss makes every listener scan anyway). */
+void pg_notes_flush(struct store *st)
+{
+	struct pg_store *s = to_pg(st);
+	if (s->held_len == 0)
+		return;
+	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) == PQTRANS_IDLE) {
+		struct pgp p;
+		pgp_init(&p);
+		notes_params(s, s->held, s->held_len, &p);
+		struct pg_step step = {.w = PW_NOTIFY_AFTER, .p = &p};
+		if (pg_pipeline(s, &step, 1) != STORE_OK)
+			log_warnx("postgres: the notes of %zu bytes to the other nodes could not be sent", s->held_len);
+		PQclear(step.res);
+		pgp_free(&p);
+	}
+	s->held_len = 0;
+	s->held_sent_ms = mono_ms();
 }
 
 /* ---- chores: one node at a time ---- */
@@ -524,10 +618,13 @@ static int pg_cl_wait(struct store *st, int timeout_ms, void (*cb)(void *arg, co
 	return PQstatus(c) == CONNECTION_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
-static void pg_cl_set_quiet(struct store *st, bool (*quiet)(const char *endpoint_id)) { to_pg(st)->quiet = quiet; }
+static void pg_cl_set_note_class(struct store *st, enum note_class (*cls)(const char *endpoint_id))
+{
+	to_pg(st)->note_class = cls;
+}
 
 const struct store_cluster_ops pg_cluster_ops = {
-	.set_quiet = pg_cl_set_quiet,
+	.set_note_class = pg_cl_set_note_class,
 	.beat = pg_cl_beat,
 	.renew = pg_cl_renew,
 	.claim = pg_cl_claim,

@@ -118,11 +118,17 @@ struct pg_store {
 	} *pre;
 	size_t pre_n, pre_at;
 	const char *pre_claimed; /* the running job's key, claimed by msg_prefetch's statement (pg_pre_claim) */
-	bool (*quiet)(const char *endpoint_id); /* store_cluster_ops.set_quiet: no note for its deliveries */
+	enum note_class (*note_class)(const char *endpoint_id); /* store_cluster_ops.set_note_class */
 	/* notifications to send with the batch's COMMIT (store_pg_cluster.c): entries, one per line */
 	char *notes;
 	size_t notes_len, notes_cap, notes_job; /* notes_job: where the current job's entries start */
-	bool notes_tx; /* an entry other than "p": the notes must commit with the batch (pg_commit_steps) */
+	bool notes_tx;  /* an entry other than "p": the notes must commit with the batch (pg_commit_steps) */
+	bool notes_now; /* a NOTE_NOW entry: the notes go with the COMMIT, before the clients are answered */
+	bool notes_sending, held_sending; /* pg_commit_steps sends the notes (and the held ones) */
+	/* NOTE_LATER notes of committed batches, held until STORE_NOTE_LATER_MS after the last such NOTIFY */
+	char *held;
+	size_t held_len, held_cap;
+	int64_t held_sent_ms; /* monotonic ms of the last NOTIFY that named deliveries */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	struct pg_rconn *idle; /* idle read connections */
@@ -270,21 +276,31 @@ void pg_note_op(struct store *st, const char *entry);
 void pg_note_change(struct pg_store *s, const char *kind, const char *id);
 /* A delivery made pending for endpoint_id (key), due at due_ms (0: at once), for its owner's notification. */
 void pg_note_ep(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key);
-/* The same for the deliveries in rows lo..hi of PW_MSGS_INSERT's result (kind 0: kind, key, endpoint), due at
- * due_ms, but for those of this node's own endpoints (quiet). */
+/* The same as its endpoint's note class says (none for this node's own; held back for another node's, or, after
+ * a folded COMMIT, held at once), for one delivery or for the deliveries in rows lo..hi of PW_MSGS_INSERT's result
+ * (kind 0: kind, key, endpoint). */
+void pg_note_dlv(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key);
 void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi, int64_t due_ms);
+/* The class of an endpoint's new deliveries (NOTE_NOW until set_note_class). */
+enum note_class pg_note_class(const struct pg_store *s, const char *endpoint_id);
 /* The batch's notes: dropped with a failed job (from its start) or a failed batch; sent with COMMIT. */
 void pg_notes_job_begin(struct pg_store *s);
 void pg_notes_job_drop(struct pg_store *s);
 void pg_notes_clear(struct pg_store *s);
+/* The batch committed: what pg_commit_steps sent is done with, and its notes not sent are held. */
+void pg_notes_committed(struct pg_store *s);
+/* store_write_ops.notes_due and notes_flush */
+int64_t pg_notes_due(struct store *st);
+void pg_notes_flush(struct store *st);
 /* COMMIT with the batch's notes, in one pipeline (pg_commit_steps). STORE_OK only if committed. */
 int pg_commit_notes(struct pg_store *s);
 /* The steps that end the batch, appended at steps[*k] (room for 2): its COMMIT and the NOTIFY of its notes (one
- * per chunk of at most 8000 bytes), with p its parameters (the caller frees it). Registry notes go before the
- * COMMIT, in the batch's transaction, so that they are heard exactly when it commits. Notes of deliveries alone go
- * after it, in a transaction of their own that does not wait for the disk: PostgreSQL serializes committing
- * NOTIFYs across the whole cluster until their commit record is flushed, so two nodes' batches that both notify
- * could never share a WAL flush. A lost one only delays (the owners' scan). The index of the COMMIT step. */
+ * per chunk of at most 8000 bytes), with p its parameters (the caller frees it). Notes of NOTE_LATER deliveries
+ * alone are held instead (pg_notes_committed), and go with the first COMMIT after they are due. Registry notes go
+ * before the COMMIT, in the batch's transaction, so that they are heard exactly when it commits. Notes of
+ * deliveries alone go after it, in a transaction of their own that does not wait for the disk: PostgreSQL
+ * serializes committing NOTIFYs across the whole cluster until their commit record is flushed, so two nodes'
+ * batches that both notify could never share a WAL flush. A lost one only delays (the owners' scan). The index of the COMMIT step. */
 size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p);
 /* store_write_ops.chore_lock: a transaction-level advisory lock named by the schema and the chore. */
 int pg_chore_lock(struct store *st, const char *name);

@@ -84,7 +84,7 @@ static int pg_batch_commit(struct store *st)
 		return STORE_OK;
 	}
 	int rc;
-	if (s->notes_len > 0) {
+	if (s->notes_len > 0 || pg_notes_due(st) == 0) {
 		rc = pg_commit_notes(s); /* with BEGIN if the batch wrote nothing: one round trip */
 	} else {
 		PGresult *res = PQexec(s->w, "COMMIT");
@@ -328,7 +328,7 @@ static int pg_msg_insert(struct store *st, const struct message *m, const char *
 	}
 	if (rc == STORE_OK && written && dkeys != NULL)
 		place_dkeys(res, lo, hi, endpoint_ids, n, dkeys);
-	if (rc == STORE_OK && written && !s->folded) /* a folded COMMIT's notification named them already */
+	if (rc == STORE_OK && written) /* after a folded COMMIT, only NOTE_LATER ones (held) */
 		pg_note_rows(s, res, lo, hi, due_ms);
 	PQclear(own);
 	if (rc == STORE_OK && !written) {
@@ -357,8 +357,8 @@ static int pg_delivery_add(struct store *st, const char *app_id, const char *msg
 	int64_t k = rc == STORE_OK && PQntuples(res) > 0 ? pg_col_i64(res, 0, 0) : 0;
 	if (rc == STORE_OK && dkey != NULL)
 		*dkey = k;
-	if (k > 0 && (to_pg(st)->quiet == NULL || !to_pg(st)->quiet(endpoint_id)))
-		pg_note_ep(to_pg(st), endpoint_id, due_ms > now_ms() ? due_ms : 0, k);
+	if (k > 0)
+		pg_note_dlv(to_pg(st), endpoint_id, due_ms > now_ms() ? due_ms : 0, k);
 	PQclear(res);
 	return rc;
 }
@@ -393,7 +393,7 @@ static int pg_outcomes_record(struct store *st, const struct outcome *o, size_t 
 	free(steps);
 	free(p);
 	if (s->folded)
-		pg_notes_clear(s); /* they went with the COMMIT */
+		pg_notes_committed(s); /* they went with the COMMIT, or are held */
 	return rc == STORE_CONFLICT ? STORE_ERR : rc;
 }
 
@@ -783,6 +783,8 @@ const struct store_write_ops pg_write_ops = {
 	.endpoint_cancel_pending = pg_endpoint_cancel_pending,
 	.msg_insert = pg_msg_insert,
 	.msg_prefetch = pg_msg_prefetch,
+	.notes_due = pg_notes_due,
+	.notes_flush = pg_notes_flush,
 	.delivery_add = pg_delivery_add,
 	.msg_expunge = pg_msg_expunge,
 	.attempt_expunge = pg_attempt_expunge,

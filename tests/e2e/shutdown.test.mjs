@@ -50,8 +50,15 @@ e2e(`shutdown: SIGTERM under ingest and delivery load exits 0 in time, ${ROUNDS}
       while (loading) if ((await post(seq++)) === -1) await new Promise((r) => setTimeout(r, 5));
     });
     const before = accepted.size;
-    await new Promise((resolve) => { // load until some hundreds are accepted in this round
-      const iv = setInterval(() => { if (accepted.size - before >= 200) { clearInterval(iv); resolve(); } }, 5);
+    await new Promise((resolve, reject) => { // load until some hundreds are accepted in this round
+      const iv = setInterval(() => {
+        if (accepted.size - before >= 200) { clearInterval(iv); resolve(); }
+        else if (h.proc.exitCode !== null || h.proc.signalCode !== null) { // the clients would retry for ever
+          clearInterval(iv);
+          loading = false;
+          reject(new Error(`round ${round}: hookd died under load (${h.proc.exitCode ?? h.proc.signalCode}):\n${h.logs().slice(-3000)}`));
+        }
+      }, 5);
     });
     const t0 = performance.now();
     const code = await h.stop();

@@ -45,20 +45,30 @@ static bool notified_key(const char *seen, int64_t key) { return noted_for(seen,
 
 /* A batch's message inserts announced ahead (msg_prefetch, where the backend has it): each job still gets its own
  * answer, a conflict in the middle writes nothing and touches neither neighbour. Run three times: in the middle
- * of a batch; as its end (_i 1), where a shared database names the keys written to the other nodes; and as its
- * end with every endpoint this node's own (_i 2, set_quiet), where the COMMIT goes with the inserts (seen from
- * another connection before batch_commit, which has nothing left to do) and nobody is notified. */
-static bool all_quiet(const char *endpoint_id)
+ * of a batch; as its end (_i 1), where a shared database names the keys written to the other nodes with the
+ * COMMIT; as its end with every endpoint this node's own (_i 2, NOTE_NONE), where the COMMIT goes with the
+ * inserts (seen from another connection before batch_commit, which has nothing left to do) and nobody is
+ * notified; and as its end with every endpoint another node's (_i 3, NOTE_LATER), where the COMMIT goes with the
+ * inserts too and the keys are named only once the held notes are due: between batches (notes_flush), or with
+ * the COMMIT of a batch that names nothing itself. */
+static enum note_class all_own(const char *endpoint_id)
 {
 	(void)endpoint_id;
-	return true;
+	return NOTE_NONE;
+}
+
+static enum note_class all_others(const char *endpoint_id)
+{
+	(void)endpoint_id;
+	return NOTE_LATER;
 }
 
 START_TEST(test_msg_prefetch)
 {
-	bool ends = _i >= 1, quiet = _i == 2 && st->c != NULL; /* 2: this node owns every endpoint (set_quiet) */
+	bool ends = _i >= 1, quiet = _i >= 2 && st->c != NULL; /* 2: this node owns every endpoint; 3: none */
+	bool later = _i == 3 && st->c != NULL;
 	if (quiet)
-		st->c->set_quiet(st, all_quiet);
+		st->c->set_note_class(st, later ? all_others : all_own);
 	char seen[4096] = "";
 	bool resync = false;
 	if (st->c != NULL)
@@ -126,7 +136,27 @@ START_TEST(test_msg_prefetch)
 	for (int i = 0; st->c != NULL && i < (quiet ? 3 : 50) && !(notified_key(seen, dk[0][0]) && notified_key(seen, dk[2][1]));
 	     i++)
 		ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
-	if (st->c != NULL && quiet) /* its own endpoints' deliveries: announced to nobody */
+	if (later) { /* held back: named only by notes_flush, once due (at once: nothing was named before) */
+		ck_assert_msg(!notified_key(seen, dk[0][0]) && !notified_key(seen, dk[2][1]), "notified: %s", seen);
+		ck_assert_int_eq(st->w->notes_due(st), 0);
+		st->w->notes_flush(st);
+		ck_assert_int_eq(st->w->notes_due(st), -1);
+		ck_assert_int_eq(insert_msg(6, 1, NULL, eps, 1, 9000, dk[3]), STORE_OK); /* right after a NOTIFY: held */
+		ck_assert_int_gt(st->w->notes_due(st), 0);
+		ck_assert_int_le(st->w->notes_due(st), STORE_NOTE_LATER_MS);
+		for (int i = 0; i < 50 && !(notified_key(seen, dk[0][0]) && notified_key(seen, dk[2][1])); i++)
+			ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+		ck_assert_msg(notified_key(seen, dk[0][0]) && notified_key(seen, dk[2][1]), "notified: %s", seen);
+		ck_assert_msg(!notified_key(seen, dk[3][0]), "notified: %s", seen);
+		while (st->w->notes_due(st) > 0)
+			usleep(1000);
+		st->c->set_note_class(st, all_own); /* a batch with no notes of its own carries the due ones */
+		ck_assert_int_eq(insert_msg(7, 1, NULL, eps, 1, 9000, NULL), STORE_OK);
+		ck_assert_int_eq(st->w->notes_due(st), -1);
+		for (int i = 0; i < 50 && !notified_key(seen, dk[3][0]); i++)
+			ck_assert_int_eq(st->c->wait(st, 100, wait_cb, seen, &resync), STORE_OK);
+		ck_assert_msg(notified_key(seen, dk[3][0]), "notified: %s", seen);
+	} else if (st->c != NULL && quiet) /* its own endpoints' deliveries: announced to nobody */
 		ck_assert_msg(!notified_key(seen, dk[0][0]) && !notified_key(seen, dk[2][1]), "notified: %s", seen);
 	else if (st->c != NULL)
 		ck_assert_msg(notified_key(seen, dk[0][0]) && notified_key(seen, dk[2][1]), "notified: %s", seen);
@@ -142,7 +172,7 @@ END_TEST
 START_TEST(test_msg_prefetch_claims)
 {
 	if (_i == 1 && st->c != NULL)
-		st->c->set_quiet(st, all_quiet);
+		st->c->set_note_class(st, all_own);
 	ck_assert_int_eq(put_plain_endpoint(1, 1), STORE_OK);
 	int eps[] = {1};
 	ck_assert_int_eq(insert_msg(1, 1, "p-1", eps, 1, 9000, NULL), STORE_OK);
@@ -452,7 +482,7 @@ END_TEST
 
 void store_cluster_tests(TCase *tc)
 {
-	tcase_add_loop_test(tc, test_msg_prefetch, 0, 3);
+	tcase_add_loop_test(tc, test_msg_prefetch, 0, 4);
 	tcase_add_loop_test(tc, test_msg_prefetch_claims, 0, 2);
 	tcase_add_test(tc, test_cluster_leases);
 	tcase_add_test(tc, test_cluster_pending_and_notify);
