@@ -143,11 +143,18 @@ process.on('exit', () => {
 // Hookds started by each test, for printing their logs when it fails.
 const byTest = new WeakMap();
 
-/** A test whose failure or timeout prints the output of the hookds it started. */
+/** The limit scripts/e2e.sh gives node --test (--test-timeout). It also bounds each file's process as a whole. */
+const TEST_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS) || 120000;
+
+/** A test whose failure or timeout prints the output of the hookds it started. A file that times out is killed
+ *  without its after hooks running, so the logs are also printed a little before the nearer of the two limits. */
 export function e2e(name, fn, opts = {}) {
   return test(name, opts, async (t) => {
     let settled = false;
     t.after(() => { if (!settled) dumpLogs(t, 'timed out or was cancelled'); });
+    const left = Math.min(opts.timeout ?? TEST_TIMEOUT_MS, TEST_TIMEOUT_MS - process.uptime() * 1000) - 3000;
+    const watchdog = setTimeout(() => dumpLogs(t, `is about to time out (${Math.round(left)} ms)`), Math.max(left, 0));
+    watchdog.unref();
     try {
       await fn(t);
     } catch (err) {
@@ -155,6 +162,7 @@ export function e2e(name, fn, opts = {}) {
       throw err;
     } finally {
       settled = true;
+      clearTimeout(watchdog);
     }
   });
 }
@@ -234,6 +242,7 @@ export async function startHookd(t, opts = {}) {
   function signalAndWait(sig, graceMs) {
     const p = h.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return exited ?? Promise.resolve(null);
+    h.runs.at(-1).stopped = true;
     p.kill(sig);
     const timer = setTimeout(() => {
       h.runs.at(-1).text += `\n[harness: no exit ${graceMs} ms after ${sig}; SIGKILL]\n`;
@@ -258,9 +267,18 @@ export async function startHookd(t, opts = {}) {
     proc.stderr.on('data', append);
     exited = new Promise((resolve) => {
       proc.once('error', (err) => { append(`[harness: spawn failed: ${err.message}]\n`); live.delete(proc); resolve(-1); });
-      proc.once('close', (code, signal) => { live.delete(proc); resolve(exitCode(code, signal)); });
+      proc.once('close', (code, signal) => {
+        live.delete(proc);
+        // died by itself after it was up (a crash, a sanitizer's report): said at once, as the test may only
+        // notice it by waiting for something that never comes
+        if (run.healthy && !run.stopped)
+          process.stderr.write(`\n----- ${t?.name ?? 'hookd'}: hookd on port ${h.port} exited by itself ` +
+            `(${exitCode(code, signal)}) -----\n${run.text.slice(-6000)}\n----- end -----\n`);
+        resolve(exitCode(code, signal));
+      });
     });
     await waitHealthy(run);
+    run.healthy = true;
     return h;
   }
 
