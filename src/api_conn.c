@@ -161,11 +161,7 @@ static void *watchdog(void *arg)
 	int64_t logged = mono_ms(), unlogged = 0;
 	pthread_mutex_lock(&mu);
 	while (running) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += (long)(period % 1000) * 1000000L;
-		ts.tv_sec += (time_t)(period / 1000) + ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = mono_after_ns(period * 1000000);
 		pthread_cond_timedwait(&cv, &mu, &ts);
 		if (!running)
 			break;

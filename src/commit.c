@@ -137,11 +137,7 @@ static void fill_batch(struct lane *l)
 	int64_t wait_ns = l->wait_ns;
 	if (l->fill_alone && sib > 0)
 		wait_ns = wait_ns * (1 + sib) < FILL_ALONE_MAX_NS ? wait_ns * (1 + sib) : FILL_ALONE_MAX_NS;
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += wait_ns;
-	until.tv_sec += until.tv_nsec / 1000000000;
-	until.tv_nsec %= 1000000000;
+	struct timespec until = mono_after_ns(wait_ns);
 	l->filling = true;
 	while (l->queued < BATCH_MAX && !l->stopping &&
 	       pthread_cond_clockwait(&l->cv, &l->mu, CLOCK_MONOTONIC, &until) == 0)
@@ -166,11 +162,7 @@ static void wait_job(struct lane *l)
 			pthread_cond_wait(&l->cv, &l->mu);
 			continue;
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += due * 1000000;
-		until.tv_sec += until.tv_nsec / 1000000000;
-		until.tv_nsec %= 1000000000;
+		struct timespec until = mono_after_ns(due * 1000000);
 		pthread_cond_clockwait(&l->cv, &l->mu, CLOCK_MONOTONIC, &until);
 	}
 }

@@ -268,7 +268,7 @@ static void pg_close(struct store *st)
 	pthread_cond_destroy(&s->pool_cond);
 	free(s->conninfo);
 	free(s->notes);
-	free(s->held);
+	buf_dispose(&s->held);
 	pgp_free(&s->keys_p);
 	free(s);
 }
@@ -465,6 +465,7 @@ static struct store *pg_open(const char *location, char *err, size_t errlen)
 				 store_pg_backend.cluster};
 	pthread_mutex_init(&s->pool_lock, NULL);
 	pthread_cond_init(&s->pool_cond, NULL);
+	buf_init(&s->held, SIZE_MAX);
 	s->conninfo = xmalloc(strlen(location) + 1);
 	snprintf(s->schema, sizeof s->schema, "public");
 	char schema[128] = "";

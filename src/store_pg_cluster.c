@@ -11,22 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Append a line (entry and a newline) to a growing buffer. */
-static void line_add(char **buf, size_t *len, size_t *cap, const char *entry, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2 + 256;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, entry, n);
-	*len += n;
-	(*buf)[(*len)++] = '\n';
-}
-
 static void note_add(struct pg_store *s, const char *entry, size_t len)
 {
-	line_add(&s->notes, &s->notes_len, &s->notes_cap, entry, len);
+	if (s->notes_len + len + 1 > s->notes_cap) {
+		s->notes_cap = (s->notes_len + len + 1) * 2 + 256;
+		s->notes = xrealloc(s->notes, s->notes_cap);
+	}
+	memcpy(s->notes + s->notes_len, entry, len);
 	s->notes_tx |= entry[0] != 'p'; /* a registry entry */
+	s->notes_len += len;
+	s->notes[s->notes_len++] = '\n';
 }
 
 /* "p <endpoint> <due> <key>": a delivery made pending for endpoint, due at due (0: at once). The owner schedules it
@@ -34,7 +28,7 @@ static void note_add(struct pg_store *s, const char *entry, size_t len)
 static int pnote_fmt(char *e, size_t cap, const char *endpoint_id, int64_t due_ms, int64_t key)
 {
 	int len = snprintf(e, cap, "p %s %" PRId64 " %" PRId64, endpoint_id, due_ms, key);
-	return key > 0 && len > 0 && (size_t)len < cap && strchr(endpoint_id, ' ') == NULL ? len : -1;
+	return key > 0 && len > 0 && (size_t)len < cap && strchr(endpoint_id, ' ') == NULL ? len : -1; /* e[len]: NUL */
 }
 
 void pg_note_ep(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key)
@@ -58,14 +52,20 @@ enum note_class pg_note_class(const struct pg_store *s, const char *endpoint_id)
 void pg_note_dlv(struct pg_store *s, const char *endpoint_id, int64_t due_ms, int64_t key)
 {
 	enum note_class c = pg_note_class(s, endpoint_id);
-	char e[ID_MAX + 64];
-	int len;
-	if (c == NOTE_NOW)
+	if (c == NOTE_NOW) {
 		pg_note_ep(s, endpoint_id, due_ms, key);
-	else if (c == NOTE_LATER && (len = pnote_fmt(e, sizeof e, endpoint_id, due_ms, key)) > 0 && s->folded)
-		line_add(&s->held, &s->held_len, &s->held_cap, e, (size_t)len);
-	else if (c == NOTE_LATER && len > 0)
+		return;
+	}
+	char e[ID_MAX + 64];
+	int len = c == NOTE_LATER ? pnote_fmt(e, sizeof e, endpoint_id, due_ms, key) : -1;
+	if (len <= 0)
+		return;
+	if (s->folded) {
+		e[len] = '\n'; /* pnote_fmt left room for it */
+		buf_append(&s->held, e, (size_t)len + 1);
+	} else {
 		note_add(s, e, (size_t)len);
+	}
 }
 
 void pg_note_rows(struct pg_store *s, const PGresult *res, int lo, int hi, int64_t due_ms)
@@ -103,15 +103,10 @@ void pg_notes_committed(struct pg_store *s)
 {
 	if (s->notes_sending) {
 		if (s->held_sending)
-			s->held_len = 0;
+			buf_reset(&s->held);
 		s->held_sent_ms = mono_ms();
-	} else if (s->notes_len > 0) { /* NOTE_LATER entries alone: held for a later NOTIFY */
-		if (s->held_len + s->notes_len > s->held_cap) {
-			s->held_cap = (s->held_len + s->notes_len) * 2 + 256;
-			s->held = xrealloc(s->held, s->held_cap);
-		}
-		memcpy(s->held + s->held_len, s->notes, s->notes_len);
-		s->held_len += s->notes_len;
+	} else { /* NOTE_LATER entries alone: held for a later NOTIFY */
+		buf_append(&s->held, s->notes, s->notes_len);
 	}
 	pg_notes_clear(s);
 }
@@ -119,7 +114,7 @@ void pg_notes_committed(struct pg_store *s)
 int64_t pg_notes_due(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
-	if (s->held_len == 0)
+	if (s->held.len == 0)
 		return -1;
 	int64_t d = s->held_sent_ms + STORE_NOTE_LATER_MS - mono_ms();
 	return d > 0 ? d : 0;
@@ -273,19 +268,19 @@ static void notes_params(const struct pg_store *s, const char *notes, size_t len
 size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p)
 {
 	pgp_init(p);
-	bool due = s->notes_len + s->held_len > 0 && mono_ms() >= s->held_sent_ms + STORE_NOTE_LATER_MS;
+	bool due = s->notes_len + s->held.len > 0 && mono_ms() >= s->held_sent_ms + STORE_NOTE_LATER_MS;
 	bool notes = s->notes_now || s->notes_tx || due;
 	s->notes_sending = notes;
-	s->held_sending = notes && s->held_len > 0;
+	s->held_sending = notes && s->held.len > 0;
 	if (notes && !s->held_sending) {
 		notes_params(s, s->notes, s->notes_len, p);
-	} else if (notes) { /* with the held ones */
-		char *all = xmalloc(s->held_len + s->notes_len + 1);
-		memcpy(all, s->held, s->held_len);
-		if (s->notes_len > 0) /* only held ones: s->notes may still be NULL, and memcpy's pointers never are */
-			memcpy(all + s->held_len, s->notes, s->notes_len);
-		notes_params(s, all, s->held_len + s->notes_len, p);
-		free(all);
+	} else if (notes) { /* with the held ones, which stay held until the COMMIT is known (pg_notes_committed) */
+		struct buf all;
+		buf_init(&all, SIZE_MAX);
+		buf_append(&all, s->held.data, s->held.len);
+		buf_append(&all, s->notes, s->notes_len);
+		notes_params(s, all.data, all.len, p);
+		buf_dispose(&all);
 	}
 	if (notes && s->notes_tx)
 		steps[(*k)++] = (struct pg_step){.w = PW_NOTIFY, .p = p};
@@ -321,19 +316,19 @@ int pg_commit_notes(struct pg_store *s)
 void pg_notes_flush(struct store *st)
 {
 	struct pg_store *s = to_pg(st);
-	if (s->held_len == 0)
+	if (s->held.len == 0)
 		return;
 	if (PQstatus(s->w) == CONNECTION_OK && PQtransactionStatus(s->w) == PQTRANS_IDLE) {
 		struct pgp p;
 		pgp_init(&p);
-		notes_params(s, s->held, s->held_len, &p);
+		notes_params(s, s->held.data, s->held.len, &p);
 		struct pg_step step = {.w = PW_NOTIFY_AFTER, .p = &p};
 		if (pg_pipeline(s, &step, 1) != STORE_OK)
-			log_warnx("postgres: the notes of %zu bytes to the other nodes could not be sent", s->held_len);
+			log_warnx("postgres: the notes of %zu bytes to the other nodes could not be sent", s->held.len);
 		PQclear(step.res);
 		pgp_free(&p);
 	}
-	s->held_len = 0;
+	buf_reset(&s->held);
 	s->held_sent_ms = mono_ms();
 }
 

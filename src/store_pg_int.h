@@ -126,8 +126,7 @@ struct pg_store {
 	bool notes_now; /* a NOTE_NOW entry: the notes go with the COMMIT, before the clients are answered */
 	bool notes_sending, held_sending; /* pg_commit_steps sends the notes (and the held ones) */
 	/* NOTE_LATER notes of committed batches, held until STORE_NOTE_LATER_MS after the last such NOTIFY */
-	char *held;
-	size_t held_len, held_cap;
+	struct buf held;
 	int64_t held_sent_ms; /* monotonic ms of the last NOTIFY that named deliveries */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
@@ -300,7 +299,8 @@ int pg_commit_notes(struct pg_store *s);
  * before the COMMIT, in the batch's transaction, so that they are heard exactly when it commits. Notes of
  * deliveries alone go after it, in a transaction of their own that does not wait for the disk: PostgreSQL
  * serializes committing NOTIFYs across the whole cluster until their commit record is flushed, so two nodes'
- * batches that both notify could never share a WAL flush. A lost one only delays (the owners' scan). The index of the COMMIT step. */
+ * batches that both notify could never share a WAL flush. A lost one only delays (the owners' scan). The index
+ * of the COMMIT step. */
 size_t pg_commit_steps(struct pg_store *s, struct pg_step *steps, size_t *k, struct pgp *p);
 /* store_write_ops.chore_lock: a transaction-level advisory lock named by the schema and the chore. */
 int pg_chore_lock(struct store *st, const char *name);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Allocation: a daemon may die on out-of-memory with a clear message, never on peer input. */
 void *xmalloc(size_t n);
@@ -17,6 +18,8 @@ char *xstrndup(const char *s, size_t n);
 int64_t now_ms(void);
 int64_t mono_ms(void);
 int64_t mono_us(void);
+/* CLOCK_MONOTONIC's time ns nanoseconds from now: the deadline of a wait on a condition variable whose clock it is. */
+struct timespec mono_after_ns(int64_t ns);
 
 /* Format unix milliseconds as RFC 3339 UTC with milliseconds: "2026-11-23T10:00:00.123Z" (25 bytes + NUL). */
 #define RFC3339_LEN 64
@@ -27,7 +30,8 @@ int rfc3339_parse(const char *s, int64_t *ms);
 /* Parse a duration: "250ms", "5s", "5m", "2h", "1.5s", or a bare number of seconds. -1 if malformed. */
 int duration_parse(const char *s, int64_t *ms);
 
-/* A growable byte buffer with a cap: appends past the cap fail (returns -1) and set `toobig`. */
+/* A growable byte buffer with a cap: appends past the cap fail (returns -1) and set `toobig`. An append of 0 bytes
+ * may pass NULL. */
 struct buf {
 	char *data;
 	size_t len, cap, max;

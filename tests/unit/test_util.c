@@ -1,4 +1,4 @@
-/* test_util.c: RFC 3339 times, durations, capped buffers, string lists (absent vs empty). */
+/* test_util.c: RFC 3339 times, durations, capped buffers, string lists (absent vs empty), monotonic deadlines. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +139,38 @@ START_TEST(test_buf_growth)
 }
 END_TEST
 
+/* Appending nothing from an empty buffer's NULL data (a buffer copied into another before its first append) is
+ * fine: under UBSan, a memcpy from NULL fails this test even with a length of 0. */
+START_TEST(test_buf_empty_append)
+{
+	struct buf from, to;
+	buf_init(&from, 100);
+	buf_init(&to, 100);
+	ck_assert_ptr_null(from.data);
+	ck_assert_int_eq(buf_append(&to, from.data, from.len), 0);
+	ck_assert_uint_eq(to.len, 0);
+	ck_assert_int_eq(buf_append(&to, "ab", 2), 0);
+	ck_assert_int_eq(buf_append(&to, from.data, from.len), 0);
+	ck_assert_str_eq(to.data, "ab");
+	buf_dispose(&to);
+}
+END_TEST
+
+/* A deadline: normalized, and about ns from now (whole seconds and the rest). */
+START_TEST(test_mono_after_ns)
+{
+	const int64_t waits[] = {0, 1, 999999999, 1000000000, 2500000000LL};
+	for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+		struct timespec now, t = mono_after_ns(waits[i]);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert(t.tv_nsec >= 0 && t.tv_nsec < 1000000000);
+		int64_t left = ((int64_t)t.tv_sec - now.tv_sec) * 1000000000 + (t.tv_nsec - now.tv_nsec);
+		ck_assert_msg(left <= waits[i] && left > waits[i] - 100000000, "wait %lld: %lld left", (long long)waits[i],
+			      (long long)left);
+	}
+}
+END_TEST
+
 START_TEST(test_strlist)
 {
 	struct strlist absent = {NULL, 0}, copy, empty = {xcalloc(1, sizeof(char *)), 0};
@@ -180,6 +212,8 @@ Suite *util_suite(void)
 	tcase_add_test(tc, test_duration);
 	tcase_add_test(tc, test_buf_cap);
 	tcase_add_test(tc, test_buf_growth);
+	tcase_add_test(tc, test_buf_empty_append);
+	tcase_add_test(tc, test_mono_after_ns);
 	tcase_add_test(tc, test_strlist);
 	suite_add_tcase(s, tc);
 	return s;
